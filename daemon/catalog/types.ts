@@ -1,0 +1,51 @@
+// The daemon's own view of a site: the wire SiteRef plus what it needs to reach or simulate it.
+
+import type { EndpointKind, PriceCard, SiteRef } from '../protocol';
+
+export interface SiteModel {
+  /** Canonical id shared by every site that runs the same model, e.g. "llama-3.3-70b". */
+  canonical: string;
+  /** The name the provider's API expects. */
+  providerModel: string;
+  contextWindow: number;
+  price: PriceCard;
+  /** Catalog figures, used until telemetry has samples. */
+  ttftMs: number;
+  outputTokensPerSecond: number;
+}
+
+/** How a simulated site behaves; every built-in site has one so the fleet works offline. */
+export interface SimulationSpec {
+  /** Requests served at once; the rest wait in a FIFO queue. */
+  servers: number;
+  /** Time to first token = ttftBaseMs + ttftPerInputTokenMs * input tokens, times a lognormal jitter. */
+  ttftBaseMs: number;
+  ttftPerInputTokenMs: number;
+  /** Sigma of the lognormal jitter applied to time to first token. */
+  jitter: number;
+  outputTokensPerSecond: number;
+  /** Probability that a request fails before its first token. */
+  errorRate: number;
+  /** Windows, in ms since the simulation started, when every request fails with 503. */
+  outages?: { startMs: number; endMs: number }[];
+}
+
+export interface Endpoint {
+  kind: EndpointKind;
+  /** Base URL for real endpoints; required for openai-compatible and azure-openai. */
+  baseUrl?: string;
+}
+
+export interface Site extends SiteRef {
+  label?: string;
+  endpoint: Endpoint;
+  models: SiteModel[];
+  disabled?: boolean;
+  simulation?: SimulationSpec;
+}
+
+export interface Catalog {
+  sites: Site[];
+  /** Files merged over the built-in fleet, in order. */
+  files: string[];
+}

@@ -1,0 +1,428 @@
+// The contract between the extension and the daemon: every switchyard/ method with its params and
+// result types, and the wire shapes they carry. Both sides import this file; nothing else crosses
+// the boundary. Money on the wire is integer nano-USD (1e-9 USD) so that no side ever sums floats.
+
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+
+/** Bumped when a method changes shape; the extension refuses a daemon that speaks another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest single WebSocket message either side accepts; a bigger one closes the socket with 1009. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Catalog shapes
+
+export type ProviderId =
+  | 'simulated'
+  | 'openai'
+  | 'azure-openai'
+  | 'anthropic'
+  | 'google'
+  | 'groq'
+  | 'together'
+  | 'fireworks'
+  | 'mistral'
+  | 'openrouter'
+  | 'bedrock'
+  | 'replicate'
+  | 'openai-compatible';
+
+export type EndpointKind = 'simulated' | 'openai' | 'azure-openai' | 'anthropic' | 'gemini' | 'openai-compatible' | 'bedrock';
+
+/** Prices in USD as the provider publishes them; converted to nano-USD only when a cost is computed. */
+export interface PriceCard {
+  inputPer1M: number;
+  cachedInputPer1M?: number;
+  cacheWritePer1M?: number;
+  outputPer1M: number;
+  /** Flat fee per request, USD. */
+  requestFee?: number;
+  /** Data transfer out, USD per GB (1e9 bytes) received. */
+  egressPerGB?: number;
+  /** A higher price applies to the whole request once its input exceeds `aboveInputTokens`. */
+  tier?: { aboveInputTokens: number; inputPer1M: number; cachedInputPer1M?: number; outputPer1M?: number };
+  /** ISO date the price was read. */
+  readOn: string;
+  source?: string;
+  note?: string;
+}
+
+export interface SiteRef {
+  id: string;
+  provider: ProviderId;
+  region: string;
+  /** Human location, e.g. "us-central1 · Council Bluffs, Iowa". */
+  location: string;
+  hardware: string;
+  simulated: boolean;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface TelemetrySnapshot {
+  inFlight: number;
+  /** Requests waiting at the site, where it tells (simulated sites always do). */
+  queueDepth: number | null;
+  ttftMs: number | null;
+  outputTokensPerSecond: number | null;
+  errorRate: number;
+  /** 0..1; lowered by rate-limit headers before the site answers 429. */
+  headroom: number;
+  breaker: BreakerState;
+  samples: number;
+}
+
+export interface SiteModelInfo {
+  canonical: string;
+  providerModel: string;
+  contextWindow: number;
+  price: PriceCard;
+  ttftMs: number;
+  outputTokensPerSecond: number;
+}
+
+export interface SiteInfo {
+  site: SiteRef;
+  endpointKind: EndpointKind;
+  models: SiteModelInfo[];
+  telemetry: TelemetrySnapshot;
+  /** Why the site cannot be placed right now, or null when it can. */
+  unavailable: null | 'no key' | 'disabled';
+}
+
+export interface CatalogSummary {
+  sites: number;
+  models: number;
+  providers: number;
+  simulated: number;
+  /** Files merged over the built-in fleet, in order. */
+  files: string[];
+  /** The last load error; the previous catalog stays in force while this is set. */
+  error: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+export type PolicyKind = 'cheapest' | 'fastest' | 'balanced' | 'first-fit' | 'pinned';
+
+export interface PolicyConstraints {
+  /** Allowed regions (data residency); a site outside them is never placed. */
+  regions?: string[];
+  hardware?: string[];
+  maxUsdPer1MTokens?: number;
+  maxUsdPerRequest?: number;
+  maxTtftMs?: number;
+  maxQueueDepth?: number;
+}
+
+export interface Policy {
+  name: string;
+  kind: PolicyKind;
+  description?: string;
+  constraints?: PolicyConstraints;
+  /** balanced: what a second of waiting is worth, USD. */
+  usdPerSecond?: number;
+  /** first-fit: site ids in order. */
+  order?: string[];
+  /** pinned: the one site. */
+  site?: string;
+  /** After a cut mid-stream, continue the answer on the next candidate from the partial text. */
+  continueOnCut?: boolean;
+}
+
+export interface PoliciesResult {
+  policies: Policy[];
+  /** The policy in force for the workspace asked about (or globally). */
+  active: string;
+  scope: 'workspace' | 'global';
+}
+
+export interface SetPolicyParams {
+  name: string;
+  /** Set for this workspace only; omitted: the global default. */
+  workspace?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placement and receipt
+
+export type RejectReason =
+  | 'model'
+  | 'disabled'
+  | 'no key'
+  | 'residency'
+  | 'hardware'
+  | 'context'
+  | 'breaker'
+  | 'threshold'
+  | 'budget'
+  | 'pinned';
+
+export interface CostBreakdown {
+  inputNanoUsd: number;
+  cachedInputNanoUsd: number;
+  cacheWriteNanoUsd: number;
+  outputNanoUsd: number;
+  requestFeeNanoUsd: number;
+  dataTransferNanoUsd: number;
+  totalNanoUsd: number;
+}
+
+export interface Candidate {
+  site: SiteRef;
+  providerModel: string;
+  cost: CostBreakdown;
+  queueWaitMs: number;
+  ttftMs: number;
+  totalMs: number;
+  inFlight: number;
+  queueDepth: number | null;
+  breaker: BreakerState;
+  /** Present when the candidate was passed over. */
+  rejected?: { reason: RejectReason; detail: string };
+}
+
+export interface Placement {
+  id: string;
+  policy: string;
+  model: string;
+  /** Site id, or null when nothing was eligible. */
+  chosen: string | null;
+  /** One sentence: why the chosen site won. */
+  why: string;
+  candidates: Candidate[];
+  decidedAt: string;
+}
+
+export type Outcome = 'complete' | 'length' | 'cancelled' | 'cut' | 'error';
+
+export interface TokenCounts {
+  input: number;
+  cachedInput: number;
+  cacheWrite: number;
+  output: number;
+  reasoning: number;
+  /** True when the provider reported no usage and the meter counted with a tokenizer. */
+  estimated: boolean;
+}
+
+export interface Attempt {
+  siteId: string;
+  outcome: Outcome;
+  status?: number;
+  message?: string;
+  ttftMs: number | null;
+  durationMs: number;
+}
+
+export interface Receipt {
+  id: string;
+  requestId: string;
+  placementId: string;
+  site: SiteRef;
+  model: string;
+  providerModel: string;
+  policy: string;
+  workspace: string | null;
+  client: string;
+  outcome: Outcome;
+  error?: string;
+  attempts: Attempt[];
+  tokens: TokenCounts;
+  ttftMs: number | null;
+  totalMs: number;
+  tokensPerSecond: number | null;
+  bytesReceived: number;
+  cost: CostBreakdown;
+  createdAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spend and budgets
+
+export type BudgetScope = 'day' | 'month' | 'workspace';
+
+export interface BudgetCap {
+  scope: BudgetScope;
+  /** Workspace key for scope 'workspace'. */
+  workspace?: string;
+  capUsd: number;
+  /** Warn at this share of the cap, 0..1. */
+  softRatio: number;
+}
+
+export interface BudgetStatus {
+  scope: BudgetScope;
+  workspace?: string;
+  capNanoUsd: number;
+  softRatio: number;
+  spentNanoUsd: number;
+  reservedNanoUsd: number;
+  state: 'ok' | 'warn' | 'exceeded';
+}
+
+export interface SpendSummary {
+  /** Local calendar day and month the totals cover (YYYY-MM-DD, YYYY-MM). */
+  day: string;
+  month: string;
+  todayNanoUsd: number;
+  monthNanoUsd: number;
+  reservedNanoUsd: number;
+  receipts: number;
+  byProvider: Record<string, number>;
+  bySite: Record<string, number>;
+  byModel: Record<string, number>;
+  byWorkspace: Record<string, number>;
+  /** Month to date, one entry per day with spend. */
+  days: { day: string; byProvider: Record<string, number>; bySite: Record<string, number> }[];
+  budgets: BudgetStatus[];
+}
+
+export interface SpendParams {
+  workspace?: string;
+}
+
+export interface SetBudgetParams {
+  caps: BudgetCap[];
+}
+
+export interface ExportLedgerParams {
+  path: string;
+  format: 'csv' | 'json';
+  /** Inclusive ISO dates (YYYY-MM-DD). */
+  from?: string;
+  to?: string;
+}
+
+export interface ExportLedgerResult {
+  path: string;
+  receipts: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatParams {
+  /** Canonical model id, or `siteId/providerModel` to pin one site. */
+  model: string;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  /** A policy other than the active one, for this request only. */
+  policy?: string;
+  workspace?: string;
+}
+
+/** The chat request answers once the request is placed and its budget reserved. */
+export interface ChatStarted {
+  requestId: string;
+  placement: Placement;
+}
+
+export interface ChatDeltaParams {
+  requestId: string;
+  text: string;
+}
+
+export interface ChatAttemptParams {
+  requestId: string;
+  /** The failed attempt, and the site the request moves to. */
+  attempt: Attempt;
+  next: SiteRef | null;
+  /** True when the answer continues from partial text after a cut. */
+  continuation: boolean;
+}
+
+export interface ChatReceiptParams {
+  requestId: string;
+  receipt: Receipt;
+}
+
+export interface CancelParams {
+  requestId: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status, configuration, credentials
+
+export interface StatusResult {
+  version: string;
+  protocolVersion: number;
+  pid: number;
+  uptimeMs: number;
+  clients: number;
+  stateDir: string;
+  catalog: CatalogSummary | null;
+}
+
+export interface ConfigureParams {
+  policies?: Policy[];
+  defaultPolicy?: string;
+  catalogFile?: string;
+  budgets?: BudgetCap[];
+}
+
+export interface SetCredentialsParams {
+  provider: ProviderId;
+  /** null removes the key. Kept in daemon memory only. */
+  apiKey: string | null;
+}
+
+export interface SetCredentialsResult {
+  providersWithKeys: ProviderId[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: ResponseError.data carries one of these so the editor can say what to do.
+
+export const ErrorCodes = {
+  BudgetExceeded: -32001,
+  NoEligibleSite: -32002,
+  UnknownModel: -32003,
+  UpstreamFailed: -32004,
+  UnknownRequest: -32005,
+  InvalidParams: -32602,
+} as const;
+
+export interface BudgetExceededData {
+  kind: 'budget';
+  scope: BudgetScope;
+  workspace?: string;
+  capNanoUsd: number;
+  spentNanoUsd: number;
+  reservedNanoUsd: number;
+  remainingNanoUsd: number;
+  worstCaseNanoUsd: number;
+}
+
+export interface NoEligibleSiteData {
+  kind: 'no-eligible-site';
+  placement: Placement;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Methods
+
+export const status = new RequestType0<StatusResult, void>('switchyard/status');
+export const configure = new RequestType<ConfigureParams, void, void>('switchyard/configure');
+export const sites = new RequestType0<SiteInfo[], void>('switchyard/sites');
+export const policies = new RequestType<{ workspace?: string }, PoliciesResult, void>('switchyard/policies');
+export const setPolicy = new RequestType<SetPolicyParams, PoliciesResult, void>('switchyard/setPolicy');
+export const setCredentials = new RequestType<SetCredentialsParams, SetCredentialsResult, void>('switchyard/setCredentials');
+
+export const chat = new RequestType<ChatParams, ChatStarted, void>('switchyard/chat');
+export const cancel = new RequestType<CancelParams, { cancelled: boolean }, void>('switchyard/cancel');
+export const chatDelta = new NotificationType<ChatDeltaParams>('switchyard/chatDelta');
+export const chatAttempt = new NotificationType<ChatAttemptParams>('switchyard/chatAttempt');
+export const receipt = new NotificationType<ChatReceiptParams>('switchyard/receipt');
+
+export const spend = new RequestType<SpendParams, SpendSummary, void>('switchyard/spend');
+export const spendChanged = new NotificationType<SpendSummary>('switchyard/spendChanged');
+export const setBudget = new RequestType<SetBudgetParams, BudgetStatus[], void>('switchyard/setBudget');
+export const exportLedger = new RequestType<ExportLedgerParams, ExportLedgerResult, void>('switchyard/exportLedger');

@@ -1,0 +1,54 @@
+// One interface for every way a site is reached: real provider APIs and simulated sites alike, so the
+// engine and the meter cannot tell them apart.
+
+import type { ChatMessage, Outcome } from '../protocol';
+import type { Site, SiteModel } from '../catalog/types';
+
+/** Usage as the provider reported it, already mapped onto the meter's counts. */
+export interface ReportedUsage {
+  input: number;
+  cachedInput: number;
+  cacheWrite: number;
+  output: number;
+  reasoning: number;
+  /** The provider's own usage object, kept for the receipt's audit trail. */
+  raw?: unknown;
+}
+
+export interface SiteRequest {
+  site: Site;
+  model: SiteModel;
+  messages: ChatMessage[];
+  maxTokens: number;
+  signal: AbortSignal;
+  apiKey?: string;
+  /** Called for each piece of streamed text, the first call marks time to first token. */
+  onDelta(text: string): void;
+}
+
+export interface SiteError {
+  status?: number;
+  /** The provider's message, kept in substance; never contains a key. */
+  message: string;
+  /** Worth trying the next candidate (429, 5xx, timeout, reset, malformed stream). */
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+export interface SiteResult {
+  outcome: Outcome;
+  text: string;
+  usage: ReportedUsage | null;
+  /** Lower-cased response headers (rate limits, retry-after). */
+  headers: Record<string, string>;
+  bytesReceived: number;
+  ttftMs: number | null;
+  durationMs: number;
+  /** Queue depth the site reported with this answer, where it does. */
+  queueDepth?: number;
+  error?: SiteError;
+}
+
+export interface SiteAdapter {
+  send(request: SiteRequest): Promise<SiteResult>;
+}

@@ -1,0 +1,39 @@
+// Bundles the extension, the daemon, the webview scripts and the in-editor test suite with esbuild.
+// `--production` minifies and drops source maps (what `npm run package` ships).
+import * as esbuild from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  define: { SWITCHYARD_VERSION: JSON.stringify(version) },
+};
+
+const builds = [
+  { ...node, entryPoints: ['extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['daemon/main.ts'], outfile: 'dist/daemon.js' },
+];
+for (const entry of ['media/panel.ts', 'media/spend.ts']) {
+  if (fs.existsSync(path.join(root, entry))) {
+    builds.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production,
+      minify: production, logLevel: 'warning', absWorkingDir: root, entryPoints: [entry],
+      outfile: `dist/media/${path.basename(entry, '.ts')}.js` });
+  }
+}
+if (!production && fs.existsSync(path.join(root, 'test/editor/suite/index.ts'))) {
+  builds.push({ ...node, entryPoints: ['test/editor/suite/index.ts'], outfile: 'dist/test/suite.js', external: ['vscode'] });
+}
+
+await Promise.all(builds.map((options) => esbuild.build(options)));
