@@ -9,9 +9,11 @@ export interface SiteModel {
   providerModel: string;
   contextWindow: number;
   price: PriceCard;
-  /** Catalog figures, used until telemetry has samples. */
+  /** Catalog figures, used until telemetry has samples. ttftMs is for an empty prompt, queue excluded. */
   ttftMs: number;
   outputTokensPerSecond: number;
+  /** Prefill cost: time to first token grows by this much per input token (0 when absent). */
+  ttftPerInputTokenMs?: number;
 }
 
 /** How a simulated site behaves; every built-in site has one so the fleet works offline. */
@@ -28,6 +30,8 @@ export interface SimulationSpec {
   errorRate: number;
   /** Windows, in ms since the simulation started, when every request fails with 503. */
   outages?: { startMs: number; endMs: number }[];
+  /** Per canonical model: figures that differ from the site-wide ones above (an 8B runs faster than a 70B). */
+  models?: Record<string, { ttftBaseMs?: number; ttftPerInputTokenMs?: number; outputTokensPerSecond?: number }>;
 }
 
 export interface Endpoint {
@@ -42,6 +46,8 @@ export interface Site extends SiteRef {
   models: SiteModel[];
   disabled?: boolean;
   simulation?: SimulationSpec;
+  /** Requests the site serves at once for this account; beyond it requests queue. Unknown when absent. */
+  concurrency?: number;
 }
 
 export interface Catalog {

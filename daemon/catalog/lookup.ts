@@ -1,0 +1,35 @@
+// Precomputed per catalog, outside the hot path: which sites offer each canonical model, so a placement
+// touches only those sites.
+
+import type { Catalog, Site, SiteModel } from './types';
+
+export interface Offer {
+  site: Site;
+  model: SiteModel;
+}
+
+export interface CatalogIndex {
+  catalog: Catalog;
+  offers(canonical: string): readonly Offer[];
+  site(id: string): Site | undefined;
+  models(): string[];
+}
+
+export function indexCatalog(catalog: Catalog): CatalogIndex {
+  const byModel = new Map<string, Offer[]>();
+  const byId = new Map<string, Site>();
+  for (const site of catalog.sites) {
+    byId.set(site.id, site);
+    for (const model of site.models) {
+      let list = byModel.get(model.canonical);
+      if (!list) byModel.set(model.canonical, (list = []));
+      list.push({ site, model });
+    }
+  }
+  return {
+    catalog,
+    offers: (canonical) => byModel.get(canonical) ?? [],
+    site: (id) => byId.get(id),
+    models: () => [...byModel.keys()].sort(),
+  };
+}

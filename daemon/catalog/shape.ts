@@ -1,0 +1,114 @@
+// A tiny shape language for JSON input: one declaration yields both the validator (errors that name the
+// exact field) and the published JSON Schema, so the editor's squiggles and the daemon's refusals agree.
+
+export type Shape =
+  | { kind: 'number'; min?: number; exclusiveMin?: number; integer?: boolean; description?: string }
+  | { kind: 'string'; enum?: readonly string[]; pattern?: string; minLength?: number; description?: string }
+  | { kind: 'boolean'; description?: string }
+  | { kind: 'array'; items: Shape; minItems?: number; description?: string }
+  | { kind: 'object'; props: Record<string, Shape>; required?: readonly string[]; description?: string; open?: boolean }
+  | { kind: 'record'; values: Shape; description?: string }
+  | { kind: 'nullable'; inner: Shape };
+
+export interface ShapeError {
+  /** JSON path below the value validated, e.g. "models[0].price.inputPer1M". */
+  path: string;
+  message: string;
+}
+
+function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function describeNumber(s: Extract<Shape, { kind: 'number' }>): string {
+  const bound = s.exclusiveMin !== undefined ? ` > ${s.exclusiveMin}` : s.min !== undefined ? ` >= ${s.min}` : '';
+  return `${s.integer ? 'an integer' : 'a number'}${bound}`;
+}
+
+export function validateShape(value: unknown, shape: Shape, path = '', errors: ShapeError[] = []): ShapeError[] {
+  const fail = (message: string) => errors.push({ path: path || '(root)', message });
+  switch (shape.kind) {
+    case 'nullable':
+      if (value !== null) validateShape(value, shape.inner, path, errors);
+      break;
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value) || (shape.integer && !Number.isInteger(value))
+        || (shape.min !== undefined && value < shape.min) || (shape.exclusiveMin !== undefined && value <= shape.exclusiveMin)) {
+        fail(`must be ${describeNumber(shape)}, got ${JSON.stringify(value)}`);
+      }
+      break;
+    case 'string':
+      if (typeof value !== 'string') fail(`must be a string, got ${JSON.stringify(value)}`);
+      else if (shape.enum && !shape.enum.includes(value)) fail(`must be one of ${shape.enum.join(', ')}, got "${value}"`);
+      else if (shape.minLength !== undefined && value.length < shape.minLength) fail('must not be empty');
+      else if (shape.pattern && !new RegExp(shape.pattern).test(value)) fail(`must match ${shape.pattern}, got "${value}"`);
+      break;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail(`must be true or false, got ${JSON.stringify(value)}`);
+      break;
+    case 'array':
+      if (!Array.isArray(value)) fail('must be an array');
+      else if (shape.minItems !== undefined && value.length < shape.minItems) fail(`must have at least ${shape.minItems} item(s)`);
+      else value.forEach((v, i) => validateShape(v, shape.items, join(path, i), errors));
+      break;
+    case 'record':
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('must be an object');
+      else for (const [k, v] of Object.entries(value)) validateShape(v, shape.values, join(path, k), errors);
+      break;
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        fail('must be an object');
+        break;
+      }
+      const obj = value as Record<string, unknown>;
+      for (const key of shape.required ?? []) {
+        if (obj[key] === undefined) errors.push({ path: join(path, key), message: 'is required' });
+      }
+      for (const [key, v] of Object.entries(obj)) {
+        const prop = shape.props[key];
+        if (prop) validateShape(v, prop, join(path, key), errors);
+        else if (!shape.open) errors.push({ path: join(path, key), message: 'is not a known field' });
+      }
+      break;
+    }
+  }
+  return errors;
+}
+
+/** JSON Schema (draft-07) for a shape. */
+export function toJsonSchema(shape: Shape): Record<string, unknown> {
+  const withDescription = (s: Record<string, unknown>, d?: string) => (d ? { description: d, ...s } : s);
+  switch (shape.kind) {
+    case 'nullable': {
+      const inner = toJsonSchema(shape.inner);
+      return { anyOf: [inner, { type: 'null' }] };
+    }
+    case 'number':
+      return withDescription({
+        type: shape.integer ? 'integer' : 'number',
+        ...(shape.min !== undefined ? { minimum: shape.min } : {}),
+        ...(shape.exclusiveMin !== undefined ? { exclusiveMinimum: shape.exclusiveMin } : {}),
+      }, shape.description);
+    case 'string':
+      return withDescription({
+        type: 'string',
+        ...(shape.enum ? { enum: [...shape.enum] } : {}),
+        ...(shape.pattern ? { pattern: shape.pattern } : {}),
+        ...(shape.minLength !== undefined ? { minLength: shape.minLength } : {}),
+      }, shape.description);
+    case 'boolean':
+      return withDescription({ type: 'boolean' }, shape.description);
+    case 'array':
+      return withDescription({ type: 'array', items: toJsonSchema(shape.items), ...(shape.minItems !== undefined ? { minItems: shape.minItems } : {}) }, shape.description);
+    case 'record':
+      return withDescription({ type: 'object', additionalProperties: toJsonSchema(shape.values) }, shape.description);
+    case 'object':
+      return withDescription({
+        type: 'object',
+        properties: Object.fromEntries(Object.entries(shape.props).map(([k, v]) => [k, toJsonSchema(v)])),
+        ...(shape.required?.length ? { required: [...shape.required] } : {}),
+        additionalProperties: shape.open ?? false,
+      }, shape.description);
+  }
+}

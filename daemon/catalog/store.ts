@@ -1,0 +1,127 @@
+// The catalog in force: built-in fleet plus the user's files, reloaded when a file changes. I/O lives
+// here; validation and merging are pure (merge.ts). A bad file leaves the previous catalog in force and
+// sets `error` until a good version is saved.
+
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { CatalogSummary } from '../protocol';
+import { indexCatalog, type CatalogIndex } from './lookup';
+import { buildCatalog, CatalogError, type CatalogFile } from './merge';
+import type { Catalog, Site } from './types';
+
+export interface CatalogStoreOptions {
+  /** Editors write a file in several steps (truncate, write, rename); wait for them to settle. */
+  debounceMs?: number;
+  /** Replaces the built-in fleet (tests, benches). */
+  builtin?: readonly Site[];
+}
+
+export class CatalogStore {
+  private idx: CatalogIndex;
+  private lastError: string | null = null;
+  private watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private listeners = new Set<(catalog: Catalog, error: string | null) => void>();
+  private readonly debounceMs: number;
+
+  constructor(private files: string[] = [], private readonly options: CatalogStoreOptions = {}) {
+    this.debounceMs = options.debounceMs ?? 150;
+    this.idx = indexCatalog(buildCatalog([], options.builtin));
+  }
+
+  get catalog(): Catalog {
+    return this.idx.catalog;
+  }
+
+  get index(): CatalogIndex {
+    return this.idx;
+  }
+
+  /** The last load error, or null; while set, the previous catalog stays in force. */
+  get error(): string | null {
+    return this.lastError;
+  }
+
+  /** Reads every file and swaps the catalog in when all are valid. Resolves to the error, if any. */
+  async reload(): Promise<string | null> {
+    let loaded: CatalogFile[];
+    try {
+      loaded = await Promise.all(this.files.map(async (name) => ({ name, text: await readFile(name, 'utf8') })));
+    } catch (e) {
+      return this.fail(`cannot read catalog file: ${(e as Error).message}`);
+    }
+    try {
+      this.idx = indexCatalog(buildCatalog(loaded, this.options.builtin));
+    } catch (e) {
+      if (e instanceof CatalogError) return this.fail(e.message);
+      throw e;
+    }
+    this.lastError = null;
+    this.emit();
+    return null;
+  }
+
+  /** Points the store at other files (the user changed the setting), reloads and re-watches. */
+  async setFiles(files: string[]): Promise<string | null> {
+    this.files = files;
+    if (this.watchers.length) this.watch();
+    return this.reload();
+  }
+
+  /** Watches each file's folder (editors replace files by rename, which a file watch would miss). */
+  watch(): void {
+    this.unwatch();
+    for (const file of this.files) {
+      const name = basename(file);
+      const w = watch(dirname(file), (_event, changed) => {
+        if (changed === null || changed.toString() === name) this.schedule();
+      });
+      w.on('error', () => this.fail(`stopped watching ${file}`));
+      this.watchers.push(w);
+    }
+  }
+
+  onChange(listener: (catalog: Catalog, error: string | null) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  summary(): CatalogSummary {
+    const { sites } = this.catalog;
+    return {
+      sites: sites.length,
+      models: new Set(sites.flatMap((s) => s.models.map((m) => m.canonical))).size,
+      providers: new Set(sites.map((s) => s.provider)).size,
+      simulated: sites.filter((s) => s.simulated).length,
+      files: this.catalog.files,
+      error: this.lastError,
+    };
+  }
+
+  close(): void {
+    this.unwatch();
+    clearTimeout(this.timer);
+    this.listeners.clear();
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.reload(), this.debounceMs);
+  }
+
+  private unwatch(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+  }
+
+  private fail(message: string): string {
+    this.lastError = message;
+    this.emit();
+    return message;
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l(this.catalog, this.lastError);
+  }
+}
