@@ -1,0 +1,38 @@
+// The tokens and cost of one finished attempt. The provider's reported usage wins; without it (a
+// stream cut before the usage chunk, a provider that sends none) the prompt and the text that did
+// arrive are counted with the tokenizer and the receipt says so. A cancelled or cut stream is billed
+// for what was produced: the provider charges for it, so it is never zero.
+
+import type { ChatMessage, CostBreakdown, Outcome, PriceCard, TokenCounts } from '../protocol';
+import type { ReportedUsage } from '../providers/types';
+import { countPromptTokens, countTextTokens } from './estimate';
+import { priceUsage } from './pricing';
+
+export interface AttemptUsage {
+  outcome: Outcome;
+  usage: ReportedUsage | null;
+  messages: readonly ChatMessage[];
+  /** The text the attempt streamed (all of it, for a cut stream the part that arrived). */
+  text: string;
+  bytesReceived: number;
+}
+
+export function countAttempt(a: AttemptUsage): TokenCounts {
+  if (!a.usage) {
+    return { input: countPromptTokens(a.messages), cachedInput: 0, cacheWrite: 0, output: countTextTokens(a.text), reasoning: 0, estimated: true };
+  }
+  const { input, cachedInput, cacheWrite, output, reasoning } = a.usage;
+  const tokens = { input, cachedInput, cacheWrite, output, reasoning, estimated: false };
+  // An interrupted stream can carry usage from its start only (Anthropic's message_start reports
+  // one output token); when the text that arrived counts more, bill that and say it is estimated.
+  if (a.outcome === 'cancelled' || a.outcome === 'cut') {
+    const produced = countTextTokens(a.text);
+    if (produced > output) return { ...tokens, output: produced, estimated: true };
+  }
+  return tokens;
+}
+
+export function billAttempt(card: PriceCard, a: AttemptUsage): { tokens: TokenCounts; cost: CostBreakdown } {
+  const tokens = countAttempt(a);
+  return { tokens, cost: priceUsage(card, tokens, a.bytesReceived) };
+}

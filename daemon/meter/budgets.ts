@@ -1,0 +1,161 @@
+// Budget caps and reservations. A request reserves its worst-case cost against every cap that
+// applies to it (day, month, its workspace) before anything is sent; the reservation is released
+// once its receipt is durable and counted as spend, or when the request fails. Check and add happen
+// in one synchronous call with no await between them, and Node runs one call at a time, so N
+// concurrent requests cannot all see the same headroom: together they never overshoot a cap.
+//
+// A workspace cap covers that workspace's spend in the current calendar month.
+
+import { ErrorCodes, type BudgetCap, type BudgetExceededData, type BudgetScope, type BudgetStatus } from '../protocol';
+import { formatUsd } from './pricing';
+
+export class BudgetExceededError extends Error {
+  readonly code = ErrorCodes.BudgetExceeded;
+  constructor(readonly data: BudgetExceededData) {
+    super(describe(data));
+    this.name = 'BudgetExceededError';
+  }
+}
+
+function capLabel(scope: BudgetScope, workspace?: string): string {
+  return scope === 'day' ? 'Daily' : scope === 'month' ? 'Monthly' : `Workspace "${workspace}" monthly`;
+}
+
+function describe(d: BudgetExceededData): string {
+  const reached = d.spentNanoUsd + d.reservedNanoUsd >= d.capNanoUsd ? 'reached' : 'would be exceeded';
+  return `${capLabel(d.scope, d.workspace)} budget ${formatUsd(d.capNanoUsd)} ${reached}: spent ${formatUsd(d.spentNanoUsd)}, ` +
+    `reserved ${formatUsd(d.reservedNanoUsd)}, remaining ${formatUsd(d.remainingNanoUsd)}; ` +
+    `this request could cost up to ${formatUsd(d.worstCaseNanoUsd)}`;
+}
+
+/** Throws a plain Error naming the bad field; changes nothing. */
+export function validateCaps(caps: readonly BudgetCap[]): void {
+  if (!Array.isArray(caps)) throw new Error('caps must be an array');
+  const seen = new Set<string>();
+  caps.forEach((c, i) => {
+    const at = `caps[${i}]`;
+    if (!c || !['day', 'month', 'workspace'].includes(c.scope)) throw new Error(`${at}.scope must be "day", "month" or "workspace"`);
+    if (!(typeof c.capUsd === 'number' && Number.isFinite(c.capUsd) && c.capUsd >= 0)) throw new Error(`${at}.capUsd must be a number >= 0`);
+    if (!(typeof c.softRatio === 'number' && c.softRatio >= 0 && c.softRatio <= 1)) throw new Error(`${at}.softRatio must be between 0 and 1`);
+    if (c.scope === 'workspace' && !(typeof c.workspace === 'string' && c.workspace)) throw new Error(`${at}.workspace is required for scope "workspace"`);
+    const key = `${c.scope}\n${c.scope === 'workspace' ? c.workspace : ''}`;
+    if (seen.has(key)) throw new Error(`${at} repeats the ${c.scope} cap${c.workspace ? ` of "${c.workspace}"` : ''}`);
+    seen.add(key);
+  });
+}
+
+/** Spend so far that a cap covers (today, this month, or the workspace this month). */
+export type SpentFor = (cap: BudgetCap) => number;
+
+export class Reservation {
+  private held: number;
+  private done = false;
+
+  constructor(private readonly budgets: Budgets, readonly workspace: string | undefined, amount: number) {
+    this.held = amount;
+  }
+
+  get nanoUsd(): number {
+    return this.held;
+  }
+
+  get released(): boolean {
+    return this.done;
+  }
+
+  /**
+   * Re-checks the same reservation for a new worst case (a failover to another site). Growing it is
+   * checked against every cap and throws BudgetExceededError, leaving the reservation as it was;
+   * shrinking it always succeeds.
+   */
+  resize(worstCaseNanoUsd: number): void {
+    if (this.done) throw new Error('reservation already released');
+    this.budgets.adjust(this, this.held, checkedAmount(worstCaseNanoUsd));
+    this.held = worstCaseNanoUsd;
+  }
+
+  /** Idempotent. */
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.budgets.adjust(this, this.held, 0);
+    this.held = 0;
+  }
+}
+
+function checkedAmount(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error('worst case must be a non-negative integer of nano-USD');
+  return n;
+}
+
+export class Budgets {
+  private caps: BudgetCap[] = [];
+  private reservedAll = 0;
+  private readonly reservedByWorkspace = new Map<string, number>();
+
+  constructor(private readonly spentFor: SpentFor) {}
+
+  setCaps(caps: readonly BudgetCap[]): void {
+    validateCaps(caps);
+    this.caps = caps.map((c) => ({ ...c }));
+  }
+
+  getCaps(): BudgetCap[] {
+    return this.caps.map((c) => ({ ...c }));
+  }
+
+  /** All-or-nothing against every applicable cap; throws BudgetExceededError. */
+  reserve(worstCaseNanoUsd: number, workspace?: string): Reservation {
+    const reservation = new Reservation(this, workspace, 0);
+    reservation.resize(checkedAmount(worstCaseNanoUsd));
+    return reservation;
+  }
+
+  /** Outstanding reservations, all of them or one workspace's. */
+  reserved(workspace?: string): number {
+    return workspace === undefined ? this.reservedAll : this.reservedByWorkspace.get(workspace) ?? 0;
+  }
+
+  statuses(workspace?: string): BudgetStatus[] {
+    return this.caps
+      .filter((c) => workspace === undefined || c.scope !== 'workspace' || c.workspace === workspace)
+      .map((c) => {
+        const capNanoUsd = Math.round(c.capUsd * 1e9);
+        const spentNanoUsd = this.spentFor(c);
+        const state = spentNanoUsd >= capNanoUsd ? 'exceeded' : spentNanoUsd >= c.softRatio * capNanoUsd ? 'warn' : 'ok';
+        return {
+          scope: c.scope,
+          ...(c.workspace !== undefined && c.scope === 'workspace' ? { workspace: c.workspace } : {}),
+          capNanoUsd, softRatio: c.softRatio, spentNanoUsd, reservedNanoUsd: this.reservedFor(c), state,
+        };
+      });
+  }
+
+  /** Called by Reservation only. Synchronous on purpose: the check and the add are one step. */
+  adjust(r: Reservation, from: number, to: number): void {
+    const delta = to - from;
+    if (delta > 0) {
+      for (const cap of this.caps) {
+        if (cap.scope === 'workspace' && cap.workspace !== r.workspace) continue;
+        const capNanoUsd = Math.round(cap.capUsd * 1e9);
+        const spentNanoUsd = this.spentFor(cap);
+        // Others' reservations: this one's current hold is not counted against itself.
+        const reservedNanoUsd = this.reservedFor(cap) - from;
+        if (spentNanoUsd + reservedNanoUsd + to > capNanoUsd) {
+          throw new BudgetExceededError({
+            kind: 'budget', scope: cap.scope, ...(cap.scope === 'workspace' ? { workspace: cap.workspace } : {}),
+            capNanoUsd, spentNanoUsd, reservedNanoUsd,
+            remainingNanoUsd: Math.max(0, capNanoUsd - spentNanoUsd - reservedNanoUsd),
+            worstCaseNanoUsd: to,
+          });
+        }
+      }
+    }
+    this.reservedAll += delta;
+    if (r.workspace !== undefined) this.reservedByWorkspace.set(r.workspace, (this.reservedByWorkspace.get(r.workspace) ?? 0) + delta);
+  }
+
+  private reservedFor(cap: BudgetCap): number {
+    return cap.scope === 'workspace' ? this.reserved(cap.workspace) : this.reservedAll;
+  }
+}

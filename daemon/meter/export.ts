@@ -1,0 +1,128 @@
+// Export of receipts in an inclusive local-date range, as CSV (one row per receipt, a header, RFC
+// 4180 quoting) or a JSON array. Streams month file by month file, a chunk at a time, with
+// backpressure, into a temp file renamed over the target at the end: a reader never sees half an
+// export. Only the durable part of each file is read, so concurrent appends are not torn.
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, stat, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { ExportLedgerParams, ExportLedgerResult, Receipt } from '../protocol';
+import { localDay } from './calendar';
+import { decodeLine } from './ledger-line';
+import { listMonths, monthFile } from './ledger';
+import { readLines } from './ledger-scan';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const COLUMNS: [string, (r: Receipt) => unknown][] = [
+  ['id', (r) => r.id],
+  ['createdAt', (r) => r.createdAt],
+  ['day', (r) => localDay(r.createdAt)],
+  ['requestId', (r) => r.requestId],
+  ['workspace', (r) => r.workspace ?? ''],
+  ['client', (r) => r.client],
+  ['policy', (r) => r.policy],
+  ['model', (r) => r.model],
+  ['providerModel', (r) => r.providerModel],
+  ['site', (r) => r.site.id],
+  ['provider', (r) => r.site.provider],
+  ['region', (r) => r.site.region],
+  ['hardware', (r) => r.site.hardware],
+  ['outcome', (r) => r.outcome],
+  ['error', (r) => r.error ?? ''],
+  ['attempts', (r) => r.attempts.length],
+  ['inputTokens', (r) => r.tokens.input],
+  ['cachedInputTokens', (r) => r.tokens.cachedInput],
+  ['cacheWriteTokens', (r) => r.tokens.cacheWrite],
+  ['outputTokens', (r) => r.tokens.output],
+  ['reasoningTokens', (r) => r.tokens.reasoning],
+  ['tokensEstimated', (r) => r.tokens.estimated],
+  ['ttftMs', (r) => r.ttftMs ?? ''],
+  ['totalMs', (r) => r.totalMs],
+  ['bytesReceived', (r) => r.bytesReceived],
+  ['inputNanoUsd', (r) => r.cost.inputNanoUsd],
+  ['cachedInputNanoUsd', (r) => r.cost.cachedInputNanoUsd],
+  ['cacheWriteNanoUsd', (r) => r.cost.cacheWriteNanoUsd],
+  ['outputNanoUsd', (r) => r.cost.outputNanoUsd],
+  ['requestFeeNanoUsd', (r) => r.cost.requestFeeNanoUsd],
+  ['dataTransferNanoUsd', (r) => r.cost.dataTransferNanoUsd],
+  ['totalNanoUsd', (r) => r.cost.totalNanoUsd],
+  ['totalUsd', (r) => exactUsd(r.cost.totalNanoUsd)],
+];
+
+/** Nano-USD as an exact decimal USD string, for spreadsheets: 1234567 -> "0.001234567". */
+export function exactUsd(nano: number): string {
+  const sign = nano < 0 ? '-' : '';
+  const digits = String(Math.abs(nano)).padStart(10, '0');
+  return `${sign}${digits.slice(0, -9)}.${digits.slice(-9)}`;
+}
+
+export function csvField(value: unknown): string {
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function validateExport(p: ExportLedgerParams): void {
+  if (!p || typeof p.path !== 'string' || !p.path) throw new Error('path is required');
+  if (p.format !== 'csv' && p.format !== 'json') throw new Error('format must be "csv" or "json"');
+  for (const key of ['from', 'to'] as const) {
+    if (p[key] !== undefined && !(DATE.test(p[key]!) && !Number.isNaN(Date.parse(p[key]!)))) throw new Error(`${key} must be a date YYYY-MM-DD`);
+  }
+  if (p.from && p.to && p.from > p.to) throw new Error('from is after to');
+}
+
+async function put(out: WriteStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+/**
+ * `durableSize(month)` bounds what is read of a file this process is appending to. Month files are
+ * named by local month, so only files whose month overlaps the range are opened.
+ */
+export async function exportReceipts(
+  dir: string,
+  params: ExportLedgerParams,
+  durableSize: (month: string) => number | undefined,
+): Promise<ExportLedgerResult> {
+  validateExport(params);
+  const { from, to, format } = params;
+  const months = (await listMonths(dir)).filter((m) => (!from || m >= from.slice(0, 7)) && (!to || m <= to.slice(0, 7)));
+  const temp = `${params.path}.${process.pid}.tmp`;
+  const out = createWriteStream(temp);
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => {});
+  let count = 0;
+  const run = async () => {
+    await put(out, format === 'csv' ? COLUMNS.map(([name]) => name).join(',') + '\r\n' : '[');
+    for (const month of months) {
+      const file = monthFile(dir, month);
+      const limit = durableSize(month) ?? (await stat(file)).size;
+      for await (const lines of readLines(file, 0, limit)) {
+        let chunk = '';
+        for (const line of lines) {
+          const r = line.complete ? decodeLine(line.text) : null;
+          if (!r) continue;
+          const day = localDay(r.createdAt);
+          if ((from && day < from) || (to && day > to)) continue;
+          chunk += format === 'csv'
+            ? COLUMNS.map(([, get]) => csvField(get(r))).join(',') + '\r\n'
+            : (count ? ',\n' : '\n') + JSON.stringify(r);
+          count++;
+        }
+        if (chunk) await put(out, chunk);
+      }
+    }
+    if (format === 'json') await put(out, count ? '\n]\n' : ']\n');
+    out.end();
+    await once(out, 'finish');
+  };
+  try {
+    await Promise.race([run(), failed]);
+    await rename(temp, params.path);
+  } catch (error) {
+    out.destroy();
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  return { path: params.path, receipts: count };
+}

@@ -1,0 +1,210 @@
+// The meter: pricing, the durable Ledger of receipts, spend rollups and budgets behind one object.
+//
+//   const meter = await Meter.open(stateDir, { budgets, clock });   // recovers; see recoveryReport
+//   // placement / dispatch
+//   const { cost } = meter.estimate(card, messages, maxTokens);      // worst case for this site
+//   const reservation = meter.reserve({ worstCaseNanoUsd: cost.totalNanoUsd, workspace });
+//                                        // throws BudgetExceededError (err.data: BudgetExceededData)
+//   reservation.resize(otherSiteWorstCase);   // failover: same reservation, re-checked; may throw
+//   // finished (complete, length, cancelled, cut):
+//   const { tokens, cost } = billAttempt(card, { outcome, usage, messages, text, bytesReceived });
+//   await meter.record(receipt, reservation); // durable, counted, then the reservation is released
+//   // failed before anything was produced or billed:
+//   reservation.release();
+//
+//   meter.summary(workspace?) -> SpendSummary     meter.setBudgets(caps) / meter.budgets()
+//   meter.exportLedger(params) -> ExportLedgerResult
+//   meter.onChange((receipt) => ...)  after each durable receipt (debounce summary() for spendChanged)
+//   await meter.close()
+//
+// Files under <stateDir>/ledger/: YYYY-MM.jsonl (the Ledger) and YYYY-MM.rollup.json (snapshot of
+// that month's rollups, so a restart replays only the receipts written after it).
+
+import path from 'node:path';
+import type { BudgetCap, BudgetStatus, ChatMessage, ExportLedgerParams, ExportLedgerResult, PriceCard, Receipt, SpendSummary } from '../protocol';
+import { Budgets, type Reservation } from './budgets';
+import { localDay, localMonth, type Clock } from './calendar';
+import { worstCase, type WorstCase } from './estimate';
+import { exportReceipts } from './export';
+import { Ledger, listMonths, monthFile, type DurableEntry, type FileRecovery } from './ledger';
+import { Rollups } from './rollups';
+import { readSnapshot, writeSnapshot } from './snapshot';
+
+export { BudgetExceededError, Reservation } from './budgets';
+export { billAttempt, countAttempt, type AttemptUsage } from './bill';
+export { formatUsd, priceUsage, type BillableUsage } from './pricing';
+
+export interface MeterOptions {
+  clock?: Clock;
+  budgets?: BudgetCap[];
+  /** Write the month's rollup snapshot after this many new receipts (and on close). */
+  snapshotEvery?: number;
+  /** Where recovery findings and background snapshot failures are told. */
+  log?: (message: string) => void;
+}
+
+export interface RecoveryReport {
+  /** Ledger files whose tail was torn (and cut off) or that hold damaged lines. */
+  files: FileRecovery[];
+  /** 'snapshot' when the month's rollups came from a snapshot plus its tail, else why not. */
+  rollups: string;
+  /** Receipts replayed from the ledger to rebuild the month's rollups. */
+  replayed: number;
+  ms: number;
+}
+
+export type ChangeListener = (receipt: Receipt) => void;
+
+const DEFAULT_SNAPSHOT_EVERY = 20_000;
+
+export class Meter {
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly budgetBook: Budgets;
+  private sinceSnapshot = 0;
+  private snapshotting: Promise<void> | null = null;
+  private snapshotAgain = false;
+  private ledger!: Ledger;
+  recoveryReport!: RecoveryReport;
+
+  private constructor(
+    readonly dir: string,
+    private readonly clock: Clock,
+    private readonly rollups: Rollups,
+    /** Months whose files predate this process and were not replayed: their spend is not tracked. */
+    private readonly untracked: Set<string>,
+    private readonly options: MeterOptions,
+  ) {
+    this.budgetBook = new Budgets((cap) => {
+      const now = this.clock();
+      return cap.scope === 'day' ? rollups.spentOnDay(localDay(now)) : rollups.spentInMonth(localMonth(now), cap.workspace);
+    });
+  }
+
+  static async open(stateDir: string, options: MeterOptions = {}): Promise<Meter> {
+    const started = performance.now();
+    const dir = path.join(stateDir, 'ledger');
+    const clock = options.clock ?? Date.now;
+    const month = localMonth(clock());
+    const rollups = new Rollups();
+    const snap = await readSnapshot(dir, month, monthFile(dir, month));
+    if ('cells' in snap) for (const cell of snap.cells) rollups.addCell(cell);
+    const untracked = new Set((await listMonths(dir)).filter((m) => m !== month));
+    const meter = new Meter(dir, clock, rollups, untracked, options);
+    meter.budgetBook.setCaps(options.budgets ?? []);
+    let replayed = 0;
+    meter.ledger = await Ledger.open(dir, {
+      replay: { month, from: 'cells' in snap ? snap.offset : 0, onReceipt: (r) => (replayed++, rollups.add(r)) },
+      onDurable: (entries) => meter.counted(entries),
+    });
+    meter.recoveryReport = {
+      files: meter.ledger.recovery,
+      rollups: 'cells' in snap ? 'snapshot' : snap.rejected,
+      replayed,
+      ms: Math.round(performance.now() - started),
+    };
+    for (const f of meter.ledger.recovery) {
+      options.log?.(`ledger recovery: ${f.file}: cut ${f.tornBytes} torn bytes, ${f.corruptAt.length} damaged lines skipped`);
+    }
+    // A long replay is worth keeping: the next start need not repeat it.
+    if (replayed >= (options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY)) meter.snapshotSoon();
+    return meter;
+  }
+
+  /** Worst-case cost of a request on a site: its prompt counted, every allowed output token produced. */
+  estimate(card: PriceCard, messages: readonly ChatMessage[], maxTokens: number): WorstCase {
+    return worstCase(card, messages, maxTokens);
+  }
+
+  /** Synchronous check-and-hold against every applicable cap; throws BudgetExceededError. */
+  reserve(request: { worstCaseNanoUsd: number; workspace?: string | null }): Reservation {
+    return this.budgetBook.reserve(request.worstCaseNanoUsd, request.workspace ?? undefined);
+  }
+
+  /**
+   * Appends the receipt durably and counts it as spend; then releases the reservation, so the cost
+   * is never missing from both spend and reservations. If the append fails the reservation stays
+   * held (that money may well have been spent) and the error is thrown.
+   */
+  async record(receipt: Receipt, reservation?: Reservation): Promise<void> {
+    await this.ledger.append(receipt);
+    reservation?.release();
+  }
+
+  summary(workspace?: string): SpendSummary {
+    const now = this.clock();
+    return {
+      ...this.rollups.summarize(localMonth(now), localDay(now), workspace),
+      reservedNanoUsd: this.budgetBook.reserved(workspace),
+      budgets: this.budgetBook.statuses(workspace),
+    };
+  }
+
+  /** Replaces every cap; throws (changing nothing) when one is invalid. */
+  setBudgets(caps: BudgetCap[]): BudgetStatus[] {
+    this.budgetBook.setCaps(caps);
+    return this.budgets();
+  }
+
+  budgets(): BudgetStatus[] {
+    return this.budgetBook.statuses();
+  }
+
+  exportLedger(params: ExportLedgerParams): Promise<ExportLedgerResult> {
+    return exportReceipts(this.dir, params, (month) => this.ledger.durableSize(month));
+  }
+
+  /** Returns an unsubscribe function. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.ledger.close();
+    while (this.snapshotting) await this.snapshotting;
+    if (this.sinceSnapshot > 0) await this.snapshot();
+  }
+
+  /** Ledger callback, synchronous with durability: rollups always equal the durable ledger. */
+  private counted(entries: DurableEntry[]): void {
+    for (const { receipt, month } of entries) {
+      if (!this.untracked.has(month)) this.rollups.add(receipt);
+    }
+    this.sinceSnapshot += entries.length;
+    if (this.sinceSnapshot >= (this.options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY)) this.snapshotSoon();
+    for (const { receipt } of entries) {
+      for (const listener of this.listeners) {
+        try {
+          listener(receipt);
+        } catch (error) {
+          this.options.log?.(`meter change listener failed: ${String(error)}`);
+        }
+      }
+    }
+  }
+
+  private snapshotSoon(): void {
+    if (this.snapshotting) {
+      this.snapshotAgain = true;
+      return;
+    }
+    this.snapshotting = this.snapshot()
+      .catch((error) => this.options.log?.(`rollup snapshot failed: ${String(error)}`))
+      .finally(() => {
+        this.snapshotting = null;
+        if (this.snapshotAgain) {
+          this.snapshotAgain = false;
+          this.snapshotSoon();
+        }
+      });
+  }
+
+  /** Cells and offset are taken in the same synchronous step, so they describe the same prefix. */
+  private async snapshot(): Promise<void> {
+    const month = localMonth(this.clock());
+    const offset = this.ledger.durableSize(month);
+    this.sinceSnapshot = 0;
+    if (offset === undefined || this.untracked.has(month)) return;
+    await writeSnapshot(this.dir, monthFile(this.dir, month), { month, offset, cells: this.rollups.cellsOf(month) });
+  }
+}

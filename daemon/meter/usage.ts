@@ -1,0 +1,94 @@
+// Provider usage objects -> the meter's BillableUsage (see pricing.ts for what each count means).
+// Pure functions: the provider adapters call them on the usage they received, and the meter never
+// needs to know which wire format a site speaks.
+
+import type { ReportedUsage } from '../providers/types';
+
+const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+
+export interface OpenAIUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+/** prompt_tokens includes the cached ones; completion_tokens includes the reasoning ones. */
+export function fromOpenAI(usage: OpenAIUsage): ReportedUsage {
+  const prompt = count(usage.prompt_tokens);
+  const cached = Math.min(count(usage.prompt_tokens_details?.cached_tokens), prompt);
+  const output = count(usage.completion_tokens);
+  return {
+    input: prompt - cached,
+    cachedInput: cached,
+    cacheWrite: 0,
+    output,
+    reasoning: Math.min(count(usage.completion_tokens_details?.reasoning_tokens), output),
+    raw: usage,
+  };
+}
+
+export interface AnthropicUsage {
+  input_tokens?: number;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  output_tokens?: number;
+}
+
+/** The usage-bearing Anthropic stream events; other events may be passed and are ignored. */
+export type AnthropicEvent =
+  | { type: 'message_start'; message: { usage?: AnthropicUsage } }
+  | { type: 'message_delta'; usage?: AnthropicUsage }
+  | { type: string };
+
+/**
+ * Folds one Anthropic stream event into the usage so far. input_tokens excludes cache reads and
+ * writes (unlike OpenAI), so no subtraction. message_delta usage is cumulative: a field it carries
+ * replaces the earlier value, never adds to it.
+ */
+export function foldAnthropic(prev: ReportedUsage | null, event: AnthropicEvent): ReportedUsage | null {
+  const usage: AnthropicUsage | undefined =
+    event.type === 'message_start' ? (event as { message: { usage?: AnthropicUsage } }).message?.usage
+    : event.type === 'message_delta' ? (event as { usage?: AnthropicUsage }).usage
+    : undefined;
+  if (!usage) return prev;
+  const base = prev ?? { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0 };
+  const latest = (value: number | null | undefined, before: number) => (value == null ? before : count(value));
+  const rawSoFar = (prev?.raw as AnthropicUsage | undefined) ?? {};
+  return {
+    input: latest(usage.input_tokens, base.input),
+    cachedInput: latest(usage.cache_read_input_tokens, base.cachedInput),
+    cacheWrite: latest(usage.cache_creation_input_tokens, base.cacheWrite),
+    output: latest(usage.output_tokens, base.output),
+    reasoning: 0, // Anthropic bills thinking as output tokens and does not report it apart.
+    raw: { ...rawSoFar, ...usage },
+  };
+}
+
+export interface GeminiUsageMetadata {
+  promptTokenCount?: number;
+  cachedContentTokenCount?: number;
+  candidatesTokenCount?: number;
+  thoughtsTokenCount?: number;
+  toolUsePromptTokenCount?: number;
+  totalTokenCount?: number;
+}
+
+/**
+ * promptTokenCount includes cachedContentTokenCount; tool-use prompt tokens are billed as input;
+ * thoughts are billed as output but reported apart from candidates, so they are added in.
+ * Streaming chunks each carry the running totals: map the latest one.
+ */
+export function fromGemini(meta: GeminiUsageMetadata): ReportedUsage {
+  const prompt = count(meta.promptTokenCount);
+  const cached = Math.min(count(meta.cachedContentTokenCount), prompt);
+  const thoughts = count(meta.thoughtsTokenCount);
+  return {
+    input: prompt - cached + count(meta.toolUsePromptTokenCount),
+    cachedInput: cached,
+    cacheWrite: 0,
+    output: count(meta.candidatesTokenCount) + thoughts,
+    reasoning: thoughts,
+    raw: meta,
+  };
+}
