@@ -1,6 +1,7 @@
 // Precomputed per catalog, outside the hot path: which sites offer each canonical model, so a placement
 // touches only those sites.
 
+import type { SiteRef } from '../protocol';
 import type { Catalog, Site, SiteModel } from './types';
 
 export interface Offer {
@@ -32,4 +33,9 @@ export function indexCatalog(catalog: Catalog): CatalogIndex {
     site: (id) => byId.get(id),
     models: () => [...byModel.keys()].sort(),
   };
+}
+
+/** The wire identity of a site. */
+export function siteRef(site: Site): SiteRef {
+  return { id: site.id, provider: site.provider, region: site.region, location: site.location, hardware: site.hardware, simulated: site.simulated };
 }

@@ -1,0 +1,66 @@
+// The stateful shell around the pure placement: takes the catalog in force, telemetry, a clock and an
+// rng, decides, and counts the chosen site in flight at once so the next decision sees it.
+
+import type { CatalogIndex } from '../catalog/lookup';
+import type { Placement, Policy, ProviderId } from '../protocol';
+import type { Clock } from '../providers/simulated/clock';
+import type { SiteResult } from '../providers/types';
+import { prefillMs } from './estimate';
+import { place } from './placement';
+import type { Telemetry, Ticket } from './telemetry';
+import type { PlacementRequest } from './types';
+
+export interface RouteOptions {
+  hasKey(provider: ProviderId): boolean;
+  remainingBudgetNanoUsd?: number;
+  pinSite?: string;
+  /** Sites this request already failed at. */
+  exclude?: ReadonlySet<string>;
+  /** Placement id; a counter-based one otherwise. */
+  id?: string;
+}
+
+export interface Routed {
+  placement: Placement;
+  /** Hand back to settle() when the attempt ends; null when nothing was chosen. */
+  ticket: Ticket | null;
+}
+
+export class Router {
+  private counter = 0;
+
+  constructor(
+    private readonly catalog: { readonly index: CatalogIndex },
+    readonly telemetry: Telemetry,
+    private readonly clock: Clock,
+    private readonly rng: () => number,
+  ) {}
+
+  place(request: PlacementRequest, policy: Policy, options: RouteOptions): Routed {
+    const index = this.catalog.index;
+    const now = this.clock.now();
+    const placement = place({
+      id: options.id ?? `p${++this.counter}`,
+      request,
+      index,
+      telemetry: this.telemetry,
+      policy,
+      hasKey: options.hasKey,
+      remainingBudgetNanoUsd: options.remainingBudgetNanoUsd,
+      pinSite: options.pinSite,
+      exclude: options.exclude,
+      rng: this.rng,
+      now,
+    });
+    if (placement.chosen === null) return { placement, ticket: null };
+    const site = index.site(placement.chosen)!;
+    const model = site.models.find((m) => m.canonical === request.model)!;
+    const ticket = this.telemetry.onPlaced(site.id, request.model, now, prefillMs(model, request.inputTokens), site.concurrency);
+    return { placement, ticket };
+  }
+
+  /** The attempt ended (any outcome): the site leaves in-flight and telemetry learns from the result. */
+  settle(ticket: Ticket, result: SiteResult): void {
+    this.telemetry.onResult(ticket, result, this.clock.now());
+  }
+}

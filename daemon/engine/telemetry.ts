@@ -1,0 +1,162 @@
+// Live telemetry per site, in memory: in-flight counts (from the instant of placement, so a burst of
+// placements sees its own load instead of herding onto the site that looked idle a moment ago), EWMAs
+// of time to first token, output speed and slot hold time per site and model, error rate, rate-limit
+// headroom and the circuit breaker.
+
+import type { TelemetrySnapshot } from '../protocol';
+import type { SiteResult } from '../providers/types';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
+import { DEFAULT_EWMA, Ewma, type EwmaOptions } from './ewma';
+import { IDLE_LOAD, type SiteLoad, type TelemetryView } from './types';
+
+export interface TelemetryOptions {
+  ewma?: EwmaOptions;
+  breaker?: BreakerOptions;
+}
+
+/** Issued at placement, handed back with the result. */
+export interface Ticket {
+  readonly siteId: string;
+  readonly model: string;
+  readonly placedAt: number;
+  /** Prompt-length part of time to first token, from the catalog slope, removed from samples. */
+  readonly prefillMs: number;
+  /** The site was at its concurrency when this was placed: its timings include queueing. */
+  readonly queued: boolean;
+  readonly probe: boolean;
+  settled: boolean;
+}
+
+interface ModelStats {
+  ttftBase: Ewma;
+  tps: Ewma;
+  service: Ewma;
+}
+
+class SiteStats {
+  inFlight = 0;
+  queueDepth: number | null = null;
+  headroom = 1;
+  readonly errors: Ewma;
+  readonly breaker: CircuitBreaker;
+  readonly models = new Map<string, ModelStats>();
+
+  constructor(private readonly options: Required<TelemetryOptions>) {
+    this.errors = new Ewma(options.ewma);
+    this.breaker = new CircuitBreaker(options.breaker);
+  }
+
+  model(name: string): ModelStats {
+    let m = this.models.get(name);
+    if (!m) {
+      const e = this.options.ewma;
+      this.models.set(name, (m = { ttftBase: new Ewma(e), tps: new Ewma(e), service: new Ewma(e) }));
+    }
+    return m;
+  }
+}
+
+/** Failures that say the site is unwell, as opposed to the request being bad (400) or the user leaving. */
+function siteFailure(result: SiteResult): boolean {
+  if (result.outcome === 'cut') return true;
+  if (result.outcome !== 'error') return false;
+  const status = result.error?.status;
+  return result.error?.retryable === true || status === undefined || status === 429 || status >= 500;
+}
+
+/** Rate-limit headroom from the OpenAI-style headers most providers send: remaining / limit requests. */
+function headroomFrom(headers: Record<string, string>): number | null {
+  const remaining = Number(headers['x-ratelimit-remaining-requests']);
+  const limit = Number(headers['x-ratelimit-limit-requests']);
+  return Number.isFinite(remaining) && Number.isFinite(limit) && limit > 0 ? Math.max(0, Math.min(1, remaining / limit)) : null;
+}
+
+export class Telemetry implements TelemetryView {
+  private readonly sites = new Map<string, SiteStats>();
+  private readonly options: Required<TelemetryOptions>;
+
+  constructor(options: TelemetryOptions = {}) {
+    this.options = { ewma: options.ewma ?? DEFAULT_EWMA, breaker: options.breaker ?? DEFAULT_BREAKER };
+  }
+
+  /**
+   * Counts the request in flight now. `concurrency` is the site's, when known; `prefillMs` the
+   * catalog's prompt-length share of TTFT for this request.
+   */
+  onPlaced(siteId: string, model: string, now: number, prefillMs = 0, concurrency?: number): Ticket {
+    const s = this.site(siteId);
+    const queued = concurrency !== undefined && s.inFlight >= concurrency;
+    s.inFlight++;
+    return { siteId, model, placedAt: now, prefillMs, queued, probe: s.breaker.onPlaced(now), settled: false };
+  }
+
+  /** Records the outcome; idempotent per ticket so a double settle cannot drive in-flight negative. */
+  onResult(ticket: Ticket, result: SiteResult, now: number, outputTokens = result.usage?.output ?? 0): void {
+    if (ticket.settled) return;
+    ticket.settled = true;
+    const s = this.site(ticket.siteId);
+    s.inFlight = Math.max(0, s.inFlight - 1);
+    if (result.queueDepth !== undefined) s.queueDepth = result.queueDepth;
+    const headroom = headroomFrom(result.headers);
+    if (headroom !== null) s.headroom = headroom;
+
+    if (result.outcome === 'cancelled' && result.ttftMs === null) {
+      s.breaker.onNeutral(ticket.probe);
+      return;
+    }
+    const failed = siteFailure(result);
+    s.errors.add(failed ? 1 : 0, now);
+    if (failed) s.breaker.onFailure(now, ticket.probe);
+    else if (result.outcome === 'cancelled') s.breaker.onNeutral(ticket.probe);
+    else s.breaker.onSuccess();
+
+    // Timings of a request that queued behind our own requests describe the queue, which placement
+    // estimates separately; only unqueued ones teach the site's own speed.
+    if (ticket.queued || result.ttftMs === null) return;
+    const m = s.model(ticket.model);
+    m.ttftBase.add(Math.max(0, result.ttftMs - ticket.prefillMs), now);
+    const streamMs = result.durationMs - result.ttftMs;
+    if (outputTokens >= 2 && streamMs > 0) m.tps.add(outputTokens / (streamMs / 1000), now);
+    if (result.outcome === 'complete' || result.outcome === 'length') m.service.add(result.durationMs, now);
+  }
+
+  load(siteId: string, model: string, now: number): SiteLoad {
+    const s = this.sites.get(siteId);
+    if (!s) return IDLE_LOAD;
+    const b = s.breaker.view(now);
+    const m = s.models.get(model);
+    return {
+      inFlight: s.inFlight,
+      queueDepth: s.queueDepth,
+      ttftBaseMs: m?.ttftBase.value ?? null,
+      outputTokensPerSecond: m?.tps.value ?? null,
+      serviceMs: m?.service.value ?? null,
+      breaker: b.state,
+      admits: b.admits,
+      lastFailureAt: b.lastFailureAt,
+      consecutiveFailures: b.consecutiveFailures,
+    };
+  }
+
+  /** The wire snapshot; for a site with several models, the most sampled one's speeds. */
+  snapshot(siteId: string, now: number): TelemetrySnapshot {
+    const s = this.sites.get(siteId);
+    const busiest = s ? [...s.models.values()].sort((a, b) => b.ttftBase.samples - a.ttftBase.samples)[0] : undefined;
+    return {
+      inFlight: s?.inFlight ?? 0,
+      queueDepth: s?.queueDepth ?? null,
+      ttftMs: busiest?.ttftBase.value ?? null,
+      outputTokensPerSecond: busiest?.tps.value ?? null,
+      errorRate: s?.errors.value ?? 0,
+      headroom: s?.headroom ?? 1,
+      breaker: s ? s.breaker.view(now).state : 'closed',
+      samples: s?.errors.samples ?? 0,
+    };
+  }
+
+  private site(id: string): SiteStats {
+    let s = this.sites.get(id);
+    if (!s) this.sites.set(id, (s = new SiteStats(this.options)));
+    return s;
+  }
+}

@@ -1,0 +1,159 @@
+// A simulated site behind the same SiteAdapter interface as real providers: a FIFO queue over a number of
+// servers, time to first token growing with prompt length (lognormal jitter), output at a set speed,
+// random errors and outage windows, all deterministic under a seed and on any Clock. Its text says
+// plainly that it is simulated.
+
+import { BYTES_PER_STREAMED_TOKEN } from '../../meter/estimate';
+import type { ChatMessage } from '../../protocol';
+import type { SimulationSpec, Site, SiteModel } from '../../catalog/types';
+import type { SiteAdapter, SiteRequest, SiteResult } from '../types';
+import type { Clock } from './clock';
+import { SiteQueue } from './queue';
+import { hash32, mulberry32, normal } from './rng';
+
+export interface SimulatedOptions {
+  /** Interval between streamed pieces, simulated ms. Benchmarks raise it to cut events. */
+  chunkMs?: number;
+  /** Length of the answer the simulated model "wants" to give; max tokens caps it. */
+  replyTokens?: (request: SiteRequest, inputTokens: number) => number;
+}
+
+export interface SimulatedAdapter extends SiteAdapter {
+  readonly queue: SiteQueue;
+}
+
+/** Median of a simulated answer when nothing says otherwise: about a chat reply. */
+const REPLY_MEDIAN_TOKENS = 150;
+
+/** Providers count ~4 characters of English per token; the simulated "provider" counts the same way. */
+export function simulatedInputTokens(messages: readonly ChatMessage[]): number {
+  let chars = 0;
+  for (const m of messages) chars += m.content.length;
+  return Math.ceil(chars / 4) + 4 * messages.length;
+}
+
+export function speedOf(spec: SimulationSpec, model: string) {
+  const m = spec.models?.[model];
+  return {
+    ttftBaseMs: m?.ttftBaseMs ?? spec.ttftBaseMs,
+    ttftPerInputTokenMs: m?.ttftPerInputTokenMs ?? spec.ttftPerInputTokenMs,
+    outputTokensPerSecond: m?.outputTokensPerSecond ?? spec.outputTokensPerSecond,
+  };
+}
+
+/** A request's identity for its random draws: the last message's start and the prompt's length. */
+export function promptKey(messages: readonly ChatMessage[]): string {
+  const last = messages[messages.length - 1]?.content ?? '';
+  let chars = 0;
+  for (const m of messages) chars += m.content.length;
+  return `${chars}:${last.slice(0, 64)}`;
+}
+
+/** Time to first token at an idle server, queue excluded: exported so a hindsight oracle can see it. */
+export function simulatedTtftMs(site: Site, spec: SimulationSpec, model: string, inputTokens: number, key: string, seed: number): number {
+  const s = speedOf(spec, model);
+  const z = normal(mulberry32(hash32(key, hash32(site.id, seed))));
+  return (s.ttftBaseMs + s.ttftPerInputTokenMs * inputTokens) * Math.exp(spec.jitter * z);
+}
+
+const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
+
+/** Tokens [from, to) of the simulated answer, one word per token. */
+function words(from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) out += WORDS[i % WORDS.length] + ' ';
+  return out;
+}
+
+function inOutage(spec: SimulationSpec, t: number): boolean {
+  return (spec.outages ?? []).some((o) => t >= o.startMs && t < o.endMs);
+}
+
+function nextOutageStart(spec: SimulationSpec, from: number, to: number): number | null {
+  let first: number | null = null;
+  for (const o of spec.outages ?? []) if (o.startMs > from && o.startMs < to && (first === null || o.startMs < first)) first = o.startMs;
+  return first;
+}
+
+export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, options: SimulatedOptions = {}): SimulatedAdapter {
+  const spec = site.simulation;
+  if (!spec) throw new Error(`site ${site.id} has no simulation spec`);
+  const queue = new SiteQueue(spec.servers, clock);
+  const errors = mulberry32(hash32(site.id, seed ^ 0x5eed));
+  const epoch = clock.now();
+  const chunkMs = options.chunkMs ?? 50;
+
+  const header = (model: SiteModel) => `[simulated ${model.canonical} at ${site.provider} · ${site.location}] `;
+
+  async function send(req: SiteRequest): Promise<SiteResult> {
+    const start = clock.now();
+    const inputTokens = simulatedInputTokens(req.messages);
+    const key = promptKey(req.messages);
+    const base = { headers: { 'x-simulated': 'true' }, usage: null, bytesReceived: 0 };
+    const elapsed = () => clock.now() - start;
+    const failure = (status: number, message: string): SiteResult => ({
+      ...base, outcome: 'error', text: '', ttftMs: null, durationMs: elapsed(), queueDepth: queue.depth,
+      error: { status, message: `simulated ${message} at ${site.id}`, retryable: true },
+    });
+
+    if (inOutage(spec!, start - epoch)) return failure(503, 'outage');
+    const release = await queue.acquire(req.signal);
+    if (!release) return { ...base, outcome: 'cancelled', text: '', ttftMs: null, durationMs: elapsed(), queueDepth: queue.depth };
+    try {
+      const ttft = simulatedTtftMs(site, spec!, req.model.canonical, inputTokens, key, seed);
+      if (errors() < spec!.errorRate) {
+        await clock.sleep(ttft / 2, req.signal);
+        return failure(500, 'server error');
+      }
+      await clock.sleep(ttft, req.signal);
+      if (req.signal.aborted) return { ...base, outcome: 'cancelled', text: '', ttftMs: null, durationMs: elapsed(), queueDepth: queue.depth };
+      if (inOutage(spec!, clock.now() - epoch)) return failure(503, 'outage');
+
+      const tps = speedOf(spec!, req.model.canonical).outputTokensPerSecond;
+      const wanted = options.replyTokens?.(req, inputTokens)
+        ?? Math.max(1, Math.round(REPLY_MEDIAN_TOKENS * Math.exp(0.8 * normal(mulberry32(hash32(key, seed + 1))))));
+      const target = Math.min(req.maxTokens, wanted);
+      const firstTokenAt = clock.now();
+      const streamMs = (target / tps) * 1000;
+      const cutAt = nextOutageStart(spec!, firstTokenAt - epoch, firstTokenAt - epoch + streamMs);
+      const endAt = cutAt === null ? firstTokenAt + streamMs : epoch + cutAt;
+
+      const head = header(req.model);
+      let produced = 0;
+      let text = head;
+      req.onDelta(head);
+      const emitUpTo = (t: number) => {
+        const due = Math.min(target, Math.floor(((t - firstTokenAt) / 1000) * tps));
+        if (due > produced) {
+          const piece = words(produced, due);
+          produced = due;
+          text += piece;
+          req.onDelta(piece);
+        }
+      };
+      while (clock.now() < endAt && !req.signal.aborted) {
+        await clock.sleep(Math.min(chunkMs, endAt - clock.now()), req.signal);
+        emitUpTo(Math.min(clock.now(), endAt));
+      }
+      // The first token rides with the header; a finished stream has produced all it was going to.
+      if (!req.signal.aborted && cutAt === null) emitUpTo(Infinity);
+      const outcome = req.signal.aborted ? 'cancelled' : cutAt !== null ? 'cut' : target < wanted ? 'length' : 'complete';
+      const output = Math.max(1, produced);
+      return {
+        ...base,
+        outcome,
+        text,
+        usage: { input: inputTokens, cachedInput: 0, cacheWrite: 0, output, reasoning: 0, raw: { simulated: true } },
+        bytesReceived: output * BYTES_PER_STREAMED_TOKEN,
+        ttftMs: firstTokenAt - start,
+        durationMs: elapsed(),
+        queueDepth: queue.depth,
+        ...(outcome === 'cut' ? { error: { status: 503, message: `simulated outage cut the stream at ${site.id}`, retryable: true } } : {}),
+      };
+    } finally {
+      release();
+    }
+  }
+
+  return { send, queue };
+}
