@@ -1,0 +1,53 @@
+// Cancelled and cut streams are billed for what was produced: from reported usage when there is
+// some, else counted with the tokenizer and marked estimated. Never zero.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChatMessage, PriceCard } from '../../daemon/protocol';
+import { billAttempt } from '../../daemon/meter/bill';
+import { countPromptTokens, countTextTokens, worstCase } from '../../daemon/meter/estimate';
+
+const card: PriceCard = { inputPer1M: 1, outputPer1M: 2, readOn: '2026-07-24' };
+const messages: ChatMessage[] = [{ role: 'user', content: 'Explain group commit in one paragraph.' }];
+const text = 'Group commit batches many appends into one write and one fsync, so that';
+
+test('a completed stream with usage bills the usage as reported', () => {
+  const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: 15, reasoning: 0 };
+  const { tokens, cost } = billAttempt(card, { outcome: 'complete', usage, messages, text, bytesReceived: 0 });
+  assert.equal(tokens.estimated, false);
+  // 20 * 1000 + 15 * 2000
+  assert.equal(cost.totalNanoUsd, 50_000);
+});
+
+test('a cut stream without usage is counted from prompt and streamed text, marked estimated', () => {
+  const { tokens, cost } = billAttempt(card, { outcome: 'cut', usage: null, messages, text, bytesReceived: 4000 });
+  assert.equal(tokens.estimated, true);
+  assert.equal(tokens.input, countPromptTokens(messages));
+  assert.equal(tokens.output, countTextTokens(text));
+  assert.ok(tokens.output > 5);
+  assert.equal(cost.totalNanoUsd, tokens.input * 1000 + tokens.output * 2000);
+});
+
+test('a cancelled stream with only message_start usage bills the text that arrived', () => {
+  const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: 1, reasoning: 0 };
+  const { tokens } = billAttempt(card, { outcome: 'cancelled', usage, messages, text, bytesReceived: 0 });
+  assert.equal(tokens.input, 20, 'reported input wins');
+  assert.equal(tokens.output, countTextTokens(text));
+  assert.equal(tokens.estimated, true);
+});
+
+test('a cancelled stream whose usage covers the text keeps the provider count', () => {
+  const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: 500, reasoning: 0 };
+  const { tokens } = billAttempt(card, { outcome: 'cancelled', usage, messages, text, bytesReceived: 0 });
+  assert.deepEqual([tokens.output, tokens.estimated], [500, false]);
+});
+
+test('worst case: prompt with margin, every allowed output token, egress for them', () => {
+  const egress: PriceCard = { ...card, egressPerGB: 0.09 };
+  const w = worstCase(egress, messages, 1000);
+  const prompt = Math.ceil(w.promptTokens * 1.1);
+  assert.equal(w.cost.inputNanoUsd, prompt * 1000);
+  assert.equal(w.cost.outputNanoUsd, 2_000_000);
+  // 1000 tokens * 230 B = 230,000 B * 0.09 nano/B = 20,700
+  assert.equal(w.cost.dataTransferNanoUsd, 20_700);
+});
