@@ -1,0 +1,124 @@
+// Budgets: reservations against caps under heavy interleaving, refusals with the right numbers,
+// failover resize, and cap states.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BudgetExceededError, Meter, type Reservation } from '../../daemon/meter/index';
+import { makeReceipt } from '../fixtures/receipts';
+
+async function withMeter(fn: (meter: Meter) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'meter-budget-'));
+  const meter = await Meter.open(dir);
+  try {
+    await fn(meter);
+  } finally {
+    await meter.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const CAP = 1_000_000; // $0.001
+const tick = () => new Promise<void>((resolve) => (Math.random() < 0.5 ? setImmediate(resolve) : setTimeout(resolve, Math.random() * 3)));
+
+test('hundreds of concurrent requests never overshoot a small cap; refusals carry the numbers', async () => {
+  await withMeter(async (meter) => {
+    meter.setBudgets([{ scope: 'day', capUsd: 0.001, softRatio: 0.8 }, { scope: 'workspace', workspace: 'ws-1', capUsd: 0.0004, softRatio: 0.5 }]);
+    let refused = 0;
+    let next = 0;
+    const check = () => {
+      const day = meter.budgets().find((b) => b.scope === 'day')!;
+      assert.ok(day.spentNanoUsd + day.reservedNanoUsd <= CAP, `spent ${day.spentNanoUsd} + reserved ${day.reservedNanoUsd} > cap`);
+    };
+    const request = async (i: number) => {
+      const workspace = i % 3 === 0 ? 'ws-1' : 'ws-2';
+      const worst = 5_000 + (i % 7) * 3_000;
+      let reservation: Reservation;
+      await tick();
+      const before = meter.budgets();
+      try {
+        reservation = meter.reserve({ worstCaseNanoUsd: worst, workspace });
+      } catch (error) {
+        assert.ok(error instanceof BudgetExceededError);
+        const d = error.data;
+        const status = before.find((b) => b.scope === d.scope && b.workspace === d.workspace)!;
+        // Nothing ran between `before` and the refusal: the error must quote exactly that state.
+        assert.deepEqual(
+          [d.capNanoUsd, d.spentNanoUsd, d.reservedNanoUsd, d.worstCaseNanoUsd],
+          [status.capNanoUsd, status.spentNanoUsd, status.reservedNanoUsd, worst],
+        );
+        assert.equal(d.remainingNanoUsd, Math.max(0, d.capNanoUsd - d.spentNanoUsd - d.reservedNanoUsd));
+        assert.ok(d.remainingNanoUsd < worst);
+        assert.match(error.message, /budget \$0\.\d+ (reached|would be exceeded): spent \$.*, reserved \$.*, remaining \$.*; this request could cost up to \$/);
+        refused++;
+        return;
+      }
+      check();
+      await tick();
+      if (i % 5 === 0) {
+        // Failover to a dearer site: the same reservation grows or the request stops here.
+        try {
+          reservation.resize(worst * 2);
+        } catch (error) {
+          assert.ok(error instanceof BudgetExceededError);
+          assert.equal(reservation.nanoUsd, worst, 'a refused resize leaves the reservation as it was');
+          reservation.release();
+          return;
+        }
+        await tick();
+      }
+      check();
+      if (i % 4 === 1) {
+        reservation.release(); // failed before anything was billed
+      } else {
+        const cost = Math.floor(reservation.nanoUsd * (0.3 + Math.random() * 0.7));
+        await meter.record(makeReceipt(next++, { nano: cost, workspace }), reservation);
+      }
+      check();
+    };
+    await Promise.all(Array.from({ length: 400 }, (_, i) => request(i)));
+    const summary = meter.summary();
+    assert.ok(summary.todayNanoUsd <= CAP, `spent ${summary.todayNanoUsd}`);
+    assert.ok(summary.byWorkspace['ws-1'] <= 400_000);
+    assert.equal(summary.reservedNanoUsd, 0, 'every reservation settled or released');
+    assert.ok(refused > 50, `only ${refused} refusals: the cap was not under pressure`);
+    assert.ok(summary.todayNanoUsd > CAP * 0.3, `only ${summary.todayNanoUsd} spent: the cap was not under pressure`);
+  });
+});
+
+test('a free site cannot hide a paid failover, and states follow spend', async () => {
+  await withMeter(async (meter) => {
+    meter.setBudgets([{ scope: 'month', capUsd: 0.00001, softRatio: 0.5 }]); // 10,000 nano
+    const free = meter.reserve({ worstCaseNanoUsd: 0 });
+    assert.throws(() => free.resize(20_000), (e: unknown) => e instanceof BudgetExceededError && e.data.scope === 'month' && e.data.worstCaseNanoUsd === 20_000);
+    free.release();
+    assert.equal(meter.budgets()[0].state, 'ok');
+    await meter.record(makeReceipt(1, { nano: 6_000 }), meter.reserve({ worstCaseNanoUsd: 7_000 }));
+    assert.equal(meter.budgets()[0].state, 'warn');
+    const e = (() => {
+      try {
+        meter.reserve({ worstCaseNanoUsd: 4_001 });
+      } catch (error) {
+        return error as BudgetExceededError;
+      }
+      assert.fail('reserved past the cap');
+    })();
+    assert.equal(
+      e.message,
+      'Monthly budget $0.00001 would be exceeded: spent $0.000006, reserved $0.00, remaining $0.000004; this request could cost up to $0.000004',
+    );
+    await meter.record(makeReceipt(2, { nano: 4_000 }), meter.reserve({ worstCaseNanoUsd: 4_000 }));
+    assert.equal(meter.budgets()[0].state, 'exceeded');
+  });
+});
+
+test('invalid caps are refused and change nothing', async () => {
+  await withMeter(async (meter) => {
+    meter.setBudgets([{ scope: 'day', capUsd: 5, softRatio: 0.8 }]);
+    assert.throws(() => meter.setBudgets([{ scope: 'workspace', capUsd: 1, softRatio: 0.5 }]), /workspace is required/);
+    assert.throws(() => meter.setBudgets([{ scope: 'day', capUsd: -1, softRatio: 0.5 }]), /capUsd/);
+    assert.equal(meter.budgets()[0].capNanoUsd, 5_000_000_000);
+  });
+});
