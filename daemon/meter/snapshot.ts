@@ -67,8 +67,8 @@ export async function readSnapshot(dir: string, month: string, ledgerFile: strin
   } catch {
     return { rejected: 'no snapshot' };
   }
-  const [body, sum] = text.split('\n');
-  if (!body || checksum(body) !== sum) return { rejected: 'snapshot checksum mismatch' };
+  const body = text.slice(0, text.indexOf('\n'));
+  if (!body || text !== `${body}\n${checksum(body)}\n`) return { rejected: 'snapshot checksum mismatch' };
   const snap = JSON.parse(body) as SnapshotFile;
   if (snap.version !== VERSION || snap.month !== month || !Number.isSafeInteger(snap.offset) || !Array.isArray(snap.cells)) {
     return { rejected: 'snapshot of another version or month' };

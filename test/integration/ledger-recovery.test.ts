@@ -1,0 +1,116 @@
+// Recovery details and export: damaged lines, snapshots that no longer match, day and month
+// boundaries with an injected clock, CSV/JSON export of a date range across month files.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Meter } from '../../daemon/meter/index';
+import { monthFile } from '../../daemon/meter/ledger';
+import { snapshotFile } from '../../daemon/meter/snapshot';
+import { makeReceipt } from '../fixtures/receipts';
+
+const at = (y: number, m: number, d: number, h = 12) => new Date(y, m - 1, d, h).getTime();
+
+async function tempState(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), 'ledger-rec-'));
+}
+
+test('day and month boundaries follow the injected clock; month files roll over', async () => {
+  const stateDir = await tempState();
+  let now = at(2026, 7, 31, 23);
+  const meter = await Meter.open(stateDir, { clock: () => now, budgets: [{ scope: 'day', capUsd: 0.00001, softRatio: 0.5 }] });
+  await meter.record(makeReceipt(1, { nano: 9_000, createdAt: new Date(now).toISOString() }));
+  assert.equal(meter.summary().todayNanoUsd, 9_000);
+  assert.equal(meter.budgets()[0].state, 'warn');
+  now = at(2026, 8, 1, 0);
+  assert.deepEqual([meter.summary().todayNanoUsd, meter.summary().monthNanoUsd, meter.summary().month], [0, 0, '2026-08']);
+  assert.equal(meter.budgets()[0].state, 'ok');
+  await meter.record(makeReceipt(2, { nano: 500, createdAt: new Date(now).toISOString() }));
+  assert.equal(meter.summary().todayNanoUsd, 500);
+  await meter.close();
+  const dir = path.join(stateDir, 'ledger');
+  assert.equal((await readFile(monthFile(dir, '2026-07'), 'utf8')).split('\n').length, 2);
+  assert.equal((await readFile(monthFile(dir, '2026-08'), 'utf8')).split('\n').length, 2);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+test('a damaged middle line is skipped and reported, a torn tail is cut, a stale snapshot is not trusted', async () => {
+  const stateDir = await tempState();
+  const now = at(2026, 3, 10);
+  const clock = () => now;
+  const file = monthFile(path.join(stateDir, 'ledger'), '2026-03');
+  let meter = await Meter.open(stateDir, { clock });
+  for (let i = 0; i < 5; i++) await meter.record(makeReceipt(i, { nano: 100, createdAt: new Date(now).toISOString() }));
+  await meter.close(); // writes the snapshot at the end of the 5 lines
+
+  // Damage line 2 in place and tear the tail. The snapshot covers line 2, so it goes first: a
+  // snapshot vouches for the prefix it summed and nothing is re-read there.
+  const dir = path.join(stateDir, 'ledger');
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  lines[1] = lines[1].replace('"r-1"', '"r-X"');
+  await writeFile(file, lines.join('\n') + '{"receipt":{"id":"half');
+  await rm(snapshotFile(dir, '2026-03'));
+  meter = await Meter.open(stateDir, { clock });
+  const report = meter.recoveryReport;
+  assert.equal(report.files.length, 1);
+  assert.equal(report.files[0].corruptAt.length, 1);
+  assert.ok(report.files[0].tornBytes > 0);
+  assert.equal(report.rollups, 'no snapshot');
+  assert.deepEqual([meter.summary().receipts, meter.summary().monthNanoUsd], [4, 400]);
+  await meter.record(makeReceipt(9, { nano: 100, createdAt: new Date(now).toISOString() }));
+  await meter.close();
+  const after = (await readFile(file, 'utf8')).split('\n');
+  assert.equal(after.length, 7, 'five old lines, the new one, and the final newline');
+  assert.ok(!after.some((l) => l.includes('half')));
+
+  // The ledger lost its last line after the snapshot was taken: the snapshot no longer matches.
+  await writeFile(file, after.slice(0, 5).join('\n') + '\n');
+  meter = await Meter.open(stateDir, { clock });
+  assert.equal(meter.recoveryReport.rollups, 'snapshot does not match the ledger file');
+  assert.deepEqual([meter.summary().receipts, meter.recoveryReport.replayed], [4, 4]);
+  await meter.record(makeReceipt(10, { nano: 100, createdAt: new Date(now).toISOString() }));
+  await meter.close();
+
+  // A snapshot with a bad checksum falls back to a full replay.
+  await appendFile(snapshotFile(dir, '2026-03'), 'x');
+  meter = await Meter.open(stateDir, { clock });
+  assert.equal(meter.recoveryReport.rollups, 'snapshot checksum mismatch');
+  assert.deepEqual([meter.summary().receipts, meter.recoveryReport.replayed], [5, 5]);
+  await meter.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+test('export CSV and JSON for an inclusive date range across month files', async () => {
+  const stateDir = await tempState();
+  const meter = await Meter.open(stateDir, { clock: () => at(2026, 8, 2) });
+  const days = [[2026, 7, 30], [2026, 7, 31], [2026, 8, 1], [2026, 8, 2]] as const;
+  let i = 0;
+  for (const [y, m, d] of days) {
+    for (let k = 0; k < 3; k++, i++) {
+      await meter.record(makeReceipt(i, { nano: 1_234_567, createdAt: new Date(at(y, m, d, 9 + k)).toISOString(), error: i === 4 ? 'upstream said "no", then\nclosed' : undefined }));
+    }
+  }
+  const csvPath = path.join(stateDir, 'out.csv');
+  const csv = await meter.exportLedger({ path: csvPath, format: 'csv', from: '2026-07-31', to: '2026-08-01' });
+  assert.equal(csv.receipts, 6);
+  const text = await readFile(csvPath, 'utf8');
+  assert.ok(text.startsWith('id,createdAt,day,'));
+  assert.ok(text.includes('"upstream said ""no"", then\nclosed"'), 'quotes doubled, the field quoted');
+  assert.ok(text.includes(',1234567,0.001234567\r\n'));
+  const ids = text.split('\r\n').slice(1, -1).map((row) => row.split(',')[0]);
+  assert.deepEqual(ids, ['r-3', 'r-4', 'r-5', 'r-6', 'r-7', 'r-8']);
+
+  const jsonPath = path.join(stateDir, 'out.json');
+  const json = await meter.exportLedger({ path: jsonPath, format: 'json', from: '2026-08-02' });
+  assert.equal(json.receipts, 3);
+  const parsed = JSON.parse(await readFile(jsonPath, 'utf8'));
+  assert.deepEqual(parsed.map((r: { id: string }) => r.id), ['r-9', 'r-10', 'r-11']);
+
+  const empty = await meter.exportLedger({ path: jsonPath, format: 'json', from: '2025-01-01', to: '2025-01-31' });
+  assert.deepEqual([empty.receipts, JSON.parse(await readFile(jsonPath, 'utf8'))], [0, []]);
+  await assert.rejects(meter.exportLedger({ path: jsonPath, format: 'json', from: '2026-08-05', to: '2026-08-01' }), /from is after to/);
+  await meter.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
