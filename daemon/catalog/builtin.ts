@@ -74,7 +74,10 @@ function site(s: Omit<Site, 'simulated' | 'simulation'> & { servers: number; sim
 export function builtinSites(): Site[] {
   const bedrockLlama = (region: string): SiteModel[] => [
     model('llama-3.3-70b', 'meta.llama3-3-70b-instruct-v1:0', 128_000,
-      price(0.72, 0.72, { egressPerGB: AWS_EGRESS, note: region === 'eu-central-1' ? 'Bedrock lists Llama 3.3 70B in US regions; the Frankfurt offer is an assumption of the default fleet at the US price' : undefined }),
+      price(0.72, 0.72, {
+        egressPerGB: AWS_EGRESS,
+        ...(region === 'eu-central-1' ? { note: 'Bedrock lists Llama 3.3 70B in US regions; the Frankfurt offer is an assumption of the default fleet at the US price' } : {}),
+      }),
       LLAMA70_H100),
     model('llama-3.1-8b', 'meta.llama3-1-8b-instruct-v1:0', 128_000, price(0.22, 0.22, { egressPerGB: AWS_EGRESS }), LLAMA8_H100),
   ];

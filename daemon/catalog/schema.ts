@@ -86,7 +86,7 @@ export const SITE_SHAPE: Shape = {
   kind: 'object',
   required: ['id'],
   props: {
-    id: { kind: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._\\-/]*$', description: 'Site id, e.g. groq/eu-helsinki/lpu. A known id overrides that site; a new id adds one.' },
+    id: { kind: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:\\-/]*$', description: 'Site id, e.g. groq/eu-helsinki/lpu. A known id overrides that site; a new id adds one.' },
     provider: { kind: 'string', enum: PROVIDERS },
     region: text('Region id, e.g. eu-central-1; policies may also name groups (eu, us, asia).'),
     location: text('Human location, e.g. "us-central1 · Council Bluffs, Iowa".'),

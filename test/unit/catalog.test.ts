@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { builtinSites } from '../../daemon/catalog/builtin';
+import { buildCatalog, CatalogError } from '../../daemon/catalog/merge';
+import { regionAllowed } from '../../daemon/catalog/regions';
+import { catalogJsonSchema, SITE_SHAPE } from '../../daemon/catalog/schema';
+import { validateShape } from '../../daemon/catalog/shape';
+import { CatalogStore } from '../../daemon/catalog/store';
+
+const file = (sites: unknown[], name = 'user.json') => ({ name, text: JSON.stringify({ sites }) });
+
+function refused(files: { name: string; text: string }[]): string {
+  try {
+    buildCatalog(files);
+  } catch (e) {
+    assert.ok(e instanceof CatalogError);
+    return e.message;
+  }
+  assert.fail('expected a CatalogError');
+}
+
+test('built-in fleet: every site valid, dated, with a simulated twin under sim:<id>', () => {
+  for (const s of builtinSites()) assert.deepEqual(validateShape(s, SITE_SHAPE), [], s.id);
+  const { sites } = buildCatalog();
+  const real = sites.filter((s) => !s.simulated);
+  assert.ok(real.length >= 10);
+  for (const r of real) {
+    const twin = sites.find((s) => s.id === `sim:${r.id}`);
+    assert.ok(twin && twin.simulated && twin.provider === r.provider && twin.simulation && twin.endpoint.kind === 'simulated', r.id);
+    assert.equal(r.simulation, undefined);
+    for (const m of r.models) assert.match(m.price.readOn, /^\d{4}-\d{2}-\d{2}$/);
+  }
+  const llama = new Set<string>(sites.filter((s) => s.models.some((m) => m.canonical === 'llama-3.3-70b') && !s.simulated).map((s) => s.provider));
+  assert.ok(['groq', 'together', 'bedrock', 'fireworks', 'openrouter'].every((p) => llama.has(p)));
+  assert.equal(sites.find((s) => s.id === 'groq/eu-amsterdam/lpu')?.disabled, true);
+  assert.match(sites.find((s) => s.id === 'google/us-central1/tpu-v5e')!.location, /Council Bluffs/);
+});
+
+test('the published JSON Schema is generated from the validator shapes', async () => {
+  const published = JSON.parse(await readFile(join(__dirname, '../../daemon/catalog/catalog.schema.json'), 'utf8'));
+  assert.deepEqual(published, catalogJsonSchema());
+});
+
+test('a user file overrides a price, disables a site, adds a site, removes a twin', () => {
+  const { sites } = buildCatalog([file([
+    { id: 'groq/eu-helsinki/lpu', models: [{ canonical: 'llama-3.3-70b', price: { inputPer1M: 0.5 } }] },
+    { id: 'together/us/h100', disabled: true },
+    { id: 'openai/us/managed', simulation: null },
+    {
+      id: 'me/eu-central-1/a100', provider: 'openai-compatible', region: 'eu-central-1', location: 'Frankfurt', hardware: 'a100',
+      endpoint: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:8000/v1' },
+      models: [{ canonical: 'llama-3.3-70b', providerModel: 'llama', contextWindow: 32_000, price: { inputPer1M: 0, outputPer1M: 0, readOn: '2026-11-01' }, ttftMs: 300, outputTokensPerSecond: 40 }],
+    },
+  ])]);
+  const groq = sites.find((s) => s.id === 'sim:groq/eu-helsinki/lpu')!.models.find((m) => m.canonical === 'llama-3.3-70b')!;
+  assert.equal(groq.price.inputPer1M, 0.5);
+  assert.equal(groq.price.outputPer1M, 0.79);
+  assert.equal(sites.find((s) => s.id === 'sim:together/us/h100')?.disabled, true);
+  assert.equal(sites.find((s) => s.id === 'sim:openai/us/managed'), undefined);
+  assert.ok(sites.find((s) => s.id === 'me/eu-central-1/a100'));
+  assert.equal(sites.find((s) => s.id === 'sim:me/eu-central-1/a100'), undefined);
+});
+
+test('invalid input is refused naming the file, the entry and the field', () => {
+  assert.equal(refused([file([{ id: 'groq/eu-helsinki/lpu', models: [{ canonical: 'llama-3.3-70b', price: { inputPer1M: -1 } }] }], 'a.json')]),
+    'a.json: sites[0] "groq/eu-helsinki/lpu": models[0].price.inputPer1M must be a number >= 0, got -1');
+  assert.equal(refused([file([{ id: 'new/site', provider: 'groq', region: 'us', location: 'x', hardware: 'h100', endpoint: { kind: 'openai' } }], 'b.json')]),
+    'b.json: sites[0] "new/site": models is required for a new site');
+  assert.match(refused([file([{ id: 'x/y', provider: 'nobody' }], 'c.json')]), /^c\.json: sites\[0\] "x\/y": provider must be one of simulated, openai/);
+  assert.match(refused([file([{ id: 'sim:groq/eu-helsinki/lpu', disabled: true }], 'd.json')]), /^d\.json: sites\[0\] "sim:groq\/eu-helsinki\/lpu": id: address the real site/);
+  assert.match(refused([{ name: 'e.json', text: '{ "sites": [' }]), /^e\.json: not valid JSON/);
+  assert.match(refused([file([{ id: 'groq/eu-helsinki/lpu', colour: 'red' }], 'f.json')]), /^f\.json: sites\[0\] "groq\/eu-helsinki\/lpu": colour is not a known field/);
+});
+
+test('region groups: eu, us by name, never a global router', () => {
+  assert.ok(regionAllowed('eu-central-1', ['eu']) && regionAllowed('europe-west4', ['eu']) && regionAllowed('swedencentral', ['eu']));
+  assert.ok(regionAllowed('eastus2', ['us']) && regionAllowed('us-central1', ['us']) && regionAllowed('us', ['us']));
+  assert.ok(!regionAllowed('global', ['eu']) && !regionAllowed('global', ['us']) && !regionAllowed('useless', ['us']));
+  assert.ok(regionAllowed('eu-helsinki', ['eu-helsinki']) && !regionAllowed('eu-helsinki', ['us']));
+});
+
+test('store: reloads on change, keeps the previous catalog on error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-catalog-'));
+  const path = join(dir, 'catalog.json');
+  const store = new CatalogStore([path], { debounceMs: 20 });
+  try {
+    await writeFile(path, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', disabled: true }] }));
+    assert.equal(await store.reload(), null);
+    assert.equal(store.index.site('sim:groq/eu-helsinki/lpu')?.disabled, true);
+
+    store.watch();
+    const changed = new Promise<string | null>((resolve) => store.onChange((_c, error) => resolve(error)));
+    await writeFile(path, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', concurrency: 0 }] }));
+    const error = await changed;
+    assert.match(error!, /catalog\.json: sites\[0\] "groq\/eu-helsinki\/lpu": concurrency must be an integer >= 1, got 0/);
+    assert.equal(store.index.site('sim:groq/eu-helsinki/lpu')?.disabled, true, 'previous catalog stays in force');
+    assert.equal(store.summary().error, error);
+
+    const fixed = new Promise<string | null>((resolve) => store.onChange((_c, e) => resolve(e)));
+    await writeFile(path, JSON.stringify({ sites: [] }));
+    assert.equal(await fixed, null);
+    assert.equal(store.index.site('sim:groq/eu-helsinki/lpu')?.disabled, undefined);
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { estimate, worstCaseCost } from '../../daemon/engine/estimate';
+import { builtinPolicies, validatePolicy } from '../../daemon/engine/policies';
+import { Telemetry } from '../../daemon/engine/telemetry';
+import { IDLE_LOAD } from '../../daemon/engine/types';
+import { model, simSite } from './engine-fixtures';
+
+const m = model({
+  price: { inputPer1M: 1, cachedInputPer1M: 0.5, outputPer1M: 2, requestFee: 0.001, egressPerGB: 0.09, readOn: '2026-01-01' },
+  ttftMs: 200,
+  ttftPerInputTokenMs: 0.1,
+  outputTokensPerSecond: 100,
+});
+const site = simSite('s', { concurrency: 2 }, m);
+const req = { model: 'm', inputTokens: 1000, cachedInputTokens: 200, expectedOutputTokens: 100, maxOutputTokens: 400 };
+
+test('estimated cost: input, cached input, output, request fee and data transfer by the card', () => {
+  const e = estimate(site, m, IDLE_LOAD, req);
+  // 800 x 1 + 200 x 0.5 + 100 x 2 USD/1M tokens, 0.001 USD fee, 100 x 230 bytes at 0.09 USD/GB.
+  assert.deepEqual(e.cost, {
+    inputNanoUsd: 800_000,
+    cachedInputNanoUsd: 100_000,
+    cacheWriteNanoUsd: 0,
+    outputNanoUsd: 200_000,
+    requestFeeNanoUsd: 1_000_000,
+    dataTransferNanoUsd: 2_070,
+    totalNanoUsd: 2_102_070,
+  });
+  assert.ok(Math.abs(e.usdPer1M - (0.00210207 / 1100) * 1e6) < 1e-9); // blended USD per 1M tokens
+  // Worst case: nothing cached, all 400 output tokens: 1000 + 800 + 1000 + 400 x 230 x 0.09 nano.
+  assert.equal(worstCaseCost(m, req).totalNanoUsd, 1_000_000 + 800_000 + 1_000_000 + 8_280);
+});
+
+test('estimated latency: queue wait from in-flight over concurrency, prompt-length TTFT, generation', () => {
+  const idle = estimate(site, m, IDLE_LOAD, req);
+  assert.equal(idle.ttftMs, 300); // 200 + 0.1 x 1000
+  assert.equal(idle.queueWaitMs, 0);
+  assert.equal(idle.totalMs, 1300); // + 100 tokens at 100/s
+  const busy = estimate(site, m, { ...IDLE_LOAD, inFlight: 3 }, req);
+  assert.equal(busy.ahead, 2);
+  assert.equal(busy.queueWaitMs, 1300); // 2 ahead x 1300 ms hold / 2 servers
+  assert.equal(busy.totalMs, 2600);
+});
+
+test('telemetry replaces catalog figures once it has samples (prompt-length share removed)', () => {
+  const t = new Telemetry();
+  const ticket = t.onPlaced('s', 'm', 0, 100, 2);
+  t.onResult(ticket, { outcome: 'complete', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: 500, durationMs: 2500 }, 2500, 100);
+  const load = t.load('s', 'm', 2500);
+  assert.equal(load.inFlight, 0);
+  assert.equal(load.ttftBaseMs, 400);
+  assert.equal(load.outputTokensPerSecond, 50);
+  const e = estimate(site, m, load, req);
+  assert.equal(e.ttftMs, 500);
+  assert.equal(e.totalMs, 2500);
+});
+
+test('built-in policies validate; user policy errors name the policy and the field', () => {
+  for (const p of builtinPolicies()) assert.deepEqual(validatePolicy(p), []);
+  assert.deepEqual(validatePolicy({ name: 'x', kind: 'cheapest', constraints: { maxTtftMs: -1, regions: [], colour: 'red' } }), [
+    'policy "x": constraints.colour is not a known constraint',
+    'policy "x": constraints.regions must be a non-empty list of strings (regions or groups: eu, us, asia)',
+    'policy "x": constraints.maxTtftMs must be a number >= 0, got -1',
+  ]);
+  assert.deepEqual(validatePolicy({ name: 'p', kind: 'pinned', site: 'nowhere' }, new Set(['sim:a/b/c'])), ['policy "p": site names unknown site "nowhere"']);
+  assert.deepEqual(validatePolicy({ name: 'p', kind: 'pinned', site: 'a/b/c' }, new Set(['sim:a/b/c'])), []);
+  assert.deepEqual(validatePolicy({ kind: 'fast' }), ['policy (unnamed): name must be a non-empty string', 'policy (unnamed): kind must be one of cheapest, fastest, balanced, first-fit, pinned, got "fast"']);
+  assert.deepEqual(validatePolicy({ name: 'f', kind: 'first-fit' }), ['policy "f": order must list at least one site id']);
+});

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { regionAllowed } from '../../daemon/catalog/regions';
+import { Telemetry } from '../../daemon/engine/telemetry';
+import { Router } from '../../daemon/engine/router';
+import { VirtualClock } from '../../daemon/providers/simulated/clock';
+import { mulberry32 } from '../../daemon/providers/simulated/rng';
+import type { PolicyConstraints, RejectReason } from '../../daemon/protocol';
+import type { SiteResult } from '../../daemon/providers/types';
+import { decide, fleet, simSite } from './engine-fixtures';
+
+const cheap = simSite('cheap', {}, { price: { inputPer1M: 0.5, outputPer1M: 0.5, readOn: '2026-01-01' }, ttftMs: 900, outputTokensPerSecond: 50 });
+const fast = simSite('fast', {}, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' }, ttftMs: 100, outputTokensPerSecond: 500 });
+const mid = simSite('mid', { region: 'eu-central-1', hardware: 'tpu-v5e' }, { price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 300, outputTokensPerSecond: 150 });
+const index = fleet(cheap, fast, mid);
+
+test('cheapest picks the lowest expected cost, fastest the lowest expected time', () => {
+  assert.equal(decide(index, { name: 'c', kind: 'cheapest' }).chosen, 'cheap');
+  assert.equal(decide(index, { name: 'f', kind: 'fastest' }).chosen, 'fast');
+});
+
+test('balanced trades cost against waiting at the policy price', () => {
+  // cheap: 0.55 mUSD, 2.9 s; mid: 1.1 mUSD, 0.967 s; fast: 3.3 mUSD, 0.3 s.
+  assert.equal(decide(index, { name: 'b', kind: 'balanced', usdPerSecond: 0 }).chosen, 'cheap');
+  assert.equal(decide(index, { name: 'b', kind: 'balanced', usdPerSecond: 0.001 }).chosen, 'mid');
+  assert.equal(decide(index, { name: 'b', kind: 'balanced', usdPerSecond: 0.1 }).chosen, 'fast');
+});
+
+test('first-fit takes the first site in order that meets every threshold', () => {
+  const p = decide(index, { name: 'ff', kind: 'first-fit', order: ['cheap', 'mid', 'fast'], constraints: { maxTtftMs: 500 } });
+  assert.equal(p.chosen, 'mid');
+  assert.equal(p.candidates.find((c) => c.site.id === 'cheap')?.rejected?.reason, 'threshold');
+  const notListed = decide(index, { name: 'ff', kind: 'first-fit', order: ['mid'] });
+  assert.equal(notListed.candidates.find((c) => c.site.id === 'fast')?.rejected?.reason, 'pinned');
+});
+
+test('pinned places only the pinned site, and a real id also names its simulated twin', () => {
+  assert.equal(decide(index, { name: 'p', kind: 'pinned', site: 'fast' }).chosen, 'fast');
+  const twins = fleet(simSite('sim:groq/x/lpu', { provider: 'groq' }), cheap);
+  assert.equal(decide(twins, { name: 'p', kind: 'pinned', site: 'groq/x/lpu' }).chosen, 'sim:groq/x/lpu');
+});
+
+test('each constraint rejects with its reason and a detail', () => {
+  const cases: [PolicyConstraints, string, RejectReason][] = [
+    [{ regions: ['eu'] }, 'mid', 'residency'],
+    [{ hardware: ['tpu-v5e'] }, 'mid', 'hardware'],
+    [{ maxUsdPer1MTokens: 2 }, 'cheap', 'threshold'],
+    [{ maxTtftMs: 250 }, 'fast', 'threshold'],
+  ];
+  for (const [constraints, chosen, reason] of cases) {
+    const p = decide(index, { name: 'c', kind: 'cheapest', constraints });
+    assert.equal(p.chosen, chosen, JSON.stringify(constraints));
+    const rejected = p.candidates.filter((c) => c.rejected);
+    assert.ok(rejected.length > 0 && rejected.every((c) => c.rejected!.reason === reason && c.rejected!.detail.length > 0));
+  }
+  // Worst case at 500 output tokens: cheap 0.75 mUSD, mid 1.5 mUSD, fast 4.5 mUSD.
+  const perRequest = decide(index, { name: 'c', kind: 'fastest', constraints: { maxUsdPerRequest: 0.002 } });
+  assert.equal(perRequest.chosen, 'mid');
+  const budget = decide(index, { name: 'c', kind: 'fastest' }, { remainingBudgetNanoUsd: 1_000_000 });
+  assert.equal(budget.chosen, 'cheap');
+  assert.equal(budget.candidates.find((c) => c.site.id === 'fast')?.rejected?.reason, 'budget');
+});
+
+test('max queue depth counts the requests already placed', () => {
+  const telemetry = new Telemetry();
+  for (let i = 0; i < 6; i++) telemetry.onPlaced('cheap', 'm', 0);
+  const p = decide(index, { name: 'q', kind: 'cheapest', constraints: { maxQueueDepth: 2 } }, { telemetry });
+  assert.equal(p.chosen, 'mid');
+  assert.match(p.candidates.find((c) => c.site.id === 'cheap')!.rejected!.detail, /3 requests ahead/);
+});
+
+test('a prompt larger than the context window is rejected with context', () => {
+  const small = simSite('small', {}, { contextWindow: 1200 });
+  const p = decide(fleet(small, fast), { name: 'c', kind: 'cheapest' });
+  assert.equal(p.chosen, 'fast');
+  assert.equal(p.candidates.find((c) => c.site.id === 'small')?.rejected?.reason, 'context');
+});
+
+test('a real site needs a key; its twin stands down once the key is set', () => {
+  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } });
+  const twin = simSite('sim:groq/x/lpu', { provider: 'groq' });
+  const i = fleet(real, twin);
+  const noKey = decide(i, { name: 'c', kind: 'cheapest' });
+  assert.equal(noKey.chosen, 'sim:groq/x/lpu');
+  assert.equal(noKey.candidates.find((c) => c.site.id === 'groq/x/lpu')?.rejected?.reason, 'no key');
+  const keyed = decide(i, { name: 'c', kind: 'cheapest' }, { hasKey: (p) => p === 'groq' });
+  assert.equal(keyed.chosen, 'groq/x/lpu');
+  assert.equal(keyed.candidates.find((c) => c.site.id === 'sim:groq/x/lpu')?.rejected?.reason, 'disabled');
+});
+
+test('nothing eligible: chosen is null and why counts what each constraint excluded', () => {
+  const p = decide(index, { name: 'c', kind: 'cheapest', constraints: { regions: ['eu'], maxTtftMs: 200 } });
+  assert.equal(p.chosen, null);
+  assert.equal(p.why, 'no eligible site for m: 2 outside allowed regions [eu], 1 over max TTFT 200 ms');
+  assert.equal(decide(index, { name: 'c', kind: 'cheapest' }, { request: { model: 'nope', inputTokens: 1, maxOutputTokens: 1 } }).why,
+    'unknown model nope: no site in the catalog offers it');
+});
+
+test('all breakers open: try the site that failed longest ago', () => {
+  const telemetry = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 600_000 } });
+  const fail: SiteResult = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 1, error: { status: 503, message: 'x', retryable: true } };
+  for (const [id, at] of [['cheap', 900_000], ['fast', 800_000], ['mid', 950_000]] as const) {
+    telemetry.onResult(telemetry.onPlaced(id, 'm', at), fail, at);
+  }
+  const p = decide(index, { name: 'c', kind: 'cheapest' }, { telemetry, now: 960_000 });
+  assert.equal(p.chosen, 'fast');
+  assert.match(p.why, /failed longest ago/);
+  assert.ok(p.candidates.filter((c) => c.site.id !== 'fast').every((c) => c.rejected?.reason === 'breaker'));
+});
+
+test('no herding: 100 placements without completions spread evenly over equal sites', () => {
+  const sites = ['a', 'b', 'c', 'd'].map((id) => simSite(id, { concurrency: 1000 }));
+  const catalog = { index: fleet(...sites) };
+  const router = new Router(catalog, new Telemetry(), new VirtualClock(), mulberry32(3));
+  const counts = new Map<string, number>();
+  for (let i = 0; i < 100; i++) {
+    const { placement } = router.place({ model: 'm', inputTokens: 100, maxOutputTokens: 100 }, { name: 'c', kind: 'cheapest' }, { hasKey: () => false });
+    counts.set(placement.chosen!, (counts.get(placement.chosen!) ?? 0) + 1);
+  }
+  assert.equal(counts.size, 4);
+  for (const n of counts.values()) assert.ok(n >= 22 && n <= 28, `uneven spread ${[...counts.values()]}`);
+});
+
+test('no herding under a latency policy: placements fill the slots of a site, then move on', () => {
+  const sites = ['a', 'b'].map((id) => simSite(id, { concurrency: 2 }));
+  const router = new Router({ index: fleet(...sites) }, new Telemetry(), new VirtualClock(), mulberry32(3));
+  const chosen = Array.from({ length: 4 }, () =>
+    router.place({ model: 'm', inputTokens: 100, maxOutputTokens: 100 }, { name: 'f', kind: 'fastest' }, { hasKey: () => false }).placement.chosen);
+  assert.deepEqual([...chosen].sort(), ['a', 'a', 'b', 'b']);
+});
+
+test('residency is never violated (random fleets and constraints)', () => {
+  const rng = mulberry32(11);
+  const regions = ['eu-central-1', 'europe-west4', 'us-east-1', 'us-central1', 'global', 'swedencentral', 'eastus2', 'asia-east1'];
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng() * xs.length)];
+  for (let round = 0; round < 300; round++) {
+    const sites = Array.from({ length: 1 + Math.floor(rng() * 12) }, (_, i) =>
+      simSite(`s${i}`, { region: pick(regions), concurrency: 1 + Math.floor(rng() * 4) },
+        { price: { inputPer1M: rng() * 5, outputPer1M: rng() * 10, readOn: '2026-01-01' }, ttftMs: rng() * 1000 }));
+    const allowed = [pick(['eu', 'us', 'asia', 'eu-central-1', 'global'])];
+    const kind = pick(['cheapest', 'fastest', 'balanced'] as const);
+    const telemetry = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 1e9 } });
+    const fail: SiteResult = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 1 };
+    for (const s of sites) if (rng() < 0.3) telemetry.onResult(telemetry.onPlaced(s.id, 'm', 0), fail, rng() * 1000);
+    const p = decide(fleet(...sites), { name: 'r', kind, constraints: { regions: allowed } }, { telemetry, rng });
+    if (p.chosen === null) {
+      assert.ok(sites.every((s) => !regionAllowed(s.region, allowed)));
+      continue;
+    }
+    const site = sites.find((s) => s.id === p.chosen)!;
+    assert.ok(regionAllowed(site.region, allowed), `${site.region} chosen under [${allowed}]`);
+  }
+});
