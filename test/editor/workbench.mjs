@@ -1,0 +1,96 @@
+// Small helpers for driving the VS Code workbench with Playwright (used by test/editor/flows.mjs).
+
+import { pidAlive, readDaemonState, sleep } from '../../scripts/editor-server.mjs';
+
+export const STATUS_ITEMS = '#workbench\\.parts\\.statusbar .statusbar-item';
+
+/** Polls `probe` until it returns something other than undefined/false/null. */
+export async function until(what, probe, { timeoutMs = 30_000, intervalMs = 200 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false && value !== null) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export async function waitForWorkbench(page, timeoutMs = 60_000) {
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator('#workbench\\.parts\\.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/** The Switchyard status bar item. */
+export function statusItem(page) {
+  return page.locator(STATUS_ITEMS, { hasText: 'Switchyard' }).first();
+}
+
+/** Text and accessible label (text plus tooltip) of the Switchyard status bar item, or undefined. */
+export async function readStatus(page) {
+  return page.evaluate((selector) => {
+    const item = [...document.querySelectorAll(selector)].find((el) => (el.textContent || '').includes('Switchyard'));
+    if (!item) return undefined;
+    return { text: (item.textContent || '').trim(), label: item.getAttribute('aria-label') || '' };
+  }, STATUS_ITEMS);
+}
+
+/**
+ * Waits until the Switchyard status bar item's text matches `pattern` (and `accept`, when given, agrees).
+ * The error names what the item showed last.
+ */
+export async function waitForStatus(page, pattern, { timeoutMs = 60_000, accept } = {}) {
+  let last;
+  try {
+    return await until(`the status bar to show ${pattern}`, async () => {
+      last = await readStatus(page);
+      return last && pattern.test(last.text) && (!accept || accept(last)) ? last : undefined;
+    }, { timeoutMs, intervalMs: 250 });
+  } catch (error) {
+    throw new Error(`${error.message}; it showed ${last ? JSON.stringify(last.text) : 'no Switchyard item'}`);
+  }
+}
+
+/**
+ * Runs a command from the command palette by its full title ("Category: Title"). Right after
+ * start-up the command may not be registered yet, so it retries.
+ */
+export async function runCommand(page, title, { attempts = 10 } = {}) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 3000 });
+      await page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+      return attempt;
+    } catch (error) {
+      if (attempt >= attempts) {
+        throw new Error(`command palette: "${title}" not found after ${attempts} attempts (${error.message.split('\n')[0]})`);
+      }
+      await sleep(1000);
+    }
+  }
+}
+
+/** Waits for a daemon.json with a live pid (other than `notPid`), and returns it. */
+export async function waitForDaemon(stateDir, { notPid, timeoutMs = 60_000 } = {}) {
+  return until(notPid ? `a new daemon (not pid ${notPid}) in ${stateDir}/daemon.json` : `a live daemon in ${stateDir}/daemon.json`, () => {
+    const state = readDaemonState(stateDir);
+    return state && state.pid !== notPid && pidAlive(state.pid) ? state : undefined;
+  }, { timeoutMs });
+}
+
+export function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
