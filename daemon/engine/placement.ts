@@ -42,7 +42,7 @@ interface Scored {
   offer: Offer;
   load: SiteLoad;
   est: Estimate;
-  rejected?: Rejection;
+  rejected?: Check;
   score: number;
 }
 
@@ -59,65 +59,83 @@ function rankIn(policy: Policy, siteId: string): number {
   return (policy.order ?? []).findIndex((ref) => names(ref, siteId));
 }
 
-function reject(reason: RejectReason, detail: string, summary: string): Rejection {
-  return { reason, detail, summary };
-}
+/** Why a site was passed over, decided in the hot path without building any text. */
+type Check =
+  | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
+  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'breaker';
 
-function check(input: PlaceInput, s: Scored, rank: number): Rejection | undefined {
+function check(input: PlaceInput, s: Scored, rank: number): Check | undefined {
   const { site, model } = s.offer;
   const { policy, request: req } = input;
   const c = policy.constraints ?? {};
-  if (site.disabled) return reject('disabled', 'disabled in the catalog', 'disabled');
-  if (!site.simulated && !input.hasKey(site.provider)) {
-    return reject('no key', `no API key for ${site.provider}; its simulated twin ${twinId(site.id)} serves instead`, 'without an API key');
+  if (site.disabled) return 'disabled';
+  if (!site.simulated && !input.hasKey(site.provider)) return 'no-key';
+  if (site.simulated && input.hasKey(site.provider)) {
+    const real = realIdOf(site.id);
+    const realSite = real === null ? undefined : input.index.site(real);
+    if (realSite && !realSite.disabled) return 'twin';
   }
-  const real = realIdOf(site.id);
-  const realSite = real === null ? undefined : input.index.site(real);
-  if (realSite && !realSite.disabled && input.hasKey(site.provider)) {
-    return reject('disabled', `simulated twin stands down: a ${site.provider} key is set, so ${realSite.id} serves`, 'simulated twins of keyed sites');
-  }
-  if (input.pinSite !== undefined && !names(input.pinSite, site.id)) return reject('pinned', `request pinned to ${input.pinSite}`, 'not the pinned site');
-  if (policy.kind === 'pinned' && !names(policy.site ?? '', site.id)) return reject('pinned', `policy "${policy.name}" pins ${policy.site}`, 'not the pinned site');
-  if (policy.kind === 'first-fit' && rank < 0) return reject('pinned', `not in policy "${policy.name}"'s first-fit order`, 'not in the first-fit order');
-  if (c.regions && !regionAllowed(site.region, c.regions)) {
-    return reject('residency', `region ${site.region} (${site.location}) is outside [${c.regions.join(', ')}]`, `outside allowed regions [${c.regions.join(', ')}]`);
-  }
-  if (c.hardware && !c.hardware.includes(site.hardware)) {
-    return reject('hardware', `hardware ${site.hardware} is not in [${c.hardware.join(', ')}]`, `not on allowed hardware [${c.hardware.join(', ')}]`);
-  }
-  if (req.inputTokens + req.maxOutputTokens > model.contextWindow) {
-    return reject('context', `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`, 'with too small a context window');
-  }
+  if (input.pinSite !== undefined && !names(input.pinSite, site.id)) return 'pin-request';
+  if (policy.kind === 'pinned' && !names(policy.site ?? '', site.id)) return 'pin-policy';
+  if (policy.kind === 'first-fit' && rank < 0) return 'first-fit';
+  if (c.regions && !regionAllowed(site.region, c.regions)) return 'residency';
+  if (c.hardware && !c.hardware.includes(site.hardware)) return 'hardware';
+  if (req.inputTokens + req.maxOutputTokens > model.contextWindow) return 'context';
   const e = s.est;
-  if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) {
-    return reject('threshold', `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, `over max $${c.maxUsdPer1MTokens} per 1M tokens`);
-  }
+  if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return 'usd-per-1m';
   const worst = c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined ? worstCaseCost(model, req).totalNanoUsd : 0;
-  if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) {
-    return reject('threshold', `worst case ${usd(worst)} exceeds max $${c.maxUsdPerRequest} per request`, `over max $${c.maxUsdPerRequest} per request`);
-  }
-  const ttft = e.queueWaitMs + e.ttftMs;
-  if (c.maxTtftMs !== undefined && ttft > c.maxTtftMs) {
-    return reject('threshold', `expected ${ms(ttft)} to first token (${ms(e.queueWaitMs)} queue) exceeds max ${ms(c.maxTtftMs)}`, `over max TTFT ${ms(c.maxTtftMs)}`);
-  }
-  if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) {
-    return reject('threshold', `${e.ahead} requests ahead exceed max queue depth ${c.maxQueueDepth}`, `over max queue depth ${c.maxQueueDepth}`);
-  }
-  if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) {
-    return reject('budget', `worst case ${usd(worst)} exceeds the remaining budget ${usd(input.remainingBudgetNanoUsd)}`, `over the remaining budget ${usd(input.remainingBudgetNanoUsd)}`);
-  }
-  if (input.exclude?.has(site.id)) return reject('breaker', 'already failed for this request', 'already tried for this request');
-  if (!s.load.admits) {
-    const detail = s.load.breaker === 'half-open'
-      ? 'breaker half-open: a probe request is already out'
-      : `breaker open after ${s.load.consecutiveFailures} consecutive failures`;
-    return reject('breaker', detail, 'with breaker open');
-  }
+  if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return 'usd-per-request';
+  if (c.maxTtftMs !== undefined && e.queueWaitMs + e.ttftMs > c.maxTtftMs) return 'ttft';
+  if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return 'queue';
+  if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return 'budget';
+  if (input.exclude?.has(site.id)) return 'tried';
+  if (!s.load.admits) return 'breaker';
   return undefined;
 }
 
-function toCandidate(s: Scored): Candidate {
+/** The words for a rejection: only built when the placement is shown or nothing was eligible. */
+function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
   const { site, model } = s.offer;
+  const { policy, request: req } = input;
+  const c = policy.constraints ?? {};
+  const e = s.est;
+  const worst = () => usd(worstCaseCost(model, req).totalNanoUsd);
+  switch (check) {
+    case 'disabled': return { reason: 'disabled', detail: 'disabled in the catalog', summary: 'disabled' };
+    case 'no-key': return { reason: 'no key', detail: `no API key for ${site.provider}; its simulated twin ${twinId(site.id)} serves instead`, summary: 'without an API key' };
+    case 'twin': return { reason: 'disabled', detail: `simulated twin stands down: a ${site.provider} key is set, so ${realIdOf(site.id)} serves`, summary: 'simulated twins of keyed sites' };
+    case 'pin-request': return { reason: 'pinned', detail: `request pinned to ${input.pinSite}`, summary: 'not the pinned site' };
+    case 'pin-policy': return { reason: 'pinned', detail: `policy "${policy.name}" pins ${policy.site}`, summary: 'not the pinned site' };
+    case 'first-fit': return { reason: 'pinned', detail: `not in policy "${policy.name}"'s first-fit order`, summary: 'not in the first-fit order' };
+    case 'residency': {
+      const allowed = c.regions!.join(', ');
+      return { reason: 'residency', detail: `region ${site.region} (${site.location}) is outside [${allowed}]`, summary: `outside allowed regions [${allowed}]` };
+    }
+    case 'hardware': {
+      const allowed = c.hardware!.join(', ');
+      return { reason: 'hardware', detail: `hardware ${site.hardware} is not in [${allowed}]`, summary: `not on allowed hardware [${allowed}]` };
+    }
+    case 'context': return { reason: 'context', detail: `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`, summary: 'with too small a context window' };
+    case 'usd-per-1m': return { reason: 'threshold', detail: `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
+    case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst()} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
+    case 'ttft': return { reason: 'threshold', detail: `expected ${ms(e.queueWaitMs + e.ttftMs)} to first token (${ms(e.queueWaitMs)} queue) exceeds max ${ms(c.maxTtftMs!)}`, summary: `over max TTFT ${ms(c.maxTtftMs!)}` };
+    case 'queue': return { reason: 'threshold', detail: `${e.ahead} requests ahead exceed max queue depth ${c.maxQueueDepth}`, summary: `over max queue depth ${c.maxQueueDepth}` };
+    case 'budget': {
+      const left = usd(input.remainingBudgetNanoUsd!);
+      return { reason: 'budget', detail: `worst case ${worst()} exceeds the remaining budget ${left}`, summary: `over the remaining budget ${left}` };
+    }
+    case 'tried': return { reason: 'breaker', detail: 'already failed for this request', summary: 'already tried for this request' };
+    case 'breaker': return {
+      reason: 'breaker',
+      detail: s.load.breaker === 'half-open' ? 'breaker half-open: a probe request is already out' : `breaker open after ${s.load.consecutiveFailures} consecutive failures`,
+      summary: 'with breaker open',
+    };
+  }
+}
+
+function toCandidate(input: PlaceInput, s: Scored): Candidate {
+  const { site, model } = s.offer;
+  const r = s.rejected && explain(s.rejected, input, s);
   return {
     site: siteRef(site),
     providerModel: model.providerModel,
@@ -128,7 +146,7 @@ function toCandidate(s: Scored): Candidate {
     inFlight: s.load.inFlight,
     queueDepth: s.load.queueDepth,
     breaker: s.load.breaker,
-    ...(s.rejected ? { rejected: { reason: s.rejected.reason, detail: s.rejected.detail } } : {}),
+    ...(r ? { rejected: { reason: r.reason, detail: r.detail } } : {}),
   };
 }
 
@@ -143,9 +161,12 @@ function pickAmongTies(ties: Scored[], rng: () => number): Scored {
   return b.score < a.score ? b : a;
 }
 
-function summarise(rejected: Scored[]): string {
+function summarise(input: PlaceInput, rejected: Scored[]): string {
   const counts = new Map<string, number>();
-  for (const s of rejected) counts.set(s.rejected!.summary, (counts.get(s.rejected!.summary) ?? 0) + 1);
+  for (const s of rejected) {
+    const { summary } = explain(s.rejected!, input, s);
+    counts.set(summary, (counts.get(summary) ?? 0) + 1);
+  }
   return [...counts].map(([summary, n]) => `${n} ${summary}`).join(', ');
 }
 
@@ -176,40 +197,47 @@ export function place(input: PlaceInput): Placement {
   if (offers.length === 0) {
     why = `unknown model ${req.model}: no site in the catalog offers it`;
   } else if (eligible.length > 0) {
-    eligible.sort((a, b) => a.score - b.score);
-    const best = eligible[0].score;
-    const bound = best + Math.abs(best) * TIE_EPSILON;
-    const ties = policy.kind === 'first-fit' || policy.kind === 'pinned' ? [eligible[0]] : eligible.filter((s) => s.score <= bound);
+    let best = eligible[0];
+    for (const s of eligible) if (s.score < best.score) best = s;
+    const bound = best.score + Math.abs(best.score) * TIE_EPSILON;
+    const ties = policy.kind === 'first-fit' || policy.kind === 'pinned' ? [best] : eligible.filter((s) => s.score <= bound);
     chosen = pickAmongTies(ties, input.rng);
-    const runnerUp = eligible.find((s) => s !== chosen);
+    let runnerUp: Scored | undefined;
+    for (const s of eligible) if (s !== chosen && (!runnerUp || s.score < runnerUp.score)) runnerUp = s;
     why = `${policy.name} (${policy.kind}): ${describe(policy, chosen)}`
       + (ties.length > 1 ? `; ${ties.length} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
       + (runnerUp && ties.length === 1 ? `; next best ${describe(policy, runnerUp)}` : '');
   } else {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
     // last failure is oldest, the likeliest to have recovered.
-    const broken = all.filter((s) => s.rejected?.reason === 'breaker');
+    const broken = all.filter((s) => s.rejected === 'breaker' || s.rejected === 'tried');
     if (broken.length > 0) {
       chosen = broken.reduce((a, b) => ((b.load.lastFailureAt ?? -Infinity) < (a.load.lastFailureAt ?? -Infinity) ? b : a));
       const ago = chosen.load.lastFailureAt === null ? 'unknown' : `${Math.round((now - chosen.load.lastFailureAt) / 1000)} s ago`;
       chosen.rejected = undefined;
       why = `every eligible site's breaker is open; trying ${chosen.offer.site.id}, which failed longest ago (${ago})`;
     } else {
-      why = `no eligible site for ${req.model}: ${summarise(all)}`;
+      why = `no eligible site for ${req.model}: ${summarise(input, all)}`;
     }
   }
 
-  const order = (s: Scored) => (s === chosen ? -1 : s.rejected ? 1 : 0);
-  const candidates = all
-    .sort((a, b) => order(a) - order(b) || a.score - b.score)
-    .map(toCandidate);
-  return {
+  const placement = {
     id: input.id,
     policy: policy.name,
     model: req.model,
     chosen: chosen ? chosen.offer.site.id : null,
     why,
-    candidates,
     decidedAt: new Date(now).toISOString(),
-  };
+  } as Placement;
+  // The explanation (every candidate, with words for each rejection) is built when first read (shown,
+  // serialised), not while deciding: the decision stays O(sites) with no text built per site.
+  let candidates: Candidate[] | undefined;
+  Object.defineProperty(placement, 'candidates', {
+    enumerable: true,
+    get: () => {
+      const order = (s: Scored) => (s === chosen ? -1 : s.rejected ? 1 : 0);
+      return (candidates ??= [...all].sort((a, b) => order(a) - order(b) || a.score - b.score).map((s) => toCandidate(input, s)));
+    },
+  });
+  return placement;
 }

@@ -16,8 +16,8 @@ export function builtinPolicies(): Policy[] {
     { name: 'balanced', kind: 'balanced', usdPerSecond: DEFAULT_USD_PER_SECOND, description: 'Expected cost plus 0.0001 USD per second of expected waiting.' },
     {
       name: 'interactive', kind: 'cheapest',
-      description: 'Cheapest site expected to show the first token within 0.7 s (keeps p95 under 1 s despite jitter).',
-      constraints: { maxTtftMs: 700 },
+      description: 'Cheapest site with a free slot expected to show the first token within 0.7 s (1 s SLO with margin for jitter).',
+      constraints: { maxTtftMs: 700, maxQueueDepth: 0 },
     },
     { name: 'eu-only', kind: 'balanced', usdPerSecond: DEFAULT_USD_PER_SECOND, description: 'Balanced, placed only in EU regions.', constraints: { regions: ['eu'] } },
   ];

@@ -1,0 +1,97 @@
+// Placement benchmark: replays the Azure traces against the default simulated fleet in virtual time, at
+// 1x, 2x and 4x the recorded arrival rate, for each engine policy, the baselines and the hindsight oracle.
+//
+//   node --import tsx bench/placement/run.ts [--conv PATH] [--code PATH] [--loads 1,2,4] [--minutes M] [--seed S]
+//
+// --minutes M replays only the first M minutes of each trace (same arrival pattern and rate, fewer
+// requests) for a quicker run.
+
+import { join } from 'node:path';
+import { buildCatalog } from '../../daemon/catalog/merge';
+import type { Site } from '../../daemon/catalog/types';
+import { builtinPolicies } from '../../daemon/engine/policies';
+import type { Policy } from '../../daemon/protocol';
+import { header, quantile, table } from '../machine';
+import { lowerBoundNanoUsd, oracle } from './oracle';
+import { MODEL, replay, SLO_TTFT_MS, type Outcome } from './replay';
+import { enginePolicy, leastBusy, litellmCost, litellmLatency, random, roundRobin, type StrategyFactory } from './strategies';
+import { loadTrace, type TraceRequest } from './trace';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const DATA = join(__dirname, '../../../shared/data');
+const traces = {
+  conv: arg('conv', join(DATA, 'azure-llm-inference-2023-conv.csv')),
+  code: arg('code', join(DATA, 'azure-llm-inference-2023-code.csv')),
+};
+const loads = arg('loads', '1,2,4').split(',').map(Number);
+const minutes = Number(arg('minutes', '60'));
+const seed = Number(arg('seed', '20231116'));
+
+const policy = (name: string) => builtinPolicies().find((p) => p.name === name)!;
+const fastest: Policy = policy('fastest');
+const strategies: [string, StrategyFactory][] = [
+  ['cheapest', enginePolicy(policy('cheapest'))],
+  ['fastest', enginePolicy(fastest)],
+  ['balanced', enginePolicy(policy('balanced'))],
+  ['interactive', enginePolicy(policy('interactive'), fastest)],
+  ['round-robin', roundRobin],
+  ['random', random],
+  ['least-busy', leastBusy],
+  ['litellm-latency', litellmLatency],
+  ['litellm-cost', litellmCost],
+];
+
+const fleet: Site[] = buildCatalog().sites.filter((s) => s.simulated && !s.disabled && s.models.some((m) => m.canonical === MODEL));
+const short = (id: string) => id.replace(/^sim:/, '').split('/').slice(0, 2).join('/');
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+
+function row(name: string, outcomes: Outcome[], oracleCost: number | null): (string | number)[] {
+  const cost = outcomes.reduce((s, o) => s + o.costNanoUsd, 0);
+  const ttft = outcomes.map((o) => o.ttftMs ?? Infinity).sort((a, b) => a - b);
+  const e2e = outcomes.map((o) => (o.ok ? o.totalMs : Infinity)).sort((a, b) => a - b);
+  const met = outcomes.filter((o) => o.ok && o.ttftMs !== null && o.ttftMs <= SLO_TTFT_MS).length;
+  const share = new Map<string, number>();
+  for (const o of outcomes) share.set(o.siteId, (share.get(o.siteId) ?? 0) + 1);
+  const shares = fleet.map((s) => share.get(s.id) ?? 0).map((n) => String(Math.round((100 * n) / outcomes.length)).padStart(3)).join(' ');
+  const fmt = (v: number) => (Number.isFinite(v) ? secs(v) : 'fail');
+  return [
+    name,
+    (cost / 1e9).toFixed(4),
+    oracleCost ? (cost / oracleCost).toFixed(3) : '',
+    `${fmt(quantile(ttft, 0.5))} / ${fmt(quantile(ttft, 0.95))} / ${fmt(quantile(ttft, 0.99))}`,
+    `${fmt(quantile(e2e, 0.5))} / ${fmt(quantile(e2e, 0.95))} / ${fmt(quantile(e2e, 0.99))}`,
+    ((100 * met) / outcomes.length).toFixed(2),
+    shares,
+  ];
+}
+
+async function main() {
+  console.log(header('Placement replay: Azure LLM inference traces against the simulated default fleet'));
+  console.log(`model: ${MODEL}; SLO: time to first token <= ${SLO_TTFT_MS} ms; seed ${seed}; virtual time`);
+  console.log(`fleet (servers): ${fleet.map((s) => `${short(s.id)} (${s.simulation!.servers})`).join(', ')}`);
+  console.log(minutes < 60 ? `sub-sampled: first ${minutes} minutes of each trace` : 'full traces (one hour each), no sub-sampling');
+  console.log('share % per site, in fleet order above; TTFT and end-to-end in seconds (p50 / p95 / p99); errors count as SLO misses\n');
+  const started = Date.now();
+  for (const [name, path] of Object.entries(traces)) {
+    const full = loadTrace(path);
+    const trace: TraceRequest[] = full.filter((r) => r.at < minutes * 60_000);
+    for (const load of loads) {
+      const oracleOut = oracle(trace, load, fleet, seed);
+      const oracleCost = oracleOut.reduce((s, o) => s + o.costNanoUsd, 0);
+      const rows: (string | number)[][] = [['strategy', 'cost USD', 'x oracle', 'TTFT p50/p95/p99', 'E2E p50/p95/p99', 'SLO %', 'share %']];
+      for (const [label, factory] of strategies) rows.push(row(label, await replay(trace, load, fleet, factory, seed), oracleCost));
+      rows.push(row('oracle (hindsight greedy)', oracleOut, oracleCost));
+      rows.push(['lower bound (no capacity)', (lowerBoundNanoUsd(trace, fleet, seed) / 1e9).toFixed(4), '', '', '', '', '']);
+      console.log(`## ${name} trace (${trace.length} requests, ${(trace.length / (trace[trace.length - 1].at / 1000 / load)).toFixed(2)} req/s), ${load}x load\n`);
+      console.log(table(rows));
+      console.log('');
+    }
+  }
+  console.log(`wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+void main();
