@@ -50,14 +50,31 @@ function log(message) {
 function run(step, command, args, options = {}) {
   const started = Date.now();
   log(`${step}: $ ${[command, ...args].join(' ')}${options.cwd ? `   (in ${path.relative(ROOT, options.cwd) || '.'})` : ''}`);
-  const result = spawnSync(command, args, { stdio: options.capture ? 'pipe' : 'inherit', encoding: 'utf8', ...options });
+  const { logFile, ...spawnOptions } = options;
+  let fd;
+  if (logFile) {
+    fd = fs.openSync(logFile, 'w');
+    log(`${step}: output goes to ${path.relative(ROOT, logFile)}`);
+  }
+  const stdio = fd !== undefined ? ['ignore', fd, fd] : options.capture ? 'pipe' : 'inherit';
+  const result = spawnSync(command, args, { stdio, encoding: 'utf8', ...spawnOptions });
+  if (fd !== undefined) fs.closeSync(fd);
   if (result.error) throw new SetupError(step, `could not run ${command}: ${result.error.message}`);
   if (result.status !== 0) {
-    const tail = options.capture ? `\n${(result.stdout || '') + (result.stderr || '')}`.slice(-4000) : '';
+    const tail = logFile ? `\n--- last lines of ${logFile} ---\n${lastLines(logFile, 60)}`
+      : options.capture ? `\n${(result.stdout || '') + (result.stderr || '')}`.slice(-4000) : '';
     throw new SetupError(step, `${command} ${args.join(' ')} exited with ${result.status ?? result.signal}${tail}`);
   }
   log(`${step}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return result;
+}
+
+function lastLines(file, count) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+  } catch {
+    return '(no output)';
+  }
 }
 
 function which(name) {
@@ -264,8 +281,10 @@ function ensureCodeServer(nodeVer) {
     // argon2 (password hashing; unused with --auth none) only checks its prebuilt binary.
     allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true },
   });
+  // --foreground-scripts: the postinstall's output (its nested npm installs, the native builds) goes
+  // to the log instead of being swallowed, so a failure can be diagnosed.
   run(step, NODE_BIN, [npmCli(), 'install', '--no-package-lock', '--foreground-scripts', '--omit=dev', '--loglevel=warn'], {
-    cwd: CS_DIR, env: node24Env(),
+    cwd: CS_DIR, env: node24Env(), logFile: path.join(CACHE, 'code-server-install.log'),
   });
   const reported = verifyCodeServer();
   writeJson(CS_MARKER, { codeServer: CODE_SERVER_VERSION, node: nodeVer, reported, installedAt: new Date().toISOString() });

@@ -19,7 +19,11 @@ export const flows = [
     async run(ctx) {
       const { page, stateDir } = await ctx.devEditor();
       await waitForWorkbench(page);
-      await statusItem(page).waitFor({ state: 'visible', timeout: 60_000 });
+      try {
+        await waitForStatus(page, /Switchyard/, { timeoutMs: 60_000 });
+      } catch (error) {
+        throw new Error(`${error.message}. Did the extension load? See test-results/editor/code-server-dev.log`);
+      }
       await waitForStatus(page, CONNECTED, { timeoutMs: 60_000 });
       const state = await waitForDaemon(stateDir, { timeoutMs: 10_000 });
       ctx.trackDaemon(state.pid);
@@ -117,6 +121,14 @@ export const flows = [
         ctx.rebuildDev(); // `npm run package` leaves a production build in dist/: put the dev build back
       }
       assert(fs.existsSync(vsix), 'npm run package did not produce switchyard.vsix');
+      // What the package ships (.vscodeignore): the manifest, readme/licence/changelog, dist/, media/.
+      const listing = spawnSync('npx', ['--no-install', 'vsce', 'ls', '--no-dependencies'], { cwd: ctx.root, encoding: 'utf8', timeout: 60_000 });
+      assert(listing.status === 0, `vsce ls failed: ${listing.stderr}`);
+      const files = listing.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      const allowed = /^(package\.json|(README|CHANGELOG|LICENSE)(\.\w+)?|dist\/(?!test\/).*(?<!\.map)|media\/.*(?<!\.ts))$/;
+      const unexpected = files.filter((f) => !allowed.test(f));
+      assert(files.includes('dist/extension.js') && files.includes('dist/daemon.js'), `the package lacks dist/: ${files.join(', ')}`);
+      assert(unexpected.length === 0, `the package ships files it should not (fix .vscodeignore): ${unexpected.join(', ')}`);
       const { page, stateDir, listed } = await ctx.packagedEditor(vsix);
       assert(listed.some((line) => /^switchyard\.switchyard@/.test(line)), `the installed extensions are ${JSON.stringify(listed)}`);
       await waitForWorkbench(page);
