@@ -1,5 +1,6 @@
 // Replays a trace against the simulated fleet in virtual time and measures what users would see.
 
+import { setMaxListeners } from 'node:events';
 import type { Site } from '../../daemon/catalog/types';
 import { BYTES_PER_STREAMED_TOKEN } from '../../daemon/meter/estimate';
 import { priceUsage } from '../../daemon/meter/pricing';
@@ -43,6 +44,7 @@ export async function replay(trace: readonly TraceRequest[], load: number, sites
   }
   const strategy = factory(sites, clock, seed);
   const signal = new AbortController().signal;
+  setMaxListeners(0, signal); // every in-flight request listens on the one never-aborted signal
   const outcomes: Outcome[] = new Array(trace.length);
   const pending: Promise<void>[] = [];
   for (let i = 0; i < trace.length; i++) {
