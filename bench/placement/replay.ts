@@ -1,6 +1,5 @@
 // Replays a trace against the simulated fleet in virtual time and measures what users would see.
 
-import { setMaxListeners } from 'node:events';
 import type { Site } from '../../daemon/catalog/types';
 import { BYTES_PER_STREAMED_TOKEN } from '../../daemon/meter/estimate';
 import { priceUsage } from '../../daemon/meter/pricing';
@@ -43,8 +42,6 @@ export async function replay(trace: readonly TraceRequest[], load: number, sites
     adapters.set(site.id, { site, adapter: createSimulatedAdapter(site, clock, seed, { chunkMs: 1e12, replyTokens: (r) => r.maxTokens }) });
   }
   const strategy = factory(sites, clock, seed);
-  const signal = new AbortController().signal;
-  setMaxListeners(0, signal); // every in-flight request listens on the one never-aborted signal
   const outcomes: Outcome[] = new Array(trace.length);
   const pending: Promise<void>[] = [];
   for (let i = 0; i < trace.length; i++) {
@@ -54,7 +51,7 @@ export async function replay(trace: readonly TraceRequest[], load: number, sites
     // the engine's default expected length. The simulated model answers with the trace's length.
     const decision = strategy.choose({ model: MODEL, inputTokens: req.input, maxOutputTokens: CLIENT_MAX_TOKENS });
     const { site, adapter } = adapters.get(decision.siteId)!;
-    pending.push(adapter.send({ site, model: site.models.find((m) => m.canonical === MODEL)!, messages: promptFor(i, req.input), maxTokens: req.output, signal, onDelta: () => {} })
+    pending.push(adapter.send({ site, model: site.models.find((m) => m.canonical === MODEL)!, messages: promptFor(i, req.input), maxTokens: req.output, signal: new AbortController().signal, onDelta: () => {} })
       .then((r: SiteResult) => {
         decision.done(r);
         const ok = r.outcome === 'complete' || r.outcome === 'length';
