@@ -132,7 +132,15 @@ function ensureDebianPackages() {
   const cmd = (args) => (prefix.length ? [prefix[0], [...prefix.slice(1), ...args]] : [args[0], args.slice(1)]);
   log(`${step}: installing ${missing.join(', ')}`);
   run(step, ...cmd(['apt-get', 'update']), { env });
-  run(step, ...cmd(['apt-get', 'install', '-y', '--no-install-recommends', ...missing, 'fonts-liberation']), { env });
+  const install = cmd(['apt-get', 'install', '-y', '--no-install-recommends', ...missing, 'fonts-liberation']);
+  try {
+    run(step, ...install, { env });
+  } catch (error) {
+    // Typically the dpkg lock held by another apt process for a moment: wait and try once more.
+    log(`${step}: ${String(error.message).split('\n')[0]}; retrying in 15 s`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15_000);
+    run(step, ...install, { env });
+  }
   const still = missingDebianPackages();
   if (still.length) throw new SetupError(step, `still missing after apt-get install: ${still.join(', ')}`);
 }
@@ -173,13 +181,23 @@ function npmCli() {
 // default; without the approval code-server's postinstall, which installs VS Code's server
 // dependencies and builds its native modules, silently does not run).
 function npmEnv(extra = {}) {
-  const env = { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', ...extra };
-  // An npm started by `npm run` exports its own settings; don't let them leak into these installs.
+  const env = { ...process.env };
+  // Under `npm test` / `npm run`, npm exports its whole configuration as npm_config_* variables, and a
+  // child npm reads them back as settings: the project's prefix, an empty allow-scripts, and a
+  // user-agent naming Node 20 (which code-server's postinstall reads to refuse "Node 20").
+  // Drop those; keep the ones a user may set on purpose (registry, cache, proxy, cafile, ...).
   for (const key of Object.keys(env)) {
-    if (/^npm_(config_(global|prefix|location|workspace|workspaces|include_workspace_root|ignore_scripts|dry_run|save|save_dev|omit|production)|package_|lifecycle_)/i.test(key) && !(key in extra)) delete env[key];
+    if (INHERITED_NPM_ENV.test(key)) delete env[key];
   }
-  return env;
+  return { ...env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', ...extra };
 }
+
+const INHERITED_NPM_ENV = new RegExp('^npm_(' + [
+  'package_.*', 'lifecycle_.*', 'command', 'node_execpath',
+  'config_(local_prefix|prefix|global_prefix|global|location|allow_scripts|allow_scripts_.*|dangerously_allow_all_scripts|' +
+    'user_agent|node_gyp|nodedir|npm_version|call|init_module|ignore_scripts|dry_run|omit|include|production|save.*|' +
+    'workspaces?|include_workspace_root|package_lock.*|foreground_scripts|loglevel|yes)',
+].join('|') + ')$', 'i');
 
 function ensureNode24() {
   const step = 'node 24';
@@ -257,13 +275,7 @@ function readMarker() {
   }
 }
 
-function ensureCodeServer(nodeVer) {
-  const step = 'code-server';
-  const marker = readMarker();
-  if (marker && marker.codeServer === CODE_SERVER_VERSION && marker.node === nodeVer && fs.existsSync(CS_ENTRY)) {
-    log(`${step}: already installed (code-server ${CODE_SERVER_VERSION} on Node ${nodeVer})`);
-    return;
-  }
+function installCodeServer(step, nodeVer) {
   // Anything half-done (an interrupted install, a postinstall that failed, another version) goes:
   // npm would not rerun a package's postinstall for a package it considers installed.
   if (fs.existsSync(CS_DIR)) {
@@ -286,6 +298,25 @@ function ensureCodeServer(nodeVer) {
   run(step, NODE_BIN, [npmCli(), 'install', '--no-package-lock', '--foreground-scripts', '--omit=dev', '--loglevel=warn'], {
     cwd: CS_DIR, env: node24Env(), logFile: path.join(CACHE, 'code-server-install.log'),
   });
+}
+
+function ensureCodeServer(nodeVer) {
+  const step = 'code-server';
+  const marker = readMarker();
+  if (marker && marker.codeServer === CODE_SERVER_VERSION && marker.node === nodeVer && fs.existsSync(CS_ENTRY)) {
+    log(`${step}: already installed (code-server ${CODE_SERVER_VERSION} on Node ${nodeVer})`);
+    return;
+  }
+  // One retry: a registry hiccup in the middle of ~300 packages should not fail a CI run.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      installCodeServer(step, nodeVer);
+      break;
+    } catch (error) {
+      if (attempt >= 2) throw error;
+      log(`${step}: attempt ${attempt} failed, retrying once: ${String(error.message).split('\n')[0]}`);
+    }
+  }
   const reported = verifyCodeServer();
   writeJson(CS_MARKER, { codeServer: CODE_SERVER_VERSION, node: nodeVer, reported, installedAt: new Date().toISOString() });
   log(`${step}: ok (${reported})`);
