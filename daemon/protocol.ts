@@ -11,6 +11,24 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
+// Finding the daemon: `<stateDir>/daemon.json`, mode 0600, written once the daemon listens.
+
+export const STATE_FILE = 'daemon.json';
+
+export interface DaemonState {
+  port: number;
+  pid: number;
+  token: string;
+  version: string;
+}
+
+/** Per user, so every editor window shares one daemon: $XDG_STATE_HOME/switchyard, else ~/.local/state/switchyard. */
+export function defaultStateDir(env: Record<string, string | undefined>, home: string): string {
+  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : `${home}/.local/state`;
+  return `${base}/switchyard`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Catalog shapes
 
 export type ProviderId =

@@ -1,0 +1,78 @@
+// Command line of `node dist/daemon.js`. Pure, so every refusal can be tested without a process.
+
+import os from 'node:os';
+import path from 'node:path';
+import { defaultStateDir } from '../protocol';
+import type { Level } from '../log/logger';
+
+export interface DaemonOptions {
+  port: number;
+  stateDir: string;
+  /** Exit after this long with no connected client; 0 never. */
+  idleTimeoutMs: number;
+  logLevel: Level;
+  logStderr: boolean;
+  catalogFile?: string;
+}
+
+export const USAGE = `usage: switchyard-daemon [--port <n|0>] [--state-dir <dir>] [--idle-timeout <seconds>]
+                         [--log-level trace|debug|info|warn|error] [--log-stderr] [--catalog <file>]`;
+
+export class ArgsError extends Error {}
+
+const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env, home = os.homedir()): DaemonOptions {
+  const options: DaemonOptions = {
+    port: 0,
+    stateDir: defaultStateDir(env, home),
+    idleTimeoutMs: 600_000,
+    logLevel: 'info',
+    logStderr: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new ArgsError(`${flag} needs a value\n${USAGE}`);
+      return next;
+    };
+    switch (flag) {
+      case '--port': {
+        const raw = value();
+        const port = Number(raw);
+        if (!/^\d+$/.test(raw) || port > 65535) throw new ArgsError(`--port must be an integer 0-65535, got "${raw}"`);
+        options.port = port;
+        break;
+      }
+      case '--state-dir':
+        options.stateDir = path.resolve(value());
+        break;
+      case '--idle-timeout': {
+        const raw = value();
+        const seconds = Number(raw);
+        if (!Number.isFinite(seconds) || seconds < 0) throw new ArgsError(`--idle-timeout must be seconds >= 0, got "${raw}"`);
+        options.idleTimeoutMs = seconds * 1000;
+        break;
+      }
+      case '--log-level': {
+        const level = value() as Level;
+        if (!LEVELS.includes(level)) throw new ArgsError(`--log-level must be one of ${LEVELS.join(', ')}, got "${level}"`);
+        options.logLevel = level;
+        break;
+      }
+      case '--log-stderr':
+        options.logStderr = true;
+        break;
+      case '--catalog':
+        options.catalogFile = path.resolve(value());
+        break;
+      case '--help':
+      case '-h':
+        throw new ArgsError(USAGE);
+      default:
+        throw new ArgsError(`unknown argument "${flag}"\n${USAGE}`);
+    }
+  }
+  return options;
+}

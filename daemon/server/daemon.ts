@@ -1,0 +1,140 @@
+// The daemon process: takes the state dir, listens on 127.0.0.1, publishes daemon.json, serves
+// editor connections, and stops on SIGTERM or after an idle spell with no client.
+
+import crypto from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Connection } from 'vscode-languageserver/node';
+import type { NotificationType } from 'vscode-jsonrpc';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { PROTOCOL_VERSION, type StatusResult } from '../protocol';
+import { VERSION } from '../version';
+import { createLogger, type Logger } from '../log/logger';
+import { Redactor } from '../log/redact';
+import type { DaemonOptions } from './args';
+import { createHttpApp } from './http';
+import { attachRpc } from './rpc';
+import { acquireLock, removeState, writeState } from './stateFile';
+import { registerHandlers } from './handlers';
+
+export class Daemon {
+  readonly startedAt = Date.now();
+  private readonly clients = new Set<Connection>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private sockets: WebSocketServer | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly stopped: Promise<string>;
+  private resolveStopped!: (reason: string) => void;
+
+  private constructor(
+    readonly options: DaemonOptions,
+    readonly log: Logger,
+    readonly redactor: Redactor,
+    readonly token: string,
+    private readonly server: http.Server,
+    private readonly releaseLock: () => void,
+  ) {
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const releaseLock = acquireLock(options.stateDir);
+    try {
+      const redactor = new Redactor();
+      const token = crypto.randomBytes(32).toString('base64url');
+      redactor.add(token);
+      const log = createLogger({
+        file: path.join(options.stateDir, 'daemon.log'),
+        level: options.logLevel,
+        stderr: options.logStderr,
+        redactor,
+      });
+      const server = http.createServer();
+      const daemon = new Daemon(options, log, redactor, token, server, releaseLock);
+      server.on('request', createHttpApp({ token, version: VERSION }));
+      daemon.sockets = attachRpc(server, { token, onConnection: (connection, socket) => daemon.accept(connection, socket) });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, '127.0.0.1', () => resolve());
+      });
+      writeState(options.stateDir, { port: daemon.port, pid: process.pid, token, version: VERSION });
+      log.info('daemon listening', { port: daemon.port, stateDir: options.stateDir, version: VERSION });
+      daemon.armIdleTimer();
+      return daemon;
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Resolves with the reason once the daemon has stopped. */
+  whenStopped(): Promise<string> {
+    return this.stopped;
+  }
+
+  status(): StatusResult {
+    return {
+      version: VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      pid: process.pid,
+      uptimeMs: Date.now() - this.startedAt,
+      clients: this.clients.size,
+      stateDir: this.options.stateDir,
+      catalog: null,
+    };
+  }
+
+  broadcast<P>(type: NotificationType<P>, params: P): void {
+    // The generic overloads cannot relate P to their RequestParam<P>; the contract types params already.
+    for (const connection of this.clients) void connection.sendNotification(type, params as never);
+  }
+
+  private accept(connection: Connection, socket: WebSocket): void {
+    this.clients.add(connection);
+    clearTimeout(this.idleTimer);
+    const unsubscribe = this.log.subscribe((level, line) => {
+      if (level === 'error' || level === 'fatal') connection.console.error(line);
+      else if (level === 'warn') connection.console.warn(line);
+      else connection.console.info(line);
+    });
+    connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'switchyard-daemon', version: VERSION } }));
+    registerHandlers(connection, this);
+    socket.once('close', () => {
+      unsubscribe();
+      this.clients.delete(connection);
+      this.log.info('client disconnected', { clients: this.clients.size });
+      this.armIdleTimer();
+    });
+    this.log.info('client connected', { clients: this.clients.size });
+  }
+
+  private armIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    if (this.clients.size > 0 || this.options.idleTimeoutMs <= 0) return;
+    this.idleTimer = setTimeout(() => void this.stop('idle'), this.options.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  stop(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.idleTimer);
+      this.log.info('daemon stopping', { reason });
+      // Upgraded sockets are no longer the HTTP server's to close: say goodbye on each, then cut.
+      for (const socket of this.sockets?.clients ?? []) socket.close(1001, 'daemon stopping');
+      setTimeout(() => this.sockets?.clients.forEach((socket) => socket.terminate()), 1000).unref();
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      removeState(this.options.stateDir);
+      this.releaseLock();
+      this.log.info('daemon stopped', { reason });
+      this.log.flush();
+      this.resolveStopped(reason);
+    })();
+    return this.stopping;
+  }
+}

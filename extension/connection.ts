@@ -1,0 +1,208 @@
+// Supervises the daemon for this window: finds or starts it, connects a LanguageClient over the
+// WebSocket, and when the socket drops reconnects with backoff, restarting the daemon if it died.
+// Repeated crashes in a short window stop the loop with a clear message instead of spinning.
+
+import * as vscode from 'vscode';
+import WebSocket from 'ws';
+import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions } from 'vscode-languageclient/node';
+import * as proto from '../daemon/protocol';
+import { delay, findDaemon, isAlive, readDaemonState, startDaemon } from './daemonProcess';
+import { socketTransports } from './transport';
+
+export type ConnectionState =
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'connected'; status: proto.StatusResult; state: proto.DaemonState }
+  | { kind: 'stopped'; message: string };
+
+export interface ConnectionSettings {
+  stateDir: string;
+  idleTimeoutSeconds: number;
+}
+
+const CRASH_WINDOW_MS = 60_000;
+const CRASH_LIMIT = 3;
+const MAX_BACKOFF_MS = 10_000;
+
+export class DaemonConnection implements vscode.Disposable {
+  private readonly stateEmitter = new vscode.EventEmitter<ConnectionState>();
+  private readonly clientEmitter = new vscode.EventEmitter<LanguageClient>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires with each new client, so features can register their notification handlers again. */
+  readonly onDidConnect = this.clientEmitter.event;
+
+  private current: ConnectionState = { kind: 'connecting', attempt: 0 };
+  private client: LanguageClient | undefined;
+  private socket: WebSocket | undefined;
+  private crashes: number[] = [];
+  private generation = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly daemonScript: string,
+    private readonly settings: () => ConnectionSettings,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** The connected client; throws a message fit for the user when there is none. */
+  get connected(): LanguageClient {
+    if (this.current.kind !== 'connected' || !this.client) {
+      throw new Error(
+        this.current.kind === 'stopped' ? `Switchyard daemon stopped: ${this.current.message}` : 'Switchyard is still connecting to its daemon',
+      );
+    }
+    return this.client;
+  }
+
+  start(): void {
+    void this.run(++this.generation);
+  }
+
+  /** Stops the daemon this window uses (whoever started it) and starts a fresh one. */
+  async restart(): Promise<void> {
+    const generation = ++this.generation;
+    this.crashes = [];
+    const state = readDaemonState(this.settings().stateDir);
+    this.teardown();
+    if (state && isAlive(state.pid)) {
+      this.log.info(`stopping daemon pid ${state.pid} for restart`);
+      process.kill(state.pid, 'SIGTERM');
+      for (let i = 0; i < 50 && isAlive(state.pid); i++) await delay(100);
+      if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+    }
+    await this.run(generation);
+  }
+
+  private async run(generation: number): Promise<void> {
+    for (let attempt = 0; generation === this.generation && !this.disposed; attempt++) {
+      this.setState({ kind: 'connecting', attempt });
+      try {
+        await this.connect(generation);
+        return;
+      } catch (error) {
+        if (generation !== this.generation) return;
+        const message = (error as Error).message;
+        this.log.warn(`connecting to the daemon failed (attempt ${attempt + 1}): ${message}`);
+        if (this.tooManyCrashes()) return this.giveUp(`it crashed ${CRASH_LIMIT} times within a minute (last: ${message})`);
+        const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        await delay(backoff);
+      }
+    }
+  }
+
+  private async connect(generation: number): Promise<void> {
+    const { stateDir, idleTimeoutSeconds } = this.settings();
+    let state = await findDaemon(stateDir);
+    if (!state) {
+      this.log.info(`starting the daemon (state dir ${stateDir})`);
+      state = await startDaemon({ daemonScript: this.daemonScript, stateDir, idleTimeoutSeconds });
+      this.log.info(`daemon started, pid ${state.pid}, port ${state.port}`);
+    }
+    const socket = await openSocket(state);
+    if (generation !== this.generation) {
+      socket.close();
+      return;
+    }
+    const client = new LanguageClient('switchyard', 'Switchyard', () => Promise.resolve(socketTransports(socket)), this.clientOptions());
+    this.socket = socket;
+    this.client = client;
+    const daemonPid = state.pid;
+    socket.once('close', () => void this.onSocketClosed(generation, client, daemonPid));
+    await client.start();
+    const status = await client.sendRequest(proto.status);
+    if (status.protocolVersion !== proto.PROTOCOL_VERSION) {
+      // A daemon from another version of the extension: replace it with ours.
+      this.log.warn(`daemon pid ${status.pid} speaks protocol ${status.protocolVersion}, this extension ${proto.PROTOCOL_VERSION}: replacing it`);
+      process.kill(status.pid, 'SIGTERM');
+      throw new Error('protocol version mismatch');
+    }
+    this.log.info(`connected to daemon pid ${status.pid} (${status.clients} client(s))`);
+    this.setState({ kind: 'connected', status, state });
+    this.clientEmitter.fire(client);
+  }
+
+  private async onSocketClosed(generation: number, client: LanguageClient, pid: number): Promise<void> {
+    if (generation !== this.generation || this.client !== client || this.disposed) return;
+    this.teardown();
+    // Let a dying process finish exiting before judging whether it crashed.
+    await delay(100);
+    if (!isAlive(pid)) {
+      this.crashes.push(Date.now());
+      this.log.warn(`daemon pid ${pid} is gone; restarting it`);
+      if (this.tooManyCrashes()) return this.giveUp(`it stopped ${CRASH_LIMIT} times within a minute`);
+    } else {
+      this.log.warn('connection to the daemon dropped; reconnecting');
+    }
+    if (generation === this.generation) void this.run(generation);
+  }
+
+  private tooManyCrashes(): boolean {
+    const now = Date.now();
+    this.crashes = this.crashes.filter((at) => now - at < CRASH_WINDOW_MS);
+    return this.crashes.length >= CRASH_LIMIT;
+  }
+
+  private giveUp(why: string): void {
+    const message = `The Switchyard daemon was not restarted: ${why}. See "Switchyard: Show Logs", then run "Switchyard: Restart Daemon".`;
+    this.log.error(message);
+    this.setState({ kind: 'stopped', message });
+    void vscode.window.showErrorMessage(message, 'Restart Daemon', 'Show Logs').then((choice) => {
+      if (choice === 'Restart Daemon') void vscode.commands.executeCommand('switchyard.restartDaemon');
+      if (choice === 'Show Logs') this.log.show();
+    });
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    return {
+      documentSelector: [{ scheme: 'file', pattern: '**/*.prompt.md' }],
+      outputChannel: this.log,
+      // The supervisor owns reconnection; the client must neither restart nor pop up its own errors.
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
+        closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
+      },
+      initializationFailedHandler: () => false,
+    };
+  }
+
+  private teardown(): void {
+    const client = this.client;
+    this.client = undefined;
+    this.socket?.removeAllListeners('close');
+    this.socket?.close();
+    this.socket = undefined;
+    if (client) void client.dispose(1000).catch(() => undefined);
+  }
+
+  private setState(state: ConnectionState): void {
+    this.current = state;
+    this.stateEmitter.fire(state);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.generation++;
+    this.teardown();
+    this.stateEmitter.dispose();
+    this.clientEmitter.dispose();
+  }
+}
+
+function openSocket(state: proto.DaemonState): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${state.port}/rpc`, {
+      headers: { Authorization: `Bearer ${state.token}` },
+      maxPayload: proto.MAX_MESSAGE_BYTES,
+      handshakeTimeout: 5000,
+    });
+    socket.once('open', () => {
+      socket.removeAllListeners('error');
+      socket.on('error', () => undefined);
+      resolve(socket);
+    });
+    socket.once('error', (error) => reject(new Error(`cannot open ws://127.0.0.1:${state.port}/rpc: ${error.message}`)));
+  });
+}

@@ -1,0 +1,82 @@
+// Finding the user's daemon through daemon.json, or starting one with the editor's own Node
+// (process.execPath + ELECTRON_RUN_AS_NODE), detached so it outlives this window and serves others.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { STATE_FILE, type DaemonState } from '../daemon/protocol';
+
+/** The daemon's exit code when another live daemon already holds the state dir. */
+const EXIT_ALREADY_RUNNING = 3;
+
+export function readDaemonState(stateDir: string): DaemonState | null {
+  try {
+    const state = JSON.parse(fs.readFileSync(path.join(stateDir, STATE_FILE), 'utf8')) as DaemonState;
+    return typeof state.port === 'number' && typeof state.pid === 'number' && typeof state.token === 'string' ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A daemon that is alive and answers /healthz, or null. */
+export async function findDaemon(stateDir: string): Promise<DaemonState | null> {
+  const state = readDaemonState(stateDir);
+  if (!state || !isAlive(state.pid)) return null;
+  try {
+    const response = await fetch(`http://127.0.0.1:${state.port}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return response.ok ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface SpawnOptions {
+  daemonScript: string;
+  stateDir: string;
+  idleTimeoutSeconds: number;
+  timeoutMs?: number;
+}
+
+export async function startDaemon(options: SpawnOptions): Promise<DaemonState> {
+  const child = spawn(
+    process.execPath,
+    [options.daemonScript, '--port', '0', '--state-dir', options.stateDir, '--idle-timeout', String(options.idleTimeoutSeconds)],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  try {
+    while (Date.now() < deadline) {
+      const state = readDaemonState(options.stateDir);
+      if (state && state.pid === child.pid) return state;
+      const code = await Promise.race([exited, delay(100).then(() => undefined)]);
+      if (code === EXIT_ALREADY_RUNNING) {
+        // Another window won the race to start it: attach to that one.
+        const winner = await findDaemon(options.stateDir);
+        if (winner) return winner;
+      } else if (code !== undefined) {
+        throw new Error(`the daemon exited with code ${code} before it was ready${stderr ? `: ${stderr.trim()}` : ''}`);
+      }
+    }
+    child.kill();
+    throw new Error(`the daemon did not write ${STATE_FILE} within ${options.timeoutMs ?? 15_000} ms`);
+  } finally {
+    child.stderr?.destroy();
+    child.unref();
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

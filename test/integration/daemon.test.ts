@@ -1,0 +1,165 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import * as proto from '../../daemon/protocol';
+import { connect, DAEMON, openSocket, rawExchange, startDaemon, waitFor, type RunningDaemon } from '../support/daemon';
+
+const daemons: RunningDaemon[] = [];
+async function daemon(options?: Parameters<typeof startDaemon>[0]): Promise<RunningDaemon> {
+  const started = await startDaemon(options);
+  daemons.push(started);
+  return started;
+}
+after(async () => {
+  await Promise.all(daemons.map((d) => d.stop()));
+});
+
+test('healthz answers without a token and holds no secret', async () => {
+  const d = await daemon();
+  const response = await fetch(`${d.url}/healthz`);
+  assert.equal(response.status, 200);
+  const body = await response.text();
+  assert.deepEqual(JSON.parse(body), { ok: true, name: 'switchyard', version: d.state.version });
+  assert.ok(!body.includes(d.state.token));
+});
+
+test('HTTP: 401 without or with a wrong token, 403 for a browser origin or a rebinding host', async () => {
+  const d = await daemon();
+  assert.equal((await fetch(`${d.url}/anything`)).status, 401);
+  assert.equal((await fetch(`${d.url}/anything`, { headers: { Authorization: 'Bearer nope' } })).status, 401);
+  const ok = await fetch(`${d.url}/anything`, { headers: { Authorization: `Bearer ${d.state.token}` } });
+  assert.equal(ok.status, 404, 'authorised requests reach routing');
+  const origin = await fetch(`${d.url}/healthz`, { headers: { Origin: 'https://evil.example' } });
+  assert.equal(origin.status, 403);
+  assert.match(((await origin.json()) as { error: { message: string } }).error.message, /browser origin/);
+  // fetch will not let us forge Host; a raw request can, as a rebinding attacker's page would.
+  const status = await new Promise<number>((resolve, reject) => {
+    const http = require('node:http') as typeof import('node:http');
+    http.get({ host: '127.0.0.1', port: d.state.port, path: '/healthz', headers: { Host: 'attacker.example' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+  assert.equal(status, 403);
+});
+
+test('WebSocket upgrade: refused with 401/403 before any socket exists', async () => {
+  const d = await daemon();
+  await assert.rejects(openSocket(d, { Authorization: '' }), { status: 401 });
+  await assert.rejects(openSocket(d, { Authorization: 'Bearer wrong' }), { status: 401 });
+  await assert.rejects(openSocket(d, { Origin: 'https://evil.example' }), { status: 403 });
+  await assert.rejects(openSocket(d, { Host: 'attacker.example' }), { status: 403 });
+});
+
+test('switchyard/status round trip over the real WebSocket', async () => {
+  const d = await daemon();
+  const client = await connect(d);
+  const status = await client.rpc.sendRequest(proto.status);
+  assert.equal(status.pid, d.state.pid);
+  assert.equal(status.protocolVersion, proto.PROTOCOL_VERSION);
+  assert.equal(status.clients, 1);
+  assert.equal(status.stateDir, d.stateDir);
+  assert.ok(status.uptimeMs >= 0);
+  client.close();
+});
+
+test('malformed JSON gets a parse error, unknown methods MethodNotFound, and the connection lives on', async () => {
+  const d = await daemon();
+  const socket = await openSocket(d);
+  const parse = (await rawExchange(socket, '{"jsonrpc": "2.0", "id": 1, "method": ')) as { error: { code: number }; id: null };
+  assert.equal(parse.error.code, -32700);
+  assert.equal(parse.id, null);
+  const invalid = (await rawExchange(socket, '[1,2]')) as { error: { code: number } };
+  assert.equal(invalid.error.code, -32600);
+  const unknown = (await rawExchange(socket, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'switchyard/nope' }))) as { id: number; error: { code: number } };
+  assert.deepEqual([unknown.id, unknown.error.code], [2, -32601]);
+  const status = (await rawExchange(socket, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'switchyard/status' }))) as { id: number; result: proto.StatusResult };
+  assert.equal(status.result.pid, d.state.pid);
+  socket.close();
+});
+
+test('an oversized message closes only that socket, with 1009; others are still served', async () => {
+  const d = await daemon();
+  const bystander = await connect(d);
+  const socket = await openSocket(d);
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  socket.send('x'.repeat(proto.MAX_MESSAGE_BYTES + 1));
+  assert.equal(await closed, 1009);
+  const clients = await waitFor(async () => {
+    const status = await bystander.rpc.sendRequest(proto.status);
+    return status.clients === 1 ? status.clients : undefined;
+  }, 5000, () => 'the daemon still counts the closed socket');
+  assert.equal(clients, 1);
+  bystander.close();
+});
+
+test('an LSP exit from one window ends its socket, never the shared daemon', async () => {
+  const d = await daemon();
+  const socket = await openSocket(d);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: 999999, capabilities: {}, rootUri: null } }));
+  socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'exit' }));
+  await closed;
+  const client = await connect(d);
+  assert.equal((await client.rpc.sendRequest(proto.status)).pid, d.state.pid);
+  client.close();
+});
+
+test('a second daemon on the same state dir is refused while the first lives', async () => {
+  const d = await daemon();
+  const second = spawn(process.execPath, [DAEMON, '--port', '0', '--state-dir', d.stateDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+  assert.equal(code, 3);
+  assert.match(stderr, new RegExp(`already running.*pid ${d.state.pid}|pid ${d.state.pid}.*already running`));
+  const state = JSON.parse(fs.readFileSync(path.join(d.stateDir, 'daemon.json'), 'utf8')) as proto.DaemonState;
+  assert.equal(state.pid, d.state.pid, 'the live daemon keeps its state file');
+});
+
+test('a stale state file from a killed daemon is taken over', async () => {
+  const first = await daemon();
+  first.process.kill('SIGKILL');
+  await first.exited;
+  assert.ok(fs.existsSync(path.join(first.stateDir, 'daemon.json')), 'SIGKILL leaves the file behind');
+  const second = await daemon({ stateDir: first.stateDir });
+  assert.notEqual(second.state.pid, first.state.pid);
+  assert.notEqual(second.state.token, first.state.token, 'each start has a fresh token');
+  assert.equal(fs.statSync(path.join(second.stateDir, 'daemon.json')).mode & 0o777, 0o600);
+});
+
+test('SIGTERM shuts down cleanly and removes the state file', async () => {
+  const d = await daemon();
+  const client = await connect(d);
+  const closed = new Promise<void>((resolve) => client.socket.once('close', () => resolve()));
+  assert.equal(await d.stop(), 0);
+  await closed;
+  assert.equal(fs.existsSync(path.join(d.stateDir, 'daemon.json')), false);
+  assert.equal(fs.existsSync(path.join(d.stateDir, 'daemon.lock')), false);
+});
+
+test('the daemon exits by itself after the idle time with no clients', async () => {
+  const d = await daemon({ args: ['--idle-timeout', '0.3'] });
+  const client = await connect(d);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.equal(d.process.exitCode, null, 'a connected client keeps it alive');
+  client.close();
+  assert.equal(await d.exited, 0);
+});
+
+test('neither the token nor an API-key-shaped secret reaches the log file', async () => {
+  const d = await daemon({ args: ['--log-level', 'trace'] });
+  const key = 'sk-proj-' + 'Q'.repeat(40);
+  await assert.rejects(openSocket(d, { Authorization: `Bearer ${key}` }), { status: 401 });
+  const client = await connect(d);
+  await client.rpc.sendRequest(proto.status);
+  await assert.rejects(client.rpc.sendRequest(`switchyard/${key}`, { apiKey: key }));
+  client.close();
+  await d.stop();
+  const log = fs.readFileSync(path.join(d.stateDir, 'daemon.log'), 'utf8');
+  assert.ok(log.includes('client connected'), 'the log is written');
+  assert.ok(!log.includes(d.state.token), 'token leaked into the log');
+  assert.ok(!log.includes(key), 'API key leaked into the log');
+});

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ArgsError, parseArgs } from '../../daemon/server/args';
+import { acquireLock, AlreadyRunningError, readState, removeState, writeState } from '../../daemon/server/stateFile';
+import { checkOrigin, checkToken, isLoopbackHost } from '../../daemon/server/guard';
+import { defaultStateDir } from '../../daemon/protocol';
+import { tempDir } from '../support/daemon';
+
+test('parseArgs reads every flag and defaults the state dir per user', () => {
+  const options = parseArgs(['--port', '0', '--state-dir', '/tmp/x', '--idle-timeout', '2.5', '--log-level', 'debug'], {}, '/home/ada');
+  assert.deepEqual(options, { port: 0, stateDir: '/tmp/x', idleTimeoutMs: 2500, logLevel: 'debug', logStderr: false });
+  assert.equal(parseArgs([], {}, '/home/ada').stateDir, '/home/ada/.local/state/switchyard');
+  assert.equal(parseArgs([], { XDG_STATE_HOME: '/xdg' }, '/home/ada').stateDir, '/xdg/switchyard');
+});
+
+test('parseArgs names what was wrong', () => {
+  assert.throws(() => parseArgs(['--port', 'abc']), (e: Error) => e instanceof ArgsError && /--port must be an integer.*"abc"/.test(e.message));
+  assert.throws(() => parseArgs(['--port', '70000']), /--port must be an integer 0-65535/);
+  assert.throws(() => parseArgs(['--port']), /--port needs a value/);
+  assert.throws(() => parseArgs(['--idle-timeout', '-1']), /--idle-timeout must be seconds >= 0/);
+  assert.throws(() => parseArgs(['--log-level', 'loud']), /--log-level must be one of/);
+  assert.throws(() => parseArgs(['--frobnicate']), /unknown argument "--frobnicate"/);
+});
+
+test('defaultStateDir ignores a relative XDG_STATE_HOME, as the spec requires', () => {
+  assert.equal(defaultStateDir({ XDG_STATE_HOME: 'rel' }, '/h'), '/h/.local/state/switchyard');
+});
+
+test('the lock admits one live holder and takes over a dead one', () => {
+  const dir = tempDir();
+  const release = acquireLock(dir, process.pid);
+  assert.throws(() => acquireLock(dir, process.pid + 1), (e: Error) => e instanceof AlreadyRunningError && e.message.includes(String(process.pid)));
+  release();
+  // A lock left by a process that no longer exists is stale.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  fs.writeFileSync(path.join(dir, 'daemon.lock'), dead);
+  const again = acquireLock(dir, process.pid);
+  assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(process.pid));
+  again();
+  assert.equal(fs.existsSync(path.join(dir, 'daemon.lock')), false);
+});
+
+test('the state file is written atomically, readable only by the user, and removed only by its owner', () => {
+  const dir = tempDir();
+  const file = writeState(dir, { port: 1234, pid: process.pid, token: 't0k3n-abcdef', version: '1.0.0' });
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.deepEqual(readState(dir), { port: 1234, pid: process.pid, token: 't0k3n-abcdef', version: '1.0.0' });
+  removeState(dir, process.pid + 1);
+  assert.notEqual(readState(dir), null);
+  removeState(dir, process.pid);
+  assert.equal(readState(dir), null);
+  fs.writeFileSync(path.join(dir, 'daemon.json'), '{"port": 12');
+  assert.equal(readState(dir), null, 'a torn file means no daemon');
+});
+
+test('loopback hosts are recognised with and without ports; others are not', () => {
+  for (const host of ['127.0.0.1', '127.0.0.1:8080', 'localhost:1', 'LOCALHOST', '[::1]:9', '127.1.2.3']) assert.ok(isLoopbackHost(host), host);
+  for (const host of [undefined, '', 'evil.com', 'localhost.evil.com', '127.0.0.1.nip.io', '10.0.0.1:80', '[::2]']) assert.ok(!isLoopbackHost(host), String(host));
+});
+
+test('a browser origin or a rebinding host is refused with 403; tokens are compared exactly', () => {
+  assert.equal(checkOrigin({ host: '127.0.0.1:1' }), null);
+  assert.equal(checkOrigin({ host: '127.0.0.1:1', origin: 'https://example.com' })?.status, 403);
+  assert.equal(checkOrigin({ host: 'attacker.example:1' })?.status, 403);
+  assert.equal(checkToken({}, 'secret-token')?.status, 401);
+  assert.equal(checkToken({ authorization: 'Bearer secret-tokeN' }, 'secret-token')?.status, 401);
+  assert.equal(checkToken({ authorization: 'Bearer secret-token-longer' }, 'secret-token')?.status, 401);
+  assert.equal(checkToken({ authorization: 'Basic secret-token' }, 'secret-token')?.status, 401);
+  assert.equal(checkToken({ authorization: 'Bearer secret-token' }, 'secret-token'), null);
+});
