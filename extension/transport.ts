@@ -1,6 +1,6 @@
 // vscode-languageclient speaks to the daemon over a WebSocket: each text frame is one JSON-RPC message.
 
-import { AbstractMessageReader, AbstractMessageWriter, type DataCallback, type Disposable, type Message, type MessageTransports } from 'vscode-jsonrpc/node';
+import { AbstractMessageReader, AbstractMessageWriter, type DataCallback, type Disposable, type Message, type MessageReader, type MessageWriter } from 'vscode-jsonrpc/node';
 import type WebSocket from 'ws';
 
 class SocketReader extends AbstractMessageReader {
@@ -41,6 +41,6 @@ class SocketWriter extends AbstractMessageWriter {
   }
 }
 
-export function socketTransports(socket: WebSocket): MessageTransports {
+export function socketTransports(socket: WebSocket): { reader: MessageReader; writer: MessageWriter } {
   return { reader: new SocketReader(socket), writer: new SocketWriter(socket) };
 }
