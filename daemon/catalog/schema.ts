@@ -94,7 +94,12 @@ export const SITE_SHAPE: Shape = {
     label: text('Display name.'),
     endpoint: {
       kind: 'object',
-      props: { kind: { kind: 'string', enum: ENDPOINT_KINDS }, baseUrl: { kind: 'string', pattern: '^https?://' } },
+      props: {
+        kind: { kind: 'string', enum: ENDPOINT_KINDS },
+        baseUrl: { kind: 'string', pattern: '^https?://' },
+        stream: { kind: 'boolean', description: 'false: ask for one JSON answer instead of a stream. Default true.' },
+        idleTimeoutMs: count('No bytes from the upstream for this long (ms): the request is stalled and fails over. Default 120000.'),
+      },
     },
     models: { kind: 'array', items: MODEL_SHAPE, description: 'Models offered; an entry with a known canonical id overrides that model.' },
     disabled: { kind: 'boolean', description: 'true: never placed.' },

@@ -38,6 +38,10 @@ export interface Endpoint {
   kind: EndpointKind;
   /** Base URL for real endpoints; required for openai-compatible and azure-openai. */
   baseUrl?: string;
+  /** false: ask for one JSON answer instead of a stream (for servers that do not stream well). Default true. */
+  stream?: boolean;
+  /** No bytes from the upstream for this long, before or during the answer: stalled, fail over. Default 120000. */
+  idleTimeoutMs?: number;
 }
 
 export interface Site extends SiteRef {

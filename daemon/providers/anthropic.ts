@@ -1,0 +1,49 @@
+// Anthropic Messages through @ai-sdk/anthropic. Usage comes from the raw stream events folded with the
+// meter's foldAnthropic (message_start carries input and cache counts, message_delta the cumulative
+// output); message_delta's stop_reason is the proper finish; an `error` event is the provider's error.
+
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { foldAnthropic, type AnthropicEvent, type AnthropicUsage } from '../meter/usage';
+import type { RawTracker, WireFamily } from './wire';
+import { toSiteError } from './wire';
+
+interface RawEvent {
+  type?: string;
+  delta?: { stop_reason?: string | null };
+  error?: { type?: string; message?: string };
+}
+
+export function anthropicTracker(): RawTracker {
+  const finish = (reason: string | null | undefined) => {
+    if (!reason) return;
+    tracker.finished = true;
+    if (reason === 'max_tokens') tracker.length = true;
+  };
+  const tracker: RawTracker = {
+    usage: null,
+    finished: false,
+    length: false,
+    chunk(raw) {
+      const e = raw as RawEvent | null;
+      if (!e || typeof e.type !== 'string') return;
+      tracker.usage = foldAnthropic(tracker.usage, e as AnthropicEvent);
+      if (e.type === 'message_delta') finish(e.delta?.stop_reason);
+      if (e.type === 'message_stop') tracker.finished = true;
+      if (e.type === 'error' && !tracker.error) tracker.error = toSiteError(e, {});
+    },
+    body(raw) {
+      const b = raw as { usage?: AnthropicUsage; stop_reason?: string | null } | null;
+      if (!b) return;
+      if (b.usage) tracker.usage = foldAnthropic(null, { type: 'message_start', message: { usage: b.usage } });
+      finish(b.stop_reason ?? 'end_turn');
+    },
+  };
+  return tracker;
+}
+
+export const anthropicFamily: WireFamily = {
+  tracker: anthropicTracker,
+  model(site, model, apiKey, fetch) {
+    return createAnthropic({ baseURL: site.endpoint.baseUrl, apiKey: apiKey ?? '', fetch }).languageModel(model.providerModel);
+  },
+};

@@ -1,0 +1,249 @@
+// The one runner behind every real adapter. Each wire family (OpenAI and compatible, Anthropic, Gemini,
+// Bedrock) supplies an AI SDK LanguageModelV3 from its provider package and a tracker that reads the
+// provider's own payloads (raw stream chunks or the JSON body): usage in the provider's shape, mapped
+// with the meter's mappers, and whether the answer reached a proper finish. This file turns that into a
+// SiteResult: text and time to first token, usage, lower-cased headers, bytes off the wire, and how the
+// request ended (complete, length, cancelled, cut, error with a retryable flag).
+
+import { APICallError, type LanguageModelV3, type LanguageModelV3Prompt, type LanguageModelV3Usage } from '@ai-sdk/provider';
+import type { ChatMessage } from '../protocol';
+import type { Site, SiteModel } from '../catalog/types';
+import { Redactor } from '../log/redact';
+import { meteredFetch, StallError } from './fetch';
+import type { ReportedUsage, SiteAdapter, SiteError, SiteRequest, SiteResult } from './types';
+
+/** Reads one request's provider payloads. */
+export interface RawTracker {
+  /** One raw streamed chunk or event, as the provider sent it (parsed JSON). */
+  chunk(raw: unknown): void;
+  /** The whole JSON body of a non-streamed answer. */
+  body(raw: unknown): void;
+  usage: ReportedUsage | null;
+  /** The provider said the answer is over (a finish reason, a stop event). */
+  finished: boolean;
+  /** It ended because of the output token limit. */
+  length: boolean;
+  /** An error the provider sent inside the stream. */
+  error?: SiteError;
+}
+
+export interface WireFamily {
+  /** The AI SDK model for one request; `fetch` counts bytes and carries the abort. */
+  model(site: Site, model: SiteModel, apiKey: string | undefined, fetch: typeof globalThis.fetch): LanguageModelV3;
+  tracker(): RawTracker;
+}
+
+export interface AdapterOptions {
+  /** No bytes for this long, before or during the answer: the upstream is stalled. */
+  idleTimeoutMs?: number;
+  /** Stream the answer (default) or ask for one JSON body. */
+  stream?: boolean;
+  now?: () => number;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Prompt {
+  return messages.map((m) =>
+    m.role === 'system'
+      ? { role: 'system' as const, content: m.content }
+      : { role: m.role, content: [{ type: 'text' as const, text: m.content }] },
+  );
+}
+
+/** The library's normalised usage, for a provider whose raw usage the tracker did not find. */
+export function fromSdkUsage(u: LanguageModelV3Usage | undefined): ReportedUsage | null {
+  if (!u || (u.inputTokens.total === undefined && u.outputTokens.total === undefined)) return null;
+  const n = (v: number | undefined) => (typeof v === 'number' && v > 0 ? Math.round(v) : 0);
+  const cacheRead = n(u.inputTokens.cacheRead);
+  const cacheWrite = n(u.inputTokens.cacheWrite);
+  const input = u.inputTokens.noCache !== undefined ? n(u.inputTokens.noCache) : Math.max(0, n(u.inputTokens.total) - cacheRead - cacheWrite);
+  return { input, cachedInput: cacheRead, cacheWrite, output: n(u.outputTokens.total), reasoning: n(u.outputTokens.reasoning), raw: u.raw ?? u };
+}
+
+/** 429, 408, 409 (conflict/lock), 425 and 5xx are worth another site; other 4xx (bad request, key, context) are not. */
+export function retryableStatus(status: number | undefined): boolean {
+  if (status === undefined) return true;
+  return status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
+}
+
+/** Retry-After in ms from `retry-after-ms`, or `retry-after` in seconds or as an HTTP date. */
+export function retryAfterMs(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number(headers['retry-after-ms']);
+  if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return Math.round(ms);
+  const value = headers['retry-after'];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+/** Anthropic-style error types (stream error events and bodies) to the status they travel with. */
+const ERROR_TYPE_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529,
+  timeout_error: 504,
+};
+
+function causeCode(error: unknown): string | undefined {
+  let e = error as { code?: unknown; cause?: unknown } | undefined;
+  for (let i = 0; i < 4 && e; i++) {
+    if (typeof e.code === 'string') return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** Any failure the library or the socket produced, as a SiteError with the provider's message kept. */
+export function toSiteError(error: unknown, headers: Record<string, string>): SiteError {
+  if (error instanceof StallError) return { message: `timeout: ${error.message}`, retryable: true };
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    const h = error.responseHeaders ? lower(error.responseHeaders) : headers;
+    const out: SiteError = { status, message: error.message || `HTTP ${status}`, retryable: error.statusCode === undefined ? true : retryableStatus(status) };
+    const after = retryAfterMs(h);
+    if (after !== undefined) out.retryAfterMs = after;
+    return out;
+  }
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'AI_LoadAPIKeyError') return { message: 'no API key for this provider: set it in Switchyard (Set API Key) or in the daemon environment', retryable: false };
+  if (name === 'AI_JSONParseError' || name === 'AI_TypeValidationError' || name === 'AI_EmptyResponseBodyError') {
+    return { message: `malformed response: ${(error as Error).message.split('\n')[0]}`, retryable: true };
+  }
+  if (error && typeof error === 'object' && !(error instanceof Error)) {
+    // An error the provider sent inside the stream: {type, message} (Anthropic) or {message, code} (OpenAI).
+    const e = error as { type?: unknown; message?: unknown; code?: unknown; error?: unknown };
+    const inner = (e.error && typeof e.error === 'object' ? e.error : e) as { type?: unknown; message?: unknown; code?: unknown };
+    const type = typeof inner.type === 'string' ? inner.type : undefined;
+    const status = type ? ERROR_TYPE_STATUS[type] : typeof inner.code === 'number' ? inner.code : undefined;
+    const message = typeof inner.message === 'string' ? inner.message : JSON.stringify(error).slice(0, 300);
+    return { status, message: type ? `${type}: ${message}` : message, retryable: retryableStatus(status) };
+  }
+  const code = causeCode(error);
+  const message = (error as Error | undefined)?.message ?? String(error);
+  if (code) return { message: `connection failed (${code}): ${message}`, retryable: true };
+  return { message: message === 'terminated' ? 'connection closed by the upstream (terminated)' : message, retryable: true };
+}
+
+function lower(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** The provider's message, with the request's key (and anything shaped like a key) masked. */
+export function scrub(error: SiteError, apiKey: string | undefined): SiteError {
+  const redactor = new Redactor();
+  if (apiKey) {
+    redactor.add(apiKey);
+    // Providers quote a key partly ("sk-abc...wxyz"); mask any long run of it too.
+    if (apiKey.length >= 12) for (let i = 0; i + 8 <= apiKey.length; i += 4) redactor.add(apiKey.slice(i, i + 8));
+  }
+  return { ...error, message: redactor.text(error.message) };
+}
+
+export function createWireAdapter(family: WireFamily, options: AdapterOptions = {}): SiteAdapter {
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const streaming = options.stream ?? true;
+  const now = options.now ?? (() => performance.now());
+
+  async function send(req: SiteRequest): Promise<SiteResult> {
+    const started = now();
+    const wire = meteredFetch(req.signal, idleMs);
+    const tracker = family.tracker();
+    let text = '';
+    let ttftMs: number | null = null;
+    const delta = (piece: string) => {
+      if (!piece) return;
+      if (ttftMs === null) ttftMs = now() - started;
+      text += piece;
+      req.onDelta(piece);
+    };
+    const result = (outcome: SiteResult['outcome'], error?: SiteError): SiteResult => ({
+      outcome,
+      text,
+      usage: tracker.usage,
+      headers: { ...wire.stats.headers },
+      bytesReceived: wire.stats.bytes,
+      ttftMs,
+      durationMs: now() - started,
+      ...(error ? { error: scrub(error, req.apiKey) } : {}),
+    });
+    /** A failure: cancelled if the caller left, cut if text had started, else an error. */
+    const failed = (error: SiteError): SiteResult => {
+      if (req.signal.aborted) return result('cancelled');
+      if (text) return result('cut', { ...error, retryable: true });
+      return result('error', error);
+    };
+
+    try {
+      const model = family.model(req.site, req.model, req.apiKey, wire.fetch);
+      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, abortSignal: req.signal };
+      if (!streaming) {
+        const answer = await model.doGenerate(call);
+        if (answer.response?.body !== undefined) tracker.body(answer.response.body);
+        if (!tracker.usage) tracker.usage = fromSdkUsage(answer.usage);
+        for (const part of answer.content) if (part.type === 'text') delta(part.text);
+        if (req.signal.aborted) return result('cancelled');
+        if (tracker.error) return failed(tracker.error);
+        const length = tracker.length || answer.finishReason.unified === 'length';
+        return result(length ? 'length' : 'complete');
+      }
+
+      const { stream } = await model.doStream({ ...call, includeRawChunks: true });
+      const reader = stream.getReader();
+      let streamError: unknown;
+      let finishReason: string | undefined;
+      let sdkUsage: LanguageModelV3Usage | undefined;
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          switch (value.type) {
+            case 'text-delta':
+              delta(value.delta);
+              break;
+            case 'raw':
+              tracker.chunk(value.rawValue);
+              break;
+            case 'error':
+              streamError ??= value.error;
+              break;
+            case 'finish':
+              finishReason = value.finishReason.unified;
+              sdkUsage = value.usage;
+              break;
+          }
+        }
+      } catch (error) {
+        void reader.cancel().catch(() => {});
+        if (!tracker.usage) tracker.usage = fromSdkUsage(sdkUsage);
+        return failed(toSiteError(wire.stats.stalled ? new StallError(idleMs) : error, wire.stats.headers));
+      }
+      if (!tracker.usage) tracker.usage = fromSdkUsage(sdkUsage);
+      if (req.signal.aborted) return result('cancelled');
+      if (wire.stats.stalled) return failed(toSiteError(new StallError(idleMs), wire.stats.headers));
+      if (tracker.error) return failed(tracker.error);
+      if (streamError !== undefined) return failed(toSiteError(streamError, wire.stats.headers));
+      if (!tracker.finished) {
+        return failed({ message: text ? 'the stream ended before the provider finished the answer' : 'the stream ended without an answer', retryable: true });
+      }
+      return result(tracker.length || finishReason === 'length' ? 'length' : 'complete');
+    } catch (error) {
+      if (req.signal.aborted) return result('cancelled');
+      return failed(toSiteError(wire.stats.stalled ? new StallError(idleMs) : error, wire.stats.headers));
+    } finally {
+      wire.done();
+    }
+  }
+
+  return { send };
+}
