@@ -105,6 +105,12 @@ function causeCode(error: unknown): string | undefined {
 /** Any failure the library or the socket produced, as a SiteError with the provider's message kept. */
 export function toSiteError(error: unknown, headers: Record<string, string>): SiteError {
   if (error instanceof StallError) return { message: `timeout: ${error.message}`, retryable: true };
+  if (APICallError.isInstance(error) && error.statusCode !== undefined && error.statusCode < 300) {
+    // The answer started (2xx) and then broke while the library read it: a reset or a torn body.
+    const cause = error.cause as Error | undefined;
+    const code = causeCode(cause);
+    return { message: `the response broke off${code ? ` (${code})` : ''}: ${cause?.message ?? error.message}`, retryable: true };
+  }
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const h = error.responseHeaders ? lower(error.responseHeaders) : headers;

@@ -1,0 +1,227 @@
+// The same checks for every wire format: the production adapter (registry.createAdapter) against the
+// fake upstream that speaks that format. Each providers-<format>.test.ts runs this suite.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createAdapter } from '../../daemon/providers/registry';
+import { send, testSite } from './sites';
+import { DEFAULT_PIECES, startFake, type FakeUpstream, type WireFormat } from './upstream';
+
+const KEY = 'sk-test-0123456789abcdefghij';
+const TEXT = DEFAULT_PIECES.join('');
+
+export function adapterSuite(format: WireFormat, rateHeader: string): void {
+  describe(`${format} adapter against the fake upstream`, () => {
+    let fake: FakeUpstream;
+    before(async () => (fake = await startFake(format)));
+    after(() => fake.stop());
+
+    const site = (extra: Parameters<typeof testSite>[1] = {}) => testSite(fake, { endpoint: { idleTimeoutMs: 400, ...extra.endpoint }, ...extra });
+    const last = () => fake.requests[fake.requests.length - 1];
+
+    for (const stream of [true, false]) {
+      test(`${stream ? 'streamed' : 'JSON'}: text, usage with raw, headers, bytes, time to first token`, async () => {
+        fake.enqueue({ usage: { input: 1200, cached: 800, output: 6 } });
+        const s = site({ endpoint: { stream } });
+        const r = await send(createAdapter(s), s, { apiKey: KEY });
+        assert.equal(r.outcome, 'complete');
+        assert.equal(r.text, TEXT);
+        assert.equal(r.deltas.join(''), TEXT);
+        assert.equal(r.deltas.length, stream ? DEFAULT_PIECES.length : 1);
+        assert.deepEqual({ ...r.usage, raw: undefined }, { input: 1200, cachedInput: 800, cacheWrite: 0, output: 6, reasoning: 0, raw: undefined });
+        assert.ok(r.usage?.raw && typeof r.usage.raw === 'object', 'the provider usage object is kept');
+        assert.ok(r.headers[rateHeader] !== undefined, `header ${rateHeader} in ${Object.keys(r.headers).join(',')}`);
+        assert.equal(r.bytesReceived, last().bytesSent);
+        assert.ok(r.bytesReceived > 100);
+        assert.ok(r.ttftMs !== null && r.ttftMs >= 0 && r.ttftMs <= r.durationMs);
+        assert.equal(r.error, undefined);
+        assert.equal(last().stream, stream);
+        if (format === 'openai' && stream) assert.deepEqual(last().body.stream_options, { include_usage: true });
+        if (format === 'openai') assert.equal(last().headers.authorization, `Bearer ${KEY}`);
+        if (format === 'anthropic') assert.equal(last().headers['x-api-key'], KEY);
+        if (format === 'gemini') assert.equal(last().headers['x-goog-api-key'], KEY);
+      });
+
+      test(`${stream ? 'streamed' : 'JSON'}: the output limit ends as length`, async () => {
+        fake.enqueue({ length: true });
+        const s = site({ endpoint: { stream } });
+        const r = await send(createAdapter(s), s, { maxTokens: 6 });
+        assert.equal(r.outcome, 'length');
+        assert.equal(r.text, TEXT);
+      });
+    }
+
+    test('time to first token counts the wait for the first piece', async () => {
+      fake.enqueue({ firstDelayMs: 150, delayMs: 20 });
+      const s = site();
+      const r = await send(createAdapter(s), s);
+      assert.equal(r.outcome, 'complete');
+      assert.ok(r.ttftMs! >= 140, `ttft ${r.ttftMs}`);
+      assert.ok(r.durationMs >= r.ttftMs! + 80);
+    });
+
+    test('429 with Retry-After: retryable, status, the provider message, retryAfterMs, rate-limit headers', async () => {
+      fake.enqueue({ fault: { kind: 'status', status: 429, retryAfter: '2', message: 'Rate limit reached for requests' } });
+      const s = site();
+      const r = await send(createAdapter(s), s);
+      assert.equal(r.outcome, 'error');
+      assert.equal(r.error?.status, 429);
+      assert.equal(r.error?.retryable, true);
+      assert.equal(r.error?.retryAfterMs, 2000);
+      assert.match(r.error!.message, /Rate limit reached/);
+      assert.equal(r.headers['retry-after'], '2');
+      assert.equal(r.ttftMs, null);
+      assert.ok(r.bytesReceived > 0);
+    });
+
+    test('retry-after-ms wins over retry-after', async () => {
+      fake.enqueue({ fault: { kind: 'status', status: 503, retryAfter: '5', retryAfterMs: 1500 } });
+      const s = site();
+      const r = await send(createAdapter(s), s);
+      assert.equal(r.error?.status, 503);
+      assert.equal(r.error?.retryable, true);
+      assert.equal(r.error?.retryAfterMs, 1500);
+    });
+
+    test('500 is retryable', async () => {
+      fake.enqueue({ fault: { kind: 'status', status: 500 } });
+      const s = site();
+      const r = await send(createAdapter(s), s);
+      assert.deepEqual([r.outcome, r.error?.status, r.error?.retryable], ['error', 500, true]);
+    });
+
+    test('401 is not retryable, and a key the provider echoes is scrubbed', async () => {
+      fake.enqueue({ fault: { kind: 'status', status: 401, message: `Incorrect API key provided: ${KEY}. Also sk-abcdefghijklmnopqrstuvwx.` } });
+      const s = site();
+      const r = await send(createAdapter(s), s, { apiKey: KEY });
+      assert.deepEqual([r.outcome, r.error?.status, r.error?.retryable], ['error', 401, false]);
+      assert.match(r.error!.message, /Incorrect API key provided/);
+      const all = JSON.stringify(r);
+      assert.ok(!all.includes(KEY), all);
+      assert.ok(!all.includes(KEY.slice(0, 12)), all);
+      assert.ok(!all.includes('sk-abcdefghijklmnopqrstuvwx'), all);
+    });
+
+    test('400 context too long is not retryable', async () => {
+      fake.enqueue({ fault: { kind: 'status', status: 400, message: 'prompt is too long: 250000 tokens > 200000 maximum' } });
+      const s = site();
+      const r = await send(createAdapter(s), s);
+      assert.deepEqual([r.outcome, r.error?.status, r.error?.retryable], ['error', 400, false]);
+      assert.match(r.error!.message, /too long/);
+    });
+
+    test('a stall before any byte times out, retryable, and closes the upstream socket', async () => {
+      fake.enqueue({ fault: { kind: 'stall', afterChunks: -1 } });
+      const s = site({ endpoint: { idleTimeoutMs: 200 } });
+      const r = await send(createAdapter(s), s);
+      assert.equal(r.outcome, 'error');
+      assert.equal(r.error?.retryable, true);
+      assert.match(r.error!.message, /timeout/);
+      assert.equal(await last().closed, true);
+    });
+
+    test('a stall after the first pieces is a cut with the partial text', async () => {
+      fake.enqueue({ fault: { kind: 'stall', afterChunks: 2 } });
+      const s = site({ endpoint: { idleTimeoutMs: 200 } });
+      const r = await send(createAdapter(s), s);
+      assert.equal(r.outcome, 'cut');
+      assert.equal(r.text, DEFAULT_PIECES.slice(0, 2).join(''));
+      assert.ok(r.ttftMs !== null);
+      assert.equal(await last().closed, true);
+    });
+
+    test('a stream that ends without a finish after text is a cut', async () => {
+      fake.enqueue({ fault: { kind: 'cut', afterChunks: 3 } });
+      const s = site();
+      const r = await send(createAdapter(s), s);
+      assert.equal(r.outcome, 'cut');
+      assert.equal(r.text, DEFAULT_PIECES.slice(0, 3).join(''));
+      assert.equal(r.bytesReceived, last().bytesSent);
+    });
+
+    test('a stream that ends before any text is a retryable error', async () => {
+      fake.enqueue({ fault: { kind: 'cut', afterChunks: 0 } });
+      const s = site();
+      const r = await send(createAdapter(s), s);
+      assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
+    });
+
+    test('a connection reset before the first token is retryable; after it, a cut', async () => {
+      fake.enqueue({ fault: { kind: 'reset', afterChunks: 0 } }, { fault: { kind: 'reset', afterChunks: 2 } });
+      const s = site();
+      const a = await send(createAdapter(s), s);
+      assert.deepEqual([a.outcome, a.error?.retryable], ['error', true]);
+      const b = await send(createAdapter(s), s);
+      assert.equal(b.outcome, 'cut');
+      assert.equal(b.text, DEFAULT_PIECES.slice(0, 2).join(''));
+    });
+
+    test('a reset JSON answer is a retryable error', async () => {
+      fake.enqueue({ fault: { kind: 'reset', afterChunks: 0 } });
+      const s = site({ endpoint: { stream: false } });
+      const r = await send(createAdapter(s), s);
+      assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
+    });
+
+    test('a malformed event before the first token is a retryable error; after it, a cut', async () => {
+      fake.enqueue({ fault: { kind: 'malformed', afterChunks: 0 } }, { fault: { kind: 'malformed', afterChunks: 2 } });
+      const s = site();
+      const a = await send(createAdapter(s), s);
+      assert.deepEqual([a.outcome, a.error?.retryable], ['error', true]);
+      const b = await send(createAdapter(s), s);
+      assert.equal(b.outcome, 'cut');
+      assert.equal(b.text, DEFAULT_PIECES.slice(0, 2).join(''));
+    });
+
+    test('a malformed JSON answer is a retryable error', async () => {
+      fake.enqueue({ fault: { kind: 'malformed', afterChunks: 0 } });
+      const s = site({ endpoint: { stream: false } });
+      const r = await send(createAdapter(s), s);
+      assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
+    });
+
+    test('an error sent inside the stream: retryable error before text, cut after', async () => {
+      fake.enqueue({ fault: { kind: 'error-event', afterChunks: 0, type: 'overloaded_error', message: 'Overloaded' } }, { fault: { kind: 'error-event', afterChunks: 2 } });
+      const s = site();
+      const a = await send(createAdapter(s), s);
+      assert.equal(a.outcome, 'error');
+      assert.equal(a.error?.retryable, true);
+      assert.match(a.error!.message, /Overloaded/);
+      const b = await send(createAdapter(s), s);
+      assert.equal(b.outcome, 'cut');
+    });
+
+    test('abort after the first token: cancelled, partial text kept, the upstream sees its socket close at once', async () => {
+      fake.enqueue({ delayMs: 300, pieces: ['one', ' two', ' three', ' four'] });
+      const s = site({ endpoint: { idleTimeoutMs: 5000 } });
+      const controller = new AbortController();
+      const started = Date.now();
+      const r = await send(createAdapter(s), s, { signal: controller.signal, onDelta: () => controller.abort() });
+      assert.equal(r.outcome, 'cancelled');
+      assert.equal(r.text, 'one');
+      assert.equal(r.error, undefined);
+      assert.ok(r.ttftMs !== null);
+      assert.equal(await last().closed, true);
+      assert.ok(Date.now() - started < 1000, 'aborted without waiting for the stream');
+    });
+
+    test('abort before the answer starts: cancelled, no text', async () => {
+      fake.enqueue({ firstDelayMs: 2000 });
+      const s = site({ endpoint: { idleTimeoutMs: 5000 } });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const r = await send(createAdapter(s), s, { signal: controller.signal });
+      assert.equal(r.outcome, 'cancelled');
+      assert.equal(r.ttftMs, null);
+      assert.equal(await last().closed, true);
+    });
+
+    test('no key: the provider answers 401 and the site is not retried', async () => {
+      fake.enqueue({ fault: { kind: 'status', status: 401 } });
+      const s = site();
+      const r = await send(createAdapter(s), s, { apiKey: undefined });
+      assert.equal(r.outcome, 'error');
+      assert.equal(r.error?.retryable, false);
+    });
+  });
+}

@@ -1,0 +1,108 @@
+// Credentials, Retry-After parsing, key scrubbing and the registry's other OpenAI-shaped kinds
+// (OpenAI-compatible servers, Azure OpenAI) against the fake OpenAI upstream.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Credentials } from '../../daemon/providers/keys';
+import { createAdapter } from '../../daemon/providers/registry';
+import { retryAfterMs, scrub } from '../../daemon/providers/wire';
+import { send, testSite } from '../fakes/sites';
+import { startFake, type FakeUpstream } from '../fakes/upstream';
+
+describe('Credentials', () => {
+  test('env: first variable per provider; AWS access keys make Bedrock usable', () => {
+    const c = Credentials.fromEnv({ OPENAI_API_KEY: 'sk-one', GOOGLE_API_KEY: 'g-two', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's', GROQ_API_KEY: '  ' });
+    assert.equal(c.get('openai'), 'sk-one');
+    assert.equal(c.get('google'), 'g-two');
+    assert.equal(c.has('groq'), false);
+    assert.equal(c.has('bedrock'), true);
+    assert.equal(c.get('bedrock'), undefined);
+    assert.deepEqual(c.providers(), ['bedrock', 'google', 'openai']);
+  });
+
+  test('set, replace, remove; listeners see each key come and go', () => {
+    const c = new Credentials();
+    const seen: string[] = [];
+    c.onChange((key, added) => seen.push(`${added ? '+' : '-'}${key}`));
+    c.set('anthropic', 'key-a');
+    c.set('anthropic', 'key-b');
+    assert.equal(c.get('anthropic'), 'key-b');
+    c.remove('anthropic');
+    assert.equal(c.has('anthropic'), false);
+    assert.deepEqual(seen, ['+key-a', '-key-a', '+key-b', '-key-b']);
+    c.set('openai', '   ');
+    assert.equal(c.has('openai'), false);
+  });
+
+  test('an OpenAI-compatible endpoint the user named needs no key', () => {
+    assert.equal(new Credentials().has('openai-compatible'), true);
+  });
+});
+
+describe('error details', () => {
+  test('Retry-After in seconds, as a date, and retry-after-ms', () => {
+    assert.equal(retryAfterMs({ 'retry-after': '3' }), 3000);
+    assert.equal(retryAfterMs({ 'retry-after': '0.5' }), 500);
+    assert.equal(retryAfterMs({ 'retry-after-ms': '250', 'retry-after': '3' }), 250);
+    assert.equal(retryAfterMs({ 'retry-after': new Date(10_000).toUTCString() }, 4_000), 6000);
+    assert.equal(retryAfterMs({ 'retry-after': 'soon' }), undefined);
+    assert.equal(retryAfterMs({}), undefined);
+  });
+
+  test('scrub masks the key, pieces of it, and anything key-shaped', () => {
+    const key = 'gsk_ABCDEFGHIJKLMNOPQRSTUVWX';
+    const out = scrub({ message: `bad key ${key}; partial ${key.slice(0, 12)}...; other sk-proj-abcdefghijklmnopqrst`, retryable: false }, key);
+    assert.ok(!out.message.includes(key));
+    assert.ok(!out.message.includes(key.slice(0, 12)));
+    assert.ok(!out.message.includes('sk-proj-abcdefghijklmnopqrst'));
+    assert.match(out.message, /^bad key/);
+  });
+});
+
+describe('registry: OpenAI-shaped kinds', () => {
+  let fake: FakeUpstream;
+  before(async () => (fake = await startFake('openai')));
+  after(() => fake.stop());
+  const last = () => fake.requests[fake.requests.length - 1];
+
+  test('openai-compatible (Groq, vLLM, ...): asks for usage, sends the key as a bearer token', async () => {
+    const site = testSite(fake, { provider: 'groq', kind: 'openai-compatible' });
+    const r = await send(createAdapter(site), site, { apiKey: 'gsk_test_0123456789abcdef' });
+    assert.equal(r.outcome, 'complete');
+    assert.equal(r.usage?.output, 6);
+    assert.equal(last().path, '/v1/chat/completions');
+    assert.deepEqual(last().body.stream_options, { include_usage: true });
+    assert.equal(last().headers.authorization, 'Bearer gsk_test_0123456789abcdef');
+  });
+
+  test('a local OpenAI-compatible server without a key gets no Authorization header', async () => {
+    const site = testSite(fake, { provider: 'openai-compatible', kind: 'openai-compatible' });
+    const r = await send(createAdapter(site), site, { apiKey: undefined });
+    assert.equal(r.outcome, 'complete');
+    assert.equal(last().headers.authorization, undefined);
+  });
+
+  test('a compatible server that sends no usage: usage null (the meter estimates)', async () => {
+    const site = testSite(fake, { provider: 'mistral', kind: 'openai-compatible' });
+    const r = await send(createAdapter(site), site);
+    assert.equal(r.outcome, 'complete');
+    assert.equal(last().body.stream_options, undefined);
+    assert.equal(r.usage, null);
+  });
+
+  test('Azure OpenAI: deployment in the body, api-key header (a non-Azure host, e.g. a proxy, is used as given)', async () => {
+    const site = testSite(fake, { provider: 'azure-openai', kind: 'azure-openai', endpoint: { baseUrl: `http://127.0.0.1:${fake.port}/openai` } });
+    const r = await send(createAdapter(site), site, { apiKey: 'azure-key-0123456789' });
+    assert.equal(r.outcome, 'complete');
+    assert.equal(last().path, '/openai/chat/completions');
+    assert.equal(last().body.model, 'gpt-4o-mini');
+    assert.equal(last().headers['api-key'], 'azure-key-0123456789');
+  });
+
+  test('an openai-compatible site without baseUrl fails clearly, not retryable', async () => {
+    const site = testSite(fake, { provider: 'replicate', kind: 'openai-compatible', endpoint: { baseUrl: undefined } });
+    const r = await send(createAdapter(site), site);
+    assert.equal(r.outcome, 'error');
+    assert.match(r.error!.message, /baseUrl/);
+  });
+});
