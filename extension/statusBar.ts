@@ -1,42 +1,117 @@
-// The status bar item: the daemon connection state, until spend replaces it once connected.
+// The status bar item: today's spend against the daily budget once connected (pushed by the daemon
+// with switchyard/spendChanged), the connection state otherwise. Its accessible label always starts
+// with "Switchyard:" and says whether the daemon is connected.
 
 import * as vscode from 'vscode';
+import type { BudgetStatus, SpendSummary } from '../daemon/protocol';
+import { usd } from '../media/format';
 import type { ConnectionState } from './connection';
+
+const TOP = 3;
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('switchyard.status', vscode.StatusBarAlignment.Right, 100);
+  private state: ConnectionState = { kind: 'connecting', attempt: 0 };
+  private summary: SpendSummary | undefined;
+  private wasConnected = false;
 
   constructor() {
     this.item.name = 'Switchyard';
-    this.show({ kind: 'connecting', attempt: 0 });
+    this.render();
     this.item.show();
   }
 
   show(state: ConnectionState): void {
+    this.state = state;
+    if (state.kind === 'connected') this.wasConnected = true;
+    this.render();
+  }
+
+  spend(summary: SpendSummary): void {
+    this.summary = summary;
+    this.render();
+  }
+
+  private render(): void {
     const item = this.item;
+    const state = this.state;
     switch (state.kind) {
-      case 'connecting':
-        item.text = '$(sync~spin) Switchyard: connecting';
-        item.tooltip = state.attempt > 0 ? `Reconnecting to the Switchyard daemon (attempt ${state.attempt + 1})` : 'Connecting to the Switchyard daemon';
-        item.backgroundColor = undefined;
+      case 'connecting': {
+        const lost = this.wasConnected || state.attempt > 0;
+        item.text = lost ? '$(debug-disconnect) Switchyard: disconnected' : '$(sync~spin) Switchyard: connecting';
+        const why = lost ? `Disconnected from the Switchyard daemon; reconnecting (attempt ${state.attempt + 1})` : 'Connecting to the Switchyard daemon';
+        item.tooltip = `${why}. Click for the logs.`;
+        item.accessibilityInformation = { label: `Switchyard: ${lost ? 'disconnected, reconnecting' : 'connecting'}` };
+        item.backgroundColor = lost ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
         item.command = 'switchyard.showLogs';
         break;
-      case 'connected':
-        item.text = '$(plug) Switchyard: connected';
-        item.tooltip = `Switchyard daemon ${state.status.version}, pid ${state.status.pid}, port ${state.state.port}`;
-        item.backgroundColor = undefined;
-        item.command = 'switchyard.showLogs';
-        break;
+      }
       case 'stopped':
         item.text = '$(debug-disconnect) Switchyard: daemon stopped';
         item.tooltip = `${state.message}\nClick to restart the daemon.`;
+        item.accessibilityInformation = { label: `Switchyard: disconnected, daemon stopped. ${state.message}` };
         item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
         item.command = 'switchyard.restartDaemon';
         break;
+      case 'connected': {
+        const s = this.summary;
+        const day = s?.budgets.find((b) => b.scope === 'day');
+        const worst = worstBudget(s?.budgets ?? []);
+        const spent = s ? usd(s.todayNanoUsd) : '…';
+        item.text = `$(pulse) ${spent}${day ? ` / ${usd(day.capNanoUsd)}` : s ? ' today' : ''}`;
+        const budgetText = day ? ` of ${usd(day.capNanoUsd)} daily budget` : ' (no daily budget)';
+        const stateText = worst?.state === 'exceeded' ? `; ${scopeName(worst)} budget reached` : worst?.state === 'warn' ? `; ${scopeName(worst)} budget nearly used` : '';
+        item.accessibilityInformation = {
+          label: `Switchyard: connected to daemon pid ${state.status.pid}. Today ${spent}${budgetText}${stateText}.`,
+        };
+        item.tooltip = tooltip(s, state);
+        item.backgroundColor = worst?.state === 'exceeded'
+          ? new vscode.ThemeColor('statusBarItem.errorBackground')
+          : worst?.state === 'warn' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+        item.command = 'switchyard.showSpend';
+        break;
+      }
     }
   }
 
   dispose(): void {
     this.item.dispose();
   }
+}
+
+function scopeName(b: BudgetStatus): string {
+  return b.scope === 'day' ? 'daily' : b.scope === 'month' ? 'monthly' : 'workspace';
+}
+
+export function worstBudget(budgets: BudgetStatus[]): BudgetStatus | undefined {
+  const rank = { ok: 0, warn: 1, exceeded: 2 } as const;
+  return [...budgets].sort((a, b) => rank[b.state] - rank[a.state])[0];
+}
+
+function top(record: Record<string, number>): [string, number][] {
+  return Object.entries(record).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP);
+}
+
+function tooltip(s: SpendSummary | undefined, state: Extract<ConnectionState, { kind: 'connected' }>): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.isTrusted = { enabledCommands: ['switchyard.showSpend', 'switchyard.setBudget', 'switchyard.switchPolicy'] };
+  md.appendMarkdown('**Switchyard** spend\n\n');
+  if (!s) {
+    md.appendMarkdown('Loading spend…\n\n');
+  } else {
+    md.appendMarkdown(`| | |\n|---|---:|\n| Today (${s.day}) | ${usd(s.todayNanoUsd)} |\n| Month to date (${s.month}) | ${usd(s.monthNanoUsd)} |\n`);
+    if (s.reservedNanoUsd > 0) md.appendMarkdown(`| Reserved in flight | ${usd(s.reservedNanoUsd)} |\n`);
+    for (const b of s.budgets) {
+      const left = Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd);
+      const mark = b.state === 'exceeded' ? ' $(error)' : b.state === 'warn' ? ' $(warning)' : '';
+      md.appendMarkdown(`| ${scopeName(b)} budget${mark} | ${usd(b.spentNanoUsd)} of ${usd(b.capNanoUsd)}, ${usd(left)} left |\n`);
+    }
+    const providers = top(s.byProvider);
+    const sites = top(s.bySite);
+    if (providers.length) md.appendMarkdown(`\n**Top providers this month**: ${providers.map(([k, v]) => `${k} ${usd(v)}`).join(' · ')}\n`);
+    if (sites.length) md.appendMarkdown(`\n**Top sites**: ${sites.map(([k, v]) => `${k} ${usd(v)}`).join(' · ')}\n`);
+  }
+  md.appendMarkdown(`\n---\n[Show spend](command:switchyard.showSpend) · [Set budget](command:switchyard.setBudget) · [Switch policy](command:switchyard.switchPolicy)\n\n`);
+  md.appendMarkdown(`Connected to daemon ${state.status.version}, pid ${state.status.pid}, port ${state.state.port}`);
+  return md;
 }

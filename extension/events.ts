@@ -1,0 +1,77 @@
+// The daemon's notifications as editor events: handlers are registered on each new client (the
+// supervisor replaces the client on every reconnect), and features subscribe here once.
+
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import * as proto from '../daemon/protocol';
+import type { DaemonConnection } from './connection';
+
+export class DaemonEvents implements vscode.Disposable {
+  private readonly deltaEmitter = new vscode.EventEmitter<proto.ChatDeltaParams>();
+  private readonly attemptEmitter = new vscode.EventEmitter<proto.ChatAttemptParams>();
+  private readonly receiptEmitter = new vscode.EventEmitter<proto.ChatReceiptParams>();
+  private readonly spendEmitter = new vscode.EventEmitter<proto.SpendSummary>();
+  private readonly readyEmitter = new vscode.EventEmitter<LanguageClient>();
+  readonly onChatDelta = this.deltaEmitter.event;
+  readonly onChatAttempt = this.attemptEmitter.event;
+  readonly onReceipt = this.receiptEmitter.event;
+  readonly onSpendChanged = this.spendEmitter.event;
+  /** After a (re)connect, once settings and keys have been sent: the moment to fetch state. */
+  readonly onReady = this.readyEmitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastSpend: proto.SpendSummary | undefined;
+
+  constructor(private readonly connection: DaemonConnection, private readonly prepare: (client: LanguageClient) => Promise<void>) {
+    this.disposables.push(connection.onDidConnect((client) => void this.attach(client)));
+  }
+
+  get spend(): proto.SpendSummary | undefined {
+    return this.lastSpend;
+  }
+
+  /** The connected client, or undefined (no throw) when there is none. */
+  get client(): LanguageClient | undefined {
+    try {
+      return this.connection.connected;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async attach(client: LanguageClient): Promise<void> {
+    this.disposables.push(
+      client.onNotification(proto.chatDelta, (p) => this.deltaEmitter.fire(p)),
+      client.onNotification(proto.chatAttempt, (p) => this.attemptEmitter.fire(p)),
+      client.onNotification(proto.receipt, (p) => this.receiptEmitter.fire(p)),
+      client.onNotification(proto.spendChanged, (p) => this.publishSpend(p)),
+    );
+    try {
+      await this.prepare(client);
+    } finally {
+      this.readyEmitter.fire(client);
+    }
+  }
+
+  publishSpend(summary: proto.SpendSummary): void {
+    this.lastSpend = summary;
+    this.spendEmitter.fire(summary);
+  }
+
+  /** Asks the daemon for the spend now (after settings changed) and publishes it. */
+  async refreshSpend(workspace: string | undefined): Promise<proto.SpendSummary | undefined> {
+    const client = this.client;
+    if (!client) return undefined;
+    const summary = await client.sendRequest(proto.spend, { workspace });
+    this.publishSpend(summary);
+    return summary;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    this.deltaEmitter.dispose();
+    this.attemptEmitter.dispose();
+    this.receiptEmitter.dispose();
+    this.spendEmitter.dispose();
+    this.readyEmitter.dispose();
+  }
+}

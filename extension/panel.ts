@@ -1,0 +1,289 @@
+// The prompt panel's host side: one webview panel per window, restored by a serializer after a reload.
+// It runs the same reducer as the webview (media/panelState.ts) over every message it posts and every
+// UI event it receives, so it can hand a re-created webview the whole conversation.
+
+import * as vscode from 'vscode';
+import crypto from 'node:crypto';
+import { ResponseError } from 'vscode-languageclient/node';
+import * as proto from '../daemon/protocol';
+import { describeError } from '../media/errors';
+import { policySummary } from '../media/format';
+import { ALLOWED_COMMANDS, type HostMessage, type ModelChoice, type PanelState, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
+import { initialState, reduce, reviveState } from '../media/panelState';
+import { defaultModel, maxTokens, workspaceKey } from './config';
+import type { DaemonConnection } from './connection';
+import type { DaemonEvents } from './events';
+import { html, webviewOptions } from './webviewHtml';
+
+export const PANEL_VIEW_TYPE = 'switchyard.panel';
+const MODEL_KEY = 'switchyard.panel.model';
+
+type Notification = { kind: 'delta'; p: proto.ChatDeltaParams } | { kind: 'attempt'; p: proto.ChatAttemptParams } | { kind: 'receipt'; p: proto.ChatReceiptParams };
+
+export class PromptPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private state: PanelState = initialState();
+  private ready = false;
+  private readonly byRequest = new Map<string, string>();
+  private readonly cancelWanted = new Set<string>();
+  /** Notifications that arrived before their chat request answered (keyed by requestId). */
+  private readonly early = new Map<string, Notification[]>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private panelDisposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly connection: DaemonConnection,
+    private readonly events: DaemonEvents,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, saved) => {
+          this.log.info('restoring the prompt panel after a reload');
+          this.state = reviveState(saved as Partial<PanelState> | undefined);
+          this.attach(panel);
+        },
+      }),
+      events.onChatDelta((p) => this.onNotification({ kind: 'delta', p })),
+      events.onChatAttempt((p) => this.onNotification({ kind: 'attempt', p })),
+      events.onReceipt((p) => this.onNotification({ kind: 'receipt', p })),
+      events.onReady(() => void this.refresh()),
+      connection.onDidChangeState((s) => this.onConnectionState(s.kind === 'connected')),
+    );
+  }
+
+  /** Opens (or reveals) the panel; with context, puts the selection in as context for the next prompt. */
+  open(context?: PromptContext): void {
+    if (!this.panel) {
+      const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Switchyard', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(this.context.extensionUri));
+      this.attach(panel);
+    } else {
+      this.panel.reveal(undefined, false);
+    }
+    if (context) this.apply({ type: 'context', context });
+  }
+
+  get isOpen(): boolean {
+    return !!this.panel;
+  }
+
+  /** For tests and commands: the panel's state as the host sees it. */
+  get snapshot(): PanelState {
+    return this.state;
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
+    panel.webview.options = webviewOptions(this.context.extensionUri);
+    panel.webview.html = html(panel.webview, this.context.extensionUri, {
+      title: 'Switchyard',
+      script: 'dist/media/panel.js',
+      styles: ['dist/media/codicon.css', 'media/panel.css'],
+      body: BODY,
+    });
+    this.panelDisposables = [
+      panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m)),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.ready = false;
+        for (const d of this.panelDisposables) d.dispose();
+        this.panelDisposables = [];
+      }),
+      panel.onDidChangeViewState((e) => {
+        // A hidden webview is destroyed; when shown again it sends 'ready' and gets the state back.
+        if (!e.webviewPanel.visible) this.ready = false;
+      }),
+    ];
+    this.state = reduce(this.state, { type: 'connection', connected: this.connection.state.kind === 'connected' });
+    void this.refresh();
+  }
+
+  /** Applies a message to the host's mirror and posts it to the webview. */
+  private apply(message: HostMessage): void {
+    this.state = reduce(this.state, message);
+    if (this.panel && this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  private async onMessage(m: WebviewMessage): Promise<void> {
+    if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        void this.panel?.webview.postMessage({ type: 'restore', state: this.state } satisfies HostMessage);
+        return;
+      case 'send':
+        return this.send(m);
+      case 'cancel':
+        return this.cancel(m.turnId);
+      case 'setPolicy':
+        return this.setPolicy(m.name);
+      case 'setModel':
+        this.state = reduce(this.state, m);
+        await this.context.globalState.update(MODEL_KEY, m.model);
+        return;
+      case 'command':
+        if ((ALLOWED_COMMANDS as readonly string[]).includes(m.command)) await vscode.commands.executeCommand(m.command, ...(m.args ?? []));
+        return;
+      default:
+        this.state = reduce(this.state, m);
+    }
+  }
+
+  private async send(m: Extract<WebviewMessage, { type: 'send' }>): Promise<void> {
+    const turn: Turn = {
+      id: crypto.randomUUID(), prompt: String(m.prompt), context: m.context, model: String(m.model), policy: m.policy || this.state.activePolicy,
+      status: 'placing', sentAt: Date.now(), text: '', attempts: [],
+    };
+    this.apply({ type: 'turnStarted', turn });
+    const client = this.events.client;
+    if (!client) {
+      const message = this.connection.state.kind === 'stopped' ? this.connection.state.message : 'Switchyard is not connected to its daemon right now (it is reconnecting).';
+      this.apply({ type: 'failed', turnId: turn.id, error: describeError({ message, model: turn.model, policy: turn.policy, unreachable: true }) });
+      return;
+    }
+    const params: proto.ChatParams = { model: turn.model, messages: Array.isArray(m.history) ? m.history : [], workspace: workspaceKey() };
+    const max = maxTokens();
+    if (max) params.maxTokens = max;
+    if (m.policy) params.policy = m.policy;
+    try {
+      const started = await client.sendRequest(proto.chat, params);
+      this.byRequest.set(started.requestId, turn.id);
+      this.apply({ type: 'placed', turnId: turn.id, requestId: started.requestId, placement: started.placement });
+      for (const n of this.early.get(started.requestId) ?? []) this.deliver(n, turn.id);
+      this.early.delete(started.requestId);
+      if (this.cancelWanted.delete(turn.id)) await this.cancel(turn.id);
+    } catch (error) {
+      this.cancelWanted.delete(turn.id);
+      const e = error as Error;
+      const unreachable = !(error instanceof ResponseError) || /connection|disposed|closed/i.test(e.message) && !(error as ResponseError<unknown>).data;
+      this.log.warn(`chat failed: ${e.message}`);
+      this.apply({ type: 'failed', turnId: turn.id, error: describeError({
+        code: error instanceof ResponseError ? error.code : undefined, message: e.message, data: error instanceof ResponseError ? error.data : undefined,
+        model: turn.model, policy: turn.policy, unreachable,
+      }) });
+    }
+  }
+
+  private async cancel(turnId: string): Promise<void> {
+    const turn = this.state.turns.find((t) => t.id === turnId);
+    if (!turn) return;
+    if (!turn.requestId) {
+      this.cancelWanted.add(turnId);
+      return;
+    }
+    try {
+      await this.events.client?.sendRequest(proto.cancel, { requestId: turn.requestId });
+    } catch (error) {
+      this.log.warn(`cancel failed: ${(error as Error).message}`);
+    }
+    // The receipt (outcome cancelled, with what was produced) follows; mark it now so the UI answers at once.
+    this.apply({ type: 'cancelled', turnId });
+  }
+
+  private onNotification(n: Notification): void {
+    const turnId = this.byRequest.get(n.p.requestId);
+    if (turnId) return this.deliver(n, turnId);
+    const list = this.early.get(n.p.requestId) ?? [];
+    if (list.length < 10_000) list.push(n);
+    this.early.set(n.p.requestId, list);
+    if (this.early.size > 50) this.early.delete(this.early.keys().next().value as string);
+  }
+
+  private deliver(n: Notification, turnId: string): void {
+    switch (n.kind) {
+      case 'delta':
+        return this.apply({ type: 'delta', turnId, text: n.p.text, at: Date.now() });
+      case 'attempt':
+        return this.apply({ type: 'attempt', turnId, attempt: n.p });
+      case 'receipt':
+        this.byRequest.delete(n.p.requestId);
+        return this.apply({ type: 'receipt', turnId, receipt: n.p.receipt });
+    }
+  }
+
+  private onConnectionState(connected: boolean): void {
+    this.apply({ type: 'connection', connected });
+    if (connected) return;
+    for (const t of this.state.turns) {
+      if (t.status !== 'placing' && t.status !== 'streaming') continue;
+      this.apply({ type: 'failed', turnId: t.id, error: describeError({
+        message: 'The connection to the daemon dropped while this answer was streaming. What the site produced is billed; send the prompt again once reconnected.',
+        model: t.model, policy: t.policy, unreachable: true,
+      }) });
+    }
+  }
+
+  private async setPolicy(name: string): Promise<void> {
+    const client = this.events.client;
+    if (!client) return;
+    const workspace = workspaceKey();
+    try {
+      const result = await client.sendRequest(proto.setPolicy, workspace ? { name, workspace } : { name });
+      if (workspace) await this.context.workspaceState.update('switchyard.policy', name);
+      this.publishPolicies(result);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Switching to policy "${name}" failed: ${(error as Error).message}`);
+      await this.refresh();
+    }
+  }
+
+  publishPolicies(result: proto.PoliciesResult): void {
+    this.apply({ type: 'policies', policies: result.policies.map((p) => ({ name: p.name, summary: p.description ? `${policySummary(p)} — ${p.description}` : policySummary(p) })), active: result.active, scope: result.scope });
+  }
+
+  /** Models and policies from the daemon. */
+  async refresh(): Promise<void> {
+    const client = this.events.client;
+    if (!client || !this.panel) return;
+    try {
+      const [siteList, policyResult] = await Promise.all([client.sendRequest(proto.sites), client.sendRequest(proto.policies, { workspace: workspaceKey() })]);
+      this.apply({ type: 'models', models: modelChoices(siteList), preferred: this.context.globalState.get<string>(MODEL_KEY) ?? defaultModel() });
+      this.publishPolicies(policyResult);
+    } catch (error) {
+      this.log.warn(`loading models and policies for the panel failed: ${(error as Error).message}`);
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+export function modelChoices(list: proto.SiteInfo[]): ModelChoice[] {
+  const byModel = new Map<string, ModelChoice>();
+  for (const s of list) {
+    for (const m of s.models) {
+      const c = byModel.get(m.canonical) ?? { id: m.canonical, sites: 0, available: 0 };
+      c.sites++;
+      if (s.unavailable === null) c.available++;
+      byModel.set(m.canonical, c);
+    }
+  }
+  return [...byModel.values()].sort((a, b) => Number(b.available > 0) - Number(a.available > 0) || a.id.localeCompare(b.id));
+}
+
+const BODY = `
+<header class="bar">
+  <label for="model">Model <select id="model" aria-label="Model"></select></label>
+  <label for="policy">Policy <select id="policy" aria-label="Routing policy"></select></label>
+  <button id="policy-more" class="icon" title="Switch Routing Policy… (this workspace or all)" aria-label="Switch routing policy"><span class="codicon codicon-settings-gear" aria-hidden="true"></span></button>
+  <span id="policy-summary"></span>
+  <button id="clear" class="icon" title="Clear the conversation" aria-label="Clear the conversation"><span class="codicon codicon-clear-all" aria-hidden="true"></span></button>
+</header>
+<div id="connection" class="banner" role="status" hidden><span class="codicon codicon-debug-disconnect" aria-hidden="true"></span>Not connected to the Switchyard daemon. <button id="reconnect" class="secondary">Restart Daemon</button></div>
+<main id="log" role="log" aria-live="polite" aria-label="Conversation">
+  <div id="empty">Ask anything. Each answer shows where it ran, how fast, and what it cost.</div>
+</main>
+<footer>
+  <div id="context" class="chip" hidden><span class="codicon codicon-file-code" aria-hidden="true"></span><span id="context-name"></span><button id="drop-context" class="icon" aria-label="Remove the selection context" title="Remove the selection context"><span class="codicon codicon-close" aria-hidden="true"></span></button></div>
+  <div id="notice" role="status"></div>
+  <div class="row">
+    <textarea id="prompt" aria-label="Prompt" placeholder="Ask… (Enter to send, Shift+Enter for a new line, Escape to cancel)"></textarea>
+    <button id="send" title="Send (Enter)"><span class="codicon codicon-send" aria-hidden="true"></span>Send</button>
+    <button id="cancel" class="secondary" title="Cancel (Escape)" hidden><span class="codicon codicon-debug-stop" aria-hidden="true"></span>Cancel</button>
+  </div>
+</footer>`;

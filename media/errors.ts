@@ -1,0 +1,130 @@
+// Turns a failed switchyard/chat into something the panel can show in place: what happened, the
+// numbers, and what to do. Pure (the host calls it with the JSON-RPC error's code, message and data).
+
+import { ErrorCodes, type BudgetExceededData, type Candidate, type NoEligibleSiteData, type RejectReason } from '../daemon/protocol';
+import { usd } from './format';
+import type { PanelError } from './messages';
+
+const SCOPE_NAME = { day: 'Daily', month: 'Monthly', workspace: 'Workspace' } as const;
+
+const REASON_TEXT: Record<RejectReason, string> = {
+  model: 'does not serve the model',
+  disabled: 'disabled',
+  'no key': 'no API key',
+  residency: 'outside the allowed regions',
+  hardware: 'hardware not allowed',
+  context: 'context window too small',
+  breaker: 'circuit breaker open',
+  threshold: 'over a policy threshold',
+  budget: 'would exceed the budget',
+  pinned: 'not the pinned site',
+};
+
+export interface ErrorInput {
+  code?: number;
+  message: string;
+  data?: unknown;
+  model: string;
+  policy: string;
+  /** True when the request never reached the daemon (not connected, socket closed). */
+  unreachable?: boolean;
+}
+
+export function describeError(e: ErrorInput): PanelError {
+  if (e.unreachable) {
+    return {
+      kind: 'unreachable',
+      title: 'The Switchyard daemon is not reachable',
+      detail: [e.message, 'Your prompt was not sent and nothing was billed. Restart the daemon, or read the logs for why it stopped.'],
+      actions: [
+        { label: 'Restart Daemon', command: 'switchyard.restartDaemon' },
+        { label: 'Show Logs', command: 'switchyard.showLogs' },
+      ],
+    };
+  }
+  const data = (e.data ?? undefined) as { kind?: string } | undefined;
+  if (e.code === ErrorCodes.BudgetExceeded || data?.kind === 'budget') return budgetError(e, data as BudgetExceededData | undefined);
+  if (e.code === ErrorCodes.NoEligibleSite || data?.kind === 'no-eligible-site') return noSiteError(e, (data as NoEligibleSiteData | undefined)?.placement);
+  if (e.code === ErrorCodes.UnknownModel) {
+    return {
+      kind: 'unknown-model',
+      title: `No site in the catalog offers "${e.model}"`,
+      detail: [e.message, 'Pick another model, or add a site that offers it to your catalog file (switchyard.catalogFile).'],
+      actions: [],
+    };
+  }
+  if (e.code === ErrorCodes.UpstreamFailed) {
+    return {
+      kind: 'upstream',
+      title: 'Every site that was tried failed',
+      detail: [e.message, 'Try again in a moment, or switch to a policy that allows other sites.'],
+      actions: [{ label: 'Switch Policy', command: 'switchyard.switchPolicy' }, { label: 'Show Logs', command: 'switchyard.showLogs' }],
+    };
+  }
+  return { kind: 'other', title: 'The request failed', detail: [e.message], actions: [{ label: 'Show Logs', command: 'switchyard.showLogs' }] };
+}
+
+function budgetError(e: ErrorInput, d: BudgetExceededData | undefined): PanelError {
+  if (!d) {
+    return { kind: 'budget', title: 'Budget exhausted', detail: [e.message, 'Raise the budget or wait for the next period.'],
+      actions: [{ label: 'Set Budget', command: 'switchyard.setBudget' }, { label: 'Show Spend', command: 'switchyard.showSpend' }] };
+  }
+  const cap = SCOPE_NAME[d.scope] ?? d.scope;
+  const where = d.scope === 'workspace' && d.workspace ? ` (${d.workspace})` : '';
+  const period = d.scope === 'day' ? 'tomorrow' : d.scope === 'month' ? 'next month' : 'when you raise it';
+  return {
+    kind: 'budget',
+    title: `${cap} budget exhausted${where}: ${usd(Math.max(0, d.remainingNanoUsd))} left of ${usd(d.capNanoUsd)}`,
+    detail: [
+      `Spent ${usd(d.spentNanoUsd)}${d.reservedNanoUsd > 0 ? `, ${usd(d.reservedNanoUsd)} reserved by requests in flight` : ''}; this request could cost up to ${usd(d.worstCaseNanoUsd)}.`,
+      `Nothing was sent. Raise the ${cap.toLowerCase()} cap with "Switchyard: Set Budget", pick a cheaper model or policy, or wait until the cap resets (${period}).`,
+    ],
+    actions: [{ label: 'Set Budget', command: 'switchyard.setBudget' }, { label: 'Show Spend', command: 'switchyard.showSpend' }],
+  };
+}
+
+function siteName(c: Candidate): string {
+  return `${c.site.provider} · ${c.site.region} · ${c.site.hardware}`;
+}
+
+function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] | undefined): PanelError {
+  const candidates = placement?.candidates ?? [];
+  const serving = candidates.filter((c) => c.rejected?.reason !== 'model');
+  const noKey = serving.filter((c) => c.rejected?.reason === 'no key');
+  if (serving.length > 0 && noKey.length === serving.length) {
+    const providers = [...new Set(noKey.map((c) => c.site.provider))];
+    const only = serving.length === 1 ? `Only ${siteName(serving[0])} serves ${e.model}` : `The sites that serve ${e.model} (${serving.map(siteName).join('; ')}) all need a key`;
+    return {
+      kind: 'no-key',
+      title: `No API key for ${providers.join(', ')}`,
+      detail: [`${only}, and Switchyard has no API key for ${providers.join(' or ')}.`, `Add one with "Switchyard: Set API Key" (it is kept in the editor's secret storage), or pick another model.`],
+      actions: providers.map((p) => ({ label: `Set API Key for ${p}`, command: 'switchyard.setApiKey' as const, args: [p] })),
+      placement,
+    };
+  }
+  const byReason = new Map<RejectReason, Candidate[]>();
+  for (const c of serving) {
+    if (!c.rejected) continue;
+    const list = byReason.get(c.rejected.reason) ?? [];
+    list.push(c);
+    byReason.set(c.rejected.reason, list);
+  }
+  const detail: string[] = [];
+  if (serving.length === 0) detail.push(`No site in the catalog serves ${e.model}.`);
+  for (const [reason, list] of byReason) {
+    const examples = list.slice(0, 3).map((c) => `${siteName(c)}${c.rejected?.detail ? ` (${c.rejected.detail})` : ''}`);
+    detail.push(`${REASON_TEXT[reason] ?? reason}: ${examples.join('; ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}`);
+  }
+  detail.push(`Switch to a policy with looser constraints than "${e.policy}", or pick another model.`);
+  return {
+    kind: 'no-eligible-site',
+    title: `No eligible site for ${e.model} under "${e.policy}"`,
+    detail,
+    actions: [{ label: 'Switch Policy', command: 'switchyard.switchPolicy' }],
+    placement,
+  };
+}
+
+export function rejectText(reason: RejectReason): string {
+  return REASON_TEXT[reason] ?? reason;
+}

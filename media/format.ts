@@ -1,0 +1,62 @@
+// Formatting shared by the webviews and the extension host (status bar, quick picks). Pure.
+
+import type { Policy, PolicyConstraints } from '../daemon/protocol';
+
+const NANO = 1e9;
+
+/** USD from integer nano-USD: cents for everyday amounts, more digits below a cent so it never reads "$0.00" for a real cost. */
+export function usd(nano: number): string {
+  const value = nano / NANO;
+  const abs = Math.abs(value);
+  if (abs === 0) return '$0.00';
+  if (abs >= 0.01) return `${value < 0 ? '-' : ''}$${abs.toFixed(2)}`;
+  // Two significant digits, at most 9 decimals (one nano-USD).
+  const digits = Math.min(9, Math.max(2, 1 - Math.floor(Math.log10(abs))));
+  return `${value < 0 ? '-' : ''}$${abs.toFixed(digits)}`;
+}
+
+/** USD from a plain number of dollars (settings, price cards). */
+export function dollars(value: number): string {
+  return usd(Math.round(value * NANO));
+}
+
+export function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  if (value < 1000) return `${Math.round(value)} ms`;
+  return `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)} s`;
+}
+
+export function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+export function rate(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  return `${value.toFixed(value < 10 ? 1 : 0)} tok/s`;
+}
+
+export function constraintsSummary(c: PolicyConstraints | undefined): string[] {
+  if (!c) return [];
+  const out: string[] = [];
+  if (c.regions?.length) out.push(`regions ${c.regions.join(', ')}`);
+  if (c.hardware?.length) out.push(`hardware ${c.hardware.join(', ')}`);
+  if (c.maxUsdPer1MTokens !== undefined) out.push(`≤ $${c.maxUsdPer1MTokens}/1M tokens`);
+  if (c.maxUsdPerRequest !== undefined) out.push(`≤ $${c.maxUsdPerRequest}/request`);
+  if (c.maxTtftMs !== undefined) out.push(`first token ≤ ${ms(c.maxTtftMs)}`);
+  if (c.maxQueueDepth !== undefined) out.push(`queue ≤ ${c.maxQueueDepth}`);
+  return out;
+}
+
+const OPTIMISES: Record<Policy['kind'], (p: Policy) => string> = {
+  cheapest: () => 'lowest expected cost',
+  fastest: () => 'lowest expected end-to-end time',
+  balanced: (p) => `cost + $${p.usdPerSecond ?? 0.0001}/s of waiting`,
+  'first-fit': (p) => `first fit in order ${(p.order ?? []).join(' → ')}`,
+  pinned: (p) => `pinned to ${p.site ?? '?'}`,
+};
+
+/** One line: what the policy optimises, then its constraints. */
+export function policySummary(p: Policy): string {
+  const parts = [OPTIMISES[p.kind]?.(p) ?? p.kind, ...constraintsSummary(p.constraints)];
+  return parts.join(' · ');
+}

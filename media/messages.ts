@@ -1,0 +1,134 @@
+// The messages between the prompt panel / spend view webviews and the extension host. Both sides
+// import this file; the webview never talks to the daemon, only to the host through these shapes.
+
+import type { Attempt, ChatAttemptParams, ChatMessage, Placement, Policy, Receipt, SpendSummary } from '../daemon/protocol';
+
+export interface ModelChoice {
+  /** Canonical model id, e.g. "llama-3.3-70b". */
+  id: string;
+  /** Sites that offer it / of those, how many can be placed now (have a key, not disabled). */
+  sites: number;
+  available: number;
+}
+
+export interface PolicyChoice {
+  name: string;
+  /** One line: what it optimises and its constraints. */
+  summary: string;
+}
+
+/** An action the user can take from an error or an annotation; the host allows only these commands. */
+export interface PanelAction {
+  label: string;
+  command: AllowedCommand;
+  args?: string[];
+}
+
+export const ALLOWED_COMMANDS = [
+  'switchyard.setBudget',
+  'switchyard.setApiKey',
+  'switchyard.switchPolicy',
+  'switchyard.restartDaemon',
+  'switchyard.showLogs',
+  'switchyard.showSpend',
+] as const;
+export type AllowedCommand = (typeof ALLOWED_COMMANDS)[number];
+
+export interface PanelError {
+  kind: 'budget' | 'no-eligible-site' | 'no-key' | 'unreachable' | 'unknown-model' | 'upstream' | 'other';
+  title: string;
+  /** Plain sentences, each one line; the numbers and what to do. */
+  detail: string[];
+  actions: PanelAction[];
+  /** Present for no-eligible-site / no-key: the candidates and why each was excluded. */
+  placement?: Placement;
+}
+
+export interface PromptContext {
+  fileName: string;
+  language?: string;
+  text: string;
+  /** 1-based first and last line of the selection. */
+  lines?: [number, number];
+}
+
+export type TurnStatus = 'placing' | 'streaming' | 'done' | 'cancelled' | 'error' | 'interrupted';
+
+export interface Turn {
+  id: string;
+  prompt: string;
+  context?: PromptContext;
+  model: string;
+  policy: string;
+  status: TurnStatus;
+  /** Host clock (ms since epoch) when the prompt was sent. */
+  sentAt: number;
+  requestId?: string;
+  placement?: Placement;
+  text: string;
+  /** Measured by the host when the first delta arrived, until the receipt says. */
+  firstTokenAt?: number;
+  lastDeltaAt?: number;
+  attempts: ChatAttemptParams[];
+  receipt?: Receipt;
+  error?: PanelError;
+  /** "why here?" expanded. */
+  showPlacement?: boolean;
+}
+
+export interface PanelState {
+  turns: Turn[];
+  models: ModelChoice[];
+  model: string;
+  policies: PolicyChoice[];
+  activePolicy: string;
+  policyScope: 'workspace' | 'global';
+  connected: boolean;
+  /** Context waiting to go with the next prompt (Ask About Selection). */
+  pendingContext?: PromptContext;
+  draft: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host -> webview
+
+export type HostMessage =
+  | { type: 'restore'; state: PanelState }
+  | { type: 'connection'; connected: boolean }
+  | { type: 'models'; models: ModelChoice[]; preferred?: string }
+  | { type: 'policies'; policies: PolicyChoice[]; active: string; scope: 'workspace' | 'global' }
+  | { type: 'context'; context: PromptContext; prompt?: string }
+  | { type: 'turnStarted'; turn: Turn }
+  | { type: 'placed'; turnId: string; requestId: string; placement: Placement }
+  | { type: 'delta'; turnId: string; text: string; at: number }
+  | { type: 'attempt'; turnId: string; attempt: ChatAttemptParams }
+  | { type: 'receipt'; turnId: string; receipt: Receipt }
+  | { type: 'failed'; turnId: string; error: PanelError }
+  | { type: 'cancelled'; turnId: string }
+  | { type: 'cleared' };
+
+// ---------------------------------------------------------------------------------------------
+// Webview -> host
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'send'; prompt: string; model: string; policy: string; context?: PromptContext; history: ChatMessage[] }
+  | { type: 'cancel'; turnId: string }
+  | { type: 'setPolicy'; name: string }
+  | { type: 'setModel'; model: string }
+  | { type: 'togglePlacement'; turnId: string }
+  | { type: 'dropContext' }
+  | { type: 'draft'; text: string }
+  | { type: 'clear' }
+  | { type: 'command'; command: AllowedCommand; args?: string[] };
+
+// ---------------------------------------------------------------------------------------------
+// Spend view
+
+export type SpendHostMessage =
+  | { type: 'spend'; summary: SpendSummary; workspace: string | null }
+  | { type: 'connection'; connected: boolean };
+
+export type SpendWebviewMessage = { type: 'ready' } | { type: 'export' } | { type: 'refresh' } | { type: 'setBudget' };
+
+export type { Attempt, Policy };

@@ -1,0 +1,283 @@
+// The prompt panel webview: renders PanelState, posts WebviewMessages. All state changes go through
+// the pure reducer in panelState.ts; this file only draws and wires the DOM.
+
+import type { Candidate } from '../daemon/protocol';
+import { rejectText } from './errors';
+import { ms, usd } from './format';
+import { renderMarkdown } from './markdown';
+import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
+import { annotations, costLines, inFlight, initialState, reduce, reviveState, sendIntent, type PanelEvent } from './panelState';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+let state: PanelState = reviveState(vscode.getState() as Partial<PanelState> | undefined) ?? initialState();
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const log = $<HTMLElement>('log');
+const prompt = $<HTMLTextAreaElement>('prompt');
+const modelSelect = $<HTMLSelectElement>('model');
+const policySelect = $<HTMLSelectElement>('policy');
+const sendButton = $<HTMLButtonElement>('send');
+const cancelButton = $<HTMLButtonElement>('cancel');
+const notice = $<HTMLElement>('notice');
+const contextChip = $<HTMLElement>('context');
+const connection = $<HTMLElement>('connection');
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+function icon(name: string): HTMLElement {
+  return el('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
+}
+
+function post(message: WebviewMessage): void {
+  vscode.postMessage(message);
+}
+
+/** Applies an event locally and, for UI events, tells the host so its mirror stays the same. */
+function dispatch(event: PanelEvent, toHost = false): void {
+  const next = reduce(state, event);
+  if (toHost) post(event as WebviewMessage);
+  if (next === state) return;
+  const previous = state;
+  state = next;
+  vscode.setState(state);
+  scheduleRender(previous);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering: per turn, only when the turn object changed (the reducer never mutates).
+
+const rendered = new Map<string, { turn: Turn; node: HTMLElement }>();
+let pending: PanelState | undefined;
+let frame = 0;
+
+function scheduleRender(previous: PanelState): void {
+  pending ??= previous;
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    const prev = pending;
+    pending = undefined;
+    render(prev);
+  });
+}
+
+function render(previous?: PanelState): void {
+  renderControls(previous);
+  const wanted = new Set(state.turns.map((t) => t.id));
+  for (const [id, entry] of rendered) {
+    if (!wanted.has(id)) {
+      entry.node.remove();
+      rendered.delete(id);
+    }
+  }
+  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  let before: HTMLElement | null = null;
+  for (let i = state.turns.length - 1; i >= 0; i--) {
+    const turn = state.turns[i];
+    const entry = rendered.get(turn.id);
+    let node: HTMLElement;
+    if (!entry || entry.turn !== turn) {
+      node = renderTurn(turn);
+      entry?.node.replaceWith(node);
+      rendered.set(turn.id, { turn, node });
+    } else {
+      node = entry.node;
+    }
+    if (node.nextSibling !== before || node.parentNode !== log) log.insertBefore(node, before);
+    before = node;
+  }
+  $<HTMLElement>('empty').hidden = state.turns.length > 0;
+  if (nearBottom) log.scrollTop = log.scrollHeight;
+}
+
+function renderControls(previous?: PanelState): void {
+  if (!previous || previous.models !== state.models || previous.model !== state.model) {
+    modelSelect.replaceChildren(...state.models.map((m) => {
+      const label = m.available > 0 ? `${m.id}  (${m.available} site${m.available === 1 ? '' : 's'})` : `${m.id}  (no site available)`;
+      const option = el('option', { value: m.id }, label);
+      option.selected = m.id === state.model;
+      return option;
+    }));
+    if (state.models.length === 0) modelSelect.append(el('option', { value: '' }, 'loading models…'));
+  }
+  if (!previous || previous.policies !== state.policies || previous.activePolicy !== state.activePolicy) {
+    policySelect.replaceChildren(...state.policies.map((p) => {
+      const option = el('option', { value: p.name, title: p.summary }, p.name);
+      option.selected = p.name === state.activePolicy;
+      return option;
+    }));
+    const active = state.policies.find((p) => p.name === state.activePolicy);
+    policySelect.title = active ? `${active.name}: ${active.summary} (${state.policyScope === 'workspace' ? 'this workspace' : 'all workspaces'})` : '';
+    $<HTMLElement>('policy-summary').textContent = active ? active.summary : '';
+  }
+  connection.hidden = state.connected;
+  const busy = inFlight(state);
+  sendButton.disabled = !!busy || !state.connected;
+  cancelButton.hidden = !busy;
+  if (document.activeElement !== prompt && prompt.value !== state.draft) prompt.value = state.draft;
+  const ctx = state.pendingContext;
+  contextChip.hidden = !ctx;
+  if (ctx) {
+    $<HTMLElement>('context-name').textContent = `${ctx.fileName}${ctx.lines ? `:${ctx.lines[0]}–${ctx.lines[1]}` : ''}`;
+    contextChip.title = ctx.text.slice(0, 2000);
+  }
+}
+
+const STATUS_TEXT: Record<Turn['status'], string> = {
+  placing: 'Placing…',
+  streaming: 'Streaming…',
+  done: '',
+  cancelled: 'Cancelled',
+  error: '',
+  interrupted: 'Interrupted: the window reloaded while this answer was streaming.',
+};
+
+function renderTurn(turn: Turn): HTMLElement {
+  const article = el('article', { class: `turn status-${turn.status}`, 'data-turn': turn.id, 'data-status': turn.status, 'aria-label': `Prompt: ${turn.prompt.slice(0, 80)}` });
+  const question = el('div', { class: 'prompt' }, icon('account'), el('div', { class: 'prompt-text' }, turn.prompt));
+  if (turn.context) {
+    question.append(el('div', { class: 'chip', title: turn.context.text.slice(0, 2000) }, icon('file-code'),
+      `${turn.context.fileName}${turn.context.lines ? `:${turn.context.lines[0]}–${turn.context.lines[1]}` : ''}`));
+  }
+  article.append(question);
+  const meta = el('div', { class: 'turn-meta' }, `${turn.model} · ${turn.policy}`);
+  article.append(meta);
+  if (turn.text) {
+    const answer = el('div', { class: 'answer markdown', 'data-role': 'answer' });
+    answer.innerHTML = renderMarkdown(turn.text);
+    article.append(answer);
+  }
+  const status = STATUS_TEXT[turn.status];
+  if (status) article.append(el('div', { class: 'status-line', role: 'status' }, turn.status === 'placing' || turn.status === 'streaming' ? icon('loading codicon-modifier-spin') : null, status));
+  if (turn.error) article.append(renderError(turn.error));
+  const notes = annotations(turn);
+  if (notes.length > 0 || turn.placement) {
+    const list = el('ul', { class: 'annotations', 'aria-label': 'Answer details' });
+    for (const a of notes) {
+      const item = el('li', { class: 'annotation', 'data-key': a.key }, el('span', { class: 'label' }, a.label), ' ', el('span', { class: 'value' }, a.value));
+      if (a.title) item.title = a.title;
+      list.append(item);
+    }
+    if (turn.placement) {
+      const why = el('button', { class: 'link why', 'data-action': 'why', 'aria-expanded': String(!!turn.showPlacement) }, icon('question'), 'why here?');
+      why.addEventListener('click', () => dispatch({ type: 'togglePlacement', turnId: turn.id }, true));
+      list.append(el('li', {}, why));
+    }
+    article.append(list);
+    if (turn.receipt) {
+      const cost = el('div', { class: 'cost-breakdown', 'data-role': 'cost' });
+      for (const [k, v] of costLines(turn.receipt)) cost.append(el('span', { class: k === 'total' ? 'total' : '' }, `${k} ${v}`));
+      article.append(cost);
+    }
+  }
+  if (turn.placement && turn.showPlacement) article.append(renderPlacement(turn));
+  return article;
+}
+
+function renderError(error: PanelError): HTMLElement {
+  const box = el('div', { class: `error error-${error.kind}`, role: 'alert', 'data-error': error.kind },
+    el('div', { class: 'error-title' }, icon(error.kind === 'budget' ? 'credit-card' : error.kind === 'unreachable' ? 'debug-disconnect' : 'error'), error.title));
+  for (const line of error.detail) box.append(el('p', {}, line));
+  if (error.actions.length) {
+    const actions = el('div', { class: 'actions' });
+    for (const action of error.actions) {
+      const button = el('button', { class: 'secondary' }, action.label);
+      button.addEventListener('click', () => post({ type: 'command', command: action.command, args: action.args }));
+      actions.append(button);
+    }
+    box.append(actions);
+  }
+  return box;
+}
+
+function candidateRow(c: Candidate, chosen: string | null): HTMLElement {
+  const won = c.site.id === chosen;
+  const verdict = won ? 'chosen' : c.rejected ? `${rejectText(c.rejected.reason)}${c.rejected.detail ? `: ${c.rejected.detail}` : ''}` : 'eligible, scored lower';
+  return el('tr', { class: won ? 'chosen' : c.rejected ? 'rejected' : 'eligible', 'data-site': c.site.id },
+    el('td', { title: c.site.location }, won ? icon('check') : null, `${c.site.provider} · ${c.site.region} · ${c.site.hardware}`),
+    el('td', { class: 'num' }, usd(c.cost.totalNanoUsd)),
+    el('td', { class: 'num' }, ms(c.ttftMs)),
+    el('td', { class: 'num' }, ms(c.totalMs)),
+    el('td', { class: 'num' }, c.queueDepth === null ? `${c.inFlight}` : `${c.inFlight} / ${c.queueDepth}`),
+    el('td', {}, verdict));
+}
+
+function renderPlacement(turn: Turn): HTMLElement {
+  const p = turn.placement!;
+  const section = el('section', { class: 'placement', 'data-role': 'placement', 'aria-label': 'Why here: the placement' },
+    el('p', { class: 'why-text' }, `Policy "${p.policy}" for ${p.model}: ${p.why}`));
+  const order = [...p.candidates].sort((a, b) => Number(b.site.id === p.chosen) - Number(a.site.id === p.chosen) || Number(!!a.rejected) - Number(!!b.rejected));
+  const table = el('table', {},
+    el('thead', {}, el('tr', {}, ...['site', 'est. cost', 'first token', 'total', 'in flight / queue', 'verdict'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...order.map((c) => candidateRow(c, p.chosen))));
+  section.append(table);
+  return section;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wiring
+
+function send(): void {
+  const intent = sendIntent(state, prompt.value);
+  if ('refused' in intent) {
+    notice.textContent = intent.refused;
+    return;
+  }
+  notice.textContent = '';
+  post(intent.message);
+}
+
+sendButton.addEventListener('click', send);
+cancelButton.addEventListener('click', () => {
+  const turn = inFlight(state);
+  if (turn) post({ type: 'cancel', turnId: turn.id });
+});
+prompt.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || !event.shiftKey) && !event.isComposing) {
+    event.preventDefault();
+    send();
+  }
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && inFlight(state)) {
+    event.preventDefault();
+    cancelButton.click();
+  }
+});
+let draftTimer: ReturnType<typeof setTimeout> | undefined;
+prompt.addEventListener('input', () => {
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(() => dispatch({ type: 'draft', text: prompt.value }, true), 300);
+});
+modelSelect.addEventListener('change', () => dispatch({ type: 'setModel', model: modelSelect.value }, true));
+policySelect.addEventListener('change', () => post({ type: 'setPolicy', name: policySelect.value }));
+$<HTMLButtonElement>('policy-more').addEventListener('click', () => post({ type: 'command', command: 'switchyard.switchPolicy' }));
+$<HTMLButtonElement>('drop-context').addEventListener('click', () => dispatch({ type: 'dropContext' }, true));
+$<HTMLButtonElement>('clear').addEventListener('click', () => dispatch({ type: 'clear' }, true));
+$<HTMLButtonElement>('reconnect').addEventListener('click', () => post({ type: 'command', command: 'switchyard.restartDaemon' }));
+
+window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
+  const message = event.data;
+  if (!message || typeof message.type !== 'string') return;
+  dispatch(message);
+  if (message.type === 'context') prompt.focus();
+});
+
+render();
+prompt.focus();
+post({ type: 'ready' });

@@ -1,0 +1,203 @@
+// The prompt panel's state and everything that changes it: a pure reducer over the messages the host
+// sends and the panel's own UI events (which are also posted to the host, so the host keeps a mirror
+// it can restore a reloaded webview from). No DOM here: unit tests drive it directly.
+
+import type { ChatMessage, Receipt } from '../daemon/protocol';
+import { count, ms, rate, usd } from './format';
+import type { HostMessage, PanelState, PromptContext, Turn, WebviewMessage } from './messages';
+
+export type PanelEvent = HostMessage | WebviewMessage;
+
+/** How many turns a panel keeps (and persists); older ones drop off the top. */
+export const MAX_TURNS = 100;
+
+export function initialState(): PanelState {
+  return { turns: [], models: [], model: '', policies: [], activePolicy: '', policyScope: 'global', connected: false, draft: '' };
+}
+
+export function isFinal(turn: Turn): boolean {
+  return turn.status !== 'placing' && turn.status !== 'streaming';
+}
+
+export function inFlight(state: PanelState): Turn | undefined {
+  return state.turns.find((t) => !isFinal(t));
+}
+
+function updateTurn(state: PanelState, turnId: string, change: (turn: Turn) => Turn): PanelState {
+  let changed = false;
+  const turns = state.turns.map((t) => {
+    if (t.id !== turnId) return t;
+    const next = change(t);
+    changed ||= next !== t;
+    return next;
+  });
+  return changed ? { ...state, turns } : state;
+}
+
+export function reduce(state: PanelState, event: PanelEvent): PanelState {
+  switch (event.type) {
+    case 'restore':
+      return reviveState(event.state);
+    case 'connection':
+      return state.connected === event.connected ? state : { ...state, connected: event.connected };
+    case 'models': {
+      const ids = event.models.map((m) => m.id);
+      const wanted = [event.preferred, state.model].find((m) => m && ids.includes(m));
+      const model = wanted ?? event.models.find((m) => m.available > 0)?.id ?? ids[0] ?? '';
+      return { ...state, models: event.models, model };
+    }
+    case 'policies':
+      return { ...state, policies: event.policies, activePolicy: event.active, policyScope: event.scope };
+    case 'context':
+      return { ...state, pendingContext: event.context, draft: event.prompt ?? state.draft };
+    case 'turnStarted': {
+      const turns = [...state.turns, event.turn].slice(-MAX_TURNS);
+      return { ...state, turns, draft: '', pendingContext: undefined };
+    }
+    case 'placed':
+      return updateTurn(state, event.turnId, (t) => ({ ...t, requestId: event.requestId, placement: event.placement, status: t.status === 'placing' ? 'streaming' : t.status }));
+    case 'delta':
+      return updateTurn(state, event.turnId, (t) => {
+        if (isFinal(t) && t.status !== 'done') return t;
+        return { ...t, text: t.text + event.text, firstTokenAt: t.firstTokenAt ?? event.at, lastDeltaAt: event.at, status: t.status === 'placing' ? 'streaming' : t.status };
+      });
+    case 'attempt':
+      return updateTurn(state, event.turnId, (t) => ({ ...t, attempts: [...t.attempts, event.attempt] }));
+    case 'receipt':
+      return updateTurn(state, event.turnId, (t) => ({ ...t, receipt: event.receipt, status: statusFromReceipt(event.receipt), error: receiptError(event.receipt) ?? t.error }));
+    case 'failed':
+      return updateTurn(state, event.turnId, (t) => ({ ...t, status: 'error', error: event.error }));
+    case 'cancelled':
+      return updateTurn(state, event.turnId, (t) => (isFinal(t) ? t : { ...t, status: 'cancelled' }));
+    case 'cleared':
+    case 'clear':
+      return { ...state, turns: [] };
+    case 'togglePlacement':
+      return updateTurn(state, event.turnId, (t) => ({ ...t, showPlacement: !t.showPlacement }));
+    case 'setModel':
+      return state.model === event.model ? state : { ...state, model: event.model };
+    case 'setPolicy':
+      return state;
+    case 'draft':
+      return state.draft === event.text ? state : { ...state, draft: event.text };
+    case 'dropContext':
+      return { ...state, pendingContext: undefined };
+    case 'ready':
+    case 'send':
+    case 'cancel':
+    case 'command':
+      return state;
+  }
+}
+
+function statusFromReceipt(r: Receipt): Turn['status'] {
+  switch (r.outcome) {
+    case 'complete':
+    case 'length':
+    case 'cut':
+      return 'done';
+    case 'cancelled':
+      return 'cancelled';
+    case 'error':
+      return 'error';
+  }
+}
+
+function receiptError(r: Receipt): Turn['error'] | undefined {
+  if (r.outcome !== 'error') return undefined;
+  return {
+    kind: 'upstream',
+    title: 'The answer failed',
+    detail: [r.error ?? 'the site returned an error', `What was produced before the failure is billed: ${usd(r.cost.totalNanoUsd)}.`],
+    actions: [{ label: 'Show Logs', command: 'switchyard.showLogs' }],
+  };
+}
+
+/** A state read back after a reload: answers that were streaming when the window went away are marked so. */
+export function reviveState(saved: Partial<PanelState> | undefined | null): PanelState {
+  const base = initialState();
+  if (!saved || typeof saved !== 'object') return base;
+  const turns = Array.isArray(saved.turns) ? saved.turns.filter((t) => t && typeof t.id === 'string') : [];
+  return {
+    ...base,
+    ...saved,
+    turns: turns.map((t) => (isFinal(t) ? t : { ...t, status: 'interrupted' as const })).slice(-MAX_TURNS),
+    connected: saved.connected ?? false,
+  };
+}
+
+/** What goes to the daemon for the next prompt: earlier complete exchanges, then this prompt with its context. */
+export function buildMessages(state: PanelState, prompt: string, context?: PromptContext): ChatMessage[] {
+  const history: ChatMessage[] = [];
+  for (const t of state.turns) {
+    if (t.status !== 'done' || !t.text) continue;
+    history.push({ role: 'user', content: userContent(t.prompt, t.context) });
+    history.push({ role: 'assistant', content: t.text });
+  }
+  return [...history.slice(-20), { role: 'user', content: userContent(prompt, context) }];
+}
+
+export function userContent(prompt: string, context?: PromptContext): string {
+  if (!context) return prompt;
+  const where = context.lines ? ` (lines ${context.lines[0]}–${context.lines[1]})` : '';
+  const fence = context.text.includes('```') ? '````' : '```';
+  return `${prompt}\n\nFrom ${context.fileName}${where}:\n${fence}${context.language ?? ''}\n${context.text}\n${fence}`;
+}
+
+/** The message the panel posts for a send, or why it cannot send now. */
+export function sendIntent(state: PanelState, prompt: string): { message: WebviewMessage } | { refused: string } {
+  const text = prompt.trim();
+  if (!text) return { refused: 'Type a prompt first.' };
+  if (inFlight(state)) return { refused: 'Wait for the current answer, or cancel it.' };
+  if (!state.model) return { refused: 'No model to send to yet.' };
+  return { message: { type: 'send', prompt: text, model: state.model, policy: state.activePolicy, context: state.pendingContext, history: buildMessages(state, text, state.pendingContext) } };
+}
+
+export interface Annotation {
+  key: string;
+  label: string;
+  value: string;
+  title?: string;
+}
+
+/** The annotations of one answer, as far as they are known. */
+export function annotations(turn: Turn): Annotation[] {
+  const out: Annotation[] = [];
+  const r = turn.receipt;
+  const site = r?.site ?? turn.placement?.candidates.find((c) => c.site.id === turn.placement?.chosen)?.site;
+  if (site) out.push({ key: 'site', label: 'site', value: `${site.provider} · ${site.region} · ${site.hardware}${site.simulated ? ' (simulated)' : ''}`, title: site.location });
+  const ttft = r?.ttftMs ?? (turn.firstTokenAt !== undefined ? turn.firstTokenAt - turn.sentAt : null);
+  if (ttft !== null && ttft !== undefined) out.push({ key: 'ttft', label: 'first token', value: ms(ttft) });
+  if (r) {
+    out.push({ key: 'total', label: 'total', value: ms(r.totalMs) });
+    out.push({ key: 'tps', label: 'speed', value: rate(r.tokensPerSecond) });
+    const est = r.tokens.estimated ? ' (estimated)' : '';
+    out.push({ key: 'tokens', label: 'tokens', value: `${count(r.tokens.input)} in · ${count(r.tokens.cachedInput)} cached · ${count(r.tokens.output)} out${est}`,
+      title: r.tokens.estimated ? 'The provider reported no usage; counted with a tokenizer.' : 'As reported by the provider.' });
+    const c = r.cost;
+    out.push({ key: 'cost', label: 'cost', value: usd(c.totalNanoUsd),
+      title: `input ${usd(c.inputNanoUsd)} · cached ${usd(c.cachedInputNanoUsd)} · output ${usd(c.outputNanoUsd)} · request fee ${usd(c.requestFeeNanoUsd)} · data transfer ${usd(c.dataTransferNanoUsd)}` });
+    if (r.outcome === 'cut') out.push({ key: 'outcome', label: 'outcome', value: 'cut mid-stream' });
+    if (r.outcome === 'length') out.push({ key: 'outcome', label: 'outcome', value: 'stopped at max tokens' });
+  } else if (turn.placement) {
+    const chosen = turn.placement.candidates.find((c) => c.site.id === turn.placement?.chosen);
+    if (chosen) out.push({ key: 'estimate', label: 'estimated', value: `${usd(chosen.cost.totalNanoUsd)} · ${ms(chosen.totalMs)}` });
+  }
+  const attempts = r?.attempts.filter((a) => a.outcome !== 'complete' && a.outcome !== 'length') ?? turn.attempts.map((a) => a.attempt);
+  if (attempts.length > 0) out.push({ key: 'attempts', label: 'failed over', value: attempts.map((a) => `${a.siteId} ${a.status ?? a.outcome}${a.message ? `: ${a.message}` : ''}`).join(' → ') });
+  return out;
+}
+
+/** The cost breakdown lines of a receipt, for the expanded cost annotation. */
+export function costLines(r: Receipt): [string, string][] {
+  const c = r.cost;
+  return [
+    ['input', usd(c.inputNanoUsd)],
+    ['cached input', usd(c.cachedInputNanoUsd)],
+    ...(c.cacheWriteNanoUsd ? [['cache write', usd(c.cacheWriteNanoUsd)] as [string, string]] : []),
+    ['output', usd(c.outputNanoUsd)],
+    ['request fee', usd(c.requestFeeNanoUsd)],
+    ['data transfer', usd(c.dataTransferNanoUsd)],
+    ['total', usd(c.totalNanoUsd)],
+  ];
+}

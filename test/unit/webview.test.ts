@@ -1,0 +1,231 @@
+// The webviews' message handling without an editor: the panel reducer, annotations, error texts,
+// what goes to the daemon, restore after reload, and the spend view's data shaping.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteRef, type SpendSummary } from '../../daemon/protocol';
+import { describeError } from '../../media/errors';
+import { policySummary, usd } from '../../media/format';
+import type { HostMessage, PanelState, Turn } from '../../media/messages';
+import { annotations, buildMessages, initialState, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { stackDays, tableRows } from '../../media/spendModel';
+
+const site = (id: string, provider: SiteRef['provider'] = 'groq', region = 'europe-north1'): SiteRef => ({ id, provider, region, location: region, hardware: 'LPU', simulated: true });
+const zero = { inputNanoUsd: 0, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 0, requestFeeNanoUsd: 0, dataTransferNanoUsd: 0, totalNanoUsd: 0 };
+
+function candidate(id: string, extra: Partial<Candidate> = {}): Candidate {
+  return { site: site(id), providerModel: 'm', cost: { ...zero, totalNanoUsd: 1000 }, queueWaitMs: 0, ttftMs: 200, totalMs: 900, inFlight: 0, queueDepth: 0, breaker: 'closed', ...extra };
+}
+
+function placement(chosen: string | null, candidates: Candidate[], policy = 'balanced'): Placement {
+  return { id: 'p1', policy, model: 'llama-3.3-70b', chosen, why: 'cheapest with a free slot', candidates, decidedAt: '2026-01-01T00:00:00Z' };
+}
+
+function receipt(extra: Partial<Receipt> = {}): Receipt {
+  return {
+    id: 'r1', requestId: 'q1', placementId: 'p1', site: site('groq-hel'), model: 'llama-3.3-70b', providerModel: 'llama-3.3-70b-versatile', policy: 'balanced',
+    workspace: null, client: 'vscode', outcome: 'complete', attempts: [{ siteId: 'groq-hel', outcome: 'complete', ttftMs: 180, durationMs: 900 }],
+    tokens: { input: 120, cachedInput: 0, cacheWrite: 0, output: 80, reasoning: 0, estimated: false },
+    ttftMs: 180, totalMs: 900, tokensPerSecond: 110, bytesReceived: 2000,
+    cost: { inputNanoUsd: 70_800, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 63_200, requestFeeNanoUsd: 0, dataTransferNanoUsd: 10, totalNanoUsd: 134_010 },
+    createdAt: '2026-01-01T00:00:01Z', ...extra,
+  };
+}
+
+function turn(id = 't1', extra: Partial<Turn> = {}): Turn {
+  return { id, prompt: 'hello', model: 'llama-3.3-70b', policy: 'balanced', status: 'placing', sentAt: 1000, text: '', attempts: [], ...extra };
+}
+
+const run = (events: PanelEvent[], from: PanelState = initialState()) => events.reduce(reduce, from);
+
+describe('panel reducer', () => {
+  it('streams a turn: placed, deltas, receipt', () => {
+    const s = run([
+      { type: 'connection', connected: true },
+      { type: 'turnStarted', turn: turn() },
+      { type: 'placed', turnId: 't1', requestId: 'q1', placement: placement('groq-hel', [candidate('groq-hel')]) },
+      { type: 'delta', turnId: 't1', text: 'Hel', at: 1200 },
+      { type: 'delta', turnId: 't1', text: 'lo', at: 1300 },
+    ]);
+    assert.equal(s.turns[0].status, 'streaming');
+    assert.equal(s.turns[0].text, 'Hello');
+    assert.equal(s.turns[0].firstTokenAt, 1200);
+    const done = reduce(s, { type: 'receipt', turnId: 't1', receipt: receipt() });
+    assert.equal(done.turns[0].status, 'done');
+    assert.equal(done.turns[0].receipt?.id, 'r1');
+  });
+
+  it('leaves the state object alone when nothing changes, and never mutates', () => {
+    const s = run([{ type: 'turnStarted', turn: turn() }]);
+    const frozen = JSON.stringify(s);
+    assert.equal(reduce(s, { type: 'delta', turnId: 'nope', text: 'x', at: 1 }), s);
+    assert.equal(reduce(s, { type: 'ready' }), s);
+    reduce(s, { type: 'delta', turnId: 't1', text: 'x', at: 1 });
+    assert.equal(JSON.stringify(s), frozen);
+  });
+
+  it('records failover attempts and a budget refusal', () => {
+    const s = run([
+      { type: 'turnStarted', turn: turn() },
+      { type: 'attempt', turnId: 't1', attempt: { requestId: 'q1', attempt: { siteId: 'a', outcome: 'error', status: 429, ttftMs: null, durationMs: 30 }, next: site('b'), continuation: false } },
+    ]);
+    assert.equal(s.turns[0].attempts.length, 1);
+    assert.match(annotations(s.turns[0]).find((a) => a.key === 'attempts')!.value, /a 429/);
+    const refused = reduce(s, { type: 'failed', turnId: 't1', error: { kind: 'budget', title: 'x', detail: [], actions: [] } });
+    assert.equal(refused.turns[0].status, 'error');
+    assert.equal(refused.turns[0].error?.kind, 'budget');
+  });
+
+  it('cancels only turns still in flight', () => {
+    const s = run([{ type: 'turnStarted', turn: turn() }, { type: 'cancelled', turnId: 't1' }]);
+    assert.equal(s.turns[0].status, 'cancelled');
+    const done = run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: receipt() }, { type: 'cancelled', turnId: 't1' }]);
+    assert.equal(done.turns[0].status, 'done');
+  });
+
+  it('a cancelled receipt keeps what was produced and says cancelled', () => {
+    const s = run([{ type: 'turnStarted', turn: turn() }, { type: 'delta', turnId: 't1', text: 'par', at: 5 }, { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cancelled' }) }]);
+    assert.equal(s.turns[0].status, 'cancelled');
+    assert.equal(s.turns[0].text, 'par');
+  });
+
+  it('picks the preferred model when offered, else the first available one', () => {
+    const models = [{ id: 'gpt-4o', sites: 3, available: 0 }, { id: 'llama-3.3-70b', sites: 5, available: 5 }];
+    assert.equal(reduce(initialState(), { type: 'models', models, preferred: 'gpt-4o' }).model, 'gpt-4o');
+    assert.equal(reduce(initialState(), { type: 'models', models, preferred: 'nope' }).model, 'llama-3.3-70b');
+  });
+
+  it('selection context goes with the next prompt and is cleared by it', () => {
+    const context = { fileName: 'src/a.ts', language: 'typescript', text: 'const a = 1;', lines: [3, 3] as [number, number] };
+    let s = run([{ type: 'connection', connected: true }, { type: 'models', models: [{ id: 'm', sites: 1, available: 1 }] }, { type: 'context', context }]);
+    const intent = sendIntent(s, '  explain  ');
+    assert.ok('message' in intent && intent.message.type === 'send');
+    if ('message' in intent && intent.message.type === 'send') {
+      assert.equal(intent.message.prompt, 'explain');
+      assert.deepEqual(intent.message.context, context);
+      const last = intent.message.history.at(-1)!;
+      assert.match(last.content, /explain\n\nFrom src\/a\.ts \(lines 3–3\):\n```typescript\nconst a = 1;\n```/);
+    }
+    s = reduce(s, { type: 'turnStarted', turn: turn('t1', { context }) });
+    assert.equal(s.pendingContext, undefined);
+  });
+
+  it('refuses to send an empty prompt or while an answer is in flight', () => {
+    const s = run([{ type: 'models', models: [{ id: 'm', sites: 1, available: 1 }] }]);
+    assert.ok('refused' in sendIntent(s, '   '));
+    const busy = reduce(s, { type: 'turnStarted', turn: turn() });
+    assert.ok('refused' in sendIntent(busy, 'hi'));
+  });
+
+  it('sends earlier complete exchanges as history', () => {
+    const s = run([{ type: 'turnStarted', turn: turn('t1', { prompt: 'q1' }) }, { type: 'delta', turnId: 't1', text: 'a1', at: 1 }, { type: 'receipt', turnId: 't1', receipt: receipt() },
+      { type: 'turnStarted', turn: turn('t2', { prompt: 'q2' }) }, { type: 'failed', turnId: 't2', error: { kind: 'other', title: '', detail: [], actions: [] } }]);
+    assert.deepEqual(buildMessages(s, 'q3').map((m) => `${m.role}:${m.content}`), ['user:q1', 'assistant:a1', 'user:q3']);
+  });
+
+  it('restores a saved conversation, marking answers that were streaming as interrupted', () => {
+    const s = run([{ type: 'turnStarted', turn: turn('t1') }, { type: 'receipt', turnId: 't1', receipt: receipt() }, { type: 'turnStarted', turn: turn('t2') }, { type: 'delta', turnId: 't2', text: 'x', at: 2 }]);
+    const revived = reviveState(JSON.parse(JSON.stringify(s)));
+    assert.deepEqual(revived.turns.map((t) => t.status), ['done', 'interrupted']);
+    assert.equal(revived.connected, false);
+    assert.deepEqual(reviveState(null), initialState());
+    assert.deepEqual(reduce(initialState(), { type: 'restore', state: s } as HostMessage).turns.length, 2);
+  });
+
+  it('keeps the UI events the host mirrors: why here, model, draft, clear', () => {
+    let s = run([{ type: 'turnStarted', turn: turn() }, { type: 'togglePlacement', turnId: 't1' }, { type: 'setModel', model: 'x' }, { type: 'draft', text: 'typing' }]);
+    assert.equal(s.turns[0].showPlacement, true);
+    assert.equal(s.model, 'x');
+    assert.equal(s.draft, 'typing');
+    s = reduce(s, { type: 'clear' });
+    assert.equal(s.turns.length, 0);
+  });
+});
+
+describe('annotations', () => {
+  it('show the site and estimate once placed, then the receipt numbers', () => {
+    const placed = run([{ type: 'turnStarted', turn: turn() }, { type: 'placed', turnId: 't1', requestId: 'q1', placement: placement('groq-hel', [candidate('groq-hel')]) }]).turns[0];
+    const keys = annotations(placed).map((a) => a.key);
+    assert.deepEqual(keys, ['site', 'estimate']);
+    const done = reduce(run([{ type: 'turnStarted', turn: turn() }]), { type: 'receipt', turnId: 't1', receipt: receipt({ tokens: { input: 120, cachedInput: 20, cacheWrite: 0, output: 80, reasoning: 0, estimated: true } }) }).turns[0];
+    const a = Object.fromEntries(annotations(done).map((x) => [x.key, x]));
+    assert.equal(a.site.value, 'groq · europe-north1 · LPU (simulated)');
+    assert.equal(a.ttft.value, '180 ms');
+    assert.equal(a.total.value, '900 ms');
+    assert.equal(a.tps.value, '110 tok/s');
+    assert.equal(a.tokens.value, '120 in · 20 cached · 80 out (estimated)');
+    assert.equal(a.cost.value, '$0.00013');
+    assert.match(a.cost.title!, /input \$0\.000071 · cached \$0\.00 · output \$0\.000063 · request fee \$0\.00 · data transfer \$0\.000000010/);
+  });
+});
+
+describe('errors shown in the panel', () => {
+  it('budget: which cap, how much is left, what to do', () => {
+    const e = describeError({ code: ErrorCodes.BudgetExceeded, message: 'budget', model: 'm', policy: 'p',
+      data: { kind: 'budget', scope: 'day', capNanoUsd: 5e9, spentNanoUsd: 4.99e9, reservedNanoUsd: 0, remainingNanoUsd: 0.01e9, worstCaseNanoUsd: 0.02e9 } });
+    assert.equal(e.kind, 'budget');
+    assert.equal(e.title, 'Daily budget exhausted: $0.01 left of $5.00');
+    assert.match(e.detail.join(' '), /Spent \$4\.99; this request could cost up to \$0\.02/);
+    assert.ok(e.actions.some((a) => a.command === 'switchyard.setBudget'));
+  });
+
+  it('no eligible site: which constraint excluded what', () => {
+    const p = placement(null, [candidate('a', { rejected: { reason: 'residency', detail: 'us-east1 not in eu' } }), candidate('b', { rejected: { reason: 'model', detail: '' } })], 'eu-only');
+    const e = describeError({ code: ErrorCodes.NoEligibleSite, message: 'none', model: 'gpt-4o', policy: 'eu-only', data: { kind: 'no-eligible-site', placement: p } });
+    assert.equal(e.kind, 'no-eligible-site');
+    assert.match(e.detail[0], /outside the allowed regions: groq · europe-north1 · LPU \(us-east1 not in eu\)/);
+    assert.equal(e.placement, p);
+  });
+
+  it('no key for the only site that serves the model', () => {
+    const p = placement(null, [{ ...candidate('anthropic-us'), site: site('anthropic-us', 'anthropic', 'us'), rejected: { reason: 'no key', detail: '' } }, candidate('b', { rejected: { reason: 'model', detail: '' } })]);
+    const e = describeError({ code: ErrorCodes.NoEligibleSite, message: 'none', model: 'claude-3.5-sonnet', policy: 'p', data: { kind: 'no-eligible-site', placement: p } });
+    assert.equal(e.kind, 'no-key');
+    assert.match(e.detail[0], /Only anthropic · us · LPU serves claude-3\.5-sonnet/);
+    assert.deepEqual(e.actions[0], { label: 'Set API Key for anthropic', command: 'switchyard.setApiKey', args: ['anthropic'] });
+  });
+
+  it('daemon unreachable', () => {
+    const e = describeError({ message: 'not connected', model: 'm', policy: 'p', unreachable: true });
+    assert.equal(e.kind, 'unreachable');
+    assert.deepEqual(e.actions.map((a) => a.command), ['switchyard.restartDaemon', 'switchyard.showLogs']);
+  });
+});
+
+describe('formatting', () => {
+  it('money never reads $0.00 for a real cost', () => {
+    assert.equal(usd(0), '$0.00');
+    assert.equal(usd(420_000_000), '$0.42');
+    assert.equal(usd(5e9), '$5.00');
+    assert.equal(usd(4_200_000), '$0.0042');
+    assert.equal(usd(1000), '$0.0000010');
+    assert.equal(usd(1), '$0.000000001');
+  });
+
+  it('a policy summary says what it optimises and its constraints', () => {
+    assert.equal(policySummary({ name: 'eu', kind: 'balanced', usdPerSecond: 0.0001, constraints: { regions: ['eu'], maxTtftMs: 700 } }), 'cost + $0.0001/s of waiting · regions eu · first token ≤ 700 ms');
+  });
+});
+
+describe('spend view data', () => {
+  const summary: SpendSummary = {
+    day: '2026-01-02', month: '2026-01', todayNanoUsd: 3e9, monthNanoUsd: 6e9, reservedNanoUsd: 0, receipts: 9,
+    byProvider: { groq: 4e9, google: 2e9 }, bySite: {}, byModel: {}, byWorkspace: {},
+    days: [
+      { day: '2026-01-02', byProvider: { groq: 2e9, google: 1e9 }, bySite: {} },
+      { day: '2026-01-01', byProvider: { groq: 2e9, google: 1e9 }, bySite: {} },
+    ],
+    budgets: [],
+  };
+
+  it('stacks per day, largest series first, cumulative', () => {
+    const s = stackDays(summary, 'provider');
+    assert.deepEqual(s.keys, ['groq', 'google']);
+    assert.deepEqual(s.x, [Date.parse('2026-01-01T00:00:00Z') / 1000, Date.parse('2026-01-02T00:00:00Z') / 1000]);
+    assert.deepEqual(s.stacked, [[3, 3], [1, 1]]);
+  });
+
+  it('tables sort by spend with shares', () => {
+    assert.deepEqual(tableRows({ a: 1, b: 3 }), [{ key: 'b', nanoUsd: 3, share: 0.75 }, { key: 'a', nanoUsd: 1, share: 0.25 }]);
+  });
+});
