@@ -23,10 +23,6 @@ export class Redactor {
     if (secret.length >= 8) this.known.add(secret);
   }
 
-  remove(secret: string): void {
-    this.known.delete(secret);
-  }
-
   text(input: string): string {
     let out = input;
     for (const secret of this.known) out = out.split(secret).join(MASK);

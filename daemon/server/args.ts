@@ -13,10 +13,13 @@ export interface DaemonOptions {
   logLevel: Level;
   logStderr: boolean;
   catalogFile?: string;
+  /** Simulated sites run this many times faster than wall time (tests, demos). */
+  simSpeed: number;
 }
 
 export const USAGE = `usage: switchyard-daemon [--port <n|0>] [--state-dir <dir>] [--idle-timeout <seconds>]
-                         [--log-level trace|debug|info|warn|error] [--log-stderr] [--catalog <file>]`;
+                         [--log-level trace|debug|info|warn|error] [--log-stderr] [--catalog <file>]
+                         [--sim-speed <factor>]`;
 
 export class ArgsError extends Error {}
 
@@ -29,6 +32,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     idleTimeoutMs: 600_000,
     logLevel: 'info',
     logStderr: false,
+    simSpeed: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -67,6 +71,13 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       case '--catalog':
         options.catalogFile = path.resolve(value());
         break;
+      case '--sim-speed': {
+        const raw = value();
+        const speed = Number(raw);
+        if (!Number.isFinite(speed) || speed <= 0) throw new ArgsError(`--sim-speed must be a number > 0, got "${raw}"`);
+        options.simSpeed = speed;
+        break;
+      }
       case '--help':
       case '-h':
         throw new ArgsError(USAGE);

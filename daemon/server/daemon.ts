@@ -14,14 +14,22 @@ import { createLogger, type Logger } from '../log/logger';
 import { Redactor } from '../log/redact';
 import type { DaemonOptions } from './args';
 import { createHttpApp } from './http';
+import { InvalidParams } from '../chat/validate';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
 import { registerHandlers } from './handlers';
+import { openParts, type Parts } from './parts';
+import * as proto from '../protocol';
+
+/** Receipts within this window reach the status bar as one push. */
+const SPEND_PUSH_MS = 50;
 
 export class Daemon {
   readonly startedAt = Date.now();
   private readonly clients = new Set<Connection>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private spendTimer: NodeJS.Timeout | undefined;
+  private clientCount = 0;
   private sockets: WebSocketServer | undefined;
   private stopping: Promise<void> | undefined;
   private readonly stopped: Promise<string>;
@@ -34,6 +42,7 @@ export class Daemon {
     readonly token: string,
     private readonly server: http.Server,
     private readonly releaseLock: () => void,
+    readonly parts: Parts,
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
@@ -50,8 +59,10 @@ export class Daemon {
         stderr: options.logStderr,
         redactor,
       });
+      const parts = await openParts(options, log, redactor);
       const server = http.createServer();
-      const daemon = new Daemon(options, log, redactor, token, server, releaseLock);
+      const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts);
+      parts.meter.onChange(() => daemon.spendChanged());
       server.on('request', createHttpApp({ token, version: VERSION }));
       daemon.sockets = attachRpc(server, { token, onConnection: (connection, socket) => daemon.accept(connection, socket) });
       await new Promise<void>((resolve, reject) => {
@@ -85,8 +96,39 @@ export class Daemon {
       uptimeMs: Date.now() - this.startedAt,
       clients: this.clients.size,
       stateDir: this.options.stateDir,
-      catalog: null,
+      catalog: this.parts.catalog.summary(),
     };
+  }
+
+  /** Applies the editor's settings; each part validates its share before anything changes. */
+  async configure(params: proto.ConfigureParams): Promise<void> {
+    const { parts } = this;
+    if (params.policies !== undefined || params.defaultPolicy !== undefined) {
+      parts.policies.configure({ policies: params.policies, defaultPolicy: params.defaultPolicy });
+    }
+    if (params.budgets !== undefined) {
+      try {
+        parts.meter.setBudgets(params.budgets);
+      } catch (error) {
+        throw new InvalidParams((error as Error).message);
+      }
+    }
+    const catalogFile = params.catalogFile === undefined ? parts.settings().catalogFile : params.catalogFile || null;
+    if (catalogFile !== parts.settings().catalogFile && !this.options.catalogFile) {
+      const error = await parts.catalog.setFiles(catalogFile ? [catalogFile] : []);
+      if (error) this.log.error('catalog file refused; the previous catalog stays in force', { error });
+    }
+    parts.saveSettings({ ...parts.policies.choice(), budgets: params.budgets ?? parts.settings().budgets, catalogFile });
+    this.spendChanged();
+  }
+
+  /** Pushes spend to every client; coalesced so a burst of receipts sends one update. */
+  spendChanged(): void {
+    if (this.spendTimer) return;
+    this.spendTimer = setTimeout(() => {
+      this.spendTimer = undefined;
+      this.broadcast(proto.spendChanged, this.parts.meter.summary());
+    }, SPEND_PUSH_MS);
   }
 
   broadcast<P>(type: NotificationType<P>, params: P): void {
@@ -103,8 +145,10 @@ export class Daemon {
       else connection.console.info(line);
     });
     connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'switchyard-daemon', version: VERSION } }));
-    registerHandlers(connection, this);
+    const client = `editor-${++this.clientCount}`;
+    registerHandlers(connection, this, client);
     socket.once('close', () => {
+      this.parts.chat.cancelClient(client);
       unsubscribe();
       this.clients.delete(connection);
       this.log.info('client disconnected', { clients: this.clients.size });
@@ -129,6 +173,8 @@ export class Daemon {
       setTimeout(() => this.sockets?.clients.forEach((socket) => socket.terminate()), 1000).unref();
       this.server.closeAllConnections();
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      clearTimeout(this.spendTimer);
+      await this.parts.close();
       removeState(this.options.stateDir);
       this.releaseLock();
       this.log.info('daemon stopped', { reason });

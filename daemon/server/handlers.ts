@@ -1,9 +1,94 @@
-// Binds each switchyard/ method of the contract to the daemon's parts for one editor connection.
+// Binds each switchyard/ method of the contract to the daemon's parts for one editor connection, and
+// turns the parts' refusals into JSON-RPC errors the editor can act on.
 
-import type { Connection } from 'vscode-languageserver/node';
+import path from 'node:path';
+import { ErrorCodes as RpcErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
 import * as proto from '../protocol';
+import { ChatError } from '../chat/service';
+import { InvalidParams } from '../chat/validate';
+import { PolicyError } from '../engine/policyBook';
+import { siteInfos } from '../engine/site-info';
+import { BudgetExceededError } from '../meter';
 import type { Daemon } from './daemon';
 
-export function registerHandlers(connection: Connection, daemon: Daemon): void {
+const PROVIDERS: readonly proto.ProviderId[] = [
+  'simulated', 'openai', 'azure-openai', 'anthropic', 'google', 'groq', 'together', 'fireworks', 'mistral', 'openrouter', 'bedrock', 'replicate', 'openai-compatible',
+];
+
+export function registerHandlers(connection: Connection, daemon: Daemon, client: string): void {
+  const parts = daemon.parts;
+  // vscode-jsonrpc answers a thrown ResponseError as that error.
+  const handle = <P, R>(fn: (params: P) => R | Promise<R>) => async (params: P): Promise<R> => {
+    try {
+      return await fn(params);
+    } catch (error) {
+      throw toResponseError(error);
+    }
+  };
+
   connection.onRequest(proto.status, () => daemon.status());
+
+  connection.onRequest(proto.configure, handle((params: proto.ConfigureParams) => daemon.configure(params ?? {})));
+
+  connection.onRequest(proto.sites, () => siteInfos(parts.catalog.catalog, parts.telemetry, (p) => parts.credentials.has(p), parts.clock.now()));
+
+  connection.onRequest(proto.policies, handle((params: { workspace?: string } | undefined) => parts.policies.list(params?.workspace)));
+
+  connection.onRequest(proto.setPolicy, handle((params: proto.SetPolicyParams) => {
+    if (typeof params?.name !== 'string') throw new InvalidParams('params.name must be a policy name');
+    parts.policies.setActive(params.name, params.workspace);
+    parts.saveSettings(parts.policies.choice());
+    daemon.log.info('policy switched', { policy: params.name, workspace: params.workspace ?? null });
+    return parts.policies.list(params.workspace);
+  }));
+
+  connection.onRequest(proto.setCredentials, handle((params: proto.SetCredentialsParams) => {
+    if (!PROVIDERS.includes(params?.provider)) throw new InvalidParams(`params.provider must be one of ${PROVIDERS.join(', ')}`);
+    if (params.apiKey === null) parts.credentials.remove(params.provider);
+    else if (typeof params.apiKey === 'string' && params.apiKey.trim().length >= 8) parts.credentials.set(params.provider, params.apiKey.trim());
+    else throw new InvalidParams('params.apiKey must be a key of at least 8 characters, or null to remove it');
+    daemon.log.info('credentials changed', { provider: params.provider, present: params.apiKey !== null });
+    return { providersWithKeys: parts.credentials.providers() };
+  }));
+
+  connection.onRequest(proto.chat, handle((params: proto.ChatParams) =>
+    parts.chat.start(params, client, (requestId) => ({
+      delta: (text) => void connection.sendNotification(proto.chatDelta, { requestId, text }),
+      attempt: (attempt) => void connection.sendNotification(proto.chatAttempt, { requestId, ...attempt }),
+      receipt: (receipt) => void connection.sendNotification(proto.receipt, { requestId, receipt }),
+    })),
+  ));
+
+  connection.onRequest(proto.cancel, handle((params: proto.CancelParams) => {
+    if (typeof params?.requestId !== 'string') throw new InvalidParams('params.requestId must be a string');
+    return { cancelled: parts.chat.cancel(params.requestId) };
+  }));
+
+  connection.onRequest(proto.spend, handle((params: proto.SpendParams | undefined) => parts.meter.summary(params?.workspace)));
+
+  connection.onRequest(proto.setBudget, handle((params: proto.SetBudgetParams) => {
+    if (!Array.isArray(params?.caps)) throw new InvalidParams('params.caps must be an array of budget caps');
+    let statuses: proto.BudgetStatus[];
+    try {
+      statuses = parts.meter.setBudgets(params.caps);
+    } catch (error) {
+      throw new InvalidParams((error as Error).message);
+    }
+    parts.saveSettings({ budgets: params.caps });
+    daemon.spendChanged();
+    return statuses;
+  }));
+
+  connection.onRequest(proto.exportLedger, handle((params: proto.ExportLedgerParams) => {
+    if (typeof params?.path !== 'string' || !path.isAbsolute(params.path)) throw new InvalidParams('params.path must be an absolute file path');
+    if (params.format !== 'csv' && params.format !== 'json') throw new InvalidParams('params.format must be "csv" or "json"');
+    return parts.meter.exportLedger(params);
+  }));
+}
+
+export function toResponseError(error: unknown): ResponseError<unknown> {
+  if (error instanceof BudgetExceededError) return new ResponseError(proto.ErrorCodes.BudgetExceeded, error.message, error.data);
+  if (error instanceof ChatError) return new ResponseError(error.code, error.message, error.data);
+  if (error instanceof InvalidParams || error instanceof PolicyError) return new ResponseError(RpcErrorCodes.InvalidParams, error.message);
+  return new ResponseError(RpcErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
 }

@@ -11,7 +11,8 @@ import { tempDir } from '../support/daemon';
 
 test('parseArgs reads every flag and defaults the state dir per user', () => {
   const options = parseArgs(['--port', '0', '--state-dir', '/tmp/x', '--idle-timeout', '2.5', '--log-level', 'debug'], {}, '/home/ada');
-  assert.deepEqual(options, { port: 0, stateDir: '/tmp/x', idleTimeoutMs: 2500, logLevel: 'debug', logStderr: false });
+  assert.deepEqual(options, { port: 0, stateDir: '/tmp/x', idleTimeoutMs: 2500, logLevel: 'debug', logStderr: false, simSpeed: 1 });
+  assert.equal(parseArgs(['--sim-speed', '50'], {}, '/h').simSpeed, 50);
   assert.equal(parseArgs([], {}, '/home/ada').stateDir, '/home/ada/.local/state/switchyard');
   assert.equal(parseArgs([], { XDG_STATE_HOME: '/xdg' }, '/home/ada').stateDir, '/xdg/switchyard');
 });
@@ -22,6 +23,7 @@ test('parseArgs names what was wrong', () => {
   assert.throws(() => parseArgs(['--port']), /--port needs a value/);
   assert.throws(() => parseArgs(['--idle-timeout', '-1']), /--idle-timeout must be seconds >= 0/);
   assert.throws(() => parseArgs(['--log-level', 'loud']), /--log-level must be one of/);
+  assert.throws(() => parseArgs(['--sim-speed', '0']), /--sim-speed must be a number > 0/);
   assert.throws(() => parseArgs(['--frobnicate']), /unknown argument "--frobnicate"/);
 });
 

@@ -1,0 +1,45 @@
+// Folding a request's attempts into its one receipt: costs and tokens add up across every attempt
+// that produced something billable; timings run from the moment the request was placed.
+
+import type { CostBreakdown, TokenCounts } from '../protocol';
+
+export const ZERO_COST: CostBreakdown = {
+  inputNanoUsd: 0,
+  cachedInputNanoUsd: 0,
+  cacheWriteNanoUsd: 0,
+  outputNanoUsd: 0,
+  requestFeeNanoUsd: 0,
+  dataTransferNanoUsd: 0,
+  totalNanoUsd: 0,
+};
+
+export const ZERO_TOKENS: TokenCounts = { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0, estimated: false };
+
+export function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
+  return {
+    inputNanoUsd: a.inputNanoUsd + b.inputNanoUsd,
+    cachedInputNanoUsd: a.cachedInputNanoUsd + b.cachedInputNanoUsd,
+    cacheWriteNanoUsd: a.cacheWriteNanoUsd + b.cacheWriteNanoUsd,
+    outputNanoUsd: a.outputNanoUsd + b.outputNanoUsd,
+    requestFeeNanoUsd: a.requestFeeNanoUsd + b.requestFeeNanoUsd,
+    dataTransferNanoUsd: a.dataTransferNanoUsd + b.dataTransferNanoUsd,
+    totalNanoUsd: a.totalNanoUsd + b.totalNanoUsd,
+  };
+}
+
+export function addTokens(a: TokenCounts, b: TokenCounts): TokenCounts {
+  return {
+    input: a.input + b.input,
+    cachedInput: a.cachedInput + b.cachedInput,
+    cacheWrite: a.cacheWrite + b.cacheWrite,
+    output: a.output + b.output,
+    reasoning: a.reasoning + b.reasoning,
+    estimated: a.estimated || b.estimated,
+  };
+}
+
+/** Output tokens per second of streaming, after the first token; null when it cannot be told. */
+export function tokensPerSecond(outputTokens: number, ttftMs: number | null, totalMs: number): number | null {
+  if (ttftMs === null || outputTokens < 2 || totalMs <= ttftMs) return null;
+  return Math.round((outputTokens / ((totalMs - ttftMs) / 1000)) * 10) / 10;
+}

@@ -1,0 +1,266 @@
+// A routed chat request from start to receipt: validate, place, reserve the worst case against every
+// budget, answer the caller, then stream attempts — failing over before the first token on retryable
+// errors, under the same reservation — bill what was produced, and record one receipt.
+
+import crypto from 'node:crypto';
+import * as proto from '../protocol';
+import type { CatalogStore } from '../catalog/store';
+import { siteRef } from '../catalog/lookup';
+import type { Site, SiteModel } from '../catalog/types';
+import type { Router, Routed } from '../engine/router';
+import type { PolicyBook } from '../engine/policyBook';
+import type { PlacementRequest } from '../engine/types';
+import type { Logger } from '../log/logger';
+import { billAttempt, BudgetExceededError, type Meter, type Reservation } from '../meter';
+import { countPromptTokens, worstCase } from '../meter/estimate';
+import type { Clock } from '../providers/simulated/clock';
+import type { Credentials } from '../providers/keys';
+import type { AdapterPool } from '../providers/pool';
+import type { SiteResult } from '../providers/types';
+import { addCost, addTokens, tokensPerSecond, ZERO_COST, ZERO_TOKENS } from './receipt';
+import { validateChat } from './validate';
+
+/** Where one request's notifications go: the connection (or HTTP response) that asked. */
+export interface ChatSink {
+  delta(text: string): void;
+  attempt(params: Omit<proto.ChatAttemptParams, 'requestId'>): void;
+  receipt(receipt: proto.Receipt): void;
+}
+
+export class ChatError extends Error {
+  constructor(readonly code: number, message: string, readonly data?: unknown) {
+    super(message);
+  }
+}
+
+export interface ChatDeps {
+  catalog: CatalogStore;
+  router: Router;
+  meter: Meter;
+  policies: PolicyBook;
+  credentials: Credentials;
+  adapters: AdapterPool;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Attempts per request, the first included. */
+const MAX_ATTEMPTS = 4;
+
+interface Running {
+  controller: AbortController;
+  client: string;
+}
+
+interface Target {
+  site: Site;
+  model: SiteModel;
+  routed: Routed;
+}
+
+export class ChatService {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly deps: ChatDeps) {}
+
+  /** Synchronous up to the reservation, so concurrent requests cannot both pass a budget check. */
+  start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink): proto.ChatStarted {
+    const params = validateChat(raw);
+    const { catalog, router, meter, policies, credentials } = this.deps;
+    const index = catalog.index;
+    const { canonical, pinSite } = resolveModel(catalog, params.model);
+    const policy = params.policy ? policies.get(params.policy) : policies.active(params.workspace);
+    const request: PlacementRequest = { model: canonical, inputTokens: countPromptTokens(params.messages), maxOutputTokens: params.maxTokens };
+    const remaining = remainingBudget(meter.summary(params.workspace).budgets);
+    const routed = router.place(request, policy, {
+      hasKey: (provider) => credentials.has(provider),
+      remainingBudgetNanoUsd: remaining,
+      pinSite,
+      id: crypto.randomUUID(),
+    });
+    const placement = routed.placement;
+    if (!routed.ticket || placement.chosen === null) {
+      // A site rejected for budget passed every other test, so the budget is what stopped this request:
+      // let the meter phrase the refusal with the smallest worst case among those sites.
+      const overBudget = placement.candidates.filter((c) => c.rejected?.reason === 'budget');
+      if (overBudget.length > 0) {
+        const worst = Math.min(...overBudget.map((c) => {
+          const model = index.site(c.site.id)!.models.find((m) => m.canonical === canonical)!;
+          return worstCase(model.price, params.messages, params.maxTokens).cost.totalNanoUsd;
+        }));
+        meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace }).release();
+      }
+      throw new ChatError(proto.ErrorCodes.NoEligibleSite, placement.why, { kind: 'no-eligible-site', placement } satisfies proto.NoEligibleSiteData);
+    }
+    const site = index.site(placement.chosen)!;
+    const target: Target = { site, model: site.models.find((m) => m.canonical === canonical)!, routed };
+    let reservation: Reservation;
+    try {
+      reservation = meter.reserve({ worstCaseNanoUsd: worstCase(target.model.price, params.messages, params.maxTokens).cost.totalNanoUsd, workspace: params.workspace });
+    } catch (error) {
+      router.settle(routed.ticket, UNSENT);
+      throw error;
+    }
+    const requestId = crypto.randomUUID();
+    const controller = new AbortController();
+    this.running.set(requestId, { controller, client });
+    void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, controller, client, sink: sinkFor(requestId) }).finally(() =>
+      this.running.delete(requestId),
+    );
+    return { requestId, placement };
+  }
+
+  cancel(requestId: string): boolean {
+    const running = this.running.get(requestId);
+    running?.controller.abort();
+    return running !== undefined;
+  }
+
+  /** The client went away: nobody will read these answers, so stop paying for them. */
+  cancelClient(client: string): void {
+    for (const running of this.running.values()) if (running.client === client) running.controller.abort();
+  }
+
+  private async run(r: {
+    requestId: string;
+    params: ReturnType<typeof validateChat>;
+    canonical: string;
+    pinSite: string | undefined;
+    policy: proto.Policy;
+    request: PlacementRequest;
+    target: Target;
+    reservation: Reservation;
+    controller: AbortController;
+    client: string;
+    sink: ChatSink;
+  }): Promise<void> {
+    const { clock, router, credentials, adapters, meter, log } = this.deps;
+    const startedAt = clock.now();
+    const signal = r.controller.signal;
+    const attempts: proto.Attempt[] = [];
+    const tried = new Set<string>();
+    let target = r.target;
+    let cost = ZERO_COST;
+    let tokens = ZERO_TOKENS;
+    let bytes = 0;
+    let firstTokenAt: number | null = null;
+    let last: SiteResult;
+    for (;;) {
+      tried.add(target.site.id);
+      const attemptStart = clock.now();
+      try {
+        last = await adapters.get(target.site).send({
+          site: target.site,
+          model: target.model,
+          messages: r.params.messages,
+          maxTokens: r.params.maxTokens,
+          signal,
+          apiKey: credentials.get(target.site.provider),
+          onDelta: (text) => {
+            firstTokenAt ??= clock.now();
+            r.sink.delta(text);
+          },
+        });
+      } catch (error) {
+        // An adapter must report failures as results; a throw is a bug there, not the provider's answer.
+        log.error('adapter threw', { site: target.site.id, error });
+        last = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: clock.now() - attemptStart, error: { message: (error as Error).message, retryable: false } };
+      }
+      router.settle(target.routed.ticket!, last);
+      const attempt: proto.Attempt = {
+        siteId: target.site.id,
+        outcome: last.outcome,
+        status: last.error?.status,
+        message: last.error ? `${target.site.id}: ${last.error.message}` : undefined,
+        ttftMs: last.ttftMs,
+        durationMs: last.durationMs,
+      };
+      attempts.push(attempt);
+      bytes += last.bytesReceived;
+      if (last.outcome !== 'error' || last.usage || last.text) {
+        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages: r.params.messages, text: last.text, bytesReceived: last.bytesReceived });
+        cost = addCost(cost, billed.cost);
+        tokens = addTokens(tokens, billed.tokens);
+      }
+      const next = last.outcome === 'error' && last.error?.retryable && !last.text && !signal.aborted && attempts.length < MAX_ATTEMPTS
+        ? this.failover(r, tried, cost.totalNanoUsd)
+        : null;
+      if (!next) break;
+      r.sink.attempt({ attempt, next: siteRef(next.site), continuation: false });
+      await clock.sleep(Math.min(1000, 50 * 2 ** attempts.length) * (0.5 + Math.random() / 2), signal);
+      target = next;
+    }
+    const totalMs = clock.now() - startedAt;
+    const ttftMs = firstTokenAt === null ? null : firstTokenAt - startedAt;
+    const receipt: proto.Receipt = {
+      id: crypto.randomUUID(),
+      requestId: r.requestId,
+      placementId: r.target.routed.placement.id,
+      site: siteRef(target.site),
+      model: r.canonical,
+      providerModel: target.model.providerModel,
+      policy: r.policy.name,
+      workspace: r.params.workspace ?? null,
+      client: r.client,
+      outcome: last.outcome,
+      error: last.outcome === 'error' ? attempts[attempts.length - 1].message : undefined,
+      attempts,
+      tokens,
+      ttftMs,
+      totalMs,
+      tokensPerSecond: tokensPerSecond(tokens.output, ttftMs, totalMs),
+      bytesReceived: bytes,
+      cost,
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      await meter.record(receipt, r.reservation);
+    } catch (error) {
+      log.error('could not record receipt; its reservation stays held', { requestId: r.requestId, error });
+    }
+    r.sink.receipt(receipt);
+  }
+
+  /** The next candidate for a failed request, with the reservation grown to cover it; null when none fits. */
+  private failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation }, tried: Set<string>, spentNanoUsd: number): Target | null {
+    const { router, credentials, catalog, log } = this.deps;
+    const routed = router.place(r.request, r.policy, { hasKey: (p) => credentials.has(p), pinSite: r.pinSite, exclude: tried, id: crypto.randomUUID() });
+    if (!routed.ticket || routed.placement.chosen === null) return null;
+    const site = catalog.index.site(routed.placement.chosen)!;
+    const model = site.models.find((m) => m.canonical === r.canonical)!;
+    try {
+      // The same reservation, re-checked: a failover cannot escape the budget the request was admitted under.
+      r.reservation.resize(spentNanoUsd + worstCase(model.price, r.params.messages, r.params.maxTokens).cost.totalNanoUsd);
+    } catch (error) {
+      router.settle(routed.ticket, UNSENT);
+      if (error instanceof BudgetExceededError) {
+        log.info('failover stopped by budget', { site: site.id });
+        return null;
+      }
+      throw error;
+    }
+    return { site, model, routed };
+  }
+}
+
+/** Canonical model id, or `siteId/providerModel` (or `siteId/canonical`) pinning one site. */
+function resolveModel(catalog: CatalogStore, model: string): { canonical: string; pinSite?: string } {
+  const index = catalog.index;
+  if (index.offers(model).length > 0) return { canonical: model };
+  for (const site of index.catalog.sites) {
+    if (!model.startsWith(`${site.id}/`)) continue;
+    const rest = model.slice(site.id.length + 1);
+    const offered = site.models.find((m) => m.providerModel === rest || m.canonical === rest);
+    if (offered) return { canonical: offered.canonical, pinSite: site.id };
+  }
+  throw new ChatError(proto.ErrorCodes.UnknownModel, `unknown model "${model}": use a canonical id (${index.models().join(', ')}) or siteId/model`);
+}
+
+/** The least headroom left under any cap that applies, or undefined with no caps. */
+function remainingBudget(budgets: proto.BudgetStatus[]): number | undefined {
+  if (budgets.length === 0) return undefined;
+  return Math.min(...budgets.map((b) => Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd)));
+}
+
+/** Settles a placement that was never sent: neither a success nor a failure for the site. */
+const UNSENT: SiteResult = { outcome: 'cancelled', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 0 };

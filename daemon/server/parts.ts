@@ -1,0 +1,84 @@
+// The daemon's parts, built once per process and shared by every connection: catalog, telemetry and
+// router (engine), meter, policies, keys, site adapters and the chat service.
+
+import crypto from 'node:crypto';
+import { CatalogStore } from '../catalog/store';
+import { ChatService } from '../chat/service';
+import { PolicyBook } from '../engine/policyBook';
+import { Router } from '../engine/router';
+import { Telemetry } from '../engine/telemetry';
+import type { Logger } from '../log/logger';
+import type { Redactor } from '../log/redact';
+import { Meter } from '../meter';
+import { Credentials } from '../providers/keys';
+import { AdapterPool } from '../providers/pool';
+import { createAdapter } from '../providers/registry';
+import { RealClock } from '../providers/simulated/clock';
+import { mulberry32 } from '../providers/simulated/rng';
+import type { DaemonOptions } from './args';
+import { loadSettings, saveSettings, type DaemonSettings } from './settings';
+
+export interface Parts {
+  catalog: CatalogStore;
+  telemetry: Telemetry;
+  router: Router;
+  meter: Meter;
+  policies: PolicyBook;
+  credentials: Credentials;
+  chat: ChatService;
+  clock: RealClock;
+  settings(): DaemonSettings;
+  saveSettings(change: Partial<DaemonSettings>): void;
+  close(): Promise<void>;
+}
+
+export async function openParts(options: DaemonOptions, log: Logger, redactor: Redactor): Promise<Parts> {
+  const loaded = loadSettings(options.stateDir);
+  if (loaded.error) log.warn(loaded.error);
+  let settings = loaded.settings;
+  const catalogFile = options.catalogFile ?? settings.catalogFile;
+  const catalog = new CatalogStore(catalogFile ? [catalogFile] : []);
+  const catalogError = await catalog.reload();
+  if (catalogError) log.error('catalog not loaded; the built-in fleet stays in force', { error: catalogError });
+  catalog.watch();
+  catalog.onChange((_catalog, error) => (error ? log.error('catalog reload refused; the previous catalog stays in force', { error }) : log.info('catalog reloaded', { ...catalog.summary() })));
+
+  const clock = new RealClock(options.simSpeed);
+  const seed = crypto.randomInt(2 ** 31);
+  const telemetry = new Telemetry();
+  const router = new Router(catalog, telemetry, clock, mulberry32(seed));
+  const meter = await Meter.open(options.stateDir, { budgets: settings.budgets, log: (message) => log.warn(message) });
+  const report = meter.recoveryReport;
+  log.info('ledger recovered', { rollups: report.rollups, replayed: report.replayed, ms: report.ms, damagedFiles: report.files.length });
+  const policies = new PolicyBook(settings, () => new Set(catalog.catalog.sites.map((s) => s.id)));
+  const credentials = Credentials.fromEnv(process.env);
+  // A removed key stays masked: a late error from a request still in flight may quote it.
+  for (const provider of credentials.providers()) redactor.add(credentials.get(provider)!);
+  credentials.onChange((key, added) => added && redactor.add(key));
+  const adapters = new AdapterPool(clock, seed, createAdapter);
+  const chat = new ChatService({ catalog, router, meter, policies, credentials, adapters, clock, log });
+
+  return {
+    catalog,
+    telemetry,
+    router,
+    meter,
+    policies,
+    credentials,
+    chat,
+    clock,
+    settings: () => settings,
+    saveSettings(change) {
+      settings = { ...settings, ...change };
+      try {
+        saveSettings(options.stateDir, settings);
+      } catch (error) {
+        log.error('could not save settings', { error });
+      }
+    },
+    async close() {
+      catalog.close();
+      await meter.close();
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import * as proto from '../../daemon/protocol';
+import { connect, startDaemon, type RunningDaemon } from '../support/daemon';
+
+const daemons: RunningDaemon[] = [];
+async function daemon(args: string[] = [], stateDir?: string): Promise<RunningDaemon> {
+  // Simulated sites at 200x wall speed: a streamed answer takes milliseconds.
+  const started = await startDaemon({ args: ['--sim-speed', '200', ...args], stateDir });
+  daemons.push(started);
+  return started;
+}
+after(async () => {
+  await Promise.all(daemons.map((d) => d.stop()));
+});
+
+interface Outcome {
+  started: proto.ChatStarted;
+  text: string;
+  receipt: proto.Receipt;
+  attempts: proto.ChatAttemptParams[];
+}
+
+/**
+ * One set of notification handlers per connection (vscode-jsonrpc keeps one handler per method),
+ * dispatching by request id; notifications that beat the chat response are held until it arrives.
+ */
+function chats(rpc: MessageConnection, onDelta?: (d: proto.ChatDeltaParams) => void) {
+  interface Pending { text: string; attempts: proto.ChatAttemptParams[]; done(r: proto.Receipt): void }
+  const pending = new Map<string, Pending>();
+  const early = new Map<string, ((p: Pending) => void)[]>();
+  const route = (id: string, apply: (p: Pending) => void) => {
+    const p = pending.get(id);
+    if (p) apply(p);
+    else early.set(id, [...(early.get(id) ?? []), apply]);
+  };
+  rpc.onNotification(proto.chatDelta, (d) => {
+    onDelta?.(d);
+    route(d.requestId, (p) => (p.text += d.text));
+  });
+  rpc.onNotification(proto.chatAttempt, (a) => route(a.requestId, (p) => p.attempts.push(a)));
+  rpc.onNotification(proto.receipt, (r) => route(r.requestId, (p) => p.done(r.receipt)));
+  return async (params: proto.ChatParams, onStarted?: (s: proto.ChatStarted) => void): Promise<Outcome> => {
+    const started = await rpc.sendRequest(proto.chat, params);
+    onStarted?.(started);
+    const receipt = await new Promise<proto.Receipt>((resolve) => {
+      const p: Pending = { text: '', attempts: [], done: resolve };
+      pending.set(started.requestId, p);
+      for (const apply of early.get(started.requestId) ?? []) apply(p);
+      early.delete(started.requestId);
+    });
+    const p = pending.get(started.requestId)!;
+    pending.delete(started.requestId);
+    return { started, text: p.text, receipt, attempts: p.attempts };
+  };
+}
+
+const ask = (content: string, extra: Partial<proto.ChatParams> = {}): proto.ChatParams => ({
+  model: 'llama-3.3-70b',
+  messages: [{ role: 'user', content }],
+  maxTokens: 64,
+  ...extra,
+});
+
+test('switchyard/chat on the simulated fleet: placement, streamed text, receipt, spend pushed and durable', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  const pushed = new Promise<proto.SpendSummary>((resolve) => rpc.onNotification(proto.spendChanged, resolve));
+  const out = await chats(rpc)(ask('Explain queueing in one paragraph.'));
+  const placement = out.started.placement;
+  assert.ok(placement.chosen, placement.why);
+  assert.ok(placement.candidates.length > 1, 'every site offering the model is a candidate');
+  assert.ok(placement.candidates.some((c) => c.rejected), 'some candidates are passed over, each with a reason');
+  for (const c of placement.candidates.filter((c) => c.rejected)) assert.ok(c.rejected!.detail.length > 0);
+  assert.match(out.text, /simulated/i);
+  const r = out.receipt;
+  assert.equal(r.outcome === 'complete' || r.outcome === 'length', true, `outcome ${r.outcome}`);
+  assert.equal(r.site.id, placement.chosen);
+  assert.equal(r.attempts.length, 1);
+  assert.ok(r.tokens.output > 0 && r.tokens.input > 0);
+  assert.ok(r.cost.totalNanoUsd > 0);
+  assert.equal(
+    r.cost.totalNanoUsd,
+    r.cost.inputNanoUsd + r.cost.cachedInputNanoUsd + r.cost.cacheWriteNanoUsd + r.cost.outputNanoUsd + r.cost.requestFeeNanoUsd + r.cost.dataTransferNanoUsd,
+  );
+  assert.ok(r.ttftMs !== null && r.totalMs >= r.ttftMs);
+  const spend = await pushed;
+  assert.equal(spend.todayNanoUsd, r.cost.totalNanoUsd);
+  assert.equal(spend.bySite[r.site.id], r.cost.totalNanoUsd);
+  close();
+  // The receipt survives a restart.
+  await d.stop();
+  const again = await daemon([], d.stateDir);
+  const c2 = await connect(again);
+  const after = await c2.rpc.sendRequest(proto.spend, {});
+  assert.equal(after.todayNanoUsd, r.cost.totalNanoUsd);
+  assert.equal(after.receipts, 1);
+  c2.close();
+});
+
+test('bad chat input is refused with an error naming the field, and nothing is billed', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  await assert.rejects(rpc.sendRequest(proto.chat, { model: 'llama-3.3-70b', messages: [] }), (e: { code: number; message: string }) => e.code === -32602 && /params\.messages/.test(e.message));
+  await assert.rejects(rpc.sendRequest(proto.chat, ask('x', { maxTokens: 0 })), /params\.maxTokens must be an integer/);
+  await assert.rejects(rpc.sendRequest(proto.chat, { model: 'llama-3.3-70b', messages: [{ role: 'robot', content: 'x' }] } as never), /messages\[0\]\.role/);
+  await assert.rejects(rpc.sendRequest(proto.chat, ask('x', { model: 'gpt-17' })), (e: { code: number; message: string }) => e.code === proto.ErrorCodes.UnknownModel && /gpt-17/.test(e.message));
+  await assert.rejects(rpc.sendRequest(proto.chat, ask('x', { policy: 'nope' })), /unknown policy "nope"/);
+  const spend = await rpc.sendRequest(proto.spend, {});
+  assert.equal(spend.receipts, 0);
+  close();
+});
+
+test('a residency policy with nothing in range says which constraint excluded what', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  await rpc.sendRequest(proto.configure, { policies: [{ name: 'mars-only', kind: 'cheapest', constraints: { regions: ['mars-1'] } }] });
+  const error = await rpc.sendRequest(proto.chat, ask('hi', { policy: 'mars-only' })).then(
+    () => assert.fail('placed outside the allowed regions'),
+    (e: { code: number; message: string; data: proto.NoEligibleSiteData }) => e,
+  );
+  assert.equal(error.code, proto.ErrorCodes.NoEligibleSite);
+  assert.match(error.message, /region/);
+  const candidates = error.data.placement.candidates;
+  assert.ok(candidates.length > 0 && candidates.every((c) => c.rejected), 'nothing is eligible');
+  const placeable = candidates.filter((c) => c.rejected!.reason !== 'no key' && c.rejected!.reason !== 'disabled');
+  assert.ok(placeable.length > 0 && placeable.every((c) => c.rejected!.reason === 'residency'), JSON.stringify(placeable.map((c) => c.rejected)));
+  close();
+});
+
+test('policies are listed and switched at once, globally and per workspace', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  const listed = await rpc.sendRequest(proto.policies, {});
+  assert.ok(['cheapest', 'fastest', 'balanced', 'interactive', 'eu-only'].every((n) => listed.policies.some((p) => p.name === n)));
+  await rpc.sendRequest(proto.setPolicy, { name: 'eu-only', workspace: '/ws/a' });
+  assert.equal((await rpc.sendRequest(proto.policies, { workspace: '/ws/a' })).active, 'eu-only');
+  assert.equal((await rpc.sendRequest(proto.policies, { workspace: '/ws/b' })).active, listed.active);
+  const out = await chats(rpc)(ask('hello', { workspace: '/ws/a' }));
+  assert.equal(out.receipt.policy, 'eu-only');
+  assert.ok(out.started.placement.candidates.filter((c) => !c.rejected).length > 0);
+  const chosen = out.started.placement.candidates.find((c) => c.site.id === out.started.placement.chosen)!;
+  assert.match(chosen.site.region, /^(eu|europe)|swedencentral|eu-/);
+  await assert.rejects(rpc.sendRequest(proto.setPolicy, { name: 'nope' }), /unknown policy/);
+  close();
+});
+
+test('cancel stops the stream and bills what was produced', async () => {
+  const d = await startDaemon({ args: ['--sim-speed', '2'] });
+  daemons.push(d);
+  const { rpc, close } = await connect(d);
+  let first: () => void;
+  const firstDelta = new Promise<void>((resolve) => (first = resolve));
+  const out = chats(rpc, () => first())( ask('Write a long essay.', { maxTokens: 2000 }), (started) => {
+    void firstDelta.then(() => rpc.sendRequest(proto.cancel, { requestId: started.requestId }));
+  });
+  const { receipt } = await out;
+  assert.equal(receipt.outcome, 'cancelled');
+  assert.ok(receipt.tokens.output > 0, 'tokens produced before the cancel are counted');
+  assert.ok(receipt.cost.outputNanoUsd > 0, 'and billed');
+  assert.ok(receipt.tokens.output < 2000);
+  close();
+});
+
+test('hundreds of concurrent chats never overshoot a small daily cap; refusals carry the numbers', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  const cap = 0.0005;
+  await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: cap, softRatio: 0.8 }] });
+  const chat = chats(rpc);
+  const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => chat(ask(`question ${i}`, { maxTokens: 200 }))));
+  const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as { code: number; data: proto.BudgetExceededData; message: string });
+  assert.ok(refused.length > 0, 'the cap refuses some');
+  assert.ok(results.some((r) => r.status === 'fulfilled'), 'and admits some');
+  for (const e of refused) {
+    assert.equal(e.code, proto.ErrorCodes.BudgetExceeded, e.message);
+    assert.equal(e.data.scope, 'day');
+    assert.equal(e.data.capNanoUsd, cap * 1e9);
+    assert.ok(e.data.worstCaseNanoUsd > e.data.remainingNanoUsd);
+    assert.match(e.message, /budget/i);
+  }
+  const spend = await rpc.sendRequest(proto.spend, {});
+  assert.ok(spend.todayNanoUsd <= cap * 1e9, `spent ${spend.todayNanoUsd} over cap`);
+  assert.equal(spend.budgets[0].state === 'exceeded' || spend.budgets[0].state === 'warn' || spend.budgets[0].state === 'ok', true);
+  close();
+});
+
+test('credentials: keys are accepted, listed by provider, and never reach the log', async () => {
+  const d = await daemon(['--log-level', 'trace']);
+  const { rpc, close } = await connect(d);
+  const key = 'gsk_' + 'Z'.repeat(40);
+  const result = await rpc.sendRequest(proto.setCredentials, { provider: 'groq', apiKey: key });
+  assert.deepEqual(result.providersWithKeys, ['groq']);
+  await assert.rejects(rpc.sendRequest(proto.setCredentials, { provider: 'nobody' as never, apiKey: key }), /params\.provider/);
+  const sites = await rpc.sendRequest(proto.sites);
+  const groq = sites.find((s) => s.site.id === 'groq/eu-helsinki/lpu')!;
+  assert.equal(groq.unavailable, null, 'a keyed provider becomes placeable');
+  assert.equal((await rpc.sendRequest(proto.setCredentials, { provider: 'groq', apiKey: null })).providersWithKeys.length, 0);
+  close();
+  await d.stop();
+  const log = fs.readFileSync(path.join(d.stateDir, 'daemon.log'), 'utf8');
+  assert.ok(log.includes('credentials changed'));
+  assert.ok(!log.includes(key));
+});
