@@ -1,0 +1,115 @@
+// A fake AWS Bedrock runtime on 127.0.0.1: Converse (`POST /model/{id}/converse`, JSON) and ConverseStream
+// (`POST /model/{id}/converse-stream`, the AWS event-stream binary framing: prelude with total and
+// header lengths and its CRC32, string headers :event-type / :content-type / :message-type, JSON payload,
+// message CRC32), events messageStart, contentBlockDelta, contentBlockStop, messageStop, metadata.usage.
+// Errors are JSON `{message}` with x-amzn-ErrorType, as Bedrock sends them.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
+
+export interface BedrockScript {
+  pieces?: string[];
+  usage?: { input: number; output: number; cacheRead?: number };
+  stopReason?: string;
+  fault?: { kind: 'status'; status: number; type: string; message: string } | { kind: 'cut'; afterChunks: number };
+}
+
+export interface BedrockRecorded {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+  bytesSent: number;
+}
+
+function header(name: string, value: string): Buffer {
+  const n = Buffer.from(name, 'utf8');
+  const v = Buffer.from(value, 'utf8');
+  const out = Buffer.alloc(1 + n.length + 1 + 2 + v.length);
+  out.writeUInt8(n.length, 0);
+  n.copy(out, 1);
+  out.writeUInt8(7, 1 + n.length); // string
+  out.writeUInt16BE(v.length, 2 + n.length);
+  v.copy(out, 4 + n.length);
+  return out;
+}
+
+/** One event-stream message. */
+export function eventMessage(eventType: string, payload: unknown): Buffer {
+  const headers = Buffer.concat([header(':event-type', eventType), header(':content-type', 'application/json'), header(':message-type', 'event')]);
+  const body = Buffer.from(JSON.stringify(payload), 'utf8');
+  const total = 12 + headers.length + body.length + 4;
+  const prelude = Buffer.alloc(8);
+  prelude.writeUInt32BE(total, 0);
+  prelude.writeUInt32BE(headers.length, 4);
+  const preludeCrc = Buffer.alloc(4);
+  preludeCrc.writeUInt32BE(zlib.crc32(prelude), 0);
+  const withoutCrc = Buffer.concat([prelude, preludeCrc, headers, body]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(withoutCrc), 0);
+  return Buffer.concat([withoutCrc, crc]);
+}
+
+export class FakeBedrock {
+  readonly requests: BedrockRecorded[] = [];
+  private readonly scripts: BedrockScript[] = [];
+  private server!: http.Server;
+  port = 0;
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  enqueue(...scripts: BedrockScript[]): this {
+    this.scripts.push(...scripts);
+    return this;
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const record: BedrockRecorded = { path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'), bytesSent: 0 };
+    this.requests.push(record);
+    const script = this.scripts.shift() ?? {};
+    const send = (b: Buffer | string) => {
+      record.bytesSent += Buffer.byteLength(b);
+      res.write(b);
+    };
+    const common = { 'x-amzn-requestid': 'fake-request-id' };
+    if (script.fault?.kind === 'status') {
+      res.writeHead(script.fault.status, { 'content-type': 'application/json', 'x-amzn-errortype': `${script.fault.type}:http://internal.amazon.com/coral/com.amazon.bedrock/`, ...common });
+      send(JSON.stringify({ message: script.fault.message }));
+      return void res.end();
+    }
+    const pieces = script.pieces ?? ['Hello', ' from', ' Bedrock', '.'];
+    const usage = { inputTokens: script.usage?.input ?? 10, outputTokens: script.usage?.output ?? pieces.length, totalTokens: (script.usage?.input ?? 10) + (script.usage?.output ?? pieces.length), ...(script.usage?.cacheRead ? { cacheReadInputTokens: script.usage.cacheRead } : {}) };
+    const stopReason = script.stopReason ?? 'end_turn';
+    if (!(req.url ?? '').endsWith('/converse-stream')) {
+      res.writeHead(200, { 'content-type': 'application/json', ...common });
+      send(JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: pieces.join('') }] } }, stopReason, usage, metrics: { latencyMs: 12 } }));
+      return void res.end();
+    }
+    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', ...common });
+    send(eventMessage('messageStart', { role: 'assistant', p: 'abcd' }));
+    for (let i = 0; i < pieces.length; i++) {
+      if (script.fault?.kind === 'cut' && i === script.fault.afterChunks) return void res.end();
+      send(eventMessage('contentBlockDelta', { contentBlockIndex: 0, delta: { text: pieces[i] }, p: 'abcdefgh' }));
+    }
+    send(eventMessage('contentBlockStop', { contentBlockIndex: 0, p: 'ab' }));
+    send(eventMessage('messageStop', { stopReason, p: 'abc' }));
+    send(eventMessage('metadata', { usage, metrics: { latencyMs: 42 }, p: 'a' }));
+    res.end();
+  }
+}
