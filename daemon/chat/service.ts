@@ -145,6 +145,9 @@ export class ChatService {
     let bytes = 0;
     let firstTokenAt: number | null = null;
     let last: SiteResult;
+    // After a cut that the policy continues, the next attempt gets the answer so far and is asked to go on.
+    let messages = r.params.messages;
+    let partial = '';
     for (;;) {
       tried.add(target.site.id);
       const attemptStart = clock.now();
@@ -152,8 +155,8 @@ export class ChatService {
         last = await adapters.get(target.site).send({
           site: target.site,
           model: target.model,
-          messages: r.params.messages,
-          maxTokens: r.params.maxTokens,
+          messages,
+          maxTokens: partial ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
           signal,
           apiKey: credentials.get(target.site.provider),
           onDelta: (text) => {
@@ -178,15 +181,22 @@ export class ChatService {
       attempts.push(attempt);
       bytes += last.bytesReceived;
       if (last.outcome !== 'error' || last.usage || last.text) {
-        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages: r.params.messages, text: last.text, bytesReceived: last.bytesReceived });
+        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages, text: last.text, bytesReceived: last.bytesReceived });
         cost = addCost(cost, billed.cost);
         tokens = addTokens(tokens, billed.tokens);
       }
-      const next = last.outcome === 'error' && last.error?.retryable && !last.text && !signal.aborted && attempts.length < MAX_ATTEMPTS
-        ? this.failover(r, tried, cost.totalNanoUsd)
+      const retry = last.outcome === 'error' && last.error?.retryable === true && !last.text;
+      const continueCut = last.outcome === 'cut' && r.policy.continueOnCut === true && last.text.length > 0 && tokens.output < r.params.maxTokens;
+      const nextMessages = continueCut ? continuationMessages(r.params.messages, partial + last.text) : messages;
+      const next = (retry || continueCut) && !signal.aborted && attempts.length < MAX_ATTEMPTS
+        ? this.failover(r, tried, cost.totalNanoUsd, nextMessages)
         : null;
       if (!next) break;
-      r.sink.attempt({ attempt, next: siteRef(next.site), continuation: false });
+      if (continueCut) {
+        partial += last.text;
+        messages = nextMessages;
+      }
+      r.sink.attempt({ attempt, next: siteRef(next.site), continuation: partial.length > 0 });
       await clock.sleep(Math.min(1000, 50 * 2 ** attempts.length) * (0.5 + Math.random() / 2), signal);
       target = next;
     }
@@ -222,7 +232,7 @@ export class ChatService {
   }
 
   /** The next candidate for a failed request, with the reservation grown to cover it; null when none fits. */
-  private failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation }, tried: Set<string>, spentNanoUsd: number): Target | null {
+  private failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation }, tried: Set<string>, spentNanoUsd: number, messages: proto.ChatMessage[] = r.params.messages): Target | null {
     const { router, credentials, catalog, log } = this.deps;
     const routed = router.place(r.request, r.policy, { hasKey: (p) => credentials.has(p), pinSite: r.pinSite, exclude: tried, id: crypto.randomUUID() });
     if (!routed.ticket || routed.placement.chosen === null) return null;
@@ -230,7 +240,7 @@ export class ChatService {
     const model = site.models.find((m) => m.canonical === r.canonical)!;
     try {
       // The same reservation, re-checked: a failover cannot escape the budget the request was admitted under.
-      r.reservation.resize(spentNanoUsd + worstCase(model.price, r.params.messages, r.params.maxTokens).cost.totalNanoUsd);
+      r.reservation.resize(spentNanoUsd + worstCase(model.price, messages, r.params.maxTokens).cost.totalNanoUsd);
     } catch (error) {
       router.settle(routed.ticket, UNSENT);
       if (error instanceof BudgetExceededError) {
@@ -241,6 +251,15 @@ export class ChatService {
     }
     return { site, model, routed };
   }
+}
+
+/** What the user sees as the answer continues on another site after a cut. */
+export const CONTINUE_PROMPT =
+  'Your previous answer was cut off at the end of the assistant message above. Continue it exactly from where it stopped: do not repeat anything, do not comment, just write the rest.';
+
+/** The original conversation, the partial answer as an assistant message, and a request to continue it. */
+export function continuationMessages(messages: readonly proto.ChatMessage[], partial: string): proto.ChatMessage[] {
+  return [...messages, { role: 'assistant', content: partial }, { role: 'user', content: CONTINUE_PROMPT }];
 }
 
 /** Canonical model id, or `siteId/providerModel` (or `siteId/canonical`) pinning one site. */
