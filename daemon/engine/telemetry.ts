@@ -64,11 +64,21 @@ function siteFailure(result: SiteResult): boolean {
   return result.error?.retryable === true || status === undefined || status === 429 || status >= 500;
 }
 
-/** Rate-limit headroom from the OpenAI-style headers most providers send: remaining / limit requests. */
-function headroomFrom(headers: Record<string, string>): number | null {
-  const remaining = Number(headers['x-ratelimit-remaining-requests']);
-  const limit = Number(headers['x-ratelimit-limit-requests']);
-  return Number.isFinite(remaining) && Number.isFinite(limit) && limit > 0 ? Math.max(0, Math.min(1, remaining / limit)) : null;
+/** Remaining / limit request headers: OpenAI-style (most providers) and Anthropic's own names. */
+const HEADROOM_HEADERS: readonly [remaining: string, limit: string][] = [
+  ['x-ratelimit-remaining-requests', 'x-ratelimit-limit-requests'],
+  ['anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-requests-limit'],
+];
+
+/** Rate-limit headroom from the response headers: remaining / limit requests, 0..1, or null when not sent. */
+export function headroomFrom(headers: Record<string, string>): number | null {
+  for (const [r, l] of HEADROOM_HEADERS) {
+    if (headers[r] === undefined || headers[l] === undefined) continue;
+    const remaining = Number(headers[r]);
+    const limit = Number(headers[l]);
+    if (Number.isFinite(remaining) && Number.isFinite(limit) && limit > 0) return Math.max(0, Math.min(1, remaining / limit));
+  }
+  return null;
 }
 
 export class Telemetry implements TelemetryView {

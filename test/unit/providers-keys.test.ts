@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Telemetry } from '../../daemon/engine/telemetry';
 import { Credentials } from '../../daemon/providers/keys';
 import { createAdapter } from '../../daemon/providers/registry';
 import { retryAfterMs, scrub } from '../../daemon/providers/wire';
@@ -105,4 +106,25 @@ describe('registry: OpenAI-shaped kinds', () => {
     assert.equal(r.outcome, 'error');
     assert.match(r.error!.message, /baseUrl/);
   });
+});
+
+describe('headers reach the engine', () => {
+  for (const format of ['openai', 'anthropic'] as const) {
+    test(`${format}: rate-limit headers set the site's headroom in telemetry`, async () => {
+      const fake = await startFake(format);
+      try {
+        const site = testSite(fake);
+        const r = await send(createAdapter(site), site);
+        const telemetry = new Telemetry();
+        telemetry.onResult(telemetry.onPlaced(site.id, site.models[0].canonical, 0), r, 1);
+        assert.equal(telemetry.snapshot(site.id, 1).headroom, format === 'openai' ? 499 / 500 : 49 / 50);
+        fake.enqueue({ fault: { kind: 'status', status: 429, retryAfter: '1' } });
+        const limited = await send(createAdapter(site), site);
+        telemetry.onResult(telemetry.onPlaced(site.id, site.models[0].canonical, 2), limited, 3);
+        assert.equal(telemetry.snapshot(site.id, 3).headroom, 0);
+      } finally {
+        await fake.stop();
+      }
+    });
+  }
 });
