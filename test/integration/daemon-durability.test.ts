@@ -18,7 +18,7 @@ test('SIGKILL at random moments loses no acknowledged receipt and duplicates non
   for (let round = 0; round < ROUNDS; round++) {
     const d = await startDaemon({ stateDir, args: ['--sim-speed', '1000'] });
     const { rpc } = await connect(d);
-    rpc.onNotification(proto.receipt, (r) => acked.add(r.receipt.id));
+    rpc.onNotification(proto.receipt, (r) => void acked.add(r.receipt.id));
     let killed = false;
     const pump = async () => {
       while (!killed) {
