@@ -16,7 +16,7 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
     before(async () => (fake = await startFake(format)));
     after(() => fake.stop());
 
-    const site = (extra: Parameters<typeof testSite>[1] = {}) => testSite(fake, { endpoint: { idleTimeoutMs: 400, ...extra.endpoint }, ...extra });
+    const site = (extra: Parameters<typeof testSite>[1] = {}) => testSite(fake, { endpoint: { idleTimeoutMs: 1500, ...extra.endpoint }, ...extra });
     const last = () => fake.requests[fake.requests.length - 1];
 
     for (const stream of [true, false]) {

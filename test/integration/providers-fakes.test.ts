@@ -33,7 +33,7 @@ const SITE = { openai: 'fake/openai/a', anthropic: 'fake/anthropic/b', gemini: '
 function site(id: string, provider: proto.ProviderId, kind: proto.EndpointKind, fake: FakeUpstream, providerModel: string, extra: Record<string, unknown> = {}) {
   return {
     id, provider, region: 'local', location: '127.0.0.1 (fake upstream)', hardware: 'fake',
-    endpoint: { kind, baseUrl: fake.baseUrl, idleTimeoutMs: 600, ...extra },
+    endpoint: { kind, baseUrl: fake.baseUrl, idleTimeoutMs: 1500, ...extra },
     models: [{ canonical: MODEL, providerModel, contextWindow: 100_000, price: PRICE, ttftMs: 50, outputTokensPerSecond: 100 }],
   };
 }
