@@ -2,27 +2,103 @@
 
 import * as vscode from 'vscode';
 import os from 'node:os';
+import path from 'node:path';
+import * as proto from '../daemon/protocol';
 import { defaultStateDir } from '../daemon/protocol';
+import { POLICY_STATE_KEY, registerCommands } from './commands';
+import { affectsDaemon, readConfigure, workspaceKey } from './config';
 import { DaemonConnection, type ConnectionSettings } from './connection';
+import { DaemonEvents } from './events';
+import { PromptPanel } from './panel';
+import { Keys } from './secrets';
+import { SpendView } from './spendView';
 import { StatusBar } from './statusBar';
 
 let connection: DaemonConnection | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What the extension hands to tests (exports of activate). */
+export interface SwitchyardApi {
+  panelState(): unknown;
+  connected(): boolean;
+}
+
+export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const log = vscode.window.createOutputChannel('Switchyard', { log: true });
   const statusBar = new StatusBar();
+  const keys = new Keys(context.secrets, log);
   connection = new DaemonConnection(context.asAbsolutePath('dist/daemon.js'), readSettings, log);
+  const conn = connection;
+
+  /** On every (re)connect, before anything else asks: settings, keys, this workspace's policy, then the spend. */
+  const prepare = async (client: import('vscode-languageclient/node').LanguageClient) => {
+    try {
+      await client.sendRequest(proto.configure, readConfigure());
+    } catch (error) {
+      log.error(`the daemon refused the settings: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`, 'Open Settings').then((c) => {
+        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'switchyard');
+      });
+    }
+    await keys.sendAll(client);
+    const workspace = workspaceKey();
+    const policy = context.workspaceState.get<string>(POLICY_STATE_KEY);
+    if (workspace && policy) {
+      await client.sendRequest(proto.setPolicy, { name: policy, workspace }).catch((e: Error) => log.warn(`re-applying policy "${policy}" failed: ${e.message}`));
+    }
+    await events.refreshSpend(workspace).catch((e: Error) => log.warn(`reading the spend failed: ${e.message}`));
+  };
+  const events = new DaemonEvents(conn, prepare);
+  const panel = new PromptPanel(context, conn, events, log);
+  const spendView = new SpendView(context, events);
+
   context.subscriptions.push(
     log,
     statusBar,
-    connection,
-    connection.onDidChangeState((state) => statusBar.show(state)),
+    conn,
+    events,
+    panel,
+    spendView,
+    conn.onDidChangeState((state) => statusBar.show(state)),
+    events.onSpendChanged((summary) => statusBar.spend(summary)),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!affectsDaemon(e)) return;
+      const client = events.client;
+      if (!client) return;
+      try {
+        await client.sendRequest(proto.configure, readConfigure());
+        await events.refreshSpend(workspaceKey());
+        await panel.refresh();
+      } catch (error) {
+        log.error(`the daemon refused the new settings: ${(error as Error).message}`);
+        void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`);
+      }
+    }),
     vscode.commands.registerCommand('switchyard.restartDaemon', async () => {
-      await connection?.restart();
+      await conn.restart();
     }),
     vscode.commands.registerCommand('switchyard.showLogs', () => log.show()),
+    vscode.commands.registerCommand('switchyard.openPanel', () => panel.open()),
+    vscode.commands.registerCommand('switchyard.askAboutSelection', () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) {
+        panel.open();
+        return;
+      }
+      const selection = editor.selection;
+      const range = selection.isEmpty ? new vscode.Range(0, 0, editor.document.lineCount, 0) : selection;
+      const text = editor.document.getText(range);
+      const fileName = editor.document.isUntitled ? editor.document.fileName : path.basename(editor.document.fileName);
+      const relative = vscode.workspace.asRelativePath(editor.document.uri, false);
+      panel.open({ fileName: relative || fileName, language: editor.document.languageId, text, lines: [range.start.line + 1, Math.max(range.start.line + 1, range.end.character === 0 && range.end.line > range.start.line ? range.end.line : range.end.line + 1)] });
+    }),
+    vscode.commands.registerCommand('switchyard.showSpend', () => spendView.open()),
+    ...registerCommands({ context, events, keys, onPolicies: (r) => panel.publishPolicies(r) }),
   );
-  connection.start();
+  conn.start();
+  return {
+    panelState: () => panel.snapshot,
+    connected: () => conn.state.kind === 'connected',
+  };
 }
 
 export function deactivate(): void {

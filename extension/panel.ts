@@ -162,7 +162,7 @@ export class PromptPanel implements vscode.Disposable {
       this.log.warn(`chat failed: ${e.message}`);
       this.apply({ type: 'failed', turnId: turn.id, error: describeError({
         code: error instanceof ResponseError ? error.code : undefined, message: e.message, data: error instanceof ResponseError ? error.data : undefined,
-        model: turn.model, policy: turn.policy, unreachable,
+        model: turn.model, policy: turn.policy, unreachable, budgets: this.events.spend?.budgets,
       }) });
     }
   }

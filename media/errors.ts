@@ -1,7 +1,7 @@
 // Turns a failed switchyard/chat into something the panel can show in place: what happened, the
 // numbers, and what to do. Pure (the host calls it with the JSON-RPC error's code, message and data).
 
-import { ErrorCodes, type BudgetExceededData, type Candidate, type NoEligibleSiteData, type RejectReason } from '../daemon/protocol';
+import { ErrorCodes, type BudgetExceededData, type BudgetStatus, type Candidate, type NoEligibleSiteData, type RejectReason } from '../daemon/protocol';
 import { usd } from './format';
 import type { PanelError } from './messages';
 
@@ -28,7 +28,12 @@ export interface ErrorInput {
   policy: string;
   /** True when the request never reached the daemon (not connected, socket closed). */
   unreachable?: boolean;
+  /** The budgets as last known (spendChanged), to name the cap when placement refused for budget. */
+  budgets?: BudgetStatus[];
 }
+
+/** Reasons in the order a user should read them: the ones a policy or budget change can fix first. */
+const REASON_ORDER: RejectReason[] = ['budget', 'threshold', 'residency', 'hardware', 'context', 'breaker', 'pinned', 'no key', 'disabled', 'model'];
 
 export function describeError(e: ErrorInput): PanelError {
   if (e.unreachable) {
@@ -102,8 +107,25 @@ function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] |
       placement,
     };
   }
+  const fixable = serving.filter((c) => c.rejected?.reason !== 'no key' && c.rejected?.reason !== 'disabled');
+  if (fixable.length > 0 && fixable.every((c) => c.rejected?.reason === 'budget')) {
+    const cheapest = fixable.reduce((a, b) => (b.cost.totalNanoUsd < a.cost.totalNanoUsd ? b : a));
+    const binding = [...(e.budgets ?? [])].sort((a, b) => remaining(a) - remaining(b))[0];
+    if (binding) {
+      const worstCase = Number(/worst case \$([\d.]+)/.exec(cheapest.rejected?.detail ?? '')?.[1] ?? NaN);
+      return {
+        ...budgetError(e, {
+          kind: 'budget', scope: binding.scope, workspace: binding.workspace, capNanoUsd: binding.capNanoUsd, spentNanoUsd: binding.spentNanoUsd,
+          reservedNanoUsd: binding.reservedNanoUsd, remainingNanoUsd: remaining(binding),
+          worstCaseNanoUsd: Number.isFinite(worstCase) ? Math.round(worstCase * 1e9) : cheapest.cost.totalNanoUsd,
+        }),
+        placement,
+      };
+    }
+    return { ...budgetError(e, undefined), detail: [`Every site that serves ${e.model} could cost more than the budget has left (${cheapest.rejected?.detail ?? ''}).`, 'Raise the budget with "Switchyard: Set Budget", or wait until the cap resets.'], placement };
+  }
   const byReason = new Map<RejectReason, Candidate[]>();
-  for (const c of serving) {
+  for (const c of [...serving].sort((a, b) => REASON_ORDER.indexOf(a.rejected?.reason ?? 'model') - REASON_ORDER.indexOf(b.rejected?.reason ?? 'model'))) {
     if (!c.rejected) continue;
     const list = byReason.get(c.rejected.reason) ?? [];
     list.push(c);
@@ -123,6 +145,10 @@ function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] |
     actions: [{ label: 'Switch Policy', command: 'switchyard.switchPolicy' }],
     placement,
   };
+}
+
+function remaining(b: BudgetStatus): number {
+  return Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd);
 }
 
 export function rejectText(reason: RejectReason): string {

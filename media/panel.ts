@@ -232,6 +232,8 @@ function renderPlacement(turn: Turn): HTMLElement {
 // ---------------------------------------------------------------------------------------------
 // Wiring
 
+let draftTimer: ReturnType<typeof setTimeout> | undefined;
+
 function send(): void {
   const intent = sendIntent(state, prompt.value);
   if ('refused' in intent) {
@@ -240,6 +242,8 @@ function send(): void {
   }
   notice.textContent = '';
   post(intent.message);
+  clearTimeout(draftTimer);
+  prompt.value = '';
 }
 
 sendButton.addEventListener('click', send);
@@ -259,7 +263,6 @@ document.addEventListener('keydown', (event) => {
     cancelButton.click();
   }
 });
-let draftTimer: ReturnType<typeof setTimeout> | undefined;
 prompt.addEventListener('input', () => {
   clearTimeout(draftTimer);
   draftTimer = setTimeout(() => dispatch({ type: 'draft', text: prompt.value }, true), 300);

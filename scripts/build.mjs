@@ -37,3 +37,12 @@ if (!production && fs.existsSync(path.join(root, 'test/editor/suite/index.ts')))
 }
 
 await Promise.all(builds.map((options) => esbuild.build(options)));
+
+// Webview assets from packages: codicons (font + css) and uPlot's stylesheet, next to the bundles.
+const assets = [
+  ['node_modules/@vscode/codicons/dist/codicon.css', 'dist/media/codicon.css'],
+  ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/media/codicon.ttf'],
+  ['node_modules/uplot/dist/uPlot.min.css', 'dist/media/uPlot.min.css'],
+];
+fs.mkdirSync(path.join(root, 'dist', 'media'), { recursive: true });
+for (const [from, to] of assets) fs.copyFileSync(path.join(root, from), path.join(root, to));

@@ -6,9 +6,51 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pidAlive } from '../../scripts/editor-server.mjs';
-import { assert, runCommand, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench } from './workbench.mjs';
+import {
+  answerInputBox, assert, pickQuickItem, readStatus, runCommand, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench, webviewFrame,
+} from './workbench.mjs';
 
+// Once connected the item's text is the spend (`$(pulse) $0.00 / $5.00`); its accessible label says
+// "Switchyard: connected to daemon pid N. Today ...".
 const CONNECTED = /Switchyard: connected/;
+
+/** The prompt panel's webview frame, once its model list has loaded. */
+async function panelFrame(page) {
+  const frame = await webviewFrame(page, '#prompt', { timeoutMs: 30_000 });
+  await until('the panel to list models and policies', () => frame.evaluate(() => {
+    const model = document.querySelector('#model');
+    const policy = document.querySelector('#policy');
+    return !!model?.value && !!policy?.value;
+  }), { timeoutMs: 30_000 });
+  return frame;
+}
+
+/** Types a prompt, sends it, and waits for its turn to end; returns {id, status, meta, text, annotations}. */
+async function ask(frame, prompt, { timeoutMs = 60_000 } = {}) {
+  const before = await frame.locator('article.turn').count();
+  await frame.locator('#prompt').fill(prompt);
+  await frame.locator('#prompt').press('Enter');
+  const turn = frame.locator('article.turn').nth(before);
+  await turn.waitFor({ state: 'attached', timeout: 15_000 });
+  await until('the answer to finish', async () => {
+    const status = await turn.getAttribute('data-status');
+    return status && status !== 'placing' && status !== 'streaming' ? status : undefined;
+  }, { timeoutMs });
+  return turn.evaluate((el) => ({
+    id: el.getAttribute('data-turn'),
+    status: el.getAttribute('data-status'),
+    meta: el.querySelector('.turn-meta')?.textContent ?? '',
+    text: el.querySelector('[data-role="answer"]')?.textContent ?? '',
+    error: el.querySelector('.error')?.textContent ?? '',
+    errorKind: el.querySelector('.error')?.getAttribute('data-error') ?? '',
+    annotations: Object.fromEntries([...el.querySelectorAll('.annotation')].map((a) => [a.getAttribute('data-key'), a.querySelector('.value')?.textContent ?? ''])),
+  }));
+}
+
+async function openPanel(page) {
+  await runCommand(page, 'Switchyard: Open Prompt Panel');
+  return panelFrame(page);
+}
 
 /** @type {{ name: string, title: string, timeoutMs: number, run: (ctx: any) => Promise<any> }[]} */
 export const flows = [
@@ -91,6 +133,117 @@ export const flows = [
       }, { timeoutMs: 15_000 });
       await until('log lines in the Switchyard output', async () => ((await editor.locator('.view-line').count()) > 0) || undefined, { timeoutMs: 15_000 });
       await ctx.screenshot('show-logs', page);
+    },
+  },
+  {
+    name: 'panel-answer',
+    title: 'prompt panel: a prompt on the simulated fleet streams an answer with site, latency and cost; "why here?" lists the candidates; the status bar amount changes',
+    timeoutMs: 150_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      const spendBefore = await waitForStatus(page, /\$\d/, { timeoutMs: 30_000 });
+      const frame = await openPanel(page);
+      const turn = await ask(frame, 'Write a TypeScript function that adds two numbers, with a short explanation.');
+      assert(turn.status === 'done', `the answer ended "${turn.status}": ${turn.error}`);
+      assert(turn.text.length > 0, 'the answer has no text');
+      for (const key of ['site', 'ttft', 'total', 'tokens', 'cost']) assert(turn.annotations[key], `the answer has no "${key}" annotation: ${JSON.stringify(turn.annotations)}`);
+      assert(/\$\d/.test(turn.annotations.cost), `cost annotation ${turn.annotations.cost}`);
+      await ctx.screenshot('panel-answer', page);
+      const article = frame.locator(`article[data-turn="${turn.id}"]`);
+      await article.locator('button[data-action="why"]').click();
+      const rows = article.locator('[data-role="placement"] tbody tr');
+      await until('the placement table', async () => ((await rows.count()) >= 2) || undefined, { timeoutMs: 10_000 });
+      const chosen = await article.locator('[data-role="placement"] tr.chosen').count();
+      const passed = await article.locator('[data-role="placement"] tr.rejected, [data-role="placement"] tr.eligible').count();
+      assert(chosen === 1, `the placement marks ${chosen} chosen sites`);
+      assert(passed >= 1, 'the placement shows no passed-over candidates');
+      await ctx.screenshot('panel-why-here', page);
+      const after = await waitForStatus(page, CONNECTED, { timeoutMs: 15_000, accept: (s) => s.text !== spendBefore.text });
+      await ctx.screenshot('panel-statusbar', statusItem(page));
+      ctx.note(`site ${turn.annotations.site}; first token ${turn.annotations.ttft}; total ${turn.annotations.total}; cost ${turn.annotations.cost}; ${await rows.count()} candidates; status bar ${JSON.stringify(spendBefore.text)} -> ${JSON.stringify(after.text)}`);
+    },
+  },
+  {
+    name: 'switch-policy',
+    title: '"Switchyard: Switch Routing Policy" from the palette: the next answer is placed by the new policy',
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      let frame = await panelFrame(page);
+      const current = await frame.locator('#policy').inputValue();
+      const target = current === 'fastest' ? 'cheapest' : 'fastest';
+      await runCommand(page, 'Switchyard: Switch Routing Policy');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+      await ctx.screenshot('palette-switch-policy', page);
+      await pickQuickItem(page, target);
+      await pickQuickItem(page, 'This workspace', { match: 'This workspace' });
+      frame = await panelFrame(page);
+      await until(`the panel to show policy "${target}"`, async () => (await frame.locator('#policy').inputValue()) === target || undefined, { timeoutMs: 15_000 });
+      const turn = await ask(frame, 'Name three sorting algorithms.');
+      assert(turn.status === 'done', `the answer ended "${turn.status}": ${turn.error}`);
+      const article = frame.locator(`article[data-turn="${turn.id}"]`);
+      await article.locator('button[data-action="why"]').click();
+      const why = await article.locator('.why-text').textContent({ timeout: 10_000 });
+      assert(why.includes(`Policy "${target}"`), `the placement says ${JSON.stringify(why)}, expected policy "${target}"`);
+      assert(turn.meta.includes(target), `the turn says ${JSON.stringify(turn.meta)}`);
+      await ctx.screenshot('switch-policy-answer', page);
+      ctx.note(`${current} -> ${target}; placed on ${turn.annotations.site}: ${why}`);
+    },
+  },
+  {
+    name: 'budget-refusal',
+    title: 'with a tiny daily budget the next prompt is refused in the panel with the numbers, and the status bar turns to the error state',
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      await runCommand(page, 'Switchyard: Set Budget');
+      await pickQuickItem(page, 'Daily', { match: 'Daily' });
+      await answerInputBox(page, '0.000001');
+      const status = await waitForStatus(page, /budget reached/, { timeoutMs: 20_000 });
+      const frame = await panelFrame(page);
+      const turn = await ask(frame, 'One more question, please.');
+      assert(turn.status === 'error' && turn.errorKind === 'budget', `expected a budget refusal, got "${turn.status}" ${turn.errorKind}: ${turn.error}`);
+      assert(/Daily budget exhausted/.test(turn.error) && /\$0\.000001/.test(turn.error) && /left/.test(turn.error), `the refusal lacks the numbers: ${turn.error}`);
+      const final = await readStatus(page);
+      assert(/error-kind|has-background-color/.test(final?.classes ?? ''), `the status bar item has no error background (classes ${final?.classes})`);
+      await ctx.screenshot('budget-refusal', page);
+      await ctx.screenshot('budget-statusbar', statusItem(page));
+      ctx.note(`status bar ${JSON.stringify(status.text)}; refusal: ${turn.error.slice(0, 200)}`);
+    },
+  },
+  {
+    name: 'reload-keeps-conversation',
+    title: 'after "Developer: Reload Window" the prompt panel is restored with its conversation',
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      let frame = await webviewFrame(page, '#prompt', { timeoutMs: 3000 }).catch(() => undefined) ? await panelFrame(page) : await openPanel(page);
+      if ((await frame.locator('article.turn').count()) === 0) await ask(frame, 'Say hello.');
+      const before = await frame.locator('article.turn').evaluateAll((els) => els.map((e) => e.querySelector('.prompt-text')?.textContent));
+      assert(before.length >= 1, 'no conversation to keep');
+      // The workbench's own reload: it saves the editor layout and webview state before it goes.
+      const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
+      await runCommand(page, 'Developer: Reload Window');
+      await navigated;
+      await waitForWorkbench(page);
+      await waitForStatus(page, CONNECTED, { timeoutMs: 60_000 });
+      frame = await webviewFrame(page, '#prompt', { timeoutMs: 60_000 });
+      let seen = [];
+      const after = await until('the restored conversation', async () => {
+        seen = await frame.locator('article.turn').evaluateAll((els) => els.map((e) => e.querySelector('.prompt-text')?.textContent));
+        return seen.length >= before.length ? seen : undefined;
+      }, { timeoutMs: 30_000 }).catch((error) => {
+        throw new Error(`${error.message}: had ${JSON.stringify(before)}, the panel shows ${JSON.stringify(seen)}`);
+      });
+      assert(JSON.stringify(after) === JSON.stringify(before), `restored ${JSON.stringify(after)}, had ${JSON.stringify(before)}`);
+      await ctx.screenshot('reload-keeps-conversation', page);
+      ctx.note(`${after.length} turn(s) restored`);
     },
   },
   {

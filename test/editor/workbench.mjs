@@ -27,17 +27,27 @@ export async function waitForWorkbench(page, timeoutMs = 60_000) {
   await page.locator('#workbench\\.parts\\.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
-/** The Switchyard status bar item. */
+/** The Switchyard status bar item: its accessible label always starts with "Switchyard:" (its text may be just the spend). */
 export function statusItem(page) {
-  return page.locator(STATUS_ITEMS, { hasText: 'Switchyard' }).first();
+  return page.locator(`${STATUS_ITEMS}[aria-label^="Switchyard"]`).first();
 }
 
-/** Text and accessible label (text plus tooltip) of the Switchyard status bar item, or undefined. */
+/**
+ * Text, accessible label and background of the Switchyard status bar item, or undefined. Once
+ * connected the text is the spend (`$0.42 / $5.00`) and the label says "Switchyard: connected ...".
+ */
 export async function readStatus(page) {
   return page.evaluate((selector) => {
-    const item = [...document.querySelectorAll(selector)].find((el) => (el.textContent || '').includes('Switchyard'));
+    const items = [...document.querySelectorAll(selector)];
+    const item = items.find((el) => (el.getAttribute('aria-label') || '').startsWith('Switchyard'))
+      ?? items.find((el) => (el.textContent || '').includes('Switchyard'));
     if (!item) return undefined;
-    return { text: (item.textContent || '').trim(), label: item.getAttribute('aria-label') || '' };
+    return {
+      text: (item.textContent || '').trim(),
+      label: item.getAttribute('aria-label') || '',
+      background: getComputedStyle(item).backgroundColor,
+      classes: item.className,
+    };
   }, STATUS_ITEMS);
 }
 
@@ -50,10 +60,10 @@ export async function waitForStatus(page, pattern, { timeoutMs = 60_000, accept 
   try {
     return await until(`the status bar to show ${pattern}`, async () => {
       last = await readStatus(page);
-      return last && pattern.test(last.text) && (!accept || accept(last)) ? last : undefined;
+      return last && (pattern.test(last.text) || pattern.test(last.label)) && (!accept || accept(last)) ? last : undefined;
     }, { timeoutMs, intervalMs: 250 });
   } catch (error) {
-    throw new Error(`${error.message}; it showed ${last ? JSON.stringify(last.text) : 'no Switchyard item'}`);
+    throw new Error(`${error.message}; it showed ${last ? `${JSON.stringify(last.text)} (${JSON.stringify(last.label)})` : 'no Switchyard item'}`);
   }
 }
 
@@ -93,4 +103,37 @@ export async function waitForDaemon(stateDir, { notPid, timeoutMs = 60_000 } = {
 
 export function assert(condition, message) {
   if (!condition) throw new Error(message);
+}
+
+/**
+ * The frame of a webview whose document has `selector` (webviews are nested iframes in the
+ * workbench). Returns a Playwright Frame.
+ */
+export async function webviewFrame(page, selector, { timeoutMs = 30_000 } = {}) {
+  return until(`a webview with ${selector}`, async () => {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame() || frame.isDetached()) continue;
+      const found = await frame.evaluate((s) => !!document.querySelector(s), selector).catch(() => false);
+      if (found) return frame;
+    }
+    return undefined;
+  }, { timeoutMs, intervalMs: 300 });
+}
+
+/** Picks an entry in an open quick pick by typing `text` and pressing Enter once a matching row is focused. */
+export async function pickQuickItem(page, text, { timeoutMs = 15_000, match = text } = {}) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await input.fill(text);
+  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: match }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.keyboard.press('Enter');
+}
+
+/** Types into an open input box and presses Enter. */
+export async function answerInputBox(page, text, { timeoutMs = 15_000 } = {}) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => {});
 }

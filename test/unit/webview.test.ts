@@ -229,3 +229,17 @@ describe('spend view data', () => {
     assert.deepEqual(tableRows({ a: 1, b: 3 }), [{ key: 'b', nanoUsd: 3, share: 0.75 }, { key: 'a', nanoUsd: 1, share: 0.25 }]);
   });
 });
+
+describe('errors: placement refused for budget', () => {
+  it('names the binding cap and what is left when every serving site is over the budget', () => {
+    const p = placement(null, [
+      candidate('a', { rejected: { reason: 'budget', detail: 'worst case $0.000946 exceeds the remaining budget $0.00' } }),
+      candidate('b', { rejected: { reason: 'no key', detail: 'no API key for groq' } }),
+    ]);
+    const e = describeError({ code: ErrorCodes.NoEligibleSite, message: 'none', model: 'm', policy: 'fastest', data: { kind: 'no-eligible-site', placement: p },
+      budgets: [{ scope: 'day', capNanoUsd: 1000, softRatio: 0.8, spentNanoUsd: 220_000, reservedNanoUsd: 0, state: 'exceeded' }] });
+    assert.equal(e.kind, 'budget');
+    assert.equal(e.title, 'Daily budget exhausted: $0.00 left of $0.0000010');
+    assert.match(e.detail[0], /Spent \$0\.00022; this request could cost up to \$0\.00095/);
+  });
+});

@@ -1,0 +1,168 @@
+// The command palette: policy switching, keys, budgets, spend and the ledger export.
+
+import * as vscode from 'vscode';
+import os from 'node:os';
+import * as proto from '../daemon/protocol';
+import { dollars, policySummary } from '../media/format';
+import { budgetCaps, readBudgets, SECTION, workspaceKey } from './config';
+import type { DaemonEvents } from './events';
+import { KEYED_PROVIDERS, type Keys } from './secrets';
+
+export const POLICY_STATE_KEY = 'switchyard.policy';
+
+function client(events: DaemonEvents) {
+  const c = events.client;
+  if (!c) throw new Error('Switchyard is not connected to its daemon right now. Try again in a moment, or run "Switchyard: Restart Daemon".');
+  return c;
+}
+
+async function guarded(what: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    void vscode.window.showErrorMessage(`${what}: ${(error as Error).message}`);
+  }
+}
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  events: DaemonEvents;
+  keys: Keys;
+  onPolicies: (result: proto.PoliciesResult) => void;
+}
+
+export function registerCommands({ context, events, keys, onPolicies }: CommandDeps): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('switchyard.switchPolicy', (name?: string, scope?: 'workspace' | 'global') =>
+      guarded('Switching the routing policy failed', async () => {
+        const c = client(events);
+        const workspace = workspaceKey();
+        const current = await c.sendRequest(proto.policies, { workspace });
+        let chosen = typeof name === 'string' ? name : undefined;
+        if (!chosen) {
+          const items = current.policies.map((p): vscode.QuickPickItem & { policy: string } => ({
+            policy: p.name,
+            label: `${p.name === current.active ? '$(check) ' : ''}${p.name}`,
+            description: `${p.kind}${p.name === current.active ? ` · active ${current.scope === 'workspace' ? 'in this workspace' : 'everywhere'}` : ''}`,
+            detail: `${policySummary(p)}${p.description ? ` — ${p.description}` : ''}`,
+          }));
+          const pick = await vscode.window.showQuickPick(items, {
+            title: 'Switchyard: Switch Routing Policy', placeHolder: `Active: ${current.active}. Pick the policy for the next requests`, matchOnDetail: true,
+          });
+          if (!pick) return;
+          chosen = pick.policy;
+        }
+        let where = scope;
+        if (!where) {
+          if (!workspace) where = 'global';
+          else {
+            const pick = await vscode.window.showQuickPick([
+              { label: 'This workspace', description: workspace, scope: 'workspace' as const },
+              { label: 'All workspaces', description: 'the default for every workspace without its own choice', scope: 'global' as const },
+            ], { title: `Use "${chosen}" for…` });
+            if (!pick) return;
+            where = pick.scope;
+          }
+        }
+        const result = await c.sendRequest(proto.setPolicy, where === 'workspace' && workspace ? { name: chosen, workspace } : { name: chosen });
+        if (where === 'workspace') await context.workspaceState.update(POLICY_STATE_KEY, chosen);
+        else {
+          await context.workspaceState.update(POLICY_STATE_KEY, undefined);
+          await vscode.workspace.getConfiguration(SECTION).update('defaultPolicy', chosen, vscode.ConfigurationTarget.Global);
+        }
+        onPolicies(result);
+        vscode.window.setStatusBarMessage(`Switchyard: routing with "${chosen}" ${where === 'workspace' ? 'in this workspace' : 'everywhere'}`, 4000);
+      })),
+
+    vscode.commands.registerCommand('switchyard.setApiKey', (provider?: string) =>
+      guarded('Setting the API key failed', async () => {
+        let id = KEYED_PROVIDERS.find((p) => p.id === provider)?.id;
+        if (!id) {
+          const stored = new Set(await keys.stored());
+          const pick = await vscode.window.showQuickPick(KEYED_PROVIDERS.map((p) => ({ label: p.label, description: stored.has(p.id) ? 'key stored' : p.id, id: p.id })),
+            { title: 'Switchyard: Set API Key', placeHolder: 'Provider' });
+          if (!pick) return;
+          id = pick.id;
+        }
+        const label = KEYED_PROVIDERS.find((p) => p.id === id)?.label ?? id;
+        const apiKey = await vscode.window.showInputBox({
+          title: `API key for ${label}`, password: true, ignoreFocusOut: true,
+          prompt: 'Kept in the editor\'s secret storage and sent only to the local Switchyard daemon, which keeps it in memory.',
+          validateInput: (v) => (v.trim().length < 8 ? 'That is too short to be an API key' : undefined),
+        });
+        if (!apiKey) return;
+        await keys.set(id, apiKey.trim(), events.client);
+        vscode.window.setStatusBarMessage(`Switchyard: API key for ${label} stored`, 4000);
+      })),
+
+    vscode.commands.registerCommand('switchyard.removeApiKey', (provider?: string) =>
+      guarded('Removing the API key failed', async () => {
+        let id = KEYED_PROVIDERS.find((p) => p.id === provider)?.id;
+        if (!id) {
+          const stored = await keys.stored();
+          if (stored.length === 0) {
+            void vscode.window.showInformationMessage('Switchyard has no stored API keys.');
+            return;
+          }
+          const pick = await vscode.window.showQuickPick(stored.map((s) => ({ label: KEYED_PROVIDERS.find((p) => p.id === s)?.label ?? s, id: s })),
+            { title: 'Switchyard: Remove API Key' });
+          if (!pick) return;
+          id = pick.id;
+        }
+        await keys.remove(id, events.client);
+        vscode.window.setStatusBarMessage(`Switchyard: API key for ${id} removed`, 4000);
+      })),
+
+    vscode.commands.registerCommand('switchyard.setBudget', (scopeArg?: string, amountArg?: number) =>
+      guarded('Setting the budget failed', async () => {
+        const b = readBudgets();
+        const workspace = workspaceKey();
+        const show = (v: number) => (v > 0 ? dollars(v) : 'no cap');
+        type Item = vscode.QuickPickItem & { key: 'daily' | 'monthly' | 'workspace' };
+        const items: Item[] = [
+          { label: 'Daily', description: show(b.daily), detail: 'Cap on what all workspaces spend per calendar day', key: 'daily' },
+          { label: 'Monthly', description: show(b.monthly), detail: 'Cap on what all workspaces spend per calendar month', key: 'monthly' },
+          ...(workspace ? [{ label: 'This workspace', description: show(b.workspace), detail: `Cap on this workspace's spend (${workspace})`, key: 'workspace' as const }] : []),
+        ];
+        const key = items.find((i) => i.key === scopeArg)?.key ?? (await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Budget', placeHolder: 'Which cap?' }))?.key;
+        if (!key) return;
+        let amount = typeof amountArg === 'number' ? amountArg : undefined;
+        if (amount === undefined) {
+          const text = await vscode.window.showInputBox({
+            title: `${items.find((i) => i.key === key)?.label} budget in USD (0 for no cap)`, value: String(b[key]),
+            validateInput: (v) => (/^\s*\$?\d+(\.\d+)?\s*$/.test(v) ? undefined : 'A number of US dollars, e.g. 5 or 0.50'),
+          });
+          if (text === undefined) return;
+          amount = Number(text.replace('$', '').trim());
+        }
+        if (!Number.isFinite(amount) || amount < 0) throw new Error(`${amount} is not an amount of USD`);
+        await vscode.workspace.getConfiguration(SECTION).update(`budgets.${key}`, amount,
+          key === 'workspace' ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+        // The settings listener sends configure; also apply directly so the status bar answers now.
+        const c = events.client;
+        if (c) {
+          await c.sendRequest(proto.setBudget, { caps: budgetCaps(readBudgets(), workspace) });
+          await events.refreshSpend(workspace);
+        }
+      })),
+
+    vscode.commands.registerCommand('switchyard.exportLedger', (target?: string) =>
+      guarded('Exporting the ledger failed', async () => {
+        const c = client(events);
+        let file = typeof target === 'string' ? vscode.Uri.file(target) : undefined;
+        if (!file) {
+          const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+          file = await vscode.window.showSaveDialog({
+            title: 'Export the Switchyard ledger', saveLabel: 'Export',
+            defaultUri: vscode.Uri.joinPath(folder, `switchyard-ledger-${new Date().toISOString().slice(0, 10)}.csv`),
+            filters: { CSV: ['csv'], JSON: ['json'] },
+          });
+          if (!file) return;
+        }
+        const format = file.fsPath.toLowerCase().endsWith('.json') ? 'json' : 'csv';
+        const result = await c.sendRequest(proto.exportLedger, { path: file.fsPath, format });
+        const choice = await vscode.window.showInformationMessage(`Exported ${result.receipts} receipt(s) to ${result.path}`, 'Open');
+        if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
+      })),
+  ];
+}

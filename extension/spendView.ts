@@ -1,0 +1,93 @@
+// The spend view's host side: a webview with spend over time, tables and totals, kept current by
+// switchyard/spendChanged.
+
+import * as vscode from 'vscode';
+import type { SpendHostMessage, SpendWebviewMessage } from '../media/messages';
+import { workspaceKey } from './config';
+import type { DaemonEvents } from './events';
+import { html, webviewOptions } from './webviewHtml';
+
+export const SPEND_VIEW_TYPE = 'switchyard.spend';
+
+export class SpendView implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly events: DaemonEvents) {
+    this.disposables.push(
+      events.onSpendChanged(() => this.post()),
+      vscode.window.registerWebviewPanelSerializer(SPEND_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => this.attach(panel) }),
+    );
+  }
+
+  open(): void {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
+    }
+    this.attach(vscode.window.createWebviewPanel(SPEND_VIEW_TYPE, 'Switchyard Spend', vscode.ViewColumn.Active, webviewOptions(this.context.extensionUri)));
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
+    panel.webview.options = webviewOptions(this.context.extensionUri);
+    panel.webview.html = html(panel.webview, this.context.extensionUri, {
+      title: 'Switchyard Spend', script: 'dist/media/spend.js', styles: ['dist/media/codicon.css', 'dist/media/uPlot.min.css', 'media/spend.css'], body: BODY,
+    });
+    const subs = [
+      panel.webview.onDidReceiveMessage((m: SpendWebviewMessage) => void this.onMessage(m)),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        subs.forEach((d) => d.dispose());
+      }),
+    ];
+  }
+
+  private async onMessage(m: SpendWebviewMessage): Promise<void> {
+    switch (m?.type) {
+      case 'ready':
+      case 'refresh':
+        await this.events.refreshSpend(workspaceKey()).catch(() => undefined);
+        this.post();
+        return;
+      case 'export':
+        await vscode.commands.executeCommand('switchyard.exportLedger');
+        return;
+      case 'setBudget':
+        await vscode.commands.executeCommand('switchyard.setBudget');
+        return;
+    }
+  }
+
+  private post(): void {
+    if (!this.panel) return;
+    const summary = this.events.spend;
+    const message: SpendHostMessage = summary ? { type: 'spend', summary, workspace: workspaceKey() ?? null } : { type: 'connection', connected: !!this.events.client };
+    void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+const BODY = `
+<header class="bar">
+  <h1>Spend</h1>
+  <div class="totals" id="totals" aria-live="polite"></div>
+  <span class="spacer"></span>
+  <label for="stack">Stack by <select id="stack"><option value="provider">provider</option><option value="site">site</option></select></label>
+  <button id="budget" class="secondary"><span class="codicon codicon-credit-card" aria-hidden="true"></span>Set Budget</button>
+  <button id="export"><span class="codicon codicon-export" aria-hidden="true"></span>Export Ledger…</button>
+</header>
+<div id="status" role="status"></div>
+<section id="budgets" aria-label="Budgets"></section>
+<section aria-label="Spend per day this month"><h2>Per day, this month</h2><div id="chart"></div><div id="legend" class="legend"></div></section>
+<section class="tables">
+  <div><h2>By site</h2><table id="by-site"></table></div>
+  <div><h2>By model</h2><table id="by-model"></table></div>
+  <div><h2>By workspace</h2><table id="by-workspace"></table></div>
+  <div><h2>By provider</h2><table id="by-provider"></table></div>
+</section>`;

@@ -1,0 +1,140 @@
+// The spend view webview: totals, budgets, a stacked per-day chart (uPlot) and tables. Data comes
+// only from the host (SpendHostMessage); buttons post SpendWebviewMessages.
+
+import uPlot from 'uplot';
+import type { SpendSummary } from '../daemon/protocol';
+import { usd } from './format';
+import type { SpendHostMessage, SpendWebviewMessage } from './messages';
+import { stackDays, tableRows } from './spendModel';
+
+interface VsCodeApi {
+  postMessage(message: SpendWebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const stackSelect = $<HTMLSelectElement>('stack');
+let summary: SpendSummary | undefined;
+let workspace: string | null = null;
+let plot: uPlot | undefined;
+const saved = (vscode.getState() ?? {}) as { stack?: 'provider' | 'site' };
+stackSelect.value = saved.stack ?? 'provider';
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  node.append(...children);
+  return node;
+}
+
+/** Series colours from the theme's chart palette. */
+function palette(): string[] {
+  const style = getComputedStyle(document.body);
+  const names = ['blue', 'orange', 'green', 'purple', 'yellow', 'red'];
+  const colours = names.map((n) => style.getPropertyValue(`--vscode-charts-${n}`).trim()).filter(Boolean);
+  return colours.length ? colours : ['#3794ff', '#d18616', '#89d185', '#b180d7', '#cca700', '#f14c4c'];
+}
+
+function renderTotals(s: SpendSummary): void {
+  $('totals').replaceChildren(
+    el('span', 'total', el('span', 'label', 'Today '), el('strong', '', usd(s.todayNanoUsd))),
+    el('span', 'total', el('span', 'label', 'Month to date '), el('strong', '', usd(s.monthNanoUsd))),
+    el('span', 'total', el('span', 'label', 'Requests '), el('strong', '', String(s.receipts))),
+    ...(s.reservedNanoUsd > 0 ? [el('span', 'total', el('span', 'label', 'Reserved '), el('strong', '', usd(s.reservedNanoUsd)))] : []),
+  );
+  const budgets = s.budgets.map((b) => {
+    const ratio = b.capNanoUsd > 0 ? Math.min(1, (b.spentNanoUsd + b.reservedNanoUsd) / b.capNanoUsd) : 0;
+    const meter = el('meter');
+    meter.min = 0;
+    meter.max = 1;
+    meter.low = b.softRatio;
+    meter.high = 0.999;
+    meter.optimum = 0;
+    meter.value = ratio;
+    const name = b.scope === 'day' ? 'Daily' : b.scope === 'month' ? 'Monthly' : `Workspace${b.workspace ? ` (${b.workspace})` : ''}`;
+    return el('div', `budget state-${b.state}`, el('span', 'label', `${name} budget`), meter,
+      `${usd(b.spentNanoUsd)} of ${usd(b.capNanoUsd)} · ${usd(Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd))} left${b.state === 'exceeded' ? ' · cap reached' : b.state === 'warn' ? ' · nearly used' : ''}`);
+  });
+  $('budgets').replaceChildren(...(budgets.length ? budgets : [el('div', 'muted', 'No budget caps set.')]));
+}
+
+function renderTable(id: string, record: Record<string, number>, label: string): void {
+  const rows = tableRows(record);
+  const table = $<HTMLTableElement>(id);
+  const head = el('thead', '', el('tr', '', el('th', '', label), el('th', 'num', 'this month'), el('th', 'num', 'share')));
+  const body = el('tbody', '', ...rows.map((r) => el('tr', '', el('td', '', r.key || '(none)'), el('td', 'num', usd(r.nanoUsd)), el('td', 'num', `${(r.share * 100).toFixed(1)}%`))));
+  if (rows.length === 0) body.append(el('tr', '', el('td', 'muted', 'No spend yet')));
+  table.replaceChildren(head, body);
+}
+
+function renderChart(s: SpendSummary): void {
+  const by = stackSelect.value === 'site' ? 'site' : 'provider';
+  const data = stackDays(s, by);
+  const host = $('chart');
+  plot?.destroy();
+  plot = undefined;
+  host.replaceChildren();
+  const colours = palette();
+  $('legend').replaceChildren(...data.keys.map((k, i) => {
+    const swatch = el('span', `swatch c${i % colours.length}`);
+    return el('span', 'legend-item', swatch, `${k} ${usd(Math.round(data.values[i].reduce((a, b) => a + b, 0) * 1e9))}`);
+  }));
+  if (data.x.length === 0) {
+    host.append(el('div', 'muted', 'No spend this month yet.'));
+    return;
+  }
+  const fg = getComputedStyle(document.body).getPropertyValue('--vscode-foreground').trim() || '#ccc';
+  const grid = getComputedStyle(document.body).getPropertyValue('--vscode-panel-border').trim() || '#444';
+  const bars = uPlot.paths.bars!({ size: [0.6, 48] });
+  const opts: uPlot.Options = {
+    width: Math.max(320, host.clientWidth || 600),
+    height: 240,
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] } },
+    axes: [
+      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (_u, splits) => splits.map((v) => new Date(v * 1000).toISOString().slice(5, 10)) },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 70, values: (_u, splits) => splits.map((v) => usd(Math.round(v * 1e9))) },
+    ],
+    // Cumulative series drawn largest first, so each smaller stack paints over the bottom of the one before.
+    series: [{}, ...data.keys.map((k, i) => ({ label: k, fill: colours[i % colours.length], stroke: colours[i % colours.length], width: 0, paths: bars, points: { show: false } }))],
+  };
+  plot = new uPlot(opts, [data.x, ...data.stacked], host);
+}
+
+function render(): void {
+  if (!summary) return;
+  $('status').textContent = `${summary.month}${workspace ? ` · this window's workspace: ${workspace}` : ''}`;
+  renderTotals(summary);
+  renderChart(summary);
+  renderTable('by-site', summary.bySite, 'site');
+  renderTable('by-model', summary.byModel, 'model');
+  renderTable('by-workspace', summary.byWorkspace, 'workspace');
+  renderTable('by-provider', summary.byProvider, 'provider');
+}
+
+window.addEventListener('message', (event: MessageEvent<SpendHostMessage>) => {
+  const m = event.data;
+  if (m?.type === 'spend') {
+    summary = m.summary;
+    workspace = m.workspace;
+    render();
+  } else if (m?.type === 'connection' && !m.connected) {
+    $('status').textContent = 'Not connected to the Switchyard daemon; showing the last spend known.';
+  }
+});
+stackSelect.addEventListener('change', () => {
+  vscode.setState({ stack: stackSelect.value });
+  if (summary) renderChart(summary);
+});
+$('export').addEventListener('click', () => vscode.postMessage({ type: 'export' }));
+$('budget').addEventListener('click', () => vscode.postMessage({ type: 'setBudget' }));
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => summary && renderChart(summary), 150);
+});
+vscode.postMessage({ type: 'ready' });
