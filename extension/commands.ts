@@ -16,11 +16,13 @@ function client(events: DaemonEvents) {
   return c;
 }
 
-async function guarded(what: string, run: () => Promise<unknown>): Promise<void> {
+/** Runs a command body; a failure becomes an error message (never a thrown command), the result is returned. */
+async function guarded<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {
   try {
-    await run();
+    return await run();
   } catch (error) {
     void vscode.window.showErrorMessage(`${what}: ${(error as Error).message}`);
+    return undefined;
   }
 }
 
@@ -161,8 +163,10 @@ export function registerCommands({ context, events, keys, onPolicies }: CommandD
         }
         const format = file.fsPath.toLowerCase().endsWith('.json') ? 'json' : 'csv';
         const result = await c.sendRequest(proto.exportLedger, { path: file.fsPath, format });
-        const choice = await vscode.window.showInformationMessage(`Exported ${result.receipts} receipt(s) to ${result.path}`, 'Open');
-        if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
+        void vscode.window.showInformationMessage(`Exported ${result.receipts} receipt(s) to ${result.path}`, 'Open').then((choice) => {
+          if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
+        });
+        return result;
       })),
   ];
 }

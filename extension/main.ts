@@ -20,6 +20,7 @@ let connection: DaemonConnection | undefined;
 export interface SwitchyardApi {
   panelState(): unknown;
   connected(): boolean;
+  spend(): proto.SpendSummary | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
@@ -98,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   return {
     panelState: () => panel.snapshot,
     connected: () => conn.state.kind === 'connected',
+    spend: () => events.spend,
   };
 }
 

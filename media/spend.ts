@@ -94,10 +94,10 @@ function renderChart(s: SpendSummary): void {
     height: 240,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] } },
+    scales: { x: { time: false, range: () => [-0.5, data.x.length - 0.5] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] } },
     axes: [
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (_u, splits) => splits.map((v) => new Date(v * 1000).toISOString().slice(5, 10)) },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 70, values: (_u, splits) => splits.map((v) => usd(Math.round(v * 1e9))) },
+      { stroke: fg, grid: { show: false }, ticks: { stroke: grid }, incrs: [1, 2, 5, 7, 10], values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? data.days[v]?.slice(5) ?? '' : '')) },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 90, values: (_u, splits) => splits.map((v) => usd(Math.round(v * 1e9))) },
     ],
     // Cumulative series drawn largest first, so each smaller stack paints over the bottom of the one before.
     series: [{}, ...data.keys.map((k, i) => ({ label: k, fill: colours[i % colours.length], stroke: colours[i % colours.length], width: 0, paths: bars, points: { show: false } }))],

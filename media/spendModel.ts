@@ -3,7 +3,9 @@
 import type { SpendSummary } from '../daemon/protocol';
 
 export interface Stacked {
-  /** Day starts, unix seconds (UTC midnight of each YYYY-MM-DD). */
+  /** Every day of the month up to the summary's day (YYYY-MM-DD), days without spend included. */
+  days: string[];
+  /** 0..days.length-1, the chart's x values. */
   x: number[];
   /** Series keys, largest total first. */
   keys: string[];
@@ -14,14 +16,23 @@ export interface Stacked {
 }
 
 export function stackDays(summary: SpendSummary, by: 'provider' | 'site'): Stacked {
-  const days = [...summary.days].sort((a, b) => a.day.localeCompare(b.day));
+  const byDay = new Map(summary.days.map((d) => [d.day, by === 'provider' ? d.byProvider : d.bySite]));
+  const days = monthDays(summary.month, summary.day);
+  for (const d of byDay.keys()) if (!days.includes(d)) days.push(d);
+  days.sort();
   const totals = new Map<string, number>();
-  for (const d of days) for (const [k, v] of Object.entries(by === 'provider' ? d.byProvider : d.bySite)) totals.set(k, (totals.get(k) ?? 0) + v);
+  for (const record of byDay.values()) for (const [k, v] of Object.entries(record)) totals.set(k, (totals.get(k) ?? 0) + v);
   const keys = [...totals.entries()].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k]) => k);
-  const x = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
-  const values = keys.map((k) => days.map((d) => ((by === 'provider' ? d.byProvider : d.bySite)[k] ?? 0) / 1e9));
+  const values = keys.map((k) => days.map((d) => (byDay.get(d)?.[k] ?? 0) / 1e9));
   const stacked = keys.map((_, i) => days.map((__, j) => values.slice(i).reduce((sum, row) => sum + row[j], 0)));
-  return { x, keys, values, stacked };
+  return { days, x: days.map((_, i) => i), keys, values, stacked };
+}
+
+/** YYYY-MM-01 .. `through` (YYYY-MM-DD) when it lies in that month. */
+export function monthDays(month: string, through: string): string[] {
+  if (!/^\d{4}-\d{2}$/.test(month) || !through.startsWith(`${month}-`)) return [];
+  const last = Number(through.slice(8, 10));
+  return Array.from({ length: last }, (_, i) => `${month}-${String(i + 1).padStart(2, '0')}`);
 }
 
 export function tableRows(record: Record<string, number>): { key: string; nanoUsd: number; share: number }[] {

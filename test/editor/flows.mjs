@@ -247,6 +247,31 @@ export const flows = [
     },
   },
   {
+    name: 'spend-view',
+    title: '"Switchyard: Show Spend" (also the status bar click) opens the spend view: per-day chart, tables, totals',
+    timeoutMs: 90_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      let frame = await webviewFrame(page, '#prompt', { timeoutMs: 3000 }).catch(() => undefined);
+      if (!frame) {
+        frame = await openPanel(page);
+        if ((await frame.locator('article.turn[data-status="done"]').count()) === 0) await ask(frame, 'Say hello.');
+      }
+      await statusItem(page).click();
+      const spend = await webviewFrame(page, '#chart', { timeoutMs: 30_000 });
+      await until('a chart and a table row per site', async () => {
+        const canvas = await spend.locator('#chart canvas').count();
+        const rows = await spend.locator('#by-site tbody tr').count();
+        return canvas > 0 && rows > 0 ? true : undefined;
+      }, { timeoutMs: 20_000 });
+      const totals = await spend.locator('#totals').textContent();
+      assert(/Today\s*\$\d/.test(totals) && /Month to date\s*\$\d/.test(totals), `totals read ${JSON.stringify(totals)}`);
+      await ctx.screenshot('spend-view', page);
+      ctx.note(`totals: ${totals}; ${await spend.locator('#by-site tbody tr').count()} site row(s)`);
+    },
+  },
+  {
     name: 'extension-host-suite',
     title: 'mocha suite inside the extension host (test/editor/suite)',
     timeoutMs: 150_000,

@@ -221,8 +221,15 @@ describe('spend view data', () => {
   it('stacks per day, largest series first, cumulative', () => {
     const s = stackDays(summary, 'provider');
     assert.deepEqual(s.keys, ['groq', 'google']);
-    assert.deepEqual(s.x, [Date.parse('2026-01-01T00:00:00Z') / 1000, Date.parse('2026-01-02T00:00:00Z') / 1000]);
+    assert.deepEqual(s.days, ['2026-01-01', '2026-01-02']);
+    assert.deepEqual(s.x, [0, 1]);
     assert.deepEqual(s.stacked, [[3, 3], [1, 1]]);
+  });
+
+  it('shows every day of the month so far, quiet days as zero', () => {
+    const s = stackDays({ ...summary, day: '2026-01-04', days: [{ day: '2026-01-03', byProvider: { groq: 1e9 }, bySite: {} }] }, 'provider');
+    assert.deepEqual(s.days, ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04']);
+    assert.deepEqual(s.values, [[0, 0, 1, 0]]);
   });
 
   it('tables sort by spend with shares', () => {

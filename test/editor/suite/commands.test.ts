@@ -1,0 +1,131 @@
+// Commands and settings of the editor experience, inside the real extension host against the real daemon.
+
+import * as assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'mocha';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'switchyard.switchyard';
+
+interface Api {
+  panelState(): { models: { id: string }[]; pendingContext?: { fileName: string; text: string; lines?: [number, number] } };
+  connected(): boolean;
+  spend(): { budgets: { scope: string; capNanoUsd: number }[]; todayNanoUsd: number } | undefined;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function api(): Promise<Api> {
+  const extension = vscode.extensions.getExtension<Api>(EXTENSION_ID);
+  assert.ok(extension, 'the extension is not installed');
+  const exports = extension.isActive ? extension.exports : await extension.activate();
+  await until('the daemon connection', () => exports.connected());
+  return exports;
+}
+
+const COMMANDS = [
+  'switchyard.openPanel', 'switchyard.askAboutSelection', 'switchyard.switchPolicy', 'switchyard.setApiKey', 'switchyard.removeApiKey',
+  'switchyard.setBudget', 'switchyard.showSpend', 'switchyard.exportLedger', 'switchyard.restartDaemon', 'switchyard.showLogs',
+];
+
+export function registerCommandTests(): void {
+  describe('Switchyard commands and settings', () => {
+    it('registers every palette command, each with a "Switchyard" title', async () => {
+      const registered = await vscode.commands.getCommands(true);
+      const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string; category: string }[]);
+      for (const id of COMMANDS) {
+        assert.ok(registered.includes(id), `command ${id} is not registered`);
+        assert.equal(contributed.find((c) => c.command === id)?.category, 'Switchyard', `${id} is not in the Switchyard category`);
+      }
+    });
+
+    it('contributes policies, default policy, budgets, catalog file and daemon settings with defaults', () => {
+      const c = vscode.workspace.getConfiguration('switchyard');
+      const expect: [string, unknown][] = [
+        ['defaultPolicy', 'balanced'], ['policies', []], ['budgets.daily', 5], ['budgets.monthly', 0], ['budgets.workspace', 0],
+        ['budgets.softRatio', 0.8], ['catalogFile', ''], ['defaultModel', 'llama-3.3-70b'], ['daemon.stateDir', ''], ['daemon.idleTimeoutSeconds', 600],
+      ];
+      for (const [key, value] of expect) {
+        const info = c.inspect(key);
+        assert.ok(info, `switchyard.${key} is not contributed`);
+        assert.deepEqual(info.defaultValue, value, `switchyard.${key} defaults to ${JSON.stringify(info.defaultValue)}`);
+      }
+      const props = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>;
+      for (const [key, schema] of Object.entries(props)) assert.ok(schema.description || schema.markdownDescription, `${key} has no description`);
+    });
+
+    it('"Set Budget" updates the setting, and the daemon reports the new daily cap', async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('switchyard.setBudget', 'daily', 7.5);
+      assert.equal(vscode.workspace.getConfiguration('switchyard').get('budgets.daily'), 7.5);
+      await until('the daily cap of $7.50 in the spend summary', () => a.spend()?.budgets.some((b) => b.scope === 'day' && b.capNanoUsd === 7.5e9));
+      await vscode.commands.executeCommand('switchyard.setBudget', 'daily', 5);
+      await until('the daily cap back at $5', () => a.spend()?.budgets.some((b) => b.scope === 'day' && b.capNanoUsd === 5e9));
+    });
+
+    it('"Switch Routing Policy" for all workspaces sets switchyard.defaultPolicy', async () => {
+      await api();
+      await vscode.commands.executeCommand('switchyard.switchPolicy', 'cheapest', 'global');
+      assert.equal(vscode.workspace.getConfiguration('switchyard').get('defaultPolicy'), 'cheapest');
+      await vscode.commands.executeCommand('switchyard.switchPolicy', 'balanced', 'global');
+      assert.equal(vscode.workspace.getConfiguration('switchyard').get('defaultPolicy'), 'balanced');
+    });
+
+    it('"Open Prompt Panel" opens the webview and it lists the catalog\'s models', async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('switchyard.openPanel');
+      await until('a Switchyard webview tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+        .some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('switchyard.panel')));
+      const models = await until('models in the panel', () => (a.panelState().models.length > 0 ? a.panelState().models : undefined));
+      assert.ok(models.some((m) => m.id === 'llama-3.3-70b'), `models: ${models.map((m) => m.id).join(', ')}`);
+    });
+
+    it('"Ask About Selection" puts the selection and its file name in as context', async () => {
+      const a = await api();
+      const file = path.join(os.tmpdir(), `switchyard-ask-${process.pid}.ts`);
+      fs.writeFileSync(file, 'line one\nconst answer = 42;\nline three\n');
+      const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+      editor.selection = new vscode.Selection(1, 0, 1, 18);
+      await vscode.commands.executeCommand('switchyard.askAboutSelection');
+      const context = await until('the pending context', () => a.panelState().pendingContext);
+      assert.equal(context.text, 'const answer = 42;');
+      assert.match(context.fileName, /switchyard-ask-\d+\.ts$/);
+      assert.deepEqual(context.lines, [2, 2]);
+      fs.rmSync(file, { force: true });
+    });
+
+    it('"Export Ledger" writes the ledger as CSV or JSON by the file\'s extension', async () => {
+      await api();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-export-'));
+      for (const name of ['ledger.csv', 'ledger.json']) {
+        const target = path.join(dir, name);
+        const result = await vscode.commands.executeCommand<{ path: string; receipts: number } | undefined>('switchyard.exportLedger', target);
+        assert.ok(result, `exporting ${name} failed (see the notifications)`);
+        assert.ok(fs.existsSync(target), `${target} was not written`);
+      }
+      const json = fs.readFileSync(path.join(dir, 'ledger.json'), 'utf8');
+      assert.doesNotThrow(() => JSON.parse(json), 'the JSON export does not parse');
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('"Remove API Key" for a provider without a key changes nothing and does not throw', async () => {
+      await api();
+      await vscode.commands.executeCommand('switchyard.removeApiKey', 'mistral');
+    });
+
+    it('API keys never land in the settings', () => {
+      const all = JSON.stringify(vscode.workspace.getConfiguration('switchyard'));
+      assert.doesNotMatch(all, /apiKey/i);
+    });
+  });
+}
