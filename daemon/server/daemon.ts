@@ -14,6 +14,9 @@ import { createLogger, type Logger } from '../log/logger';
 import { Redactor } from '../log/redact';
 import type { DaemonOptions } from './args';
 import { createHttpApp } from './http';
+import { Metrics } from '../metrics';
+import { metricsRouter } from '../metrics/route';
+import { openAIRouter } from '../openai/endpoint';
 import { InvalidParams } from '../chat/validate';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
@@ -63,7 +66,12 @@ export class Daemon {
       const server = http.createServer();
       const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts);
       parts.meter.onChange(() => daemon.spendChanged());
-      server.on('request', createHttpApp({ token, version: VERSION }));
+      const metrics = new Metrics(parts);
+      const routes = (app: import('express').Express) => {
+        app.use(openAIRouter({ chat: parts.chat, catalog: parts.catalog, log, metrics }));
+        app.use(metricsRouter(metrics));
+      };
+      server.on('request', createHttpApp({ token, version: VERSION, routes }));
       daemon.sockets = attachRpc(server, { token, onConnection: (connection, socket) => daemon.accept(connection, socket) });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -1,0 +1,18 @@
+// GET /metrics in the Prometheus text format. Mounted behind the daemon's token like every route but
+// /healthz: point Prometheus at it with `authorization: { credentials_file: ... }`.
+
+import { Router } from 'express';
+import type { Metrics } from './index';
+
+export function metricsRouter(metrics: Metrics): Router {
+  const router = Router();
+  router.get('/metrics', async (_req, res, next) => {
+    try {
+      const body = await metrics.text();
+      res.set('Content-Type', metrics.contentType).set('Cache-Control', 'no-store').send(body);
+    } catch (error) {
+      next(error);
+    }
+  });
+  return router;
+}

@@ -1,0 +1,148 @@
+// The OpenAI-compatible endpoint: POST /v1/chat/completions (JSON and SSE) and GET /v1/models, behind
+// the daemon's token. Each request goes through ChatService like an editor's: the same placement,
+// budget reservation, failover, ledger and spend pushes. Only the framing differs.
+
+import crypto from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { ChatService } from '../chat/service';
+import type { CatalogStore } from '../catalog/store';
+import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics';
+import { MAX_MESSAGE_BYTES, type Placement, type Receipt } from '../protocol';
+import { openAIError, toOpenAIError, upstreamError, type OpenAIError } from './errors';
+import { clientName, completion, parseCompletionRequest } from './request';
+import { ChunkWriter } from './sse';
+
+export interface EndpointDeps {
+  chat: ChatService;
+  catalog: CatalogStore;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+/** Recent placements, so the id in x-switchyard-placement can be opened ("why here?"). */
+const PLACEMENTS_KEPT = 1000;
+
+export function openAIRouter(deps: EndpointDeps): Router {
+  const { chat, catalog, log, metrics } = deps;
+  const router = Router();
+  const placements = new Map<string, Placement>();
+  const created = Math.floor(Date.now() / 1000);
+
+  const fail = (res: Response, error: OpenAIError) => {
+    if (error.refusal) metrics?.refused(error.refusal);
+    res.status(error.status).set('x-should-retry', 'false').json(error.body);
+  };
+
+  router.get('/v1/models', (_req, res) => {
+    const index = catalog.index;
+    const data: { id: string; object: 'model'; created: number; owned_by: string }[] = index.models().map((id) => ({ id, object: 'model', created, owned_by: 'switchyard' }));
+    for (const site of index.catalog.sites) {
+      if (site.disabled) continue;
+      for (const m of site.models) data.push({ id: `${site.id}/${m.providerModel}`, object: 'model', created, owned_by: site.provider });
+    }
+    res.json({ object: 'list', data });
+  });
+
+  router.get('/v1/models/*id', (req, res) => {
+    const raw = (req.params as Record<string, string | string[]>).id;
+    const id = Array.isArray(raw) ? raw.join('/') : String(raw);
+    const index = catalog.index;
+    if (index.offers(id).length > 0) return void res.json({ id, object: 'model', created, owned_by: 'switchyard' });
+    const site = index.catalog.sites.find((s) => id.startsWith(`${s.id}/`) && s.models.some((m) => `${s.id}/${m.providerModel}` === id));
+    if (site) return void res.json({ id, object: 'model', created, owned_by: site.provider });
+    fail(res, openAIError(404, 'invalid_request_error', 'model_not_found', `The model "${id}" does not exist here; GET /v1/models lists them`, 'model'));
+  });
+
+  router.get('/v1/switchyard/placements/:id', (req, res) => {
+    const placement = placements.get(req.params.id);
+    if (placement) return void res.json(placement);
+    fail(res, openAIError(404, 'invalid_request_error', 'placement_not_found', `no recent placement ${req.params.id} (the last ${PLACEMENTS_KEPT} are kept)`));
+  });
+
+  router.post('/v1/chat/completions', express.json({ limit: MAX_MESSAGE_BYTES }), (req: Request, res: Response) => {
+    let parsed: ReturnType<typeof parseCompletionRequest>;
+    try {
+      parsed = parseCompletionRequest(req.body, req.headers);
+    } catch (error) {
+      return fail(res, toOpenAIError(error));
+    }
+    const { params, stream, includeUsage } = parsed;
+    const id = `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`;
+    const createdAt = Math.floor(Date.now() / 1000);
+    const writer = stream ? new ChunkWriter(res, id, createdAt, params.model) : null;
+    // Deltas that beat the headers (none should: adapters are asynchronous) wait here.
+    let early: string[] | null = [];
+    let text = '';
+    let finished = false;
+
+    const onReceipt = (receipt: Receipt) => {
+      finished = true;
+      if (res.destroyed || res.writableEnded) return;
+      const cost = (receipt.cost.totalNanoUsd / 1e9).toFixed(9);
+      if (writer) {
+        if (receipt.outcome === 'complete' || receipt.outcome === 'length') writer.finish(receipt, includeUsage);
+        else if (receipt.outcome === 'cancelled') writer.fail(openAIError(499, 'request_cancelled', 'cancelled', 'The request was cancelled'), receipt, includeUsage);
+        else writer.fail(upstreamError(receipt), receipt, includeUsage);
+        return;
+      }
+      res.set({ 'x-switchyard-site': receipt.site.id, 'x-switchyard-cost-usd': cost });
+      if (receipt.outcome === 'complete' || receipt.outcome === 'length') return void res.json(completion(id, createdAt, params.model, text, receipt));
+      const error = receipt.outcome === 'cancelled' ? openAIError(499, 'request_cancelled', 'cancelled', 'The request was cancelled') : upstreamError(receipt);
+      error.body.error.switchyard = { receipt };
+      res.status(error.status).set('x-should-retry', 'false').json(error.body);
+    };
+
+    let started: ReturnType<ChatService['start']>;
+    try {
+      started = chat.start(params, clientName(req.headers['user-agent']), () => ({
+        delta(piece) {
+          if (!writer) text += piece;
+          else if (early) early.push(piece);
+          else writer.delta(piece);
+        },
+        attempt({ attempt, next, continuation }) {
+          if (!writer || early) return;
+          writer.comment(`switchyard: ${attempt.message ?? `${attempt.siteId} ${attempt.outcome}`}; ${continuation ? 'continuing' : 'retrying'} on ${next?.id ?? '?'}`);
+        },
+        receipt: onReceipt,
+      }));
+    } catch (error) {
+      return fail(res, toOpenAIError(error));
+    }
+    const { requestId, placement } = started;
+    placements.set(placement.id, placement);
+    if (placements.size > PLACEMENTS_KEPT) placements.delete(placements.keys().next().value!);
+    // The client went away before the answer was over: stop paying for it (the partial is billed).
+    res.on('close', () => {
+      if (!finished && !res.writableFinished) {
+        log.debug('openai client closed before the end; cancelling', { requestId });
+        chat.cancel(requestId);
+      }
+    });
+    const headers = {
+      'x-switchyard-request-id': requestId,
+      'x-switchyard-placement': placement.id,
+      'x-switchyard-policy': placement.policy,
+      'x-switchyard-site': placement.chosen ?? '',
+    };
+    if (writer) {
+      writer.start(headers);
+      for (const piece of early!) writer.delta(piece);
+      early = null;
+    } else {
+      res.set(headers);
+    }
+  });
+
+  // Body parser refusals (bad JSON, too large) in OpenAI's shape.
+  router.use((error: { type?: string; message?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    if (error.type === 'entity.parse.failed') return fail(res, openAIError(400, 'invalid_request_error', null, `The request body is not valid JSON: ${error.message}`));
+    if (error.type === 'entity.too.large') return fail(res, openAIError(413, 'invalid_request_error', null, `The request body is larger than ${MAX_MESSAGE_BYTES} bytes`));
+    log.error('openai endpoint error', { error });
+    fail(res, openAIError(error.status ?? 500, 'server_error', null, error.message ?? 'internal error'));
+  });
+
+  return router;
+}

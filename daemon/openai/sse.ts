@@ -1,0 +1,79 @@
+// Server-sent events as OpenAI streams chat completions: `data: <chunk JSON>\n\n` per chunk, then
+// `data: [DONE]`. Headers go out before the first token, so the cost cannot be a header here: it rides
+// on the final chunk (`switchyard`) and on the usage chunk when the client asked for include_usage.
+
+import type { ServerResponse } from 'node:http';
+import type { Receipt } from '../protocol';
+import { finishReason, switchyardInfo, usage } from './request';
+import type { OpenAIError } from './errors';
+
+export class ChunkWriter {
+  private started = false;
+  private ended = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly id: string,
+    private readonly created: number,
+    private readonly model: string,
+  ) {}
+
+  /** Status and headers, then the role chunk OpenAI always sends first. */
+  start(headers: Record<string, string>): void {
+    this.res.writeHead(200, {
+      ...headers,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    this.started = true;
+    this.chunk({ role: 'assistant', content: '', refusal: null }, null);
+  }
+
+  delta(text: string): void {
+    if (text) this.chunk({ content: text }, null);
+  }
+
+  /** An SSE comment: clients skip it, a human reading the stream sees the failover. */
+  comment(text: string): void {
+    if (!this.ended) this.res.write(`: ${text.replace(/\n/g, ' ')}\n\n`);
+  }
+
+  /** The finishing chunk (with where and what it cost), the usage chunk when asked for, then [DONE]. */
+  finish(receipt: Receipt, includeUsage: boolean): void {
+    if (this.ended) return;
+    this.write({ ...this.base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(receipt) }], switchyard: switchyardInfo(receipt) });
+    if (includeUsage) this.write({ ...this.base(), choices: [], usage: usage(receipt) });
+    this.res.end('data: [DONE]\n\n');
+    this.ended = true;
+  }
+
+  /**
+   * An error after the stream began: OpenAI's SDKs raise an `{"error": ...}` event as an APIError.
+   * When the client asked for usage, the bill for what was produced comes first.
+   */
+  fail(error: OpenAIError, receipt: Receipt | null, includeUsage: boolean): void {
+    if (this.ended) return;
+    if (receipt && includeUsage) this.write({ ...this.base(), choices: [], usage: usage(receipt), switchyard: switchyardInfo(receipt) });
+    this.write({ error: error.body.error, ...(receipt ? { switchyard: switchyardInfo(receipt) } : {}) });
+    this.res.end();
+    this.ended = true;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  private base() {
+    return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, system_fingerprint: null };
+  }
+
+  private chunk(delta: Record<string, unknown>, finish: string | null): void {
+    this.write({ ...this.base(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  }
+
+  private write(value: unknown): void {
+    if (!this.ended) this.res.write(`data: ${JSON.stringify(value)}\n\n`);
+  }
+}
