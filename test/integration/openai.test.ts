@@ -1,0 +1,263 @@
+// The OpenAI-compatible endpoint and /metrics, driven by the official `openai` npm client against the
+// real bundled daemon: the simulated fleet at 200x wall speed, plus one site in a catalog file that
+// points at a fake OpenAI upstream on 127.0.0.1 (to see a client's abort reach the upstream).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import OpenAI, { APIError, AuthenticationError } from 'openai';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import * as proto from '../../daemon/protocol';
+import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
+import { startFake, type FakeUpstream } from '../fakes/upstream';
+
+const FAKE_SITE = 'fake/local/openai';
+const FAKE_PRICE = { inputPer1M: 1, outputPer1M: 2, readOn: '2026-08-01' };
+
+let fake: FakeUpstream;
+let d: RunningDaemon;
+let rpc: MessageConnection;
+let closeRpc: () => void;
+let client: OpenAI;
+const pushes: proto.SpendSummary[] = [];
+
+before(async () => {
+  fake = await startFake('openai');
+  const catalogFile = path.join(tempDir('switchyard-openai-catalog-'), 'catalog.json');
+  fs.writeFileSync(catalogFile, JSON.stringify({
+    sites: [{
+      id: FAKE_SITE, provider: 'openai-compatible', region: 'local', location: '127.0.0.1 (fake upstream)', hardware: 'fake',
+      endpoint: { kind: 'openai-compatible', baseUrl: fake.baseUrl, idleTimeoutMs: 5000 },
+      models: [{ canonical: 'fake-chat', providerModel: 'gpt-fake', contextWindow: 100_000, price: FAKE_PRICE, ttftMs: 50, outputTokensPerSecond: 100 }],
+    }],
+  }));
+  d = await startDaemon({ args: ['--sim-speed', '200', '--catalog', catalogFile] });
+  const c = await connect(d);
+  rpc = c.rpc;
+  closeRpc = c.close;
+  rpc.onNotification(proto.spendChanged, (s) => void pushes.push(s));
+  client = new OpenAI({ apiKey: d.state.token, baseURL: `${d.url}/v1`, maxRetries: 0 });
+});
+
+after(async () => {
+  closeRpc?.();
+  await d?.stop();
+  await fake?.stop();
+});
+
+const user = (content: string): OpenAI.Chat.ChatCompletionMessageParam[] => [{ role: 'user', content }];
+
+async function metrics(): Promise<string> {
+  const res = await fetch(`${d.url}/metrics`, { headers: { authorization: `Bearer ${d.state.token}` } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+  return res.text();
+}
+
+/** Sum of a metric's samples whose labels include every given label. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function ledger(): Promise<proto.Receipt[]> {
+  const file = path.join(tempDir('switchyard-openai-export-'), 'ledger.json');
+  await rpc.sendRequest(proto.exportLedger, { path: file, format: 'json' });
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as proto.Receipt[];
+}
+
+test('non-streaming completion: the answer, usage with its cost, and where it ran in the headers', async () => {
+  const { data, response } = await client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('Explain queueing.'), max_tokens: 32 }).withResponse();
+  assert.equal(data.object, 'chat.completion');
+  assert.match(data.choices[0].message.content ?? '', /simulated/);
+  assert.ok(['stop', 'length'].includes(data.choices[0].finish_reason));
+  const u = data.usage as OpenAI.CompletionUsage & { cost: number; cost_nano_usd: number };
+  assert.ok(u.prompt_tokens > 0 && u.completion_tokens > 0);
+  assert.equal(u.total_tokens, u.prompt_tokens + u.completion_tokens);
+  assert.ok(u.cost > 0);
+  assert.equal(u.cost, u.cost_nano_usd / 1e9);
+  const site = response.headers.get('x-switchyard-site');
+  assert.ok(site?.startsWith('sim:'), `site header ${site}`);
+  assert.equal(Number(response.headers.get('x-switchyard-cost-usd')), u.cost);
+  const placementId = response.headers.get('x-switchyard-placement')!;
+  assert.ok(placementId);
+  // The placement id opens the decision ("why here?").
+  const placement = (await (await fetch(`${d.url}/v1/switchyard/placements/${placementId}`, { headers: { authorization: `Bearer ${d.state.token}` } })).json()) as proto.Placement;
+  assert.equal(placement.id, placementId);
+  assert.equal(placement.chosen, site);
+  assert.ok(placement.candidates.length > 1);
+  // In the ledger like any editor request, under the client's name, and pushed to the status bar.
+  const receipts = await ledger();
+  const r = receipts.find((x) => x.placementId === placementId)!;
+  assert.equal(r.client, 'openai-api:OpenAI/JS');
+  assert.equal(r.cost.totalNanoUsd, u.cost_nano_usd);
+  await waitFor(() => (pushes.some((s) => s.bySite[site!] >= u.cost_nano_usd) ? true : undefined), 5000, () => 'spendChanged not pushed');
+});
+
+test('streaming completion with include_usage: text in chunks, headers up front, cost in the final usage chunk', async () => {
+  const { data: stream, response } = await client.chat.completions
+    .create({ model: 'llama-3.3-70b', messages: user('Stream please.'), max_tokens: 24, stream: true, stream_options: { include_usage: true } })
+    .withResponse();
+  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+  const site = response.headers.get('x-switchyard-site');
+  assert.ok(site && response.headers.get('x-switchyard-placement'));
+  assert.equal(response.headers.get('x-switchyard-cost-usd'), null, 'no cost header before the answer exists');
+  let text = '';
+  let finish: string | null = null;
+  let usage: (OpenAI.CompletionUsage & { cost: number }) | undefined;
+  let chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    if (chunk.choices[0]?.delta.content) text += chunk.choices[0].delta.content;
+    if (chunk.choices[0]?.finish_reason) finish = chunk.choices[0].finish_reason;
+    if (chunk.usage) {
+      assert.equal(chunk.choices.length, 0, 'the usage chunk has no choices');
+      usage = chunk.usage as typeof usage;
+    }
+  }
+  assert.ok(chunks >= 3);
+  assert.match(text, /simulated/);
+  assert.ok(finish === 'stop' || finish === 'length');
+  assert.ok(usage && usage.completion_tokens > 0 && usage.cost > 0);
+  const r = (await ledger()).find((x) => x.placementId === response.headers.get('x-switchyard-placement'))!;
+  assert.equal(r.site.id, site);
+  assert.equal(r.cost.totalNanoUsd / 1e9, usage.cost);
+});
+
+test('streaming without include_usage sends no usage chunk; the finishing chunk still says where and what it cost', async () => {
+  const res = await fetch(`${d.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('hi'), max_tokens: 8, stream: true }),
+  });
+  const events = (await res.text()).split('\n\n').filter(Boolean);
+  assert.equal(events.at(-1), 'data: [DONE]');
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)));
+  assert.ok(chunks.every((c) => !('usage' in c)));
+  const last = chunks.at(-1);
+  assert.ok(last.choices[0].finish_reason);
+  assert.ok(last.switchyard.cost_usd > 0);
+  assert.equal(last.switchyard.site, res.headers.get('x-switchyard-site'));
+});
+
+test('a site-qualified model pins the site; x-switchyard-policy picks the policy; an unknown policy is a 400', async () => {
+  const pinned = 'sim:groq/eu-helsinki/lpu';
+  const models = await client.models.list();
+  const ids = models.data.map((m) => m.id);
+  assert.ok(ids.includes('llama-3.3-70b'));
+  const qualified = ids.find((id) => id.startsWith(`${pinned}/`) && /llama/.test(id))!;
+  assert.ok(qualified, `no ${pinned} model in ${ids.join(', ')}`);
+  const { response } = await client.chat.completions.create({ model: qualified, messages: user('pin'), max_tokens: 8 }).withResponse();
+  assert.equal(response.headers.get('x-switchyard-site'), pinned);
+
+  const { data, response: r2 } = await client.chat.completions
+    .create({ model: 'llama-3.3-70b', messages: user('cheap'), max_tokens: 8 }, { headers: { 'x-switchyard-policy': 'cheapest' } })
+    .withResponse();
+  assert.equal(r2.headers.get('x-switchyard-policy'), 'cheapest');
+  assert.equal((data as unknown as { switchyard: { policy: string } }).switchyard.policy, 'cheapest');
+
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 8 }, { headers: { 'x-switchyard-policy': 'no-such-policy' } }),
+    (e: APIError) => e.status === 400 && e.type === 'invalid_request_error' && /no-such-policy/.test(e.message),
+  );
+});
+
+test('bad requests are OpenAI-shaped errors that name what is wrong', async () => {
+  await assert.rejects(client.chat.completions.create({ model: 'gpt-17', messages: user('x') }), (e: APIError) => e.status === 404 && e.code === 'model_not_found' && /gpt-17/.test(e.message));
+  await assert.rejects(client.chat.completions.create({ model: 'llama-3.3-70b', messages: [] }), (e: APIError) => e.status === 400 && e.param === 'messages');
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }),
+    (e: APIError) => e.status === 400 && e.param === 'tools' && /not supported/.test(e.message),
+  );
+  const bad = await fetch(`${d.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json' }, body: '{nope' });
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
+});
+
+test('without the token: 401 for the endpoint and for /metrics', async () => {
+  const anonymous = new OpenAI({ apiKey: 'not-the-token', baseURL: `${d.url}/v1`, maxRetries: 0 });
+  await assert.rejects(anonymous.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x') }), AuthenticationError);
+  await assert.rejects(anonymous.models.list(), AuthenticationError);
+  assert.equal((await fetch(`${d.url}/metrics`)).status, 401);
+});
+
+test('a client that aborts mid-stream aborts the upstream request, and the partial answer is billed', async () => {
+  const pieces = Array.from({ length: 40 }, (_, i) => ` word${i}`);
+  fake.enqueue({ pieces, delayMs: 40 });
+  const before = fake.requests.length;
+  const abort = new AbortController();
+  const stream = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('long answer'), max_tokens: 200, stream: true }, { signal: abort.signal });
+  let text = '';
+  // The SDK's stream ends quietly when its own signal aborts it.
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    if (text.includes('word2')) abort.abort();
+  }
+  assert.ok(!text.includes(`word${pieces.length - 1}`), 'the stream stopped early');
+  assert.equal(fake.requests.length, before + 1);
+  assert.equal(await fake.requests[before].closed, true, 'the upstream saw its client close');
+  const r = await waitFor(async () => (await ledger()).find((x) => x.site.id === FAKE_SITE && x.outcome === 'cancelled'), 10_000, () => 'no cancelled receipt');
+  assert.ok(r.tokens.output > 0 && r.tokens.output < pieces.length, `billed ${r.tokens.output} output tokens`);
+  assert.ok(r.cost.totalNanoUsd > 0);
+});
+
+test('an upstream failure on every site tried is a 502 naming each attempt, JSON and streaming', async () => {
+  // Every answer fails while this test runs (a pinned request may retry its one site).
+  fake.setDefault({ fault: { kind: 'status', status: 500, message: 'fake meltdown' } });
+  try {
+  await assert.rejects(
+    client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('x'), max_tokens: 8 }),
+    (e: APIError) => e.status === 502 && e.code === 'upstream_failed' && e.message.includes(FAKE_SITE) && /500|meltdown/.test(e.message),
+  );
+  const stream = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('x'), max_tokens: 8, stream: true });
+  await assert.rejects(async () => {
+      for await (const _chunk of stream) void _chunk;
+    }, (e: APIError) => e.code === 'upstream_failed' && e.message.includes(FAKE_SITE));
+  } finally {
+    fake.setDefault({});
+  }
+});
+
+test('/metrics reflects the requests: counts by site and outcome, latency, cost and tokens, in flight, breakers, budget', async () => {
+  const text = await metrics();
+  const fromApi = sample(text, 'switchyard_requests_total', { client: 'openai-api:OpenAI/JS' });
+  assert.ok(fromApi >= 4, `requests from the openai client: ${fromApi}`);
+  assert.equal(sample(text, 'switchyard_requests_total', { site: FAKE_SITE, outcome: 'cancelled' }), 1);
+  assert.ok(sample(text, 'switchyard_requests_total', { site: 'sim:groq/eu-helsinki/lpu' }) >= 1);
+  assert.ok(sample(text, 'switchyard_cost_usd_total') > 0);
+  assert.ok(sample(text, 'switchyard_tokens_total', { kind: 'output' }) > 0);
+  assert.ok(sample(text, 'switchyard_request_duration_seconds_count') >= fromApi);
+  assert.ok(sample(text, 'switchyard_time_to_first_token_seconds_count') >= 1);
+  assert.ok(sample(text, 'switchyard_errors_total', { site: 'none', reason: 'unknown_model' }) >= 1);
+  assert.ok(sample(text, 'switchyard_errors_total', { site: FAKE_SITE, reason: 'upstream' }) >= 2);
+  assert.match(text, /switchyard_in_flight\{site="sim:groq\/eu-helsinki\/lpu",provider="groq"\} 0/);
+  assert.match(text, /switchyard_breaker_state\{site="sim:groq\/eu-helsinki\/lpu",state="closed"\} 1/);
+  assert.ok(sample(text, 'switchyard_spend_usd', { period: 'day' }) > 0);
+});
+
+test('a request over budget is refused as an OpenAI error that says so, and nothing is billed', async () => {
+  const receiptsBefore = (await ledger()).length;
+  const spentBefore = (await rpc.sendRequest(proto.spend, {})).todayNanoUsd;
+  await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: spentBefore / 1e9 + 1e-7, softRatio: 0.8 }] });
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('expensive'), max_tokens: 4000 }),
+    (e: APIError) => {
+      assert.equal(e.status, 402);
+      assert.equal(e.type, 'insufficient_quota');
+      assert.equal(e.code, 'budget_exceeded');
+      assert.match(e.message, /Daily budget .* (reached|would be exceeded)/);
+      assert.equal(e.headers?.get('x-should-retry'), 'false');
+      return true;
+    },
+  );
+  assert.equal((await ledger()).length, receiptsBefore);
+  assert.equal(sample(await metrics(), 'switchyard_errors_total', { site: 'none', reason: 'budget' }), 1);
+  assert.ok(sample(await metrics(), 'switchyard_budget_cap_usd', { scope: 'day' }) > 0);
+  await rpc.sendRequest(proto.setBudget, { caps: [] });
+});
