@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import os from 'node:os';
 import * as proto from '../daemon/protocol';
-import { dollars, policySummary } from '../media/format';
+import { dollars, policyLine } from '../media/format';
 import { budgetCaps, readBudgets, SECTION, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
 import { KEYED_PROVIDERS, type Keys } from './secrets';
@@ -31,9 +31,11 @@ export interface CommandDeps {
   events: DaemonEvents;
   keys: Keys;
   onPolicies: (result: proto.PoliciesResult) => void;
+  /** After a key was stored or removed: which sites can be placed changed. */
+  onKeysChanged: () => void;
 }
 
-export function registerCommands({ context, events, keys, onPolicies }: CommandDeps): vscode.Disposable[] {
+export function registerCommands({ context, events, keys, onPolicies, onKeysChanged }: CommandDeps): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('switchyard.switchPolicy', (name?: string, scope?: 'workspace' | 'global') =>
       guarded('Switching the routing policy failed', async () => {
@@ -46,7 +48,7 @@ export function registerCommands({ context, events, keys, onPolicies }: CommandD
             policy: p.name,
             label: `${p.name === current.active ? '$(check) ' : ''}${p.name}`,
             description: `${p.kind}${p.name === current.active ? ` · active ${current.scope === 'workspace' ? 'in this workspace' : 'everywhere'}` : ''}`,
-            detail: `${policySummary(p)}${p.description ? ` — ${p.description}` : ''}`,
+            detail: policyLine(p),
           }));
           const pick = await vscode.window.showQuickPick(items, {
             title: 'Switchyard: Switch Routing Policy', placeHolder: `Active: ${current.active}. Pick the policy for the next requests`, matchOnDetail: true,
@@ -94,6 +96,7 @@ export function registerCommands({ context, events, keys, onPolicies }: CommandD
         });
         if (!apiKey) return;
         await keys.set(id, apiKey.trim(), events.client);
+        onKeysChanged();
         vscode.window.setStatusBarMessage(`Switchyard: API key for ${label} stored`, 4000);
       })),
 
@@ -112,6 +115,7 @@ export function registerCommands({ context, events, keys, onPolicies }: CommandD
           id = pick.id;
         }
         await keys.remove(id, events.client);
+        onKeysChanged();
         vscode.window.setStatusBarMessage(`Switchyard: API key for ${id} removed`, 4000);
       })),
 

@@ -93,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       panel.open({ fileName: relative || fileName, language: editor.document.languageId, text, lines: [range.start.line + 1, Math.max(range.start.line + 1, range.end.character === 0 && range.end.line > range.start.line ? range.end.line : range.end.line + 1)] });
     }),
     vscode.commands.registerCommand('switchyard.showSpend', () => spendView.open()),
-    ...registerCommands({ context, events, keys, onPolicies: (r) => panel.publishPolicies(r) }),
+    ...registerCommands({ context, events, keys, onPolicies: (r) => panel.publishPolicies(r), onKeysChanged: () => void panel.refresh() }),
   );
   conn.start();
   return {

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { ResponseError } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
 import { describeError } from '../media/errors';
-import { policySummary } from '../media/format';
+import { policyLine } from '../media/format';
 import { ALLOWED_COMMANDS, type HostMessage, type ModelChoice, type PanelState, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
 import { initialState, reduce, reviveState } from '../media/panelState';
 import { defaultModel, maxTokens, workspaceKey } from './config';
@@ -231,7 +231,7 @@ export class PromptPanel implements vscode.Disposable {
   }
 
   publishPolicies(result: proto.PoliciesResult): void {
-    this.apply({ type: 'policies', policies: result.policies.map((p) => ({ name: p.name, summary: p.description ? `${policySummary(p)} — ${p.description}` : policySummary(p) })), active: result.active, scope: result.scope });
+    this.apply({ type: 'policies', policies: result.policies.map((p) => ({ name: p.name, summary: policyLine(p) })), active: result.active, scope: result.scope });
   }
 
   /** Models and policies from the daemon. */

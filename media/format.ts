@@ -12,7 +12,7 @@ export function usd(nano: number): string {
   if (abs >= 0.01) return `${value < 0 ? '-' : ''}$${abs.toFixed(2)}`;
   // Two significant digits, at most 9 decimals (one nano-USD).
   const digits = Math.min(9, Math.max(2, 1 - Math.floor(Math.log10(abs))));
-  return `${value < 0 ? '-' : ''}$${abs.toFixed(digits)}`;
+  return `${value < 0 ? '-' : ''}$${abs.toFixed(digits).replace(/0+$/, '')}`;
 }
 
 /** USD from a plain number of dollars (settings, price cards). */
@@ -59,4 +59,10 @@ const OPTIMISES: Record<Policy['kind'], (p: Policy) => string> = {
 export function policySummary(p: Policy): string {
   const parts = [OPTIMISES[p.kind]?.(p) ?? p.kind, ...constraintsSummary(p.constraints)];
   return parts.join(' · ');
+}
+
+/** The line a picker or the panel shows for a policy: its own description when it has one, else what it optimises; then its constraints. */
+export function policyLine(p: Policy): string {
+  if (!p.description) return policySummary(p);
+  return [p.description.replace(/\.$/, ''), ...constraintsSummary(p.constraints)].join(' · ');
 }

@@ -1,7 +1,7 @@
 // The prompt panel webview: renders PanelState, posts WebviewMessages. All state changes go through
 // the pure reducer in panelState.ts; this file only draws and wires the DOM.
 
-import type { Candidate } from '../daemon/protocol';
+import type { Candidate, Placement } from '../daemon/protocol';
 import { rejectText } from './errors';
 import { ms, usd } from './format';
 import { renderMarkdown } from './markdown';
@@ -166,15 +166,17 @@ function renderTurn(turn: Turn): HTMLElement {
   if (status) article.append(el('div', { class: 'status-line', role: 'status' }, turn.status === 'placing' || turn.status === 'streaming' ? icon('loading codicon-modifier-spin') : null, status));
   if (turn.error) article.append(renderError(turn.error));
   const notes = annotations(turn);
-  if (notes.length > 0 || turn.placement) {
+  // A refusal carries its placement too: "why here?" then shows why no site could take it.
+  const placement = turn.placement ?? turn.error?.placement;
+  if (notes.length > 0 || placement) {
     const list = el('ul', { class: 'annotations', 'aria-label': 'Answer details' });
     for (const a of notes) {
       const item = el('li', { class: 'annotation', 'data-key': a.key }, el('span', { class: 'label' }, a.label), ' ', el('span', { class: 'value' }, a.value));
       if (a.title) item.title = a.title;
       list.append(item);
     }
-    if (turn.placement) {
-      const why = el('button', { class: 'link why', 'data-action': 'why', 'aria-expanded': String(!!turn.showPlacement) }, icon('question'), 'why here?');
+    if (placement) {
+      const why = el('button', { class: 'link why', 'data-action': 'why', 'aria-expanded': String(!!turn.showPlacement) }, icon('question'), turn.placement ? 'why here?' : 'why not?');
       why.addEventListener('click', () => dispatch({ type: 'togglePlacement', turnId: turn.id }, true));
       list.append(el('li', {}, why));
     }
@@ -185,7 +187,7 @@ function renderTurn(turn: Turn): HTMLElement {
       article.append(cost);
     }
   }
-  if (turn.placement && turn.showPlacement) article.append(renderPlacement(turn));
+  if (placement && turn.showPlacement) article.append(renderPlacement(placement));
   return article;
 }
 
@@ -217,10 +219,9 @@ function candidateRow(c: Candidate, chosen: string | null): HTMLElement {
     el('td', {}, verdict));
 }
 
-function renderPlacement(turn: Turn): HTMLElement {
-  const p = turn.placement!;
+function renderPlacement(p: Placement): HTMLElement {
   const section = el('section', { class: 'placement', 'data-role': 'placement', 'aria-label': 'Why here: the placement' },
-    el('p', { class: 'why-text' }, `Policy "${p.policy}" for ${p.model}: ${p.why}`));
+    el('p', { class: 'why-text' }, `Policy "${p.policy}" for ${p.model}: ${p.why || (p.chosen ? '' : 'no candidate was eligible.')}`));
   const order = [...p.candidates].sort((a, b) => Number(b.site.id === p.chosen) - Number(a.site.id === p.chosen) || Number(!!a.rejected) - Number(!!b.rejected));
   const table = el('table', {},
     el('thead', {}, el('tr', {}, ...['site', 'est. cost', 'first token', 'total', 'in flight / queue', 'verdict'].map((h) => el('th', { scope: 'col' }, h)))),

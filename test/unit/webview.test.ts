@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteRef, type SpendSummary } from '../../daemon/protocol';
 import { describeError } from '../../media/errors';
-import { policySummary, usd } from '../../media/format';
+import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { annotations, buildMessages, initialState, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { stackDays, tableRows } from '../../media/spendModel';
@@ -155,7 +155,7 @@ describe('annotations', () => {
     assert.equal(a.tps.value, '110 tok/s');
     assert.equal(a.tokens.value, '120 in · 20 cached · 80 out (estimated)');
     assert.equal(a.cost.value, '$0.00013');
-    assert.match(a.cost.title!, /input \$0\.000071 · cached \$0\.00 · output \$0\.000063 · request fee \$0\.00 · data transfer \$0\.000000010/);
+    assert.match(a.cost.title!, /input \$0\.000071 · cached \$0\.00 · output \$0\.000063 · request fee \$0\.00 · data transfer \$0\.00000001/);
   });
 });
 
@@ -198,12 +198,15 @@ describe('formatting', () => {
     assert.equal(usd(420_000_000), '$0.42');
     assert.equal(usd(5e9), '$5.00');
     assert.equal(usd(4_200_000), '$0.0042');
-    assert.equal(usd(1000), '$0.0000010');
+    assert.equal(usd(1000), '$0.000001');
+    assert.equal(usd(300_000), '$0.0003');
+    assert.equal(usd(95_000), '$0.000095');
     assert.equal(usd(1), '$0.000000001');
   });
 
   it('a policy summary says what it optimises and its constraints', () => {
     assert.equal(policySummary({ name: 'eu', kind: 'balanced', usdPerSecond: 0.0001, constraints: { regions: ['eu'], maxTtftMs: 700 } }), 'cost + $0.0001/s of waiting · regions eu · first token ≤ 700 ms');
+    assert.equal(policyLine({ name: 'eu', kind: 'balanced', description: 'Balanced, EU only.', constraints: { regions: ['eu'] } }), 'Balanced, EU only · regions eu');
   });
 });
 
@@ -246,7 +249,7 @@ describe('errors: placement refused for budget', () => {
     const e = describeError({ code: ErrorCodes.NoEligibleSite, message: 'none', model: 'm', policy: 'fastest', data: { kind: 'no-eligible-site', placement: p },
       budgets: [{ scope: 'day', capNanoUsd: 1000, softRatio: 0.8, spentNanoUsd: 220_000, reservedNanoUsd: 0, state: 'exceeded' }] });
     assert.equal(e.kind, 'budget');
-    assert.equal(e.title, 'Daily budget exhausted: $0.00 left of $0.0000010');
+    assert.equal(e.title, 'Daily budget exhausted: $0.00 left of $0.000001');
     assert.match(e.detail[0], /Spent \$0\.00022; this request could cost up to \$0\.00095/);
   });
 });
