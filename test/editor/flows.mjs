@@ -161,7 +161,39 @@ export const flows = [
       await ctx.screenshot('panel-why-here', page);
       const after = await waitForStatus(page, CONNECTED, { timeoutMs: 15_000, accept: (s) => s.text !== spendBefore.text });
       await ctx.screenshot('panel-statusbar', statusItem(page));
+      // The Markdown tooltip: month to date, budgets, top providers and sites.
+      await statusItem(page).hover();
+      const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Month to date' }).first();
+      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      const tip = await hover.textContent();
+      assert(/Top providers/.test(tip) && /Top sites/.test(tip), `the tooltip reads ${JSON.stringify(tip)}`);
+      await ctx.screenshot('statusbar-tooltip', page);
+      await page.mouse.move(700, 400);
       ctx.note(`site ${turn.annotations.site}; first token ${turn.annotations.ttft}; total ${turn.annotations.total}; cost ${turn.annotations.cost}; ${await rows.count()} candidates; status bar ${JSON.stringify(spendBefore.text)} -> ${JSON.stringify(after.text)}`);
+    },
+  },
+  {
+    name: 'panel-cancel',
+    title: 'prompt panel keyboard: Enter sends, Escape cancels the answer in flight',
+    timeoutMs: 90_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      const frame = await panelFrame(page);
+      const before = await frame.locator('article.turn').count();
+      await frame.locator('#prompt').fill('Write a very long essay about railway switchyards.');
+      await frame.locator('#prompt').press('Enter');
+      await frame.locator('#cancel').waitFor({ state: 'visible', timeout: 10_000 });
+      await frame.locator('#prompt').press('Escape');
+      const turn = frame.locator('article.turn').nth(before);
+      const status = await until('the answer to stop', async () => {
+        const s = await turn.getAttribute('data-status');
+        return s && s !== 'placing' && s !== 'streaming' ? s : undefined;
+      }, { timeoutMs: 30_000 });
+      assert(status === 'cancelled', `the answer ended "${status}", expected "cancelled"`);
+      // The receipt of a cancelled request still arrives and bills what was produced.
+      const cost = await until('the cancelled answer\'s receipt', async () => (await turn.locator('.annotation[data-key="cost"] .value').textContent({ timeout: 500 }).catch(() => undefined)) || undefined, { timeoutMs: 15_000 }).catch(() => 'no receipt');
+      await ctx.screenshot('panel-cancel', page);
+      ctx.note(`cancelled; cost ${cost}`);
     },
   },
   {
