@@ -3,15 +3,7 @@
 
 import type { CostBreakdown, TokenCounts } from '../protocol';
 
-export const ZERO_COST: CostBreakdown = {
-  inputNanoUsd: 0,
-  cachedInputNanoUsd: 0,
-  cacheWriteNanoUsd: 0,
-  outputNanoUsd: 0,
-  requestFeeNanoUsd: 0,
-  dataTransferNanoUsd: 0,
-  totalNanoUsd: 0,
-};
+export { ZERO_COST } from '../meter/pricing';
 
 export const ZERO_TOKENS: TokenCounts = { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0, estimated: false };
 
