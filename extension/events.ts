@@ -20,6 +20,7 @@ export class DaemonEvents implements vscode.Disposable {
   readonly onReady = this.readyEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private lastSpend: proto.SpendSummary | undefined;
+  private clientHandlers: vscode.Disposable[] = [];
 
   constructor(private readonly connection: DaemonConnection, private readonly prepare: (client: LanguageClient) => Promise<void>) {
     this.disposables.push(connection.onDidConnect((client) => void this.attach(client)));
@@ -39,12 +40,14 @@ export class DaemonEvents implements vscode.Disposable {
   }
 
   private async attach(client: LanguageClient): Promise<void> {
-    this.disposables.push(
+    // The previous client is gone (the supervisor disposed it): drop its handlers.
+    for (const d of this.clientHandlers) d.dispose();
+    this.clientHandlers = [
       client.onNotification(proto.chatDelta, (p) => this.deltaEmitter.fire(p)),
       client.onNotification(proto.chatAttempt, (p) => this.attemptEmitter.fire(p)),
       client.onNotification(proto.receipt, (p) => this.receiptEmitter.fire(p)),
       client.onNotification(proto.spendChanged, (p) => this.publishSpend(p)),
-    );
+    ];
     try {
       await this.prepare(client);
     } finally {
@@ -67,7 +70,7 @@ export class DaemonEvents implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const d of this.disposables) d.dispose();
+    for (const d of [...this.disposables, ...this.clientHandlers]) d.dispose();
     this.deltaEmitter.dispose();
     this.attemptEmitter.dispose();
     this.receiptEmitter.dispose();

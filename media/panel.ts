@@ -148,7 +148,9 @@ const STATUS_TEXT: Record<Turn['status'], string> = {
 };
 
 function renderTurn(turn: Turn): HTMLElement {
-  const article = el('article', { class: `turn status-${turn.status}`, 'data-turn': turn.id, 'data-status': turn.status, 'aria-label': `Prompt: ${turn.prompt.slice(0, 80)}` });
+  const article = el('article', { class: `turn status-${turn.status}`, 'data-turn': turn.id, 'data-status': turn.status, 'aria-label': `Prompt: ${turn.prompt.slice(0, 80)}`,
+    // Screen readers hear the answer once it is complete, not every streamed fragment.
+    'aria-busy': String(turn.status === 'placing' || turn.status === 'streaming') });
   const question = el('div', { class: 'prompt' }, icon('account'), el('div', { class: 'prompt-text' }, turn.prompt));
   if (turn.context) {
     question.append(el('div', { class: 'chip', title: turn.context.text.slice(0, 2000) }, icon('file-code'),

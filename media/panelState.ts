@@ -185,6 +185,11 @@ export function annotations(turn: Turn): Annotation[] {
   }
   const attempts = r?.attempts.filter((a) => a.outcome !== 'complete' && a.outcome !== 'length') ?? turn.attempts.map((a) => a.attempt);
   if (attempts.length > 0) out.push({ key: 'attempts', label: 'failed over', value: attempts.map((a) => `${a.siteId} ${a.status ?? a.outcome}${a.message ? `: ${a.message}` : ''}`).join(' → ') });
+  const continued = turn.attempts.filter((a) => a.continuation && a.next);
+  if (continued.length > 0) {
+    out.push({ key: 'continued', label: 'continued', value: continued.map((a) => `on ${a.next!.provider} · ${a.next!.region} after a cut at ${a.attempt.siteId}`).join('; '),
+      title: 'The answer was cut mid-stream and continued from the partial text on the next site; both attempts are billed.' });
+  }
   return out;
 }
 

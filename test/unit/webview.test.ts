@@ -71,6 +71,8 @@ describe('panel reducer', () => {
     ]);
     assert.equal(s.turns[0].attempts.length, 1);
     assert.match(annotations(s.turns[0]).find((a) => a.key === 'attempts')!.value, /a 429/);
+    const cut = reduce(s, { type: 'attempt', turnId: 't1', attempt: { requestId: 'q1', attempt: { siteId: 'b', outcome: 'cut', ttftMs: 100, durationMs: 300 }, next: site('c', 'together', 'us'), continuation: true } });
+    assert.equal(annotations(cut.turns[0]).find((a) => a.key === 'continued')?.value, 'on together · us after a cut at b');
     const refused = reduce(s, { type: 'failed', turnId: 't1', error: { kind: 'budget', title: 'x', detail: [], actions: [] } });
     assert.equal(refused.turns[0].status, 'error');
     assert.equal(refused.turns[0].error?.kind, 'budget');
