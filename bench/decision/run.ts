@@ -1,65 +1,135 @@
 // Decision benchmark: microseconds per placement at 10, 100, 1000 and 10000 synthetic sites that all
 // offer the model (the worst case: placement reads one site per offer), with live telemetry on each.
 //
-//   node --import tsx bench/decision/run.ts [--decisions N]
+//   node --import tsx bench/decision/run.ts [--sites 100] [--seconds 1] [--policies balanced,interactive]
+//
+// Steady state: each row warms up first (JIT, inline caches, heap sizing), then takes one sample per
+// decision for --seconds, sorts the samples and reports p50 / p99 / max. Three loops per row, each on its
+// own so one's garbage does not land in another's samples:
+// - decide: `place()` returning the Placement, the pure function the daemon's Router calls;
+// - router: `Router.place()` (place + counting the chosen site in flight), settled at once with a
+//   neutral outcome so telemetry stays as it was; the settle is not timed;
+// - explained: place() and then reading `placement.candidates`, which builds every candidate's
+//   breakdown and words (what a caller pays when it shows or serialises the placement).
+// `gc/1k` counts garbage collections (scavenges and mark-sweeps) per thousand decisions while sampling.
 
+import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { indexCatalog } from '../../daemon/catalog/lookup';
 import type { Site } from '../../daemon/catalog/types';
-import { place } from '../../daemon/engine/placement';
+import { place, type PlaceInput } from '../../daemon/engine/placement';
 import { builtinPolicies } from '../../daemon/engine/policies';
+import { Router } from '../../daemon/engine/router';
 import { Telemetry } from '../../daemon/engine/telemetry';
+import type { Policy } from '../../daemon/protocol';
+import type { Clock } from '../../daemon/providers/simulated/clock';
 import { mulberry32 } from '../../daemon/providers/simulated/rng';
+import type { SiteResult } from '../../daemon/providers/types';
 import { header, quantile, table } from '../machine';
 
-const i = process.argv.indexOf('--decisions');
-const decisions = i >= 0 ? Number(process.argv[i + 1]) : 20_000;
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const sizes = (arg('--sites') ?? '10,100,1000,10000').split(',').map(Number);
+const seconds = Number(arg('--seconds') ?? 1);
+const policyNames = (arg('--policies') ?? 'balanced,interactive').split(',');
 const regions = ['eu-central-1', 'us-east-1', 'europe-west4', 'us-central1', 'asia-east1'];
+const MODEL = 'llama-3.3-70b';
+const NOW = 3000;
 
 function syntheticSites(n: number, rng: () => number): Site[] {
   return Array.from({ length: n }, (_, k) => ({
     id: `sim:p${k}/r/h`, provider: 'simulated', region: regions[k % regions.length], location: 'synthetic', hardware: k % 2 ? 'h100' : 'tpu-v5e',
     simulated: true, endpoint: { kind: 'simulated' }, concurrency: 4 + (k % 8),
     models: [{
-      canonical: 'llama-3.3-70b', providerModel: 'llama', contextWindow: 128_000,
+      canonical: MODEL, providerModel: 'llama', contextWindow: 128_000,
       price: { inputPer1M: 0.1 + rng(), outputPer1M: 0.2 + 2 * rng(), egressPerGB: k % 3 ? 0.09 : undefined, readOn: '2026-07-24' },
       ttftMs: 100 + 600 * rng(), ttftPerInputTokenMs: 0.1 * rng(), outputTokensPerSecond: 50 + 250 * rng(),
     }],
   }));
 }
 
-const rows: (string | number)[][] = [['sites', 'policy', 'decide p50 us', 'decide p99 us', 'us per site (p50)', 'with explanation p50 us', 'p99 us']];
-for (const n of [10, 100, 1000, 10_000]) {
-  const rng = mulberry32(n);
-  const sites = syntheticSites(n, rng);
-  const index = indexCatalog({ sites, files: [] });
-  const telemetry = new Telemetry();
-  for (const s of sites) {
-    const t = telemetry.onPlaced(s.id, 'llama-3.3-70b', 0, 0, s.concurrency);
-    telemetry.onResult(t, { outcome: 'complete', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: 300, durationMs: 2000 }, 2000, 200);
-    for (let k = 0; k < (s.concurrency ?? 1) * rng(); k++) telemetry.onPlaced(s.id, 'llama-3.3-70b', 2000);
-  }
-  for (const policy of builtinPolicies().filter((p) => p.name === 'balanced' || p.name === 'interactive')) {
-    const count = Math.max(200, Math.floor(decisions / Math.max(1, n / 100)));
-    const times: number[] = [];
-    const explained: number[] = [];
-    for (let d = 0; d < count + 100; d++) {
-      const input = { id: 'b', request: { model: 'llama-3.3-70b', inputTokens: 200 + (d % 3000), maxOutputTokens: 1024 }, index, telemetry, policy, hasKey: () => false, rng, now: 3000 };
-      const t0 = process.hrtime.bigint();
-      const placement = place(input);
-      const t1 = process.hrtime.bigint();
-      if (placement.candidates.length !== n) throw new Error('every candidate must be listed');
-      const t2 = process.hrtime.bigint();
-      if (d >= 100) { // the first hundred warm the JIT
-        times.push(Number(t1 - t0) / 1000);
-        explained.push(Number(t2 - t0) / 1000);
-      }
-    }
-    times.sort((a, b) => a - b);
-    explained.sort((a, b) => a - b);
-    const p50 = quantile(times, 0.5);
-    rows.push([n, policy.name, p50.toFixed(1), quantile(times, 0.99).toFixed(1), (p50 / n).toFixed(3), quantile(explained, 0.5).toFixed(1), quantile(explained, 0.99).toFixed(1)]);
-  }
+let gcs = 0;
+new PerformanceObserver((list) => { gcs += list.getEntries().length; }).observe({ entryTypes: ['gc'] });
+/** GC entries are delivered asynchronously: let them arrive before reading the count. */
+const flushGc = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+const requests = Array.from({ length: 3000 }, (_, d) => ({ model: MODEL, inputTokens: 200 + d, maxOutputTokens: 1024 }));
+const neutral: SiteResult = { outcome: 'cancelled', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 0 };
+
+interface Stats { p50: number; p99: number; max: number; gcPer1k: number; n: number }
+
+/** Warm up, then sample `once` (which returns nanoseconds) for `seconds`. */
+async function sample(once: (d: number) => number): Promise<Stats> {
+  const warmUntil = Date.now() + Math.max(200, seconds * 300);
+  let d = 0;
+  while (d < 50 || Date.now() < warmUntil) once(d++);
+  await flushGc();
+  const samples = new Float64Array(200_000);
+  let n = 0;
+  const gc0 = gcs;
+  const until = Date.now() + seconds * 1000;
+  while ((n < 200 || Date.now() < until) && n < samples.length) samples[n++] = once(d++) / 1000;
+  await flushGc();
+  const gcCount = gcs - gc0;
+  const sorted = Array.from(samples.subarray(0, n)).sort((a, b) => a - b);
+  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[n - 1], gcPer1k: (gcCount * 1000) / n, n };
 }
-console.log(header('Placement decision time'));
-console.log('every site offers the model; decide = place() returning the Placement; with explanation = also reading placement.candidates (built lazily)\n');
-console.log(table(rows));
+
+async function main() {
+  const rows: (string | number)[][] = [['sites', 'policy', 'decide p50 us', 'p99 us', 'max us', 'us/site p50', 'gc/1k', 'router p50 us', 'p99 us', 'explained p50 us', 'p99 us', 'gc/1k']];
+  for (const n of sizes) {
+    const rng = mulberry32(n);
+    const sites = syntheticSites(n, rng);
+    const index = indexCatalog({ sites, files: [] });
+    const telemetry = new Telemetry();
+    for (const s of sites) {
+      const t = telemetry.onPlaced(s.id, MODEL, 0, 0, s.concurrency);
+      telemetry.onResult(t, { outcome: 'complete', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: 300, durationMs: 2000 }, 2000, 200);
+      for (let k = 0; k < (s.concurrency ?? 1) * rng(); k++) telemetry.onPlaced(s.id, MODEL, 2000);
+    }
+    const router = new Router({ index }, telemetry, { now: () => NOW } as Clock, rng);
+    for (const policy of builtinPolicies().filter((p) => policyNames.includes(p.name))) {
+      const input = (d: number): PlaceInput => ({ id: 'b', request: requests[d % requests.length], index, telemetry, policy, hasKey: () => false, rng, now: NOW });
+      const check = place(input(0));
+      if (check.candidates.length !== n || check.chosen === null) throw new Error('every candidate must be listed and one chosen');
+
+      const decide = await sample((d) => {
+        const inp = input(d);
+        const t0 = process.hrtime.bigint();
+        const p = place(inp);
+        const t1 = process.hrtime.bigint();
+        if (p.chosen === null) throw new Error('nothing chosen');
+        return Number(t1 - t0);
+      });
+      const routed = await sample((d) => {
+        const req = requests[d % requests.length];
+        const t0 = process.hrtime.bigint();
+        const r = router.place(req, policy as Policy, { hasKey: () => false, id: 'b' });
+        const t1 = process.hrtime.bigint();
+        router.settle(r.ticket!, neutral);
+        return Number(t1 - t0);
+      });
+      const explained = await sample((d) => {
+        const inp = input(d);
+        const t0 = process.hrtime.bigint();
+        const p = place(inp);
+        const listed = p.candidates.length;
+        const t1 = process.hrtime.bigint();
+        if (listed !== n) throw new Error('every candidate must be listed');
+        return Number(t1 - t0);
+      });
+      const f = (v: number) => v.toFixed(1);
+      rows.push([n, policy.name, f(decide.p50), f(decide.p99), f(decide.max), (decide.p50 / n).toFixed(3), decide.gcPer1k.toFixed(1),
+        f(routed.p50), f(routed.p99), f(explained.p50), f(explained.p99), explained.gcPer1k.toFixed(1)]);
+    }
+  }
+  console.log(header('Placement decision time'));
+  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes on this machine stretch the tail)`);
+  console.log(`every site offers the model; steady state (warm-up, then ${seconds} s of samples per loop, sorted); `
+    + 'decide = place(); router = Router.place(); explained = place() + reading placement.candidates (built lazily)\n');
+  console.log(table(rows));
+}
+
+void main();
