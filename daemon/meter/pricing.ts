@@ -59,23 +59,84 @@ export function ratesFor(card: PriceCard, promptTokens: number) {
   };
 }
 
-export function priceUsage(card: PriceCard, usage: BillableUsage, bytesReceived: number): CostBreakdown {
-  const prompt = usage.input + usage.cachedInput + usage.cacheWrite;
-  const rates = ratesFor(card, prompt);
-  const cost = {
-    inputNanoUsd: tokenCost(usage.input, rates.input),
-    cachedInputNanoUsd: tokenCost(usage.cachedInput, rates.cachedInput),
-    cacheWriteNanoUsd: tokenCost(usage.cacheWrite, rates.cacheWrite),
-    outputNanoUsd: tokenCost(usage.output, rates.output),
-    requestFeeNanoUsd: Math.round((card.requestFee ?? 0) * 1e9),
-    // USD per 1e9 bytes == nano-USD per byte; micro-USD per GB / 1e6 keeps it integer.
-    dataTransferNanoUsd: scaled(Math.round(bytesReceived), microPer1M(card.egressPerGB ?? 0), 1e6),
-  };
-  return { ...cost, totalNanoUsd: sumParts(cost) };
+/** Integer micro-USD per 1M tokens for each kind of token, as one rate set applies to a request. */
+export interface MicroRates {
+  readonly input: number;
+  readonly cachedInput: number;
+  readonly cacheWrite: number;
+  readonly output: number;
 }
 
-function sumParts(c: Omit<CostBreakdown, 'totalNanoUsd'>): number {
-  return c.inputNanoUsd + c.cachedInputNanoUsd + c.cacheWriteNanoUsd + c.outputNanoUsd + c.requestFeeNanoUsd + c.dataTransferNanoUsd;
+/**
+ * A price card converted to integers once (per catalog index, not per request): the rates below and
+ * above the tier, the request fee in nano-USD and egress in micro-USD per GB. Pricing with it gives the
+ * same nano-USD as pricing with the card, because it is what `priceUsage` itself prices with.
+ */
+export interface CompiledCard {
+  /** The tier applies when the prompt exceeds this many tokens; Infinity without a tier. */
+  readonly tierAbove: number;
+  readonly base: MicroRates;
+  readonly tier: MicroRates;
+  readonly requestFeeNanoUsd: number;
+  readonly egressMicroPerGB: number;
+}
+
+function microRates(card: PriceCard, promptTokens: number): MicroRates {
+  const r = ratesFor(card, promptTokens);
+  return { input: microPer1M(r.input), cachedInput: microPer1M(r.cachedInput), cacheWrite: microPer1M(r.cacheWrite), output: microPer1M(r.output) };
+}
+
+export function compileCard(card: PriceCard): CompiledCard {
+  const base = microRates(card, -Infinity);
+  return {
+    tierAbove: card.tier ? card.tier.aboveInputTokens : Infinity,
+    base,
+    tier: card.tier ? microRates(card, Infinity) : base,
+    requestFeeNanoUsd: Math.round((card.requestFee ?? 0) * 1e9),
+    egressMicroPerGB: microPer1M(card.egressPerGB ?? 0),
+  };
+}
+
+type Parts = Omit<CostBreakdown, 'totalNanoUsd'>;
+
+/**
+ * THE pricing formula. Each component is rounded on its own and the total is the sum of the rounded
+ * components; with `parts` the components are written there too. `priceUsage` (receipts, estimates,
+ * explanations) and `priceTotal` (placement's hot path, no allocation) are both this function.
+ */
+function price(c: CompiledCard, input: number, cachedInput: number, cacheWrite: number, output: number, bytesReceived: number, parts: Parts | null): number {
+  const r = input + cachedInput + cacheWrite > c.tierAbove ? c.tier : c.base;
+  const inputNano = scaled(Math.round(input), r.input, 1000);
+  const cachedNano = scaled(Math.round(cachedInput), r.cachedInput, 1000);
+  const writeNano = scaled(Math.round(cacheWrite), r.cacheWrite, 1000);
+  const outputNano = scaled(Math.round(output), r.output, 1000);
+  // USD per 1e9 bytes == nano-USD per byte; micro-USD per GB / 1e6 keeps it integer.
+  const transferNano = scaled(Math.round(bytesReceived), c.egressMicroPerGB, 1e6);
+  if (parts !== null) {
+    parts.inputNanoUsd = inputNano;
+    parts.cachedInputNanoUsd = cachedNano;
+    parts.cacheWriteNanoUsd = writeNano;
+    parts.outputNanoUsd = outputNano;
+    parts.requestFeeNanoUsd = c.requestFeeNanoUsd;
+    parts.dataTransferNanoUsd = transferNano;
+  }
+  return inputNano + cachedNano + writeNano + outputNano + c.requestFeeNanoUsd + transferNano;
+}
+
+/** The total of `priceUsage` for the same usage, without building the breakdown. */
+export function priceTotal(card: CompiledCard, input: number, cachedInput: number, cacheWrite: number, output: number, bytesReceived: number): number {
+  return price(card, input, cachedInput, cacheWrite, output, bytesReceived, null);
+}
+
+export function priceUsage(card: PriceCard, usage: BillableUsage, bytesReceived: number): CostBreakdown {
+  return priceUsageCompiled(compileCard(card), usage, bytesReceived);
+}
+
+/** `priceUsage` with a card compiled beforehand. */
+export function priceUsageCompiled(card: CompiledCard, usage: BillableUsage, bytesReceived: number): CostBreakdown {
+  const parts: Parts = { inputNanoUsd: 0, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 0, requestFeeNanoUsd: 0, dataTransferNanoUsd: 0 };
+  const totalNanoUsd = price(card, usage.input, usage.cachedInput, usage.cacheWrite, usage.output, bytesReceived, parts);
+  return { ...parts, totalNanoUsd };
 }
 
 export const ZERO_COST: Readonly<CostBreakdown> = Object.freeze({

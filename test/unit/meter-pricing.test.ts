@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PriceCard } from '../../daemon/protocol';
-import { formatUsd, priceUsage } from '../../daemon/meter/pricing';
+import { compileCard, formatUsd, priceTotal, priceUsage, priceUsageCompiled, ratesFor, tokenCost } from '../../daemon/meter/pricing';
+import { mulberry32 } from '../../daemon/providers/simulated/rng';
 import { foldAnthropic, fromGemini, fromOpenAI, type AnthropicEvent } from '../../daemon/meter/usage';
 import type { ReportedUsage } from '../../daemon/providers/types';
 
@@ -104,4 +105,28 @@ test('formatUsd rounds for display only', () => {
   assert.equal(formatUsd(4_980_000_000), '$4.98');
   assert.equal(formatUsd(10_000_000), '$0.01');
   assert.equal(formatUsd(123_000), '$0.000123');
+});
+
+test('priceTotal (placement, no allocation) and priceUsage agree on random cards and usage', () => {
+  const rng = mulberry32(42);
+  const maybe = <T>(v: () => T) => (rng() < 0.5 ? v() : undefined);
+  const count = () => (rng() < 0.1 ? 0 : rng() < 0.05 ? Math.floor(rng() * 1e12) : Math.floor(rng() * 200_000));
+  for (let k = 0; k < 20_000; k++) {
+    const c = card({
+      inputPer1M: rng() * 20, outputPer1M: rng() * 80, cachedInputPer1M: maybe(() => rng() * 5), cacheWritePer1M: maybe(() => rng() * 25),
+      requestFee: maybe(() => rng() / 1000), egressPerGB: maybe(() => rng() * 0.2),
+      tier: maybe(() => ({ aboveInputTokens: Math.floor(rng() * 200_000), inputPer1M: rng() * 40, cachedInputPer1M: maybe(() => rng() * 10), outputPer1M: maybe(() => rng() * 160) })),
+    });
+    const usage = { input: count(), cachedInput: count(), cacheWrite: count(), output: count(), reasoning: 0 };
+    const bytes = count() * 230;
+    const compiled = compileCard(c);
+    const cost = priceUsage(c, usage, bytes);
+    assert.equal(priceTotal(compiled, usage.input, usage.cachedInput, usage.cacheWrite, usage.output, bytes), cost.totalNanoUsd);
+    assert.deepEqual(priceUsageCompiled(compiled, usage, bytes), cost);
+    // And both are still the per-component formula of the card's own rates.
+    const rates = ratesFor(c, usage.input + usage.cachedInput + usage.cacheWrite);
+    const parts = [tokenCost(usage.input, rates.input), tokenCost(usage.cachedInput, rates.cachedInput), tokenCost(usage.cacheWrite, rates.cacheWrite), tokenCost(usage.output, rates.output)];
+    assert.deepEqual([cost.inputNanoUsd, cost.cachedInputNanoUsd, cost.cacheWriteNanoUsd, cost.outputNanoUsd], parts);
+    assert.equal(cost.totalNanoUsd, parts.reduce((a, b) => a + b, 0) + cost.requestFeeNanoUsd + cost.dataTransferNanoUsd);
+  }
 });
