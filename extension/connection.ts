@@ -168,13 +168,16 @@ export class DaemonConnection implements vscode.Disposable {
     };
   }
 
+  /** Lets go of the current connection; onSocketClosed ignores a client that is no longer current. */
   private teardown(): void {
     const client = this.client;
+    const socket = this.socket;
     this.client = undefined;
-    this.socket?.removeAllListeners('close');
-    this.socket?.close();
     this.socket = undefined;
-    if (client) void client.dispose(1000).catch(() => undefined);
+    // While the socket is open, stop the client politely (shutdown, exit) before closing it; a closed
+    // socket has already stopped the client, and asking again only logs errors.
+    const stopped = client && socket?.readyState === WebSocket.OPEN ? client.dispose(1000).catch(() => undefined) : Promise.resolve();
+    void stopped.finally(() => socket?.close());
   }
 
   private setState(state: ConnectionState): void {

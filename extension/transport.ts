@@ -31,6 +31,8 @@ class SocketWriter extends AbstractMessageWriter {
   }
 
   write(message: Message): Promise<void> {
+    // A closing socket has nowhere to deliver to; its close event, not this write, drives reconnection.
+    if (this.socket.readyState !== this.socket.OPEN) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.socket.send(JSON.stringify(message), (error) => (error ? reject(error) : resolve()));
     });

@@ -36,9 +36,11 @@ export function createLogger(options: LoggerOptions): Logger {
     stream: new Writable({
       write(chunk: Buffer, _encoding, done) {
         if (sinks.size > 0) {
-          const record = JSON.parse(chunk.toString()) as { level: number; msg: string };
-          const level = pino.levels.labels[record.level] as Level;
-          for (const sink of sinks) sink(level, chunk.toString().trimEnd());
+          // The editor's channel stamps time and level itself: send the message and its fields only.
+          const { level: number, time: _time, pid: _pid, msg, ...fields } = JSON.parse(chunk.toString()) as Record<string, unknown>;
+          const level = pino.levels.labels[number as number] as Level;
+          const line = Object.keys(fields).length > 0 ? `${String(msg)} ${JSON.stringify(fields)}` : String(msg);
+          for (const sink of sinks) sink(level, line);
         }
         done();
       },
