@@ -38,8 +38,10 @@ if (!production && fs.existsSync(path.join(root, 'test/editor/suite/index.ts')))
 
 await Promise.all(builds.map((options) => esbuild.build(options)));
 
-// Webview assets from packages: codicons (font + css) and uPlot's stylesheet, next to the bundles.
+// Webview assets from packages (codicons, uPlot's stylesheet) and the catalog file's JSON Schema,
+// which the manifest's jsonValidation points at, next to the bundles.
 const assets = [
+  ['daemon/catalog/catalog.schema.json', 'dist/catalog.schema.json'],
   ['node_modules/@vscode/codicons/dist/codicon.css', 'dist/media/codicon.css'],
   ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/media/codicon.ttf'],
   ['node_modules/uplot/dist/uPlot.min.css', 'dist/media/uPlot.min.css'],
