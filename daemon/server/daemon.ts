@@ -68,6 +68,8 @@ export class Daemon {
       parts.meter.onChange(() => daemon.spendChanged());
       const metrics = new Metrics(parts);
       const routes = (app: import('express').Express) => {
+        // A tool using the OpenAI endpoint is a client too: its requests keep an editor-less daemon alive.
+        app.use((_req, _res, next) => (daemon.armIdleTimer(), next()));
         app.use(openAIRouter({ chat: parts.chat, catalog: parts.catalog, log, metrics }));
         app.use(metricsRouter(metrics));
       };
