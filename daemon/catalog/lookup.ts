@@ -1,12 +1,16 @@
 // Precomputed per catalog, outside the hot path: which sites offer each canonical model, so a placement
 // touches only those sites.
 
+import { compileCard, type CompiledCard } from '../meter/pricing';
 import type { SiteRef } from '../protocol';
 import type { Catalog, Site, SiteModel } from './types';
 
 export interface Offer {
   site: Site;
   model: SiteModel;
+  /** The model's price card as integer rates, compiled once per index so a placement prices without
+   *  converting (or allocating) per site. */
+  card: CompiledCard;
 }
 
 export interface CatalogIndex {
@@ -24,7 +28,7 @@ export function indexCatalog(catalog: Catalog): CatalogIndex {
     for (const model of site.models) {
       let list = byModel.get(model.canonical);
       if (!list) byModel.set(model.canonical, (list = []));
-      list.push({ site, model });
+      list.push({ site, model, card: compileCard(model.price) });
     }
   }
   return {

@@ -32,11 +32,24 @@ export class CircuitBreaker {
     const state = this.stateAt(now);
     return {
       state,
-      admits: state === 'closed' || (state === 'half-open' && !this.probeOut),
+      admits: this.admitsIn(state),
       consecutiveFailures: this.failures,
       openedAt: this.openedAt,
       lastFailureAt: this.lastFailureAt,
     };
+  }
+
+  /** Whether a request may be placed in this state (closed, or half-open with no probe out). */
+  admitsIn(state: BreakerState): boolean {
+    return state === 'closed' || (state === 'half-open' && !this.probeOut);
+  }
+
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  get lastFailure(): number | null {
+    return this.lastFailureAt;
   }
 
   /** A request was placed here; returns true when it is the half-open probe. */
@@ -64,7 +77,7 @@ export class CircuitBreaker {
     if (probe) this.probeOut = false;
   }
 
-  private stateAt(now: number): BreakerState {
+  stateAt(now: number): BreakerState {
     if (this.openedAt === null) return 'closed';
     return now - this.openedAt >= this.options.cooldownMs ? 'half-open' : 'open';
   }

@@ -3,10 +3,19 @@
 // and bills); latency = expected queue wait + time to first token + output tokens / output speed.
 
 import { BYTES_PER_STREAMED_TOKEN } from '../meter/estimate';
-import { priceUsage } from '../meter/pricing';
+import { compileCard, priceTotal, priceUsageCompiled, type CompiledCard } from '../meter/pricing';
+import type { Offer } from '../catalog/lookup';
 import type { CostBreakdown } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
-import type { PlacementRequest, SiteLoad } from './types';
+import { LOAD, writeLoad, type PlacementRequest, type SiteLoad } from './types';
+
+const {
+  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, PRESENT: L_PRESENT,
+  HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE,
+} = LOAD;
+
+// Called once per site in placement: bound to a module constant, as tsx reads imports through getters.
+const priceTotalOf = priceTotal;
 
 /** Without a hint, an answer is assumed this long (the Azure conversation trace's mean is 211). */
 export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
@@ -28,18 +37,36 @@ export function expectedOutputTokens(req: PlacementRequest): number {
   return Math.max(0, Math.min(req.maxOutputTokens, req.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS));
 }
 
-function cost(model: SiteModel, req: PlacementRequest, output: number): CostBreakdown {
+/** What a request is priced on (one expected or worst-case shape), worked out once per decision. */
+export interface CostTerms {
+  /** Uncached prompt tokens. */
+  input: number;
+  cached: number;
+  output: number;
+  bytes: number;
+}
+
+export function costTerms(req: PlacementRequest, output: number): CostTerms {
   const cached = Math.min(req.cachedInputTokens ?? 0, req.inputTokens);
-  return priceUsage(
-    model.price,
-    { input: req.inputTokens - cached, cachedInput: cached, cacheWrite: 0, output, reasoning: 0 },
-    output * BYTES_PER_STREAMED_TOKEN,
-  );
+  return { input: req.inputTokens - cached, cached, output, bytes: output * BYTES_PER_STREAMED_TOKEN };
 }
 
 /** Every prompt token uncached, every allowed output token produced and streamed. */
+export function worstCaseTerms(req: PlacementRequest): CostTerms {
+  return costTerms({ ...req, cachedInputTokens: 0 }, req.maxOutputTokens);
+}
+
+function costOf(card: CompiledCard, t: CostTerms): CostBreakdown {
+  return priceUsageCompiled(card, { input: t.input, cachedInput: t.cached, cacheWrite: 0, output: t.output, reasoning: 0 }, t.bytes);
+}
+
+/** The total of `costOf`, without building the breakdown (the placement's hot path). */
+export function totalCost(card: CompiledCard, t: CostTerms): number {
+  return priceTotalOf(card, t.input, t.cached, 0, t.output, t.bytes);
+}
+
 export function worstCaseCost(model: SiteModel, req: PlacementRequest): CostBreakdown {
-  return cost(model, { ...req, cachedInputTokens: 0 }, req.maxOutputTokens);
+  return costOf(compileCard(model.price), worstCaseTerms(req));
 }
 
 /** The catalog's prompt-length share of time to first token; telemetry learns the rest. */
@@ -47,26 +74,53 @@ export function prefillMs(model: SiteModel, inputTokens: number): number {
   return (model.ttftPerInputTokenMs ?? 0) * inputTokens;
 }
 
-export function estimate(site: Site, model: SiteModel, load: SiteLoad, req: PlacementRequest): Estimate {
-  const output = expectedOutputTokens(req);
-  const ttftMs = (load.ttftBaseMs ?? model.ttftMs) + prefillMs(model, req.inputTokens);
-  const tps = load.outputTokensPerSecond ?? model.outputTokensPerSecond;
+/** An Estimate without its cost breakdown, written in place: one per decision, reused for every site. */
+export class EstimateScratch {
+  queueWaitMs = 0;
+  ttftMs = 0;
+  totalMs = 0;
+  ahead = 0;
+  usdPer1M = 0;
+  totalNanoUsd = 0;
+}
+
+/**
+ * THE estimate, for one site, from its load record (types.ts) at `rec[at]` and the request's expected
+ * cost terms. Placement calls it for every site; `estimate()` calls it for the sites it explains.
+ */
+export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel, card: CompiledCard, rec: Float64Array, at: number, req: PlacementRequest, t: CostTerms): void {
+  const present = rec[at + L_PRESENT];
+  const output = t.output;
+  const ttftMs = (present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : model.ttftMs) + prefillMs(model, req.inputTokens);
+  const tps = present & HAS_TPS ? rec[at + L_TPS] : model.outputTokensPerSecond;
   const generateMs = tps > 0 ? (output / tps) * 1000 : 0;
   // With c slots busy, a newcomer at position k in the FIFO waits about k mean hold times / c. Our own
   // in-flight count is exact and current; a site's reported depth is stale, so it serves only where the
   // site's concurrency is unknown (then one slot is assumed).
-  const holdMs = load.serviceMs ?? ttftMs + generateMs;
+  const holdMs = present & HAS_SERVICE ? rec[at + L_SERVICE] : ttftMs + generateMs;
   const c = site.concurrency;
-  const ahead = c !== undefined ? Math.max(0, load.inFlight - c + 1) : load.queueDepth ?? 0;
+  const ahead = c !== undefined ? Math.max(0, rec[at + L_IN_FLIGHT] - c + 1) : present & HAS_QUEUE_DEPTH ? rec[at + L_QUEUE_DEPTH] : 0;
   const queueWaitMs = (ahead * holdMs) / (c ?? 1);
-  const breakdown = cost(model, req, output);
+  const total = totalCost(card, t);
   const tokens = req.inputTokens + output;
-  return {
-    cost: breakdown,
-    queueWaitMs,
-    ttftMs,
-    totalMs: queueWaitMs + ttftMs + generateMs,
-    ahead,
-    usdPer1M: tokens > 0 ? (breakdown.totalNanoUsd / 1e9 / tokens) * 1e6 : 0,
-  };
+  out.queueWaitMs = queueWaitMs;
+  out.ttftMs = ttftMs;
+  out.totalMs = queueWaitMs + ttftMs + generateMs;
+  out.ahead = ahead;
+  out.usdPer1M = tokens > 0 ? (total / 1e9 / tokens) * 1e6 : 0;
+  out.totalNanoUsd = total;
+}
+
+/** The estimate with its cost breakdown, for an offer of the catalog index (compiled card). */
+export function estimateOffer(offer: Offer, rec: Float64Array, at: number, req: PlacementRequest): Estimate {
+  const t = costTerms(req, expectedOutputTokens(req));
+  const e = new EstimateScratch();
+  estimateInto(e, offer.site, offer.model, offer.card, rec, at, req, t);
+  return { cost: costOf(offer.card, t), queueWaitMs: e.queueWaitMs, ttftMs: e.ttftMs, totalMs: e.totalMs, ahead: e.ahead, usdPer1M: e.usdPer1M };
+}
+
+export function estimate(site: Site, model: SiteModel, load: SiteLoad, req: PlacementRequest): Estimate {
+  const rec = new Float64Array(LOAD_RECORD);
+  writeLoad(rec, 0, load);
+  return estimateOffer({ site, model, card: compileCard(model.price) }, rec, 0, req);
 }

@@ -6,9 +6,18 @@ import { siteRef, type CatalogIndex, type Offer } from '../catalog/lookup';
 import { regionAllowed } from '../catalog/regions';
 import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
-import { estimate, worstCaseCost, type Estimate } from './estimate';
-import { score } from './policies';
-import type { PlacementRequest, SiteLoad, TelemetryView } from './types';
+import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
+import { scoreOf } from './policies';
+import { LOAD, readLoad, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
+
+const { RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE } = LOAD;
+
+// Imported functions called once per site, bound to module constants: under tsx (the benchmark, the
+// tests) every read of an import goes through a getter that is not inlined; the daemon's bundle binds
+// them directly either way.
+const estimateSite = estimateInto;
+const scoreSite = scoreOf;
+const totalCostAt = totalCost;
 
 /** Scores within 2% of the best are a tie: estimates are not better than that, and spreading near-equal
  *  sites keeps one of them from taking every request while its telemetry catches up. */
@@ -64,33 +73,67 @@ type Check =
   | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
   | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'breaker';
 
-function check(input: PlaceInput, s: Scored, rank: number): Check | undefined {
-  const { site, model } = s.offer;
+const CHECKS: readonly Check[] = [
+  'disabled', 'no-key', 'twin', 'pin-request', 'pin-policy', 'first-fit', 'residency', 'hardware', 'context',
+  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'breaker',
+];
+/** A check as a number in the decision record: 0 passed, else 1 + its index in CHECKS. */
+const code = (c: Check) => CHECKS.indexOf(c) + 1;
+const DISABLED = code('disabled'), NO_KEY = code('no-key'), TWIN = code('twin'), PIN_REQUEST = code('pin-request'), PIN_POLICY = code('pin-policy');
+const FIRST_FIT = code('first-fit'), RESIDENCY = code('residency'), HARDWARE = code('hardware'), CONTEXT = code('context');
+const USD_PER_1M = code('usd-per-1m'), USD_PER_REQUEST = code('usd-per-request'), TTFT = code('ttft'), QUEUE = code('queue');
+const BUDGET = code('budget'), TRIED = code('tried'), BREAKER = code('breaker');
+
+/** Per site in the decision record: the telemetry load record, then the check and the score. */
+const R_CHECK = LOAD_RECORD;
+const R_SCORE = LOAD_RECORD + 1;
+const STRIDE = LOAD_RECORD + 2;
+
+const NO_CONSTRAINTS: NonNullable<Policy['constraints']> = Object.freeze({});
+
+/** What a decision works out once rather than per site. */
+interface Decision {
+  input: PlaceInput;
+  constraints: NonNullable<Policy['constraints']>;
+  expected: CostTerms;
+  /** Only when a constraint or the budget needs the worst case. */
+  worst: CostTerms | null;
+  /** Residency per region, when the policy restricts regions (most sites share a few regions). */
+  regionOk: Map<string, boolean> | null;
+}
+
+/** The first check a site fails, as a code (0: none); decided in the hot path without building any text. */
+function check(d: Decision, offer: Offer, e: EstimateScratch, rec: Float64Array, at: number, rank: number): number {
+  const { site, model } = offer;
+  const { input } = d;
   const { policy, request: req } = input;
-  const c = policy.constraints ?? {};
-  if (site.disabled) return 'disabled';
-  if (!site.simulated && !input.hasKey(site.provider)) return 'no-key';
+  const c = d.constraints;
+  if (site.disabled) return DISABLED;
+  if (!site.simulated && !input.hasKey(site.provider)) return NO_KEY;
   if (site.simulated && input.hasKey(site.provider)) {
     const real = realIdOf(site.id);
     const realSite = real === null ? undefined : input.index.site(real);
-    if (realSite && !realSite.disabled) return 'twin';
+    if (realSite && !realSite.disabled) return TWIN;
   }
-  if (input.pinSite !== undefined && !names(input.pinSite, site.id)) return 'pin-request';
-  if (policy.kind === 'pinned' && !names(policy.site ?? '', site.id)) return 'pin-policy';
-  if (policy.kind === 'first-fit' && rank < 0) return 'first-fit';
-  if (c.regions && !regionAllowed(site.region, c.regions)) return 'residency';
-  if (c.hardware && !c.hardware.includes(site.hardware)) return 'hardware';
-  if (req.inputTokens + req.maxOutputTokens > model.contextWindow) return 'context';
-  const e = s.est;
-  if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return 'usd-per-1m';
-  const worst = c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined ? worstCaseCost(model, req).totalNanoUsd : 0;
-  if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return 'usd-per-request';
-  if (c.maxTtftMs !== undefined && e.queueWaitMs + e.ttftMs > c.maxTtftMs) return 'ttft';
-  if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return 'queue';
-  if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return 'budget';
-  if (input.exclude?.has(site.id)) return 'tried';
-  if (!s.load.admits) return 'breaker';
-  return undefined;
+  if (input.pinSite !== undefined && !names(input.pinSite, site.id)) return PIN_REQUEST;
+  if (policy.kind === 'pinned' && !names(policy.site ?? '', site.id)) return PIN_POLICY;
+  if (policy.kind === 'first-fit' && rank < 0) return FIRST_FIT;
+  if (d.regionOk !== null) {
+    let ok = d.regionOk.get(site.region);
+    if (ok === undefined) d.regionOk.set(site.region, (ok = regionAllowed(site.region, c.regions!)));
+    if (!ok) return RESIDENCY;
+  }
+  if (c.hardware && !c.hardware.includes(site.hardware)) return HARDWARE;
+  if (req.inputTokens + req.maxOutputTokens > model.contextWindow) return CONTEXT;
+  if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return USD_PER_1M;
+  const worst = d.worst !== null ? totalCostAt(offer.card, d.worst) : 0;
+  if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
+  if (c.maxTtftMs !== undefined && e.queueWaitMs + e.ttftMs > c.maxTtftMs) return TTFT;
+  if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return QUEUE;
+  if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return BUDGET;
+  if (input.exclude?.has(site.id)) return TRIED;
+  if (rec[at + L_ADMITS] !== 1) return BREAKER;
+  return 0;
 }
 
 /** The words for a rejection: only built when the placement is shown or nothing was eligible. */
@@ -150,17 +193,6 @@ function toCandidate(input: PlaceInput, s: Scored): Candidate {
   };
 }
 
-/** Power of two choices among near-ties: two at random, the less loaded wins (then the better score). */
-function pickAmongTies(ties: Scored[], rng: () => number): Scored {
-  if (ties.length === 1) return ties[0];
-  const i = Math.floor(rng() * ties.length);
-  let j = Math.floor(rng() * (ties.length - 1));
-  if (j >= i) j++;
-  const [a, b] = [ties[i], ties[j]];
-  if (a.load.inFlight !== b.load.inFlight) return a.load.inFlight < b.load.inFlight ? a : b;
-  return b.score < a.score ? b : a;
-}
-
 function summarise(input: PlaceInput, rejected: Scored[]): string {
   const counts = new Map<string, number>();
   for (const s of rejected) {
@@ -176,47 +208,113 @@ function describe(policy: Policy, s: Scored): string {
     + (policy.kind === 'balanced' ? ` (score ${usd(s.score)})` : '');
 }
 
+/** Offer k of a decision as a Scored, with its cost breakdown: for the few sites that get described. */
+function scored(input: PlaceInput, offers: readonly Offer[], rec: Float64Array, k: number): Scored {
+  const at = k * STRIDE;
+  const check = rec[at + R_CHECK];
+  return {
+    offer: offers[k],
+    load: readLoad(rec, at),
+    est: estimateOffer(offers[k], rec, at, input.request),
+    rejected: check === 0 ? undefined : CHECKS[check - 1],
+    score: rec[at + R_SCORE],
+  };
+}
+
+/** Indices of the near-ties; reused across decisions (only read while deciding). */
+let tieScratch = new Int32Array(64);
+const estimateScratch = new EstimateScratch();
+
 export function place(input: PlaceInput): Placement {
   const { request: req, policy, now } = input;
   const offers = input.index.offers(req.model);
-  const all: Scored[] = [];
-  const eligible: Scored[] = [];
-  for (const offer of offers) {
-    const load = input.telemetry.load(offer.site.id, req.model, now);
-    const est = estimate(offer.site, offer.model, load, req);
+  const n = offers.length;
+  const c = policy.constraints ?? NO_CONSTRAINTS;
+  const d: Decision = {
+    input,
+    constraints: c,
+    expected: costTerms(req, expectedOutputTokens(req)),
+    worst: c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined ? worstCaseTerms(req) : null,
+    regionOk: c.regions ? new Map() : null,
+  };
+  // The decision record: per site, its telemetry at this instant, its check and its score. Deciding
+  // reads it; the explanation is rebuilt from it later, so it shows the state the decision saw.
+  const rec = new Float64Array(n * STRIDE);
+  const e = estimateScratch;
+  let eligible = 0;
+  let best = -1;
+  let bestScore = 0;
+  for (let k = 0; k < n; k++) {
+    const offer = offers[k];
+    const at = k * STRIDE;
+    input.telemetry.loadInto(offer.site.id, req.model, now, rec, at);
+    estimateSite(e, offer.site, offer.model, offer.card, rec, at, req, d.expected);
     const rank = rankIn(policy, offer.site.id);
-    const s: Scored = { offer, load, est, score: 0 };
-    s.rejected = check(input, s, rank);
-    s.score = score(policy, est, rank);
-    all.push(s);
-    if (!s.rejected) eligible.push(s);
+    const failed = check(d, offer, e, rec, at, rank);
+    const sc = scoreSite(policy, e.totalNanoUsd, e.totalMs, rank);
+    rec[at + R_CHECK] = failed;
+    rec[at + R_SCORE] = sc;
+    if (failed === 0) {
+      if (best < 0 || sc < bestScore) {
+        best = k;
+        bestScore = sc;
+      }
+      eligible++;
+    }
   }
 
-  let chosen: Scored | undefined;
+  let chosen = -1;
   let why: string;
-  if (offers.length === 0) {
+  if (n === 0) {
     why = `unknown model ${req.model}: no site in the catalog offers it`;
-  } else if (eligible.length > 0) {
-    let best = eligible[0];
-    for (const s of eligible) if (s.score < best.score) best = s;
-    const bound = best.score + Math.abs(best.score) * TIE_EPSILON;
-    const ties = policy.kind === 'first-fit' || policy.kind === 'pinned' ? [best] : eligible.filter((s) => s.score <= bound);
-    chosen = pickAmongTies(ties, input.rng);
-    let runnerUp: Scored | undefined;
-    for (const s of eligible) if (s !== chosen && (!runnerUp || s.score < runnerUp.score)) runnerUp = s;
-    why = `${policy.name} (${policy.kind}): ${describe(policy, chosen)}`
-      + (ties.length > 1 ? `; ${ties.length} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
-      + (runnerUp && ties.length === 1 ? `; next best ${describe(policy, runnerUp)}` : '');
+  } else if (eligible > 0) {
+    let ties = 1;
+    if (policy.kind !== 'first-fit' && policy.kind !== 'pinned') {
+      // Near-ties, in catalog order: power of two choices among them, two at random, the less loaded
+      // wins (then the better score).
+      const bound = bestScore + Math.abs(bestScore) * TIE_EPSILON;
+      if (tieScratch.length < eligible) tieScratch = new Int32Array(Math.max(eligible, 2 * tieScratch.length));
+      ties = 0;
+      for (let k = 0; k < n; k++) if (rec[k * STRIDE + R_CHECK] === 0 && rec[k * STRIDE + R_SCORE] <= bound) tieScratch[ties++] = k;
+    }
+    if (ties <= 1) {
+      chosen = best;
+    } else {
+      const i = Math.floor(input.rng() * ties);
+      let j = Math.floor(input.rng() * (ties - 1));
+      if (j >= i) j++;
+      const a = tieScratch[i] * STRIDE;
+      const b = tieScratch[j] * STRIDE;
+      const aFlight = rec[a + L_IN_FLIGHT];
+      const bFlight = rec[b + L_IN_FLIGHT];
+      chosen = (aFlight !== bFlight ? aFlight < bFlight : !(rec[b + R_SCORE] < rec[a + R_SCORE])) ? tieScratch[i] : tieScratch[j];
+    }
+    let runnerUp = -1;
+    if (ties <= 1) {
+      for (let k = 0; k < n; k++) {
+        if (k !== chosen && rec[k * STRIDE + R_CHECK] === 0 && (runnerUp < 0 || rec[k * STRIDE + R_SCORE] < rec[runnerUp * STRIDE + R_SCORE])) runnerUp = k;
+      }
+    }
+    why = `${policy.name} (${policy.kind}): ${describe(policy, scored(input, offers, rec, chosen))}`
+      + (ties > 1 ? `; ${ties} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
+      + (runnerUp >= 0 ? `; next best ${describe(policy, scored(input, offers, rec, runnerUp))}` : '');
   } else {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
     // last failure is oldest, the likeliest to have recovered.
-    const broken = all.filter((s) => s.rejected === 'breaker' || s.rejected === 'tried');
-    if (broken.length > 0) {
-      chosen = broken.reduce((a, b) => ((b.load.lastFailureAt ?? -Infinity) < (a.load.lastFailureAt ?? -Infinity) ? b : a));
-      const ago = chosen.load.lastFailureAt === null ? 'unknown' : `${Math.round((now - chosen.load.lastFailureAt) / 1000)} s ago`;
-      chosen.rejected = undefined;
-      why = `every eligible site's breaker is open; trying ${chosen.offer.site.id}, which failed longest ago (${ago})`;
+    const lastFailure = (k: number) => (rec[k * STRIDE + L_PRESENT] & HAS_LAST_FAILURE ? rec[k * STRIDE + L_LAST_FAILURE] : -Infinity);
+    for (let k = 0; k < n; k++) {
+      const failed = rec[k * STRIDE + R_CHECK];
+      if (failed !== BREAKER && failed !== TRIED) continue;
+      if (chosen < 0 || lastFailure(k) < lastFailure(chosen)) chosen = k;
+    }
+    if (chosen >= 0) {
+      rec[chosen * STRIDE + R_CHECK] = 0;
+      const at = lastFailure(chosen);
+      const ago = at === -Infinity ? 'unknown' : `${Math.round((now - at) / 1000)} s ago`;
+      why = `every eligible site's breaker is open; trying ${offers[chosen].site.id}, which failed longest ago (${ago})`;
     } else {
+      const all: Scored[] = [];
+      for (let k = 0; k < n; k++) all.push(scored(input, offers, rec, k));
       why = `no eligible site for ${req.model}: ${summarise(input, all)}`;
     }
   }
@@ -225,19 +323,25 @@ export function place(input: PlaceInput): Placement {
     id: input.id,
     policy: policy.name,
     model: req.model,
-    chosen: chosen ? chosen.offer.site.id : null,
+    chosen: chosen >= 0 ? offers[chosen].site.id : null,
     why,
     decidedAt: new Date(now).toISOString(),
   } as Placement;
-  // The explanation (every candidate, with words for each rejection) is built when first read (shown,
-  // serialised), not while deciding: the decision stays O(sites) with no text built per site.
+  // The explanation (every candidate, with its cost breakdown and words for each rejection) is built
+  // from the decision record when first read (shown, serialised), not while deciding: the decision stays
+  // O(sites) with no object or text built per site.
   let candidates: Candidate[] | undefined;
   Object.defineProperty(placement, 'candidates', {
     enumerable: true,
-    get: () => {
-      const order = (s: Scored) => (s === chosen ? -1 : s.rejected ? 1 : 0);
-      return (candidates ??= [...all].sort((a, b) => order(a) - order(b) || a.score - b.score).map((s) => toCandidate(input, s)));
-    },
+    get: () => (candidates ??= explainAll(input, offers, rec, chosen)),
   });
   return placement;
+}
+
+function explainAll(input: PlaceInput, offers: readonly Offer[], rec: Float64Array, chosen: number): Candidate[] {
+  const all: Scored[] = [];
+  for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, rec, k));
+  const first = chosen >= 0 ? all[chosen] : undefined;
+  const order = (s: Scored) => (s === first ? -1 : s.rejected ? 1 : 0);
+  return all.sort((a, b) => order(a) - order(b) || a.score - b.score).map((s) => toCandidate(input, s));
 }

@@ -25,13 +25,18 @@ export function builtinPolicies(): Policy[] {
 
 /** Score to minimise; first-fit ranks by position in its order, so its score is the rank. */
 export function score(policy: Policy, e: Estimate, rank: number): number {
+  return scoreOf(policy, e.cost.totalNanoUsd, e.totalMs, rank);
+}
+
+/** `score` from the two figures it reads (placement's hot path has no Estimate object per site). */
+export function scoreOf(policy: Policy, totalNanoUsd: number, totalMs: number, rank: number): number {
   switch (policy.kind) {
     case 'cheapest':
-      return e.cost.totalNanoUsd;
+      return totalNanoUsd;
     case 'fastest':
-      return e.totalMs;
+      return totalMs;
     case 'balanced':
-      return e.cost.totalNanoUsd + (policy.usdPerSecond ?? DEFAULT_USD_PER_SECOND) * 1e9 * (e.totalMs / 1000);
+      return totalNanoUsd + (policy.usdPerSecond ?? DEFAULT_USD_PER_SECOND) * 1e9 * (totalMs / 1000);
     case 'first-fit':
     case 'pinned':
       return rank;

@@ -7,7 +7,15 @@ import type { TelemetrySnapshot } from '../protocol';
 import type { SiteResult } from '../providers/types';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
 import { DEFAULT_EWMA, Ewma, type EwmaOptions } from './ewma';
-import { IDLE_LOAD, type SiteLoad, type TelemetryView } from './types';
+import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, readLoad, writeLoad, type SiteLoad, type TelemetryView } from './types';
+
+// Called once per site by placement: a module constant, as tsx reads imports through getters.
+const breakerCode = breakerCodeImport;
+
+const {
+  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, BREAKER: L_BREAKER,
+  ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, FAILURES: L_FAILURES, PRESENT: L_PRESENT, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
+} = LOAD;
 
 export interface TelemetryOptions {
   ewma?: EwmaOptions;
@@ -133,19 +141,34 @@ export class Telemetry implements TelemetryView {
   load(siteId: string, model: string, now: number): SiteLoad {
     const s = this.sites.get(siteId);
     if (!s) return IDLE_LOAD;
-    const b = s.breaker.view(now);
+    const rec = new Float64Array(LOAD_RECORD);
+    this.loadInto(siteId, model, now, rec, 0);
+    return readLoad(rec, 0);
+  }
+
+  loadInto(siteId: string, model: string, now: number, out: Float64Array, at: number): void {
+    const s = this.sites.get(siteId);
+    if (!s) {
+      writeLoad(out, at, IDLE_LOAD);
+      return;
+    }
+    const state = s.breaker.stateAt(now);
     const m = s.models.get(model);
-    return {
-      inFlight: s.inFlight,
-      queueDepth: s.queueDepth,
-      ttftBaseMs: m?.ttftBase.value ?? null,
-      outputTokensPerSecond: m?.tps.value ?? null,
-      serviceMs: m?.service.value ?? null,
-      breaker: b.state,
-      admits: b.admits,
-      lastFailureAt: b.lastFailureAt,
-      consecutiveFailures: b.consecutiveFailures,
-    };
+    const ttft = m ? m.ttftBase.value : null;
+    const tps = m ? m.tps.value : null;
+    const service = m ? m.service.value : null;
+    const lastFailure = s.breaker.lastFailure;
+    out[at + L_IN_FLIGHT] = s.inFlight;
+    out[at + L_QUEUE_DEPTH] = s.queueDepth ?? 0;
+    out[at + L_TTFT_BASE] = ttft ?? 0;
+    out[at + L_TPS] = tps ?? 0;
+    out[at + L_SERVICE] = service ?? 0;
+    out[at + L_BREAKER] = breakerCode(state);
+    out[at + L_ADMITS] = s.breaker.admitsIn(state) ? 1 : 0;
+    out[at + L_LAST_FAILURE] = lastFailure ?? 0;
+    out[at + L_FAILURES] = s.breaker.consecutiveFailures;
+    out[at + L_PRESENT] = (s.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (ttft !== null ? HAS_TTFT_BASE : 0)
+      | (tps !== null ? HAS_TPS : 0) | (service !== null ? HAS_SERVICE : 0) | (lastFailure !== null ? HAS_LAST_FAILURE : 0);
   }
 
   /** The wire snapshot; for a site with several models, the most sampled one's speeds. */

@@ -33,6 +33,74 @@ export interface SiteLoad {
 
 export interface TelemetryView {
   load(siteId: string, model: string, now: number): SiteLoad;
+  /** The same view written as a load record at `out[at .. at + LOAD_RECORD)`: placement's hot path,
+   *  which reads every site offering the model and so must not allocate per site. */
+  loadInto(siteId: string, model: string, now: number, out: Float64Array, at: number): void;
+}
+
+// A SiteLoad as a flat record of numbers. Nullable fields are flagged in a bitmask rather than coded as
+// NaN, so every value round-trips exactly. Hot code copies these into its own module constants
+// (`const { ... } = LOAD`): an import read through a module namespace costs a call per read in tsx.
+export const LOAD = Object.freeze({
+  /** Numbers per site. */
+  RECORD: 10,
+  IN_FLIGHT: 0,
+  QUEUE_DEPTH: 1,
+  TTFT_BASE: 2,
+  TPS: 3,
+  SERVICE: 4,
+  /** 0 closed, 1 open, 2 half-open. */
+  BREAKER: 5,
+  /** 1 when the breaker admits a request now. */
+  ADMITS: 6,
+  LAST_FAILURE: 7,
+  FAILURES: 8,
+  /** Bit set per nullable field that is not null (HAS_*). */
+  PRESENT: 9,
+  HAS_QUEUE_DEPTH: 1,
+  HAS_TTFT_BASE: 2,
+  HAS_TPS: 4,
+  HAS_SERVICE: 8,
+  HAS_LAST_FAILURE: 16,
+});
+const {
+  IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, BREAKER: L_BREAKER, ADMITS: L_ADMITS,
+  LAST_FAILURE: L_LAST_FAILURE, FAILURES: L_FAILURES, PRESENT: L_PRESENT, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
+} = LOAD;
+
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+
+export function breakerCode(state: BreakerState): number {
+  return state === 'closed' ? 0 : state === 'open' ? 1 : 2;
+}
+
+export function writeLoad(out: Float64Array, at: number, l: SiteLoad): void {
+  out[at + L_IN_FLIGHT] = l.inFlight;
+  out[at + L_QUEUE_DEPTH] = l.queueDepth ?? 0;
+  out[at + L_TTFT_BASE] = l.ttftBaseMs ?? 0;
+  out[at + L_TPS] = l.outputTokensPerSecond ?? 0;
+  out[at + L_SERVICE] = l.serviceMs ?? 0;
+  out[at + L_BREAKER] = breakerCode(l.breaker);
+  out[at + L_ADMITS] = l.admits ? 1 : 0;
+  out[at + L_LAST_FAILURE] = l.lastFailureAt ?? 0;
+  out[at + L_FAILURES] = l.consecutiveFailures;
+  out[at + L_PRESENT] = (l.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (l.ttftBaseMs !== null ? HAS_TTFT_BASE : 0)
+    | (l.outputTokensPerSecond !== null ? HAS_TPS : 0) | (l.serviceMs !== null ? HAS_SERVICE : 0) | (l.lastFailureAt !== null ? HAS_LAST_FAILURE : 0);
+}
+
+export function readLoad(rec: Float64Array, at: number): SiteLoad {
+  const present = rec[at + L_PRESENT];
+  return {
+    inFlight: rec[at + L_IN_FLIGHT],
+    queueDepth: present & HAS_QUEUE_DEPTH ? rec[at + L_QUEUE_DEPTH] : null,
+    ttftBaseMs: present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : null,
+    outputTokensPerSecond: present & HAS_TPS ? rec[at + L_TPS] : null,
+    serviceMs: present & HAS_SERVICE ? rec[at + L_SERVICE] : null,
+    breaker: BREAKER_STATES[rec[at + L_BREAKER]],
+    admits: rec[at + L_ADMITS] === 1,
+    lastFailureAt: present & HAS_LAST_FAILURE ? rec[at + L_LAST_FAILURE] : null,
+    consecutiveFailures: rec[at + L_FAILURES],
+  };
 }
 
 export const IDLE_LOAD: SiteLoad = {
