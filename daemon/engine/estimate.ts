@@ -7,7 +7,7 @@ import { compileCard, priceTotal, priceUsageCompiled, type CompiledCard } from '
 import type { Offer } from '../catalog/lookup';
 import type { CostBreakdown } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
-import { LOAD, writeLoad, type PlacementRequest, type SiteLoad } from './types';
+import { LOAD, writeLoad, type LoadRecord, type PlacementRequest, type SiteLoad } from './types';
 
 const {
   RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, PRESENT: L_PRESENT,
@@ -88,7 +88,7 @@ export class EstimateScratch {
  * THE estimate, for one site, from its load record (types.ts) at `rec[at]` and the request's expected
  * cost terms. Placement calls it for every site; `estimate()` calls it for the sites it explains.
  */
-export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel, card: CompiledCard, rec: Float64Array, at: number, req: PlacementRequest, t: CostTerms): void {
+export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel, card: CompiledCard, rec: LoadRecord, at: number, req: PlacementRequest, t: CostTerms): void {
   const present = rec[at + L_PRESENT];
   const output = t.output;
   const ttftMs = (present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : model.ttftMs) + prefillMs(model, req.inputTokens);
@@ -112,7 +112,7 @@ export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel,
 }
 
 /** The estimate with its cost breakdown, for an offer of the catalog index (compiled card). */
-export function estimateOffer(offer: Offer, rec: Float64Array, at: number, req: PlacementRequest): Estimate {
+export function estimateOffer(offer: Offer, rec: LoadRecord, at: number, req: PlacementRequest): Estimate {
   const t = costTerms(req, expectedOutputTokens(req));
   const e = new EstimateScratch();
   estimateInto(e, offer.site, offer.model, offer.card, rec, at, req, t);
@@ -120,7 +120,7 @@ export function estimateOffer(offer: Offer, rec: Float64Array, at: number, req: 
 }
 
 export function estimate(site: Site, model: SiteModel, load: SiteLoad, req: PlacementRequest): Estimate {
-  const rec = new Float64Array(LOAD_RECORD);
+  const rec = new Array<number>(LOAD_RECORD);
   writeLoad(rec, 0, load);
   return estimateOffer({ site, model, card: compileCard(model.price) }, rec, 0, req);
 }

@@ -8,7 +8,7 @@ import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
 import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
 import { scoreOf } from './policies';
-import { LOAD, readLoad, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
+import { LOAD, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
 const { RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE } = LOAD;
 
@@ -103,7 +103,7 @@ interface Decision {
 }
 
 /** The first check a site fails, as a code (0: none); decided in the hot path without building any text. */
-function check(d: Decision, offer: Offer, e: EstimateScratch, rec: Float64Array, at: number, rank: number): number {
+function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, at: number, rank: number): number {
   const { site, model } = offer;
   const { input } = d;
   const { policy, request: req } = input;
@@ -202,14 +202,18 @@ function summarise(input: PlaceInput, rejected: Scored[]): string {
   return [...counts].map(([summary, n]) => `${n} ${summary}`).join(', ');
 }
 
-function describe(policy: Policy, s: Scored): string {
-  const e = s.est;
-  return `${s.offer.site.id} at ${usd(e.cost.totalNanoUsd)} expected, ${ms(e.queueWaitMs + e.ttftMs)} to first token, ${ms(e.totalMs)} in all`
-    + (policy.kind === 'balanced' ? ` (score ${usd(s.score)})` : '');
+/** One line on a site the decision chose or passed over; from its totals, no cost breakdown needed. */
+function describe(d: Decision, offers: readonly Offer[], rec: LoadRecord, k: number): string {
+  const { policy, request } = d.input;
+  const offer = offers[k];
+  const e = estimateScratch;
+  estimateSite(e, offer.site, offer.model, offer.card, rec, k * STRIDE, request, d.expected);
+  return `${offer.site.id} at ${usd(e.totalNanoUsd)} expected, ${ms(e.queueWaitMs + e.ttftMs)} to first token, ${ms(e.totalMs)} in all`
+    + (policy.kind === 'balanced' ? ` (score ${usd(rec[k * STRIDE + R_SCORE])})` : '');
 }
 
 /** Offer k of a decision as a Scored, with its cost breakdown: for the few sites that get described. */
-function scored(input: PlaceInput, offers: readonly Offer[], rec: Float64Array, k: number): Scored {
+function scored(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, k: number): Scored {
   const at = k * STRIDE;
   const check = rec[at + R_CHECK];
   return {
@@ -219,6 +223,14 @@ function scored(input: PlaceInput, offers: readonly Offer[], rec: Float64Array, 
     rejected: check === 0 ? undefined : CHECKS[check - 1],
     score: rec[at + R_SCORE],
   };
+}
+
+// A decision record is an ordinary array of doubles, in the JS heap. A typed array's buffer lives
+// outside it, and allocating them at this rate (10 KB per decision at 100 sites) made V8 collect for
+// "external memory pressure", with full mark-compacts, every few thousand decisions; young garbage in
+// the heap costs a scavenge that finds nothing alive.
+function newRecord(length: number): LoadRecord {
+  return new Array<number>(length);
 }
 
 /** Indices of the near-ties; reused across decisions (only read while deciding). */
@@ -239,7 +251,7 @@ export function place(input: PlaceInput): Placement {
   };
   // The decision record: per site, its telemetry at this instant, its check and its score. Deciding
   // reads it; the explanation is rebuilt from it later, so it shows the state the decision saw.
-  const rec = new Float64Array(n * STRIDE);
+  const rec = newRecord(n * STRIDE);
   const e = estimateScratch;
   let eligible = 0;
   let best = -1;
@@ -295,9 +307,9 @@ export function place(input: PlaceInput): Placement {
         if (k !== chosen && rec[k * STRIDE + R_CHECK] === 0 && (runnerUp < 0 || rec[k * STRIDE + R_SCORE] < rec[runnerUp * STRIDE + R_SCORE])) runnerUp = k;
       }
     }
-    why = `${policy.name} (${policy.kind}): ${describe(policy, scored(input, offers, rec, chosen))}`
+    why = `${policy.name} (${policy.kind}): ${describe(d, offers, rec, chosen)}`
       + (ties > 1 ? `; ${ties} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
-      + (runnerUp >= 0 ? `; next best ${describe(policy, scored(input, offers, rec, runnerUp))}` : '');
+      + (runnerUp >= 0 ? `; next best ${describe(d, offers, rec, runnerUp)}` : '');
   } else {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
     // last failure is oldest, the likeliest to have recovered.
@@ -338,7 +350,7 @@ export function place(input: PlaceInput): Placement {
   return placement;
 }
 
-function explainAll(input: PlaceInput, offers: readonly Offer[], rec: Float64Array, chosen: number): Candidate[] {
+function explainAll(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, chosen: number): Candidate[] {
   const all: Scored[] = [];
   for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, rec, k));
   const first = chosen >= 0 ? all[chosen] : undefined;

@@ -7,7 +7,7 @@ import type { TelemetrySnapshot } from '../protocol';
 import type { SiteResult } from '../providers/types';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
 import { DEFAULT_EWMA, Ewma, type EwmaOptions } from './ewma';
-import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, readLoad, writeLoad, type SiteLoad, type TelemetryView } from './types';
+import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, readLoad, writeLoad, type LoadRecord, type SiteLoad, type TelemetryView } from './types';
 
 // Called once per site by placement: a module constant, as tsx reads imports through getters.
 const breakerCode = breakerCodeImport;
@@ -141,12 +141,12 @@ export class Telemetry implements TelemetryView {
   load(siteId: string, model: string, now: number): SiteLoad {
     const s = this.sites.get(siteId);
     if (!s) return IDLE_LOAD;
-    const rec = new Float64Array(LOAD_RECORD);
+    const rec = new Array<number>(LOAD_RECORD);
     this.loadInto(siteId, model, now, rec, 0);
     return readLoad(rec, 0);
   }
 
-  loadInto(siteId: string, model: string, now: number, out: Float64Array, at: number): void {
+  loadInto(siteId: string, model: string, now: number, out: LoadRecord, at: number): void {
     const s = this.sites.get(siteId);
     if (!s) {
       writeLoad(out, at, IDLE_LOAD);

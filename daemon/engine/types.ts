@@ -35,8 +35,11 @@ export interface TelemetryView {
   load(siteId: string, model: string, now: number): SiteLoad;
   /** The same view written as a load record at `out[at .. at + LOAD_RECORD)`: placement's hot path,
    *  which reads every site offering the model and so must not allocate per site. */
-  loadInto(siteId: string, model: string, now: number, out: Float64Array, at: number): void;
+  loadInto(siteId: string, model: string, now: number, out: LoadRecord, at: number): void;
 }
+
+/** Load records of one or more sites, `LOAD.RECORD` numbers each (placement appends its own after them). */
+export type LoadRecord = number[];
 
 // A SiteLoad as a flat record of numbers. Nullable fields are flagged in a bitmask rather than coded as
 // NaN, so every value round-trips exactly. Hot code copies these into its own module constants
@@ -74,7 +77,7 @@ export function breakerCode(state: BreakerState): number {
   return state === 'closed' ? 0 : state === 'open' ? 1 : 2;
 }
 
-export function writeLoad(out: Float64Array, at: number, l: SiteLoad): void {
+export function writeLoad(out: LoadRecord, at: number, l: SiteLoad): void {
   out[at + L_IN_FLIGHT] = l.inFlight;
   out[at + L_QUEUE_DEPTH] = l.queueDepth ?? 0;
   out[at + L_TTFT_BASE] = l.ttftBaseMs ?? 0;
@@ -88,7 +91,7 @@ export function writeLoad(out: Float64Array, at: number, l: SiteLoad): void {
     | (l.outputTokensPerSecond !== null ? HAS_TPS : 0) | (l.serviceMs !== null ? HAS_SERVICE : 0) | (l.lastFailureAt !== null ? HAS_LAST_FAILURE : 0);
 }
 
-export function readLoad(rec: Float64Array, at: number): SiteLoad {
+export function readLoad(rec: LoadRecord, at: number): SiteLoad {
   const present = rec[at + L_PRESENT];
   return {
     inFlight: rec[at + L_IN_FLIGHT],

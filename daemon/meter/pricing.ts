@@ -134,9 +134,9 @@ export function priceUsage(card: PriceCard, usage: BillableUsage, bytesReceived:
 
 /** `priceUsage` with a card compiled beforehand. */
 export function priceUsageCompiled(card: CompiledCard, usage: BillableUsage, bytesReceived: number): CostBreakdown {
-  const parts: Parts = { inputNanoUsd: 0, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 0, requestFeeNanoUsd: 0, dataTransferNanoUsd: 0 };
-  const totalNanoUsd = price(card, usage.input, usage.cachedInput, usage.cacheWrite, usage.output, bytesReceived, parts);
-  return { ...parts, totalNanoUsd };
+  const cost: CostBreakdown = { inputNanoUsd: 0, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 0, requestFeeNanoUsd: 0, dataTransferNanoUsd: 0, totalNanoUsd: 0 };
+  cost.totalNanoUsd = price(card, usage.input, usage.cachedInput, usage.cacheWrite, usage.output, bytesReceived, cost);
+  return cost;
 }
 
 export const ZERO_COST: Readonly<CostBreakdown> = Object.freeze({
