@@ -256,10 +256,10 @@ export function place(input: PlaceInput): Placement {
   let eligible = 0;
   let best = -1;
   let bestScore = 0;
+  if (n > 0) input.telemetry.loadAllInto(offers, req.model, now, rec, STRIDE);
   for (let k = 0; k < n; k++) {
     const offer = offers[k];
     const at = k * STRIDE;
-    input.telemetry.loadInto(offer.site.id, req.model, now, rec, at);
     estimateSite(e, offer.site, offer.model, offer.card, rec, at, req, d.expected);
     const rank = rankIn(policy, offer.site.id);
     const failed = check(d, offer, e, rec, at, rank);

@@ -91,6 +91,7 @@ export function headroomFrom(headers: Record<string, string>): number | null {
 
 export class Telemetry implements TelemetryView {
   private readonly sites = new Map<string, SiteStats>();
+  private readonly bound = new WeakMap<object, { model: string; sites: (SiteStats | undefined)[]; models: (ModelStats | undefined)[] }>();
   private readonly options: Required<TelemetryOptions>;
 
   constructor(options: TelemetryOptions = {}) {
@@ -148,12 +149,34 @@ export class Telemetry implements TelemetryView {
 
   loadInto(siteId: string, model: string, now: number, out: LoadRecord, at: number): void {
     const s = this.sites.get(siteId);
-    if (!s) {
-      writeLoad(out, at, IDLE_LOAD);
-      return;
+    if (!s) writeLoad(out, at, IDLE_LOAD);
+    else this.write(s, s.models.get(model), now, out, at);
+  }
+
+  loadAllInto(sites: readonly { site: { id: string } }[], model: string, now: number, out: LoadRecord, stride: number): void {
+    // The stats found for each offer, remembered per offer list (one per model and catalog index) so a
+    // decision does not look every site up by id again. Entries are never removed from `sites`, so a
+    // remembered one stays right; a site or model without stats yet is looked up again next time.
+    let bound = this.bound.get(sites);
+    if (!bound || bound.model !== model) this.bound.set(sites, (bound = { model, sites: new Array(sites.length).fill(undefined), models: new Array(sites.length).fill(undefined) }));
+    for (let k = 0; k < sites.length; k++) {
+      let s = bound.sites[k];
+      if (s === undefined) {
+        s = this.sites.get(sites[k].site.id);
+        if (s === undefined) {
+          writeLoad(out, k * stride, IDLE_LOAD);
+          continue;
+        }
+        bound.sites[k] = s;
+      }
+      let m = bound.models[k];
+      if (m === undefined) bound.models[k] = m = s.models.get(model);
+      this.write(s, m, now, out, k * stride);
     }
+  }
+
+  private write(s: SiteStats, m: ModelStats | undefined, now: number, out: LoadRecord, at: number): void {
     const state = s.breaker.stateAt(now);
-    const m = s.models.get(model);
     const ttft = m ? m.ttftBase.value : null;
     const tps = m ? m.tps.value : null;
     const service = m ? m.service.value : null;
