@@ -7,7 +7,7 @@ import { compileCard, priceTotal, priceUsageCompiled, type CompiledCard } from '
 import type { Offer } from '../catalog/lookup';
 import type { CostBreakdown } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
-import { LOAD, writeLoad, type LoadRecord, type PlacementRequest, type SiteLoad } from './types';
+import { LOAD, newLoadRecord, writeLoad, type LoadRecord, type PlacementRequest, type SiteLoad } from './types';
 
 const {
   RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, PRESENT: L_PRESENT,
@@ -120,7 +120,7 @@ export function estimateOffer(offer: Offer, rec: LoadRecord, at: number, req: Pl
 }
 
 export function estimate(site: Site, model: SiteModel, load: SiteLoad, req: PlacementRequest): Estimate {
-  const rec = new Array<number>(LOAD_RECORD);
+  const rec = newLoadRecord(LOAD_RECORD);
   writeLoad(rec, 0, load);
   return estimateOffer({ site, model, card: compileCard(model.price) }, rec, 0, req);
 }

@@ -8,7 +8,7 @@ import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
 import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
 import { scoreOf } from './policies';
-import { LOAD, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
+import { LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
 const { RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE } = LOAD;
 
@@ -225,13 +225,11 @@ function scored(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, k:
   };
 }
 
-// A decision record is an ordinary array of doubles, in the JS heap. A typed array's buffer lives
-// outside it, and allocating them at this rate (10 KB per decision at 100 sites) made V8 collect for
-// "external memory pressure", with full mark-compacts, every few thousand decisions; young garbage in
-// the heap costs a scavenge that finds nothing alive.
-function newRecord(length: number): LoadRecord {
-  return new Array<number>(length);
-}
+// A decision record is an ordinary array of doubles, in the JS heap (`newLoadRecord`). A typed
+// array's buffer lives outside it, and allocating them at this rate (10 KB per decision at 100 sites)
+// made V8 collect for "external memory pressure", with full mark-compacts, every few thousand
+// decisions; young garbage in the heap costs a scavenge that finds nothing alive.
+const newRecord = newLoadRecord;
 
 /** Indices of the near-ties; reused across decisions (only read while deciding). */
 let tieScratch = new Int32Array(64);

@@ -7,7 +7,7 @@ import type { TelemetrySnapshot } from '../protocol';
 import type { SiteResult } from '../providers/types';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
 import { DEFAULT_EWMA, Ewma, type EwmaOptions } from './ewma';
-import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, readLoad, writeLoad, type LoadRecord, type SiteLoad, type TelemetryView } from './types';
+import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, newLoadRecord, readLoad, writeLoad, type LoadRecord, type SiteLoad, type TelemetryView } from './types';
 
 // Called once per site by placement: a module constant, as tsx reads imports through getters.
 const breakerCode = breakerCodeImport;
@@ -142,7 +142,7 @@ export class Telemetry implements TelemetryView {
   load(siteId: string, model: string, now: number): SiteLoad {
     const s = this.sites.get(siteId);
     if (!s) return IDLE_LOAD;
-    const rec = new Array<number>(LOAD_RECORD);
+    const rec = newLoadRecord(LOAD_RECORD);
     this.loadInto(siteId, model, now, rec, 0);
     return readLoad(rec, 0);
   }

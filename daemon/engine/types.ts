@@ -43,6 +43,20 @@ export interface TelemetryView {
 /** Load records of one or more sites, `LOAD.RECORD` numbers each (placement appends its own after them). */
 export type LoadRecord = number[];
 
+/** Zeros stored as doubles, copied to make records. */
+const zeros: number[] = [0.5];
+zeros.length = 0;
+
+/**
+ * A record of `length` numbers: an ordinary array in the JS heap, made by copying an array that already
+ * holds doubles. `new Array(n)` would first hold small integers and be copied again, to doubles, at
+ * the first fractional value: a third more garbage per decision.
+ */
+export function newLoadRecord(length: number): LoadRecord {
+  while (zeros.length < length) zeros.push(0);
+  return zeros.slice(0, length);
+}
+
 // A SiteLoad as a flat record of numbers. Nullable fields are flagged in a bitmask rather than coded as
 // NaN, so every value round-trips exactly. Hot code copies these into its own module constants
 // (`const { ... } = LOAD`): an import read through a module namespace costs a call per read in tsx.
