@@ -24,6 +24,12 @@ import { validateChat } from './validate';
 export interface ChatSink {
   delta(text: string): void;
   attempt(params: Omit<proto.ChatAttemptParams, 'requestId'>): void;
+  /**
+   * The answer is over and its cost is known: called with the final receipt before it is durable.
+   * An answer may be delivered here; a billing acknowledgement may not (see `receipt`).
+   */
+  complete?(receipt: proto.Receipt): void;
+  /** The receipt is durable in the ledger and counted as spend (or could not be written, and is logged). */
   receipt(receipt: proto.Receipt): void;
 }
 
@@ -223,6 +229,9 @@ export class ChatService {
       cost,
       createdAt: new Date().toISOString(),
     };
+    // The answer goes out now; the acknowledgement of the bill waits for the durable append. The
+    // reservation stays held until then, so a crash in between loses a receipt but overruns no cap.
+    r.sink.complete?.(receipt);
     try {
       await meter.record(receipt, r.reservation);
     } catch (error) {

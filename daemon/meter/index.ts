@@ -149,7 +149,17 @@ export class Meter {
     return this.budgetBook.statuses();
   }
 
-  exportLedger(params: ExportLedgerParams): Promise<ExportLedgerResult> {
+  /**
+   * Resolves once every receipt recorded before the call is durable and counted (or failed). An answer
+   * can be delivered before its receipt is durable; reads that follow it wait here to see it.
+   */
+  settled(): Promise<void> {
+    return this.ledger.settled();
+  }
+
+  /** Every receipt recorded before the call is included (see settled). */
+  async exportLedger(params: ExportLedgerParams): Promise<ExportLedgerResult> {
+    await this.ledger.settled();
     return exportReceipts(this.dir, params, (month) => this.ledger.durableSize(month));
   }
 

@@ -75,6 +75,8 @@ export async function listMonths(dir: string): Promise<string[]> {
 export class Ledger {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  /** settled() callers, resolved after the batch that takes the queue as it is now. */
+  private waiting: (() => void)[] = [];
   private readonly files = new Map<string, MonthFile>();
   /** Durable size of every file recovered or written, kept after close for a last snapshot. */
   private readonly sizes = new Map<string, number>();
@@ -125,6 +127,12 @@ export class Ledger {
     });
   }
 
+  /** Resolves once every append made before the call is durable or has failed. */
+  settled(): Promise<void> {
+    if (!this.flushing) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
   /** Durable size of a month's file, when this process recovered or wrote it. */
   durableSize(month: string): number | undefined {
     return this.sizes.get(month);
@@ -141,7 +149,9 @@ export class Ledger {
   private async flush(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue;
+      const waiting = this.waiting;
       this.queue = [];
+      this.waiting = [];
       for (const group of groupByMonth(batch)) {
         try {
           await this.write(group);
@@ -152,8 +162,12 @@ export class Ledger {
         this.onDurable(group.map((p) => p.entry));
         for (const p of group) p.resolve();
       }
+      for (const resolve of waiting) resolve();
     }
     this.flushing = null;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 
   /** One write and one fdatasync for every line of the group (all in the same month). */

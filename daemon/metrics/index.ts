@@ -38,7 +38,10 @@ export class Metrics {
   private readonly tokens: Counter<'site' | 'provider' | 'model' | 'kind'>;
   private readonly unsubscribe: () => void;
 
+  private readonly meter: Meter;
+
   constructor(deps: MetricsDeps) {
+    this.meter = deps.meter;
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'switchyard_requests_total',
@@ -165,7 +168,9 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  text(): Promise<string> {
+  /** After every receipt recorded so far is durable: a scrape sees each answer already sent. */
+  async text(): Promise<string> {
+    await this.meter.settled();
     return this.registry.metrics();
   }
 

@@ -76,7 +76,9 @@ export function openAIRouter(deps: EndpointDeps): Router {
     let text = '';
     let finished = false;
 
-    const onReceipt = (receipt: Receipt) => {
+    // The answer is sent as soon as its cost is known (ChatSink.complete), not after the receipt's
+    // fdatasync: the budget reservation is held until the receipt is durable, so no cap can be overrun.
+    const onComplete = (receipt: Receipt) => {
       finished = true;
       if (res.destroyed || res.writableEnded) return;
       const cost = (receipt.cost.totalNanoUsd / 1e9).toFixed(9);
@@ -105,7 +107,8 @@ export function openAIRouter(deps: EndpointDeps): Router {
           if (!writer || early) return;
           writer.comment(`switchyard: ${attempt.message ?? `${attempt.siteId} ${attempt.outcome}`}; ${continuation ? 'continuing' : 'retrying'} on ${next?.id ?? '?'}`);
         },
-        receipt: onReceipt,
+        complete: onComplete,
+        receipt() {},
       }));
     } catch (error) {
       return fail(res, toOpenAIError(error));
