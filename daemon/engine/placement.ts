@@ -10,7 +10,7 @@ import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutput
 import { scoreOf } from './policies';
 import { LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
-const { RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE } = LOAD;
+const { RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, ADMITS_RATE_LIMITED, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE } = LOAD;
 
 // Imported functions called once per site, bound to module constants: under tsx (the benchmark, the
 // tests) every read of an import goes through a getter that is not inlined; the daemon's bundle binds
@@ -71,18 +71,18 @@ function rankIn(policy: Policy, siteId: string): number {
 /** Why a site was passed over, decided in the hot path without building any text. */
 type Check =
   | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
-  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'breaker';
+  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker';
 
 const CHECKS: readonly Check[] = [
   'disabled', 'no-key', 'twin', 'pin-request', 'pin-policy', 'first-fit', 'residency', 'hardware', 'context',
-  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'breaker',
+  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker',
 ];
 /** A check as a number in the decision record: 0 passed, else 1 + its index in CHECKS. */
 const code = (c: Check) => CHECKS.indexOf(c) + 1;
 const DISABLED = code('disabled'), NO_KEY = code('no-key'), TWIN = code('twin'), PIN_REQUEST = code('pin-request'), PIN_POLICY = code('pin-policy');
 const FIRST_FIT = code('first-fit'), RESIDENCY = code('residency'), HARDWARE = code('hardware'), CONTEXT = code('context');
 const USD_PER_1M = code('usd-per-1m'), USD_PER_REQUEST = code('usd-per-request'), TTFT = code('ttft'), QUEUE = code('queue');
-const BUDGET = code('budget'), TRIED = code('tried'), BREAKER = code('breaker');
+const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker');
 
 /** Per site in the decision record: the telemetry load record, then the check and the score. */
 const R_CHECK = LOAD_RECORD;
@@ -132,6 +132,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return QUEUE;
   if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return BUDGET;
   if (input.exclude?.has(site.id)) return TRIED;
+  if (rec[at + L_ADMITS] === ADMITS_RATE_LIMITED) return RATE_LIMITED;
   if (rec[at + L_ADMITS] !== 1) return BREAKER;
   return 0;
 }
@@ -168,6 +169,7 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
       return { reason: 'budget', detail: `worst case ${worst()} exceeds the remaining budget ${left}`, summary: `over the remaining budget ${left}` };
     }
     case 'tried': return { reason: 'breaker', detail: 'already failed for this request', summary: 'already tried for this request' };
+    case 'rate-limited': return { reason: 'threshold', detail: 'rate limited: the provider asked to wait (Retry-After) or has no requests left in its window', summary: 'rate limited' };
     case 'breaker': return {
       reason: 'breaker',
       detail: s.load.breaker === 'half-open' ? 'breaker half-open: a probe request is already out' : `breaker open after ${s.load.consecutiveFailures} consecutive failures`,

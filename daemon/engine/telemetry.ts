@@ -15,6 +15,7 @@ const breakerCode = breakerCodeImport;
 const {
   RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, BREAKER: L_BREAKER,
   ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, FAILURES: L_FAILURES, PRESENT: L_PRESENT, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
+  ADMITS_RATE_LIMITED,
 } = LOAD;
 
 export interface TelemetryOptions {
@@ -45,6 +46,8 @@ class SiteStats {
   inFlight = 0;
   queueDepth: number | null = null;
   headroom = 1;
+  /** Until when the provider asked us to stay away (Retry-After, or no requests left in its window). */
+  limitedUntil = 0;
   readonly errors: Ewma;
   readonly breaker: CircuitBreaker;
   readonly models = new Map<string, ModelStats>();
@@ -89,6 +92,9 @@ export function headroomFrom(headers: Record<string, string>): number | null {
   return null;
 }
 
+/** How long to leave a rate-limited site alone when it gave no Retry-After. */
+const RATE_LIMIT_PAUSE_MS = 1000;
+
 export class Telemetry implements TelemetryView {
   private readonly sites = new Map<string, SiteStats>();
   private readonly bound = new WeakMap<object, { model: string; sites: (SiteStats | undefined)[]; models: (ModelStats | undefined)[] }>();
@@ -118,6 +124,12 @@ export class Telemetry implements TelemetryView {
     if (result.queueDepth !== undefined) s.queueDepth = result.queueDepth;
     const headroom = headroomFrom(result.headers);
     if (headroom !== null) s.headroom = headroom;
+    // Stop sending before the next 429: a site that said "wait" or has no requests left in its window is
+    // left alone for that long (a second when it did not say how long), then tried again.
+    const retryAfterMs = result.error?.retryAfterMs;
+    if (retryAfterMs !== undefined || headroom === 0 || result.error?.status === 429) {
+      s.limitedUntil = Math.max(s.limitedUntil, now + (retryAfterMs ?? RATE_LIMIT_PAUSE_MS));
+    }
 
     if (result.outcome === 'cancelled' && result.ttftMs === null) {
       s.breaker.onNeutral(ticket.probe);
@@ -187,7 +199,7 @@ export class Telemetry implements TelemetryView {
     out[at + L_TPS] = tps ?? 0;
     out[at + L_SERVICE] = service ?? 0;
     out[at + L_BREAKER] = breakerCode(state);
-    out[at + L_ADMITS] = s.breaker.admitsIn(state) ? 1 : 0;
+    out[at + L_ADMITS] = now < s.limitedUntil ? ADMITS_RATE_LIMITED : s.breaker.admitsIn(state) ? 1 : 0;
     out[at + L_LAST_FAILURE] = lastFailure ?? 0;
     out[at + L_FAILURES] = s.breaker.consecutiveFailures;
     out[at + L_PRESENT] = (s.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (ttft !== null ? HAS_TTFT_BASE : 0)

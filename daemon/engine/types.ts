@@ -70,8 +70,9 @@ export const LOAD = Object.freeze({
   SERVICE: 4,
   /** 0 closed, 1 open, 2 half-open. */
   BREAKER: 5,
-  /** 1 when the breaker admits a request now. */
+  /** 1 when the site takes a request now; 0 its breaker refuses; ADMITS_RATE_LIMITED the provider asked to wait. */
   ADMITS: 6,
+  ADMITS_RATE_LIMITED: 2,
   LAST_FAILURE: 7,
   FAILURES: 8,
   /** Bit set per nullable field that is not null (HAS_*). */

@@ -108,6 +108,29 @@ test('all breakers open: try the site that failed longest ago', () => {
   assert.ok(p.candidates.filter((c) => c.site.id !== 'fast').every((c) => c.rejected?.reason === 'breaker'));
 });
 
+test('a site that answered 429 with Retry-After, or ran out of rate-limit headroom, is left alone until then', () => {
+  const telemetry = new Telemetry();
+  const limited: SiteResult = {
+    outcome: 'error', text: '', usage: null, headers: { 'retry-after': '5' }, bytesReceived: 0, ttftMs: null, durationMs: 1,
+    error: { status: 429, message: 'slow down', retryable: true, retryAfterMs: 5000 },
+  };
+  telemetry.onResult(telemetry.onPlaced('cheap', 'm', 1_000_000), limited, 1_000_000);
+  const during = decide(index, { name: 'c', kind: 'cheapest' }, { telemetry, now: 1_004_000 });
+  assert.notEqual(during.chosen, 'cheap');
+  const cheap = during.candidates.find((c) => c.site.id === 'cheap')!;
+  assert.deepEqual([cheap.rejected?.reason, /rate limited/.test(cheap.rejected?.detail ?? '')], ['threshold', true]);
+  assert.equal(decide(index, { name: 'c', kind: 'cheapest' }, { telemetry, now: 1_005_001 }).chosen, 'cheap', 'tried again once the wait is over');
+
+  // Headers alone: a successful answer saying no requests are left stops sending before the 429.
+  const t2 = new Telemetry();
+  const exhausted: SiteResult = {
+    outcome: 'complete', text: 'ok', usage: null, bytesReceived: 10, ttftMs: 5, durationMs: 10,
+    headers: { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-limit-requests': '100' },
+  };
+  t2.onResult(t2.onPlaced('cheap', 'm', 1_000_000), exhausted, 1_000_000);
+  assert.notEqual(decide(index, { name: 'c', kind: 'cheapest' }, { telemetry: t2, now: 1_000_500 }).chosen, 'cheap');
+});
+
 test('no herding: 100 placements without completions spread evenly over equal sites', () => {
   const sites = ['a', 'b', 'c', 'd'].map((id) => simSite(id, { concurrency: 1000 }));
   const catalog = { index: fleet(...sites) };
