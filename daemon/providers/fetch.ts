@@ -15,6 +15,8 @@ export interface WireStats {
 
 export interface MeteredFetch {
   fetch: typeof globalThis.fetch;
+  /** Aborted on the caller's cancel or a stall; what the library is given as the request's abortSignal. */
+  signal: AbortSignal;
   stats: WireStats;
   /** Aborts the upstream request now (used on cancel and on stall). */
   abort(reason: unknown): void;
@@ -87,5 +89,5 @@ export function meteredFetch(signal: AbortSignal, idleTimeoutMs: number, base: t
     return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 
-  return { fetch, stats, abort, done };
+  return { fetch, signal: controller.signal, stats, abort, done };
 }

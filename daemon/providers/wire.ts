@@ -28,7 +28,11 @@ export interface RawTracker {
 }
 
 export interface WireFamily {
-  /** The AI SDK model for one request; `fetch` counts bytes and carries the abort. */
+  /**
+   * The AI SDK model for a site, model and key. Built once and kept by the adapter (building one
+   * compiles the provider's schemas), so `fetch` is the same for every request: it routes each call
+   * to that request's metered fetch.
+   */
   model(site: Site, model: SiteModel, apiKey: string | undefined, fetch: typeof globalThis.fetch): LanguageModelV3;
   tracker(): RawTracker;
 }
@@ -156,14 +160,39 @@ export function scrub(error: SiteError, apiKey: string | undefined): SiteError {
   return { ...error, message: redactor.text(error.message) };
 }
 
+/**
+ * Each request's metered fetch, by the abort signal that request hands its model: a kept model's
+ * library passes the call's abortSignal to fetch as `init.signal`, so this finds whose call it is.
+ */
+const fetchBySignal = new WeakMap<AbortSignal, typeof globalThis.fetch>();
+
+const routedFetch: typeof globalThis.fetch = (input, init) => {
+  const fetch = init?.signal ? fetchBySignal.get(init.signal) : undefined;
+  if (!fetch) return Promise.reject(new Error('provider library called fetch without the request\'s abort signal'));
+  return fetch(input, init);
+};
+
 export function createWireAdapter(family: WireFamily, options: AdapterOptions = {}): SiteAdapter {
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const streaming = options.stream ?? true;
   const now = options.now ?? (() => performance.now());
+  /** Models by site and provider model, each with the key it was built with (a new key rebuilds it). */
+  const models = new WeakMap<Site, Map<string, { apiKey: string | undefined; model: LanguageModelV3 }>>();
+
+  function modelFor(site: Site, model: SiteModel, apiKey: string | undefined): LanguageModelV3 {
+    let bySite = models.get(site);
+    if (!bySite) models.set(site, (bySite = new Map()));
+    const kept = bySite.get(model.providerModel);
+    if (kept && kept.apiKey === apiKey) return kept.model;
+    const built = family.model(site, model, apiKey, routedFetch);
+    bySite.set(model.providerModel, { apiKey, model: built });
+    return built;
+  }
 
   async function send(req: SiteRequest): Promise<SiteResult> {
     const started = now();
     const wire = meteredFetch(req.signal, idleMs);
+    fetchBySignal.set(wire.signal, wire.fetch);
     const tracker = family.tracker();
     let text = '';
     let ttftMs: number | null = null;
@@ -191,8 +220,8 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
     };
 
     try {
-      const model = family.model(req.site, req.model, req.apiKey, wire.fetch);
-      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, abortSignal: req.signal };
+      const model = modelFor(req.site, req.model, req.apiKey);
+      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, abortSignal: wire.signal };
       if (!streaming) {
         const answer = await model.doGenerate(call);
         if (answer.response?.body !== undefined) tracker.body(answer.response.body);
@@ -248,6 +277,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
       return failed(toSiteError(wire.stats.stalled ? new StallError(idleMs) : error, wire.stats.headers));
     } finally {
       wire.done();
+      fetchBySignal.delete(wire.signal);
     }
   }
 
