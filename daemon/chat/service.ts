@@ -12,7 +12,7 @@ import type { PolicyBook } from '../engine/policyBook';
 import type { PlacementRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
 import { billAttempt, BudgetExceededError, type Meter, type Reservation } from '../meter';
-import { countPromptTokens, worstCase } from '../meter/estimate';
+import { countPromptTokens, worstCaseOf } from '../meter/estimate';
 import type { Clock } from '../providers/simulated/clock';
 import type { Credentials } from '../providers/keys';
 import type { AdapterPool } from '../providers/pool';
@@ -77,10 +77,9 @@ export class ChatService {
     const { canonical, pinSite } = resolveModel(catalog, params.model);
     const policy = params.policy ? policies.get(params.policy) : policies.active(params.workspace);
     const request: PlacementRequest = { model: canonical, inputTokens: countPromptTokens(params.messages), maxOutputTokens: params.maxTokens };
-    const remaining = remainingBudget(meter.summary(params.workspace).budgets);
     const routed = router.place(request, policy, {
       hasKey: (provider) => credentials.has(provider),
-      remainingBudgetNanoUsd: remaining,
+      remainingBudgetNanoUsd: meter.remainingNanoUsd(params.workspace),
       pinSite,
       id: crypto.randomUUID(),
     });
@@ -92,7 +91,7 @@ export class ChatService {
       if (overBudget.length > 0) {
         const worst = Math.min(...overBudget.map((c) => {
           const model = index.site(c.site.id)!.models.find((m) => m.canonical === canonical)!;
-          return worstCase(model.price, params.messages, params.maxTokens).cost.totalNanoUsd;
+          return worstCaseOf(model.price, request.inputTokens, params.maxTokens).cost.totalNanoUsd;
         }));
         meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace }).release();
       }
@@ -102,7 +101,7 @@ export class ChatService {
     const target: Target = { site, model: site.models.find((m) => m.canonical === canonical)!, routed };
     let reservation: Reservation;
     try {
-      reservation = meter.reserve({ worstCaseNanoUsd: worstCase(target.model.price, params.messages, params.maxTokens).cost.totalNanoUsd, workspace: params.workspace });
+      reservation = meter.reserve({ worstCaseNanoUsd: worstCaseOf(target.model.price, request.inputTokens, params.maxTokens).cost.totalNanoUsd, workspace: params.workspace });
     } catch (error) {
       router.settle(routed.ticket, UNSENT);
       throw error;
@@ -249,7 +248,8 @@ export class ChatService {
     const model = site.models.find((m) => m.canonical === r.canonical)!;
     try {
       // The same reservation, re-checked: a failover cannot escape the budget the request was admitted under.
-      r.reservation.resize(spentNanoUsd + worstCase(model.price, messages, r.params.maxTokens).cost.totalNanoUsd);
+      const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages);
+      r.reservation.resize(spentNanoUsd + worstCaseOf(model.price, promptTokens, r.params.maxTokens).cost.totalNanoUsd);
     } catch (error) {
       router.settle(routed.ticket, UNSENT);
       if (error instanceof BudgetExceededError) {
@@ -282,12 +282,6 @@ function resolveModel(catalog: CatalogStore, model: string): { canonical: string
     if (offered) return { canonical: offered.canonical, pinSite: site.id };
   }
   throw new ChatError(proto.ErrorCodes.UnknownModel, `unknown model "${model}": use a canonical id (${index.models().join(', ')}) or siteId/model`);
-}
-
-/** The least headroom left under any cap that applies, or undefined with no caps. */
-function remainingBudget(budgets: proto.BudgetStatus[]): number | undefined {
-  if (budgets.length === 0) return undefined;
-  return Math.min(...budgets.map((b) => Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd)));
 }
 
 /** Settles a placement that was never sent: neither a success nor a failure for the site. */

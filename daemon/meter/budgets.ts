@@ -88,6 +88,11 @@ function checkedAmount(n: number): number {
   return n;
 }
 
+/** The caps a view for `workspace` shows: all of them without a workspace, else the global ones and its own. */
+function shown(cap: BudgetCap, workspace: string | undefined): boolean {
+  return workspace === undefined || cap.scope !== 'workspace' || cap.workspace === workspace;
+}
+
 export class Budgets {
   private caps: BudgetCap[] = [];
   private reservedAll = 0;
@@ -118,7 +123,7 @@ export class Budgets {
 
   statuses(workspace?: string): BudgetStatus[] {
     return this.caps
-      .filter((c) => workspace === undefined || c.scope !== 'workspace' || c.workspace === workspace)
+      .filter((c) => shown(c, workspace))
       .map((c) => {
         const capNanoUsd = Math.round(c.capUsd * 1e9);
         const spentNanoUsd = this.spentFor(c);
@@ -129,6 +134,20 @@ export class Budgets {
           capNanoUsd, softRatio: c.softRatio, spentNanoUsd, reservedNanoUsd: this.reservedFor(c), state,
         };
       });
+  }
+
+  /**
+   * The least headroom (cap - spent - reserved, at least 0) under the caps statuses(workspace) shows,
+   * or undefined with none: what placement may spend, without building the statuses.
+   */
+  remaining(workspace?: string): number | undefined {
+    let least: number | undefined;
+    for (const c of this.caps) {
+      if (!shown(c, workspace)) continue;
+      const headroom = Math.max(0, Math.round(c.capUsd * 1e9) - this.spentFor(c) - this.reservedFor(c));
+      if (least === undefined || headroom < least) least = headroom;
+    }
+    return least;
   }
 
   /** Called by Reservation only. Synchronous on purpose: the check and the add are one step. */

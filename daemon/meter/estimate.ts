@@ -34,7 +34,11 @@ export interface WorstCase {
 }
 
 export function worstCase(card: PriceCard, messages: readonly ChatMessage[], maxTokens: number): WorstCase {
-  const promptTokens = countPromptTokens(messages);
+  return worstCaseOf(card, countPromptTokens(messages), maxTokens);
+}
+
+/** The same, for a prompt already counted with countPromptTokens (counting is the costly part). */
+export function worstCaseOf(card: PriceCard, promptTokens: number, maxTokens: number): WorstCase {
   const output = Math.max(0, Math.ceil(maxTokens));
   const cost = priceUsage(
     card,

@@ -145,6 +145,11 @@ export class Meter {
     return this.budgets();
   }
 
+  /** Least headroom under the caps summary(workspace).budgets shows; undefined with no caps. Cheap: per request. */
+  remainingNanoUsd(workspace?: string): number | undefined {
+    return this.budgetBook.remaining(workspace);
+  }
+
   budgets(): BudgetStatus[] {
     return this.budgetBook.statuses();
   }

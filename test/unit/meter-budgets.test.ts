@@ -122,3 +122,27 @@ test('invalid caps are refused and change nothing', async () => {
     assert.equal(meter.budgets()[0].capNanoUsd, 5_000_000_000);
   });
 });
+
+test('remainingNanoUsd is the least headroom under the caps summary() shows, spent and reserved alike', async () => {
+  await withMeter(async (meter) => {
+    const least = (workspace?: string) => {
+      const budgets = meter.summary(workspace).budgets;
+      return budgets.length === 0 ? undefined : Math.min(...budgets.map((b) => Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd)));
+    };
+    assert.equal(meter.remainingNanoUsd(), undefined);
+    meter.setBudgets([
+      { scope: 'day', capUsd: 0.00005, softRatio: 0.8 },
+      { scope: 'month', capUsd: 0.0001, softRatio: 0.8 },
+      { scope: 'workspace', workspace: 'ws-1', capUsd: 0.00002, softRatio: 0.5 },
+      { scope: 'workspace', workspace: 'ws-2', capUsd: 0.00003, softRatio: 0.5 },
+    ]);
+    const held = meter.reserve({ worstCaseNanoUsd: 3_000, workspace: 'ws-2' });
+    await meter.record(makeReceipt(1, { nano: 7_000, workspace: 'ws-1' }), meter.reserve({ worstCaseNanoUsd: 7_000, workspace: 'ws-1' }));
+    await meter.record(makeReceipt(4, { nano: 2_000, workspace: null }), meter.reserve({ worstCaseNanoUsd: 2_000 }));
+    for (const workspace of [undefined, 'ws-1', 'ws-2', 'ws-3']) assert.equal(meter.remainingNanoUsd(workspace), least(workspace), `workspace ${workspace}`);
+    assert.equal(meter.remainingNanoUsd('ws-1'), 20_000 - 7_000);
+    held.release();
+    meter.setBudgets([{ scope: 'day', capUsd: 0, softRatio: 0.8 }]);
+    assert.equal(meter.remainingNanoUsd('ws-1'), 0);
+  });
+});
