@@ -102,10 +102,19 @@ async function throughput(target: Target, mode: Mode, seconds: number, concurren
   const payload = body(target, mode);
   let done = 0;
   let stop = false;
+  // A failed request stops the run (and is thrown below), rather than rejecting a worker nobody awaits
+  // yet: that crashed the bench on an unhandled rejection and left the gateways running.
+  let failure: unknown = null;
   const worker = async () => {
     while (!stop) {
-      const text = await request(target, payload);
-      if (done % 500 === 0) check(target, mode, text);
+      try {
+        const text = await request(target, payload);
+        if (done % 500 === 0) check(target, mode, text);
+      } catch (error) {
+        failure ??= error;
+        stop = true;
+        return;
+      }
       done++;
     }
   };
@@ -120,6 +129,7 @@ async function throughput(target: Target, mode: Mode, seconds: number, concurren
   const elapsed = (performance.now() - startedAt.t) / 1000;
   await Promise.all(workers);
   clearTimeout(warm);
+  if (failure) throw failure;
   return counted / elapsed;
 }
 
