@@ -126,13 +126,22 @@ export async function pickQuickItem(page, text, { timeoutMs = 15_000, match = te
   await input.waitFor({ state: 'visible', timeout: timeoutMs });
   await input.fill(text);
   await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: match }).first().waitFor({ state: 'visible', timeout: timeoutMs });
-  await page.keyboard.press('Enter');
+  // On a busy machine an Enter can land while the widget is still settling and be lost; the next step
+  // would then type into this (now inert) pick. Press again until the pick closes or moves on.
+  const label = await input.getAttribute('aria-label');
+  const movedOn = async () => (await input.isHidden()) || (await input.getAttribute('aria-label')) !== label;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press('Enter');
+    if (await until('the quick pick to move on', async () => ((await movedOn()) ? true : undefined), { timeoutMs: 3000 }).catch(() => false)) return;
+  }
+  throw new Error(`the quick pick "${label}" did not accept "${text}"`);
 }
 
 /** Types into an open input box and presses Enter. */
 export async function answerInputBox(page, text, { timeoutMs = 15_000 } = {}) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await until('an editable input box', async () => ((await input.isEditable()) ? true : undefined), { timeoutMs });
   await input.fill(text);
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => {});
