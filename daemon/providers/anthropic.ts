@@ -5,7 +5,7 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { foldAnthropic, type AnthropicEvent, type AnthropicUsage } from '../meter/usage';
 import type { RawTracker, WireFamily } from './wire';
-import { toSiteError } from './wire';
+import { finishWith, toSiteError } from './wire';
 
 interface RawEvent {
   type?: string;
@@ -14,11 +14,7 @@ interface RawEvent {
 }
 
 export function anthropicTracker(): RawTracker {
-  const finish = (reason: string | null | undefined) => {
-    if (!reason) return;
-    tracker.finished = true;
-    if (reason === 'max_tokens') tracker.length = true;
-  };
+  const finish = (reason: string | null | undefined) => finishWith(tracker, reason, 'max_tokens');
   const tracker: RawTracker = {
     usage: null,
     finished: false,

@@ -5,7 +5,7 @@
 
 import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import type { ReportedUsage } from './types';
-import type { RawTracker, WireFamily } from './wire';
+import { finishWith, type RawTracker, type WireFamily } from './wire';
 
 export interface BedrockUsage {
   inputTokens?: number;
@@ -35,11 +35,7 @@ interface ConverseChunk {
 }
 
 export function bedrockTracker(): RawTracker {
-  const finish = (reason: string | undefined) => {
-    if (!reason) return;
-    tracker.finished = true;
-    if (reason === 'max_tokens') tracker.length = true;
-  };
+  const finish = (reason: string | undefined) => finishWith(tracker, reason, 'max_tokens');
   const tracker: RawTracker = {
     usage: null,
     finished: false,

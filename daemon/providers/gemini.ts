@@ -4,7 +4,7 @@
 
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { fromGemini, type GeminiUsageMetadata } from '../meter/usage';
-import type { RawTracker, WireFamily } from './wire';
+import { finishWith, type RawTracker, type WireFamily } from './wire';
 
 interface GeminiChunk {
   candidates?: { finishReason?: string }[];
@@ -21,12 +21,7 @@ export function geminiTracker(): RawTracker {
       const c = raw as GeminiChunk | null;
       if (!c || typeof c !== 'object') return;
       if (c.usageMetadata) tracker.usage = fromGemini(c.usageMetadata);
-      for (const candidate of c.candidates ?? []) {
-        if (candidate?.finishReason) {
-          tracker.finished = true;
-          if (candidate.finishReason === 'MAX_TOKENS') tracker.length = true;
-        }
-      }
+      for (const candidate of c.candidates ?? []) finishWith(tracker, candidate?.finishReason, 'MAX_TOKENS');
       if (c.error && !tracker.error) {
         const status = typeof c.error.code === 'number' ? c.error.code : undefined;
         tracker.error = { status, message: `${c.error.status ?? 'error'}: ${c.error.message ?? ''}`, retryable: status === undefined || status === 429 || status >= 500 };

@@ -8,7 +8,7 @@ import { createAzure } from '@ai-sdk/azure';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { fromOpenAI, type OpenAIUsage } from '../meter/usage';
-import type { RawTracker, WireFamily } from './wire';
+import { finishWith, type RawTracker, type WireFamily } from './wire';
 
 interface ChatChunk {
   choices?: { finish_reason?: string | null }[];
@@ -25,12 +25,7 @@ export function openAITracker(): RawTracker {
       const c = raw as ChatChunk | null;
       if (!c || typeof c !== 'object') return;
       if (c.usage && typeof c.usage === 'object') tracker.usage = fromOpenAI(c.usage);
-      for (const choice of c.choices ?? []) {
-        if (choice?.finish_reason) {
-          tracker.finished = true;
-          if (choice.finish_reason === 'length') tracker.length = true;
-        }
-      }
+      for (const choice of c.choices ?? []) finishWith(tracker, choice?.finish_reason, 'length');
     },
     body(raw) {
       tracker.chunk(raw);

@@ -27,6 +27,13 @@ export interface RawTracker {
   error?: SiteError;
 }
 
+/** Records a provider's finish reason: any reason ends the answer properly; `lengthReason` means the output limit did. */
+export function finishWith(tracker: RawTracker, reason: string | null | undefined, lengthReason: string): void {
+  if (!reason) return;
+  tracker.finished = true;
+  if (reason === lengthReason) tracker.length = true;
+}
+
 export interface WireFamily {
   /**
    * The AI SDK model for a site, model and key. Built once and kept by the adapter (building one
