@@ -9,6 +9,7 @@
 // For JSON and SSE answers: added latency p50/p99 over sequential requests (target minus direct), and
 // requests/s at a fixed concurrency; RSS of each gateway process.
 // Run: npm run build && node --import tsx bench/overhead/run.ts [sequential=2000] [seconds=5] [concurrency=32]
+// PROFILE=/tmp/prof in the environment also writes the daemon's CPU profile there.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -168,7 +169,9 @@ async function startSwitchyard(upstream: FakeUpstream): Promise<{ target: Target
       models: [{ canonical: 'bench-model', providerModel: 'fake-model', contextWindow: 100_000, price: { inputPer1M: 1, outputPer1M: 2, readOn: '2026-08-01' }, ttftMs: 1, outputTokensPerSecond: 1000 }],
     }],
   }));
-  const child = spawn(process.execPath, [DAEMON, '--port', '0', '--state-dir', stateDir, '--catalog', catalog, '--idle-timeout', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // PROFILE=dir writes the daemon's CPU profile there (node --cpu-prof), to see where its time goes.
+  const profile = process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, DAEMON, '--port', '0', '--state-dir', stateDir, '--catalog', catalog, '--idle-timeout', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stateFile = path.join(stateDir, 'daemon.json');
   const deadline = Date.now() + 20_000;
   while (!fs.existsSync(stateFile)) {

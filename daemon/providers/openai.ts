@@ -3,15 +3,26 @@
 // company proxy). Streaming asks for usage with stream_options.include_usage; usage is read from
 // whichever chunk carries it (the final one with empty choices, or the last content chunk where a
 // compatible server puts it there) and mapped with the meter's fromOpenAI.
+//
+// Unlike the other wire families this one does not go through the AI SDK: it is on the path of every
+// OpenAI-compatible site and of the daemon's own /v1 endpoint, and there the SDK's fetch and web
+// streams cost more CPU per request than the whole rest of the daemon (docs/openai-endpoint.md has the
+// profile). It speaks HTTP with node:http on kept-alive sockets and frames SSE with eventsource-parser;
+// the outcomes (cut, stall, cancel, retryable statuses) are the same as every other family's
+// (startAttempt in ./wire).
 
-import { createAzure } from '@ai-sdk/azure';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import http from 'node:http';
+import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
+import { createParser } from 'eventsource-parser';
+import type { Site, SiteModel } from '../catalog/types';
 import { fromOpenAI, type OpenAIUsage } from '../meter/usage';
-import { finishWith, type RawTracker, type WireFamily } from './wire';
+import type { WireStats } from './fetch';
+import type { SiteAdapter, SiteError, SiteRequest, SiteResult } from './types';
+import { DEFAULT_IDLE_TIMEOUT_MS, finishWith, retryableStatus, retryAfterMs, startAttempt, toSiteError, type AdapterOptions, type RawTracker } from './wire';
 
 interface ChatChunk {
-  choices?: { finish_reason?: string | null }[];
+  choices?: { finish_reason?: string | null; delta?: { content?: string | null }; message?: { content?: string | null } }[];
   usage?: OpenAIUsage | null;
   error?: { message?: string; type?: string; code?: unknown };
 }
@@ -24,6 +35,7 @@ export function openAITracker(): RawTracker {
     chunk(raw) {
       const c = raw as ChatChunk | null;
       if (!c || typeof c !== 'object') return;
+      if (c.error && typeof c.error === 'object') tracker.error ??= toSiteError(c.error, {});
       if (c.usage && typeof c.usage === 'object') tracker.usage = fromOpenAI(c.usage);
       for (const choice of c.choices ?? []) finishWith(tracker, choice?.finish_reason, 'length');
     },
@@ -39,24 +51,185 @@ export function openAITracker(): RawTracker {
 /** Mistral sends usage on its last chunk unasked; the others need stream_options.include_usage. */
 const ASKS_FOR_USAGE = (provider: string) => provider !== 'mistral';
 
-export const openAIFamily: WireFamily = {
-  tracker: openAITracker,
-  model(site, model, apiKey, fetch) {
-    const kind = site.endpoint.kind;
-    if (kind === 'openai') {
-      return createOpenAI({ baseURL: site.endpoint.baseUrl, apiKey: apiKey ?? '', fetch }).chat(model.providerModel);
+interface Endpoint {
+  url: URL;
+  /** Header carrying the key, and how the key is written there. */
+  auth(apiKey: string): [string, string];
+  /** OpenAI's own APIs take max_completion_tokens (reasoning models refuse max_tokens); compatible servers know max_tokens. */
+  maxTokensField: 'max_tokens' | 'max_completion_tokens';
+}
+
+const bearer = (apiKey: string): [string, string] => ['authorization', `Bearer ${apiKey}`];
+
+/** Where a site's chat completions live, as the official SDKs address them. */
+export function openAIEndpoint(site: Site): Endpoint {
+  const base = site.endpoint.baseUrl?.replace(/\/+$/, '');
+  switch (site.endpoint.kind) {
+    case 'openai':
+      return { url: new URL(`${base ?? 'https://api.openai.com/v1'}/chat/completions`), auth: bearer, maxTokensField: 'max_completion_tokens' };
+    case 'azure-openai': {
+      if (!base) throw new Error(`site ${site.id}: azure-openai needs endpoint.baseUrl (https://<resource>.openai.azure.com/openai)`);
+      // Azure's v1 API: {resource}/openai/v1/chat/completions?api-version=v1, the deployment name as the
+      // model. Any other host (a company proxy) is used as given, as the Azure SDK does.
+      const host = new URL(base).hostname;
+      const azure = /\.(openai\.azure|services\.ai\.azure|cognitiveservices\.azure)\.com$/i.test(host);
+      const url = new URL(azure && !/\/v1$/i.test(base) ? `${base}/v1/chat/completions?api-version=v1` : `${base}/chat/completions`);
+      return { url, auth: (apiKey) => ['api-key', apiKey], maxTokensField: 'max_completion_tokens' };
     }
-    if (kind === 'azure-openai') {
-      if (!site.endpoint.baseUrl) throw new Error(`site ${site.id}: azure-openai needs endpoint.baseUrl (https://<resource>.openai.azure.com/openai)`);
-      return createAzure({ baseURL: site.endpoint.baseUrl, apiKey: apiKey ?? '', fetch }).chat(model.providerModel);
+    default:
+      if (!base) throw new Error(`site ${site.id}: an openai-compatible endpoint needs endpoint.baseUrl`);
+      return { url: new URL(`${base}/chat/completions`), auth: bearer, maxTokensField: 'max_tokens' };
+  }
+}
+
+function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: Endpoint, stream: boolean): string {
+  return JSON.stringify({
+    model: model.providerModel,
+    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+    [endpoint.maxTokensField]: req.maxTokens,
+    ...(stream ? { stream: true, ...(ASKS_FOR_USAGE(site.provider) ? { stream_options: { include_usage: true } } : {}) } : {}),
+  });
+}
+
+function headersOf(res: http.IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+/** An HTTP error answer: the provider's own message (OpenAI's {error: {message}} or any text), its status, and when to come back. */
+function statusError(status: number, body: string, headers: Record<string, string>): SiteError {
+  let message = body.trim().slice(0, 500);
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    const candidate = typeof parsed.error === 'object' ? parsed.error?.message : parsed.error ?? parsed.message;
+    if (typeof candidate === 'string' && candidate) message = candidate;
+  } catch {
+    // Not JSON (a proxy's HTML page, plain text): the text itself is the message.
+  }
+  const error: SiteError = { status, message: message || `HTTP ${status}`, retryable: retryableStatus(status) };
+  const after = retryAfterMs(headers);
+  if (after !== undefined) error.retryAfterMs = after;
+  return error;
+}
+
+export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): SiteAdapter {
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const streaming = options.stream ?? true;
+  const now = options.now ?? (() => performance.now());
+  // A site that cannot be addressed (no base URL) fails each request with the reason, not the daemon.
+  let endpoint: Endpoint;
+  try {
+    endpoint = openAIEndpoint(site);
+  } catch (error) {
+    const message = (error as Error).message;
+    return { send: async (req) => startAttempt(req, openAITracker(), { bytes: 0, status: null, headers: {}, stalled: false }, now, idleMs).result('error', { message, retryable: false }) };
+  }
+  const secure = endpoint.url.protocol === 'https:';
+  // One kept-alive pool per site: a request does not pay for a TCP (and TLS) handshake.
+  const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+
+  function send(req: SiteRequest): Promise<SiteResult> {
+    const stats: WireStats = { bytes: 0, status: null, headers: {}, stalled: false };
+    const tracker = openAITracker();
+    const attempt = startAttempt(req, tracker, stats, now, idleMs);
+    if (req.signal.aborted) return Promise.resolve(attempt.result('cancelled'));
+    const payload = requestBody(site, req.model, req, endpoint, streaming);
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      accept: streaming ? 'text/event-stream' : 'application/json',
+      'content-length': Buffer.byteLength(payload),
+    };
+    if (req.apiKey) {
+      const [name, value] = endpoint.auth(req.apiKey);
+      headers[name] = value;
     }
-    if (!site.endpoint.baseUrl) throw new Error(`site ${site.id}: an openai-compatible endpoint needs endpoint.baseUrl`);
-    return createOpenAICompatible({
-      name: site.provider,
-      baseURL: site.endpoint.baseUrl,
-      ...(apiKey ? { apiKey } : {}),
-      includeUsage: ASKS_FOR_USAGE(site.provider),
-      fetch,
-    }).chatModel(model.providerModel);
-  },
-};
+
+    return new Promise<SiteResult>((resolve) => {
+      let settled = false;
+      const settle = (result: SiteResult) => {
+        if (settled) return;
+        settled = true;
+        req.signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const outgoing = (secure ? https : http).request(endpoint.url, { method: 'POST', agent, headers });
+      // Destroying the request closes its socket, so the upstream stops generating (and billing) at once.
+      const onAbort = () => {
+        outgoing.destroy();
+        settle(attempt.result('cancelled'));
+      };
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      // No bytes for idleMs, before the answer or between chunks: a stall, worth another site.
+      outgoing.setTimeout(idleMs, () => {
+        stats.stalled = true;
+        outgoing.destroy();
+        settle(attempt.ended());
+      });
+      outgoing.on('error', (error) => settle(attempt.failed(toSiteError(error, stats.headers))));
+      outgoing.on('response', (res) => {
+        stats.status = res.statusCode ?? null;
+        stats.headers = headersOf(res);
+        const ok = stats.status !== null && stats.status >= 200 && stats.status < 300;
+        const decoder = new StringDecoder('utf8');
+        let body = '';
+        let streamError: SiteError | undefined;
+        const parser = ok && streaming
+          ? createParser({
+              onEvent(event) {
+                if (event.data === '[DONE]') return;
+                let chunk: ChatChunk;
+                try {
+                  chunk = JSON.parse(event.data) as ChatChunk;
+                } catch {
+                  streamError ??= { message: `malformed response: an event is not JSON: ${event.data.slice(0, 120)}`, retryable: true };
+                  return;
+                }
+                tracker.chunk(chunk);
+                const piece = chunk.choices?.[0]?.delta?.content;
+                if (typeof piece === 'string') attempt.delta(piece);
+              },
+            })
+          : null;
+        res.on('data', (data: Buffer) => {
+          stats.bytes += data.length;
+          const text = decoder.write(data);
+          if (parser) parser.feed(text);
+          else body += text;
+          // A malformed event: the rest of the stream cannot be trusted; stop reading it.
+          if (streamError && !settled) {
+            outgoing.destroy();
+            settle(attempt.ended(streamError));
+          }
+        });
+        res.on('end', () => {
+          const rest = decoder.end();
+          if (parser) {
+            parser.feed(rest);
+            return settle(attempt.ended(streamError));
+          }
+          body += rest;
+          if (!ok) return settle(attempt.result('error', statusError(stats.status ?? 0, body, stats.headers)));
+          let answer: ChatChunk;
+          try {
+            answer = JSON.parse(body) as ChatChunk;
+          } catch {
+            return settle(attempt.failed({ message: `malformed response: the body is not JSON (${body.length} characters)`, retryable: true }));
+          }
+          tracker.body(answer);
+          const content = answer.choices?.[0]?.message?.content;
+          if (typeof content === 'string') attempt.delta(content);
+          settle(attempt.ended());
+        });
+        // The socket broke while the answer was coming in (a reset, a torn body).
+        res.on('error', (error) => settle(attempt.failed({ ...toSiteError(error, stats.headers), message: `the response broke off: ${error.message}`, retryable: true })));
+        res.on('close', () => {
+          if (!res.complete) settle(attempt.failed({ message: 'the response broke off before it was complete', retryable: true }));
+        });
+      });
+      outgoing.end(payload);
+    });
+  }
+
+  return { send };
+}

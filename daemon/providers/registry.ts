@@ -6,14 +6,12 @@ import type { Site } from '../catalog/types';
 import { anthropicFamily } from './anthropic';
 import { bedrockFamily } from './bedrock';
 import { geminiFamily } from './gemini';
-import { openAIFamily } from './openai';
+import { createOpenAIAdapter } from './openai';
 import type { SiteAdapter } from './types';
 import { createWireAdapter, type AdapterOptions, type WireFamily } from './wire';
 
-const FAMILIES: Record<Exclude<EndpointKind, 'simulated'>, WireFamily> = {
-  openai: openAIFamily,
-  'azure-openai': openAIFamily,
-  'openai-compatible': openAIFamily,
+/** Families reached through the AI SDK; the OpenAI wire has its own client (./openai). */
+const FAMILIES: Record<Exclude<EndpointKind, 'simulated' | 'openai' | 'azure-openai' | 'openai-compatible'>, WireFamily> = {
   anthropic: anthropicFamily,
   gemini: geminiFamily,
   bedrock: bedrockFamily,
@@ -22,11 +20,9 @@ const FAMILIES: Record<Exclude<EndpointKind, 'simulated'>, WireFamily> = {
 export function createAdapter(site: Site, options: AdapterOptions = {}): SiteAdapter {
   const kind = site.endpoint.kind;
   if (kind === 'simulated') throw new Error(`site ${site.id} is simulated: build it with createSimulatedAdapter`);
+  const resolved: AdapterOptions = { stream: site.endpoint.stream ?? true, idleTimeoutMs: site.endpoint.idleTimeoutMs, ...options };
+  if (kind === 'openai' || kind === 'azure-openai' || kind === 'openai-compatible') return createOpenAIAdapter(site, resolved);
   const family = FAMILIES[kind];
   if (!family) throw new Error(`site ${site.id}: no adapter for endpoint kind "${kind as string}"`);
-  return createWireAdapter(family, {
-    stream: site.endpoint.stream ?? true,
-    idleTimeoutMs: site.endpoint.idleTimeoutMs,
-    ...options,
-  });
+  return createWireAdapter(family, resolved);
 }

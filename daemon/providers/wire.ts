@@ -9,7 +9,7 @@ import { APICallError, type LanguageModelV3, type LanguageModelV3Prompt, type La
 import type { ChatMessage } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
 import { Redactor } from '../log/redact';
-import { meteredFetch, StallError } from './fetch';
+import { meteredFetch, StallError, type WireStats } from './fetch';
 import type { ReportedUsage, SiteAdapter, SiteError, SiteRequest, SiteResult } from './types';
 
 /** Reads one request's provider payloads. */
@@ -179,6 +179,61 @@ const routedFetch: typeof globalThis.fetch = (input, init) => {
   return fetch(input, init);
 };
 
+/** One attempt's running account: its text and time to first token, and the SiteResult it ends as. */
+export interface Attempt {
+  /** A piece of answer text: the first marks time to first token; each goes to the caller at once. */
+  delta(piece: string): void;
+  result(outcome: SiteResult['outcome'], error?: SiteError): SiteResult;
+  /** A failure: cancelled if the caller left, cut if text had started, else an error. */
+  failed(error: SiteError): SiteResult;
+  /**
+   * Every byte of the answer is in: how it ended, from what the tracker saw, an error the library or
+   * the stream reported, and whether the library saw the output limit.
+   */
+  ended(streamError?: SiteError, length?: boolean): SiteResult;
+}
+
+export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireStats, now: () => number, idleMs: number): Attempt {
+  const started = now();
+  let text = '';
+  let ttftMs: number | null = null;
+  const result = (outcome: SiteResult['outcome'], error?: SiteError): SiteResult => ({
+    outcome,
+    text,
+    usage: tracker.usage,
+    headers: { ...stats.headers },
+    bytesReceived: stats.bytes,
+    ttftMs,
+    durationMs: now() - started,
+    ...(error ? { error: scrub(error, req.apiKey) } : {}),
+  });
+  const failed = (error: SiteError): SiteResult => {
+    if (req.signal.aborted) return result('cancelled');
+    if (text) return result('cut', { ...error, retryable: true });
+    return result('error', error);
+  };
+  return {
+    delta(piece) {
+      if (!piece) return;
+      if (ttftMs === null) ttftMs = now() - started;
+      text += piece;
+      req.onDelta(piece);
+    },
+    result,
+    failed,
+    ended(streamError, length = false) {
+      if (req.signal.aborted) return result('cancelled');
+      if (stats.stalled) return failed(toSiteError(new StallError(idleMs), stats.headers));
+      if (tracker.error) return failed(tracker.error);
+      if (streamError) return failed(streamError);
+      if (!tracker.finished) {
+        return failed({ message: text ? 'the stream ended before the provider finished the answer' : 'the stream ended without an answer', retryable: true });
+      }
+      return result(tracker.length || length ? 'length' : 'complete');
+    },
+  };
+}
+
 export function createWireAdapter(family: WireFamily, options: AdapterOptions = {}): SiteAdapter {
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const streaming = options.stream ?? true;
@@ -197,34 +252,10 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
   }
 
   async function send(req: SiteRequest): Promise<SiteResult> {
-    const started = now();
     const wire = meteredFetch(req.signal, idleMs);
     fetchBySignal.set(wire.signal, wire.fetch);
     const tracker = family.tracker();
-    let text = '';
-    let ttftMs: number | null = null;
-    const delta = (piece: string) => {
-      if (!piece) return;
-      if (ttftMs === null) ttftMs = now() - started;
-      text += piece;
-      req.onDelta(piece);
-    };
-    const result = (outcome: SiteResult['outcome'], error?: SiteError): SiteResult => ({
-      outcome,
-      text,
-      usage: tracker.usage,
-      headers: { ...wire.stats.headers },
-      bytesReceived: wire.stats.bytes,
-      ttftMs,
-      durationMs: now() - started,
-      ...(error ? { error: scrub(error, req.apiKey) } : {}),
-    });
-    /** A failure: cancelled if the caller left, cut if text had started, else an error. */
-    const failed = (error: SiteError): SiteResult => {
-      if (req.signal.aborted) return result('cancelled');
-      if (text) return result('cut', { ...error, retryable: true });
-      return result('error', error);
-    };
+    const { delta, result, failed, ended } = startAttempt(req, tracker, wire.stats, now, idleMs);
 
     try {
       const model = modelFor(req.site, req.model, req.apiKey);
@@ -234,10 +265,9 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
         if (answer.response?.body !== undefined) tracker.body(answer.response.body);
         if (!tracker.usage) tracker.usage = fromSdkUsage(answer.usage);
         for (const part of answer.content) if (part.type === 'text') delta(part.text);
-        if (req.signal.aborted) return result('cancelled');
-        if (tracker.error) return failed(tracker.error);
-        const length = tracker.length || answer.finishReason.unified === 'length';
-        return result(length ? 'length' : 'complete');
+        // The library parsed a whole answer, so it is complete even where the raw body was not kept.
+        tracker.finished = true;
+        return ended(undefined, answer.finishReason.unified === 'length');
       }
 
       const { stream } = await model.doStream({ ...call, includeRawChunks: true });
@@ -271,14 +301,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
         return failed(toSiteError(wire.stats.stalled ? new StallError(idleMs) : error, wire.stats.headers));
       }
       if (!tracker.usage) tracker.usage = fromSdkUsage(sdkUsage);
-      if (req.signal.aborted) return result('cancelled');
-      if (wire.stats.stalled) return failed(toSiteError(new StallError(idleMs), wire.stats.headers));
-      if (tracker.error) return failed(tracker.error);
-      if (streamError !== undefined) return failed(toSiteError(streamError, wire.stats.headers));
-      if (!tracker.finished) {
-        return failed({ message: text ? 'the stream ended before the provider finished the answer' : 'the stream ended without an answer', retryable: true });
-      }
-      return result(tracker.length || finishReason === 'length' ? 'length' : 'complete');
+      return ended(streamError === undefined ? undefined : toSiteError(streamError, wire.stats.headers), finishReason === 'length');
     } catch (error) {
       if (req.signal.aborted) return result('cancelled');
       return failed(toSiteError(wire.stats.stalled ? new StallError(idleMs) : error, wire.stats.headers));

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import { Credentials } from '../../daemon/providers/keys';
+import { openAIEndpoint } from '../../daemon/providers/openai';
 import { createAdapter } from '../../daemon/providers/registry';
+import type { EndpointKind } from '../../daemon/protocol';
 import { retryAfterMs, scrub } from '../../daemon/providers/wire';
 import { send, testSite } from '../fakes/sites';
 import { startFake, type FakeUpstream } from '../fakes/upstream';
@@ -98,6 +100,27 @@ describe('registry: OpenAI-shaped kinds', () => {
     assert.equal(last().path, '/openai/chat/completions');
     assert.equal(last().body.model, 'gpt-4o-mini');
     assert.equal(last().headers['api-key'], 'azure-key-0123456789');
+  });
+
+  test('addresses and key headers as the official SDKs use them', () => {
+    const at = (kind: EndpointKind, baseUrl?: string) => {
+      const endpoint = openAIEndpoint(testSite(fake, { kind, endpoint: { baseUrl } }));
+      return [endpoint.url.href, endpoint.auth('k')[0], endpoint.maxTokensField];
+    };
+    assert.deepEqual(at('openai', undefined), ['https://api.openai.com/v1/chat/completions', 'authorization', 'max_completion_tokens']);
+    assert.deepEqual(at('azure-openai', 'https://res.openai.azure.com/openai/'), ['https://res.openai.azure.com/openai/v1/chat/completions?api-version=v1', 'api-key', 'max_completion_tokens']);
+    assert.deepEqual(at('azure-openai', 'https://res.openai.azure.com/openai/v1'), ['https://res.openai.azure.com/openai/v1/chat/completions', 'api-key', 'max_completion_tokens']);
+    assert.deepEqual(at('openai-compatible', 'http://localhost:11434/v1'), ['http://localhost:11434/v1/chat/completions', 'authorization', 'max_tokens']);
+    assert.throws(() => at('azure-openai', undefined), /azure-openai needs endpoint\.baseUrl/);
+  });
+
+  test('the output limit goes as max_tokens to compatible servers and max_completion_tokens to OpenAI', async () => {
+    const compatible = testSite(fake, { provider: 'groq', kind: 'openai-compatible' });
+    await send(createAdapter(compatible), compatible, { maxTokens: 77 });
+    assert.deepEqual([last().body.max_tokens, last().body.max_completion_tokens], [77, undefined]);
+    const openai = testSite(fake, { kind: 'openai' });
+    await send(createAdapter(openai), openai, { maxTokens: 78 });
+    assert.deepEqual([last().body.max_tokens, last().body.max_completion_tokens], [undefined, 78]);
   });
 
   test('an openai-compatible site without baseUrl fails clearly, not retryable', async () => {
