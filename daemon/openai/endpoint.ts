@@ -1,15 +1,18 @@
 // The OpenAI-compatible endpoint: POST /v1/chat/completions (JSON and SSE) and GET /v1/models, behind
 // the daemon's token. Each request goes through ChatService like an editor's: the same placement,
 // budget reservation, failover, ledger and spend pushes. Only the framing differs.
+// Chat completions is served on node:http alone, ahead of Express (./http); the GET routes are Express's.
 
 import crypto from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Router } from 'express';
 import type { ChatService } from '../chat/service';
 import type { CatalogStore } from '../catalog/store';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
 import { MAX_MESSAGE_BYTES, type Placement, type Receipt } from '../protocol';
 import { openAIError, toOpenAIError, upstreamError, type OpenAIError } from './errors';
+import { readJson, sendError, sendJson } from './http';
 import { clientName, completion, parseCompletionRequest } from './request';
 import { ChunkWriter } from './sse';
 
@@ -23,15 +26,22 @@ export interface EndpointDeps {
 /** Recent placements, so the id in x-switchyard-placement can be opened ("why here?"). */
 const PLACEMENTS_KEPT = 1000;
 
-export function openAIRouter(deps: EndpointDeps): Router {
+export interface OpenAIEndpoint {
+  /** POST /v1/chat/completions: a plain node:http listener, guarded by the caller. */
+  chatCompletions(req: IncomingMessage, res: ServerResponse): void;
+  /** GET /v1/models, /v1/models/:id and /v1/switchyard/placements/:id. */
+  router: Router;
+}
+
+export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
   const { chat, catalog, log, metrics } = deps;
   const router = Router();
   const placements = new Map<string, Placement>();
   const created = Math.floor(Date.now() / 1000);
 
-  const fail = (res: Response, error: OpenAIError) => {
+  const fail = (res: ServerResponse, error: OpenAIError) => {
     if (error.refusal) metrics?.refused(error.refusal);
-    res.status(error.status).set('x-should-retry', 'false').json(error.body);
+    sendError(res, error);
   };
 
   router.get('/v1/models', (_req, res) => {
@@ -41,29 +51,36 @@ export function openAIRouter(deps: EndpointDeps): Router {
       if (site.disabled) continue;
       for (const m of site.models) data.push({ id: `${site.id}/${m.providerModel}`, object: 'model', created, owned_by: site.provider });
     }
-    res.json({ object: 'list', data });
+    sendJson(res, 200, { object: 'list', data });
   });
 
   router.get('/v1/models/*id', (req, res) => {
     const raw = (req.params as Record<string, string | string[]>).id;
     const id = Array.isArray(raw) ? raw.join('/') : String(raw);
     const index = catalog.index;
-    if (index.offers(id).length > 0) return void res.json({ id, object: 'model', created, owned_by: 'switchyard' });
+    if (index.offers(id).length > 0) return void sendJson(res, 200, { id, object: 'model', created, owned_by: 'switchyard' });
     const site = index.catalog.sites.find((s) => id.startsWith(`${s.id}/`) && s.models.some((m) => `${s.id}/${m.providerModel}` === id));
-    if (site) return void res.json({ id, object: 'model', created, owned_by: site.provider });
+    if (site) return void sendJson(res, 200, { id, object: 'model', created, owned_by: site.provider });
     fail(res, openAIError(404, 'invalid_request_error', 'model_not_found', `The model "${id}" does not exist here; GET /v1/models lists them`, 'model'));
   });
 
   router.get('/v1/switchyard/placements/:id', (req, res) => {
     const placement = placements.get(req.params.id);
-    if (placement) return void res.json(placement);
+    if (placement) return void sendJson(res, 200, placement);
     fail(res, openAIError(404, 'invalid_request_error', 'placement_not_found', `no recent placement ${req.params.id} (the last ${PLACEMENTS_KEPT} are kept)`));
   });
 
-  router.post('/v1/chat/completions', express.json({ limit: MAX_MESSAGE_BYTES }), (req: Request, res: Response) => {
+  const chatCompletions = (req: IncomingMessage, res: ServerResponse) => {
+    readJson(req, MAX_MESSAGE_BYTES).then(
+      (body) => complete(body, req, res),
+      (error: OpenAIError) => fail(res, error),
+    );
+  };
+
+  function complete(body: unknown, req: IncomingMessage, res: ServerResponse): void {
     let parsed: ReturnType<typeof parseCompletionRequest>;
     try {
-      parsed = parseCompletionRequest(req.body, req.headers);
+      parsed = parseCompletionRequest(body, req.headers);
     } catch (error) {
       return fail(res, toOpenAIError(error));
     }
@@ -75,6 +92,7 @@ export function openAIRouter(deps: EndpointDeps): Router {
     let early: string[] | null = [];
     let text = '';
     let finished = false;
+    let headers: Record<string, string> = {};
 
     // The answer is sent as soon as its cost is known (ChatSink.complete), not after the receipt's
     // fdatasync: the budget reservation is held until the receipt is durable, so no cap can be overrun.
@@ -88,11 +106,11 @@ export function openAIRouter(deps: EndpointDeps): Router {
         else writer.fail(upstreamError(receipt), receipt, includeUsage);
         return;
       }
-      res.set({ 'x-switchyard-site': receipt.site.id, 'x-switchyard-cost-usd': cost });
-      if (receipt.outcome === 'complete' || receipt.outcome === 'length') return void res.json(completion(id, createdAt, params.model, text, receipt));
+      const where = { ...headers, 'x-switchyard-site': receipt.site.id, 'x-switchyard-cost-usd': cost };
+      if (receipt.outcome === 'complete' || receipt.outcome === 'length') return void sendJson(res, 200, completion(id, createdAt, params.model, text, receipt), where);
       const error = receipt.outcome === 'cancelled' ? openAIError(499, 'request_cancelled', 'cancelled', 'The request was cancelled') : upstreamError(receipt);
       error.body.error.switchyard = { receipt };
-      res.status(error.status).set('x-should-retry', 'false').json(error.body);
+      sendError(res, error, where);
     };
 
     let started: ReturnType<ChatService['start']>;
@@ -123,7 +141,7 @@ export function openAIRouter(deps: EndpointDeps): Router {
         chat.cancel(requestId);
       }
     });
-    const headers = {
+    headers = {
       'x-switchyard-request-id': requestId,
       'x-switchyard-placement': placement.id,
       'x-switchyard-policy': placement.policy,
@@ -133,19 +151,8 @@ export function openAIRouter(deps: EndpointDeps): Router {
       writer.start(headers);
       for (const piece of early!) writer.delta(piece);
       early = null;
-    } else {
-      res.set(headers);
     }
-  });
+  }
 
-  // Body parser refusals (bad JSON, too large) in OpenAI's shape.
-  router.use((error: { type?: string; message?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    if (error.type === 'entity.parse.failed') return fail(res, openAIError(400, 'invalid_request_error', null, `The request body is not valid JSON: ${error.message}`));
-    if (error.type === 'entity.too.large') return fail(res, openAIError(413, 'invalid_request_error', null, `The request body is larger than ${MAX_MESSAGE_BYTES} bytes`));
-    log.error('openai endpoint error', { error });
-    fail(res, openAIError(error.status ?? 500, 'server_error', null, error.message ?? 'internal error'));
-  });
-
-  return router;
+  return { chatCompletions, router };
 }

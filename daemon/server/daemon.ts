@@ -16,7 +16,7 @@ import type { DaemonOptions } from './args';
 import { createHttpApp } from './http';
 import { Metrics } from '../metrics';
 import { metricsRouter } from '../metrics/route';
-import { openAIRouter } from '../openai/endpoint';
+import { createOpenAIEndpoint } from '../openai/endpoint';
 import { InvalidParams } from '../chat/validate';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
@@ -67,13 +67,20 @@ export class Daemon {
       const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts);
       parts.meter.onChange(() => daemon.spendChanged());
       const metrics = new Metrics(parts);
+      const openAI = createOpenAIEndpoint({ chat: parts.chat, catalog: parts.catalog, log, metrics });
       const routes = (app: import('express').Express) => {
         // A tool using the OpenAI endpoint is a client too: its requests keep an editor-less daemon alive.
         app.use((_req, _res, next) => (daemon.armIdleTimer(), next()));
-        app.use(openAIRouter({ chat: parts.chat, catalog: parts.catalog, log, metrics }));
+        app.use(openAI.router);
         app.use(metricsRouter(metrics));
       };
-      server.on('request', createHttpApp({ token, version: VERSION, routes }));
+      const direct = {
+        'POST /v1/chat/completions': (req: http.IncomingMessage, res: http.ServerResponse) => {
+          daemon.armIdleTimer();
+          openAI.chatCompletions(req, res);
+        },
+      };
+      server.on('request', createHttpApp({ token, version: VERSION, routes, direct }));
       daemon.sockets = attachRpc(server, { token, onConnection: (connection, socket) => daemon.accept(connection, socket) });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

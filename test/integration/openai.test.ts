@@ -3,6 +3,7 @@
 // points at a fake OpenAI upstream on 127.0.0.1 (to see a client's abort reach the upstream).
 
 import assert from 'node:assert/strict';
+import { MAX_MESSAGE_BYTES } from '../../daemon/protocol';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -177,7 +178,29 @@ test('bad requests are OpenAI-shaped errors that name what is wrong', async () =
   );
   const bad = await fetch(`${d.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json' }, body: '{nope' });
   assert.equal(bad.status, 400);
-  assert.equal(((await bad.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
+  const badBody = (await bad.json()) as { error: { type: string; message: string } };
+  assert.equal(badBody.error.type, 'invalid_request_error');
+  assert.match(badBody.error.message, /not valid JSON/);
+  const huge = await fetch(`${d.url}/v1/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'.repeat(MAX_MESSAGE_BYTES)) }),
+  });
+  assert.equal(huge.status, 413);
+  assert.match(((await huge.json()) as { error: { message: string } }).error.message, /larger than/);
+});
+
+test('chat completions, served ahead of Express, passes the same checks: a browser origin is refused, a query string is ignored', async () => {
+  const post = (headers: Record<string, string>, path = '/v1/chat/completions') =>
+    fetch(`${d.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4 }) });
+  const fromPage = await post({ origin: 'https://evil.example' });
+  assert.equal(fromPage.status, 403);
+  assert.match(((await fromPage.json()) as { error: { message: string } }).error.message, /browser origin/);
+  const wrongToken = await post({ authorization: 'Bearer nope' });
+  assert.equal(wrongToken.status, 401);
+  assert.equal(wrongToken.headers.get('www-authenticate'), 'Bearer');
+  const withQuery = await post({}, '/v1/chat/completions?api-version=1');
+  assert.equal(withQuery.status, 200);
+  assert.ok(withQuery.headers.get('x-switchyard-site'));
 });
 
 test('without the token: 401 for the endpoint and for /metrics', async () => {
