@@ -74,6 +74,11 @@ export function prefillMs(model: SiteModel, inputTokens: number): number {
   return (model.ttftPerInputTokenMs ?? 0) * inputTokens;
 }
 
+/** Expected time to first token, queue excluded: the measured base (or the catalog's) plus prefill. */
+export function ttftEstimateMs(model: SiteModel, measuredBaseMs: number | null, inputTokens: number): number {
+  return (measuredBaseMs ?? model.ttftMs) + prefillMs(model, inputTokens);
+}
+
 /** An Estimate without its cost breakdown, written in place: one per decision, reused for every site. */
 export class EstimateScratch {
   queueWaitMs = 0;
@@ -91,7 +96,7 @@ export class EstimateScratch {
 export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel, card: CompiledCard, rec: LoadRecord, at: number, req: PlacementRequest, t: CostTerms): void {
   const present = rec[at + L_PRESENT];
   const output = t.output;
-  const ttftMs = (present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : model.ttftMs) + prefillMs(model, req.inputTokens);
+  const ttftMs = ttftEstimateMs(model, present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : null, req.inputTokens);
   const tps = present & HAS_TPS ? rec[at + L_TPS] : model.outputTokensPerSecond;
   const generateMs = tps > 0 ? (output / tps) * 1000 : 0;
   // With c slots busy, a newcomer at position k in the FIFO waits about k mean hold times / c. Our own

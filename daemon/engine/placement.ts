@@ -7,10 +7,13 @@ import { regionAllowed } from '../catalog/regions';
 import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
 import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
-import { scoreOf } from './policies';
+import { normalQuantile, scoreOf } from './policies';
 import { LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
-const { RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, ADMITS_RATE_LIMITED, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE } = LOAD;
+const {
+  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, ADMITS_RATE_LIMITED, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE,
+  TTFT_ERROR_MEAN: L_TTFT_ERROR_MEAN, TTFT_ERROR_SD: L_TTFT_ERROR_SD,
+} = LOAD;
 
 // Imported functions called once per site, bound to module constants: under tsx (the benchmark, the
 // tests) every read of an import goes through a getter that is not inlined; the daemon's bundle binds
@@ -100,6 +103,13 @@ interface Decision {
   worst: CostTerms | null;
   /** Residency per region, when the policy restricts regions (most sites share a few regions). */
   regionOk: Map<string, boolean> | null;
+  /** Spreads of a site's logged TTFT error to allow for (ttftConfidence); NaN: judge the expected TTFT. */
+  ttftZ: number;
+}
+
+/** What the TTFT check multiplies a site's expected TTFT by: its error at the policy's confidence. */
+function ttftMargin(z: number, errorMean: number, errorSd: number): number {
+  return z === z ? Math.exp(errorMean + z * errorSd) : 1;
 }
 
 /** The first check a site fails, as a code (0: none); decided in the hot path without building any text. */
@@ -128,7 +138,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return USD_PER_1M;
   const worst = d.worst !== null ? totalCostAt(offer.card, d.worst) : 0;
   if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
-  if (c.maxTtftMs !== undefined && e.queueWaitMs + e.ttftMs > c.maxTtftMs) return TTFT;
+  if (c.maxTtftMs !== undefined && e.queueWaitMs + e.ttftMs * ttftMargin(d.ttftZ, rec[at + L_TTFT_ERROR_MEAN], rec[at + L_TTFT_ERROR_SD]) > c.maxTtftMs) return TTFT;
   if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return QUEUE;
   if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return BUDGET;
   if (input.exclude?.has(site.id)) return TRIED;
@@ -162,7 +172,13 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
     case 'context': return { reason: 'context', detail: `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`, summary: 'with too small a context window' };
     case 'usd-per-1m': return { reason: 'threshold', detail: `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
     case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst()} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
-    case 'ttft': return { reason: 'threshold', detail: `expected ${ms(e.queueWaitMs + e.ttftMs)} to first token (${ms(e.queueWaitMs)} queue) exceeds max ${ms(c.maxTtftMs!)}`, summary: `over max TTFT ${ms(c.maxTtftMs!)}` };
+    case 'ttft': {
+      const expected = `expected ${ms(e.queueWaitMs + e.ttftMs)} to first token (${ms(e.queueWaitMs)} queue)`;
+      if (c.ttftConfidence === undefined) return { reason: 'threshold', detail: `${expected} exceeds max ${ms(c.maxTtftMs!)}`, summary: `over max TTFT ${ms(c.maxTtftMs!)}` };
+      const margin = ttftMargin(normalQuantile(c.ttftConfidence), s.load.ttftErrorMean, s.load.ttftErrorSd);
+      const likely = `${ms(e.queueWaitMs + e.ttftMs * margin)} at ${c.ttftConfidence * 100}% confidence`;
+      return { reason: 'threshold', detail: `${expected}, ${likely}, exceeds max ${ms(c.maxTtftMs!)}`, summary: `over max TTFT ${ms(c.maxTtftMs!)} at ${c.ttftConfidence * 100}% confidence` };
+    }
     case 'queue': return { reason: 'threshold', detail: `${e.ahead} requests ahead exceed max queue depth ${c.maxQueueDepth}`, summary: `over max queue depth ${c.maxQueueDepth}` };
     case 'budget': {
       const left = usd(input.remainingBudgetNanoUsd!);
@@ -248,6 +264,7 @@ export function place(input: PlaceInput): Placement {
     expected: costTerms(req, expectedOutputTokens(req)),
     worst: c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined ? worstCaseTerms(req) : null,
     regionOk: c.regions ? new Map() : null,
+    ttftZ: c.ttftConfidence !== undefined ? normalQuantile(c.ttftConfidence) : NaN,
   };
   // The decision record: per site, its telemetry at this instant, its check and its score. Deciding
   // reads it; the explanation is rebuilt from it later, so it shows the state the decision saw.

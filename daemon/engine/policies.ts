@@ -5,9 +5,25 @@ import { regionGroups } from '../catalog/regions';
 import { twinId } from '../catalog/twins';
 import type { Estimate } from './estimate';
 
+// The wire type lives in protocol.ts, which another change is editing; the knob is declared here until it
+// can move there (and into package.json's settings schema and the panel's policy summary).
+declare module '../protocol' {
+  interface PolicyConstraints {
+    /**
+     * With maxTtftMs: the share of requests that should get their first token within maxTtftMs at the
+     * chosen site, judged from that site's own record of how far its estimates were off (0 < c < 1).
+     * Without it, maxTtftMs bounds the expected time.
+     */
+    ttftConfidence?: number;
+  }
+}
+
 /** balanced's default price of waiting: 0.36 USD an hour, about what a developer's attention is worth
  *  per request-second at the price scale of one chat answer (a 70B answer costs ~0.001 USD). */
 export const DEFAULT_USD_PER_SECOND = 0.0001;
+
+/** interactive's confidence; see docs/placement.md for the replay that chose it. */
+const INTERACTIVE_CONFIDENCE = 0.95;
 
 export function builtinPolicies(): Policy[] {
   return [
@@ -16,8 +32,8 @@ export function builtinPolicies(): Policy[] {
     { name: 'balanced', kind: 'balanced', usdPerSecond: DEFAULT_USD_PER_SECOND, description: 'Expected cost plus 0.0001 USD per second of expected waiting.' },
     {
       name: 'interactive', kind: 'cheapest',
-      description: 'Cheapest site with a free slot expected to show the first token within 0.7 s (1 s SLO with margin for jitter).',
-      constraints: { maxTtftMs: 700, maxQueueDepth: 0 },
+      description: `Cheapest site with a free slot that shows the first token within 1 s for ${INTERACTIVE_CONFIDENCE * 100}% of requests, by its own record.`,
+      constraints: { maxTtftMs: 1000, ttftConfidence: INTERACTIVE_CONFIDENCE, maxQueueDepth: 0 },
     },
     { name: 'eu-only', kind: 'balanced', usdPerSecond: DEFAULT_USD_PER_SECOND, description: 'Balanced, placed only in EU regions.', constraints: { regions: ['eu'] } },
   ];
@@ -79,7 +95,7 @@ export function validatePolicy(input: unknown, siteIds?: ReadonlySet<string>): s
       errors.push(at('constraints', 'must be an object'));
     } else {
       const c = p.constraints as Record<string, unknown>;
-      const allowed = new Set<string>(['regions', 'hardware', ...CONSTRAINT_NUMBERS]);
+      const allowed = new Set<string>(['regions', 'hardware', 'ttftConfidence', ...CONSTRAINT_NUMBERS]);
       for (const k of Object.keys(c)) if (!allowed.has(k)) errors.push(at(`constraints.${k}`, 'is not a known constraint'));
       for (const k of ['regions', 'hardware'] as const) {
         if (c[k] !== undefined && !stringList(c[k])) errors.push(at(`constraints.${k}`, `must be a non-empty list of strings${k === 'regions' ? ` (regions or groups: ${regionGroups().join(', ')})` : ''}`));
@@ -88,7 +104,33 @@ export function validatePolicy(input: unknown, siteIds?: ReadonlySet<string>): s
         const v = c[k];
         if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) errors.push(at(`constraints.${k}`, `must be a number >= 0, got ${JSON.stringify(v)}`));
       }
+      const conf = c.ttftConfidence;
+      if (conf !== undefined) {
+        if (!(typeof conf === 'number' && conf > 0 && conf < 1)) errors.push(at('constraints.ttftConfidence', `must be a number between 0 and 1 (exclusive), got ${JSON.stringify(conf)}`));
+        else if (c.maxTtftMs === undefined) errors.push(at('constraints.ttftConfidence', 'needs constraints.maxTtftMs'));
+      }
     }
   }
   return errors;
+}
+
+const QA = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+const QB = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+const QC = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const QD = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+
+function quantileTail(q: number): number {
+  return (((((QC[0] * q + QC[1]) * q + QC[2]) * q + QC[3]) * q + QC[4]) * q + QC[5]) / ((((QD[0] * q + QD[1]) * q + QD[2]) * q + QD[3]) * q + 1);
+}
+
+/**
+ * The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9): turns a
+ * policy's ttftConfidence into how many spreads of the logged estimate error to allow for.
+ */
+export function normalQuantile(p: number): number {
+  if (p < 0.02425) return quantileTail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -quantileTail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((QA[0] * r + QA[1]) * r + QA[2]) * r + QA[3]) * r + QA[4]) * r + QA[5]) * q) / (((((QB[0] * r + QB[1]) * r + QB[2]) * r + QB[3]) * r + QB[4]) * r + 1);
 }

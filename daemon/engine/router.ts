@@ -5,7 +5,7 @@ import type { CatalogIndex } from '../catalog/lookup';
 import type { Placement, Policy, ProviderId } from '../protocol';
 import type { Clock } from '../providers/simulated/clock';
 import type { SiteResult } from '../providers/types';
-import { prefillMs } from './estimate';
+import { prefillMs, ttftEstimateMs } from './estimate';
 import { place } from './placement';
 import type { Telemetry, Ticket } from './telemetry';
 import type { PlacementRequest } from './types';
@@ -55,7 +55,8 @@ export class Router {
     if (placement.chosen === null) return { placement, ticket: null };
     const site = index.site(placement.chosen)!;
     const model = site.models.find((m) => m.canonical === request.model)!;
-    const ticket = this.telemetry.onPlaced(site.id, request.model, now, prefillMs(model, request.inputTokens), site.concurrency);
+    const expectedTtftMs = ttftEstimateMs(model, this.telemetry.ttftBaseMs(site.id, request.model), request.inputTokens);
+    const ticket = this.telemetry.onPlaced(site.id, request.model, now, prefillMs(model, request.inputTokens), site.concurrency, expectedTtftMs);
     return { placement, ticket };
   }
 

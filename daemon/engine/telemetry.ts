@@ -6,7 +6,7 @@
 import type { TelemetrySnapshot } from '../protocol';
 import type { SiteResult } from '../providers/types';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
-import { DEFAULT_EWMA, Ewma, type EwmaOptions } from './ewma';
+import { DEFAULT_EWMA, Ewma, LogError, type EwmaOptions } from './ewma';
 import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, newLoadRecord, readLoad, writeLoad, type LoadRecord, type SiteLoad, type TelemetryView } from './types';
 
 // Called once per site by placement: a module constant, as tsx reads imports through getters.
@@ -15,7 +15,7 @@ const breakerCode = breakerCodeImport;
 const {
   RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, BREAKER: L_BREAKER,
   ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, FAILURES: L_FAILURES, PRESENT: L_PRESENT, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
-  ADMITS_RATE_LIMITED,
+  ADMITS_RATE_LIMITED, TTFT_ERROR_MEAN: L_TTFT_ERROR_MEAN, TTFT_ERROR_SD: L_TTFT_ERROR_SD,
 } = LOAD;
 
 export interface TelemetryOptions {
@@ -32,6 +32,8 @@ export interface Ticket {
   readonly prefillMs: number;
   /** The site was at its concurrency when this was placed: its timings include queueing. */
   readonly queued: boolean;
+  /** Time to first token the placement expected, queue excluded; 0 when not known (no error sample). */
+  readonly expectedTtftMs: number;
   readonly probe: boolean;
   settled: boolean;
 }
@@ -40,6 +42,7 @@ interface ModelStats {
   ttftBase: Ewma;
   tps: Ewma;
   service: Ewma;
+  ttftError: LogError;
 }
 
 class SiteStats {
@@ -61,7 +64,7 @@ class SiteStats {
     let m = this.models.get(name);
     if (!m) {
       const e = this.options.ewma;
-      this.models.set(name, (m = { ttftBase: new Ewma(e), tps: new Ewma(e), service: new Ewma(e) }));
+      this.models.set(name, (m = { ttftBase: new Ewma(e), tps: new Ewma(e), service: new Ewma(e), ttftError: new LogError() }));
     }
     return m;
   }
@@ -92,6 +95,9 @@ export function headroomFrom(headers: Record<string, string>): number | null {
   return null;
 }
 
+/** Samples after which the base TTFT estimate is trusted enough for its errors to be logged. */
+const SETTLED_SAMPLES = 10;
+
 /** How long to leave a rate-limited site alone when it gave no Retry-After. */
 const RATE_LIMIT_PAUSE_MS = 1000;
 
@@ -106,13 +112,19 @@ export class Telemetry implements TelemetryView {
 
   /**
    * Counts the request in flight now. `concurrency` is the site's, when known; `prefillMs` the
-   * catalog's prompt-length share of TTFT for this request.
+   * catalog's prompt-length share of TTFT for this request; `expectedTtftMs` what placement expected its
+   * TTFT to be, queue excluded, so the result can teach how far off such estimates are.
    */
-  onPlaced(siteId: string, model: string, now: number, prefillMs = 0, concurrency?: number): Ticket {
+  onPlaced(siteId: string, model: string, now: number, prefillMs = 0, concurrency?: number, expectedTtftMs = 0): Ticket {
     const s = this.site(siteId);
     const queued = concurrency !== undefined && s.inFlight >= concurrency;
     s.inFlight++;
-    return { siteId, model, placedAt: now, prefillMs, queued, probe: s.breaker.onPlaced(now), settled: false };
+    return { siteId, model, placedAt: now, prefillMs, queued, expectedTtftMs, probe: s.breaker.onPlaced(now), settled: false };
+  }
+
+  /** The measured base TTFT (queue and prompt length excluded), null without samples. */
+  ttftBaseMs(siteId: string, model: string): number | null {
+    return this.sites.get(siteId)?.models.get(model)?.ttftBase.value ?? null;
   }
 
   /** Records the outcome; idempotent per ticket so a double settle cannot drive in-flight negative. */
@@ -145,6 +157,8 @@ export class Telemetry implements TelemetryView {
     // estimates separately; only unqueued ones teach the site's own speed.
     if (ticket.queued || result.ttftMs === null) return;
     const m = s.model(ticket.model);
+    // Errors of an estimate made from a handful of samples say more about the handful than the site.
+    if (ticket.expectedTtftMs > 0 && m.ttftBase.samples >= SETTLED_SAMPLES) m.ttftError.add(Math.log(Math.max(1, result.ttftMs) / ticket.expectedTtftMs), now);
     m.ttftBase.add(Math.max(0, result.ttftMs - ticket.prefillMs), now);
     const streamMs = result.durationMs - result.ttftMs;
     if (outputTokens >= 2 && streamMs > 0) m.tps.add(outputTokens / (streamMs / 1000), now);
@@ -204,6 +218,8 @@ export class Telemetry implements TelemetryView {
     out[at + L_FAILURES] = s.breaker.consecutiveFailures;
     out[at + L_PRESENT] = (s.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (ttft !== null ? HAS_TTFT_BASE : 0)
       | (tps !== null ? HAS_TPS : 0) | (service !== null ? HAS_SERVICE : 0) | (lastFailure !== null ? HAS_LAST_FAILURE : 0);
+    out[at + L_TTFT_ERROR_MEAN] = m ? m.ttftError.mean(now) : 0;
+    out[at + L_TTFT_ERROR_SD] = m ? m.ttftError.sd(now) : 0;
   }
 
   /** The wire snapshot; for a site with several models, the most sampled one's speeds. */

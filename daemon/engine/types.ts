@@ -29,6 +29,9 @@ export interface SiteLoad {
   admits: boolean;
   lastFailureAt: number | null;
   consecutiveFailures: number;
+  /** Mean and spread of ln(observed / expected time to first token) at this site; 0 before enough samples. */
+  ttftErrorMean: number;
+  ttftErrorSd: number;
 }
 
 export interface TelemetryView {
@@ -62,7 +65,7 @@ export function newLoadRecord(length: number): LoadRecord {
 // (`const { ... } = LOAD`): an import read through a module namespace costs a call per read in tsx.
 export const LOAD = Object.freeze({
   /** Numbers per site. */
-  RECORD: 10,
+  RECORD: 12,
   IN_FLIGHT: 0,
   QUEUE_DEPTH: 1,
   TTFT_BASE: 2,
@@ -82,10 +85,13 @@ export const LOAD = Object.freeze({
   HAS_TPS: 4,
   HAS_SERVICE: 8,
   HAS_LAST_FAILURE: 16,
+  TTFT_ERROR_MEAN: 10,
+  TTFT_ERROR_SD: 11,
 });
 const {
   IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, BREAKER: L_BREAKER, ADMITS: L_ADMITS,
   LAST_FAILURE: L_LAST_FAILURE, FAILURES: L_FAILURES, PRESENT: L_PRESENT, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
+  TTFT_ERROR_MEAN: L_TTFT_ERROR_MEAN, TTFT_ERROR_SD: L_TTFT_ERROR_SD,
 } = LOAD;
 
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
@@ -106,6 +112,8 @@ export function writeLoad(out: LoadRecord, at: number, l: SiteLoad): void {
   out[at + L_FAILURES] = l.consecutiveFailures;
   out[at + L_PRESENT] = (l.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (l.ttftBaseMs !== null ? HAS_TTFT_BASE : 0)
     | (l.outputTokensPerSecond !== null ? HAS_TPS : 0) | (l.serviceMs !== null ? HAS_SERVICE : 0) | (l.lastFailureAt !== null ? HAS_LAST_FAILURE : 0);
+  out[at + L_TTFT_ERROR_MEAN] = l.ttftErrorMean;
+  out[at + L_TTFT_ERROR_SD] = l.ttftErrorSd;
 }
 
 export function readLoad(rec: LoadRecord, at: number): SiteLoad {
@@ -120,6 +128,8 @@ export function readLoad(rec: LoadRecord, at: number): SiteLoad {
     admits: rec[at + L_ADMITS] === 1,
     lastFailureAt: present & HAS_LAST_FAILURE ? rec[at + L_LAST_FAILURE] : null,
     consecutiveFailures: rec[at + L_FAILURES],
+    ttftErrorMean: rec[at + L_TTFT_ERROR_MEAN],
+    ttftErrorSd: rec[at + L_TTFT_ERROR_SD],
   };
 }
 
@@ -133,4 +143,6 @@ export const IDLE_LOAD: SiteLoad = {
   admits: true,
   lastFailureAt: null,
   consecutiveFailures: 0,
+  ttftErrorMean: 0,
+  ttftErrorSd: 0,
 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { estimate, worstCaseCost } from '../../daemon/engine/estimate';
-import { builtinPolicies, validatePolicy } from '../../daemon/engine/policies';
+import { builtinPolicies, normalQuantile, validatePolicy } from '../../daemon/engine/policies';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import { IDLE_LOAD } from '../../daemon/engine/types';
 import { model, simSite } from './engine-fixtures';
@@ -67,4 +67,15 @@ test('built-in policies validate; user policy errors name the policy and the fie
   assert.deepEqual(validatePolicy({ name: 'p', kind: 'pinned', site: 'a/b/c' }, new Set(['sim:a/b/c'])), []);
   assert.deepEqual(validatePolicy({ kind: 'fast' }), ['policy (unnamed): name must be a non-empty string', 'policy (unnamed): kind must be one of cheapest, fastest, balanced, first-fit, pinned, got "fast"']);
   assert.deepEqual(validatePolicy({ name: 'f', kind: 'first-fit' }), ['policy "f": order must list at least one site id']);
+  assert.deepEqual(validatePolicy({ name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 1000, ttftConfidence: 1 } }), [
+    'policy "i": constraints.ttftConfidence must be a number between 0 and 1 (exclusive), got 1',
+  ]);
+  assert.deepEqual(validatePolicy({ name: 'i', kind: 'cheapest', constraints: { ttftConfidence: 0.9 } }), ['policy "i": constraints.ttftConfidence needs constraints.maxTtftMs']);
+  assert.deepEqual(validatePolicy({ name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 1000, ttftConfidence: 0.9 } }), []);
+});
+
+test('normal quantile: the z a confidence asks for', () => {
+  for (const [p, z] of [[0.5, 0], [0.95, 1.6448536], [0.99, 2.3263479], [0.01, -2.3263479], [0.8, 0.8416212]]) {
+    assert.ok(Math.abs(normalQuantile(p) - z) < 1e-6, `${p}`);
+  }
 });

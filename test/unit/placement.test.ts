@@ -9,6 +9,8 @@ import type { PolicyConstraints, RejectReason } from '../../daemon/protocol';
 import type { SiteResult } from '../../daemon/providers/types';
 import { decide, fleet, simSite } from './engine-fixtures';
 
+const ok = (ttftMs: number): SiteResult => ({ outcome: 'complete', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs, durationMs: ttftMs + 1000 });
+
 const cheap = simSite('cheap', {}, { price: { inputPer1M: 0.5, outputPer1M: 0.5, readOn: '2026-01-01' }, ttftMs: 900, outputTokensPerSecond: 50 });
 const fast = simSite('fast', {}, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' }, ttftMs: 100, outputTokensPerSecond: 500 });
 const mid = simSite('mid', { region: 'eu-central-1', hardware: 'tpu-v5e' }, { price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 300, outputTokensPerSecond: 150 });
@@ -173,4 +175,34 @@ test('residency is never violated (random fleets and constraints)', () => {
     const site = sites.find((s) => s.id === p.chosen)!;
     assert.ok(regionAllowed(site.region, allowed), `${site.region} chosen under [${allowed}]`);
   }
+});
+
+test('ttftConfidence: a site passes max TTFT only with its logged estimate error allowed for', () => {
+  // cheap's results come 20% either side of the 900 ms expected (a spread of ln 1.2 in logs); its base
+  // estimate ends near 920 ms.
+  const telemetry = new Telemetry();
+  for (let k = 0; k < 30; k++) telemetry.onResult(telemetry.onPlaced('cheap', 'm', k, 0, 4, 900), ok(k < 10 ? 900 : k % 2 ? 1080 : 750), k);
+  const policy = (ttftConfidence?: number) => ({ name: 'i', kind: 'cheapest' as const, constraints: { maxTtftMs: 1000, ttftConfidence } });
+  assert.equal(decide(index, policy(), { telemetry, now: 100 }).chosen, 'cheap'); // expected 900 ms < 1000
+  // At 50% confidence the margin is exp(mean) = 1; at 95%, 1.2^1.645 = 1.35: about 1240 ms.
+  assert.equal(decide(index, policy(0.5), { telemetry, now: 100 }).chosen, 'cheap');
+  const strict = decide(index, policy(0.95), { telemetry, now: 100 });
+  assert.equal(strict.chosen, 'mid');
+  const detail = strict.candidates.find((c) => c.site.id === 'cheap')!.rejected!.detail;
+  const [, expected, likely] = detail.match(/^expected (\d+) ms to first token \(0 ms queue\), (\d+) ms at 95% confidence, exceeds max 1000 ms$/)!.map(Number);
+  const load = telemetry.load('cheap', 'm', 100);
+  assert.ok(Math.abs(load.ttftErrorSd - Math.log(1.2)) < 1e-9 && Math.abs(load.ttftErrorMean) < 1e-9);
+  assert.equal(likely, Math.round(load.ttftBaseMs! * Math.exp(load.ttftErrorMean + 1.6448536 * load.ttftErrorSd)));
+  assert.equal(expected, Math.round(load.ttftBaseMs!));
+  assert.ok(expected < 1000 && likely > 1200);
+  // A site with no record yet is judged by its expected TTFT: it has to be tried to be learned.
+  assert.equal(decide(index, policy(0.95), { now: 100 }).chosen, 'cheap');
+});
+
+test('Router hands the TTFT it expected to the ticket, so the result can log the error', () => {
+  const clock = new VirtualClock();
+  const router = new Router({ index }, new Telemetry(), clock, mulberry32(1));
+  const { ticket } = router.place({ model: 'm', inputTokens: 1000, maxOutputTokens: 100 }, { name: 'c', kind: 'cheapest' }, { hasKey: () => false });
+  assert.equal(ticket!.siteId, 'cheap');
+  assert.equal(ticket!.expectedTtftMs, 900);
 });

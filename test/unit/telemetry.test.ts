@@ -1,18 +1,36 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Ewma } from '../../daemon/engine/ewma';
+import { DEFAULT_LOG_ERROR, Ewma, LogError } from '../../daemon/engine/ewma';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import type { SiteResult } from '../../daemon/providers/types';
 
 const ok = (ttftMs: number, durationMs: number, extra: Partial<SiteResult> = {}): SiteResult =>
   ({ outcome: 'complete', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs, durationMs, ...extra });
 
-test('EWMA: first sample is the value; frequent samples move it by the floor weight', () => {
+test('EWMA: the first samples are averaged; then frequent samples move it by the floor weight', () => {
   const e = new Ewma({ tauMs: 60_000, minAlpha: 0.1 });
   e.add(100, 0);
   assert.equal(e.value, 100);
   e.add(200, 10);
-  assert.ok(Math.abs(e.value! - 110) < 1e-9);
+  assert.ok(Math.abs(e.value! - 150) < 1e-9);
+  for (let k = 3; k <= 10; k++) e.add(150, 10 * k);
+  assert.ok(Math.abs(e.value! - 150) < 1e-9); // the mean of ten samples
+  e.add(250, 110);
+  assert.ok(Math.abs(e.value! - 160) < 1e-9); // the eleventh moves it by the floor's tenth
+});
+
+test('log error: no margin until minSamples, then the mean and spread of the samples; forgotten when stale', () => {
+  const e = new LogError({ minSamples: 4, staleMs: 1000, minAlpha: 0.02 });
+  for (const [x, at] of [[0.1, 0], [-0.1, 1], [0.3, 2]]) e.add(x, at);
+  assert.equal(e.mean(3), 0);
+  assert.equal(e.sd(3), 0);
+  e.add(0.1, 3);
+  assert.ok(Math.abs(e.mean(4) - 0.1) < 1e-12);
+  assert.ok(Math.abs(e.sd(4) - Math.sqrt(0.02)) < 1e-12); // population sd of 0.1, -0.1, 0.3, 0.1
+  assert.equal(e.mean(1003), 0); // a record a staleMs old says nothing
+  e.add(0.5, 1003);
+  assert.equal(e.samples, 1); // and the count starts again
+  assert.equal(e.sd(1003), 0);
 });
 
 test('EWMA: a sample after a long silence nearly replaces the value', () => {
@@ -52,4 +70,25 @@ test('error rate, queue depth and rate-limit headroom come from results; a 400 d
   assert.equal(snap.headroom, 0.25);
   assert.equal(snap.breaker, 'open');
   assert.ok(snap.errorRate > 0 && snap.errorRate < 1);
+});
+
+test('TTFT estimate errors are logged once the base estimate has settled, from unqueued requests only', () => {
+  const t = new Telemetry();
+  const settled = 10;
+  // Twice as slow as expected while the estimate is still being formed: not held against the site.
+  for (let k = 0; k < settled; k++) t.onResult(t.onPlaced('s', 'm', k, 0, 4, 50), ok(100, 200), k);
+  // Alternately 20% late and 20% early against an expected 100 ms.
+  for (let k = 0; k < DEFAULT_LOG_ERROR.minSamples; k++) {
+    t.onResult(t.onPlaced('s', 'm', 100 + k, 0, 4, 100), ok(k % 2 ? 120 : 100 / 1.2, 300), 100 + k);
+  }
+  const load = t.load('s', 'm', 200);
+  assert.ok(Math.abs(load.ttftErrorMean) < 1e-9);
+  assert.ok(Math.abs(load.ttftErrorSd - Math.log(1.2)) < 1e-9);
+  // A request placed behind our own teaches nothing, and neither does one with no expectation.
+  const busy = new Telemetry();
+  for (let k = 0; k < 30; k++) busy.onResult(busy.onPlaced('s', 'm', k, 0, 1, 100), ok(100, 200), k);
+  const first = busy.onPlaced('s', 'm', 40, 0, 1, 100);
+  for (let k = 0; k < 20; k++) busy.onResult(busy.onPlaced('s', 'm', 40, 0, 1, 100), ok(900, 1000), 50);
+  busy.onResult(first, ok(100, 200), 60);
+  assert.equal(busy.load('s', 'm', 60).ttftErrorMean, 0);
 });
