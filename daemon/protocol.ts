@@ -132,6 +132,12 @@ export interface PolicyConstraints {
   maxUsdPer1MTokens?: number;
   maxUsdPerRequest?: number;
   maxTtftMs?: number;
+  /**
+   * With maxTtftMs: the share of requests that should get their first token within maxTtftMs at the
+   * chosen site, judged from that site's own record of how far its estimates were off (0 < c < 1).
+   * Without it, maxTtftMs bounds the expected time.
+   */
+  ttftConfidence?: number;
   maxQueueDepth?: number;
 }
 

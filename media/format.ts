@@ -42,7 +42,7 @@ export function constraintsSummary(c: PolicyConstraints | undefined): string[] {
   if (c.hardware?.length) out.push(`hardware ${c.hardware.join(', ')}`);
   if (c.maxUsdPer1MTokens !== undefined) out.push(`≤ $${c.maxUsdPer1MTokens}/1M tokens`);
   if (c.maxUsdPerRequest !== undefined) out.push(`≤ $${c.maxUsdPerRequest}/request`);
-  if (c.maxTtftMs !== undefined) out.push(`first token ≤ ${ms(c.maxTtftMs)}`);
+  if (c.maxTtftMs !== undefined) out.push(`first token ≤ ${ms(c.maxTtftMs)}${c.ttftConfidence !== undefined ? ` at ${Math.round(c.ttftConfidence * 1000) / 10}%` : ''}`);
   if (c.maxQueueDepth !== undefined) out.push(`queue ≤ ${c.maxQueueDepth}`);
   return out;
 }

@@ -5,19 +5,6 @@ import { regionGroups } from '../catalog/regions';
 import { twinId } from '../catalog/twins';
 import type { Estimate } from './estimate';
 
-// The wire type lives in protocol.ts, which another change is editing; the knob is declared here until it
-// can move there (and into package.json's settings schema and the panel's policy summary).
-declare module '../protocol' {
-  interface PolicyConstraints {
-    /**
-     * With maxTtftMs: the share of requests that should get their first token within maxTtftMs at the
-     * chosen site, judged from that site's own record of how far its estimates were off (0 < c < 1).
-     * Without it, maxTtftMs bounds the expected time.
-     */
-    ttftConfidence?: number;
-  }
-}
-
 /** balanced's default price of waiting: 0.36 USD an hour, about what a developer's attention is worth
  *  per request-second at the price scale of one chat answer (a 70B answer costs ~0.001 USD). */
 export const DEFAULT_USD_PER_SECOND = 0.0001;

@@ -208,6 +208,7 @@ describe('formatting', () => {
 
   it('a policy summary says what it optimises and its constraints', () => {
     assert.equal(policySummary({ name: 'eu', kind: 'balanced', usdPerSecond: 0.0001, constraints: { regions: ['eu'], maxTtftMs: 700 } }), 'cost + $0.0001/s of waiting · regions eu · first token ≤ 700 ms');
+    assert.equal(policySummary({ name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 1000, ttftConfidence: 0.95 } }), 'lowest expected cost · first token ≤ 1.00 s at 95%');
     assert.equal(policyLine({ name: 'eu', kind: 'balanced', description: 'Balanced, EU only.', constraints: { regions: ['eu'] } }), 'Balanced, EU only · regions eu');
   });
 });
