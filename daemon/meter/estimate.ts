@@ -16,9 +16,40 @@ const PROMPT_MARGIN = 1.1;
 /** Bytes on the wire per streamed output token (SSE framing included; fleet-reference estimate). */
 export const BYTES_PER_STREAMED_TOKEN = 230;
 
-export function countTextTokens(text: string): number {
-  return text ? countTokens(text) : 0;
+/**
+ * A token counter that remembers the counts of long texts, least recently used first out, up to a
+ * total number of characters. Counting is the costly part of a request's start (about 1 ms per 4 KB
+ * on a slow machine), and a conversation resends every earlier message with each new turn.
+ */
+export function createTokenCounter(count: (text: string) => number, options: { minChars?: number; maxChars?: number } = {}): (text: string) => number {
+  const minChars = options.minChars ?? 1024;
+  const maxChars = options.maxChars ?? 8 * 1024 * 1024;
+  const counts = new Map<string, number>();
+  let held = 0;
+  return (text) => {
+    if (!text) return 0;
+    if (text.length < minChars) return count(text);
+    const known = counts.get(text);
+    if (known !== undefined) {
+      // Re-inserted so that the map's order is the order of last use.
+      counts.delete(text);
+      counts.set(text, known);
+      return known;
+    }
+    const n = count(text);
+    if (text.length > maxChars) return n;
+    counts.set(text, n);
+    held += text.length;
+    for (const oldest of counts.keys()) {
+      if (held <= maxChars) break;
+      counts.delete(oldest);
+      held -= oldest.length;
+    }
+    return n;
+  };
 }
+
+export const countTextTokens = createTokenCounter(countTokens);
 
 export function countPromptTokens(messages: readonly ChatMessage[]): number {
   let total = TOKENS_PER_REPLY;

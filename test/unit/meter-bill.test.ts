@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage, PriceCard } from '../../daemon/protocol';
 import { billAttempt } from '../../daemon/meter/bill';
-import { countPromptTokens, countTextTokens, worstCase } from '../../daemon/meter/estimate';
+import { countPromptTokens, countTextTokens, createTokenCounter, worstCase } from '../../daemon/meter/estimate';
 
 const card: PriceCard = { inputPer1M: 1, outputPer1M: 2, readOn: '2026-07-24' };
 const messages: ChatMessage[] = [{ role: 'user', content: 'Explain group commit in one paragraph.' }];
@@ -50,4 +50,30 @@ test('worst case: prompt with margin, every allowed output token, egress for the
   assert.equal(w.cost.outputNanoUsd, 2_000_000);
   // 1000 tokens * 230 B = 230,000 B * 0.09 nano/B = 20,700
   assert.equal(w.cost.dataTransferNanoUsd, 20_700);
+});
+
+test('long texts are counted once and then remembered, least recently used first out, within a character budget', () => {
+  const seen: string[] = [];
+  const count = createTokenCounter((text) => (seen.push(text), text.length), { minChars: 10, maxChars: 30 });
+  const a = 'a'.repeat(12);
+  const b = 'b'.repeat(12);
+  const c = 'c'.repeat(12);
+  assert.equal(count('short'), 5);
+  assert.equal(count('short'), 5);
+  assert.deepEqual(seen, ['short', 'short'], 'short texts are not worth remembering');
+  seen.length = 0;
+  assert.deepEqual([count(a), count(b), count(a)], [12, 12, 12]);
+  assert.deepEqual(seen, [a, b], 'the second count of a is remembered');
+  count(c); // 36 characters held > 30: b, the least recently used, goes
+  seen.length = 0;
+  count(a);
+  count(c);
+  count(b);
+  assert.deepEqual(seen, [b]);
+  assert.equal(count('x'.repeat(40)), 40);
+  assert.equal(count(''), 0);
+  // The shared counter agrees with the tokenizer on a long text, the first time and from memory.
+  const long = 'def add(a, b):\n    return a + b\n'.repeat(100);
+  assert.equal(countTextTokens(long), countTextTokens(long));
+  assert.ok(countTextTokens(long) > 1000);
 });
