@@ -13,7 +13,7 @@ import type { Site } from '../../daemon/catalog/types';
 import { builtinPolicies } from '../../daemon/engine/policies';
 import type { Policy } from '../../daemon/protocol';
 import { header, quantile, table } from '../machine';
-import { lowerBoundNanoUsd, oracle } from './oracle';
+import { drawBlindOracle, lowerBoundNanoUsd, oracle } from './oracle';
 import { MODEL, replay, SLO_TTFT_MS, type Outcome } from './replay';
 import { enginePolicy, leastBusy, litellmCost, litellmLatency, random, roundRobin, type StrategyFactory } from './strategies';
 import { loadTrace, type TraceRequest } from './trace';
@@ -34,6 +34,8 @@ const seed = Number(arg('seed', '20231116'));
 
 const policy = (name: string) => builtinPolicies().find((p) => p.name === name)!;
 const fastest: Policy = policy('fastest');
+/** The draw-blind reference judges TTFT at interactive's own confidence, so it shows what that rule could reach. */
+const blindConfidence = policy('interactive').constraints!.ttftConfidence!;
 const allStrategies: [string, StrategyFactory][] = [
   ['cheapest', enginePolicy(policy('cheapest'))],
   ['fastest', enginePolicy(fastest)],
@@ -84,7 +86,8 @@ async function main() {
   console.log(`fleet (servers): ${fleet.map((s) => `${short(s.id)} (${s.simulation!.servers})`).join(', ')}`);
   console.log(minutes < 60 ? `sub-sampled: first ${minutes} minutes of each trace` : 'full traces (one hour each), no sub-sampling');
   console.log('share % per site, in fleet order above; TTFT and end-to-end in seconds (p50 / p95 / p99); errors count as SLO misses;');
-  console.log('"SLO % servable": of the requests the oracle got within the SLO, the share this strategy did too\n');
+  console.log('"SLO % servable": of the requests the oracle got within the SLO, the share this strategy did too;');
+  console.log(`"oracle blind to draws": the same greedy, judging each site's TTFT at ${blindConfidence * 100}% confidence instead of seeing the request's jitter draw\n`);
   const started = Date.now();
   for (const [name, path] of Object.entries(traces)) {
     const full = loadTrace(path);
@@ -96,6 +99,7 @@ async function main() {
       const rows: (string | number)[][] = [['strategy', 'cost USD', 'x oracle', 'TTFT p50/p95/p99', 'E2E p50/p95/p99', 'SLO %', 'SLO % servable', 'share %']];
       for (const [label, factory] of strategies) rows.push(row(label, await replay(trace, load, fleet, factory, seed), oracleCost, oracleMet));
       rows.push(row('oracle (hindsight greedy)', oracleOut, oracleCost, oracleMet));
+      rows.push(row(`oracle blind to draws (${blindConfidence * 100}%)`, drawBlindOracle(trace, load, fleet, seed, blindConfidence), oracleCost, oracleMet));
       rows.push(['lower bound (no capacity)', (lowerBoundNanoUsd(trace, fleet, seed) / 1e9).toFixed(4), '', '', '', '', '', '']);
       console.log(`## ${name} trace (${trace.length} requests, ${(trace.length / (trace[trace.length - 1].at / 1000 / load)).toFixed(2)} req/s), ${load}x load\n`);
       console.log(table(rows));

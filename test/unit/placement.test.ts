@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { drawBlindOracle, oracle } from '../../bench/placement/oracle';
+import { MODEL } from '../../bench/placement/replay';
+import { buildCatalog } from '../../daemon/catalog/merge';
 import { regionAllowed } from '../../daemon/catalog/regions';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import { Router } from '../../daemon/engine/router';
@@ -205,4 +208,21 @@ test('Router hands the TTFT it expected to the ticket, so the result can log the
   const { ticket } = router.place({ model: 'm', inputTokens: 1000, maxOutputTokens: 100 }, { name: 'c', kind: 'cheapest' }, { hasKey: () => false });
   assert.equal(ticket!.siteId, 'cheap');
   assert.equal(ticket!.expectedTtftMs, 900);
+});
+
+test('bench references: the draw-blind oracle is the oracle when nothing is drawn, and judges TTFT at its confidence otherwise', () => {
+  const [cheapSite, dearSite] = buildCatalog().sites.filter((s) => s.simulated && !s.disabled && s.models.some((m) => m.canonical === MODEL))
+    .sort((a, b) => a.models.find((m) => m.canonical === MODEL)!.price.inputPer1M - b.models.find((m) => m.canonical === MODEL)!.price.inputPer1M)
+    .filter((_, i, all) => i === 0 || i === all.length - 1);
+  // The cheap site's median first token is 950 ms: inside the SLO on a lucky draw, outside at 95% confidence.
+  const withSpeed = (site: typeof cheapSite, ttftBaseMs: number, jitter: number) =>
+    ({ ...site, simulation: { ...site.simulation!, servers: 100, ttftBaseMs, ttftPerInputTokenMs: 0, jitter, errorRate: 0, models: undefined } });
+  const trace = Array.from({ length: 200 }, (_, i) => ({ at: i * 1000, input: 100, output: 50 }));
+  const sites = (jitter: number) => [withSpeed(cheapSite, 950, jitter), withSpeed(dearSite, 100, jitter)];
+  assert.deepEqual(drawBlindOracle(trace, 1, sites(0), 7, 0.95), oracle(trace, 1, sites(0), 7));
+  const share = (out: { siteId: string }[]) => out.filter((o) => o.siteId === cheapSite.id).length / out.length;
+  assert.equal(share(drawBlindOracle(trace, 1, sites(0.15), 7, 0.95)), 0); // 950 x exp(1.645 x 0.15) = 1217 ms
+  assert.equal(share(drawBlindOracle(trace, 1, sites(0.15), 7, 0.3)), 1); // 950 x exp(-0.524 x 0.15) = 878 ms
+  const seeing = share(oracle(trace, 1, sites(0.15), 7)); // the lucky draws only: P(z < ln(1000/950)/0.15) = 0.63
+  assert.ok(seeing > 0.5 && seeing < 0.75, `oracle took the cheap site for ${seeing}`);
 });
