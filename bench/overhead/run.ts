@@ -61,7 +61,7 @@ function request(target: Target, payload: string): Promise<string> {
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (error) => reject(new Error(`${target.name}: ${error.message}`)));
     req.end(payload);
   });
 }
@@ -172,6 +172,8 @@ async function startSwitchyard(upstream: FakeUpstream): Promise<{ target: Target
   // PROFILE=dir writes the daemon's CPU profile there (node --cpu-prof), to see where its time goes.
   const profile = process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, DAEMON, '--port', '0', '--state-dir', stateDir, '--catalog', catalog, '--idle-timeout', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (b: Buffer) => (daemonLog = (daemonLog + b.toString()).slice(-4000)));
+  child.stderr?.on('data', (b: Buffer) => (daemonLog = (daemonLog + b.toString()).slice(-4000)));
   const stateFile = path.join(stateDir, 'daemon.json');
   const deadline = Date.now() + 20_000;
   while (!fs.existsSync(stateFile)) {
@@ -214,8 +216,9 @@ async function startPortkey(upstream: FakeUpstream): Promise<{ target: Target; c
 }
 
 const ms = (x: number) => x.toFixed(3);
-/** The tail of the peer gateway's output, shown when it fails. */
+/** The tails of each gateway's output, shown when the bench fails. */
 let portkeyLog = '';
+let daemonLog = '';
 
 void (async () => {
   const upstream = await startUpstream();
@@ -291,6 +294,7 @@ void (async () => {
   }
 })().catch((error) => {
   console.error(error);
+  if (daemonLog) console.error(`switchyard output (tail):\n${daemonLog}`);
   if (portkeyLog) console.error(`portkey output (tail):\n${portkeyLog}`);
   process.exitCode = 1;
 });
