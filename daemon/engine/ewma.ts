@@ -42,13 +42,13 @@ export class Ewma {
 }
 
 /**
- * Mean and spread of a site's log prediction error, ln(observed / expected time to first token), for
- * admission with a margin (`ttftConfidence`). Both read 0 (no margin) until `minSamples` results are in,
- * and again once the last result is `staleMs` old: a site has to be tried to be learned, and a site kept
- * out by its margin would otherwise never get the samples that could let it back in. A margin from a
- * handful of samples would be noise. Samples are weighed by count, not time: a spread needs dozens of
- * them to mean anything, and the time-decayed estimate it is measured against already follows changes in
- * the site's speed.
+ * Mean and spread of a site's log error, ln(observed / expected time to first token) against the catalog's
+ * figure, for admission with a margin (`ttftConfidence`). Both read 0 (no margin) until `minSamples`
+ * results are in, and again once the last result is `staleMs` old: a site has to be tried to be learned,
+ * and a site kept out by its margin would otherwise never get the samples that could let it back in. A
+ * margin from a handful of samples would be noise. Samples are weighed by count, not time: a spread needs
+ * dozens of them to mean anything, and at a site busy enough for the margin to matter, the last ~50
+ * results are recent.
  */
 export class LogError {
   private m = 0;

@@ -55,8 +55,8 @@ export class Router {
     if (placement.chosen === null) return { placement, ticket: null };
     const site = index.site(placement.chosen)!;
     const model = site.models.find((m) => m.canonical === request.model)!;
-    const expectedTtftMs = ttftEstimateMs(model, this.telemetry.ttftBaseMs(site.id, request.model), request.inputTokens);
-    const ticket = this.telemetry.onPlaced(site.id, request.model, now, prefillMs(model, request.inputTokens), site.concurrency, expectedTtftMs);
+    const catalogTtftMs = ttftEstimateMs(model, null, request.inputTokens);
+    const ticket = this.telemetry.onPlaced(site.id, request.model, now, prefillMs(model, request.inputTokens), site.concurrency, catalogTtftMs);
     return { placement, ticket };
   }
 

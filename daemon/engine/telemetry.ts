@@ -32,7 +32,8 @@ export interface Ticket {
   readonly prefillMs: number;
   /** The site was at its concurrency when this was placed: its timings include queueing. */
   readonly queued: boolean;
-  /** Time to first token the placement expected, queue excluded; 0 when not known (no error sample). */
+  /** The catalog's time to first token for this request, queue excluded: what the site's TTFT error is measured
+   *  against; 0 when not known (no error sample). */
   readonly expectedTtftMs: number;
   readonly probe: boolean;
   settled: boolean;
@@ -95,9 +96,6 @@ export function headroomFrom(headers: Record<string, string>): number | null {
   return null;
 }
 
-/** Samples after which the base TTFT estimate is trusted enough for its errors to be logged. */
-const SETTLED_SAMPLES = 10;
-
 /** How long to leave a rate-limited site alone when it gave no Retry-After. */
 const RATE_LIMIT_PAUSE_MS = 1000;
 
@@ -112,19 +110,14 @@ export class Telemetry implements TelemetryView {
 
   /**
    * Counts the request in flight now. `concurrency` is the site's, when known; `prefillMs` the
-   * catalog's prompt-length share of TTFT for this request; `expectedTtftMs` what placement expected its
-   * TTFT to be, queue excluded, so the result can teach how far off such estimates are.
+   * catalog's prompt-length share of TTFT for this request; `expectedTtftMs` the catalog's TTFT for it,
+   * queue excluded, so the result can teach how the site compares (ttftError).
    */
   onPlaced(siteId: string, model: string, now: number, prefillMs = 0, concurrency?: number, expectedTtftMs = 0): Ticket {
     const s = this.site(siteId);
     const queued = concurrency !== undefined && s.inFlight >= concurrency;
     s.inFlight++;
     return { siteId, model, placedAt: now, prefillMs, queued, expectedTtftMs, probe: s.breaker.onPlaced(now), settled: false };
-  }
-
-  /** The measured base TTFT (queue and prompt length excluded), null without samples. */
-  ttftBaseMs(siteId: string, model: string): number | null {
-    return this.sites.get(siteId)?.models.get(model)?.ttftBase.value ?? null;
   }
 
   /** Records the outcome; idempotent per ticket so a double settle cannot drive in-flight negative. */
@@ -157,8 +150,7 @@ export class Telemetry implements TelemetryView {
     // estimates separately; only unqueued ones teach the site's own speed.
     if (ticket.queued || result.ttftMs === null) return;
     const m = s.model(ticket.model);
-    // Errors of an estimate made from a handful of samples say more about the handful than the site.
-    if (ticket.expectedTtftMs > 0 && m.ttftBase.samples >= SETTLED_SAMPLES) m.ttftError.add(Math.log(Math.max(1, result.ttftMs) / ticket.expectedTtftMs), now);
+    if (ticket.expectedTtftMs > 0) m.ttftError.add(Math.log(Math.max(1, result.ttftMs) / ticket.expectedTtftMs), now);
     m.ttftBase.add(Math.max(0, result.ttftMs - ticket.prefillMs), now);
     const streamMs = result.durationMs - result.ttftMs;
     if (outputTokens >= 2 && streamMs > 0) m.tps.add(outputTokens / (streamMs / 1000), now);

@@ -29,7 +29,7 @@ export interface SiteLoad {
   admits: boolean;
   lastFailureAt: number | null;
   consecutiveFailures: number;
-  /** Mean and spread of ln(observed / expected time to first token) at this site; 0 before enough samples. */
+  /** Mean and spread of ln(observed / catalog time to first token) at this site; 0 before enough samples. */
   ttftErrorMean: number;
   ttftErrorSd: number;
 }
