@@ -2,10 +2,11 @@
 // 1x, 2x and 4x the recorded arrival rate, for each engine policy, the baselines and the hindsight oracle.
 //
 //   node --import tsx bench/placement/run.ts [--conv PATH] [--code PATH] [--loads 1,2,4] [--minutes M] [--seed S]
-//     [--strategies interactive,litellm-latency,...]
+//     [--strategies interactive,litellm-latency,...] [--blind 0.9,0.95]
 //
 // --minutes M replays only the first M minutes of each trace (same arrival pattern and rate, fewer
-// requests) for a quicker run.
+// requests) for a quicker run. --blind lists the confidences of the draw-blind oracle rows (default:
+// interactive's own).
 
 import { join } from 'node:path';
 import { buildCatalog } from '../../daemon/catalog/merge';
@@ -35,7 +36,7 @@ const seed = Number(arg('seed', '20231116'));
 const policy = (name: string) => builtinPolicies().find((p) => p.name === name)!;
 const fastest: Policy = policy('fastest');
 /** The draw-blind reference judges TTFT at interactive's own confidence, so it shows what that rule could reach. */
-const blindConfidence = policy('interactive').constraints!.ttftConfidence!;
+const blindConfidences = arg('blind', String(policy('interactive').constraints!.ttftConfidence)).split(',').map(Number);
 const allStrategies: [string, StrategyFactory][] = [
   ['cheapest', enginePolicy(policy('cheapest'))],
   ['fastest', enginePolicy(fastest)],
@@ -87,7 +88,7 @@ async function main() {
   console.log(minutes < 60 ? `sub-sampled: first ${minutes} minutes of each trace` : 'full traces (one hour each), no sub-sampling');
   console.log('share % per site, in fleet order above; TTFT and end-to-end in seconds (p50 / p95 / p99); errors count as SLO misses;');
   console.log('"SLO % servable": of the requests the oracle got within the SLO, the share this strategy did too;');
-  console.log(`"oracle blind to draws": the same greedy, judging each site's TTFT at ${blindConfidence * 100}% confidence instead of seeing the request's jitter draw\n`);
+  console.log('"oracle blind to draws (c)": the same greedy, judging each site\'s TTFT at confidence c instead of seeing the request\'s jitter draw\n');
   const started = Date.now();
   for (const [name, path] of Object.entries(traces)) {
     const full = loadTrace(path);
@@ -99,7 +100,7 @@ async function main() {
       const rows: (string | number)[][] = [['strategy', 'cost USD', 'x oracle', 'TTFT p50/p95/p99', 'E2E p50/p95/p99', 'SLO %', 'SLO % servable', 'share %']];
       for (const [label, factory] of strategies) rows.push(row(label, await replay(trace, load, fleet, factory, seed), oracleCost, oracleMet));
       rows.push(row('oracle (hindsight greedy)', oracleOut, oracleCost, oracleMet));
-      rows.push(row(`oracle blind to draws (${blindConfidence * 100}%)`, drawBlindOracle(trace, load, fleet, seed, blindConfidence), oracleCost, oracleMet));
+      for (const c of blindConfidences) rows.push(row(`oracle blind to draws (${c * 100}%)`, drawBlindOracle(trace, load, fleet, seed, c), oracleCost, oracleMet));
       rows.push(['lower bound (no capacity)', (lowerBoundNanoUsd(trace, fleet, seed) / 1e9).toFixed(4), '', '', '', '', '', '']);
       console.log(`## ${name} trace (${trace.length} requests, ${(trace.length / (trace[trace.length - 1].at / 1000 / load)).toFixed(2)} req/s), ${load}x load\n`);
       console.log(table(rows));
