@@ -83,6 +83,8 @@ export function ttftEstimateMs(model: SiteModel, measuredBaseMs: number | null, 
 export class EstimateScratch {
   queueWaitMs = 0;
   ttftMs = 0;
+  /** The catalog's time to first token for this prompt: what ttftConfidence's record is kept against. */
+  catalogTtftMs = 0;
   totalMs = 0;
   ahead = 0;
   usdPer1M = 0;
@@ -110,6 +112,7 @@ export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel,
   const tokens = req.inputTokens + output;
   out.queueWaitMs = queueWaitMs;
   out.ttftMs = ttftMs;
+  out.catalogTtftMs = ttftEstimateMs(model, null, req.inputTokens);
   out.totalMs = queueWaitMs + ttftMs + generateMs;
   out.ahead = ahead;
   out.usdPer1M = tokens > 0 ? (total / 1e9 / tokens) * 1e6 : 0;
