@@ -48,6 +48,10 @@ export function openAITracker(): RawTracker {
   return tracker;
 }
 
+/** undici's default: shorter than the 5 s idle timeout of Node, uvicorn (vLLM) and most proxies. */
+const KEEP_ALIVE_MS = 4000;
+const STALE = Symbol('stale socket');
+
 /** Mistral sends usage on its last chunk unasked; the others need stream_options.include_usage. */
 const ASKS_FOR_USAGE = (provider: string) => provider !== 'mistral';
 
@@ -126,14 +130,16 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
     return { send: async (req) => startAttempt(req, openAITracker(), { bytes: 0, status: null, headers: {}, stalled: false }, now, idleMs).result('error', { message, retryable: false }) };
   }
   const secure = endpoint.url.protocol === 'https:';
-  // One kept-alive pool per site: a request does not pay for a TCP (and TLS) handshake.
-  const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  // One kept-alive pool per site: a request does not pay for a TCP (and TLS) handshake. Idle sockets
+  // close after KEEP_ALIVE_MS, or sooner when the server's Keep-Alive header says it closes sooner.
+  const agentOptions = { keepAlive: true, timeout: KEEP_ALIVE_MS };
+  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
 
-  function send(req: SiteRequest): Promise<SiteResult> {
+  async function send(req: SiteRequest): Promise<SiteResult> {
     const stats: WireStats = { bytes: 0, status: null, headers: {}, stalled: false };
     const tracker = openAITracker();
     const attempt = startAttempt(req, tracker, stats, now, idleMs);
-    if (req.signal.aborted) return Promise.resolve(attempt.result('cancelled'));
+    if (req.signal.aborted) return attempt.result('cancelled');
     const payload = requestBody(site, req.model, req, endpoint, streaming);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
@@ -145,7 +151,13 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
       headers[name] = value;
     }
 
-    return new Promise<SiteResult>((resolve) => {
+    /**
+     * One HTTP exchange. A kept-alive socket can be closed by the server just as we reuse it (its idle
+     * timeout racing ours): the request then dies unanswered with a reset, and it is sent once more on
+     * a connection of its own (the pool's other idle sockets may be as stale) instead of failing the
+     * site, as browsers do.
+     */
+    const exchange = (first: boolean) => new Promise<SiteResult | typeof STALE>((resolve) => {
       let settled = false;
       const settle = (result: SiteResult) => {
         if (settled) return;
@@ -153,7 +165,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
         req.signal.removeEventListener('abort', onAbort);
         resolve(result);
       };
-      const outgoing = (secure ? https : http).request(endpoint.url, { method: 'POST', agent, headers });
+      const outgoing = (secure ? https : http).request(endpoint.url, { method: 'POST', agent: first ? agent : false, headers });
       // Destroying the request closes its socket, so the upstream stops generating (and billing) at once.
       const onAbort = () => {
         outgoing.destroy();
@@ -166,7 +178,15 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
         outgoing.destroy();
         settle(attempt.ended());
       });
-      outgoing.on('error', (error) => settle(attempt.failed(toSiteError(error, stats.headers))));
+      outgoing.on('error', (error) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (first && outgoing.reusedSocket && stats.status === null && (code === 'ECONNRESET' || code === 'EPIPE') && !settled && !req.signal.aborted) {
+          settled = true;
+          req.signal.removeEventListener('abort', onAbort);
+          return resolve(STALE);
+        }
+        settle(attempt.failed(toSiteError(error, stats.headers)));
+      });
       outgoing.on('response', (res) => {
         stats.status = res.statusCode ?? null;
         stats.headers = headersOf(res);
@@ -229,6 +249,8 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
       });
       outgoing.end(payload);
     });
+    const first = await exchange(true);
+    return first === STALE ? ((await exchange(false)) as SiteResult) : first;
   }
 
   return { send };

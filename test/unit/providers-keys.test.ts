@@ -2,6 +2,8 @@
 // (OpenAI-compatible servers, Azure OpenAI) against the fake OpenAI upstream.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import { Credentials } from '../../daemon/providers/keys';
@@ -150,4 +152,50 @@ describe('headers reach the engine', () => {
       }
     });
   }
+});
+
+describe('OpenAI wire: kept-alive sockets', () => {
+  /** An OpenAI-shaped server that resets chosen requests without answering, as a server closing an idle socket does. */
+  async function server(resetWhen: (nth: { onSocket: number }) => boolean) {
+    const seen = { requests: 0, sockets: 0 };
+    const body = JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } });
+    const s = http.createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      seen.requests++;
+      req.resume();
+      if (resetWhen({ onSocket: socket.served })) return void socket.destroy();
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+    s.on('connection', () => seen.sockets++);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const site = testSite({ format: 'openai', port: (s.address() as AddressInfo).port, baseUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}/v1` } as FakeUpstream, { kind: 'openai-compatible', provider: 'openai-compatible', endpoint: { stream: false } });
+    return { seen, site, close: () => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve()))) };
+  }
+
+  test('a reset on a reused socket before any answer is sent again on a new connection', async () => {
+    const { seen, site, close } = await server(({ onSocket }) => onSocket === 2);
+    try {
+      const adapter = createAdapter(site);
+      assert.equal((await send(adapter, site)).outcome, 'complete');
+      const second = await send(adapter, site);
+      assert.equal(second.outcome, 'complete');
+      assert.equal(second.text, 'ok');
+      assert.deepEqual(seen, { requests: 3, sockets: 2 });
+    } finally {
+      await close();
+    }
+  });
+
+  test('a reset on a new connection is not retried: the site failed', async () => {
+    const { seen, site, close } = await server(() => true);
+    try {
+      const r = await send(createAdapter(site), site);
+      assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
+      assert.equal(seen.requests, 1);
+    } finally {
+      await close();
+    }
+  });
 });
