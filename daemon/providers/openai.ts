@@ -159,7 +159,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
      */
     const exchange = (first: boolean) => new Promise<SiteResult | typeof STALE>((resolve) => {
       let settled = false;
-      const settle = (result: SiteResult) => {
+      const settle = (result: SiteResult | typeof STALE) => {
         if (settled) return;
         settled = true;
         req.signal.removeEventListener('abort', onAbort);
@@ -180,11 +180,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
       });
       outgoing.on('error', (error) => {
         const code = (error as NodeJS.ErrnoException).code;
-        if (first && outgoing.reusedSocket && stats.status === null && (code === 'ECONNRESET' || code === 'EPIPE') && !settled && !req.signal.aborted) {
-          settled = true;
-          req.signal.removeEventListener('abort', onAbort);
-          return resolve(STALE);
-        }
+        if (first && outgoing.reusedSocket && stats.status === null && (code === 'ECONNRESET' || code === 'EPIPE') && !req.signal.aborted) return settle(STALE);
         settle(attempt.failed(toSiteError(error, stats.headers)));
       });
       outgoing.on('response', (res) => {
