@@ -90,7 +90,12 @@ function checkedAmount(n: number): number {
 
 /** The caps a view for `workspace` shows: all of them without a workspace, else the global ones and its own. */
 function shown(cap: BudgetCap, workspace: string | undefined): boolean {
-  return workspace === undefined || cap.scope !== 'workspace' || cap.workspace === workspace;
+  return workspace === undefined || applies(cap, workspace);
+}
+
+/** The caps a request booked to `workspace` is held to: the global ones, and its own workspace's. */
+function applies(cap: BudgetCap, workspace: string | undefined): boolean {
+  return cap.scope !== 'workspace' || cap.workspace === workspace;
 }
 
 export class Budgets {
@@ -137,13 +142,14 @@ export class Budgets {
   }
 
   /**
-   * The least headroom (cap - spent - reserved, at least 0) under the caps statuses(workspace) shows,
-   * or undefined with none: what placement may spend, without building the statuses.
+   * The least headroom (cap - spent - reserved, at least 0) under the caps a request booked to
+   * `workspace` is held to, or undefined with none: what placement may spend. A request without a
+   * workspace is held to the global caps only, as its reservation is.
    */
   remaining(workspace?: string): number | undefined {
     let least: number | undefined;
     for (const c of this.caps) {
-      if (!shown(c, workspace)) continue;
+      if (!applies(c, workspace)) continue;
       const headroom = Math.max(0, Math.round(c.capUsd * 1e9) - this.spentFor(c) - this.reservedFor(c));
       if (least === undefined || headroom < least) least = headroom;
     }
@@ -155,7 +161,7 @@ export class Budgets {
     const delta = to - from;
     if (delta > 0) {
       for (const cap of this.caps) {
-        if (cap.scope === 'workspace' && cap.workspace !== r.workspace) continue;
+        if (!applies(cap, r.workspace)) continue;
         const capNanoUsd = Math.round(cap.capUsd * 1e9);
         const spentNanoUsd = this.spentFor(cap);
         // Others' reservations: this one's current hold is not counted against itself.

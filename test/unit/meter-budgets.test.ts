@@ -123,10 +123,10 @@ test('invalid caps are refused and change nothing', async () => {
   });
 });
 
-test('remainingNanoUsd is the least headroom under the caps summary() shows, spent and reserved alike', async () => {
+test('remainingNanoUsd is the least headroom under the caps a reservation for that workspace is held to, spent and reserved alike', async () => {
   await withMeter(async (meter) => {
     const least = (workspace?: string) => {
-      const budgets = meter.summary(workspace).budgets;
+      const budgets = meter.summary(workspace).budgets.filter((b) => b.scope !== 'workspace' || b.workspace === workspace);
       return budgets.length === 0 ? undefined : Math.min(...budgets.map((b) => Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd)));
     };
     assert.equal(meter.remainingNanoUsd(), undefined);
@@ -141,6 +141,11 @@ test('remainingNanoUsd is the least headroom under the caps summary() shows, spe
     await meter.record(makeReceipt(4, { nano: 2_000, workspace: null }), meter.reserve({ worstCaseNanoUsd: 2_000 }));
     for (const workspace of [undefined, 'ws-1', 'ws-2', 'ws-3']) assert.equal(meter.remainingNanoUsd(workspace), least(workspace), `workspace ${workspace}`);
     assert.equal(meter.remainingNanoUsd('ws-1'), 20_000 - 7_000);
+    // Without a workspace only the global caps hold: ws-1's nearly spent cap does not shrink it.
+    assert.equal(meter.remainingNanoUsd(), 50_000 - 9_000 - 3_000);
+    const unbooked = meter.reserve({ worstCaseNanoUsd: 30_000 });
+    assert.equal(meter.remainingNanoUsd(), 50_000 - 9_000 - 33_000);
+    unbooked.release();
     held.release();
     meter.setBudgets([{ scope: 'day', capUsd: 0, softRatio: 0.8 }]);
     assert.equal(meter.remainingNanoUsd('ws-1'), 0);
