@@ -10,7 +10,7 @@ import type { Site, SiteModel } from '../catalog/types';
 import { LOAD, newLoadRecord, writeLoad, type LoadRecord, type PlacementRequest, type SiteLoad } from './types';
 
 const {
-  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, PRESENT: L_PRESENT,
+  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, STATE: L_STATE,
   HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE,
 } = LOAD;
 
@@ -96,7 +96,7 @@ export class EstimateScratch {
  * cost terms. Placement calls it for every site; `estimate()` calls it for the sites it explains.
  */
 export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel, card: CompiledCard, rec: LoadRecord, at: number, req: PlacementRequest, t: CostTerms): void {
-  const present = rec[at + L_PRESENT];
+  const present = rec[at + L_STATE];
   const output = t.output;
   const ttftMs = ttftEstimateMs(model, present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : null, req.inputTokens);
   const tps = present & HAS_TPS ? rec[at + L_TPS] : model.outputTokensPerSecond;

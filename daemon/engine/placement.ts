@@ -8,10 +8,10 @@ import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
 import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, ttftEstimateMs, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
 import { normalQuantile, scoreOf } from './policies';
-import { LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
+import { admitsOf as admitsOfImport, LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
 const {
-  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, ADMITS: L_ADMITS, ADMITS_RATE_LIMITED, LAST_FAILURE: L_LAST_FAILURE, PRESENT: L_PRESENT, HAS_LAST_FAILURE,
+  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, STATE: L_STATE, ADMITS_RATE_LIMITED, LAST_FAILURE: L_LAST_FAILURE, HAS_LAST_FAILURE,
   TTFT_ERROR_MEAN: L_TTFT_ERROR_MEAN, TTFT_ERROR_SD: L_TTFT_ERROR_SD,
 } = LOAD;
 
@@ -21,6 +21,7 @@ const {
 const estimateSite = estimateInto;
 const scoreSite = scoreOf;
 const totalCostAt = totalCost;
+const admitsOf = admitsOfImport;
 
 /** Scores within 2% of the best are a tie: estimates are not better than that, and spreading near-equal
  *  sites keeps one of them from taking every request while its telemetry catches up. */
@@ -149,8 +150,9 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return QUEUE;
   if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return BUDGET;
   if (input.exclude?.has(site.id)) return TRIED;
-  if (rec[at + L_ADMITS] === ADMITS_RATE_LIMITED) return RATE_LIMITED;
-  if (rec[at + L_ADMITS] !== 1) return BREAKER;
+  const admits = admitsOf(rec[at + L_STATE]);
+  if (admits === ADMITS_RATE_LIMITED) return RATE_LIMITED;
+  if (admits !== 1) return BREAKER;
   return 0;
 }
 
@@ -336,7 +338,7 @@ export function place(input: PlaceInput): Placement {
   } else {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
     // last failure is oldest, the likeliest to have recovered.
-    const lastFailure = (k: number) => (rec[k * STRIDE + L_PRESENT] & HAS_LAST_FAILURE ? rec[k * STRIDE + L_LAST_FAILURE] : -Infinity);
+    const lastFailure = (k: number) => (rec[k * STRIDE + L_STATE] & HAS_LAST_FAILURE ? rec[k * STRIDE + L_LAST_FAILURE] : -Infinity);
     for (let k = 0; k < n; k++) {
       const failed = rec[k * STRIDE + R_CHECK];
       if (failed !== BREAKER && failed !== TRIED) continue;

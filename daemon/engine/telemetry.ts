@@ -7,14 +7,15 @@ import type { TelemetrySnapshot } from '../protocol';
 import type { SiteResult } from '../providers/types';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
 import { DEFAULT_EWMA, Ewma, LogError, type EwmaOptions } from './ewma';
-import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, newLoadRecord, readLoad, writeLoad, type LoadRecord, type SiteLoad, type TelemetryView } from './types';
+import { breakerCode as breakerCodeImport, IDLE_LOAD, LOAD, packState as packStateImport, newLoadRecord, readLoad, writeLoad, type LoadRecord, type SiteLoad, type TelemetryView } from './types';
 
 // Called once per site by placement: a module constant, as tsx reads imports through getters.
 const breakerCode = breakerCodeImport;
+const packState = packStateImport;
 
 const {
-  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, BREAKER: L_BREAKER,
-  ADMITS: L_ADMITS, LAST_FAILURE: L_LAST_FAILURE, FAILURES: L_FAILURES, PRESENT: L_PRESENT, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
+  RECORD: LOAD_RECORD, IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, STATE: L_STATE,
+  LAST_FAILURE: L_LAST_FAILURE, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
   ADMITS_RATE_LIMITED, TTFT_ERROR_MEAN: L_TTFT_ERROR_MEAN, TTFT_ERROR_SD: L_TTFT_ERROR_SD,
 } = LOAD;
 
@@ -204,12 +205,11 @@ export class Telemetry implements TelemetryView {
     out[at + L_TTFT_BASE] = ttft ?? 0;
     out[at + L_TPS] = tps ?? 0;
     out[at + L_SERVICE] = service ?? 0;
-    out[at + L_BREAKER] = breakerCode(state);
-    out[at + L_ADMITS] = now < s.limitedUntil ? ADMITS_RATE_LIMITED : s.breaker.admitsIn(state) ? 1 : 0;
     out[at + L_LAST_FAILURE] = lastFailure ?? 0;
-    out[at + L_FAILURES] = s.breaker.consecutiveFailures;
-    out[at + L_PRESENT] = (s.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (ttft !== null ? HAS_TTFT_BASE : 0)
+    const present = (s.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (ttft !== null ? HAS_TTFT_BASE : 0)
       | (tps !== null ? HAS_TPS : 0) | (service !== null ? HAS_SERVICE : 0) | (lastFailure !== null ? HAS_LAST_FAILURE : 0);
+    const admits = now < s.limitedUntil ? ADMITS_RATE_LIMITED : s.breaker.admitsIn(state) ? 1 : 0;
+    out[at + L_STATE] = packState(present, breakerCode(state), admits, s.breaker.consecutiveFailures);
     out[at + L_TTFT_ERROR_MEAN] = m ? m.ttftError.mean(now) : 0;
     out[at + L_TTFT_ERROR_SD] = m ? m.ttftError.sd(now) : 0;
   }

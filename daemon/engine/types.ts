@@ -65,34 +65,54 @@ export function newLoadRecord(length: number): LoadRecord {
 // (`const { ... } = LOAD`): an import read through a module namespace costs a call per read in tsx.
 export const LOAD = Object.freeze({
   /** Numbers per site. */
-  RECORD: 12,
+  RECORD: 9,
   IN_FLIGHT: 0,
   QUEUE_DEPTH: 1,
   TTFT_BASE: 2,
   TPS: 3,
   SERVICE: 4,
-  /** 0 closed, 1 open, 2 half-open. */
-  BREAKER: 5,
-  /** 1 when the site takes a request now; 0 its breaker refuses; ADMITS_RATE_LIMITED the provider asked to wait. */
-  ADMITS: 6,
-  ADMITS_RATE_LIMITED: 2,
-  LAST_FAILURE: 7,
-  FAILURES: 8,
-  /** Bit set per nullable field that is not null (HAS_*). */
-  PRESENT: 9,
+  /**
+   * The small integers of a site, packed into one number (`packState`), as every number of the record is
+   * garbage once per site per decision: bits 0-4 say which nullable fields are not null (HAS_*), bits 5-6
+   * the breaker (0 closed, 1 open, 2 half-open), bits 7-8 whether it admits (1 it takes a request now; 0
+   * its breaker refuses; ADMITS_RATE_LIMITED the provider asked to wait), the rest consecutive failures.
+   */
+  STATE: 5,
   HAS_QUEUE_DEPTH: 1,
   HAS_TTFT_BASE: 2,
   HAS_TPS: 4,
   HAS_SERVICE: 8,
   HAS_LAST_FAILURE: 16,
-  TTFT_ERROR_MEAN: 10,
-  TTFT_ERROR_SD: 11,
+  ADMITS_RATE_LIMITED: 2,
+  LAST_FAILURE: 6,
+  TTFT_ERROR_MEAN: 7,
+  TTFT_ERROR_SD: 8,
 });
 const {
-  IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, BREAKER: L_BREAKER, ADMITS: L_ADMITS,
-  LAST_FAILURE: L_LAST_FAILURE, FAILURES: L_FAILURES, PRESENT: L_PRESENT, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
+  IN_FLIGHT: L_IN_FLIGHT, QUEUE_DEPTH: L_QUEUE_DEPTH, TTFT_BASE: L_TTFT_BASE, TPS: L_TPS, SERVICE: L_SERVICE, STATE: L_STATE,
+  LAST_FAILURE: L_LAST_FAILURE, HAS_QUEUE_DEPTH, HAS_TTFT_BASE, HAS_TPS, HAS_SERVICE, HAS_LAST_FAILURE,
   TTFT_ERROR_MEAN: L_TTFT_ERROR_MEAN, TTFT_ERROR_SD: L_TTFT_ERROR_SD,
 } = LOAD;
+
+/** Consecutive failures beyond this read as this many: a breaker opens after a handful. */
+const MAX_FAILURES = (1 << 22) - 1;
+
+/** The STATE number of a record (see LOAD.STATE). */
+export function packState(present: number, breaker: number, admits: number, failures: number): number {
+  return present | (breaker << 5) | (admits << 7) | (Math.min(failures, MAX_FAILURES) << 9);
+}
+
+export function admitsOf(state: number): number {
+  return (state >> 7) & 3;
+}
+
+function breakerOf(state: number): number {
+  return (state >> 5) & 3;
+}
+
+function failuresOf(state: number): number {
+  return state >>> 9;
+}
 
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 
@@ -106,28 +126,26 @@ export function writeLoad(out: LoadRecord, at: number, l: SiteLoad): void {
   out[at + L_TTFT_BASE] = l.ttftBaseMs ?? 0;
   out[at + L_TPS] = l.outputTokensPerSecond ?? 0;
   out[at + L_SERVICE] = l.serviceMs ?? 0;
-  out[at + L_BREAKER] = breakerCode(l.breaker);
-  out[at + L_ADMITS] = l.admits ? 1 : 0;
   out[at + L_LAST_FAILURE] = l.lastFailureAt ?? 0;
-  out[at + L_FAILURES] = l.consecutiveFailures;
-  out[at + L_PRESENT] = (l.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (l.ttftBaseMs !== null ? HAS_TTFT_BASE : 0)
+  const present = (l.queueDepth !== null ? HAS_QUEUE_DEPTH : 0) | (l.ttftBaseMs !== null ? HAS_TTFT_BASE : 0)
     | (l.outputTokensPerSecond !== null ? HAS_TPS : 0) | (l.serviceMs !== null ? HAS_SERVICE : 0) | (l.lastFailureAt !== null ? HAS_LAST_FAILURE : 0);
+  out[at + L_STATE] = packState(present, breakerCode(l.breaker), l.admits ? 1 : 0, l.consecutiveFailures);
   out[at + L_TTFT_ERROR_MEAN] = l.ttftErrorMean;
   out[at + L_TTFT_ERROR_SD] = l.ttftErrorSd;
 }
 
 export function readLoad(rec: LoadRecord, at: number): SiteLoad {
-  const present = rec[at + L_PRESENT];
+  const present = rec[at + L_STATE];
   return {
     inFlight: rec[at + L_IN_FLIGHT],
     queueDepth: present & HAS_QUEUE_DEPTH ? rec[at + L_QUEUE_DEPTH] : null,
     ttftBaseMs: present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : null,
     outputTokensPerSecond: present & HAS_TPS ? rec[at + L_TPS] : null,
     serviceMs: present & HAS_SERVICE ? rec[at + L_SERVICE] : null,
-    breaker: BREAKER_STATES[rec[at + L_BREAKER]],
-    admits: rec[at + L_ADMITS] === 1,
+    breaker: BREAKER_STATES[breakerOf(present)],
+    admits: admitsOf(present) === 1,
     lastFailureAt: present & HAS_LAST_FAILURE ? rec[at + L_LAST_FAILURE] : null,
-    consecutiveFailures: rec[at + L_FAILURES],
+    consecutiveFailures: failuresOf(present),
     ttftErrorMean: rec[at + L_TTFT_ERROR_MEAN],
     ttftErrorSd: rec[at + L_TTFT_ERROR_SD],
   };

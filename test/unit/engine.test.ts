@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { estimate, worstCaseCost } from '../../daemon/engine/estimate';
 import { builtinPolicies, normalQuantile, validatePolicy } from '../../daemon/engine/policies';
 import { Telemetry } from '../../daemon/engine/telemetry';
-import { IDLE_LOAD } from '../../daemon/engine/types';
+import { IDLE_LOAD, LOAD, newLoadRecord, readLoad, writeLoad, type SiteLoad } from '../../daemon/engine/types';
 import { model, simSite } from './engine-fixtures';
 
 const m = model({
@@ -78,4 +78,15 @@ test('normal quantile: the z a confidence asks for', () => {
   for (const [p, z] of [[0.5, 0], [0.95, 1.6448536], [0.99, 2.3263479], [0.01, -2.3263479], [0.8, 0.8416212]]) {
     assert.ok(Math.abs(normalQuantile(p) - z) < 1e-6, `${p}`);
   }
+});
+
+test('load records: every field of a SiteLoad round-trips, the small integers packed into one number', () => {
+  const loads: SiteLoad[] = [
+    IDLE_LOAD,
+    { inFlight: 7, queueDepth: 3, ttftBaseMs: 412.5, outputTokensPerSecond: 88.25, serviceMs: 2100.125, breaker: 'half-open', admits: false, lastFailureAt: 1_785_000_000_123, consecutiveFailures: 6, ttftErrorMean: -0.031, ttftErrorSd: 0.152 },
+    { ...IDLE_LOAD, breaker: 'open', admits: false, queueDepth: 0, lastFailureAt: 0, consecutiveFailures: 1_000_000 },
+  ];
+  const rec = newLoadRecord(LOAD.RECORD * loads.length);
+  loads.forEach((l, k) => writeLoad(rec, k * LOAD.RECORD, l));
+  loads.forEach((l, k) => assert.deepEqual(readLoad(rec, k * LOAD.RECORD), l));
 });
