@@ -2,7 +2,7 @@
 // catalog's figures where there is none. Cost uses the meter's own pricing (one formula for estimates
 // and bills); latency = expected queue wait + time to first token + output tokens / output speed.
 
-import { BYTES_PER_STREAMED_TOKEN } from '../meter/estimate';
+import { BYTES_PER_STREAMED_TOKEN, worstCasePromptTokens } from '../meter/estimate';
 import { compileCard, priceTotal, priceUsageCompiled, type CompiledCard } from '../meter/pricing';
 import type { Offer } from '../catalog/lookup';
 import type { CostBreakdown } from '../protocol';
@@ -51,9 +51,13 @@ export function costTerms(req: PlacementRequest, output: number): CostTerms {
   return { input: req.inputTokens - cached, cached, output, bytes: output * BYTES_PER_STREAMED_TOKEN };
 }
 
-/** Every prompt token uncached, every allowed output token produced and streamed. */
+/**
+ * Every prompt token uncached (with the meter's margin for other tokenizers), every allowed output
+ * token produced and streamed: the same worst case the meter reserves, so a site the engine admits
+ * under a budget or maxUsdPerRequest is one the reservation admits too.
+ */
 export function worstCaseTerms(req: PlacementRequest): CostTerms {
-  return costTerms({ ...req, cachedInputTokens: 0 }, req.maxOutputTokens);
+  return costTerms({ ...req, inputTokens: worstCasePromptTokens(req.inputTokens), cachedInputTokens: 0 }, req.maxOutputTokens);
 }
 
 function costOf(card: CompiledCard, t: CostTerms): CostBreakdown {

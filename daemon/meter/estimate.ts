@@ -57,6 +57,11 @@ export function countPromptTokens(messages: readonly ChatMessage[]): number {
   return total;
 }
 
+/** The prompt size a worst case is priced on: the count with the margin for other tokenizers. */
+export function worstCasePromptTokens(promptTokens: number): number {
+  return Math.ceil(promptTokens * PROMPT_MARGIN);
+}
+
 export interface WorstCase {
   /** Prompt tokens as counted, before the margin. */
   promptTokens: number;
@@ -73,7 +78,7 @@ export function worstCaseOf(card: PriceCard, promptTokens: number, maxTokens: nu
   const output = Math.max(0, Math.ceil(maxTokens));
   const cost = priceUsage(
     card,
-    { input: Math.ceil(promptTokens * PROMPT_MARGIN), cachedInput: 0, cacheWrite: 0, output, reasoning: 0 },
+    { input: worstCasePromptTokens(promptTokens), cachedInput: 0, cacheWrite: 0, output, reasoning: 0 },
     output * BYTES_PER_STREAMED_TOKEN,
   );
   return { promptTokens, cost };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { estimate, worstCaseCost } from '../../daemon/engine/estimate';
+import { worstCaseOf } from '../../daemon/meter/estimate';
 import { builtinPolicies, normalQuantile, validatePolicy } from '../../daemon/engine/policies';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import { IDLE_LOAD, LOAD, newLoadRecord, readLoad, writeLoad, type SiteLoad } from '../../daemon/engine/types';
@@ -28,8 +29,10 @@ test('estimated cost: input, cached input, output, request fee and data transfer
     totalNanoUsd: 2_102_070,
   });
   assert.ok(Math.abs(e.usdPer1M - (0.00210207 / 1100) * 1e6) < 1e-9); // blended USD per 1M tokens
-  // Worst case: nothing cached, all 400 output tokens: 1000 + 800 + 1000 + 400 x 230 x 0.09 nano.
-  assert.equal(worstCaseCost(m, req).totalNanoUsd, 1_000_000 + 800_000 + 1_000_000 + 8_280);
+  // Worst case: nothing cached, the prompt with the meter's 10% margin for other tokenizers, all 400
+  // output tokens: 1100 + 800 + 1000 + 400 x 230 x 0.09 nano; the very figure the meter reserves.
+  assert.equal(worstCaseCost(m, req).totalNanoUsd, 1_100_000 + 800_000 + 1_000_000 + 8_280);
+  assert.equal(worstCaseCost(m, req).totalNanoUsd, worstCaseOf(m.price, req.inputTokens, req.maxOutputTokens).cost.totalNanoUsd);
 });
 
 test('estimated latency: queue wait from in-flight over concurrency, prompt-length TTFT, generation', () => {
