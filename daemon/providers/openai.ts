@@ -144,6 +144,8 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       accept: streaming ? 'text/event-stream' : 'application/json',
+      // Without the header a server may pick any coding (RFC 9110); the answer is read as it comes.
+      'accept-encoding': 'identity',
       'content-length': Buffer.byteLength(payload),
     };
     if (req.apiKey) {

@@ -78,6 +78,7 @@ describe('registry: OpenAI-shaped kinds', () => {
     assert.equal(last().path, '/v1/chat/completions');
     assert.deepEqual(last().body.stream_options, { include_usage: true });
     assert.equal(last().headers.authorization, 'Bearer gsk_test_0123456789abcdef');
+    assert.equal(last().headers['accept-encoding'], 'identity', 'the answer is read as it comes, uncompressed');
   });
 
   test('a local OpenAI-compatible server without a key gets no Authorization header', async () => {
