@@ -333,11 +333,25 @@ export interface ChatMessage {
   content: string;
 }
 
+/** How the answer is sampled, passed to the site; where a field is absent the site's default holds. */
+export interface Sampling {
+  /** 0 to 2. */
+  temperature?: number;
+  /** 0 to 1. */
+  topP?: number;
+  /** -2 to 2, OpenAI's scale. Providers without penalties ignore them. */
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** An integer; where the provider supports it, the same seed asks for the same answer. */
+  seed?: number;
+}
+
 export interface ChatParams {
   /** Canonical model id, or `siteId/providerModel` to pin one site. */
   model: string;
   messages: ChatMessage[];
   maxTokens?: number;
+  sampling?: Sampling;
   /** A policy other than the active one, for this request only. */
   policy?: string;
   workspace?: string;

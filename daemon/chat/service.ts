@@ -161,6 +161,7 @@ export class ChatService {
           site: target.site,
           model: target.model,
           messages,
+          sampling: r.params.sampling,
           maxTokens: partial ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
           signal,
           apiKey: credentials.get(target.site.provider),

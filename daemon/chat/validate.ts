@@ -1,7 +1,7 @@
 // switchyard/chat params, checked before anything is placed or reserved: a bad request changes nothing
 // and the error names the field.
 
-import type { ChatMessage, ChatParams } from '../protocol';
+import type { ChatMessage, ChatParams, Sampling } from '../protocol';
 
 export const DEFAULT_MAX_TOKENS = 1024;
 export const MAX_MAX_TOKENS = 200_000;
@@ -29,5 +29,39 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   for (const field of ['policy', 'workspace'] as const) {
     if (p[field] !== undefined && typeof p[field] !== 'string') throw new InvalidParams(`params.${field} must be a string`);
   }
-  return { model: p.model.trim(), messages, maxTokens, policy: p.policy as string | undefined, workspace: p.workspace as string | undefined };
+  if (p.sampling !== undefined && (typeof p.sampling !== 'object' || p.sampling === null || Array.isArray(p.sampling))) throw new InvalidParams('params.sampling must be an object');
+  const sampling = p.sampling === undefined ? undefined : validateSampling(p.sampling as Record<string, unknown>, (field) => `params.sampling.${field}`);
+  return { model: p.model.trim(), messages, maxTokens, sampling, policy: p.policy as string | undefined, workspace: p.workspace as string | undefined };
+}
+
+/** The range each sampling field takes (OpenAI's, which the other providers' ranges contain or clamp). */
+const SAMPLING_RANGE: Record<keyof Sampling, [number, number, 'number' | 'integer']> = {
+  temperature: [0, 2, 'number'],
+  topP: [0, 1, 'number'],
+  presencePenalty: [-2, 2, 'number'],
+  frequencyPenalty: [-2, 2, 'number'],
+  seed: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'integer'],
+};
+
+/**
+ * Sampling fields from `raw` (absent and null fields are left out; unknown ones are not looked at),
+ * each checked against its range. `name` says how the caller's API spells a field, and `refuse` makes
+ * the caller's error for it.
+ */
+export function validateSampling(
+  raw: Partial<Record<keyof Sampling, unknown>>,
+  name: (field: keyof Sampling) => string,
+  refuse: (message: string, field: keyof Sampling) => Error = (message) => new InvalidParams(message),
+): Sampling | undefined {
+  const out: Sampling = {};
+  for (const field of Object.keys(SAMPLING_RANGE) as (keyof Sampling)[]) {
+    const value = raw[field];
+    if (value === undefined || value === null) continue;
+    const [min, max, kind] = SAMPLING_RANGE[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (kind === 'integer' && !Number.isInteger(value))) {
+      throw refuse(kind === 'integer' ? `${name(field)} must be an integer, got ${JSON.stringify(value)}` : `${name(field)} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`, field);
+    }
+    out[field] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -2,13 +2,17 @@
 // receipts back to OpenAI's completion, chunk and usage objects. Pure functions: no I/O.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ChatMessage, ChatParams, Receipt } from '../protocol';
-import { InvalidParams } from '../chat/validate';
+import type { ChatMessage, ChatParams, Receipt, Sampling } from '../protocol';
+import { InvalidParams, validateSampling } from '../chat/validate';
 
-/** Sampling options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
+/** Sampling options passed to the site, by their name in the chat completions API. */
+const SAMPLING: Record<string, keyof Sampling> = {
+  temperature: 'temperature', top_p: 'topP', presence_penalty: 'presencePenalty', frequency_penalty: 'frequencyPenalty', seed: 'seed',
+};
+const SAMPLING_PARAM = Object.fromEntries(Object.entries(SAMPLING).map(([wire, field]) => [field, wire])) as Record<keyof Sampling, string>;
+/** Options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
 const IGNORED = new Set([
-  'temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'seed', 'user', 'logit_bias', 'store', 'metadata',
-  'parallel_tool_calls', 'service_tier', 'reasoning_effort', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
+  'user', 'logit_bias', 'store', 'metadata', 'parallel_tool_calls', 'service_tier', 'reasoning_effort', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
 ]);
 /** Options that change what the answer is: refused rather than silently dropped. */
 const REFUSED: Record<string, string> = {
@@ -68,8 +72,13 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   if (options !== undefined && options !== null && (typeof options !== 'object' || (options.include_usage !== undefined && typeof options.include_usage !== 'boolean'))) {
     throw new RequestError('stream_options must be an object like {"include_usage": true}', 'stream_options');
   }
+  const sampling = validateSampling(
+    Object.fromEntries(Object.entries(SAMPLING).map(([wire, field]) => [field, b[wire]])),
+    (field) => SAMPLING_PARAM[field],
+    (message, field) => new RequestError(message, SAMPLING_PARAM[field]),
+  );
   for (const key of Object.keys(b)) {
-    if (key in REFUSED || IGNORED.has(key)) continue;
+    if (key in REFUSED || key in SAMPLING || IGNORED.has(key)) continue;
     if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n'].includes(key)) {
       throw new RequestError(`unknown parameter ${key}`, key);
     }
@@ -79,6 +88,7 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
       model: b.model.trim(),
       messages,
       maxTokens: typeof maxTokens === 'number' ? maxTokens : undefined,
+      sampling,
       policy: header(headers, 'x-switchyard-policy'),
       workspace: header(headers, 'x-switchyard-workspace'),
     },

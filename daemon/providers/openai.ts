@@ -16,6 +16,7 @@ import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import type { Site, SiteModel } from '../catalog/types';
+import type { Sampling } from '../protocol';
 import { fromOpenAI, type OpenAIUsage } from '../meter/usage';
 import type { WireStats } from './fetch';
 import type { SiteAdapter, SiteError, SiteRequest, SiteResult } from './types';
@@ -91,8 +92,21 @@ function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: E
     model: model.providerModel,
     messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
     [endpoint.maxTokensField]: req.maxTokens,
+    ...wireSampling(req.sampling),
     ...(stream ? { stream: true, ...(ASKS_FOR_USAGE(site.provider) ? { stream_options: { include_usage: true } } : {}) } : {}),
   });
+}
+
+/** The request's sampling, in the chat completions API's own names. */
+function wireSampling(s: Sampling | undefined): Record<string, number> {
+  if (!s) return {};
+  const out: Record<string, number> = {};
+  if (s.temperature !== undefined) out.temperature = s.temperature;
+  if (s.topP !== undefined) out.top_p = s.topP;
+  if (s.presencePenalty !== undefined) out.presence_penalty = s.presencePenalty;
+  if (s.frequencyPenalty !== undefined) out.frequency_penalty = s.frequencyPenalty;
+  if (s.seed !== undefined) out.seed = s.seed;
+  return out;
 }
 
 function headersOf(res: http.IncomingMessage): Record<string, string> {

@@ -1,7 +1,7 @@
 // One interface for every way a site is reached: real provider APIs and simulated sites alike, so the
 // engine and the meter cannot tell them apart.
 
-import type { ChatMessage, Outcome } from '../protocol';
+import type { ChatMessage, Outcome, Sampling } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
 
 /** Usage as the provider reported it, already mapped onto the meter's counts. */
@@ -20,6 +20,7 @@ export interface SiteRequest {
   model: SiteModel;
   messages: ChatMessage[];
   maxTokens: number;
+  sampling?: Sampling;
   signal: AbortSignal;
   apiKey?: string;
   /** Called for each piece of streamed text, the first call marks time to first token. */

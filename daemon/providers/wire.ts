@@ -259,7 +259,8 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
 
     try {
       const model = modelFor(req.site, req.model, req.apiKey);
-      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, abortSignal: wire.signal };
+      // The SDK's call options use the contract's names; a provider without a setting warns and ignores it.
+      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, abortSignal: wire.signal };
       if (!streaming) {
         const answer = await model.doGenerate(call);
         if (answer.response?.body !== undefined) tracker.body(answer.response.body);

@@ -51,6 +51,21 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       });
     }
 
+    test('sampling reaches the provider in its own names', async () => {
+      const s = site();
+      const r = await send(createAdapter(s), s, { sampling: { temperature: 0.3, topP: 0.8, seed: 11 } });
+      assert.equal(r.outcome, 'complete');
+      const body = last().body;
+      const sent = format === 'gemini' ? body.generationConfig : body;
+      const expected: Record<WireFormat, Record<string, number>> = {
+        openai: { temperature: 0.3, top_p: 0.8, seed: 11 },
+        // Anthropic takes temperature or top_p, not both; the SDK keeps temperature.
+        anthropic: { temperature: 0.3 },
+        gemini: { temperature: 0.3, topP: 0.8, seed: 11 },
+      };
+      for (const [key, value] of Object.entries(expected[format])) assert.equal(sent[key], value, `${key} in ${JSON.stringify(body)}`);
+    });
+
     test('time to first token counts the wait for the first piece', async () => {
       fake.enqueue({ firstDelayMs: 150, delayMs: 20 });
       const s = site();

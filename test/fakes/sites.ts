@@ -1,7 +1,7 @@
 // Test sites pointing at fake upstreams, and a helper that sends one request through a real adapter.
 
 import type { Site, SiteModel } from '../../daemon/catalog/types';
-import type { EndpointKind, ProviderId } from '../../daemon/protocol';
+import type { EndpointKind, ProviderId, Sampling } from '../../daemon/protocol';
 import type { SiteAdapter, SiteResult } from '../../daemon/providers/types';
 import type { FakeUpstream } from './upstream';
 
@@ -34,10 +34,10 @@ export interface Sent extends SiteResult {
   deltas: string[];
 }
 
-export async function send(adapter: SiteAdapter, site: Site, options: { signal?: AbortSignal; apiKey?: string; maxTokens?: number; onDelta?: (t: string) => void; content?: string } = {}): Promise<Sent> {
+export async function send(adapter: SiteAdapter, site: Site, options: { signal?: AbortSignal; apiKey?: string; maxTokens?: number; sampling?: Sampling; onDelta?: (t: string) => void; content?: string } = {}): Promise<Sent> {
   const deltas: string[] = [];
   const result = await adapter.send({
-    site, model: site.models[0], maxTokens: options.maxTokens ?? 256,
+    site, model: site.models[0], maxTokens: options.maxTokens ?? 256, sampling: options.sampling,
     messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: options.content ?? 'Say hello.' }],
     signal: options.signal ?? new AbortController().signal,
     apiKey: 'apiKey' in options ? options.apiKey : 'sk-test-0123456789abcdefghij',

@@ -169,6 +169,16 @@ test('a site-qualified model pins the site; x-switchyard-policy picks the policy
   );
 });
 
+test('temperature, top_p and seed from an OpenAI client reach the site; a bad one is a 400 naming it', async () => {
+  await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('x'), max_tokens: 8, temperature: 0.25, top_p: 0.5, seed: 3 });
+  const sent = fake.requests[fake.requests.length - 1].body;
+  assert.deepEqual([sent.temperature, sent.top_p, sent.seed], [0.25, 0.5, 3]);
+  await assert.rejects(
+    client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('x'), temperature: 9 }),
+    (e: APIError) => e.status === 400 && e.param === 'temperature' && /from 0 to 2/.test(e.message),
+  );
+});
+
 test('bad requests are OpenAI-shaped errors that name what is wrong', async () => {
   await assert.rejects(client.chat.completions.create({ model: 'gpt-17', messages: user('x') }), (e: APIError) => e.status === 404 && e.code === 'model_not_found' && /gpt-17/.test(e.message));
   await assert.rejects(client.chat.completions.create({ model: 'llama-3.3-70b', messages: [] }), (e: APIError) => e.status === 400 && e.param === 'messages');
