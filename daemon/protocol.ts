@@ -352,6 +352,8 @@ export interface ChatParams {
   messages: ChatMessage[];
   maxTokens?: number;
   sampling?: Sampling;
+  /** Up to 4 sequences that end the answer where they would appear; they are not part of it. */
+  stop?: string[];
   /** A policy other than the active one, for this request only. */
   policy?: string;
   workspace?: string;

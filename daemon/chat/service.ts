@@ -162,6 +162,7 @@ export class ChatService {
           model: target.model,
           messages,
           sampling: r.params.sampling,
+          stop: r.params.stop,
           maxTokens: partial ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
           signal,
           apiKey: credentials.get(target.site.provider),

@@ -31,7 +31,21 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   }
   if (p.sampling !== undefined && (typeof p.sampling !== 'object' || p.sampling === null || Array.isArray(p.sampling))) throw new InvalidParams('params.sampling must be an object');
   const sampling = p.sampling === undefined ? undefined : validateSampling(p.sampling as Record<string, unknown>, (field) => `params.sampling.${field}`);
-  return { model: p.model.trim(), messages, maxTokens, sampling, policy: p.policy as string | undefined, workspace: p.workspace as string | undefined };
+  const stop = validateStop(p.stop, 'params.stop');
+  return { model: p.model.trim(), messages, maxTokens, sampling, stop, policy: p.policy as string | undefined, workspace: p.workspace as string | undefined };
+}
+
+/** OpenAI's limit, which the other providers' APIs accept too. */
+export const MAX_STOP_SEQUENCES = 4;
+
+/** Stop sequences: one string or an array of up to 4 non-empty strings; absent or null is none. */
+export function validateStop(raw: unknown, name: string, refuse: (message: string) => Error = (message) => new InvalidParams(message)): string[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const list = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(list) || list.length > MAX_STOP_SEQUENCES || list.some((s) => typeof s !== 'string' || s === '')) {
+    throw refuse(`${name} must be a non-empty string or an array of at most ${MAX_STOP_SEQUENCES} non-empty strings, got ${JSON.stringify(raw).slice(0, 80)}`);
+  }
+  return list.length > 0 ? (list as string[]) : undefined;
 }
 
 /** The range each sampling field takes (OpenAI's, which the other providers' ranges contain or clamp). */

@@ -3,7 +3,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ChatMessage, ChatParams, Receipt, Sampling } from '../protocol';
-import { InvalidParams, validateSampling } from '../chat/validate';
+import { InvalidParams, validateSampling, validateStop } from '../chat/validate';
 
 /** Sampling options passed to the site, by their name in the chat completions API. */
 const SAMPLING: Record<string, keyof Sampling> = {
@@ -25,7 +25,6 @@ const REFUSED: Record<string, string> = {
   top_logprobs: 'logprobs are not supported by Switchyard',
   audio: 'audio output is not supported by Switchyard',
   modalities: 'only text output is supported by Switchyard',
-  stop: 'stop sequences are not supported by Switchyard yet',
 };
 
 export interface CompletionRequest {
@@ -77,9 +76,10 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
     (field) => SAMPLING_PARAM[field],
     (message, field) => new RequestError(message, SAMPLING_PARAM[field]),
   );
+  const stop = validateStop(b.stop, 'stop', (message) => new RequestError(message, 'stop'));
   for (const key of Object.keys(b)) {
     if (key in REFUSED || key in SAMPLING || IGNORED.has(key)) continue;
-    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n'].includes(key)) {
+    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'stop'].includes(key)) {
       throw new RequestError(`unknown parameter ${key}`, key);
     }
   }
@@ -89,6 +89,7 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
       messages,
       maxTokens: typeof maxTokens === 'number' ? maxTokens : undefined,
       sampling,
+      stop,
       policy: header(headers, 'x-switchyard-policy'),
       workspace: header(headers, 'x-switchyard-workspace'),
     },

@@ -93,6 +93,7 @@ function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: E
     messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
     [endpoint.maxTokensField]: req.maxTokens,
     ...wireSampling(req.sampling),
+    ...(req.stop ? { stop: req.stop } : {}),
     ...(stream ? { stream: true, ...(ASKS_FOR_USAGE(site.provider) ? { stream_options: { include_usage: true } } : {}) } : {}),
   });
 }

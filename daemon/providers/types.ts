@@ -21,6 +21,7 @@ export interface SiteRequest {
   messages: ChatMessage[];
   maxTokens: number;
   sampling?: Sampling;
+  stop?: string[];
   signal: AbortSignal;
   apiKey?: string;
   /** Called for each piece of streamed text, the first call marks time to first token. */

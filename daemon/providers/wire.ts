@@ -260,7 +260,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
     try {
       const model = modelFor(req.site, req.model, req.apiKey);
       // The SDK's call options use the contract's names; a provider without a setting warns and ignores it.
-      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, abortSignal: wire.signal };
+      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: req.stop, abortSignal: wire.signal };
       if (!streaming) {
         const answer = await model.doGenerate(call);
         if (answer.response?.body !== undefined) tracker.body(answer.response.body);

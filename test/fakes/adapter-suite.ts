@@ -66,6 +66,14 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       for (const [key, value] of Object.entries(expected[format])) assert.equal(sent[key], value, `${key} in ${JSON.stringify(body)}`);
     });
 
+    test('stop sequences reach the provider in its own names', async () => {
+      const s = site();
+      await send(createAdapter(s), s, { stop: ['\n\n', 'END'] });
+      const body = last().body;
+      const sent = { openai: body.stop, anthropic: body.stop_sequences, gemini: body.generationConfig?.stopSequences }[format];
+      assert.deepEqual(sent, ['\n\n', 'END'], JSON.stringify(body));
+    });
+
     test('time to first token counts the wait for the first piece', async () => {
       fake.enqueue({ firstDelayMs: 150, delayMs: 20 });
       const s = site();

@@ -34,10 +34,10 @@ export interface Sent extends SiteResult {
   deltas: string[];
 }
 
-export async function send(adapter: SiteAdapter, site: Site, options: { signal?: AbortSignal; apiKey?: string; maxTokens?: number; sampling?: Sampling; onDelta?: (t: string) => void; content?: string } = {}): Promise<Sent> {
+export async function send(adapter: SiteAdapter, site: Site, options: { signal?: AbortSignal; apiKey?: string; maxTokens?: number; sampling?: Sampling; stop?: string[]; onDelta?: (t: string) => void; content?: string } = {}): Promise<Sent> {
   const deltas: string[] = [];
   const result = await adapter.send({
-    site, model: site.models[0], maxTokens: options.maxTokens ?? 256, sampling: options.sampling,
+    site, model: site.models[0], maxTokens: options.maxTokens ?? 256, sampling: options.sampling, stop: options.stop,
     messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: options.content ?? 'Say hello.' }],
     signal: options.signal ?? new AbortController().signal,
     apiKey: 'apiKey' in options ? options.apiKey : 'sk-test-0123456789abcdefghij',

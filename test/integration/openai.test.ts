@@ -169,10 +169,10 @@ test('a site-qualified model pins the site; x-switchyard-policy picks the policy
   );
 });
 
-test('temperature, top_p and seed from an OpenAI client reach the site; a bad one is a 400 naming it', async () => {
-  await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('x'), max_tokens: 8, temperature: 0.25, top_p: 0.5, seed: 3 });
+test('temperature, top_p, seed and stop from an OpenAI client reach the site; a bad one is a 400 naming it', async () => {
+  await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('x'), max_tokens: 8, temperature: 0.25, top_p: 0.5, seed: 3, stop: ['END'] });
   const sent = fake.requests[fake.requests.length - 1].body;
-  assert.deepEqual([sent.temperature, sent.top_p, sent.seed], [0.25, 0.5, 3]);
+  assert.deepEqual([sent.temperature, sent.top_p, sent.seed, sent.stop], [0.25, 0.5, 3, ['END']]);
   await assert.rejects(
     client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('x'), temperature: 9 }),
     (e: APIError) => e.status === 400 && e.param === 'temperature' && /from 0 to 2/.test(e.message),

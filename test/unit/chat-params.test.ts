@@ -20,6 +20,16 @@ test('switchyard/chat: a sampling field out of range is refused, naming it', () 
   assert.throws(() => validateChat({ ...base, sampling: [] }), /params\.sampling must be an object/);
 });
 
+test('stop sequences: a string or up to 4 non-empty strings, for both APIs; otherwise refused naming the field', () => {
+  assert.deepEqual(validateChat({ ...base, stop: ['\n\n', '###'] }).stop, ['\n\n', '###']);
+  assert.equal(validateChat(base).stop, undefined);
+  assert.throws(() => validateChat({ ...base, stop: ['a', 'b', 'c', 'd', 'e'] }), /params\.stop must be a non-empty string or an array of at most 4/);
+  assert.throws(() => validateChat({ ...base, stop: [''] }), /params\.stop/);
+  assert.deepEqual(parseCompletionRequest({ ...base, stop: 'END' }, {}).params.stop, ['END']);
+  assert.equal(parseCompletionRequest({ ...base, stop: null }, {}).params.stop, undefined);
+  assert.throws(() => parseCompletionRequest({ ...base, stop: 42 }, {}), (e: Error) => e instanceof RequestError && e.param === 'stop');
+});
+
 test('OpenAI body: temperature, top_p, penalties and seed become sampling; null means the site default', () => {
   const { params } = parseCompletionRequest({ ...base, temperature: 0, top_p: 0.9, presence_penalty: 0.5, frequency_penalty: null, seed: 42, user: 'ignored' }, {});
   assert.deepEqual(params.sampling, { temperature: 0, topP: 0.9, presencePenalty: 0.5, seed: 42 });

@@ -113,3 +113,19 @@ test('a real clock with a speed multiplier streams a whole chat in well under a 
   assert.ok(deltas > 1, 'streamed in pieces');
   assert.ok(Date.now() - started < r.durationMs, 'the clock ran faster than wall time');
 });
+
+test('a stop sequence ends the simulated answer where it would appear, complete, billed for the words before it', async () => {
+  const clock = new VirtualClock();
+  const s = site(1, { jitter: 0 });
+  const adapter = createSimulatedAdapter(s, clock, 1, { replyTokens: () => 40 });
+  let streamed = '';
+  const pending = adapter.send({ site: s, model: s.models[0], messages: [{ role: 'user', content: 'hi' }], maxTokens: 100, stop: ['magna', 'never'], signal: new AbortController().signal, onDelta: (d) => (streamed += d) });
+  await clock.runUntilIdle();
+  const r = await pending;
+  assert.equal(r.outcome, 'complete');
+  assert.equal(r.text, streamed);
+  assert.ok(r.text.endsWith('dolore '), r.text);
+  assert.ok(!r.text.includes('magna'));
+  // "magna" is the 18th word of the lorem text: 17 words were produced before it.
+  assert.equal(r.usage!.output, 17);
+});

@@ -65,6 +65,16 @@ function words(from: number, to: number): string {
   return out;
 }
 
+/** Where the first of `stops` begins in `text`, or -1. */
+function firstStop(text: string, stops: readonly string[] | undefined): number {
+  let first = -1;
+  for (const stop of stops ?? []) {
+    const at = text.indexOf(stop);
+    if (at >= 0 && (first < 0 || at < first)) first = at;
+  }
+  return first;
+}
+
 function inOutage(spec: SimulationSpec, t: number): boolean {
   return (spec.outages ?? []).some((o) => t >= o.startMs && t < o.endMs);
 }
@@ -121,23 +131,34 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
       const head = header(req.model);
       let produced = 0;
       let text = head;
+      let answer = '';
+      // A stop sequence ends the answer where it would appear, as a model's does; the label is not searched.
+      let stopped = false;
       req.onDelta(head);
       const emitUpTo = (t: number) => {
         const due = Math.min(target, Math.floor(((t - firstTokenAt) / 1000) * tps));
-        if (due > produced) {
-          const piece = words(produced, due);
+        if (due > produced && !stopped) {
+          let piece = words(produced, due);
           produced = due;
+          const at = firstStop(answer + piece, req.stop);
+          if (at >= 0) {
+            piece = piece.slice(0, Math.max(0, at - answer.length));
+            stopped = true;
+            // Billed for what was produced up to the stop: one token per word begun.
+            produced = (answer + piece).split(' ').filter(Boolean).length;
+          }
+          answer += piece;
           text += piece;
-          req.onDelta(piece);
+          if (piece) req.onDelta(piece);
         }
       };
-      while (clock.now() < endAt && !req.signal.aborted) {
+      while (clock.now() < endAt && !req.signal.aborted && !stopped) {
         await clock.sleep(Math.min(chunkMs, endAt - clock.now()), req.signal);
         emitUpTo(Math.min(clock.now(), endAt));
       }
       // The first token rides with the header; a finished stream has produced all it was going to.
       if (!req.signal.aborted && cutAt === null) emitUpTo(Infinity);
-      const outcome = req.signal.aborted ? 'cancelled' : cutAt !== null ? 'cut' : target < wanted ? 'length' : 'complete';
+      const outcome = req.signal.aborted ? 'cancelled' : stopped ? 'complete' : cutAt !== null ? 'cut' : target < wanted ? 'length' : 'complete';
       const output = Math.max(1, produced);
       return {
         ...base,
