@@ -63,7 +63,9 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
             const pick = await vscode.window.showQuickPick([
               { label: 'This workspace', description: workspace, scope: 'workspace' as const },
               { label: 'All workspaces', description: 'the default for every workspace without its own choice', scope: 'global' as const },
-            ], { title: `Use "${chosen}" for…` });
+            // The second step of one choice: focus going back to the panel as the first pick closes
+            // (slow machines) must not dismiss it and drop the choice just made.
+            ], { title: `Use "${chosen}" for…`, ignoreFocusOut: true });
             if (!pick) return;
             where = pick.scope;
           }

@@ -127,12 +127,15 @@ export async function pickQuickItem(page, text, { timeoutMs = 15_000, match = te
   await input.fill(text);
   await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: match }).first().waitFor({ state: 'visible', timeout: timeoutMs });
   // On a busy machine an Enter can land while the widget is still settling and be lost; the next step
-  // would then type into this (now inert) pick. Press again until the pick closes or moves on.
+  // would then type into this (now inert) pick. Press again, but only while this very pick is still
+  // showing with our item focused: a second Enter that lands on the next pick would accept its default.
   const label = await input.getAttribute('aria-label');
+  const focused = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: match }).first();
   const movedOn = async () => (await input.isHidden()) || (await input.getAttribute('aria-label')) !== label;
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.keyboard.press('Enter');
-    if (await until('the quick pick to move on', async () => ((await movedOn()) ? true : undefined), { timeoutMs: 3000 }).catch(() => false)) return;
+    if (await until('the quick pick to move on', async () => ((await movedOn()) ? true : undefined), { timeoutMs: 8000 }).catch(() => false)) return;
+    if (!(await input.isVisible()) || (await input.getAttribute('aria-label')) !== label || !(await focused.isVisible())) return;
   }
   throw new Error(`the quick pick "${label}" did not accept "${text}"`);
 }
