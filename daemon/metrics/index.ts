@@ -10,6 +10,7 @@ import type { CatalogStore } from '../catalog/store';
 import type { Telemetry } from '../engine/telemetry';
 import type { Meter } from '../meter';
 import type { Clock } from '../providers/simulated/clock';
+import type { Refusal } from '../chat/refusal';
 
 export interface MetricsDeps {
   catalog: CatalogStore;
@@ -18,8 +19,6 @@ export interface MetricsDeps {
   clock: Clock;
 }
 
-/** Why a request was refused before any site was asked. */
-export type Refusal = 'budget' | 'no_eligible_site' | 'unknown_model' | 'invalid_request';
 
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 

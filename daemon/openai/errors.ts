@@ -7,7 +7,7 @@ import { ChatError } from '../chat/service';
 import { InvalidParams } from '../chat/validate';
 import { PolicyError } from '../engine/policyBook';
 import { BudgetExceededError, formatUsd } from '../meter';
-import type { Refusal } from '../metrics';
+import { refusalOf, type Refusal } from '../chat/refusal';
 import { RequestError } from './request';
 
 export interface OpenAIErrorBody {
@@ -21,17 +21,21 @@ export interface OpenAIError {
   refusal?: Refusal;
 }
 
-export function openAIError(status: number, type: string, code: string | null, message: string, param: string | null = null, extra?: unknown, refusal?: Refusal): OpenAIError {
-  return { status, body: { error: { message, type, param, code, ...(extra === undefined ? {} : { switchyard: extra }) } }, refusal };
+export function openAIError(status: number, type: string, code: string | null, message: string, param: string | null = null, extra?: unknown): OpenAIError {
+  return { status, body: { error: { message, type, param, code, ...(extra === undefined ? {} : { switchyard: extra }) } } };
 }
 
 /** A refusal from ChatService.start (or the request mapping) as an OpenAI error. */
 export function toOpenAIError(error: unknown): OpenAIError {
+  return { ...openAIErrorOf(error), refusal: refusalOf(error) };
+}
+
+function openAIErrorOf(error: unknown): OpenAIError {
   if (error instanceof BudgetExceededError) {
-    return openAIError(402, 'insufficient_quota', 'budget_exceeded', `Switchyard: ${error.message}. Raise the budget or lower max_tokens.`, null, error.data, 'budget');
+    return openAIError(402, 'insufficient_quota', 'budget_exceeded', `Switchyard: ${error.message}. Raise the budget or lower max_tokens.`, null, error.data);
   }
   if (error instanceof ChatError) {
-    if (error.code === proto.ErrorCodes.UnknownModel) return openAIError(404, 'invalid_request_error', 'model_not_found', error.message, 'model', undefined, 'unknown_model');
+    if (error.code === proto.ErrorCodes.UnknownModel) return openAIError(404, 'invalid_request_error', 'model_not_found', error.message, 'model');
     if (error.code === proto.ErrorCodes.NoEligibleSite) {
       const data = error.data as proto.NoEligibleSiteData | undefined;
       const reasons = data?.placement.candidates.filter((c) => c.rejected).map((c) => `${c.site.id}: ${c.rejected!.reason} (${c.rejected!.detail})`) ?? [];
@@ -42,16 +46,15 @@ export function toOpenAIError(error: unknown): OpenAIError {
         `No site can take this request under policy "${data?.placement.policy ?? '?'}": ${error.message}${reasons.length ? `. Candidates: ${reasons.join('; ')}` : ''}`,
         null,
         data ? { placement: data.placement } : undefined,
-        'no_eligible_site',
       );
     }
     return openAIError(500, 'server_error', null, error.message);
   }
-  if (error instanceof RequestError) return openAIError(400, 'invalid_request_error', null, error.message, error.param, undefined, 'invalid_request');
+  if (error instanceof RequestError) return openAIError(400, 'invalid_request_error', null, error.message, error.param);
   if (error instanceof PolicyError) {
-    return openAIError(400, 'invalid_request_error', 'unknown_policy', `x-switchyard-policy: ${error.message}`, null, undefined, 'invalid_request');
+    return openAIError(400, 'invalid_request_error', 'unknown_policy', `x-switchyard-policy: ${error.message}`);
   }
-  if (error instanceof InvalidParams) return openAIError(400, 'invalid_request_error', null, error.message.replace(/^params\./, ''), null, undefined, 'invalid_request');
+  if (error instanceof InvalidParams) return openAIError(400, 'invalid_request_error', null, error.message.replace(/^params\./, ''));
   return openAIError(500, 'server_error', null, `Switchyard internal error: ${error instanceof Error ? error.message : String(error)}`);
 }
 

@@ -46,6 +46,7 @@ export class Daemon {
     private readonly server: http.Server,
     private readonly releaseLock: () => void,
     readonly parts: Parts,
+    readonly metrics: Metrics,
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
@@ -64,9 +65,9 @@ export class Daemon {
       });
       const parts = await openParts(options, log, redactor);
       const server = http.createServer();
-      const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts);
-      parts.meter.onChange(() => daemon.spendChanged());
       const metrics = new Metrics(parts);
+      const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts, metrics);
+      parts.meter.onChange(() => daemon.spendChanged());
       const openAI = createOpenAIEndpoint({ chat: parts.chat, catalog: parts.catalog, log, metrics });
       const routes = (app: import('express').Express) => {
         // A tool using the OpenAI endpoint is a client too: its requests keep an editor-less daemon alive.

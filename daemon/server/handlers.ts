@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { ErrorCodes as RpcErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
 import * as proto from '../protocol';
+import { refusalOf } from '../chat/refusal';
 import { ChatError } from '../chat/service';
 import { InvalidParams } from '../chat/validate';
 import { PolicyError } from '../engine/policyBook';
@@ -51,13 +52,20 @@ export function registerHandlers(connection: Connection, daemon: Daemon, client:
     return { providersWithKeys: parts.credentials.providers() };
   }));
 
-  connection.onRequest(proto.chat, handle((params: proto.ChatParams) =>
-    parts.chat.start(params, client, (requestId) => ({
-      delta: (text) => void connection.sendNotification(proto.chatDelta, { requestId, text }),
-      attempt: (attempt) => void connection.sendNotification(proto.chatAttempt, { requestId, ...attempt }),
-      receipt: (receipt) => void connection.sendNotification(proto.receipt, { requestId, receipt }),
-    })),
-  ));
+  connection.onRequest(proto.chat, handle((params: proto.ChatParams) => {
+    try {
+      return parts.chat.start(params, client, (requestId) => ({
+        delta: (text) => void connection.sendNotification(proto.chatDelta, { requestId, text }),
+        attempt: (attempt) => void connection.sendNotification(proto.chatAttempt, { requestId, ...attempt }),
+        receipt: (receipt) => void connection.sendNotification(proto.receipt, { requestId, receipt }),
+      }));
+    } catch (error) {
+      // Counted like the OpenAI endpoint's refusals, so /metrics sees every door.
+      const refusal = refusalOf(error);
+      if (refusal) daemon.metrics.refused(refusal);
+      throw error;
+    }
+  }));
 
   connection.onRequest(proto.cancel, handle((params: proto.CancelParams) => {
     if (typeof params?.requestId !== 'string') throw new InvalidParams('params.requestId must be a string');

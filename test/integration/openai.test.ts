@@ -274,6 +274,15 @@ test('/metrics reflects the requests: counts by site and outcome, latency, cost 
   assert.ok(sample(text, 'switchyard_spend_usd', { period: 'day' }) > 0);
 });
 
+test('/metrics counts the editor\'s refusals too: the same reasons as the endpoint\'s', async () => {
+  const count = async (reason: string) => sample(await metrics(), 'switchyard_errors_total', { site: 'none', reason });
+  const before = { model: await count('unknown_model'), invalid: await count('invalid_request') };
+  await assert.rejects(rpc.sendRequest(proto.chat, { model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] }), /unknown model/);
+  await assert.rejects(rpc.sendRequest(proto.chat, { model: 'llama-3.3-70b', messages: [{ role: 'user', content: 'x' }], maxTokens: 0 }), /maxTokens/);
+  assert.equal(await count('unknown_model'), before.model + 1);
+  assert.equal(await count('invalid_request'), before.invalid + 1);
+});
+
 test('a request over budget is refused as an OpenAI error that says so, and nothing is billed', async () => {
   const receiptsBefore = (await ledger()).length;
   const spentBefore = (await rpc.sendRequest(proto.spend, {})).todayNanoUsd;
