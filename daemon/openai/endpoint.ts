@@ -71,10 +71,17 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
   });
 
   const chatCompletions = (req: IncomingMessage, res: ServerResponse) => {
-    readJson(req, MAX_MESSAGE_BYTES).then(
-      (body) => complete(body, req, res),
-      (error: OpenAIError) => fail(res, error),
-    );
+    readJson(req, MAX_MESSAGE_BYTES)
+      .then(
+        (body) => complete(body, req, res),
+        (error: OpenAIError) => fail(res, error),
+      )
+      // A bug on this path must answer this request, not become an unhandled rejection that stops the daemon.
+      .catch((error: unknown) => {
+        log.error('openai endpoint error', { error });
+        if (res.headersSent) res.destroy();
+        else fail(res, openAIError(500, 'server_error', null, `Switchyard internal error: ${error instanceof Error ? error.message : String(error)}`));
+      });
   };
 
   function complete(body: unknown, req: IncomingMessage, res: ServerResponse): void {

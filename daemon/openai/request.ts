@@ -4,12 +4,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ChatMessage, ChatParams, Receipt, Sampling } from '../protocol';
 import { InvalidParams, validateSampling, validateStop } from '../chat/validate';
+import { OPENAI_SAMPLING_NAMES } from '../providers/openai';
 
-/** Sampling options passed to the site, by their name in the chat completions API. */
-const SAMPLING: Record<string, keyof Sampling> = {
-  temperature: 'temperature', top_p: 'topP', presence_penalty: 'presencePenalty', frequency_penalty: 'frequencyPenalty', seed: 'seed',
-};
-const SAMPLING_PARAM = Object.fromEntries(Object.entries(SAMPLING).map(([wire, field]) => [field, wire])) as Record<keyof Sampling, string>;
+/** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
+const SAMPLING = Object.fromEntries(Object.entries(OPENAI_SAMPLING_NAMES).map(([field, wire]) => [wire, field])) as Record<string, keyof Sampling>;
 /** Options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
 const IGNORED = new Set([
   'user', 'logit_bias', 'store', 'metadata', 'parallel_tool_calls', 'service_tier', 'reasoning_effort', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
@@ -73,8 +71,8 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   }
   const sampling = validateSampling(
     Object.fromEntries(Object.entries(SAMPLING).map(([wire, field]) => [field, b[wire]])),
-    (field) => SAMPLING_PARAM[field],
-    (message, field) => new RequestError(message, SAMPLING_PARAM[field]),
+    (field) => OPENAI_SAMPLING_NAMES[field],
+    (message, field) => new RequestError(message, OPENAI_SAMPLING_NAMES[field]),
   );
   const stop = validateStop(b.stop, 'stop', (message) => new RequestError(message, 'stop'));
   for (const key of Object.keys(b)) {

@@ -98,15 +98,15 @@ function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: E
   });
 }
 
+/** Each sampling field's name in the chat completions API (the daemon's own endpoint reads them by it too). */
+export const OPENAI_SAMPLING_NAMES: Record<keyof Sampling, string> = {
+  temperature: 'temperature', topP: 'top_p', presencePenalty: 'presence_penalty', frequencyPenalty: 'frequency_penalty', seed: 'seed',
+};
+
 /** The request's sampling, in the chat completions API's own names. */
 function wireSampling(s: Sampling | undefined): Record<string, number> {
-  if (!s) return {};
   const out: Record<string, number> = {};
-  if (s.temperature !== undefined) out.temperature = s.temperature;
-  if (s.topP !== undefined) out.top_p = s.topP;
-  if (s.presencePenalty !== undefined) out.presence_penalty = s.presencePenalty;
-  if (s.frequencyPenalty !== undefined) out.frequency_penalty = s.frequencyPenalty;
-  if (s.seed !== undefined) out.seed = s.seed;
+  for (const [field, value] of Object.entries(s ?? {})) if (value !== undefined) out[OPENAI_SAMPLING_NAMES[field as keyof Sampling]] = value;
   return out;
 }
 
