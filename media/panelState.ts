@@ -183,8 +183,11 @@ export function annotations(turn: Turn): Annotation[] {
     const chosen = turn.placement.candidates.find((c) => c.site.id === turn.placement?.chosen);
     if (chosen) out.push({ key: 'estimate', label: 'estimated', value: `${usd(chosen.cost.totalNanoUsd)} · ${ms(chosen.totalMs)}` });
   }
-  const attempts = r?.attempts.filter((a) => a.outcome !== 'complete' && a.outcome !== 'length') ?? turn.attempts.map((a) => a.attempt);
-  if (attempts.length > 0) out.push({ key: 'attempts', label: 'failed over', value: attempts.map((a) => `${a.siteId} ${a.status ?? a.outcome}${a.message ? `: ${a.message}` : ''}`).join(' → ') });
+  // The user's own cancel is not a site failing; it is shown as the turn's status.
+  const attempts = r?.attempts.filter((a) => a.outcome !== 'complete' && a.outcome !== 'length' && a.outcome !== 'cancelled') ?? turn.attempts.map((a) => a.attempt);
+  // "failed over" when another site took over; a request whose last site failed too simply failed.
+  const tookOver = !r || r.outcome !== 'error' || attempts.length > 1;
+  if (attempts.length > 0) out.push({ key: 'attempts', label: attempts.length === 1 && !tookOver ? 'failed' : 'failed over', value: attempts.map((a) => `${a.siteId} ${a.status ?? a.outcome}${a.message ? `: ${a.message}` : ''}`).join(' → ') });
   const continued = turn.attempts.filter((a) => a.continuation && a.next);
   if (continued.length > 0) {
     out.push({ key: 'continued', label: 'continued', value: continued.map((a) => `on ${a.next!.provider} · ${a.next!.region} after a cut at ${a.attempt.siteId}`).join('; '),

@@ -89,6 +89,12 @@ describe('panel reducer', () => {
     const s = run([{ type: 'turnStarted', turn: turn() }, { type: 'delta', turnId: 't1', text: 'par', at: 5 }, { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cancelled' }) }]);
     assert.equal(s.turns[0].status, 'cancelled');
     assert.equal(s.turns[0].text, 'par');
+    const cancelledAt = receipt({ outcome: 'cancelled', attempts: [{ siteId: 'groq-hel', outcome: 'cancelled', ttftMs: null, durationMs: 90 }] });
+    const alone = run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: cancelledAt }]);
+    assert.equal(annotations(alone.turns[0]).find((a) => a.key === 'attempts'), undefined, 'a cancel is not a failover');
+    const failedAt = receipt({ outcome: 'error', attempts: [{ siteId: 'groq-hel', outcome: 'error', status: 401, ttftMs: null, durationMs: 90 }] });
+    const failed = run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: failedAt }]);
+    assert.equal(annotations(failed.turns[0]).find((a) => a.key === 'attempts')?.label, 'failed');
   });
 
   it('picks the preferred model when offered, else the first available one', () => {
