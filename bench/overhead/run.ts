@@ -1,6 +1,8 @@
 // Overhead benchmark: what a gateway adds to an LLM request when the upstream costs nothing.
 // One run, side by side, against one fake OpenAI upstream on 127.0.0.1 (bench/overhead/upstream.ts):
 //   direct      the fake itself
+//   bare        the floor: a minimal node:http forwarder (bench/overhead/bare-proxy.cjs) that parses and
+//               forwards, in its own process; what any Node gateway pays for the hop on this machine
 //   switchyard  the bundled daemon (dist/daemon.js), the fake as the one site of a catalog file
 //               (endpoint kind openai-compatible), through POST /v1/chat/completions: placement,
 //               budget reservation, the AI SDK adapter, billing and a durable (fdatasync'd) receipt
@@ -25,6 +27,7 @@ const CONCURRENCY = Number(process.argv[4] ?? 32);
 const ROOT = path.resolve(__dirname, '../..');
 const DAEMON = path.join(ROOT, 'dist/daemon.js');
 const PORTKEY = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+const BARE = path.join(__dirname, 'bare-proxy.cjs');
 
 type Mode = 'json' | 'sse';
 
@@ -141,15 +144,16 @@ function rss(pid: number | undefined): { rss: string; peak: string } {
   return { rss: `${(kb('VmRSS') / 1024).toFixed(0)} MB`, peak: `${(kb('VmHWM') / 1024).toFixed(0)} MB` };
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<void> {
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const on = (b: Buffer) => {
       out += b.toString();
-      if (pattern.test(out)) {
+      const match = pattern.exec(out);
+      if (match) {
         clearTimeout(timer);
-        resolve();
+        resolve(match);
       }
     };
     child.stdout?.on('data', on);
@@ -182,6 +186,12 @@ async function startSwitchyard(upstream: FakeUpstream): Promise<{ target: Target
   }
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { port: number; token: string };
   return { target: { name: 'switchyard', port: state.port, path: '/v1/chat/completions', headers: { authorization: `Bearer ${state.token}` }, model: 'bench-model', pid: child.pid }, child, stateDir };
+}
+
+async function startBare(upstream: FakeUpstream): Promise<{ target: Target; child: ChildProcess }> {
+  const child = spawn(process.execPath, [BARE, String(upstream.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [, port] = await waitForLine(child, /listening (\d+)/, 'bare proxy');
+  return { target: { name: 'bare', port: Number(port), path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench-not-a-key' }, model: 'bench-model', pid: child.pid }, child };
 }
 
 async function freePort(): Promise<number> {
@@ -223,6 +233,7 @@ let daemonLog = '';
 void (async () => {
   const upstream = await startUpstream();
   const direct: Target = { name: 'direct', port: upstream.port, path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench-not-a-key' }, model: 'fake-model' };
+  const bare = await startBare(upstream);
   const sy = await startSwitchyard(upstream);
   let portkey: Awaited<ReturnType<typeof startPortkey>> | null = null;
   let portkeyError: string | null = null;
@@ -231,12 +242,12 @@ void (async () => {
   } catch (error) {
     portkeyError = (error as Error).message;
   }
-  const all = [direct, sy.target, ...(portkey ? [portkey.target] : [])];
+  const all = [direct, bare.target, sy.target, ...(portkey ? [portkey.target] : [])];
   try {
-    console.log(header('Overhead: direct vs Switchyard vs Portkey AI gateway, one fake OpenAI upstream on 127.0.0.1'));
+    console.log(header('Overhead: direct vs a bare Node proxy vs Switchyard vs Portkey AI gateway, one fake OpenAI upstream on 127.0.0.1'));
     console.log(`sequential requests per target and mode: ${SEQUENTIAL} (after 200 warm-up); throughput: ${SECONDS} s at concurrency ${CONCURRENCY} (after 1 s warm-up)`);
     if (portkeyError) console.log(`portkey: not measured: ${portkeyError}`);
-    const seqRows: (string | number)[][] = [['mode', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms']];
+    const seqRows: (string | number)[][] = [['mode', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'over bare p50 ms']];
     const tputRows: (string | number)[][] = [['mode', 'target', `req/s @${CONCURRENCY}`, 'vs portkey']];
     const failures: string[] = [];
     for (const mode of ['json', 'sse'] as const) {
@@ -248,7 +259,7 @@ void (async () => {
           able.push(t);
         } catch (error) {
           failures.push(`${t.name} ${mode}: not measured: ${(error as Error).message.split('\n')[0]}`);
-          seqRows.push([mode, t.name, 'failed', '-', '-', '-']);
+          seqRows.push([mode, t.name, 'failed', '-', '-', '-', '-']);
           tputRows.push([mode, t.name, 'failed', '-']);
         }
       }
@@ -256,18 +267,20 @@ void (async () => {
       await sequential(targets, mode, 200);
       const times = await sequential(targets, mode, SEQUENTIAL);
       const base = times.get('direct')!;
+      const floor = times.get('bare');
       for (const t of targets) {
         const list = times.get(t.name)!;
         const p50 = quantile(list, 0.5);
         const p99 = quantile(list, 0.99);
-        seqRows.push([mode, t.name, ms(p50), ms(p99), t.name === 'direct' ? '-' : ms(p50 - quantile(base, 0.5)), t.name === 'direct' ? '-' : ms(p99 - quantile(base, 0.99))]);
+        const gateway = t.name !== 'direct' && t.name !== 'bare';
+        seqRows.push([mode, t.name, ms(p50), ms(p99), t.name === 'direct' ? '-' : ms(p50 - quantile(base, 0.5)), t.name === 'direct' ? '-' : ms(p99 - quantile(base, 0.99)), gateway && floor ? ms(p50 - quantile(floor, 0.5)) : '-']);
       }
       const rates = new Map<string, number>();
       for (const t of targets) rates.set(t.name, await throughput(t, mode, SECONDS, CONCURRENCY));
       for (const t of targets) {
         const rate = rates.get(t.name)!;
         const peer = rates.get('portkey');
-        tputRows.push([mode, t.name, Math.round(rate), peer && t.name !== 'portkey' && t.name !== 'direct' ? `${(rate / peer).toFixed(2)}x` : '-']);
+        tputRows.push([mode, t.name, Math.round(rate), peer && t.name === 'switchyard' ? `${(rate / peer).toFixed(2)}x` : '-']);
       }
     }
     console.log('\n## Added latency, sequential requests (one connection, kept alive)\n');
@@ -286,6 +299,7 @@ void (async () => {
     console.log(`\nupstream requests served: ${upstream.requests}`);
   } finally {
     sy.child.kill('SIGTERM');
+    bare.child.kill('SIGTERM');
     portkey?.child.kill('SIGTERM');
     agent.destroy();
     await upstream.close();
