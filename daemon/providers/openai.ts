@@ -13,7 +13,9 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import zlib from 'node:zlib';
 import { createParser } from 'eventsource-parser';
 import type { Site, SiteModel } from '../catalog/types';
 import type { Sampling } from '../protocol';
@@ -110,6 +112,22 @@ function wireSampling(s: Sampling | undefined): Record<string, number> {
   return out;
 }
 
+/** Content codings a server may answer with although asked for identity; each is decoded as it streams. */
+const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+};
+
+/** The answer's body as text comes: the response itself, or its bytes through the decoder its coding names. */
+function decodedBody(res: http.IncomingMessage): Readable | { unsupported: string } {
+  const coding = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return res;
+  const decoder = DECODERS[coding];
+  return decoder ? res.pipe(decoder()) : { unsupported: coding };
+}
+
 function headersOf(res: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
@@ -159,7 +177,8 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       accept: streaming ? 'text/event-stream' : 'application/json',
-      // Without the header a server may pick any coding (RFC 9110); the answer is read as it comes.
+      // Without the header a server may pick any coding (RFC 9110). Identity costs nothing to read on
+      // loopback and in-region; a server that compresses anyway is decoded (decodedBody).
       'accept-encoding': 'identity',
       'content-length': Buffer.byteLength(payload),
     };
@@ -204,6 +223,11 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
         stats.status = res.statusCode ?? null;
         stats.headers = headersOf(res);
         const ok = stats.status !== null && stats.status >= 200 && stats.status < 300;
+        const source = decodedBody(res);
+        if ('unsupported' in source) {
+          outgoing.destroy();
+          return settle(attempt.failed({ message: `the answer is in a content coding Switchyard cannot read: ${source.unsupported}`, retryable: true }));
+        }
         const decoder = new StringDecoder('utf8');
         let body = '';
         let streamError: SiteError | undefined;
@@ -224,8 +248,16 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
               },
             })
           : null;
-        res.on('data', (data: Buffer) => {
-          stats.bytes += data.length;
+        // Bytes are counted as they arrive on the wire (that is what egress is billed on), text as decoded.
+        if (source !== res) {
+          res.on('data', (data: Buffer) => (stats.bytes += data.length));
+          source.on('error', (error) => {
+            outgoing.destroy();
+            settle(attempt.failed({ message: `the answer could not be decoded (${res.headers['content-encoding']}): ${error.message}`, retryable: true }));
+          });
+        }
+        source.on('data', (data: Buffer) => {
+          if (source === res) stats.bytes += data.length;
           const text = decoder.write(data);
           if (parser) parser.feed(text);
           else body += text;
@@ -235,7 +267,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
             settle(attempt.ended(streamError));
           }
         });
-        res.on('end', () => {
+        source.on('end', () => {
           const rest = decoder.end();
           if (parser) {
             parser.feed(rest);

@@ -51,6 +51,24 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       });
     }
 
+    // Asked for identity or not, some servers and proxies compress; the answer must still stream as it comes.
+    for (const [coding, stream] of [['gzip', true], ['deflate', true], ['br', true], ['gzip', false]] as const) {
+      test(`${stream ? 'streamed' : 'JSON'} answer in ${coding}: decoded, pieces as they come`, async () => {
+        fake.enqueue({ encoding: coding, delayMs: stream ? 5 : 0 });
+        const s = site({ endpoint: { stream } });
+        const r = await send(createAdapter(s), s);
+        assert.equal(r.outcome, 'complete', r.error?.message);
+        assert.equal(r.text, TEXT);
+        assert.equal(r.deltas.length, stream ? DEFAULT_PIECES.length : 1);
+        // The OpenAI client asks for identity and reads the socket itself, counting wire bytes; fetch hands
+        // the libraries decoded ones.
+        if (format === 'openai') {
+          assert.equal(last().headers['accept-encoding'], 'identity');
+          assert.equal(r.bytesReceived, last().bytesSent);
+        }
+      });
+    }
+
     test('sampling reaches the provider in its own names', async () => {
       const s = site();
       const r = await send(createAdapter(s), s, { sampling: { temperature: 0.3, topP: 0.8, seed: 11 } });

@@ -8,6 +8,7 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 
 export type WireFormat = 'openai' | 'anthropic' | 'gemini';
 
@@ -37,6 +38,11 @@ export interface Script {
   fault?: Fault;
   /** Extra response headers. */
   headers?: Record<string, string>;
+  /**
+   * Answer in this content coding whatever the request asked for (servers that compress regardless).
+   * gzip, deflate and br are encoded, flushed per write; any other name is only sent as the header.
+   */
+  encoding?: string;
 }
 
 export interface Recorded {
@@ -131,6 +137,8 @@ export class FakeUpstream {
       resolveClosed(record.clientClosed);
     });
     const script = this.scripts.shift() ?? this.defaultScript;
+    const encoder = script.encoding ? ENCODERS[script.encoding]?.() : undefined;
+    if (encoder) encodeResponse(res, encoder);
     if (script.firstDelayMs) await sleep(script.firstDelayMs);
     if (res.destroyed) return;
     const fault = script.fault;
@@ -149,7 +157,7 @@ export class FakeUpstream {
     };
     const model = this.format === 'gemini' ? decodeURIComponent(url.pathname.split('/models/')[1]?.split(':')[0] ?? 'model') : String(body?.model ?? 'model');
     const ctx: Ctx = { model, usage, length: script.length === true, includeUsage: body?.stream_options?.include_usage === true };
-    const headers = { ...rateLimitHeaders(this.format), ...script.headers };
+    const headers = { ...rateLimitHeaders(this.format), ...script.headers, ...(script.encoding ? { 'content-encoding': script.encoding } : {}) };
 
     if (!stream) {
       const json = JSON.stringify(render.json(ctx, text));
@@ -206,6 +214,31 @@ export class FakeUpstream {
     res.writeHead(fault.status, headers);
     res.end(JSON.stringify(RENDER[this.format].error(fault.status, fault.message ?? defaultMessage(fault.status), fault.type)));
   }
+}
+
+const ENCODERS: Record<string, () => zlib.Gzip | zlib.Deflate | zlib.BrotliCompress> = {
+  gzip: () => zlib.createGzip(),
+  deflate: () => zlib.createDeflate(),
+  br: () => zlib.createBrotliCompress(),
+};
+
+/** Routes the response body through the encoder; bytesSent (counted by the writes underneath) stays wire bytes. */
+function encodeResponse(res: http.ServerResponse, encoder: zlib.Gzip | zlib.Deflate | zlib.BrotliCompress): void {
+  const write = res.write.bind(res) as (chunk: Buffer) => boolean;
+  const end = res.end.bind(res) as () => http.ServerResponse;
+  encoder.on('data', (chunk: Buffer) => !res.destroyed && write(chunk));
+  encoder.on('end', () => !res.destroyed && end());
+  res.write = ((chunk: string | Buffer) => {
+    encoder.write(chunk);
+    // Each piece goes out as it is written, as a streaming server's would.
+    encoder.flush();
+    return true;
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown) => {
+    if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) encoder.write(chunk);
+    encoder.end();
+    return res;
+  }) as typeof res.end;
 }
 
 interface Ctx {
