@@ -19,6 +19,8 @@ export interface BedrockRecorded {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: any;
+  /** The request body as sent, for checking a signature over it. */
+  raw: Buffer;
   bytesSent: number;
 }
 
@@ -80,7 +82,8 @@ export class FakeBedrock {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const record: BedrockRecorded = { path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'), bytesSent: 0 };
+    const raw = Buffer.concat(chunks);
+    const record: BedrockRecorded = { path: req.url ?? '', headers: req.headers, body: JSON.parse(raw.toString('utf8') || 'null'), raw, bytesSent: 0 };
     this.requests.push(record);
     const script = this.scripts.shift() ?? {};
     const send = (b: Buffer | string) => {

@@ -2,13 +2,45 @@
 // Bedrock runtime that frames events in the AWS event-stream binary format.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Site } from '../../daemon/catalog/types';
 import { createAdapter } from '../../daemon/providers/registry';
-import { FakeBedrock } from '../fakes/bedrock';
+import { FakeBedrock, type BedrockRecorded } from '../fakes/bedrock';
 import { send } from '../fakes/sites';
 
 const KEY = 'bedrock-api-key-0123456789abcdef';
+const AWS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE7EXA', AWS_SECRET_ACCESS_KEY: 'fakeSecretKey/K7MDENG/bPxRfiCYFAKEFAKEKEY', AWS_SESSION_TOKEN: 'fake-session-token' };
+
+const sha256 = (data: string | Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+const hmac = (key: string | Buffer, data: string) => crypto.createHmac('sha256', key).update(data).digest();
+/** RFC 3986 encoding, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
+const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * The SigV4 signature Bedrock would compute for this request, from AWS's specification, independently of
+ * the library that signed it: canonical request (each path segment encoded again, as for every service
+ * but S3), string to sign, and the HMAC chain of date, region, service and "aws4_request".
+ */
+function expectedSignature(r: BedrockRecorded, secret: string): { signature: string; credential: string; signedHeaders: string } {
+  const auth = String(r.headers.authorization);
+  const m = /^AWS4-HMAC-SHA256 Credential=([^,]+), ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  assert.ok(m, `a SigV4 Authorization header: ${auth}`);
+  const [, credential, signedHeaders] = m;
+  const [, date, region, service, terminator] = credential.split('/');
+  assert.equal(terminator, 'aws4_request');
+  const [pathname, query = ''] = r.path.split('?');
+  const canonicalUri = pathname.split('/').map(rfc3986).join('/');
+  const canonicalQuery = query.split('&').filter(Boolean).sort().join('&');
+  const names = signedHeaders.split(';');
+  const canonicalHeaders = names.map((n) => `${n}:${String(r.headers[n]).trim().replace(/\s+/g, ' ')}\n`).join('');
+  const payloadHash = String(r.headers['x-amz-content-sha256'] ?? sha256(r.raw));
+  const canonical = ['POST', canonicalUri, canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].join('\n');
+  const amzDate = String(r.headers['x-amz-date']);
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, `${date}/${region}/${service}/aws4_request`, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  return { signature: crypto.createHmac('sha256', key).update(toSign).digest('hex'), credential, signedHeaders };
+}
 
 describe('bedrock adapter against the fake Bedrock runtime', () => {
   let fake: FakeBedrock;
@@ -37,6 +69,29 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
       assert.equal(last().body.inferenceConfig.maxTokens, 256);
     });
   }
+
+  test('without a Bedrock API key: signed with SigV4 from the AWS credentials in the environment, in the site region', async () => {
+    const saved = Object.fromEntries(['AWS_BEARER_TOKEN_BEDROCK', ...Object.keys(AWS)].map((k) => [k, process.env[k]]));
+    delete process.env.AWS_BEARER_TOKEN_BEDROCK;
+    Object.assign(process.env, AWS);
+    try {
+      for (const stream of [true, false]) {
+        const r = await send(createAdapter(site(stream)), site(stream), { apiKey: undefined });
+        assert.equal(r.outcome, 'complete', r.error?.message);
+        const sent = last();
+        const { signature, credential, signedHeaders } = expectedSignature(sent, AWS.AWS_SECRET_ACCESS_KEY);
+        assert.match(credential, new RegExp(`^${AWS.AWS_ACCESS_KEY_ID}/\\d{8}/eu-central-1/bedrock/aws4_request$`));
+        for (const h of ['host', 'x-amz-date']) assert.ok(signedHeaders.split(';').includes(h), `${h} is signed: ${signedHeaders}`);
+        assert.equal(sent.headers['x-amz-security-token'], AWS.AWS_SESSION_TOKEN);
+        assert.equal(String(sent.headers.authorization).slice(-64), signature, 'the signature verifies against the secret');
+      }
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
 
   test('max_tokens ends as length', async () => {
     fake.enqueue({ stopReason: 'max_tokens' });
