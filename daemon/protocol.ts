@@ -182,7 +182,9 @@ export type RejectReason =
   | 'breaker'
   | 'threshold'
   | 'budget'
-  | 'pinned';
+  | 'pinned'
+  /** The request carries tools and the site cannot call them (simulated sites produce text only). */
+  | 'tools';
 
 export interface CostBreakdown {
   inputNanoUsd: number;
@@ -329,8 +331,42 @@ export interface ExportLedgerResult {
 // Chat
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  /** May be empty for an assistant turn that only called tools. */
   content: string;
+  /** Assistant only: the tools the model called in this turn. */
+  toolCalls?: ToolCall[];
+  /** Tool only: the call whose result `content` is. */
+  toolCallId?: string;
+}
+
+/** A function the model may call. */
+export interface ToolDefinition {
+  /** 1-64 letters, digits, `_` or `-`; unique within a request. */
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  parameters?: Record<string, unknown>;
+  /** Ask the provider to hold the arguments to the schema exactly, where it can. */
+  strict?: boolean;
+}
+
+/** Whether the model may, must, or must not call a tool, or which one it must call. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** A call the model made: its arguments are the JSON text the model wrote, passed on as written. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A piece of a streamed tool call: the first piece of call `index` has its id and name, the rest add argument text. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  name?: string;
+  arguments?: string;
 }
 
 /** How the answer is sampled, passed to the site; where a field is absent the site's default holds. */
@@ -354,6 +390,12 @@ export interface ChatParams {
   sampling?: Sampling;
   /** Up to 4 sequences that end the answer where they would appear; they are not part of it. */
   stop?: string[];
+  /** Tools the model may call; the request is placed only on sites that can call them. */
+  tools?: ToolDefinition[];
+  /** Default: the provider's ('auto' when tools are given). */
+  toolChoice?: ToolChoice;
+  /** False asks for at most one call per turn; default: the provider's. */
+  parallelToolCalls?: boolean;
   /** A policy other than the active one, for this request only. */
   policy?: string;
   workspace?: string;
@@ -367,7 +409,9 @@ export interface ChatStarted {
 
 export interface ChatDeltaParams {
   requestId: string;
+  /** A piece of answer text; empty when the delta is a piece of a tool call. */
   text: string;
+  toolCall?: ToolCallDelta;
 }
 
 export interface ChatAttemptParams {

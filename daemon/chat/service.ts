@@ -18,11 +18,14 @@ import type { Credentials } from '../providers/keys';
 import type { AdapterPool } from '../providers/pool';
 import type { SiteResult } from '../providers/types';
 import { addCost, addTokens, tokensPerSecond, ZERO_COST, ZERO_TOKENS } from './receipt';
+import { usesTools } from './tools';
 import { validateChat } from './validate';
 
 /** Where one request's notifications go: the connection (or HTTP response) that asked. */
 export interface ChatSink {
   delta(text: string): void;
+  /** A piece of a tool call the model is making (requests with tools only). */
+  toolCall?(piece: proto.ToolCallDelta): void;
   attempt(params: Omit<proto.ChatAttemptParams, 'requestId'>): void;
   /**
    * The answer is over and its cost is known: called with the final receipt before it is durable.
@@ -76,7 +79,12 @@ export class ChatService {
     const index = catalog.index;
     const { canonical, pinSite } = resolveModel(catalog, params.model);
     const policy = params.policy ? policies.get(params.policy) : policies.active(params.workspace);
-    const request: PlacementRequest = { model: canonical, inputTokens: countPromptTokens(params.messages), maxOutputTokens: params.maxTokens };
+    const request: PlacementRequest = {
+      model: canonical,
+      inputTokens: countPromptTokens(params.messages, params.tools),
+      maxOutputTokens: params.maxTokens,
+      ...(usesTools(params) ? { tools: true } : {}),
+    };
     const routed = router.place(request, policy, {
       hasKey: (provider) => credentials.has(provider),
       remainingBudgetNanoUsd: meter.remainingNanoUsd(params.workspace),
@@ -163,12 +171,19 @@ export class ChatService {
           messages,
           sampling: r.params.sampling,
           stop: r.params.stop,
+          tools: r.params.tools,
+          toolChoice: r.params.toolChoice,
+          parallelToolCalls: r.params.parallelToolCalls,
           maxTokens: partial ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
           signal,
           apiKey: credentials.get(target.site.provider),
           onDelta: (text) => {
             firstTokenAt ??= clock.now();
             r.sink.delta(text);
+          },
+          onToolCall: (piece) => {
+            firstTokenAt ??= clock.now();
+            r.sink.toolCall?.(piece);
           },
         });
       } catch (error) {
@@ -187,13 +202,14 @@ export class ChatService {
       };
       attempts.push(attempt);
       bytes += last.bytesReceived;
-      if (last.outcome !== 'error' || last.usage || last.text) {
-        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages, text: last.text, bytesReceived: last.bytesReceived });
+      if (last.outcome !== 'error' || last.usage || last.text || last.toolCalls) {
+        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages, tools: r.params.tools, text: last.text, toolCalls: last.toolCalls, bytesReceived: last.bytesReceived });
         cost = addCost(cost, billed.cost);
         tokens = addTokens(tokens, billed.tokens);
       }
-      const retry = last.outcome === 'error' && last.error?.retryable === true && !last.text;
-      const continueCut = last.outcome === 'cut' && r.policy.continueOnCut === true && last.text.length > 0 && tokens.output < r.params.maxTokens;
+      // Once output reached the caller another site cannot take over; a call cut halfway cannot be continued as text.
+      const retry = last.outcome === 'error' && last.error?.retryable === true && !last.text && !last.toolCalls;
+      const continueCut = last.outcome === 'cut' && r.policy.continueOnCut === true && last.text.length > 0 && !last.toolCalls && tokens.output < r.params.maxTokens;
       const nextMessages = continueCut ? continuationMessages(r.params.messages, partial + last.text) : messages;
       const next = (retry || continueCut) && !signal.aborted && attempts.length < MAX_ATTEMPTS
         ? this.failover(r, tried, cost.totalNanoUsd, nextMessages)
@@ -250,7 +266,7 @@ export class ChatService {
     const model = site.models.find((m) => m.canonical === r.canonical)!;
     try {
       // The same reservation, re-checked: a failover cannot escape the budget the request was admitted under.
-      const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages);
+      const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params.tools);
       r.reservation.resize(spentNanoUsd + worstCaseOf(model.price, promptTokens, r.params.maxTokens).cost.totalNanoUsd);
     } catch (error) {
       router.settle(routed.ticket, UNSENT);

@@ -1,7 +1,7 @@
 // switchyard/chat params, checked before anything is placed or reserved: a bad request changes nothing
 // and the error names the field.
 
-import type { ChatMessage, ChatParams, Sampling } from '../protocol';
+import type { ChatMessage, ChatParams, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
 
 export const DEFAULT_MAX_TOKENS = 1024;
 export const MAX_MAX_TOKENS = 200_000;
@@ -13,14 +13,30 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   const p = input as Record<string, unknown>;
   if (typeof p.model !== 'string' || p.model.trim() === '') throw new InvalidParams('params.model must be a non-empty string (a canonical model id or siteId/providerModel)');
   if (!Array.isArray(p.messages) || p.messages.length === 0) throw new InvalidParams('params.messages must be a non-empty array');
+  const calls = new Set<string>();
   const messages: ChatMessage[] = p.messages.map((m: unknown, i: number) => {
     const message = m as Record<string, unknown> | null;
-    if (typeof message !== 'object' || message === null) throw new InvalidParams(`params.messages[${i}] must be an object`);
-    if (message.role !== 'system' && message.role !== 'user' && message.role !== 'assistant') {
-      throw new InvalidParams(`params.messages[${i}].role must be "system", "user" or "assistant", got ${JSON.stringify(message.role)}`);
+    const name = `params.messages[${i}]`;
+    if (typeof message !== 'object' || message === null) throw new InvalidParams(`${name} must be an object`);
+    const role = message.role;
+    if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
+      throw new InvalidParams(`${name}.role must be "system", "user", "assistant" or "tool", got ${JSON.stringify(role)}`);
     }
-    if (typeof message.content !== 'string') throw new InvalidParams(`params.messages[${i}].content must be a string`);
-    return { role: message.role, content: message.content };
+    if (typeof message.content !== 'string') throw new InvalidParams(`${name}.content must be a string`);
+    if (message.toolCalls !== undefined && role !== 'assistant') throw new InvalidParams(`${name}.toolCalls: only an assistant message carries tool calls`);
+    if (message.toolCallId !== undefined && role !== 'tool') throw new InvalidParams(`${name}.toolCallId: only a tool message answers a tool call`);
+    if (role === 'tool') {
+      const id = message.toolCallId;
+      if (typeof id !== 'string' || id === '') throw new InvalidParams(`${name}.toolCallId must name the tool call this message answers`);
+      if (!calls.has(id)) throw new InvalidParams(`${name}.toolCallId "${id}" answers no tool call of an earlier assistant message`);
+      return { role, content: message.content, toolCallId: id };
+    }
+    if (role === 'assistant' && message.toolCalls !== undefined) {
+      const toolCalls = validateToolCalls(message.toolCalls, `${name}.toolCalls`);
+      for (const c of toolCalls) calls.add(c.id);
+      return { role, content: message.content, toolCalls };
+    }
+    return { role, content: message.content };
   });
   const maxTokens = p.maxTokens ?? DEFAULT_MAX_TOKENS;
   if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_MAX_TOKENS) {
@@ -32,7 +48,75 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   if (p.sampling !== undefined && (typeof p.sampling !== 'object' || p.sampling === null || Array.isArray(p.sampling))) throw new InvalidParams('params.sampling must be an object');
   const sampling = p.sampling === undefined ? undefined : validateSampling(p.sampling as Record<string, unknown>, (field) => `params.sampling.${field}`);
   const stop = validateStop(p.stop, 'params.stop');
-  return { model: p.model.trim(), messages, maxTokens, sampling, stop, policy: p.policy as string | undefined, workspace: p.workspace as string | undefined };
+  const tools = validateTools(p.tools, 'params.tools');
+  const toolChoice = validateToolChoice(p.toolChoice, tools, 'params.toolChoice');
+  if (p.parallelToolCalls !== undefined && typeof p.parallelToolCalls !== 'boolean') throw new InvalidParams('params.parallelToolCalls must be a boolean');
+  return {
+    model: p.model.trim(), messages, maxTokens, sampling, stop,
+    ...(tools ? { tools } : {}),
+    ...(toolChoice !== undefined ? { toolChoice } : {}),
+    ...(p.parallelToolCalls !== undefined ? { parallelToolCalls: p.parallelToolCalls } : {}),
+    policy: p.policy as string | undefined, workspace: p.workspace as string | undefined,
+  };
+}
+
+/** The providers' common rule (OpenAI's, which Anthropic, Gemini and Bedrock accept). */
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/** OpenAI's limit per request. */
+export const MAX_TOOLS = 128;
+
+function validateToolCalls(raw: unknown, name: string): ToolCall[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new InvalidParams(`${name} must be a non-empty array`);
+  return raw.map((c: unknown, j: number) => {
+    const call = c as Record<string, unknown> | null;
+    if (typeof call !== 'object' || call === null) throw new InvalidParams(`${name}[${j}] must be an object`);
+    if (typeof call.id !== 'string' || call.id === '') throw new InvalidParams(`${name}[${j}].id must be a non-empty string`);
+    if (typeof call.name !== 'string' || !TOOL_NAME.test(call.name)) throw new InvalidParams(`${name}[${j}].name must be 1-64 letters, digits, _ or -, got ${JSON.stringify(call.name)}`);
+    if (typeof call.arguments !== 'string') throw new InvalidParams(`${name}[${j}].arguments must be the JSON text of the arguments`);
+    return { id: call.id, name: call.name, arguments: call.arguments };
+  });
+}
+
+/** Tool definitions: names unique and well formed, parameters a JSON Schema object. Absent or empty is none. */
+export function validateTools(raw: unknown, name: string): ToolDefinition[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw) || raw.length > MAX_TOOLS) throw new InvalidParams(`${name} must be an array of at most ${MAX_TOOLS} tools`);
+  const seen = new Set<string>();
+  const tools = raw.map((t: unknown, j: number): ToolDefinition => {
+    const tool = t as Record<string, unknown> | null;
+    if (typeof tool !== 'object' || tool === null) throw new InvalidParams(`${name}[${j}] must be an object`);
+    if (typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name)) throw new InvalidParams(`${name}[${j}].name must be 1-64 letters, digits, _ or -, got ${JSON.stringify(tool.name)}`);
+    if (seen.has(tool.name)) throw new InvalidParams(`${name}[${j}].name: "${tool.name}" is defined twice`);
+    seen.add(tool.name);
+    if (tool.description !== undefined && typeof tool.description !== 'string') throw new InvalidParams(`${name}[${j}].description must be a string`);
+    if (tool.parameters !== undefined && (typeof tool.parameters !== 'object' || tool.parameters === null || Array.isArray(tool.parameters))) {
+      throw new InvalidParams(`${name}[${j}].parameters must be a JSON Schema object`);
+    }
+    if (tool.strict !== undefined && typeof tool.strict !== 'boolean') throw new InvalidParams(`${name}[${j}].strict must be a boolean`);
+    return {
+      name: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      ...(tool.parameters !== undefined ? { parameters: tool.parameters as Record<string, unknown> } : {}),
+      ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+    };
+  });
+  return tools.length > 0 ? tools : undefined;
+}
+
+/** 'auto', 'none', 'required' or {name} of a defined tool; anything but 'auto' or 'none' needs tools. */
+export function validateToolChoice(raw: unknown, tools: readonly ToolDefinition[] | undefined, name: string): ToolChoice | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (raw === 'auto' || raw === 'none') return raw;
+  if (raw === 'required') {
+    if (!tools) throw new InvalidParams(`${name}: "required" needs tools to call`);
+    return raw;
+  }
+  const choice = raw as { name?: unknown } | null;
+  if (typeof choice === 'object' && choice !== null && typeof choice.name === 'string') {
+    if (!tools?.some((t) => t.name === choice.name)) throw new InvalidParams(`${name} names "${choice.name}", which is not among the tools`);
+    return { name: choice.name };
+  }
+  throw new InvalidParams(`${name} must be "auto", "none", "required" or {"name": <a tool>}, got ${JSON.stringify(raw).slice(0, 80)}`);
 }
 
 /** OpenAI's limit, which the other providers' APIs accept too. */

@@ -75,18 +75,18 @@ function rankIn(policy: Policy, siteId: string): number {
 /** Why a site was passed over, decided in the hot path without building any text. */
 type Check =
   | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
-  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker';
+  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools';
 
 const CHECKS: readonly Check[] = [
   'disabled', 'no-key', 'twin', 'pin-request', 'pin-policy', 'first-fit', 'residency', 'hardware', 'context',
-  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker',
+  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker', 'tools',
 ];
 /** A check as a number in the decision record: 0 passed, else 1 + its index in CHECKS. */
 const code = (c: Check) => CHECKS.indexOf(c) + 1;
 const DISABLED = code('disabled'), NO_KEY = code('no-key'), TWIN = code('twin'), PIN_REQUEST = code('pin-request'), PIN_POLICY = code('pin-policy');
 const FIRST_FIT = code('first-fit'), RESIDENCY = code('residency'), HARDWARE = code('hardware'), CONTEXT = code('context');
 const USD_PER_1M = code('usd-per-1m'), USD_PER_REQUEST = code('usd-per-request'), TTFT = code('ttft'), QUEUE = code('queue');
-const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker');
+const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools');
 
 /** Per site in the decision record: the telemetry load record, then the check and the score. */
 const R_CHECK = LOAD_RECORD;
@@ -141,6 +141,8 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   }
   if (c.hardware && !c.hardware.includes(site.hardware)) return HARDWARE;
   if (req.inputTokens + req.maxOutputTokens > model.contextWindow) return CONTEXT;
+  // Every real provider's wire carries tools; a simulated site produces text only.
+  if (req.tools === true && site.simulated) return TOOLS;
   if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return USD_PER_1M;
   const worst = d.worst !== null ? totalCostAt(offer.card, d.worst) : 0;
   if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
@@ -179,6 +181,7 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
       return { reason: 'hardware', detail: `hardware ${site.hardware} is not in [${allowed}]`, summary: `not on allowed hardware [${allowed}]` };
     }
     case 'context': return { reason: 'context', detail: `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`, summary: 'with too small a context window' };
+    case 'tools': return { reason: 'tools', detail: 'simulated: answers with text only, so it cannot call the request\'s tools; a real provider with a key can', summary: 'simulated, which cannot call tools' };
     case 'usd-per-1m': return { reason: 'threshold', detail: `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
     case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst()} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
     case 'ttft': {

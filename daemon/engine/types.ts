@@ -12,6 +12,8 @@ export interface PlacementRequest {
   expectedOutputTokens?: number;
   /** The request's max tokens: bounds the worst-case cost (budget, max USD per request) and the context check. */
   maxOutputTokens: number;
+  /** The request defines tools or carries tool calls: only sites that can call tools serve it. */
+  tools?: boolean;
 }
 
 /** What placement reads about one site (and model) at one instant. */

@@ -3,31 +3,35 @@
 // arrive are counted with the tokenizer and the receipt says so. A cancelled or cut stream is billed
 // for what was produced: the provider charges for it, so it is never zero.
 
-import type { ChatMessage, CostBreakdown, Outcome, PriceCard, TokenCounts } from '../protocol';
+import type { ChatMessage, CostBreakdown, Outcome, PriceCard, TokenCounts, ToolCall, ToolDefinition } from '../protocol';
 import type { ReportedUsage } from '../providers/types';
-import { countPromptTokens, countTextTokens } from './estimate';
+import { countPromptTokens, countTextTokens, countToolCallTokens } from './estimate';
 import { priceUsage } from './pricing';
 
 export interface AttemptUsage {
   outcome: Outcome;
   usage: ReportedUsage | null;
   messages: readonly ChatMessage[];
+  tools?: readonly ToolDefinition[];
   /** The text the attempt streamed (all of it, for a cut stream the part that arrived). */
   text: string;
+  /** The tool calls it made, likewise. */
+  toolCalls?: readonly ToolCall[];
   bytesReceived: number;
 }
 
 export function countAttempt(a: AttemptUsage): TokenCounts {
+  const produced = () => countTextTokens(a.text) + countToolCallTokens(a.toolCalls);
   if (!a.usage) {
-    return { input: countPromptTokens(a.messages), cachedInput: 0, cacheWrite: 0, output: countTextTokens(a.text), reasoning: 0, estimated: true };
+    return { input: countPromptTokens(a.messages, a.tools), cachedInput: 0, cacheWrite: 0, output: produced(), reasoning: 0, estimated: true };
   }
   const { input, cachedInput, cacheWrite, output, reasoning } = a.usage;
   const tokens = { input, cachedInput, cacheWrite, output, reasoning, estimated: false };
   // An interrupted stream can carry usage from its start only (Anthropic's message_start reports
-  // one output token); when the text that arrived counts more, bill that and say it is estimated.
+  // one output token); when the output that arrived counts more, bill that and say it is estimated.
   if (a.outcome === 'cancelled' || a.outcome === 'cut') {
-    const produced = countTextTokens(a.text);
-    if (produced > output) return { ...tokens, output: produced, estimated: true };
+    const counted = produced();
+    if (counted > output) return { ...tokens, output: counted, estimated: true };
   }
   return tokens;
 }

@@ -5,7 +5,7 @@
 // way are marked estimated.
 
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import type { ChatMessage, CostBreakdown, PriceCard } from '../protocol';
+import type { ChatMessage, CostBreakdown, PriceCard, ToolCall, ToolDefinition } from '../protocol';
 import { priceUsage } from './pricing';
 
 /** Chat framing per message (role and separators) and to prime the reply, as OpenAI counts them. */
@@ -51,9 +51,19 @@ export function createTokenCounter(count: (text: string) => number, options: { m
 
 export const countTextTokens = createTokenCounter(countTokens);
 
-export function countPromptTokens(messages: readonly ChatMessage[]): number {
+/** Tool calls as the model writes them: each call's name and argument text. */
+export function countToolCallTokens(calls: readonly ToolCall[] | undefined): number {
+  let total = 0;
+  for (const c of calls ?? []) total += countTextTokens(c.name) + countTextTokens(c.arguments);
+  return total;
+}
+
+/** The prompt: every message with its framing, the calls and results of tools in it, and the tools' definitions. */
+export function countPromptTokens(messages: readonly ChatMessage[], tools?: readonly ToolDefinition[]): number {
   let total = TOKENS_PER_REPLY;
-  for (const m of messages) total += TOKENS_PER_MESSAGE + countTextTokens(m.content);
+  for (const m of messages) total += TOKENS_PER_MESSAGE + countTextTokens(m.content) + countToolCallTokens(m.toolCalls);
+  // Providers render definitions into the prompt in their own ways; their JSON is a fair measure.
+  if (tools?.length) total += countTextTokens(JSON.stringify(tools));
   return total;
 }
 
@@ -69,8 +79,8 @@ export interface WorstCase {
   cost: CostBreakdown;
 }
 
-export function worstCase(card: PriceCard, messages: readonly ChatMessage[], maxTokens: number): WorstCase {
-  return worstCaseOf(card, countPromptTokens(messages), maxTokens);
+export function worstCase(card: PriceCard, messages: readonly ChatMessage[], maxTokens: number, tools?: readonly ToolDefinition[]): WorstCase {
+  return worstCaseOf(card, countPromptTokens(messages, tools), maxTokens);
 }
 
 /** The same, for a prompt already counted with countPromptTokens (counting is the costly part). */

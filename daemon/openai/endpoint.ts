@@ -7,10 +7,11 @@ import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router } from 'express';
 import type { ChatService } from '../chat/service';
+import { appendToolCall } from '../chat/tools';
 import type { CatalogStore } from '../catalog/store';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
-import { MAX_MESSAGE_BYTES, type Placement, type Receipt } from '../protocol';
+import { MAX_MESSAGE_BYTES, type Placement, type Receipt, type ToolCall, type ToolCallDelta } from '../protocol';
 import { openAIError, toOpenAIError, upstreamError, type OpenAIError } from './errors';
 import { readJson, sendError, sendJson } from './http';
 import { clientName, completion, parseCompletionRequest } from './request';
@@ -96,8 +97,9 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     const createdAt = Math.floor(Date.now() / 1000);
     const writer = stream ? new ChunkWriter(res, id, createdAt, params.model) : null;
     // Deltas that beat the headers (none should: adapters are asynchronous) wait here.
-    let early: string[] | null = [];
+    let early: (string | ToolCallDelta)[] | null = [];
     let text = '';
+    const calls: ToolCall[] = [];
     let finished = false;
     let headers: Record<string, string> = {};
 
@@ -114,7 +116,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
         return;
       }
       const where = { ...headers, 'x-switchyard-site': receipt.site.id, 'x-switchyard-cost-usd': cost };
-      if (receipt.outcome === 'complete' || receipt.outcome === 'length') return void sendJson(res, 200, completion(id, createdAt, params.model, text, receipt), where);
+      if (receipt.outcome === 'complete' || receipt.outcome === 'length') return void sendJson(res, 200, completion(id, createdAt, params.model, text, calls, receipt), where);
       const error = receipt.outcome === 'cancelled' ? openAIError(499, 'request_cancelled', 'cancelled', 'The request was cancelled') : upstreamError(receipt);
       error.body.error.switchyard = { receipt };
       sendError(res, error, where);
@@ -127,6 +129,11 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
           if (!writer) text += piece;
           else if (early) early.push(piece);
           else writer.delta(piece);
+        },
+        toolCall(piece) {
+          if (!writer) appendToolCall(calls, piece);
+          else if (early) early.push(piece);
+          else writer.toolCall(piece);
         },
         attempt({ attempt, next, continuation }) {
           if (!writer || early) return;
@@ -156,7 +163,10 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     };
     if (writer) {
       writer.start(headers);
-      for (const piece of early!) writer.delta(piece);
+      for (const piece of early!) {
+        if (typeof piece === 'string') writer.delta(piece);
+        else writer.toolCall(piece);
+      }
       early = null;
     }
   }

@@ -2,22 +2,20 @@
 // receipts back to OpenAI's completion, chunk and usage objects. Pure functions: no I/O.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ChatMessage, ChatParams, Receipt, Sampling } from '../protocol';
-import { InvalidParams, validateSampling, validateStop } from '../chat/validate';
-import { OPENAI_SAMPLING_NAMES } from '../providers/openai';
+import type { ChatMessage, ChatParams, Receipt, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
+import { InvalidParams, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
+import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 
 /** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
 const SAMPLING = Object.fromEntries(Object.entries(OPENAI_SAMPLING_NAMES).map(([field, wire]) => [wire, field])) as Record<string, keyof Sampling>;
 /** Options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
 const IGNORED = new Set([
-  'user', 'logit_bias', 'store', 'metadata', 'parallel_tool_calls', 'service_tier', 'reasoning_effort', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
+  'user', 'logit_bias', 'store', 'metadata', 'service_tier', 'reasoning_effort', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
 ]);
 /** Options that change what the answer is: refused rather than silently dropped. */
 const REFUSED: Record<string, string> = {
-  tools: 'tool calling is not supported by Switchyard yet',
-  functions: 'function calling is not supported by Switchyard yet',
-  tool_choice: 'tool calling is not supported by Switchyard yet',
-  function_call: 'function calling is not supported by Switchyard yet',
+  functions: 'the deprecated functions API is not supported; send tools instead',
+  function_call: 'the deprecated functions API is not supported; send tool_choice instead',
   response_format: 'response_format is not supported by Switchyard yet',
   logprobs: 'logprobs are not supported by Switchyard',
   top_logprobs: 'logprobs are not supported by Switchyard',
@@ -51,7 +49,6 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
     const value = b[key];
     if (value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0)) continue;
     if (key === 'response_format' && (value as { type?: string }).type === 'text') continue;
-    if (key === 'tool_choice' && value === 'none') continue;
     throw new RequestError(`${key}: ${why}`, key);
   }
   if (typeof b.model !== 'string' || b.model.trim() === '') {
@@ -75,9 +72,14 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
     (message, field) => new RequestError(message, OPENAI_SAMPLING_NAMES[field]),
   );
   const stop = validateStop(b.stop, 'stop', (message) => new RequestError(message, 'stop'));
+  const tools = openAITools(b.tools);
+  const toolChoice = openAIToolChoice(b.tool_choice, tools);
+  if (b.parallel_tool_calls !== undefined && b.parallel_tool_calls !== null && typeof b.parallel_tool_calls !== 'boolean') {
+    throw new RequestError('parallel_tool_calls must be a boolean', 'parallel_tool_calls');
+  }
   for (const key of Object.keys(b)) {
     if (key in REFUSED || key in SAMPLING || IGNORED.has(key)) continue;
-    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'stop'].includes(key)) {
+    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls'].includes(key)) {
       throw new RequestError(`unknown parameter ${key}`, key);
     }
   }
@@ -88,6 +90,9 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
       maxTokens: typeof maxTokens === 'number' ? maxTokens : undefined,
       sampling,
       stop,
+      ...(tools ? { tools } : {}),
+      ...(toolChoice !== undefined ? { toolChoice } : {}),
+      ...(typeof b.parallel_tool_calls === 'boolean' && tools ? { parallelToolCalls: b.parallel_tool_calls } : {}),
       policy: header(headers, 'x-switchyard-policy'),
       workspace: header(headers, 'x-switchyard-workspace'),
     },
@@ -96,17 +101,62 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   };
 }
 
+/** `tools`: function tools ({type: "function", function: {name, description, parameters, strict}}). */
+function openAITools(raw: unknown): ToolDefinition[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) throw new RequestError('tools must be an array of {"type": "function", "function": {...}}', 'tools');
+  const tools = raw.map((t: unknown, j: number) => {
+    const tool = t as { type?: unknown; function?: unknown } | null;
+    if (typeof tool !== 'object' || tool === null || tool.type !== 'function' || typeof tool.function !== 'object' || tool.function === null) {
+      throw new RequestError(`tools[${j}]: only {"type": "function", "function": {...}} tools are supported`, `tools[${j}]`);
+    }
+    return tool.function;
+  });
+  try {
+    return validateTools(tools, 'tools');
+  } catch (error) {
+    // The contract's tools are OpenAI's functions: name the field the way the client wrote it.
+    const message = (error as Error).message.replace(/^tools\[(\d+)\]/, 'tools[$1].function');
+    throw new RequestError(message, message.split(/[ :]/)[0]);
+  }
+}
+
+/** `tool_choice`: "auto", "none", "required" or {type: "function", function: {name}}. */
+function openAIToolChoice(raw: unknown, tools: ToolDefinition[] | undefined): ToolChoice | undefined {
+  const named = raw as { type?: unknown; function?: { name?: unknown } } | null;
+  const choice = typeof named === 'object' && named !== null ? (named.type === 'function' ? { name: named.function?.name } : named) : raw;
+  try {
+    return validateToolChoice(choice, tools, 'tool_choice');
+  } catch (error) {
+    throw new RequestError((error as Error).message, 'tool_choice');
+  }
+}
+
+/** An assistant message's `tool_calls`, in the contract's shape (validateChat checks them). */
+function toolCalls(raw: unknown, param: string): ToolCall[] {
+  if (!Array.isArray(raw)) throw new RequestError(`${param} must be an array`, param);
+  return raw.map((c: unknown, j: number) => {
+    const call = c as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
+    if (typeof call !== 'object' || call === null || call.type !== 'function' || typeof call.function !== 'object' || call.function === null) {
+      throw new RequestError(`${param}[${j}] must be {"id", "type": "function", "function": {"name", "arguments"}}`, `${param}[${j}]`);
+    }
+    return { id: call.id, name: call.function.name, arguments: call.function.arguments } as ToolCall;
+  });
+}
+
 function message(raw: unknown, i: number): ChatMessage {
   const param = `messages[${i}]`;
   if (typeof raw !== 'object' || raw === null) throw new RequestError(`${param} must be an object`, param);
   const m = raw as Record<string, unknown>;
   let role: ChatMessage['role'];
   if (m.role === 'system' || m.role === 'developer') role = 'system';
-  else if (m.role === 'user' || m.role === 'assistant') role = m.role;
-  else if (m.role === 'tool' || m.role === 'function') throw new RequestError(`${param}.role: tool messages are not supported by Switchyard yet`, `${param}.role`);
-  else throw new RequestError(`${param}.role must be "system", "developer", "user" or "assistant", got ${JSON.stringify(m.role)}`, `${param}.role`);
-  if (m.tool_calls !== undefined && m.tool_calls !== null) throw new RequestError(`${param}.tool_calls: tool calling is not supported by Switchyard yet`, `${param}.tool_calls`);
-  return { role, content: content(m.content, role, param) };
+  else if (m.role === 'user' || m.role === 'assistant' || m.role === 'tool') role = m.role;
+  else if (m.role === 'function') throw new RequestError(`${param}.role: the deprecated functions API is not supported; answer a tool call with role "tool"`, `${param}.role`);
+  else throw new RequestError(`${param}.role must be "system", "developer", "user", "assistant" or "tool", got ${JSON.stringify(m.role)}`, `${param}.role`);
+  const text = content(m.content, role, param);
+  if (role === 'tool') return { role, content: text, toolCallId: m.tool_call_id as string };
+  if (role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null) return { role, content: text, toolCalls: toolCalls(m.tool_calls, `${param}.tool_calls`) };
+  return { role, content: text };
 }
 
 /** A string, or an array of text parts joined; images, audio and files are refused. */
@@ -131,10 +181,12 @@ export function clientName(userAgent: string | undefined): string {
   return product ? `openai-api:${product}` : 'openai-api';
 }
 
-export type FinishReason = 'stop' | 'length';
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
-export function finishReason(receipt: Receipt): FinishReason {
-  return receipt.outcome === 'length' ? 'length' : 'stop';
+/** 'tool_calls' when the model ended its turn by calling tools, as OpenAI reports it. */
+export function finishReason(receipt: Receipt, calledTools: boolean): FinishReason {
+  if (receipt.outcome === 'length') return 'length';
+  return calledTools ? 'tool_calls' : 'stop';
 }
 
 export const usd = (nano: number) => nano / 1e9;
@@ -170,14 +222,17 @@ export function switchyardInfo(receipt: Receipt) {
   };
 }
 
-export function completion(id: string, created: number, model: string, text: string, receipt: Receipt) {
+export function completion(id: string, created: number, model: string, text: string, calls: readonly ToolCall[], receipt: Receipt) {
+  const message = calls.length > 0
+    ? { role: 'assistant', content: text || null, refusal: null, tool_calls: wireToolCalls(calls) }
+    : { role: 'assistant', content: text, refusal: null };
   return {
     id,
     object: 'chat.completion',
     created,
     model,
     system_fingerprint: null,
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finishReason(receipt) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(receipt, calls.length > 0) }],
     usage: usage(receipt),
     switchyard: switchyardInfo(receipt),
   };

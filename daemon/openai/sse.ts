@@ -3,13 +3,14 @@
 // on the final chunk (`switchyard`) and on the usage chunk when the client asked for include_usage.
 
 import type { ServerResponse } from 'node:http';
-import type { Receipt } from '../protocol';
+import type { Receipt, ToolCallDelta } from '../protocol';
 import { finishReason, switchyardInfo, usage } from './request';
 import type { OpenAIError } from './errors';
 
 export class ChunkWriter {
   private started = false;
   private ended = false;
+  private calledTools = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -35,6 +36,13 @@ export class ChunkWriter {
     if (text) this.chunk({ content: text }, null);
   }
 
+  /** A piece of a tool call, as OpenAI streams one: id, type and name on its first piece, then argument text. */
+  toolCall(piece: ToolCallDelta): void {
+    this.calledTools = true;
+    const fn = { ...(piece.name !== undefined ? { name: piece.name } : {}), arguments: piece.arguments ?? '' };
+    this.chunk({ tool_calls: [{ index: piece.index, ...(piece.id !== undefined ? { id: piece.id, type: 'function' } : {}), function: fn }] }, null);
+  }
+
   /** An SSE comment: clients skip it, a human reading the stream sees the failover. */
   comment(text: string): void {
     if (!this.ended) this.res.write(`: ${text.replace(/\n/g, ' ')}\n\n`);
@@ -43,7 +51,7 @@ export class ChunkWriter {
   /** The finishing chunk (with where and what it cost), the usage chunk when asked for, then [DONE]. */
   finish(receipt: Receipt, includeUsage: boolean): void {
     if (this.ended) return;
-    this.write({ ...this.base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(receipt) }], switchyard: switchyardInfo(receipt) });
+    this.write({ ...this.base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(receipt, this.calledTools) }], switchyard: switchyardInfo(receipt) });
     if (includeUsage) this.write({ ...this.base(), choices: [], usage: usage(receipt) });
     this.res.end('data: [DONE]\n\n');
     this.ended = true;

@@ -18,14 +18,20 @@ import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 import { createParser } from 'eventsource-parser';
 import type { Site, SiteModel } from '../catalog/types';
-import type { Sampling } from '../protocol';
+import type { ChatMessage, Sampling, ToolCall, ToolCallDelta } from '../protocol';
 import { fromOpenAI, type OpenAIUsage } from '../meter/usage';
 import type { WireStats } from './fetch';
 import type { SiteAdapter, SiteError, SiteRequest, SiteResult } from './types';
 import { DEFAULT_IDLE_TIMEOUT_MS, finishWith, retryableStatus, retryAfterMs, startAttempt, toSiteError, type AdapterOptions, type RawTracker } from './wire';
 
+interface WireToolCall {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 interface ChatChunk {
-  choices?: { finish_reason?: string | null; delta?: { content?: string | null }; message?: { content?: string | null } }[];
+  choices?: { finish_reason?: string | null; delta?: { content?: string | null; tool_calls?: WireToolCall[] }; message?: { content?: string | null; tool_calls?: WireToolCall[] } }[];
   usage?: OpenAIUsage | null;
   error?: { message?: string; type?: string; code?: unknown };
 }
@@ -89,15 +95,50 @@ export function openAIEndpoint(site: Site): Endpoint {
   }
 }
 
+/** Calls as the chat completions API writes them in an assistant message (the daemon's endpoint answers so too). */
+export function wireToolCalls(calls: readonly ToolCall[]) {
+  return calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
+}
+
+/** A contract message as the chat completions API writes it. */
+function wireMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  // An assistant turn that only called tools has null content in OpenAI's own transcripts.
+  if (m.role === 'assistant' && m.toolCalls?.length) return { role: 'assistant', content: m.content || null, tool_calls: wireToolCalls(m.toolCalls) };
+  return { role: m.role, content: m.content };
+}
+
+/** The request's tools, tool_choice and parallel_tool_calls in the chat completions API's shapes. */
+function wireTools(req: SiteRequest): Record<string, unknown> {
+  if (!req.tools?.length) return {};
+  const choice = req.toolChoice;
+  return {
+    tools: req.tools.map((t) => ({ type: 'function', function: t })),
+    ...(choice === undefined ? {} : { tool_choice: typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } } }),
+    ...(req.parallelToolCalls === undefined ? {} : { parallel_tool_calls: req.parallelToolCalls }),
+  };
+}
+
 function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: Endpoint, stream: boolean): string {
   return JSON.stringify({
     model: model.providerModel,
-    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: req.messages.map(wireMessage),
     [endpoint.maxTokensField]: req.maxTokens,
     ...wireSampling(req.sampling),
     ...(req.stop ? { stop: req.stop } : {}),
+    ...wireTools(req),
     ...(stream ? { stream: true, ...(ASKS_FOR_USAGE(site.provider) ? { stream_options: { include_usage: true } } : {}) } : {}),
   });
+}
+
+/** A streamed or whole tool call from the wire; whole calls (JSON answers) have no index and take their position. */
+function toolCallDelta(call: WireToolCall, position: number): ToolCallDelta {
+  return {
+    index: typeof call.index === 'number' ? call.index : position,
+    ...(typeof call.id === 'string' && call.id ? { id: call.id } : {}),
+    ...(typeof call.function?.name === 'string' && call.function.name ? { name: call.function.name } : {}),
+    ...(typeof call.function?.arguments === 'string' && call.function.arguments ? { arguments: call.function.arguments } : {}),
+  };
 }
 
 /** Each sampling field's name in the chat completions API (the daemon's own endpoint reads them by it too). */
@@ -243,8 +284,9 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
                   return;
                 }
                 tracker.chunk(chunk);
-                const piece = chunk.choices?.[0]?.delta?.content;
-                if (typeof piece === 'string') attempt.delta(piece);
+                const delta = chunk.choices?.[0]?.delta;
+                if (typeof delta?.content === 'string') attempt.delta(delta.content);
+                if (Array.isArray(delta?.tool_calls)) delta.tool_calls.forEach((call, i) => attempt.toolCall(toolCallDelta(call, i)));
               },
             })
           : null;
@@ -282,8 +324,9 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
             return settle(attempt.failed({ message: `malformed response: the body is not JSON (${body.length} characters)`, retryable: true }));
           }
           tracker.body(answer);
-          const content = answer.choices?.[0]?.message?.content;
-          if (typeof content === 'string') attempt.delta(content);
+          const message = answer.choices?.[0]?.message;
+          if (typeof message?.content === 'string') attempt.delta(message.content);
+          if (Array.isArray(message?.tool_calls)) message.tool_calls.forEach((call, i) => attempt.toolCall(toolCallDelta({ ...call, index: i }, i)));
           settle(attempt.ended());
         });
         // The socket broke while the answer was coming in (a reset, a torn body).

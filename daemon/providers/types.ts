@@ -1,7 +1,7 @@
 // One interface for every way a site is reached: real provider APIs and simulated sites alike, so the
 // engine and the meter cannot tell them apart.
 
-import type { ChatMessage, Outcome, Sampling } from '../protocol';
+import type { ChatMessage, Outcome, Sampling, ToolCall, ToolCallDelta, ToolChoice, ToolDefinition } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
 
 /** Usage as the provider reported it, already mapped onto the meter's counts. */
@@ -22,10 +22,16 @@ export interface SiteRequest {
   maxTokens: number;
   sampling?: Sampling;
   stop?: string[];
+  /** Only sent to sites whose wire carries them (catalog/tools.ts); placement sees to that. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
   signal: AbortSignal;
   apiKey?: string;
   /** Called for each piece of streamed text, the first call marks time to first token. */
   onDelta(text: string): void;
+  /** Called for each piece of a tool call as it streams; like text, the first piece marks time to first token. */
+  onToolCall?(delta: ToolCallDelta): void;
 }
 
 export interface SiteError {
@@ -40,6 +46,8 @@ export interface SiteError {
 export interface SiteResult {
   outcome: Outcome;
   text: string;
+  /** The tool calls the model made, whole (for a cut stream, as far as they arrived). */
+  toolCalls?: ToolCall[];
   usage: ReportedUsage | null;
   /** Lower-cased response headers (rate limits, retry-after). */
   headers: Record<string, string>;

@@ -5,8 +5,9 @@
 // SiteResult: text and time to first token, usage, lower-cased headers, bytes off the wire, and how the
 // request ended (complete, length, cancelled, cut, error with a retryable flag).
 
-import { APICallError, type LanguageModelV3, type LanguageModelV3Prompt, type LanguageModelV3Usage } from '@ai-sdk/provider';
-import type { ChatMessage } from '../protocol';
+import { APICallError, type JSONSchema7, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3Prompt, type LanguageModelV3Usage } from '@ai-sdk/provider';
+import type { ChatMessage, ToolCall, ToolCallDelta } from '../protocol';
+import { appendToolCall } from '../chat/tools';
 import type { Site, SiteModel } from '../catalog/types';
 import { Redactor } from '../log/redact';
 import { meteredFetch, StallError, type WireStats } from './fetch';
@@ -54,12 +55,56 @@ export interface AdapterOptions {
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
+/** Arguments as the library's prompt wants them: parsed, or the text itself when it is not JSON. */
+function parsedArguments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Prompt {
-  return messages.map((m) =>
-    m.role === 'system'
-      ? { role: 'system' as const, content: m.content }
-      : { role: m.role, content: [{ type: 'text' as const, text: m.content }] },
-  );
+  // A tool result names its tool in some providers' formats (Gemini's functionResponse), the contract by call id.
+  const toolNames = new Map<string, string>();
+  return messages.map((m) => {
+    switch (m.role) {
+      case 'system':
+        return { role: 'system' as const, content: m.content };
+      case 'user':
+        return { role: 'user' as const, content: [{ type: 'text' as const, text: m.content }] };
+      case 'assistant':
+        for (const c of m.toolCalls ?? []) toolNames.set(c.id, c.name);
+        return {
+          role: 'assistant' as const,
+          content: [
+            ...(m.content ? [{ type: 'text' as const, text: m.content }] : []),
+            ...(m.toolCalls ?? []).map((c) => ({ type: 'tool-call' as const, toolCallId: c.id, toolName: c.name, input: parsedArguments(c.arguments) })),
+          ],
+        };
+      case 'tool':
+        return {
+          role: 'tool' as const,
+          content: [{ type: 'tool-result' as const, toolCallId: m.toolCallId!, toolName: toolNames.get(m.toolCallId!) ?? '', output: { type: 'text' as const, value: m.content } }],
+        };
+    }
+  });
+}
+
+/** The request's tools in the library's call options. */
+export function toolOptions(req: SiteRequest): Pick<LanguageModelV3CallOptions, 'tools' | 'toolChoice'> {
+  if (!req.tools?.length) return {};
+  const choice = req.toolChoice;
+  return {
+    tools: req.tools.map((t) => ({
+      type: 'function' as const,
+      name: t.name,
+      ...(t.description !== undefined ? { description: t.description } : {}),
+      inputSchema: (t.parameters ?? { type: 'object', properties: {} }) as JSONSchema7,
+      ...(t.strict !== undefined ? { strict: t.strict } : {}),
+    })),
+    ...(choice === undefined ? {} : { toolChoice: typeof choice === 'string' ? { type: choice } : { type: 'tool' as const, toolName: choice.name } }),
+  };
 }
 
 /** The library's normalised usage, for a provider whose raw usage the tracker did not find. */
@@ -183,6 +228,8 @@ const routedFetch: typeof globalThis.fetch = (input, init) => {
 export interface Attempt {
   /** A piece of answer text: the first marks time to first token; each goes to the caller at once. */
   delta(piece: string): void;
+  /** A piece of a tool call, likewise. */
+  toolCall(piece: ToolCallDelta): void;
   result(outcome: SiteResult['outcome'], error?: SiteError): SiteResult;
   /** A failure: cancelled if the caller left, cut if text had started, else an error. */
   failed(error: SiteError): SiteResult;
@@ -196,10 +243,12 @@ export interface Attempt {
 export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireStats, now: () => number, idleMs: number): Attempt {
   const started = now();
   let text = '';
+  const calls: ToolCall[] = [];
   let ttftMs: number | null = null;
   const result = (outcome: SiteResult['outcome'], error?: SiteError): SiteResult => ({
     outcome,
     text,
+    ...(calls.length > 0 ? { toolCalls: calls.map((c) => ({ ...c })) } : {}),
     usage: tracker.usage,
     headers: { ...stats.headers },
     bytesReceived: stats.bytes,
@@ -207,9 +256,10 @@ export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireS
     durationMs: now() - started,
     ...(error ? { error: scrub(error, req.apiKey) } : {}),
   });
+  const produced = () => text !== '' || calls.length > 0;
   const failed = (error: SiteError): SiteResult => {
     if (req.signal.aborted) return result('cancelled');
-    if (text) return result('cut', { ...error, retryable: true });
+    if (produced()) return result('cut', { ...error, retryable: true });
     return result('error', error);
   };
   return {
@@ -219,6 +269,11 @@ export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireS
       text += piece;
       req.onDelta(piece);
     },
+    toolCall(piece) {
+      if (ttftMs === null) ttftMs = now() - started;
+      appendToolCall(calls, piece);
+      req.onToolCall?.(piece);
+    },
     result,
     failed,
     ended(streamError, length = false) {
@@ -227,7 +282,7 @@ export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireS
       if (tracker.error) return failed(tracker.error);
       if (streamError) return failed(streamError);
       if (!tracker.finished) {
-        return failed({ message: text ? 'the stream ended before the provider finished the answer' : 'the stream ended without an answer', retryable: true });
+        return failed({ message: produced() ? 'the stream ended before the provider finished the answer' : 'the stream ended without an answer', retryable: true });
       }
       return result(tracker.length || length ? 'length' : 'complete');
     },
@@ -255,17 +310,32 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
     const wire = meteredFetch(req.signal, idleMs);
     fetchBySignal.set(wire.signal, wire.fetch);
     const tracker = family.tracker();
-    const { delta, result, failed, ended } = startAttempt(req, tracker, wire.stats, now, idleMs);
+    const { delta, toolCall, result, failed, ended } = startAttempt(req, tracker, wire.stats, now, idleMs);
+    // The library streams a call as input-start, input deltas and the whole call; some providers (Gemini)
+    // send only the whole call. Calls are numbered in the order they start.
+    const callIndex = new Map<string, { index: number; arguments: boolean }>();
+    const wholeCall = (id: string, name: string, input: string) => {
+      const seen = callIndex.get(id);
+      if (!seen) {
+        callIndex.set(id, { index: callIndex.size, arguments: true });
+        return toolCall({ index: callIndex.size - 1, id, name, arguments: input });
+      }
+      // Streamed without any argument text (a call that takes none): the whole call's input is the text.
+      if (!seen.arguments && input) toolCall({ index: seen.index, arguments: input });
+    };
 
     try {
       const model = modelFor(req.site, req.model, req.apiKey);
       // The SDK's call options use the contract's names; a provider without a setting warns and ignores it.
-      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: req.stop, abortSignal: wire.signal };
+      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: req.stop, ...toolOptions(req), abortSignal: wire.signal };
       if (!streaming) {
         const answer = await model.doGenerate(call);
         if (answer.response?.body !== undefined) tracker.body(answer.response.body);
         if (!tracker.usage) tracker.usage = fromSdkUsage(answer.usage);
-        for (const part of answer.content) if (part.type === 'text') delta(part.text);
+        for (const part of answer.content) {
+          if (part.type === 'text') delta(part.text);
+          else if (part.type === 'tool-call') wholeCall(part.toolCallId, part.toolName, part.input);
+        }
         // The library parsed a whole answer, so it is complete even where the raw body was not kept.
         tracker.finished = true;
         return ended(undefined, answer.finishReason.unified === 'length');
@@ -283,6 +353,21 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
           switch (value.type) {
             case 'text-delta':
               delta(value.delta);
+              break;
+            case 'tool-input-start':
+              callIndex.set(value.id, { index: callIndex.size, arguments: false });
+              toolCall({ index: callIndex.size - 1, id: value.id, name: value.toolName });
+              break;
+            case 'tool-input-delta': {
+              const seen = callIndex.get(value.id);
+              if (seen && value.delta) {
+                seen.arguments = true;
+                toolCall({ index: seen.index, arguments: value.delta });
+              }
+              break;
+            }
+            case 'tool-call':
+              wholeCall(value.toolCallId, value.toolName, value.input);
               break;
             case 'raw':
               tracker.chunk(value.rawValue);

@@ -56,6 +56,7 @@ export function registerHandlers(connection: Connection, daemon: Daemon, client:
     try {
       return parts.chat.start(params, client, (requestId) => ({
         delta: (text) => void connection.sendNotification(proto.chatDelta, { requestId, text }),
+        toolCall: (toolCall) => void connection.sendNotification(proto.chatDelta, { requestId, text: '', toolCall }),
         attempt: (attempt) => void connection.sendNotification(proto.chatAttempt, { requestId, ...attempt }),
         receipt: (receipt) => void connection.sendNotification(proto.receipt, { requestId, receipt }),
       }));

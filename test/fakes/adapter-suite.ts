@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createAdapter } from '../../daemon/providers/registry';
 import { send, testSite } from './sites';
 import { DEFAULT_PIECES, startFake, type FakeUpstream, type WireFormat } from './upstream';
+import type { ChatMessage, ToolDefinition } from '../../daemon/protocol';
 
 const KEY = 'sk-test-0123456789abcdefghij';
 const TEXT = DEFAULT_PIECES.join('');
@@ -68,6 +69,78 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
         }
       });
     }
+
+    // A weather agent's second turn: it called get_weather for Oslo, has the result, and is asked about Helsinki.
+    const TOOLS: ToolDefinition[] = [
+      { name: 'get_weather', description: 'Current weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+      { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
+    ];
+    const CONVERSATION: ChatMessage[] = [
+      { role: 'system', content: 'Use the tools.' },
+      { role: 'user', content: 'Weather in Oslo?' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+      { role: 'tool', toolCallId: 'call_0', content: '{"celsius":3}' },
+      { role: 'user', content: 'And in Helsinki, and what time is it there?' },
+    ];
+    const CALLS = [
+      { id: 'call_1', name: 'get_weather', arguments: '{"city":"Helsinki"}' },
+      { id: 'call_2', name: 'get_time', arguments: '{"zone":"Europe/Helsinki"}' },
+    ];
+
+    for (const stream of [true, false]) {
+      test(`${stream ? 'streamed' : 'JSON'}: tools, tool choice and earlier calls and results reach the provider in its own shapes; the calls come back whole`, async () => {
+        fake.enqueue({ pieces: ['Checking.'], toolCalls: CALLS });
+        const s = site({ endpoint: { stream } });
+        const r = await send(createAdapter(s), s, { messages: CONVERSATION, tools: TOOLS, toolChoice: 'auto' });
+        assert.equal(r.outcome, 'complete', r.error?.message);
+        assert.equal(r.text, 'Checking.');
+        // Gemini's calls carry no ids; the library makes them up.
+        assert.deepEqual(r.toolCalls?.map((c) => ({ ...c, id: format === 'gemini' ? typeof c.id : c.id })), CALLS.map((c) => ({ ...c, id: format === 'gemini' ? 'string' : c.id })));
+        assert.ok(r.toolCalls!.every((c) => c.id !== ''));
+        // The pieces as they came add up to the calls; streamed OpenAI and Anthropic send the arguments in pieces.
+        const pieces = r.toolCallDeltas.filter((d) => d.index === 0).map((d) => d.arguments ?? '').join('');
+        assert.equal(pieces, CALLS[0].arguments);
+        if (stream && format !== 'gemini') assert.ok(r.toolCallDeltas.length > CALLS.length, `pieces: ${JSON.stringify(r.toolCallDeltas)}`);
+        const body = last().body;
+        if (format === 'openai') {
+          assert.deepEqual(body.tools.map((t: { type: string; function: { name: string } }) => [t.type, t.function.name]), [['function', 'get_weather'], ['function', 'get_time']]);
+          assert.deepEqual(body.tools[0].function.parameters, TOOLS[0].parameters);
+          assert.equal(body.tool_choice, 'auto');
+          assert.deepEqual(body.messages[2], { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] });
+          assert.deepEqual(body.messages[3], { role: 'tool', tool_call_id: 'call_0', content: '{"celsius":3}' });
+        }
+        if (format === 'anthropic') {
+          assert.deepEqual(body.tools.map((t: { name: string }) => t.name), ['get_weather', 'get_time']);
+          assert.deepEqual(body.tools[0].input_schema.properties, TOOLS[0].parameters!.properties);
+          assert.equal(body.tool_choice.type, 'auto');
+          assert.deepEqual(body.messages[1].content.find((p: { type: string }) => p.type === 'tool_use'), { type: 'tool_use', id: 'call_0', name: 'get_weather', input: { city: 'Oslo' } });
+          const result = body.messages[2].content.find((p: { type: string }) => p.type === 'tool_result');
+          assert.equal(result.tool_use_id, 'call_0');
+          assert.match(JSON.stringify(result.content), /celsius/);
+        }
+        if (format === 'gemini') {
+          assert.deepEqual(body.tools[0].functionDeclarations.map((f: { name: string }) => f.name), ['get_weather', 'get_time']);
+          assert.equal(body.toolConfig.functionCallingConfig.mode, 'AUTO');
+          const parts = body.contents.flatMap((c: { parts: unknown[] }) => c.parts);
+          const call = parts.find((p: { functionCall?: unknown }) => p.functionCall).functionCall;
+          assert.deepEqual([call.name, call.args], ['get_weather', { city: 'Oslo' }]);
+          const response = parts.find((p: { functionResponse?: unknown }) => p.functionResponse).functionResponse;
+          assert.equal(response.name, 'get_weather');
+          assert.match(JSON.stringify(response.response), /celsius/);
+        }
+      });
+    }
+
+    test('a tool choice naming one tool reaches the provider as a forced call', async () => {
+      fake.enqueue({ pieces: [], toolCalls: [CALLS[1]] });
+      const s = site();
+      const r = await send(createAdapter(s), s, { messages: CONVERSATION, tools: TOOLS, toolChoice: { name: 'get_time' } });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      assert.equal(r.toolCalls?.[0].name, 'get_time');
+      const body = last().body;
+      const forced = { openai: body.tool_choice?.function?.name, anthropic: body.tool_choice?.name, gemini: body.toolConfig?.functionCallingConfig?.allowedFunctionNames?.[0] }[format];
+      assert.equal(forced, 'get_time', JSON.stringify(body.tool_choice ?? body.toolConfig));
+    });
 
     test('sampling reaches the provider in its own names', async () => {
       const s = site();

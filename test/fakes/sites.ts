@@ -1,7 +1,7 @@
 // Test sites pointing at fake upstreams, and a helper that sends one request through a real adapter.
 
 import type { Site, SiteModel } from '../../daemon/catalog/types';
-import type { EndpointKind, ProviderId, Sampling } from '../../daemon/protocol';
+import type { ChatMessage, EndpointKind, ProviderId, Sampling, ToolCallDelta, ToolChoice, ToolDefinition } from '../../daemon/protocol';
 import type { SiteAdapter, SiteResult } from '../../daemon/providers/types';
 import type { FakeUpstream } from './upstream';
 
@@ -32,19 +32,38 @@ export function testSite(fake: FakeUpstream, extra: Omit<Partial<Site>, 'endpoin
 
 export interface Sent extends SiteResult {
   deltas: string[];
+  toolCallDeltas: ToolCallDelta[];
 }
 
-export async function send(adapter: SiteAdapter, site: Site, options: { signal?: AbortSignal; apiKey?: string; maxTokens?: number; sampling?: Sampling; stop?: string[]; onDelta?: (t: string) => void; content?: string } = {}): Promise<Sent> {
+export interface SendOptions {
+  signal?: AbortSignal;
+  apiKey?: string;
+  maxTokens?: number;
+  sampling?: Sampling;
+  stop?: string[];
+  onDelta?: (t: string) => void;
+  content?: string;
+  /** The whole conversation, instead of a system and a user message. */
+  messages?: ChatMessage[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+}
+
+export async function send(adapter: SiteAdapter, site: Site, options: SendOptions = {}): Promise<Sent> {
   const deltas: string[] = [];
+  const toolCallDeltas: ToolCallDelta[] = [];
   const result = await adapter.send({
     site, model: site.models[0], maxTokens: options.maxTokens ?? 256, sampling: options.sampling, stop: options.stop,
-    messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: options.content ?? 'Say hello.' }],
+    messages: options.messages ?? [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: options.content ?? 'Say hello.' }],
+    tools: options.tools, toolChoice: options.toolChoice, parallelToolCalls: options.parallelToolCalls,
     signal: options.signal ?? new AbortController().signal,
     apiKey: 'apiKey' in options ? options.apiKey : 'sk-test-0123456789abcdefghij',
     onDelta: (t) => {
       deltas.push(t);
       options.onDelta?.(t);
     },
+    onToolCall: (d) => void toolCallDeltas.push(d),
   });
-  return { ...result, deltas };
+  return { ...result, deltas, toolCallDeltas };
 }

@@ -38,11 +38,19 @@ export interface Script {
   fault?: Fault;
   /** Extra response headers. */
   headers?: Record<string, string>;
+  /** Tool calls after the text pieces (arguments are JSON text); the answer then ends as a tool-use turn. */
+  toolCalls?: FakeToolCall[];
   /**
    * Answer in this content coding whatever the request asked for (servers that compress regardless).
    * gzip, deflate and br are encoded, flushed per write; any other name is only sent as the header.
    */
   encoding?: string;
+}
+
+export interface FakeToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
 
 export interface Recorded {
@@ -156,7 +164,7 @@ export class FakeUpstream {
       reasoning: script.usage?.reasoning ?? 0,
     };
     const model = this.format === 'gemini' ? decodeURIComponent(url.pathname.split('/models/')[1]?.split(':')[0] ?? 'model') : String(body?.model ?? 'model');
-    const ctx: Ctx = { model, usage, length: script.length === true, includeUsage: body?.stream_options?.include_usage === true };
+    const ctx: Ctx = { model, usage, length: script.length === true, includeUsage: body?.stream_options?.include_usage === true, toolCalls: script.toolCalls ?? [] };
     const headers = { ...rateLimitHeaders(this.format), ...script.headers, ...(script.encoding ? { 'content-encoding': script.encoding } : {}) };
 
     if (!stream) {
@@ -199,6 +207,7 @@ export class FakeUpstream {
       write(render.delta(ctx, pieces[i], i));
     }
     if (script.delayMs) await sleep(script.delayMs);
+    if (ctx.toolCalls.length) for (const e of render.tools(ctx)) write(e);
     for (const e of render.finish(ctx)) write(e);
     res.end();
   }
@@ -246,12 +255,15 @@ interface Ctx {
   usage: { input: number; cached: number; cacheWrite: number; output: number; reasoning: number };
   length: boolean;
   includeUsage: boolean;
+  toolCalls: FakeToolCall[];
 }
 
 interface Renderer {
   json(ctx: Ctx, text: string): unknown;
   start(ctx: Ctx): string[];
   delta(ctx: Ctx, piece: string, index: number): string;
+  /** The tool calls as the format streams them, between the text and the finish. */
+  tools(ctx: Ctx): string[];
   finish(ctx: Ctx): string[];
   malformed(): string;
   errorEvent(type: string, message: string): string;
@@ -315,17 +327,34 @@ function geminiUsage(ctx: Ctx, output: number) {
   };
 }
 
+/** Argument text in two pieces, as providers stream it in several. */
+const halves = (text: string) => [text.slice(0, Math.ceil(text.length / 2)), text.slice(Math.ceil(text.length / 2))].filter(Boolean);
+const openAIFinish = (ctx: Ctx) => (ctx.length ? 'length' : ctx.toolCalls.length ? 'tool_calls' : 'stop');
+const anthropicStop = (ctx: Ctx) => (ctx.length ? 'max_tokens' : ctx.toolCalls.length ? 'tool_use' : 'end_turn');
+const geminiCalls = (ctx: Ctx) => ctx.toolCalls.map((c) => ({ functionCall: { name: c.name, args: JSON.parse(c.arguments) } }));
+
 const RENDER: Record<WireFormat, Renderer> = {
   openai: {
     json: (ctx, text) => ({
       id: 'chatcmpl-fake', object: 'chat.completion', created: CREATED, model: ctx.model, system_fingerprint: 'fp_fake',
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: ctx.length ? 'length' : 'stop' }],
+      choices: [{
+        index: 0,
+        message: ctx.toolCalls.length
+          ? { role: 'assistant', content: text || null, refusal: null, tool_calls: ctx.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+          : { role: 'assistant', content: text, refusal: null },
+        logprobs: null,
+        finish_reason: openAIFinish(ctx),
+      }],
       usage: openAIUsage(ctx),
     }),
     start: (ctx) => [sse(openAIChunk(ctx, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]))],
     delta: (ctx, piece) => sse(openAIChunk(ctx, [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }])),
+    tools: (ctx) => ctx.toolCalls.flatMap((c, i) => [
+      { index: i, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
+      ...halves(c.arguments).map((part) => ({ index: i, function: { arguments: part } })),
+    ].map((call) => sse(openAIChunk(ctx, [{ index: 0, delta: { tool_calls: [call] }, logprobs: null, finish_reason: null }])))),
     finish: (ctx) => [
-      sse(openAIChunk(ctx, [{ index: 0, delta: {}, logprobs: null, finish_reason: ctx.length ? 'length' : 'stop' }])),
+      sse(openAIChunk(ctx, [{ index: 0, delta: {}, logprobs: null, finish_reason: openAIFinish(ctx) }])),
       ...(ctx.includeUsage ? [sse(openAIChunk(ctx, [], { usage: openAIUsage(ctx) }))] : []),
       'data: [DONE]\n\n',
     ],
@@ -337,8 +366,9 @@ const RENDER: Record<WireFormat, Renderer> = {
   },
   anthropic: {
     json: (ctx, text) => ({
-      id: 'msg_fake', type: 'message', role: 'assistant', model: ctx.model, content: [{ type: 'text', text }],
-      stop_reason: ctx.length ? 'max_tokens' : 'end_turn', stop_sequence: null, usage: anthropicUsage(ctx),
+      id: 'msg_fake', type: 'message', role: 'assistant', model: ctx.model,
+      content: [...(text || !ctx.toolCalls.length ? [{ type: 'text', text }] : []), ...ctx.toolCalls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: JSON.parse(c.arguments) }))],
+      stop_reason: anthropicStop(ctx), stop_sequence: null, usage: anthropicUsage(ctx),
     }),
     start: (ctx) => [
       event('message_start', {
@@ -349,9 +379,18 @@ const RENDER: Record<WireFormat, Renderer> = {
       event('ping', { type: 'ping' }),
     ],
     delta: (_ctx, piece) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }),
-    finish: (ctx) => [
+    // The text block closes before the first tool_use block opens.
+    tools: (ctx) => [
       event('content_block_stop', { type: 'content_block_stop', index: 0 }),
-      event('message_delta', { type: 'message_delta', delta: { stop_reason: ctx.length ? 'max_tokens' : 'end_turn', stop_sequence: null }, usage: { output_tokens: ctx.usage.output } }),
+      ...ctx.toolCalls.flatMap((c, i) => [
+        event('content_block_start', { type: 'content_block_start', index: i + 1, content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} } }),
+        ...halves(c.arguments).map((part) => event('content_block_delta', { type: 'content_block_delta', index: i + 1, delta: { type: 'input_json_delta', partial_json: part } })),
+        event('content_block_stop', { type: 'content_block_stop', index: i + 1 }),
+      ]),
+    ],
+    finish: (ctx) => [
+      ...(ctx.toolCalls.length ? [] : [event('content_block_stop', { type: 'content_block_stop', index: 0 })]),
+      event('message_delta', { type: 'message_delta', delta: { stop_reason: anthropicStop(ctx), stop_sequence: null }, usage: { output_tokens: ctx.usage.output } }),
       event('message_stop', { type: 'message_stop' }),
     ],
     malformed: () => 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_d\n\n',
@@ -363,12 +402,14 @@ const RENDER: Record<WireFormat, Renderer> = {
   },
   gemini: {
     json: (ctx, text) => ({
-      candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: ctx.length ? 'MAX_TOKENS' : 'STOP', index: 0 }],
+      candidates: [{ content: { parts: [...(text || !ctx.toolCalls.length ? [{ text }] : []), ...geminiCalls(ctx)], role: 'model' }, finishReason: ctx.length ? 'MAX_TOKENS' : 'STOP', index: 0 }],
       usageMetadata: geminiUsage(ctx, ctx.usage.output), modelVersion: ctx.model, responseId: 'fake',
     }),
     start: () => [],
     delta: (ctx, piece, index) =>
       `data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text: piece }], role: 'model' }, index: 0 }], usageMetadata: geminiUsage(ctx, index + 1), modelVersion: ctx.model, responseId: 'fake' })}\r\n\r\n`,
+    // Gemini sends each call whole, without an id.
+    tools: (ctx) => [`data: ${JSON.stringify({ candidates: [{ content: { parts: geminiCalls(ctx), role: 'model' }, index: 0 }], modelVersion: ctx.model, responseId: 'fake' })}\r\n\r\n`],
     finish: (ctx) => [
       `data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: ctx.length ? 'MAX_TOKENS' : 'STOP', index: 0 }], usageMetadata: geminiUsage(ctx, ctx.usage.output), modelVersion: ctx.model, responseId: 'fake' })}\r\n\r\n`,
     ],

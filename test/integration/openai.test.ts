@@ -183,8 +183,8 @@ test('bad requests are OpenAI-shaped errors that name what is wrong', async () =
   await assert.rejects(client.chat.completions.create({ model: 'gpt-17', messages: user('x') }), (e: APIError) => e.status === 404 && e.code === 'model_not_found' && /gpt-17/.test(e.message));
   await assert.rejects(client.chat.completions.create({ model: 'llama-3.3-70b', messages: [] }), (e: APIError) => e.status === 400 && e.param === 'messages');
   await assert.rejects(
-    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }),
-    (e: APIError) => e.status === 400 && e.param === 'tools' && /not supported/.test(e.message),
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), tools: [{ type: 'function', function: { name: 'f g', parameters: {} } }] }),
+    (e: APIError) => e.status === 400 && e.param === 'tools[0].function.name' && /letters, digits/.test(e.message),
   );
   const bad = await fetch(`${d.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json' }, body: '{nope' });
   assert.equal(bad.status, 400);
@@ -197,6 +197,76 @@ test('bad requests are OpenAI-shaped errors that name what is wrong', async () =
   });
   assert.equal(huge.status, 413);
   assert.match(((await huge.json()) as { error: { message: string } }).error.message, /larger than/);
+});
+
+const WEATHER: OpenAI.Chat.ChatCompletionTool[] = [{
+  type: 'function',
+  function: { name: 'get_weather', description: 'Current weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+}];
+const CALL = { id: 'call_h1', name: 'get_weather', arguments: '{"city":"Helsinki"}' };
+
+test('tools: the call comes back as OpenAI writes it, JSON and streamed, with finish_reason tool_calls and the cost', async () => {
+  fake.enqueue({ pieces: [], toolCalls: [CALL] });
+  const { data, response } = await client.chat.completions.create({ model: 'fake-chat', messages: user('Weather in Helsinki?'), tools: WEATHER, tool_choice: 'auto' }).withResponse();
+  assert.equal(response.headers.get('x-switchyard-site'), FAKE_SITE);
+  const choice = data.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls');
+  assert.equal(choice.message.content, null);
+  assert.deepEqual(choice.message.tool_calls, [{ id: CALL.id, type: 'function', function: { name: CALL.name, arguments: CALL.arguments } }]);
+  assert.ok((data.usage as unknown as { cost: number }).cost > 0);
+  const sent = fake.requests[fake.requests.length - 1].body;
+  assert.equal(sent.tools[0].function.name, 'get_weather');
+  assert.equal(sent.tool_choice, 'auto');
+
+  fake.enqueue({ pieces: ['Checking.'], toolCalls: [CALL, { ...CALL, id: 'call_h2', arguments: '{"city":"Tampere"}' }] });
+  const stream = await client.chat.completions.create({ model: 'fake-chat', messages: user('Weather in Helsinki and Tampere?'), tools: WEATHER, stream: true, stream_options: { include_usage: true } });
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  let text = '';
+  let finish: string | null = null;
+  let pieces = 0;
+  for await (const chunk of stream) {
+    const c = chunk.choices[0];
+    if (!c) continue;
+    text += c.delta.content ?? '';
+    for (const t of c.delta.tool_calls ?? []) {
+      pieces++;
+      const call = (calls[t.index] ??= { id: '', name: '', arguments: '' });
+      if (t.id) call.id = t.id;
+      call.name += t.function?.name ?? '';
+      call.arguments += t.function?.arguments ?? '';
+    }
+    finish = c.finish_reason ?? finish;
+  }
+  assert.equal(text, 'Checking.');
+  assert.deepEqual(calls, [CALL, { ...CALL, id: 'call_h2', arguments: '{"city":"Tampere"}' }]);
+  assert.ok(pieces > 2, 'the arguments stream in pieces, as they came');
+  assert.equal(finish, 'tool_calls');
+});
+
+test('tools: the next turn carries the call and its result to the site; without a site that can call tools, a 503 says why', async () => {
+  await client.chat.completions.create({
+    model: 'fake-chat',
+    tools: WEATHER,
+    messages: [
+      { role: 'user', content: 'Weather in Helsinki?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: CALL.id, type: 'function', function: { name: CALL.name, arguments: CALL.arguments } }] },
+      { role: 'tool', tool_call_id: CALL.id, content: '{"celsius":-4}' },
+    ],
+  });
+  const sent = fake.requests[fake.requests.length - 1].body;
+  assert.deepEqual(sent.messages.slice(1), [
+    { role: 'assistant', content: null, tool_calls: [{ id: CALL.id, type: 'function', function: { name: CALL.name, arguments: CALL.arguments } }] },
+    { role: 'tool', tool_call_id: CALL.id, content: '{"celsius":-4}' },
+  ]);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'fake-chat', messages: [{ role: 'tool', tool_call_id: 'call_x', content: '1' }] }),
+    (e: APIError) => e.status === 400 && /answers no tool call/.test(e.message),
+  );
+  // The simulated fleet answers in text only: a request with tools has nowhere to go, and says so.
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), tools: WEATHER }),
+    (e: APIError) => e.status === 503 && e.code === 'no_eligible_site' && /cannot call tools/.test(e.message),
+  );
 });
 
 test('chat completions, served ahead of Express, passes the same checks: a browser origin is refused, a query string is ignored', async () => {

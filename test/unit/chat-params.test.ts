@@ -40,3 +40,65 @@ test('OpenAI body: a bad sampling value is a 400 whose param is the field as Ope
   assert.throws(() => parseCompletionRequest({ ...base, top_p: 3 }, {}), (e: Error) => e instanceof RequestError && e.param === 'top_p' && /^top_p must be a number from 0 to 1, got 3$/.test(e.message));
   assert.throws(() => parseCompletionRequest({ ...base, presence_penalty: -3 }, {}), (e: Error) => e instanceof RequestError && e.param === 'presence_penalty');
 });
+
+const weather = { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } };
+const called = [
+  { role: 'user', content: 'Weather in Oslo?' },
+  { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+  { role: 'tool', toolCallId: 'call_0', content: '{"celsius":3}' },
+];
+
+test('switchyard/chat: tools, tool choice and a conversation with calls and results pass as given', () => {
+  const p = validateChat({ ...base, messages: called, tools: [weather], toolChoice: { name: 'get_weather' }, parallelToolCalls: false });
+  assert.deepEqual(p.tools, [weather]);
+  assert.deepEqual(p.toolChoice, { name: 'get_weather' });
+  assert.equal(p.parallelToolCalls, false);
+  assert.deepEqual(p.messages, called);
+  assert.equal(validateChat(base).tools, undefined);
+  assert.equal(validateChat({ ...base, tools: [] }).tools, undefined);
+});
+
+test('switchyard/chat: bad tools and tool messages are refused, naming the field', () => {
+  const refuses = (params: object, pattern: RegExp) => assert.throws(() => validateChat({ ...base, ...params }), (e: Error) => e instanceof InvalidParams && pattern.test(e.message), JSON.stringify(params));
+  refuses({ tools: [{ name: 'get weather' }] }, /params\.tools\[0\]\.name must be 1-64 letters, digits, _ or -, got "get weather"/);
+  refuses({ tools: [weather, weather] }, /params\.tools\[1\]\.name: "get_weather" is defined twice/);
+  refuses({ tools: [{ name: 'x', parameters: [] }] }, /params\.tools\[0\]\.parameters must be a JSON Schema object/);
+  refuses({ tools: [weather], toolChoice: { name: 'get_time' } }, /params\.toolChoice names "get_time", which is not among the tools/);
+  refuses({ toolChoice: 'required' }, /params\.toolChoice: "required" needs tools/);
+  refuses({ tools: [weather], toolChoice: 'always' }, /params\.toolChoice must be "auto", "none", "required" or \{"name": <a tool>\}/);
+  refuses({ messages: [{ role: 'tool', toolCallId: 'call_9', content: '1' }] }, /params\.messages\[0\]\.toolCallId "call_9" answers no tool call of an earlier assistant message/);
+  refuses({ messages: [{ role: 'tool', content: '1' }] }, /params\.messages\[0\]\.toolCallId must name the tool call/);
+  refuses({ messages: [{ role: 'user', content: 'x', toolCalls: [] }] }, /params\.messages\[0\]\.toolCalls: only an assistant message carries tool calls/);
+  refuses({ messages: [{ role: 'assistant', content: '', toolCalls: [{ id: 'a', name: 'f', arguments: {} }] }] }, /params\.messages\[0\]\.toolCalls\[0\]\.arguments must be the JSON text/);
+  refuses({ parallelToolCalls: 'no' }, /params\.parallelToolCalls must be a boolean/);
+});
+
+test('OpenAI body: tools, tool_choice, parallel_tool_calls, tool_calls and tool messages become the contract\'s', () => {
+  const { params } = parseCompletionRequest({
+    ...base,
+    messages: [
+      { role: 'user', content: 'Weather in Oslo?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] },
+      { role: 'tool', tool_call_id: 'call_0', content: '{"celsius":3}' },
+    ],
+    tools: [{ type: 'function', function: weather }],
+    tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    parallel_tool_calls: false,
+  }, {});
+  assert.deepEqual(validateChat(params).messages, called);
+  assert.deepEqual(params.tools, [weather]);
+  assert.deepEqual(params.toolChoice, { name: 'get_weather' });
+  assert.equal(params.parallelToolCalls, false);
+  assert.equal(parseCompletionRequest({ ...base, tool_choice: 'none' }, {}).params.toolChoice, 'none');
+});
+
+test('OpenAI body: a bad tool is a 400 whose param is the field as OpenAI names it; the functions API is refused with what to send instead', () => {
+  const refuses = (body: object, param: string, pattern: RegExp) =>
+    assert.throws(() => parseCompletionRequest({ ...base, ...body }, {}), (e: Error) => e instanceof RequestError && e.param === param && pattern.test(e.message), JSON.stringify(body));
+  refuses({ tools: [{ type: 'function', function: { name: 'a b' } }] }, 'tools[0].function.name', /^tools\[0\]\.function\.name must be 1-64 letters/);
+  refuses({ tools: [{ type: 'code_interpreter' }] }, 'tools[0]', /only \{"type": "function"/);
+  refuses({ tools: [{ type: 'function', function: weather }], tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice', /names "nope", which is not among the tools/);
+  refuses({ functions: [weather] }, 'functions', /deprecated functions API .* send tools instead/);
+  refuses({ messages: [{ role: 'function', name: 'f', content: '1' }] }, 'messages[0].role', /answer a tool call with role "tool"/);
+  refuses({ parallel_tool_calls: 1 }, 'parallel_tool_calls', /must be a boolean/);
+});

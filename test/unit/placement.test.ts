@@ -93,6 +93,21 @@ test('a real site needs a key; its twin stands down once the key is set', () => 
   assert.equal(keyed.candidates.find((c) => c.site.id === 'sim:groq/x/lpu')?.rejected?.reason, 'disabled');
 });
 
+test('a request with tools goes only to a site that can call them: a real one; simulated sites are passed over saying why', () => {
+  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' } });
+  const i = fleet(real, cheap, mid);
+  const tools = { model: 'm', inputTokens: 1000, maxOutputTokens: 500, tools: true };
+  const keyed = decide(i, { name: 'c', kind: 'cheapest' }, { request: tools, hasKey: (p) => p === 'groq' });
+  assert.equal(keyed.chosen, 'groq/x/lpu', 'the dearest site, the only one that can call tools');
+  const rejected = keyed.candidates.find((c) => c.site.id === 'cheap')?.rejected;
+  assert.equal(rejected?.reason, 'tools');
+  assert.match(rejected!.detail, /cannot call the request's tools/);
+  assert.equal(decide(i, { name: 'c', kind: 'cheapest' }, { hasKey: (p) => p === 'groq' }).chosen, 'cheap', 'without tools the cheap simulated site serves');
+  const offline = decide(i, { name: 'c', kind: 'cheapest' }, { request: tools });
+  assert.equal(offline.chosen, null);
+  assert.equal(offline.why, 'no eligible site for m: 1 without an API key, 2 simulated, which cannot call tools');
+});
+
 test('nothing eligible: chosen is null and why counts what each constraint excluded', () => {
   const p = decide(index, { name: 'c', kind: 'cheapest', constraints: { regions: ['eu'], maxTtftMs: 200 } });
   assert.equal(p.chosen, null);
