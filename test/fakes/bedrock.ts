@@ -12,6 +12,8 @@ export interface BedrockScript {
   pieces?: string[];
   usage?: { input: number; output: number; cacheRead?: number };
   stopReason?: string;
+  /** Tool uses after the text (input as JSON text); the turn then stops with tool_use. */
+  toolUses?: { id: string; name: string; input: string }[];
   fault?: { kind: 'status'; status: number; type: string; message: string } | { kind: 'cut'; afterChunks: number };
 }
 
@@ -98,10 +100,12 @@ export class FakeBedrock {
     }
     const pieces = script.pieces ?? ['Hello', ' from', ' Bedrock', '.'];
     const usage = { inputTokens: script.usage?.input ?? 10, outputTokens: script.usage?.output ?? pieces.length, totalTokens: (script.usage?.input ?? 10) + (script.usage?.output ?? pieces.length), ...(script.usage?.cacheRead ? { cacheReadInputTokens: script.usage.cacheRead } : {}) };
-    const stopReason = script.stopReason ?? 'end_turn';
+    const toolUses = script.toolUses ?? [];
+    const stopReason = script.stopReason ?? (toolUses.length ? 'tool_use' : 'end_turn');
     if (!(req.url ?? '').endsWith('/converse-stream')) {
       res.writeHead(200, { 'content-type': 'application/json', ...common });
-      send(JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: pieces.join('') }] } }, stopReason, usage, metrics: { latencyMs: 12 } }));
+      const content = [{ text: pieces.join('') }, ...toolUses.map((t) => ({ toolUse: { toolUseId: t.id, name: t.name, input: JSON.parse(t.input) } }))];
+      send(JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason, usage, metrics: { latencyMs: 12 } }));
       return void res.end();
     }
     res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', ...common });
@@ -111,6 +115,13 @@ export class FakeBedrock {
       send(eventMessage('contentBlockDelta', { contentBlockIndex: 0, delta: { text: pieces[i] }, p: 'abcdefgh' }));
     }
     send(eventMessage('contentBlockStop', { contentBlockIndex: 0, p: 'ab' }));
+    toolUses.forEach((t, i) => {
+      const block = i + 1;
+      send(eventMessage('contentBlockStart', { contentBlockIndex: block, start: { toolUse: { toolUseId: t.id, name: t.name } }, p: 'ab' }));
+      const half = Math.ceil(t.input.length / 2);
+      for (const part of [t.input.slice(0, half), t.input.slice(half)]) send(eventMessage('contentBlockDelta', { contentBlockIndex: block, delta: { toolUse: { input: part } }, p: 'abc' }));
+      send(eventMessage('contentBlockStop', { contentBlockIndex: block, p: 'ab' }));
+    });
     send(eventMessage('messageStop', { stopReason, p: 'abc' }));
     send(eventMessage('metadata', { usage, metrics: { latencyMs: 42 }, p: 'a' }));
     res.end();

@@ -93,6 +93,34 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
     }
   });
 
+  for (const stream of [true, false]) {
+    test(`${stream ? 'ConverseStream' : 'Converse'}: tools and an earlier call and its result go as toolConfig, toolUse and toolResult; the calls come back whole`, async () => {
+      const calls = [{ id: 'tooluse_1', name: 'get_weather', input: '{"city":"Helsinki"}' }];
+      fake.enqueue({ pieces: ['Checking.'], toolUses: calls });
+      const r = await send(createAdapter(site(stream)), site(stream), {
+        apiKey: KEY,
+        tools: [{ name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+        messages: [
+          { role: 'user', content: 'Weather in Oslo?' },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'tooluse_0', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+          { role: 'tool', toolCallId: 'tooluse_0', content: '{"celsius":3}' },
+          { role: 'user', content: 'And Helsinki?' },
+        ],
+      });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      assert.equal(r.text, 'Checking.');
+      assert.deepEqual(r.toolCalls, [{ id: 'tooluse_1', name: 'get_weather', arguments: '{"city":"Helsinki"}' }]);
+      const body = last().body;
+      assert.equal(body.toolConfig.tools[0].toolSpec.name, 'get_weather');
+      assert.deepEqual(body.toolConfig.tools[0].toolSpec.inputSchema.json.properties, { city: { type: 'string' } });
+      const parts = body.messages.flatMap((m: { content: unknown[] }) => m.content);
+      assert.deepEqual(parts.find((p: { toolUse?: unknown }) => p.toolUse).toolUse, { toolUseId: 'tooluse_0', name: 'get_weather', input: { city: 'Oslo' } });
+      const result = parts.find((p: { toolResult?: unknown }) => p.toolResult).toolResult;
+      assert.equal(result.toolUseId, 'tooluse_0');
+      assert.match(JSON.stringify(result.content), /celsius/);
+    });
+  }
+
   test('max_tokens ends as length', async () => {
     fake.enqueue({ stopReason: 'max_tokens' });
     const r = await send(createAdapter(site()), site(), { apiKey: KEY });
