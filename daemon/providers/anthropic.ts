@@ -42,4 +42,6 @@ export const anthropicFamily: WireFamily = {
   model(site, model, apiKey, fetch) {
     return createAnthropic({ baseURL: site.endpoint.baseUrl, apiKey: apiKey ?? '', fetch }).languageModel(model.providerModel);
   },
+  // One call per turn is Anthropic's disable_parallel_tool_use; Gemini and Bedrock have no such switch.
+  providerOptions: (req) => (req.parallelToolCalls === false && req.tools?.length ? { anthropic: { disableParallelToolUse: true } } : undefined),
 };

@@ -43,6 +43,8 @@ export interface WireFamily {
    */
   model(site: Site, model: SiteModel, apiKey: string | undefined, fetch: typeof globalThis.fetch): LanguageModelV3;
   tracker(): RawTracker;
+  /** What the request asks that the library takes only as this provider's own option. */
+  providerOptions?(req: SiteRequest): LanguageModelV3CallOptions['providerOptions'];
 }
 
 export interface AdapterOptions {
@@ -78,7 +80,8 @@ export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Promp
         return {
           role: 'assistant' as const,
           content: [
-            ...(m.content ? [{ type: 'text' as const, text: m.content }] : []),
+            // A turn that only called tools has no text part (providers refuse empty text blocks beside calls).
+            ...(m.content || !m.toolCalls?.length ? [{ type: 'text' as const, text: m.content }] : []),
             ...(m.toolCalls ?? []).map((c) => ({ type: 'tool-call' as const, toolCallId: c.id, toolName: c.name, input: parsedArguments(c.arguments) })),
           ],
         };
@@ -327,7 +330,10 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
     try {
       const model = modelFor(req.site, req.model, req.apiKey);
       // The SDK's call options use the contract's names; a provider without a setting warns and ignores it.
-      const call = { prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: req.stop, ...toolOptions(req), abortSignal: wire.signal };
+      const call = {
+        prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: req.stop, ...toolOptions(req),
+        providerOptions: family.providerOptions?.(req), abortSignal: wire.signal,
+      };
       if (!streaming) {
         const answer = await model.doGenerate(call);
         if (answer.response?.body !== undefined) tracker.body(answer.response.body);

@@ -131,6 +131,18 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       });
     }
 
+    test('parallel_tool_calls false reaches the providers that have the switch', async () => {
+      fake.enqueue({ pieces: [], toolCalls: [CALLS[0]] });
+      const s = site();
+      const r = await send(createAdapter(s), s, { messages: CONVERSATION, tools: TOOLS, parallelToolCalls: false });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      const body = last().body;
+      if (format === 'openai') assert.equal(body.parallel_tool_calls, false);
+      if (format === 'anthropic') assert.equal(body.tool_choice?.disable_parallel_tool_use, true, JSON.stringify(body.tool_choice));
+      // Gemini has no such switch: the request goes without it.
+      if (format === 'gemini') assert.equal(JSON.stringify(body).includes('arallel'), false);
+    });
+
     test('a tool choice naming one tool reaches the provider as a forced call', async () => {
       fake.enqueue({ pieces: [], toolCalls: [CALLS[1]] });
       const s = site();
