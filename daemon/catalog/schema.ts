@@ -99,6 +99,7 @@ export const SITE_SHAPE: Shape = {
         baseUrl: { kind: 'string', pattern: '^https?://' },
         stream: { kind: 'boolean', description: 'false: ask for one JSON answer instead of a stream. Default true.' },
         idleTimeoutMs: count('No bytes from the upstream for this long (ms): the request is stalled and fails over. Default 120000.'),
+        tools: { kind: 'boolean', description: 'false: this server cannot call tools (e.g. started without a tool parser); requests that define tools go to other sites. Default true.' },
       },
     },
     models: { kind: 'array', items: MODEL_SHAPE, description: 'Models offered; an entry with a known canonical id overrides that model.' },

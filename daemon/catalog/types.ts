@@ -42,6 +42,8 @@ export interface Endpoint {
   stream?: boolean;
   /** No bytes from the upstream for this long, before or during the answer: stalled, fail over. Default 120000. */
   idleTimeoutMs?: number;
+  /** false: the server cannot call tools (a local server started without a tool parser), so requests with tools go elsewhere. */
+  tools?: boolean;
 }
 
 export interface Site extends SiteRef {

@@ -141,8 +141,8 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   }
   if (c.hardware && !c.hardware.includes(site.hardware)) return HARDWARE;
   if (req.inputTokens + req.maxOutputTokens > model.contextWindow) return CONTEXT;
-  // Every real provider's wire carries tools; a simulated site produces text only.
-  if (req.tools === true && site.simulated) return TOOLS;
+  // Every real provider's wire carries tools, unless the catalog says this server cannot; a simulated site produces text only.
+  if (req.tools === true && (site.simulated || site.endpoint.tools === false)) return TOOLS;
   if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return USD_PER_1M;
   const worst = d.worst !== null ? totalCostAt(offer.card, d.worst) : 0;
   if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
@@ -181,7 +181,9 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
       return { reason: 'hardware', detail: `hardware ${site.hardware} is not in [${allowed}]`, summary: `not on allowed hardware [${allowed}]` };
     }
     case 'context': return { reason: 'context', detail: `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`, summary: 'with too small a context window' };
-    case 'tools': return { reason: 'tools', detail: 'simulated: answers with text only, so it cannot call the request\'s tools; a real provider with a key can', summary: 'simulated, which cannot call tools' };
+    case 'tools': return site.simulated
+      ? { reason: 'tools', detail: 'simulated: answers with text only, so it cannot call the request\'s tools; a real provider with a key can', summary: 'simulated, which cannot call tools' }
+      : { reason: 'tools', detail: 'cannot call tools (endpoint.tools is false in the catalog)', summary: 'that cannot call tools' };
     case 'usd-per-1m': return { reason: 'threshold', detail: `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
     case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst()} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
     case 'ttft': {

@@ -106,6 +106,14 @@ test('a request with tools goes only to a site that can call them: a real one; s
   const offline = decide(i, { name: 'c', kind: 'cheapest' }, { request: tools });
   assert.equal(offline.chosen, null);
   assert.equal(offline.why, 'no eligible site for m: 1 without an API key, 2 simulated, which cannot call tools');
+  // A local server the catalog marks as unable to call tools is passed over too, and serves requests without them.
+  const local = simSite('llama-cpp/local/cpu', { provider: 'openai-compatible', simulated: false, endpoint: { kind: 'openai-compatible', tools: false } });
+  const withLocal = fleet(real, local);
+  const both = (p: string) => p === 'groq' || p === 'openai-compatible';
+  const placed = decide(withLocal, { name: 'c', kind: 'cheapest' }, { request: tools, hasKey: both });
+  assert.equal(placed.chosen, 'groq/x/lpu');
+  assert.deepEqual(placed.candidates.find((c) => c.site.id === 'llama-cpp/local/cpu')?.rejected, { reason: 'tools', detail: 'cannot call tools (endpoint.tools is false in the catalog)' });
+  assert.equal(decide(withLocal, { name: 'c', kind: 'cheapest' }, { hasKey: both }).chosen, 'llama-cpp/local/cpu');
 });
 
 test('nothing eligible: chosen is null and why counts what each constraint excluded', () => {
