@@ -183,8 +183,8 @@ export type RejectReason =
   | 'threshold'
   | 'budget'
   | 'pinned'
-  /** The request carries tools and the site cannot call them (simulated sites produce text only). */
-  | 'tools';
+  /** The request needs what the site cannot do: call tools, answer in JSON (simulated sites produce plain text only). */
+  | 'capability';
 
 export interface CostBreakdown {
   inputNanoUsd: number;
@@ -351,6 +351,18 @@ export interface ToolDefinition {
   strict?: boolean;
 }
 
+/** Ask for the answer as JSON: any JSON object, or one that matches `schema`. */
+export interface ResponseFormat {
+  type: 'json';
+  /** JSON Schema the answer must match; absent: any JSON object. */
+  schema?: Record<string, unknown>;
+  /** The schema's name, 1-64 letters, digits, `_` or `-` (OpenAI requires one; default "response"). */
+  name?: string;
+  description?: string;
+  /** Hold the answer to the schema exactly, where the provider can. */
+  strict?: boolean;
+}
+
 /** Whether the model may, must, or must not call a tool, or which one it must call. */
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
@@ -396,6 +408,8 @@ export interface ChatParams {
   toolChoice?: ToolChoice;
   /** False asks for at most one call per turn; default: the provider's. */
   parallelToolCalls?: boolean;
+  /** The answer as JSON; placed only on sites that can answer so. Absent: text. */
+  responseFormat?: ResponseFormat;
   /** A policy other than the active one, for this request only. */
   policy?: string;
   workspace?: string;

@@ -18,7 +18,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   threshold: 'over a policy threshold',
   budget: 'would exceed the budget',
   pinned: 'not the pinned site',
-  tools: 'cannot call tools',
+  capability: 'cannot do what the request needs',
 };
 
 export interface ErrorInput {
@@ -34,7 +34,7 @@ export interface ErrorInput {
 }
 
 /** Reasons in the order a user should read them: the ones a policy or budget change can fix first. */
-const REASON_ORDER: RejectReason[] = ['budget', 'threshold', 'residency', 'hardware', 'context', 'tools', 'breaker', 'pinned', 'no key', 'disabled', 'model'];
+const REASON_ORDER: RejectReason[] = ['budget', 'threshold', 'residency', 'hardware', 'context', 'capability', 'breaker', 'pinned', 'no key', 'disabled', 'model'];
 
 export function describeError(e: ErrorInput): PanelError {
   if (e.unreachable) {

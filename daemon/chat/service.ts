@@ -81,9 +81,10 @@ export class ChatService {
     const policy = params.policy ? policies.get(params.policy) : policies.active(params.workspace);
     const request: PlacementRequest = {
       model: canonical,
-      inputTokens: countPromptTokens(params.messages, params.tools),
+      inputTokens: countPromptTokens(params.messages, params),
       maxOutputTokens: params.maxTokens,
       ...(usesTools(params) ? { tools: true } : {}),
+      ...(params.responseFormat ? { json: params.responseFormat.schema ? 'schema' as const : 'object' as const } : {}),
     };
     const routed = router.place(request, policy, {
       hasKey: (provider) => credentials.has(provider),
@@ -174,6 +175,7 @@ export class ChatService {
           tools: r.params.tools,
           toolChoice: r.params.toolChoice,
           parallelToolCalls: r.params.parallelToolCalls,
+          responseFormat: r.params.responseFormat,
           maxTokens: partial ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
           signal,
           apiKey: credentials.get(target.site.provider),
@@ -203,7 +205,7 @@ export class ChatService {
       attempts.push(attempt);
       bytes += last.bytesReceived;
       if (last.outcome !== 'error' || last.usage || last.text || last.toolCalls) {
-        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages, tools: r.params.tools, text: last.text, toolCalls: last.toolCalls, bytesReceived: last.bytesReceived });
+        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages, definitions: r.params, text: last.text, toolCalls: last.toolCalls, bytesReceived: last.bytesReceived });
         cost = addCost(cost, billed.cost);
         tokens = addTokens(tokens, billed.tokens);
       }
@@ -266,7 +268,7 @@ export class ChatService {
     const model = site.models.find((m) => m.canonical === r.canonical)!;
     try {
       // The same reservation, re-checked: a failover cannot escape the budget the request was admitted under.
-      const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params.tools);
+      const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params);
       r.reservation.resize(spentNanoUsd + worstCaseOf(model.price, promptTokens, r.params.maxTokens).cost.totalNanoUsd);
     } catch (error) {
       router.settle(routed.ticket, UNSENT);

@@ -1,7 +1,7 @@
 // switchyard/chat params, checked before anything is placed or reserved: a bad request changes nothing
 // and the error names the field.
 
-import type { ChatMessage, ChatParams, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
+import type { ChatMessage, ChatParams, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
 
 export const DEFAULT_MAX_TOKENS = 1024;
 export const MAX_MAX_TOKENS = 200_000;
@@ -51,11 +51,13 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   const tools = validateTools(p.tools, 'params.tools');
   const toolChoice = validateToolChoice(p.toolChoice, tools, 'params.toolChoice');
   if (p.parallelToolCalls !== undefined && typeof p.parallelToolCalls !== 'boolean') throw new InvalidParams('params.parallelToolCalls must be a boolean');
+  const responseFormat = validateResponseFormat(p.responseFormat, 'params.responseFormat');
   return {
     model: p.model.trim(), messages, maxTokens, sampling, stop,
     ...(tools ? { tools } : {}),
     ...(toolChoice !== undefined ? { toolChoice } : {}),
     ...(p.parallelToolCalls !== undefined ? { parallelToolCalls: p.parallelToolCalls } : {}),
+    ...(responseFormat ? { responseFormat } : {}),
     policy: p.policy as string | undefined, workspace: p.workspace as string | undefined,
   };
 }
@@ -101,6 +103,24 @@ export function validateTools(raw: unknown, name: string): ToolDefinition[] | un
     };
   });
   return tools.length > 0 ? tools : undefined;
+}
+
+/** {type: 'json'} with an optional schema (a JSON Schema object), its name, description and strictness. */
+export function validateResponseFormat(raw: unknown, name: string): ResponseFormat | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const f = raw as Record<string, unknown>;
+  if (typeof f !== 'object' || Array.isArray(f) || f.type !== 'json') throw new InvalidParams(`${name} must be {"type": "json"} with an optional schema`);
+  if (f.schema !== undefined && (typeof f.schema !== 'object' || f.schema === null || Array.isArray(f.schema))) throw new InvalidParams(`${name}.schema must be a JSON Schema object`);
+  if (f.name !== undefined && (typeof f.name !== 'string' || !TOOL_NAME.test(f.name))) throw new InvalidParams(`${name}.name must be 1-64 letters, digits, _ or -, got ${JSON.stringify(f.name)}`);
+  if (f.description !== undefined && typeof f.description !== 'string') throw new InvalidParams(`${name}.description must be a string`);
+  if (f.strict !== undefined && typeof f.strict !== 'boolean') throw new InvalidParams(`${name}.strict must be a boolean`);
+  return {
+    type: 'json',
+    ...(f.schema !== undefined ? { schema: f.schema as Record<string, unknown> } : {}),
+    ...(f.name !== undefined ? { name: f.name as string } : {}),
+    ...(f.description !== undefined ? { description: f.description as string } : {}),
+    ...(f.strict !== undefined ? { strict: f.strict as boolean } : {}),
+  };
 }
 
 /** 'auto', 'none', 'required' or {name} of a defined tool; anything but 'auto' or 'none' needs tools. */

@@ -75,18 +75,18 @@ function rankIn(policy: Policy, siteId: string): number {
 /** Why a site was passed over, decided in the hot path without building any text. */
 type Check =
   | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
-  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools';
+  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools' | 'json';
 
 const CHECKS: readonly Check[] = [
   'disabled', 'no-key', 'twin', 'pin-request', 'pin-policy', 'first-fit', 'residency', 'hardware', 'context',
-  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker', 'tools',
+  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker', 'tools', 'json',
 ];
 /** A check as a number in the decision record: 0 passed, else 1 + its index in CHECKS. */
 const code = (c: Check) => CHECKS.indexOf(c) + 1;
 const DISABLED = code('disabled'), NO_KEY = code('no-key'), TWIN = code('twin'), PIN_REQUEST = code('pin-request'), PIN_POLICY = code('pin-policy');
 const FIRST_FIT = code('first-fit'), RESIDENCY = code('residency'), HARDWARE = code('hardware'), CONTEXT = code('context');
 const USD_PER_1M = code('usd-per-1m'), USD_PER_REQUEST = code('usd-per-request'), TTFT = code('ttft'), QUEUE = code('queue');
-const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools');
+const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools'), JSON_ANSWER = code('json');
 
 /** Per site in the decision record: the telemetry load record, then the check and the score. */
 const R_CHECK = LOAD_RECORD;
@@ -118,6 +118,16 @@ function ttftMargin(z: number, errorMean: number, errorSd: number): number {
   return z === z ? Math.exp(errorMean + z * errorSd) : 1;
 }
 
+/**
+ * Whether a site can answer in JSON: every real wire can to a schema (Anthropic's and Bedrock's through a
+ * forced tool, which the library turns back into text); any JSON object only where the API has a JSON
+ * mode (OpenAI's and the compatible ones, Gemini's). Simulated sites answer in plain text.
+ */
+function answersJson(site: Offer['site'], json: 'object' | 'schema'): boolean {
+  if (site.simulated) return false;
+  return json === 'schema' || (site.endpoint.kind !== 'anthropic' && site.endpoint.kind !== 'bedrock');
+}
+
 /** The first check a site fails, as a code (0: none); decided in the hot path without building any text. */
 function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, at: number, rank: number): number {
   const { site, model } = offer;
@@ -143,6 +153,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (req.inputTokens + req.maxOutputTokens > model.contextWindow) return CONTEXT;
   // Every real provider's wire carries tools, unless the catalog says this server cannot; a simulated site produces text only.
   if (req.tools === true && (site.simulated || site.endpoint.tools === false)) return TOOLS;
+  if (req.json !== undefined && !answersJson(site, req.json)) return JSON_ANSWER;
   if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return USD_PER_1M;
   const worst = d.worst !== null ? totalCostAt(offer.card, d.worst) : 0;
   if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
@@ -182,8 +193,11 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
     }
     case 'context': return { reason: 'context', detail: `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`, summary: 'with too small a context window' };
     case 'tools': return site.simulated
-      ? { reason: 'tools', detail: 'simulated: answers with text only, so it cannot call the request\'s tools; a real provider with a key can', summary: 'simulated, which cannot call tools' }
-      : { reason: 'tools', detail: 'cannot call tools (endpoint.tools is false in the catalog)', summary: 'that cannot call tools' };
+      ? { reason: 'capability', detail: 'simulated: answers with text only, so it cannot call the request\'s tools; a real provider with a key can', summary: 'simulated, which cannot call tools' }
+      : { reason: 'capability', detail: 'cannot call tools (endpoint.tools is false in the catalog)', summary: 'that cannot call tools' };
+    case 'json': return site.simulated
+      ? { reason: 'capability', detail: 'simulated: answers in plain text, not JSON; a real provider with a key can', summary: 'simulated, which cannot answer in JSON' }
+      : { reason: 'capability', detail: `${site.provider} answers in JSON only to a schema; ask with one (response_format json_schema)`, summary: 'that answer in JSON only to a schema' };
     case 'usd-per-1m': return { reason: 'threshold', detail: `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
     case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst()} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
     case 'ttft': {
@@ -234,11 +248,11 @@ function summarise(input: PlaceInput, rejected: Scored[]): string {
 }
 
 /** One line on a site the decision chose or passed over; from its totals, no cost breakdown needed. */
-function describe(d: Decision, offers: readonly Offer[], rec: LoadRecord, k: number): string {
-  const { policy, request } = d.input;
+function describe(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, k: number): string {
+  const { policy, request } = input;
   const offer = offers[k];
   const e = estimateScratch;
-  estimateSite(e, offer.site, offer.model, offer.card, rec, k * STRIDE, request, d.expected);
+  estimateSite(e, offer.site, offer.model, offer.card, rec, k * STRIDE, request, costTerms(request, expectedOutputTokens(request)));
   return `${offer.site.id} at ${usd(e.totalNanoUsd)} expected, ${ms(e.queueWaitMs + e.ttftMs)} to first token, ${ms(e.totalMs)} in all`
     + (policy.kind === 'balanced' ? ` (score ${usd(rec[k * STRIDE + R_SCORE])})` : '');
 }
@@ -306,11 +320,10 @@ export function place(input: PlaceInput): Placement {
   }
 
   let chosen = -1;
-  let why: string;
-  if (n === 0) {
-    why = `unknown model ${req.model}: no site in the catalog offers it`;
-  } else if (eligible > 0) {
-    let ties = 1;
+  let ties = 0;
+  let runnerUp = -1;
+  if (eligible > 0) {
+    ties = 1;
     if (policy.kind !== 'first-fit' && policy.kind !== 'pinned') {
       // Near-ties, in catalog order: power of two choices among them, two at random, the less loaded
       // wins (then the better score).
@@ -331,54 +344,42 @@ export function place(input: PlaceInput): Placement {
       const bFlight = rec[b + L_IN_FLIGHT];
       chosen = (aFlight !== bFlight ? aFlight < bFlight : !(rec[b + R_SCORE] < rec[a + R_SCORE])) ? tieScratch[i] : tieScratch[j];
     }
-    let runnerUp = -1;
     if (ties <= 1) {
       for (let k = 0; k < n; k++) {
         if (k !== chosen && rec[k * STRIDE + R_CHECK] === 0 && (runnerUp < 0 || rec[k * STRIDE + R_SCORE] < rec[runnerUp * STRIDE + R_SCORE])) runnerUp = k;
       }
     }
-    why = `${policy.name} (${policy.kind}): ${describe(d, offers, rec, chosen)}`
-      + (ties > 1 ? `; ${ties} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
-      + (runnerUp >= 0 ? `; next best ${describe(d, offers, rec, runnerUp)}` : '');
   } else {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
     // last failure is oldest, the likeliest to have recovered.
-    const lastFailure = (k: number) => (rec[k * STRIDE + L_STATE] & HAS_LAST_FAILURE ? rec[k * STRIDE + L_LAST_FAILURE] : -Infinity);
     for (let k = 0; k < n; k++) {
       const failed = rec[k * STRIDE + R_CHECK];
       if (failed !== BREAKER && failed !== TRIED) continue;
-      if (chosen < 0 || lastFailure(k) < lastFailure(chosen)) chosen = k;
+      if (chosen < 0 || lastFailureAt(rec, k) < lastFailureAt(rec, chosen)) chosen = k;
     }
-    if (chosen >= 0) {
-      rec[chosen * STRIDE + R_CHECK] = 0;
-      const at = lastFailure(chosen);
-      const ago = at === -Infinity ? 'unknown' : `${Math.round((now - at) / 1000)} s ago`;
-      why = `every eligible site's breaker is open; trying ${offers[chosen].site.id}, which failed longest ago (${ago})`;
-    } else {
-      const all: Scored[] = [];
-      for (let k = 0; k < n; k++) all.push(scored(input, offers, rec, k));
-      why = `no eligible site for ${req.model}: ${summarise(input, all)}`;
-    }
+    if (chosen >= 0) rec[chosen * STRIDE + R_CHECK] = 0;
   }
 
-  const placement = {
+  const explanation: Explanation = { input, offers, rec, chosen, eligible, ties, runnerUp, why: undefined, candidates: undefined };
+  const placement: Omit<Placement, 'why' | 'decidedAt' | 'candidates'> & Explained = {
     id: input.id,
     policy: policy.name,
     model: req.model,
     chosen: chosen >= 0 ? offers[chosen].site.id : null,
-    why,
-    decidedAt: new Date(now).toISOString(),
-  } as Placement;
-  // The explanation (every candidate, with its cost breakdown and words for each rejection) is built
-  // from the decision record when first read (shown, serialised), not while deciding: the decision stays
-  // O(sites) with no object or text built per site.
-  const explanation: Explanation = { input, offers, rec, chosen, candidates: undefined };
-  Object.defineProperty(placement, EXPLANATION, { value: explanation });
-  Object.defineProperty(placement, 'candidates', CANDIDATES);
-  return placement;
+    [EXPLANATION]: explanation,
+  };
+  // The words (why, when, every candidate with its cost breakdown and the reason for each rejection) are
+  // built from the decision record when first read (shown, serialised), not while deciding: the decision
+  // stays O(sites) and builds no text.
+  return Object.defineProperties(placement, WORDS) as unknown as Placement;
 }
 
-/** What a placement's explanation is built from, kept under a symbol: JSON and Object.keys skip it. */
+/** When the site failed last, -Infinity if never: the breaker fallback tries the one that failed longest ago. */
+function lastFailureAt(rec: LoadRecord, k: number): number {
+  return rec[k * STRIDE + L_STATE] & HAS_LAST_FAILURE ? rec[k * STRIDE + L_LAST_FAILURE] : -Infinity;
+}
+
+/** What a placement's words are built from, kept under a symbol: JSON and Object.keys skip it. */
 const EXPLANATION = Symbol('explanation');
 
 interface Explanation {
@@ -386,18 +387,63 @@ interface Explanation {
   offers: readonly Offer[];
   rec: LoadRecord;
   chosen: number;
+  /** Sites that passed every check (the breaker fallback chooses among none). */
+  eligible: number;
+  /** Near-ties the choice was drawn from. */
+  ties: number;
+  /** The best eligible site after the chosen one, when there was no draw; -1 otherwise. */
+  runnerUp: number;
+  why: string | undefined;
   candidates: Candidate[] | undefined;
 }
 
-function candidatesOf(this: { [EXPLANATION]: Explanation }): Candidate[] {
-  const x = this[EXPLANATION];
-  return (x.candidates ??= explainAll(x.input, x.offers, x.rec, x.chosen));
+type Explained = { [EXPLANATION]: Explanation };
+
+function whyOf(x: Explanation): string {
+  const { input, offers, rec, chosen } = x;
+  const { request: req, policy } = input;
+  if (offers.length === 0) return `unknown model ${req.model}: no site in the catalog offers it`;
+  if (x.eligible > 0) {
+    return `${policy.name} (${policy.kind}): ${describe(input, offers, rec, chosen)}`
+      + (x.ties > 1 ? `; ${x.ties} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
+      + (x.runnerUp >= 0 ? `; next best ${describe(input, offers, rec, x.runnerUp)}` : '');
+  }
+  if (chosen >= 0) {
+    const at = lastFailureAt(rec, chosen);
+    const ago = at === -Infinity ? 'unknown' : `${Math.round((input.now - at) / 1000)} s ago`;
+    return `every eligible site's breaker is open; trying ${offers[chosen].site.id}, which failed longest ago (${ago})`;
+  }
+  const all: Scored[] = [];
+  for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, rec, k));
+  return `no eligible site for ${req.model}: ${summarise(input, all)}`;
 }
 
-// One getter shared by every placement, not a closure per placement: with a closure, every placement
-// became a dictionary-mode object and V8 kept its decision record alive through scavenges (three bytes in
-// four survived and were promoted, at 100 sites a third of the decision's time went to GC).
-const CANDIDATES: PropertyDescriptor = Object.freeze({ enumerable: true, get: candidatesOf });
+// Getters shared by every placement, not closures per placement: with a closure, every placement became
+// a dictionary-mode object and V8 kept its decision record alive through scavenges (three bytes in four
+// survived and were promoted, at 100 sites a third of the decision's time went to GC). Defined in the
+// order of the wire's fields.
+const WORDS: PropertyDescriptorMap = Object.freeze({
+  why: {
+    enumerable: true,
+    get(this: Explained) {
+      const x = this[EXPLANATION];
+      return (x.why ??= whyOf(x));
+    },
+  },
+  decidedAt: {
+    enumerable: true,
+    get(this: Explained) {
+      return new Date(this[EXPLANATION].input.now).toISOString();
+    },
+  },
+  candidates: {
+    enumerable: true,
+    get(this: Explained) {
+      const x = this[EXPLANATION];
+      return (x.candidates ??= explainAll(x.input, x.offers, x.rec, x.chosen));
+    },
+  },
+});
 
 function explainAll(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, chosen: number): Candidate[] {
   const all: Scored[] = [];

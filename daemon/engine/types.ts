@@ -14,6 +14,8 @@ export interface PlacementRequest {
   maxOutputTokens: number;
   /** The request defines tools or carries tool calls: only sites that can call tools serve it. */
   tools?: boolean;
+  /** The answer must be JSON, any object or to a schema: only sites that can answer so serve it. */
+  json?: 'object' | 'schema';
 }
 
 /** What placement reads about one site (and model) at one instant. */

@@ -3,16 +3,16 @@
 // arrive are counted with the tokenizer and the receipt says so. A cancelled or cut stream is billed
 // for what was produced: the provider charges for it, so it is never zero.
 
-import type { ChatMessage, CostBreakdown, Outcome, PriceCard, TokenCounts, ToolCall, ToolDefinition } from '../protocol';
+import type { ChatMessage, CostBreakdown, Outcome, PriceCard, TokenCounts, ToolCall } from '../protocol';
 import type { ReportedUsage } from '../providers/types';
-import { countPromptTokens, countTextTokens, countToolCallTokens } from './estimate';
+import { countPromptTokens, countTextTokens, countToolCallTokens, type PromptDefinitions } from './estimate';
 import { priceUsage } from './pricing';
 
 export interface AttemptUsage {
   outcome: Outcome;
   usage: ReportedUsage | null;
   messages: readonly ChatMessage[];
-  tools?: readonly ToolDefinition[];
+  definitions?: PromptDefinitions;
   /** The text the attempt streamed (all of it, for a cut stream the part that arrived). */
   text: string;
   /** The tool calls it made, likewise. */
@@ -23,7 +23,7 @@ export interface AttemptUsage {
 export function countAttempt(a: AttemptUsage): TokenCounts {
   const produced = () => countTextTokens(a.text) + countToolCallTokens(a.toolCalls);
   if (!a.usage) {
-    return { input: countPromptTokens(a.messages, a.tools), cachedInput: 0, cacheWrite: 0, output: produced(), reasoning: 0, estimated: true };
+    return { input: countPromptTokens(a.messages, a.definitions), cachedInput: 0, cacheWrite: 0, output: produced(), reasoning: 0, estimated: true };
   }
   const { input, cachedInput, cacheWrite, output, reasoning } = a.usage;
   const tokens = { input, cachedInput, cacheWrite, output, reasoning, estimated: false };

@@ -5,7 +5,10 @@
 // way are marked estimated.
 
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import type { ChatMessage, CostBreakdown, PriceCard, ToolCall, ToolDefinition } from '../protocol';
+import type { ChatMessage, ChatParams, CostBreakdown, PriceCard, ToolCall } from '../protocol';
+
+/** What a request sends besides its messages that the model reads as prompt. */
+export type PromptDefinitions = Pick<ChatParams, 'tools' | 'responseFormat'>;
 import { priceUsage } from './pricing';
 
 /** Chat framing per message (role and separators) and to prime the reply, as OpenAI counts them. */
@@ -58,12 +61,13 @@ export function countToolCallTokens(calls: readonly ToolCall[] | undefined): num
   return total;
 }
 
-/** The prompt: every message with its framing, the calls and results of tools in it, and the tools' definitions. */
-export function countPromptTokens(messages: readonly ChatMessage[], tools?: readonly ToolDefinition[]): number {
+/** The prompt: every message with its framing, the calls and results of tools in it, tool definitions and a response schema. */
+export function countPromptTokens(messages: readonly ChatMessage[], definitions?: PromptDefinitions): number {
   let total = TOKENS_PER_REPLY;
   for (const m of messages) total += TOKENS_PER_MESSAGE + countTextTokens(m.content) + countToolCallTokens(m.toolCalls);
   // Providers render definitions into the prompt in their own ways; their JSON is a fair measure.
-  if (tools?.length) total += countTextTokens(JSON.stringify(tools));
+  if (definitions?.tools?.length) total += countTextTokens(JSON.stringify(definitions.tools));
+  if (definitions?.responseFormat?.schema) total += countTextTokens(JSON.stringify(definitions.responseFormat.schema));
   return total;
 }
 
@@ -79,8 +83,8 @@ export interface WorstCase {
   cost: CostBreakdown;
 }
 
-export function worstCase(card: PriceCard, messages: readonly ChatMessage[], maxTokens: number, tools?: readonly ToolDefinition[]): WorstCase {
-  return worstCaseOf(card, countPromptTokens(messages, tools), maxTokens);
+export function worstCase(card: PriceCard, messages: readonly ChatMessage[], maxTokens: number, definitions?: PromptDefinitions): WorstCase {
+  return worstCaseOf(card, countPromptTokens(messages, definitions), maxTokens);
 }
 
 /** The same, for a prompt already counted with countPromptTokens (counting is the costly part). */

@@ -2,8 +2,8 @@
 // receipts back to OpenAI's completion, chunk and usage objects. Pure functions: no I/O.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ChatMessage, ChatParams, Receipt, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
-import { InvalidParams, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
+import type { ChatMessage, ChatParams, Receipt, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
+import { InvalidParams, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
 import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 
 /** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
@@ -16,7 +16,6 @@ const IGNORED = new Set([
 const REFUSED: Record<string, string> = {
   functions: 'the deprecated functions API is not supported; send tools instead',
   function_call: 'the deprecated functions API is not supported; send tool_choice instead',
-  response_format: 'response_format is not supported by Switchyard yet',
   logprobs: 'logprobs are not supported by Switchyard',
   top_logprobs: 'logprobs are not supported by Switchyard',
   audio: 'audio output is not supported by Switchyard',
@@ -48,7 +47,6 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   for (const [key, why] of Object.entries(REFUSED)) {
     const value = b[key];
     if (value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0)) continue;
-    if (key === 'response_format' && (value as { type?: string }).type === 'text') continue;
     throw new RequestError(`${key}: ${why}`, key);
   }
   if (typeof b.model !== 'string' || b.model.trim() === '') {
@@ -74,12 +72,13 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   const stop = validateStop(b.stop, 'stop', (message) => new RequestError(message, 'stop'));
   const tools = openAITools(b.tools);
   const toolChoice = openAIToolChoice(b.tool_choice, tools);
+  const responseFormat = openAIResponseFormat(b.response_format);
   if (b.parallel_tool_calls !== undefined && b.parallel_tool_calls !== null && typeof b.parallel_tool_calls !== 'boolean') {
     throw new RequestError('parallel_tool_calls must be a boolean', 'parallel_tool_calls');
   }
   for (const key of Object.keys(b)) {
     if (key in REFUSED || key in SAMPLING || IGNORED.has(key)) continue;
-    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls'].includes(key)) {
+    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format'].includes(key)) {
       throw new RequestError(`unknown parameter ${key}`, key);
     }
   }
@@ -93,6 +92,7 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
       ...(tools ? { tools } : {}),
       ...(toolChoice !== undefined ? { toolChoice } : {}),
       ...(typeof b.parallel_tool_calls === 'boolean' && tools ? { parallelToolCalls: b.parallel_tool_calls } : {}),
+      ...(responseFormat ? { responseFormat } : {}),
       policy: header(headers, 'x-switchyard-policy'),
       workspace: header(headers, 'x-switchyard-workspace'),
     },
@@ -118,6 +118,23 @@ function openAITools(raw: unknown): ToolDefinition[] | undefined {
     // The contract's tools are OpenAI's functions: name the field the way the client wrote it.
     const message = (error as Error).message.replace(/^tools\[(\d+)\]/, 'tools[$1].function');
     throw new RequestError(message, message.split(/[ :]/)[0]);
+  }
+}
+
+/** `response_format`: text (the default), json_object, or json_schema {name, schema, description, strict}. */
+function openAIResponseFormat(raw: unknown): ResponseFormat | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const f = raw as { type?: unknown; json_schema?: Record<string, unknown> | null } | null;
+  const format =
+    f?.type === 'text' ? undefined
+    : f?.type === 'json_object' ? { type: 'json' }
+    : f?.type === 'json_schema' && typeof f.json_schema === 'object' && f.json_schema !== null ? { type: 'json', ...f.json_schema }
+    : null;
+  if (format === null) throw new RequestError('response_format must be {"type": "text"}, {"type": "json_object"} or {"type": "json_schema", "json_schema": {"name", "schema"}}', 'response_format');
+  try {
+    return validateResponseFormat(format, 'response_format');
+  } catch (error) {
+    throw new RequestError((error as Error).message.replace(/^response_format\./, 'response_format.json_schema.'), 'response_format');
   }
 }
 

@@ -119,6 +119,15 @@ function wireTools(req: SiteRequest): Record<string, unknown> {
   };
 }
 
+/** JSON mode, or structured output to a schema, as the chat completions API asks for it. */
+function wireResponseFormat(req: SiteRequest): Record<string, unknown> {
+  const f = req.responseFormat;
+  if (!f) return {};
+  if (!f.schema) return { response_format: { type: 'json_object' } };
+  const { name = 'response', schema, description, strict } = f;
+  return { response_format: { type: 'json_schema', json_schema: { name, schema, ...(description !== undefined ? { description } : {}), ...(strict !== undefined ? { strict } : {}) } } };
+}
+
 function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: Endpoint, stream: boolean): string {
   return JSON.stringify({
     model: model.providerModel,
@@ -127,6 +136,7 @@ function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: E
     ...wireSampling(req.sampling),
     ...(req.stop ? { stop: req.stop } : {}),
     ...wireTools(req),
+    ...wireResponseFormat(req),
     ...(stream ? { stream: true, ...(ASKS_FOR_USAGE(site.provider) ? { stream_options: { include_usage: true } } : {}) } : {}),
   });
 }

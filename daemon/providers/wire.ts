@@ -332,6 +332,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
       // The SDK's call options use the contract's names; a provider without a setting warns and ignores it.
       const call = {
         prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: req.stop, ...toolOptions(req),
+        ...(req.responseFormat ? { responseFormat: { type: 'json' as const, schema: req.responseFormat.schema as JSONSchema7 | undefined, name: req.responseFormat.name, description: req.responseFormat.description } } : {}),
         providerOptions: family.providerOptions?.(req), abortSignal: wire.signal,
       };
       if (!streaming) {

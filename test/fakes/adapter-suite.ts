@@ -154,6 +154,43 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       assert.equal(forced, 'get_time', JSON.stringify(body.tool_choice ?? body.toolConfig));
     });
 
+    const SCHEMA = { type: 'object', properties: { celsius: { type: 'number' } }, required: ['celsius'], additionalProperties: false };
+    const ANSWER = '{"celsius":3}';
+
+    for (const stream of [true, false]) {
+      test(`${stream ? 'streamed' : 'JSON'}: an answer to a schema is asked for in the provider's own way and comes back as text`, async () => {
+        // Anthropic has no JSON mode: the library forces a tool named "json" and reads its input back as the text.
+        fake.enqueue(format === 'anthropic' ? { pieces: [], toolCalls: [{ id: 'toolu_json', name: 'json', arguments: ANSWER }] } : { pieces: [ANSWER] });
+        const s = site({ endpoint: { stream } });
+        const r = await send(createAdapter(s), s, { responseFormat: { type: 'json', name: 'weather', schema: SCHEMA, strict: true } });
+        assert.equal(r.outcome, 'complete', r.error?.message);
+        assert.equal(r.text, ANSWER);
+        assert.equal(r.toolCalls, undefined);
+        const body = last().body;
+        if (format === 'openai') assert.deepEqual(body.response_format, { type: 'json_schema', json_schema: { name: 'weather', schema: SCHEMA, strict: true } });
+        if (format === 'anthropic') {
+          const tool = body.tools?.find((t: { name: string }) => t.name === 'json');
+          assert.deepEqual(tool?.input_schema?.properties, SCHEMA.properties, JSON.stringify(body.tools));
+        }
+        if (format === 'gemini') {
+          assert.equal(body.generationConfig.responseMimeType, 'application/json');
+          assert.deepEqual(Object.keys(body.generationConfig.responseSchema.properties), ['celsius']);
+        }
+      });
+    }
+
+    if (format !== 'anthropic') {
+      test('any JSON object: the provider\'s JSON mode', async () => {
+        fake.enqueue({ pieces: [ANSWER] });
+        const s = site();
+        const r = await send(createAdapter(s), s, { responseFormat: { type: 'json' } });
+        assert.equal(r.text, ANSWER);
+        const body = last().body;
+        if (format === 'openai') assert.deepEqual(body.response_format, { type: 'json_object' });
+        if (format === 'gemini') assert.equal(body.generationConfig.responseMimeType, 'application/json');
+      });
+    }
+
     test('sampling reaches the provider in its own names', async () => {
       const s = site();
       const r = await send(createAdapter(s), s, { sampling: { temperature: 0.3, topP: 0.8, seed: 11 } });

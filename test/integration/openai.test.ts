@@ -269,6 +269,21 @@ test('tools: the next turn carries the call and its result to the site; without 
   );
 });
 
+test('response_format: a schema reaches the site as structured output; JSON cannot be had from the simulated fleet, and a 503 says so', async () => {
+  const schema = { type: 'object', properties: { celsius: { type: 'number' } }, required: ['celsius'], additionalProperties: false };
+  fake.enqueue({ pieces: ['{"celsius":', '-4}'] });
+  const data = await client.chat.completions.create({
+    model: 'fake-chat', messages: user('Weather in Helsinki as JSON'),
+    response_format: { type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } },
+  });
+  assert.deepEqual(JSON.parse(data.choices[0].message.content ?? ''), { celsius: -4 });
+  assert.deepEqual(fake.requests[fake.requests.length - 1].body.response_format, { type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } });
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('JSON please'), response_format: { type: 'json_object' } }),
+    (e: APIError) => e.status === 503 && e.code === 'no_eligible_site' && /cannot answer in JSON/.test(e.message),
+  );
+});
+
 test('chat completions, served ahead of Express, passes the same checks: a browser origin is refused, a query string is ignored', async () => {
   const post = (headers: Record<string, string>, path = '/v1/chat/completions') =>
     fetch(`${d.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4 }) });

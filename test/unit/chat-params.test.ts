@@ -102,3 +102,18 @@ test('OpenAI body: a bad tool is a 400 whose param is the field as OpenAI names 
   refuses({ messages: [{ role: 'function', name: 'f', content: '1' }] }, 'messages[0].role', /answer a tool call with role "tool"/);
   refuses({ parallel_tool_calls: 1 }, 'parallel_tool_calls', /must be a boolean/);
 });
+
+test('response format: the contract\'s {type: json} and OpenAI\'s json_object and json_schema; anything else refused naming the field', () => {
+  const schema = { type: 'object', properties: { celsius: { type: 'number' } } };
+  assert.deepEqual(validateChat({ ...base, responseFormat: { type: 'json', name: 'weather', schema, strict: true } }).responseFormat, { type: 'json', name: 'weather', schema, strict: true });
+  assert.throws(() => validateChat({ ...base, responseFormat: { type: 'xml' } }), /params\.responseFormat must be \{"type": "json"\}/);
+  assert.throws(() => validateChat({ ...base, responseFormat: { type: 'json', schema: 'object' } }), /params\.responseFormat\.schema must be a JSON Schema object/);
+  assert.throws(() => validateChat({ ...base, responseFormat: { type: 'json', name: 'a b' } }), /params\.responseFormat\.name must be 1-64 letters/);
+
+  const openai = (response_format: unknown) => parseCompletionRequest({ ...base, response_format }, {}).params.responseFormat;
+  assert.equal(openai({ type: 'text' }), undefined);
+  assert.deepEqual(openai({ type: 'json_object' }), { type: 'json' });
+  assert.deepEqual(openai({ type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } }), { type: 'json', name: 'weather', schema, strict: true });
+  assert.throws(() => openai({ type: 'json_schema', json_schema: { name: 'weather', schema: [] } }), (e: Error) => e instanceof RequestError && e.param === 'response_format' && /response_format\.json_schema\.schema must be a JSON Schema object/.test(e.message));
+  assert.throws(() => openai({ type: 'yaml' }), (e: Error) => e instanceof RequestError && e.param === 'response_format' && /json_object/.test(e.message));
+});

@@ -100,7 +100,7 @@ test('a request with tools goes only to a site that can call them: a real one; s
   const keyed = decide(i, { name: 'c', kind: 'cheapest' }, { request: tools, hasKey: (p) => p === 'groq' });
   assert.equal(keyed.chosen, 'groq/x/lpu', 'the dearest site, the only one that can call tools');
   const rejected = keyed.candidates.find((c) => c.site.id === 'cheap')?.rejected;
-  assert.equal(rejected?.reason, 'tools');
+  assert.equal(rejected?.reason, 'capability');
   assert.match(rejected!.detail, /cannot call the request's tools/);
   assert.equal(decide(i, { name: 'c', kind: 'cheapest' }, { hasKey: (p) => p === 'groq' }).chosen, 'cheap', 'without tools the cheap simulated site serves');
   const offline = decide(i, { name: 'c', kind: 'cheapest' }, { request: tools });
@@ -112,8 +112,21 @@ test('a request with tools goes only to a site that can call them: a real one; s
   const both = (p: string) => p === 'groq' || p === 'openai-compatible';
   const placed = decide(withLocal, { name: 'c', kind: 'cheapest' }, { request: tools, hasKey: both });
   assert.equal(placed.chosen, 'groq/x/lpu');
-  assert.deepEqual(placed.candidates.find((c) => c.site.id === 'llama-cpp/local/cpu')?.rejected, { reason: 'tools', detail: 'cannot call tools (endpoint.tools is false in the catalog)' });
+  assert.deepEqual(placed.candidates.find((c) => c.site.id === 'llama-cpp/local/cpu')?.rejected, { reason: 'capability', detail: 'cannot call tools (endpoint.tools is false in the catalog)' });
   assert.equal(decide(withLocal, { name: 'c', kind: 'cheapest' }, { hasKey: both }).chosen, 'llama-cpp/local/cpu');
+});
+
+test('an answer in JSON goes only where it can be had: any object where the API has a JSON mode, to a schema on every real wire', () => {
+  const real = (id: string, kind: 'openai-compatible' | 'anthropic', provider: 'groq' | 'anthropic', price: number) =>
+    simSite(id, { provider, simulated: false, endpoint: { kind } }, { price: { inputPer1M: price, outputPer1M: price, readOn: '2026-01-01' } });
+  const i = fleet(real('anthropic/x/y', 'anthropic', 'anthropic', 1), real('groq/x/lpu', 'openai-compatible', 'groq', 2), cheap);
+  const keys = { hasKey: () => true };
+  const ask = (json: 'object' | 'schema') => decide(i, { name: 'c', kind: 'cheapest' }, { ...keys, request: { model: 'm', inputTokens: 1000, maxOutputTokens: 500, json } });
+  const object = ask('object');
+  assert.equal(object.chosen, 'groq/x/lpu');
+  assert.deepEqual(object.candidates.find((c) => c.site.id === 'anthropic/x/y')?.rejected, { reason: 'capability', detail: 'anthropic answers in JSON only to a schema; ask with one (response_format json_schema)' });
+  assert.match(object.candidates.find((c) => c.site.id === 'cheap')!.rejected!.detail, /plain text, not JSON/);
+  assert.equal(ask('schema').chosen, 'anthropic/x/y');
 });
 
 test('nothing eligible: chosen is null and why counts what each constraint excluded', () => {

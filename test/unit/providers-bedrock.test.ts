@@ -121,6 +121,19 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
     });
   }
 
+  for (const stream of [true, false]) {
+    test(`${stream ? 'ConverseStream' : 'Converse'}: an answer to a schema goes as a forced json tool and comes back as text`, async () => {
+      const schema = { type: 'object', properties: { celsius: { type: 'number' } }, required: ['celsius'] };
+      fake.enqueue({ pieces: [], toolUses: [{ id: 'tooluse_json', name: 'json', input: '{"celsius":3}' }] });
+      const r = await send(createAdapter(site(stream)), site(stream), { apiKey: KEY, responseFormat: { type: 'json', schema } });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      assert.equal(r.text, '{"celsius":3}');
+      assert.equal(r.toolCalls, undefined);
+      const spec = last().body.toolConfig.tools.find((t: { toolSpec: { name: string } }) => t.toolSpec.name === 'json').toolSpec;
+      assert.deepEqual(spec.inputSchema.json.properties, schema.properties);
+    });
+  }
+
   test('max_tokens ends as length', async () => {
     fake.enqueue({ stopReason: 'max_tokens' });
     const r = await send(createAdapter(site()), site(), { apiKey: KEY });
