@@ -137,6 +137,16 @@ test('nothing eligible: chosen is null and why counts what each constraint exclu
     'unknown model nope: no site in the catalog offers it');
 });
 
+test('a placement\'s words are built when read, from the state the decision saw, and serialise as the wire has them', () => {
+  const telemetry = new Telemetry();
+  const p = decide(index, { name: 'c', kind: 'cheapest' }, { telemetry });
+  for (let k = 0; k < 3; k++) telemetry.onPlaced(p.chosen!, 'm', 1_000_000);
+  assert.equal(p.candidates.find((c) => c.site.id === p.chosen)?.inFlight, 0);
+  const wire = JSON.parse(JSON.stringify(p));
+  assert.deepEqual(Object.keys(wire), ['id', 'policy', 'model', 'chosen', 'why', 'decidedAt', 'candidates']);
+  assert.deepEqual(wire, { id: 't', policy: 'c', model: 'm', chosen: 'cheap', why: p.why, decidedAt: new Date(1_000_000).toISOString(), candidates: JSON.parse(JSON.stringify(p.candidates)) });
+});
+
 test('all breakers open: try the site that failed longest ago', () => {
   const telemetry = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 600_000 } });
   const fail: SiteResult = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 1, error: { status: 503, message: 'x', retryable: true } };
