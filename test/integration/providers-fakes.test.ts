@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { appendToolCall } from '../../daemon/chat/tools';
 import * as proto from '../../daemon/protocol';
 import { connect, startDaemon, tempDir, type RunningDaemon } from '../support/daemon';
 import { DEFAULT_PIECES, startFake, type FakeUpstream, type Script } from '../fakes/upstream';
@@ -75,24 +76,24 @@ async function daemon(): Promise<{ d: RunningDaemon; rpc: MessageConnection; clo
 interface Run {
   started: proto.ChatStarted;
   text: string;
+  /** The tool calls the chatDelta pieces add up to. */
+  toolCalls: proto.ToolCall[];
   receipt: proto.Receipt;
   attempts: proto.ChatAttemptParams[];
 }
 
 async function chat(rpc: MessageConnection, params: Partial<proto.ChatParams>, onDelta?: (requestId: string) => void): Promise<Run> {
   let requestId: string | undefined;
-  const early: proto.ChatDeltaParams[] = [];
-  let text = '';
+  // Every delta, in order of arrival; some can beat the chat request's answer, which names the request.
+  const deltas: proto.ChatDeltaParams[] = [];
   const attempts: proto.ChatAttemptParams[] = [];
   const earlyAttempts: proto.ChatAttemptParams[] = [];
   let resolveReceipt!: (r: proto.Receipt) => void;
   const receipt = new Promise<proto.Receipt>((resolve) => (resolveReceipt = resolve));
   const subs = [
     rpc.onNotification(proto.chatDelta, (d) => {
-      if (requestId === undefined) return void early.push(d);
-      if (d.requestId !== requestId) return;
-      text += d.text;
-      onDelta?.(requestId);
+      deltas.push(d);
+      if (requestId !== undefined && d.requestId === requestId) onDelta?.(requestId);
     }),
     rpc.onNotification(proto.chatAttempt, (a) => {
       if (requestId === undefined) earlyAttempts.push(a);
@@ -106,12 +107,14 @@ async function chat(rpc: MessageConnection, params: Partial<proto.ChatParams>, o
     model: MODEL, messages: [{ role: 'user', content: 'Say hello to the fake upstream.' }], maxTokens: 64, policy: 'fakes-in-order', ...params,
   });
   requestId = started.requestId;
-  text = early.filter((d) => d.requestId === requestId).map((d) => d.text).join('') + text;
   attempts.unshift(...earlyAttempts.filter((a) => a.requestId === requestId));
-  if (early.some((d) => d.requestId === requestId)) onDelta?.(requestId);
+  if (deltas.some((d) => d.requestId === requestId)) onDelta?.(requestId);
   const r = await receipt;
   subs.forEach((s) => s.dispose());
-  return { started, text, receipt: r, attempts };
+  const mine = deltas.filter((d) => d.requestId === requestId);
+  const toolCalls: proto.ToolCall[] = [];
+  for (const d of mine) if (d.toolCall) appendToolCall(toolCalls, d.toolCall);
+  return { started, text: mine.map((d) => d.text).join(''), toolCalls, receipt: r, attempts };
 }
 
 const nano = (tokens: number, usdPer1M: number) => Math.round(tokens * usdPer1M * 1000);
@@ -154,6 +157,25 @@ describe('real adapters through the daemon against fake upstreams', () => {
       assert.equal(r.bytesReceived, sent.bytesSent);
       assert.ok(r.ttftMs !== null && r.ttftMs <= r.totalMs);
       assert.equal(r.attempts.length, 1);
+    });
+  }
+
+  for (const [name, fake, providerModel] of formats.filter(([n]) => n !== 'json')) {
+    test(`${name}: tool calls stream to the editor as chatDelta pieces and the receipt bills them`, async () => {
+      const { rpc, close } = await daemon();
+      const call = { id: 'call_w1', name: 'get_weather', arguments: '{"city":"Helsinki"}' };
+      fake().enqueue({ pieces: ['Checking.'], toolCalls: [call], usage: { input: 300, output: 25 } });
+      const out = await chat(rpc, {
+        model: `${SITE[name]}/${providerModel}`,
+        tools: [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+      });
+      close();
+      assert.equal(out.text, 'Checking.');
+      // Gemini's calls carry no id on the wire; the library makes one.
+      assert.deepEqual(out.toolCalls.map((c) => ({ ...c, id: name === 'gemini' ? 'call_w1' : c.id })), [call]);
+      assert.equal(out.receipt.outcome, 'complete');
+      assert.deepEqual([out.receipt.tokens.input, out.receipt.tokens.output], [300, 25]);
+      assert.equal(out.receipt.cost.outputNanoUsd, nano(25, 2));
     });
   }
 
