@@ -351,6 +351,9 @@ export interface ToolDefinition {
   strict?: boolean;
 }
 
+export const REASONING_EFFORTS = ['minimal', 'low', 'medium', 'high'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+
 /** Ask for the answer as JSON: any JSON object, or one that matches `schema`. */
 export interface ResponseFormat {
   type: 'json';
@@ -410,6 +413,8 @@ export interface ChatParams {
   parallelToolCalls?: boolean;
   /** The answer as JSON; placed only on sites that can answer so. Absent: text. */
   responseFormat?: ResponseFormat;
+  /** How hard a reasoning model thinks before it answers (OpenAI's reasoning_effort); sites on other wires ignore it. */
+  reasoningEffort?: ReasoningEffort;
   /** A policy other than the active one, for this request only. */
   policy?: string;
   workspace?: string;

@@ -176,6 +176,7 @@ export class ChatService {
           toolChoice: r.params.toolChoice,
           parallelToolCalls: r.params.parallelToolCalls,
           responseFormat: r.params.responseFormat,
+          reasoningEffort: r.params.reasoningEffort,
           maxTokens: partial ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
           signal,
           apiKey: credentials.get(target.site.provider),

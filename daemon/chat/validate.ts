@@ -1,7 +1,7 @@
 // switchyard/chat params, checked before anything is placed or reserved: a bad request changes nothing
 // and the error names the field.
 
-import type { ChatMessage, ChatParams, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
+import { REASONING_EFFORTS, type ChatMessage, type ChatParams, type ReasoningEffort, type ResponseFormat, type Sampling, type ToolCall, type ToolChoice, type ToolDefinition } from '../protocol';
 
 export const DEFAULT_MAX_TOKENS = 1024;
 export const MAX_MAX_TOKENS = 200_000;
@@ -52,12 +52,14 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   const toolChoice = validateToolChoice(p.toolChoice, tools, 'params.toolChoice');
   if (p.parallelToolCalls !== undefined && typeof p.parallelToolCalls !== 'boolean') throw new InvalidParams('params.parallelToolCalls must be a boolean');
   const responseFormat = validateResponseFormat(p.responseFormat, 'params.responseFormat');
+  const reasoningEffort = validateReasoningEffort(p.reasoningEffort, 'params.reasoningEffort');
   return {
     model: p.model.trim(), messages, maxTokens, sampling, stop,
     ...(tools ? { tools } : {}),
     ...(toolChoice !== undefined ? { toolChoice } : {}),
     ...(p.parallelToolCalls !== undefined ? { parallelToolCalls: p.parallelToolCalls } : {}),
     ...(responseFormat ? { responseFormat } : {}),
+    ...(reasoningEffort ? { reasoningEffort } : {}),
     policy: p.policy as string | undefined, workspace: p.workspace as string | undefined,
   };
 }
@@ -103,6 +105,13 @@ export function validateTools(raw: unknown, name: string): ToolDefinition[] | un
     };
   });
   return tools.length > 0 ? tools : undefined;
+}
+
+/** One of OpenAI's reasoning efforts; absent or null is the model's default. */
+export function validateReasoningEffort(raw: unknown, name: string, refuse: (message: string) => Error = (message) => new InvalidParams(message)): ReasoningEffort | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!(REASONING_EFFORTS as readonly unknown[]).includes(raw)) throw refuse(`${name} must be one of ${REASONING_EFFORTS.map((e) => `"${e}"`).join(', ')}, got ${JSON.stringify(raw).slice(0, 40)}`);
+  return raw as ReasoningEffort;
 }
 
 /** {type: 'json'} with an optional schema (a JSON Schema object), its name, description and strictness. */

@@ -3,14 +3,14 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ChatMessage, ChatParams, Receipt, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
-import { InvalidParams, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
+import { InvalidParams, validateReasoningEffort, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
 import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 
 /** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
 const SAMPLING = Object.fromEntries(Object.entries(OPENAI_SAMPLING_NAMES).map(([field, wire]) => [wire, field])) as Record<string, keyof Sampling>;
 /** Options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
 const IGNORED = new Set([
-  'user', 'logit_bias', 'store', 'metadata', 'service_tier', 'reasoning_effort', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
+  'user', 'logit_bias', 'store', 'metadata', 'service_tier', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
 ]);
 /** Options that change what the answer is: refused rather than silently dropped. */
 const REFUSED: Record<string, string> = {
@@ -73,12 +73,13 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   const tools = openAITools(b.tools);
   const toolChoice = openAIToolChoice(b.tool_choice, tools);
   const responseFormat = openAIResponseFormat(b.response_format);
+  const reasoningEffort = validateReasoningEffort(b.reasoning_effort, 'reasoning_effort', (message) => new RequestError(message, 'reasoning_effort'));
   if (b.parallel_tool_calls !== undefined && b.parallel_tool_calls !== null && typeof b.parallel_tool_calls !== 'boolean') {
     throw new RequestError('parallel_tool_calls must be a boolean', 'parallel_tool_calls');
   }
   for (const key of Object.keys(b)) {
     if (key in REFUSED || key in SAMPLING || IGNORED.has(key)) continue;
-    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format'].includes(key)) {
+    if (!['model', 'messages', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'reasoning_effort'].includes(key)) {
       throw new RequestError(`unknown parameter ${key}`, key);
     }
   }
@@ -93,6 +94,7 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
       ...(toolChoice !== undefined ? { toolChoice } : {}),
       ...(typeof b.parallel_tool_calls === 'boolean' && tools ? { parallelToolCalls: b.parallel_tool_calls } : {}),
       ...(responseFormat ? { responseFormat } : {}),
+      ...(reasoningEffort ? { reasoningEffort } : {}),
       policy: header(headers, 'x-switchyard-policy'),
       workspace: header(headers, 'x-switchyard-workspace'),
     },

@@ -137,6 +137,7 @@ function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: E
     ...(req.stop ? { stop: req.stop } : {}),
     ...wireTools(req),
     ...wireResponseFormat(req),
+    ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),
     ...(stream ? { stream: true, ...(ASKS_FOR_USAGE(site.provider) ? { stream_options: { include_usage: true } } : {}) } : {}),
   });
 }

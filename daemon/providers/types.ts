@@ -1,7 +1,7 @@
 // One interface for every way a site is reached: real provider APIs and simulated sites alike, so the
 // engine and the meter cannot tell them apart.
 
-import type { ChatMessage, Outcome, ResponseFormat, Sampling, ToolCall, ToolCallDelta, ToolChoice, ToolDefinition } from '../protocol';
+import type { ChatMessage, Outcome, ReasoningEffort, ResponseFormat, Sampling, ToolCall, ToolCallDelta, ToolChoice, ToolDefinition } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
 
 /** Usage as the provider reported it, already mapped onto the meter's counts. */
@@ -28,6 +28,8 @@ export interface SiteRequest {
   parallelToolCalls?: boolean;
   /** Likewise only where the wire can answer in JSON (engine/placement.ts). */
   responseFormat?: ResponseFormat;
+  /** Sent on the OpenAI wire only; the other families have no common equivalent. */
+  reasoningEffort?: ReasoningEffort;
   signal: AbortSignal;
   apiKey?: string;
   /** Called for each piece of streamed text, the first call marks time to first token. */

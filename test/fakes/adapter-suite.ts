@@ -191,6 +191,15 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       });
     }
 
+    test('reasoning effort reaches the OpenAI wire as reasoning_effort; the other wires go without it', async () => {
+      const s = site();
+      const r = await send(createAdapter(s), s, { reasoningEffort: 'high' });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      const body = last().body;
+      if (format === 'openai') assert.equal(body.reasoning_effort, 'high');
+      else assert.equal(JSON.stringify(body).includes('high'), false, JSON.stringify(body));
+    });
+
     test('sampling reaches the provider in its own names', async () => {
       const s = site();
       const r = await send(createAdapter(s), s, { sampling: { temperature: 0.3, topP: 0.8, seed: 11 } });

@@ -1,7 +1,7 @@
 // Test sites pointing at fake upstreams, and a helper that sends one request through a real adapter.
 
 import type { Site, SiteModel } from '../../daemon/catalog/types';
-import type { ChatMessage, EndpointKind, ProviderId, ResponseFormat, Sampling, ToolCallDelta, ToolChoice, ToolDefinition } from '../../daemon/protocol';
+import type { ChatMessage, EndpointKind, ProviderId, ReasoningEffort, ResponseFormat, Sampling, ToolCallDelta, ToolChoice, ToolDefinition } from '../../daemon/protocol';
 import type { SiteAdapter, SiteResult } from '../../daemon/providers/types';
 import type { FakeUpstream } from './upstream';
 
@@ -49,6 +49,7 @@ export interface SendOptions {
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
+  reasoningEffort?: ReasoningEffort;
 }
 
 export async function send(adapter: SiteAdapter, site: Site, options: SendOptions = {}): Promise<Sent> {
@@ -57,7 +58,7 @@ export async function send(adapter: SiteAdapter, site: Site, options: SendOption
   const result = await adapter.send({
     site, model: site.models[0], maxTokens: options.maxTokens ?? 256, sampling: options.sampling, stop: options.stop,
     messages: options.messages ?? [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: options.content ?? 'Say hello.' }],
-    tools: options.tools, toolChoice: options.toolChoice, parallelToolCalls: options.parallelToolCalls, responseFormat: options.responseFormat,
+    tools: options.tools, toolChoice: options.toolChoice, parallelToolCalls: options.parallelToolCalls, responseFormat: options.responseFormat, reasoningEffort: options.reasoningEffort,
     signal: options.signal ?? new AbortController().signal,
     apiKey: 'apiKey' in options ? options.apiKey : 'sk-test-0123456789abcdefghij',
     onDelta: (t) => {

@@ -117,3 +117,11 @@ test('response format: the contract\'s {type: json} and OpenAI\'s json_object an
   assert.throws(() => openai({ type: 'json_schema', json_schema: { name: 'weather', schema: [] } }), (e: Error) => e instanceof RequestError && e.param === 'response_format' && /response_format\.json_schema\.schema must be a JSON Schema object/.test(e.message));
   assert.throws(() => openai({ type: 'yaml' }), (e: Error) => e instanceof RequestError && e.param === 'response_format' && /json_object/.test(e.message));
 });
+
+test('reasoning effort: one of OpenAI\'s, in both APIs; anything else refused naming the field', () => {
+  assert.equal(validateChat({ ...base, reasoningEffort: 'low' }).reasoningEffort, 'low');
+  assert.throws(() => validateChat({ ...base, reasoningEffort: 'max' }), /params\.reasoningEffort must be one of "minimal", "low", "medium", "high", got "max"/);
+  assert.equal(parseCompletionRequest({ ...base, reasoning_effort: 'high' }, {}).params.reasoningEffort, 'high');
+  assert.equal(parseCompletionRequest({ ...base, reasoning_effort: null }, {}).params.reasoningEffort, undefined);
+  assert.throws(() => parseCompletionRequest({ ...base, reasoning_effort: 3 }, {}), (e: Error) => e instanceof RequestError && e.param === 'reasoning_effort');
+});
