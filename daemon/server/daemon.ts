@@ -18,11 +18,15 @@ import { Metrics } from '../metrics';
 import { metricsRouter } from '../metrics/route';
 import { createOpenAIEndpoint } from '../openai/endpoint';
 import { InvalidParams } from '../chat/validate';
+import { warmTokenizer } from '../meter/estimate';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
 import { registerHandlers } from './handlers';
 import { openParts, type Parts } from './parts';
 import * as proto from '../protocol';
+
+/** How long after listening the tokenizer is built: past the editor's first requests (see warmTokenizer). */
+const TOKENIZER_WARM_MS = 1000;
 
 /** Receipts within this window reach the status bar as one push. */
 const SPEND_PUSH_MS = 50;
@@ -90,6 +94,8 @@ export class Daemon {
       writeState(options.stateDir, { port: daemon.port, pid: process.pid, token, version: VERSION });
       log.info('daemon listening', { port: daemon.port, stateDir: options.stateDir, version: VERSION });
       daemon.armIdleTimer();
+      // After the editor's first requests (connect, configure, spend), before its first prompt.
+      setTimeout(warmTokenizer, TOKENIZER_WARM_MS).unref();
       return daemon;
     } catch (error) {
       releaseLock();
