@@ -18,6 +18,8 @@ export type Fault =
   | { kind: 'stall'; afterChunks: number }
   /** End the response cleanly after `afterChunks` pieces, without any finish. */
   | { kind: 'cut'; afterChunks: number }
+  /** End the response cleanly after `afterEvents` of the tool-call events (mid-arguments), without any finish. */
+  | { kind: 'cut-in-tools'; afterEvents: number }
   /** Reset the TCP connection after `afterChunks` pieces. */
   | { kind: 'reset'; afterChunks: number }
   /** Send one unparseable event after `afterChunks` pieces, then end. */
@@ -207,7 +209,10 @@ export class FakeUpstream {
       write(render.delta(ctx, pieces[i], i));
     }
     if (script.delayMs) await sleep(script.delayMs);
-    if (ctx.toolCalls.length) for (const e of render.tools(ctx)) write(e);
+    for (const [j, e] of (ctx.toolCalls.length ? render.tools(ctx) : []).entries()) {
+      if (fault?.kind === 'cut-in-tools' && j === fault.afterEvents) return void res.end();
+      write(e);
+    }
     for (const e of render.finish(ctx)) write(e);
     res.end();
   }

@@ -179,6 +179,35 @@ describe('real adapters through the daemon against fake upstreams', () => {
     });
   }
 
+  const WEATHER: proto.ToolDefinition[] = [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
+
+  test('tools: a 429 before any output fails over to the next site that can call tools, and the call comes from there', async () => {
+    const { rpc, close } = await daemon();
+    openai.enqueue({ fault: { kind: 'status', status: 429, retryAfter: '1' } });
+    anthropic.enqueue({ pieces: [], toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }] });
+    const out = await chat(rpc, { tools: WEATHER });
+    close();
+    assert.deepEqual(out.receipt.attempts.map((a) => [a.siteId, a.outcome]), [[SITE.openai, 'error'], [SITE.anthropic, 'complete']]);
+    assert.equal(out.receipt.site.id, SITE.anthropic);
+    assert.deepEqual(out.toolCalls, [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }]);
+  });
+
+  test('tools: a stream cut in the middle of a call is billed for what came and not continued as text, even where the policy continues cuts', async () => {
+    const { rpc, close } = await daemon();
+    const before = requestsTo(anthropic);
+    // The call's first event (id and name), then half its arguments, then the stream ends.
+    openai.enqueue({ pieces: [], toolCalls: [{ id: 'call_c', name: 'get_weather', arguments: '{"city":"Helsinki, Finland"}' }], fault: { kind: 'cut-in-tools', afterEvents: 2 } });
+    const out = await chat(rpc, { tools: WEATHER, policy: 'fakes-in-order' });
+    close();
+    assert.equal(out.receipt.outcome, 'cut');
+    assert.equal(out.receipt.attempts.length, 1, 'no continuation on another site');
+    assert.equal(requestsTo(anthropic), before);
+    assert.equal(out.toolCalls[0].name, 'get_weather');
+    assert.ok(out.toolCalls[0].arguments.length > 0 && !out.toolCalls[0].arguments.endsWith('}'), out.toolCalls[0].arguments);
+    assert.equal(out.receipt.tokens.estimated, true);
+    assert.ok(out.receipt.tokens.output > 0 && out.receipt.cost.outputNanoUsd > 0, 'the partial call is billed');
+  });
+
   test('cancel mid-stream aborts the upstream request and bills the partial answer', async () => {
     const { rpc, close } = await daemon();
     const pieces = Array.from({ length: 20 }, (_, i) => ` word${i}`);
