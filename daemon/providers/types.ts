@@ -1,7 +1,7 @@
 // One interface for every way a site is reached: real provider APIs and simulated sites alike, so the
 // engine and the meter cannot tell them apart.
 
-import type { ChatMessage, Outcome, ReasoningEffort, ResponseFormat, Sampling, ToolCall, ToolCallDelta, ToolChoice, ToolDefinition } from '../protocol';
+import type { ChatMessage, ChatParams, Outcome, ToolCall, ToolCallDelta } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
 
 /** Usage as the provider reported it, already mapped onto the meter's counts. */
@@ -15,21 +15,18 @@ export interface ReportedUsage {
   raw?: unknown;
 }
 
-export interface SiteRequest {
+/**
+ * What the caller asks of the answer, as the contract has it. Placement sends tools and JSON formats only
+ * to sites that can serve them (engine/placement.ts); reasoningEffort reaches the OpenAI wire only, the
+ * other families having no common equivalent.
+ */
+export type AnswerOptions = Pick<ChatParams, 'sampling' | 'stop' | 'tools' | 'toolChoice' | 'parallelToolCalls' | 'responseFormat' | 'reasoningEffort'>;
+
+export interface SiteRequest extends AnswerOptions {
   site: Site;
   model: SiteModel;
   messages: ChatMessage[];
   maxTokens: number;
-  sampling?: Sampling;
-  stop?: string[];
-  /** Only sent to sites whose wire carries them (catalog/tools.ts); placement sees to that. */
-  tools?: ToolDefinition[];
-  toolChoice?: ToolChoice;
-  parallelToolCalls?: boolean;
-  /** Likewise only where the wire can answer in JSON (engine/placement.ts). */
-  responseFormat?: ResponseFormat;
-  /** Sent on the OpenAI wire only; the other families have no common equivalent. */
-  reasoningEffort?: ReasoningEffort;
   signal: AbortSignal;
   apiKey?: string;
   /** Called for each piece of streamed text, the first call marks time to first token. */

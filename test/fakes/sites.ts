@@ -1,8 +1,8 @@
 // Test sites pointing at fake upstreams, and a helper that sends one request through a real adapter.
 
 import type { Site, SiteModel } from '../../daemon/catalog/types';
-import type { ChatMessage, EndpointKind, ProviderId, ReasoningEffort, ResponseFormat, Sampling, ToolCallDelta, ToolChoice, ToolDefinition } from '../../daemon/protocol';
-import type { SiteAdapter, SiteResult } from '../../daemon/providers/types';
+import type { ChatMessage, EndpointKind, ProviderId, ToolCallDelta } from '../../daemon/protocol';
+import type { AnswerOptions, SiteAdapter, SiteResult } from '../../daemon/providers/types';
 import type { FakeUpstream } from './upstream';
 
 const PROVIDER: Record<string, { provider: ProviderId; kind: EndpointKind; model: string; canonical: string }> = {
@@ -35,35 +35,29 @@ export interface Sent extends SiteResult {
   toolCallDeltas: ToolCallDelta[];
 }
 
-export interface SendOptions {
+export interface SendOptions extends AnswerOptions {
   signal?: AbortSignal;
   apiKey?: string;
   maxTokens?: number;
-  sampling?: Sampling;
-  stop?: string[];
   onDelta?: (t: string) => void;
   content?: string;
   /** The whole conversation, instead of a system and a user message. */
   messages?: ChatMessage[];
-  tools?: ToolDefinition[];
-  toolChoice?: ToolChoice;
-  parallelToolCalls?: boolean;
-  responseFormat?: ResponseFormat;
-  reasoningEffort?: ReasoningEffort;
 }
 
 export async function send(adapter: SiteAdapter, site: Site, options: SendOptions = {}): Promise<Sent> {
   const deltas: string[] = [];
   const toolCallDeltas: ToolCallDelta[] = [];
+  const { signal, apiKey, maxTokens, onDelta, content, messages, ...answer } = options;
   const result = await adapter.send({
-    site, model: site.models[0], maxTokens: options.maxTokens ?? 256, sampling: options.sampling, stop: options.stop,
-    messages: options.messages ?? [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: options.content ?? 'Say hello.' }],
-    tools: options.tools, toolChoice: options.toolChoice, parallelToolCalls: options.parallelToolCalls, responseFormat: options.responseFormat, reasoningEffort: options.reasoningEffort,
-    signal: options.signal ?? new AbortController().signal,
-    apiKey: 'apiKey' in options ? options.apiKey : 'sk-test-0123456789abcdefghij',
+    ...answer,
+    site, model: site.models[0], maxTokens: maxTokens ?? 256,
+    messages: messages ?? [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: content ?? 'Say hello.' }],
+    signal: signal ?? new AbortController().signal,
+    apiKey: 'apiKey' in options ? apiKey : 'sk-test-0123456789abcdefghij',
     onDelta: (t) => {
       deltas.push(t);
-      options.onDelta?.(t);
+      onDelta?.(t);
     },
     onToolCall: (d) => void toolCallDeltas.push(d),
   });
