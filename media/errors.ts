@@ -152,6 +152,9 @@ function remaining(b: BudgetStatus): number {
   return Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd);
 }
 
-export function rejectText(reason: RejectReason): string {
-  return REASON_TEXT[reason] ?? reason;
+/** Why a candidate was passed over, for its row: the reason, then the detail, unless the detail already says it ("no API key for groq"). */
+export function rejectionText(rejected: NonNullable<Candidate['rejected']>): string {
+  const label = REASON_TEXT[rejected.reason] ?? rejected.reason;
+  if (!rejected.detail) return label;
+  return rejected.detail.toLowerCase().startsWith(label.toLowerCase()) ? rejected.detail : `${label}: ${rejected.detail}`;
 }

@@ -2,7 +2,7 @@
 // the pure reducer in panelState.ts; this file only draws and wires the DOM.
 
 import type { Candidate, Placement } from '../daemon/protocol';
-import { rejectText } from './errors';
+import { rejectionText } from './errors';
 import { ms, usd } from './format';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
@@ -211,7 +211,7 @@ function renderError(error: PanelError): HTMLElement {
 
 function candidateRow(c: Candidate, chosen: string | null): HTMLElement {
   const won = c.site.id === chosen;
-  const verdict = won ? 'chosen' : c.rejected ? `${rejectText(c.rejected.reason)}${c.rejected.detail ? `: ${c.rejected.detail}` : ''}` : 'eligible, scored lower';
+  const verdict = won ? 'chosen' : c.rejected ? rejectionText(c.rejected) : 'eligible, scored lower';
   return el('tr', { class: won ? 'chosen' : c.rejected ? 'rejected' : 'eligible', 'data-site': c.site.id },
     el('td', { title: c.site.location }, won ? icon('check') : null, `${c.site.provider} · ${c.site.region} · ${c.site.hardware}`),
     el('td', { class: 'num' }, usd(c.cost.totalNanoUsd)),

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteRef, type SpendSummary } from '../../daemon/protocol';
-import { describeError } from '../../media/errors';
+import { describeError, rejectionText } from '../../media/errors';
 import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { annotations, buildMessages, initialState, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
@@ -260,5 +260,15 @@ describe('errors: placement refused for budget', () => {
     assert.equal(e.kind, 'budget');
     assert.equal(e.title, 'Daily budget exhausted: $0.00 left of $0.000001');
     assert.match(e.detail[0], /Spent \$0\.00022; this request could cost up to \$0\.00095/);
+  });
+});
+
+describe('why here: a passed-over candidate\'s words', () => {
+  it('say the reason, then the detail, without saying the reason twice', () => {
+    assert.equal(rejectionText({ reason: 'no key', detail: 'no API key for groq; its simulated twin sim:groq/eu-helsinki/lpu serves instead' }), 'no API key for groq; its simulated twin sim:groq/eu-helsinki/lpu serves instead');
+    assert.equal(rejectionText({ reason: 'disabled', detail: 'disabled in the catalog' }), 'disabled in the catalog');
+    assert.equal(rejectionText({ reason: 'disabled', detail: 'simulated twin stands down: a groq key is set' }), 'disabled: simulated twin stands down: a groq key is set');
+    assert.equal(rejectionText({ reason: 'capability', detail: 'simulated: answers in plain text, not JSON' }), 'cannot do what the request needs: simulated: answers in plain text, not JSON');
+    assert.equal(rejectionText({ reason: 'breaker', detail: '' }), 'circuit breaker open');
   });
 });
