@@ -11,7 +11,8 @@
 // For JSON and SSE answers: added latency p50/p99 over sequential requests (target minus direct), and
 // requests/s at a fixed concurrency; RSS of each gateway process.
 // Run: npm run build && node --import tsx bench/overhead/run.ts [sequential=2000] [seconds=5] [concurrency=32]
-// PROFILE=/tmp/prof in the environment also writes the daemon's CPU profile there.
+// PROFILE=/tmp/prof in the environment also writes the daemon's CPU profile there; MODES=json (or sse)
+// measures one mode only, so the profile is of that mode.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -251,7 +252,7 @@ void (async () => {
     const seqRows: (string | number)[][] = [['mode', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'over bare p50 ms']];
     const tputRows: (string | number)[][] = [['mode', 'target', `req/s @${CONCURRENCY}`, 'vs portkey']];
     const failures: string[] = [];
-    for (const mode of ['json', 'sse'] as const) {
+    for (const mode of (process.env.MODES ?? 'json,sse').split(',') as Mode[]) {
       // A target that cannot answer this mode at all is reported and left out of it.
       const able: Target[] = [];
       for (const t of all) {
