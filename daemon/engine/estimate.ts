@@ -83,7 +83,12 @@ export function ttftEstimateMs(model: SiteModel, measuredBaseMs: number | null, 
   return (measuredBaseMs ?? model.ttftMs) + prefillMs(model, inputTokens);
 }
 
-/** An Estimate without its cost breakdown, written in place: one per decision, reused for every site. */
+/** Blended price of a request, USD per 1M tokens (input + expected output), from its total in nano-USD. */
+export function usdPer1MOf(totalNanoUsd: number, tokens: number): number {
+  return tokens > 0 ? (totalNanoUsd / 1e9 / tokens) * 1e6 : 0;
+}
+
+/** An Estimate without its cost breakdown or blended price, written in place: one per decision, reused for every site. */
 export class EstimateScratch {
   queueWaitMs = 0;
   ttftMs = 0;
@@ -91,7 +96,6 @@ export class EstimateScratch {
   catalogTtftMs = 0;
   totalMs = 0;
   ahead = 0;
-  usdPer1M = 0;
   totalNanoUsd = 0;
 }
 
@@ -102,7 +106,9 @@ export class EstimateScratch {
 export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel, card: CompiledCard, rec: LoadRecord, at: number, req: PlacementRequest, t: CostTerms): void {
   const present = rec[at + L_STATE];
   const output = t.output;
-  const ttftMs = ttftEstimateMs(model, present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : null, req.inputTokens);
+  // ttftEstimateMs for the measured base and for the catalog's, sharing the prefill.
+  const prefill = prefillMs(model, req.inputTokens);
+  const ttftMs = (present & HAS_TTFT_BASE ? rec[at + L_TTFT_BASE] : model.ttftMs) + prefill;
   const tps = present & HAS_TPS ? rec[at + L_TPS] : model.outputTokensPerSecond;
   const generateMs = tps > 0 ? (output / tps) * 1000 : 0;
   // With c slots busy, a newcomer at position k in the FIFO waits about k mean hold times / c. Our own
@@ -112,15 +118,12 @@ export function estimateInto(out: EstimateScratch, site: Site, model: SiteModel,
   const c = site.concurrency;
   const ahead = c !== undefined ? Math.max(0, rec[at + L_IN_FLIGHT] - c + 1) : present & HAS_QUEUE_DEPTH ? rec[at + L_QUEUE_DEPTH] : 0;
   const queueWaitMs = (ahead * holdMs) / (c ?? 1);
-  const total = totalCost(card, t);
-  const tokens = req.inputTokens + output;
   out.queueWaitMs = queueWaitMs;
   out.ttftMs = ttftMs;
-  out.catalogTtftMs = ttftEstimateMs(model, null, req.inputTokens);
+  out.catalogTtftMs = model.ttftMs + prefill;
   out.totalMs = queueWaitMs + ttftMs + generateMs;
   out.ahead = ahead;
-  out.usdPer1M = tokens > 0 ? (total / 1e9 / tokens) * 1e6 : 0;
-  out.totalNanoUsd = total;
+  out.totalNanoUsd = totalCost(card, t);
 }
 
 /** The estimate with its cost breakdown, for an offer of the catalog index (compiled card). */
@@ -128,7 +131,7 @@ export function estimateOffer(offer: Offer, rec: LoadRecord, at: number, req: Pl
   const t = costTerms(req, expectedOutputTokens(req));
   const e = new EstimateScratch();
   estimateInto(e, offer.site, offer.model, offer.card, rec, at, req, t);
-  return { cost: costOf(offer.card, t), queueWaitMs: e.queueWaitMs, ttftMs: e.ttftMs, totalMs: e.totalMs, ahead: e.ahead, usdPer1M: e.usdPer1M };
+  return { cost: costOf(offer.card, t), queueWaitMs: e.queueWaitMs, ttftMs: e.ttftMs, totalMs: e.totalMs, ahead: e.ahead, usdPer1M: usdPer1MOf(e.totalNanoUsd, req.inputTokens + t.output) };
 }
 
 export function estimate(site: Site, model: SiteModel, load: SiteLoad, req: PlacementRequest): Estimate {

@@ -6,7 +6,7 @@ import { siteRef, type CatalogIndex, type Offer } from '../catalog/lookup';
 import { regionAllowed } from '../catalog/regions';
 import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
-import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, ttftEstimateMs, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
+import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, ttftEstimateMs, usdPer1MOf, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
 import { normalQuantile, scoreOf } from './policies';
 import { admitsOf as admitsOfImport, LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
@@ -154,7 +154,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   // Every real provider's wire carries tools, unless the catalog says this server cannot; a simulated site produces text only.
   if (req.tools === true && (site.simulated || site.endpoint.tools === false)) return TOOLS;
   if (req.json !== undefined && !answersJson(site, req.json)) return JSON_ANSWER;
-  if (c.maxUsdPer1MTokens !== undefined && e.usdPer1M > c.maxUsdPer1MTokens) return USD_PER_1M;
+  if (c.maxUsdPer1MTokens !== undefined && usdPer1MOf(e.totalNanoUsd, req.inputTokens + d.expected.output) > c.maxUsdPer1MTokens) return USD_PER_1M;
   const worst = d.worst !== null ? totalCostAt(offer.card, d.worst) : 0;
   if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
   // Not a helper that returns the judged TTFT: a double returned by a call V8 does not inline is boxed,
