@@ -11,6 +11,7 @@ export class ChunkWriter {
   private started = false;
   private ended = false;
   private calledTools = false;
+  private corked = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -45,7 +46,7 @@ export class ChunkWriter {
 
   /** An SSE comment: clients skip it, a human reading the stream sees the failover. */
   comment(text: string): void {
-    if (!this.ended) this.res.write(`: ${text.replace(/\n/g, ' ')}\n\n`);
+    if (!this.ended) this.send(`: ${text.replace(/\n/g, ' ')}\n\n`);
   }
 
   /** The finishing chunk (with where and what it cost), the usage chunk when asked for, then [DONE]. */
@@ -82,6 +83,23 @@ export class ChunkWriter {
   }
 
   private write(value: unknown): void {
-    if (!this.ended) this.res.write(`data: ${JSON.stringify(value)}\n\n`);
+    if (!this.ended) this.send(`data: ${JSON.stringify(value)}\n\n`);
+  }
+
+  /**
+   * Events written in the same tick (the pieces of one upstream read, the finish with its usage) leave
+   * in one socket write: one syscall and one wake-up of the client instead of one per event. Nothing
+   * waits for it: the batch is flushed before any I/O is polled again.
+   */
+  private send(text: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.res.uncork();
+      });
+    }
+    this.res.write(text);
   }
 }

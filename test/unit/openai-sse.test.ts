@@ -1,0 +1,60 @@
+// The endpoint's SSE framing: events written in one tick leave in one socket write.
+
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import type { ServerResponse } from 'node:http';
+import { test } from 'node:test';
+import { ChunkWriter } from '../../daemon/openai/sse';
+import type { Receipt } from '../../daemon/protocol';
+
+/** A response whose socket writes are recorded: one entry per write the socket would make. */
+function recordingResponse() {
+  const flushes: string[][] = [];
+  const res = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      flushes.push([chunk.toString()]);
+      done();
+    },
+    writev(chunks, done) {
+      flushes.push(chunks.map((c) => String(c.chunk)));
+      done();
+    },
+  }) as Writable & { writeHead(status: number, headers: Record<string, string>): void };
+  res.writeHead = () => {};
+  return { res: res as unknown as ServerResponse, flushes };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const receipt = {
+  id: 'r1', requestId: 'q1', placementId: 'p1', site: { id: 'sim:x', provider: 'simulated', region: 'r', location: 'l', hardware: 'h' },
+  model: 'm', providerModel: 'm', policy: 'balanced', workspace: null, client: 'test', outcome: 'complete', attempts: [],
+  tokens: { input: 3, cachedInput: 0, cacheWrite: 0, output: 2, reasoning: 0 }, ttftMs: 1, totalMs: 2, tokensPerSecond: 1000, bytesReceived: 10,
+  cost: { inputNanoUsd: 1, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 2, requestFeeNanoUsd: 0, egressNanoUsd: 0, totalNanoUsd: 3 },
+  createdAt: '2026-12-02T00:00:00.000Z',
+} as unknown as Receipt;
+
+test('events of one tick leave in one write; a later piece in its own', async () => {
+  const { res, flushes } = recordingResponse();
+  const writer = new ChunkWriter(res, 'chatcmpl-1', 1, 'm');
+  writer.start({});
+  writer.delta('Hello');
+  writer.delta(' world');
+  await tick();
+  assert.equal(flushes.length, 1, 'the role chunk and both pieces go out together');
+  assert.equal(flushes[0].length, 3);
+  assert.match(flushes[0][1], /"content":"Hello"/);
+
+  writer.delta('!');
+  await tick();
+  assert.equal(flushes.length, 2, 'a piece from a later read is not held back');
+  assert.match(flushes[1].join(''), /"content":"!"/);
+
+  writer.finish(receipt, true);
+  await tick();
+  const last = flushes.slice(2).flat().join('');
+  assert.equal(flushes.length, 3, 'the finish, usage and [DONE] leave in one write');
+  assert.match(last, /"finish_reason":"stop"/);
+  assert.match(last, /"usage":/);
+  assert.ok(last.endsWith('data: [DONE]\n\n'));
+});
