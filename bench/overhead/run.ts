@@ -9,7 +9,8 @@
 //   portkey     the Portkey AI gateway (@portkey-ai/gateway 1.15.2, its own start-server.js) with
 //               x-portkey-provider: openai and x-portkey-custom-host pointing at the same fake
 // For JSON and SSE answers: added latency p50/p99 over sequential requests (target minus direct), and
-// requests/s at a fixed concurrency; RSS of each gateway process.
+// requests/s at a fixed concurrency; RSS of each gateway process; and each gateway's CPU per request over the
+// sequential run (all its threads, from /proc), which a busy machine disturbs much less than latency.
 // Run: npm run build && node --import tsx bench/overhead/run.ts [sequential=2000] [seconds=5] [concurrency=32]
 // PROFILE=/tmp/prof in the environment also writes the daemon's CPU profile there; MODES=json (or sse)
 // measures one mode only, so the profile is of that mode.
@@ -83,8 +84,18 @@ function check(target: Target, mode: Mode, text: string): void {
   }
 }
 
-async function sequential(targets: Target[], mode: Mode, count: number): Promise<Map<string, number[]>> {
+/** CPU time a process has used, all threads, user and system, in ms (clock ticks, 10 ms each on Linux). */
+function cpuMs(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 12 and 13.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** Times of each request per target, and each gateway process's CPU per request over the same run. */
+async function sequential(targets: Target[], mode: Mode, count: number): Promise<{ times: Map<string, number[]>; cpu: Map<string, number> }> {
   const times = new Map(targets.map((t) => [t.name, [] as number[]]));
+  const cpuBefore = new Map(targets.filter((t) => t.pid).map((t) => [t.name, cpuMs(t.pid!)]));
   const payloads = new Map(targets.map((t) => [t.name, body(t, mode)]));
   // Rounds interleave the targets so that drift on a shared machine lands on all of them alike.
   const rounds = 20;
@@ -101,7 +112,8 @@ async function sequential(targets: Target[], mode: Mode, count: number): Promise
     }
   }
   for (const list of times.values()) list.sort((a, b) => a - b);
-  return times;
+  const cpu = new Map(targets.filter((t) => t.pid).map((t) => [t.name, (cpuMs(t.pid!) - cpuBefore.get(t.name)!) / count]));
+  return { times, cpu };
 }
 
 async function throughput(target: Target, mode: Mode, seconds: number, concurrency: number): Promise<number> {
@@ -249,7 +261,7 @@ void (async () => {
     console.log(header('Overhead: direct vs a bare Node proxy vs Switchyard vs Portkey AI gateway, one fake OpenAI upstream on 127.0.0.1'));
     console.log(`sequential requests per target and mode: ${SEQUENTIAL} (after ${1 + WARM_SECONDS} s of load at concurrency ${CONCURRENCY} and 200 sequential, to warm up); throughput: ${SECONDS} s at concurrency ${CONCURRENCY} (after 1 s warm-up)`);
     if (portkeyError) console.log(`portkey: not measured: ${portkeyError}`);
-    const seqRows: (string | number)[][] = [['mode', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'over bare p50 ms']];
+    const seqRows: (string | number)[][] = [['mode', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'over bare p50 ms', 'CPU ms/req']];
     const tputRows: (string | number)[][] = [['mode', 'target', `req/s @${CONCURRENCY}`, 'vs portkey']];
     const failures: string[] = [];
     for (const mode of (process.env.MODES ?? 'json,sse').split(',') as Mode[]) {
@@ -261,7 +273,7 @@ void (async () => {
           able.push(t);
         } catch (error) {
           failures.push(`${t.name} ${mode}: not measured: ${(error as Error).message.split('\n')[0]}`);
-          seqRows.push([mode, t.name, 'failed', '-', '-', '-', '-']);
+          seqRows.push([mode, t.name, 'failed', '-', '-', '-', '-', '-']);
           tputRows.push([mode, t.name, 'failed', '-']);
         }
       }
@@ -271,7 +283,7 @@ void (async () => {
       // than the second for that alone), so each target first takes a second of concurrent load.
       for (const t of targets) await throughput(t, mode, WARM_SECONDS, CONCURRENCY);
       await sequential(targets, mode, 200);
-      const times = await sequential(targets, mode, SEQUENTIAL);
+      const { times, cpu } = await sequential(targets, mode, SEQUENTIAL);
       const base = times.get('direct')!;
       const floor = times.get('bare');
       for (const t of targets) {
@@ -279,7 +291,7 @@ void (async () => {
         const p50 = quantile(list, 0.5);
         const p99 = quantile(list, 0.99);
         const gateway = t.name !== 'direct' && t.name !== 'bare';
-        seqRows.push([mode, t.name, ms(p50), ms(p99), t.name === 'direct' ? '-' : ms(p50 - quantile(base, 0.5)), t.name === 'direct' ? '-' : ms(p99 - quantile(base, 0.99)), gateway && floor ? ms(p50 - quantile(floor, 0.5)) : '-']);
+        seqRows.push([mode, t.name, ms(p50), ms(p99), t.name === 'direct' ? '-' : ms(p50 - quantile(base, 0.5)), t.name === 'direct' ? '-' : ms(p99 - quantile(base, 0.99)), gateway && floor ? ms(p50 - quantile(floor, 0.5)) : '-', cpu.has(t.name) ? ms(cpu.get(t.name)!) : '-']);
       }
       const rates = new Map<string, number>();
       for (const t of targets) rates.set(t.name, await throughput(t, mode, SECONDS, CONCURRENCY));
