@@ -93,6 +93,21 @@ const R_CHECK = LOAD_RECORD;
 const R_SCORE = LOAD_RECORD + 1;
 const STRIDE = LOAD_RECORD + 2;
 
+// The decision record is kept in blocks of 2^BLOCK_BITS sites (90 KB at 11 numbers a site), under V8's
+// large-object size (128 KB). In one array, 10,000 sites would be 880 KB: a large object, which takes
+// fresh pages and counts toward the next mark-compact (a major GC every ~18 decisions); blocks are young
+// garbage that a scavenge frees.
+const BLOCK_BITS = 10;
+const BLOCK = 1 << BLOCK_BITS;
+const BLOCK_MASK = BLOCK - 1;
+/** Where site k's numbers start in its block, `blocks[k >>> BLOCK_BITS]`. */
+const atOf = (k: number) => (k & BLOCK_MASK) * STRIDE;
+
+/** Number `field` (a LOAD index, R_CHECK or R_SCORE) of site k in a decision record. */
+function numberAt(blocks: readonly LoadRecord[], k: number, field: number): number {
+  return blocks[k >>> BLOCK_BITS][atOf(k) + field];
+}
+
 const NO_CONSTRAINTS: NonNullable<Policy['constraints']> = Object.freeze({});
 
 /** What a decision works out once rather than per site. */
@@ -248,18 +263,20 @@ function summarise(input: PlaceInput, rejected: Scored[]): string {
 }
 
 /** One line on a site the decision chose or passed over; from its totals, no cost breakdown needed. */
-function describe(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, k: number): string {
+function describe(input: PlaceInput, offers: readonly Offer[], blocks: readonly LoadRecord[], k: number): string {
   const { policy, request } = input;
   const offer = offers[k];
+  const rec = blocks[k >>> BLOCK_BITS];
   const e = estimateScratch;
-  estimateSite(e, offer.site, offer.model, offer.card, rec, k * STRIDE, request, costTerms(request, expectedOutputTokens(request)));
+  estimateSite(e, offer.site, offer.model, offer.card, rec, atOf(k), request, costTerms(request, expectedOutputTokens(request)));
   return `${offer.site.id} at ${usd(e.totalNanoUsd)} expected, ${ms(e.queueWaitMs + e.ttftMs)} to first token, ${ms(e.totalMs)} in all`
-    + (policy.kind === 'balanced' ? ` (score ${usd(rec[k * STRIDE + R_SCORE])})` : '');
+    + (policy.kind === 'balanced' ? ` (score ${usd(numberAt(blocks, k, R_SCORE))})` : '');
 }
 
 /** Offer k of a decision as a Scored, with its cost breakdown: for the few sites that get described. */
-function scored(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, k: number): Scored {
-  const at = k * STRIDE;
+function scored(input: PlaceInput, offers: readonly Offer[], blocks: readonly LoadRecord[], k: number): Scored {
+  const rec = blocks[k >>> BLOCK_BITS];
+  const at = atOf(k);
   const check = rec[at + R_CHECK];
   return {
     offer: offers[k],
@@ -270,11 +287,15 @@ function scored(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, k:
   };
 }
 
-// A decision record is an ordinary array of doubles, in the JS heap (`newLoadRecord`). A typed
+// A decision record is made of ordinary arrays of doubles, in the JS heap (`newLoadRecord`). A typed
 // array's buffer lives outside it, and allocating them at this rate (10 KB per decision at 100 sites)
 // made V8 collect for "external memory pressure", with full mark-compacts, every few thousand
 // decisions; young garbage in the heap costs a scavenge that finds nothing alive.
-const newRecord = newLoadRecord;
+function newRecord(n: number): LoadRecord[] {
+  const blocks: LoadRecord[] = [];
+  for (let first = 0; first < n; first += BLOCK) blocks.push(newLoadRecord(Math.min(BLOCK, n - first) * STRIDE));
+  return blocks;
+}
 
 /** Indices of the near-ties; reused across decisions (only read while deciding). */
 let tieScratch = new Int32Array(64);
@@ -295,27 +316,30 @@ export function place(input: PlaceInput): Placement {
   };
   // The decision record: per site, its telemetry at this instant, its check and its score. Deciding
   // reads it; the explanation is rebuilt from it later, so it shows the state the decision saw.
-  const rec = newRecord(n * STRIDE);
+  const blocks = newRecord(n);
   const e = estimateScratch;
   let eligible = 0;
   let best = -1;
   let bestScore = 0;
-  if (n > 0) input.telemetry.loadAllInto(offers, req.model, now, rec, STRIDE);
-  for (let k = 0; k < n; k++) {
-    const offer = offers[k];
-    const at = k * STRIDE;
-    estimateSite(e, offer.site, offer.model, offer.card, rec, at, req, d.expected);
-    const rank = rankIn(policy, offer.site.id);
-    const failed = check(d, offer, e, rec, at, rank);
-    const sc = scoreSite(policy, e.totalNanoUsd, e.totalMs, rank);
-    rec[at + R_CHECK] = failed;
-    rec[at + R_SCORE] = sc;
-    if (failed === 0) {
-      if (best < 0 || sc < bestScore) {
-        best = k;
-        bestScore = sc;
+  for (let b = 0; b < blocks.length; b++) {
+    const rec = blocks[b];
+    const first = b * BLOCK;
+    input.telemetry.loadAllInto(offers, first, first + rec.length / STRIDE, req.model, now, rec, STRIDE);
+    for (let k = first, at = 0; at < rec.length; k++, at += STRIDE) {
+      const offer = offers[k];
+      estimateSite(e, offer.site, offer.model, offer.card, rec, at, req, d.expected);
+      const rank = rankIn(policy, offer.site.id);
+      const failed = check(d, offer, e, rec, at, rank);
+      const sc = scoreSite(policy, e.totalNanoUsd, e.totalMs, rank);
+      rec[at + R_CHECK] = failed;
+      rec[at + R_SCORE] = sc;
+      if (failed === 0) {
+        if (best < 0 || sc < bestScore) {
+          best = k;
+          bestScore = sc;
+        }
+        eligible++;
       }
-      eligible++;
     }
   }
 
@@ -330,7 +354,7 @@ export function place(input: PlaceInput): Placement {
       const bound = bestScore + Math.abs(bestScore) * TIE_EPSILON;
       if (tieScratch.length < eligible) tieScratch = new Int32Array(Math.max(eligible, 2 * tieScratch.length));
       ties = 0;
-      for (let k = 0; k < n; k++) if (rec[k * STRIDE + R_CHECK] === 0 && rec[k * STRIDE + R_SCORE] <= bound) tieScratch[ties++] = k;
+      for (let k = 0; k < n; k++) if (numberAt(blocks, k, R_CHECK) === 0 && numberAt(blocks, k, R_SCORE) <= bound) tieScratch[ties++] = k;
     }
     if (ties <= 1) {
       chosen = best;
@@ -338,41 +362,41 @@ export function place(input: PlaceInput): Placement {
       const i = Math.floor(input.rng() * ties);
       let j = Math.floor(input.rng() * (ties - 1));
       if (j >= i) j++;
-      const a = tieScratch[i] * STRIDE;
-      const b = tieScratch[j] * STRIDE;
-      const aFlight = rec[a + L_IN_FLIGHT];
-      const bFlight = rec[b + L_IN_FLIGHT];
-      chosen = (aFlight !== bFlight ? aFlight < bFlight : !(rec[b + R_SCORE] < rec[a + R_SCORE])) ? tieScratch[i] : tieScratch[j];
+      const a = tieScratch[i];
+      const b = tieScratch[j];
+      const aFlight = numberAt(blocks, a, L_IN_FLIGHT);
+      const bFlight = numberAt(blocks, b, L_IN_FLIGHT);
+      chosen = (aFlight !== bFlight ? aFlight < bFlight : !(numberAt(blocks, b, R_SCORE) < numberAt(blocks, a, R_SCORE))) ? a : b;
     }
     if (ties <= 1) {
       for (let k = 0; k < n; k++) {
-        if (k !== chosen && rec[k * STRIDE + R_CHECK] === 0 && (runnerUp < 0 || rec[k * STRIDE + R_SCORE] < rec[runnerUp * STRIDE + R_SCORE])) runnerUp = k;
+        if (k !== chosen && numberAt(blocks, k, R_CHECK) === 0 && (runnerUp < 0 || numberAt(blocks, k, R_SCORE) < numberAt(blocks, runnerUp, R_SCORE))) runnerUp = k;
       }
     }
   } else {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
     // last failure is oldest, the likeliest to have recovered.
     for (let k = 0; k < n; k++) {
-      const failed = rec[k * STRIDE + R_CHECK];
+      const failed = numberAt(blocks, k, R_CHECK);
       if (failed !== BREAKER && failed !== TRIED) continue;
-      if (chosen < 0 || lastFailureAt(rec, k) < lastFailureAt(rec, chosen)) chosen = k;
+      if (chosen < 0 || lastFailureAt(blocks, k) < lastFailureAt(blocks, chosen)) chosen = k;
     }
-    if (chosen >= 0) rec[chosen * STRIDE + R_CHECK] = 0;
+    if (chosen >= 0) blocks[chosen >>> BLOCK_BITS][atOf(chosen) + R_CHECK] = 0;
   }
 
-  return new DecidedPlacement(chosen >= 0 ? offers[chosen].site.id : null, { input, offers, rec, chosen, eligible, ties, runnerUp, why: undefined, candidates: undefined });
+  return new DecidedPlacement(chosen >= 0 ? offers[chosen].site.id : null, { input, offers, blocks, chosen, eligible, ties, runnerUp, why: undefined, candidates: undefined });
 }
 
 /** When the site failed last, -Infinity if never: the breaker fallback tries the one that failed longest ago. */
-function lastFailureAt(rec: LoadRecord, k: number): number {
-  return rec[k * STRIDE + L_STATE] & HAS_LAST_FAILURE ? rec[k * STRIDE + L_LAST_FAILURE] : -Infinity;
+function lastFailureAt(blocks: readonly LoadRecord[], k: number): number {
+  return numberAt(blocks, k, L_STATE) & HAS_LAST_FAILURE ? numberAt(blocks, k, L_LAST_FAILURE) : -Infinity;
 }
 
 /** What a placement's words are built from. */
 interface Explanation {
   input: PlaceInput;
   offers: readonly Offer[];
-  rec: LoadRecord;
+  blocks: readonly LoadRecord[];
   chosen: number;
   /** Sites that passed every check (the breaker fallback chooses among none). */
   eligible: number;
@@ -385,21 +409,21 @@ interface Explanation {
 }
 
 function whyOf(x: Explanation): string {
-  const { input, offers, rec, chosen } = x;
+  const { input, offers, blocks, chosen } = x;
   const { request: req, policy } = input;
   if (offers.length === 0) return `unknown model ${req.model}: no site in the catalog offers it`;
   if (x.eligible > 0) {
-    return `${policy.name} (${policy.kind}): ${describe(input, offers, rec, chosen)}`
+    return `${policy.name} (${policy.kind}): ${describe(input, offers, blocks, chosen)}`
       + (x.ties > 1 ? `; ${x.ties} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
-      + (x.runnerUp >= 0 ? `; next best ${describe(input, offers, rec, x.runnerUp)}` : '');
+      + (x.runnerUp >= 0 ? `; next best ${describe(input, offers, blocks, x.runnerUp)}` : '');
   }
   if (chosen >= 0) {
-    const at = lastFailureAt(rec, chosen);
+    const at = lastFailureAt(blocks, chosen);
     const ago = at === -Infinity ? 'unknown' : `${Math.round((input.now - at) / 1000)} s ago`;
     return `every eligible site's breaker is open; trying ${offers[chosen].site.id}, which failed longest ago (${ago})`;
   }
   const all: Scored[] = [];
-  for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, rec, k));
+  for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, blocks, k));
   return `no eligible site for ${req.model}: ${summarise(input, all)}`;
 }
 
@@ -434,7 +458,7 @@ class DecidedPlacement implements Placement {
 
   get candidates(): Candidate[] {
     const x = this.#x;
-    return (x.candidates ??= explainAll(x.input, x.offers, x.rec, x.chosen));
+    return (x.candidates ??= explainAll(x.input, x.offers, x.blocks, x.chosen));
   }
 
   toJSON(): Placement {
@@ -442,9 +466,9 @@ class DecidedPlacement implements Placement {
   }
 }
 
-function explainAll(input: PlaceInput, offers: readonly Offer[], rec: LoadRecord, chosen: number): Candidate[] {
+function explainAll(input: PlaceInput, offers: readonly Offer[], blocks: readonly LoadRecord[], chosen: number): Candidate[] {
   const all: Scored[] = [];
-  for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, rec, k));
+  for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, blocks, k));
   const first = chosen >= 0 ? all[chosen] : undefined;
   const order = (s: Scored) => (s === first ? -1 : s.rejected ? 1 : 0);
   return all.sort((a, b) => order(a) - order(b) || a.score - b.score).map((s) => toCandidate(input, s));

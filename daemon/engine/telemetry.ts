@@ -172,25 +172,25 @@ export class Telemetry implements TelemetryView {
     else this.write(s, s.models.get(model), now, out, at);
   }
 
-  loadAllInto(sites: readonly { site: { id: string } }[], model: string, now: number, out: LoadRecord, stride: number): void {
+  loadAllInto(sites: readonly { site: { id: string } }[], from: number, to: number, model: string, now: number, out: LoadRecord, stride: number): void {
     // The stats found for each offer, remembered per offer list (one per model and catalog index) so a
     // decision does not look every site up by id again. Entries are never removed from `sites`, so a
     // remembered one stays right; a site or model without stats yet is looked up again next time.
     let bound = this.bound.get(sites);
     if (!bound || bound.model !== model) this.bound.set(sites, (bound = { model, sites: new Array(sites.length).fill(undefined), models: new Array(sites.length).fill(undefined) }));
-    for (let k = 0; k < sites.length; k++) {
+    for (let k = from, at = 0; k < to; k++, at += stride) {
       let s = bound.sites[k];
       if (s === undefined) {
         s = this.sites.get(sites[k].site.id);
         if (s === undefined) {
-          writeLoad(out, k * stride, IDLE_LOAD);
+          writeLoad(out, at, IDLE_LOAD);
           continue;
         }
         bound.sites[k] = s;
       }
       let m = bound.models[k];
       if (m === undefined) bound.models[k] = m = s.models.get(model);
-      this.write(s, m, now, out, k * stride);
+      this.write(s, m, now, out, at);
     }
   }
 

@@ -43,8 +43,8 @@ export interface TelemetryView {
   /** The same view written as a load record at `out[at .. at + LOAD_RECORD)`: placement's hot path,
    *  which reads every site offering the model and so must not allocate per site. */
   loadInto(siteId: string, model: string, now: number, out: LoadRecord, at: number): void;
-  /** `loadInto` for every site of a list (the offers of one model), site k at `out[k * stride]`. */
-  loadAllInto(sites: readonly { site: { id: string } }[], model: string, now: number, out: LoadRecord, stride: number): void;
+  /** `loadInto` for sites `from` to `to` (excluded) of a list (the offers of one model), site k at `out[(k - from) * stride]`. */
+  loadAllInto(sites: readonly { site: { id: string } }[], from: number, to: number, model: string, now: number, out: LoadRecord, stride: number): void;
 }
 
 /** Load records of one or more sites, `LOAD.RECORD` numbers each (placement appends its own after them). */

@@ -276,3 +276,38 @@ test('bench references: the draw-blind oracle is the oracle when nothing is draw
   const seeing = share(oracle(trace, 1, sites(0.15), 7)); // the lucky draws only: P(z < ln(1000/950)/0.15) = 0.63
   assert.ok(seeing > 0.5 && seeing < 0.75, `oracle took the cheap site for ${seeing}`);
 });
+
+test('a decision over more sites than one block of its record (1024) reads, ranks and explains each site at its own place', () => {
+  const n = 2500;
+  const priced = (k: number) => (k === 1000 || k === 2000 ? 0.1 : k === 1500 ? 0.2 : 1 + k / 10_000);
+  const sites = Array.from({ length: n }, (_, k) => simSite(`p${k}`, {}, { price: { inputPer1M: priced(k), outputPer1M: priced(k), readOn: '2026-01-01' } }));
+  const big = fleet(...sites);
+  const telemetry = new Telemetry();
+  telemetry.onPlaced('p1000', 'm', 1_000_000);
+  for (let k = 0; k < 3; k++) telemetry.onPlaced('p2300', 'm', 1_000_000);
+
+  // p1000 and p2000 tie as the cheapest, in different blocks: the less loaded one wins.
+  const tie = decide(big, { name: 'c', kind: 'cheapest' }, { telemetry });
+  assert.equal(tie.chosen, 'p2000');
+  assert.match(tie.why, /^c \(cheapest\): p2000 at .*; 2 sites within 2% of the best/);
+  assert.equal(tie.candidates.length, n);
+  assert.deepEqual(tie.candidates.slice(0, 3).map((c) => [c.site.id, c.inFlight]), [['p2000', 0], ['p1000', 1], ['p1500', 0]]);
+  assert.equal(tie.candidates.find((c) => c.site.id === 'p2300')?.inFlight, 3);
+
+  // Without the tie, the runner-up is found across blocks too.
+  const single = decide(big, { name: 'c', kind: 'cheapest' }, { telemetry, exclude: new Set(['p2000']) });
+  assert.equal(single.chosen, 'p1000');
+  assert.match(single.why, /; next best p1500 at /);
+  assert.equal(single.candidates.find((c) => c.site.id === 'p2000')?.rejected?.detail, 'already failed for this request');
+
+  // Every breaker open: the site that failed longest ago, wherever it is.
+  const broken = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 600_000 } });
+  const fail: SiteResult = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 1, error: { status: 503, message: 'x', retryable: true } };
+  for (let k = 0; k < n; k++) {
+    const at = k === 1800 ? 500_000 : 900_000 + k;
+    broken.onResult(broken.onPlaced(`p${k}`, 'm', at), fail, at);
+  }
+  const fallback = decide(big, { name: 'c', kind: 'cheapest' }, { telemetry: broken, now: 960_000 });
+  assert.equal(fallback.chosen, 'p1800');
+  assert.match(fallback.why, /trying p1800, which failed longest ago \(460 s ago\)/);
+});
