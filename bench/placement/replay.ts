@@ -39,7 +39,7 @@ export async function replay(trace: readonly TraceRequest[], load: number, sites
   const adapters = new Map<string, { site: Site; adapter: SimulatedAdapter }>();
   for (const site of sites) {
     // The answer is as long as the trace says: max tokens is the trace's output length.
-    adapters.set(site.id, { site, adapter: createSimulatedAdapter(site, clock, seed, { chunkMs: 1e12, replyTokens: (r) => r.maxTokens }) });
+    adapters.set(site.id, { site, adapter: createSimulatedAdapter(site, clock, seed, { chunkMs: 1e12, replyTokens: (r) => r.maxTokens! }) });
   }
   const strategy = factory(sites, clock, seed);
   const outcomes: Outcome[] = new Array(trace.length);

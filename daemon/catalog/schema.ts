@@ -75,6 +75,7 @@ export const MODEL_SHAPE: Shape = {
     canonical: { kind: 'string', pattern: '^[a-z0-9][a-z0-9.\\-]*$', description: 'Canonical model id shared across sites, e.g. llama-3.3-70b.' },
     providerModel: text('The model name the provider API expects.'),
     contextWindow: count('Context window, tokens.'),
+    maxOutputTokens: count('Longest answer the model gives here, tokens. A request without max_tokens reserves its budget for this many output tokens (default: the context window left after the prompt).'),
     price: PRICE_SHAPE,
     ttftMs: ms('Catalog time to first token for an empty prompt, ms (used until telemetry has samples).'),
     ttftPerInputTokenMs: ms('Added time to first token per input token, ms.'),

@@ -8,6 +8,11 @@ export interface SiteModel {
   /** The name the provider's API expects. */
   providerModel: string;
   contextWindow: number;
+  /**
+   * The longest answer the model gives at this site, tokens, where it is shorter than the context window
+   * allows. A request without max_tokens is reserved against the budget for this many output tokens.
+   */
+  maxOutputTokens?: number;
   price: PriceCard;
   /** Catalog figures, used until telemetry has samples. ttftMs is for an empty prompt, queue excluded. */
   ttftMs: number;

@@ -12,7 +12,7 @@ import type { PolicyBook } from '../engine/policyBook';
 import type { PlacementRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
 import { billAttempt, BudgetExceededError, type Meter, type Reservation } from '../meter';
-import { countPromptTokens, worstCaseOf } from '../meter/estimate';
+import { countPromptTokens, outputCap, worstCaseOf } from '../meter/estimate';
 import type { Clock } from '../providers/simulated/clock';
 import type { Credentials } from '../providers/keys';
 import type { AdapterPool } from '../providers/pool';
@@ -100,7 +100,7 @@ export class ChatService {
       if (overBudget.length > 0) {
         const worst = Math.min(...overBudget.map((c) => {
           const model = index.site(c.site.id)!.models.find((m) => m.canonical === canonical)!;
-          return worstCaseOf(model.price, request.inputTokens, params.maxTokens).cost.totalNanoUsd;
+          return worstCaseAt(model, request.inputTokens, params.maxTokens);
         }));
         meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace }).release();
       }
@@ -110,7 +110,7 @@ export class ChatService {
     const target: Target = { site, model: site.models.find((m) => m.canonical === canonical)!, routed };
     let reservation: Reservation;
     try {
-      reservation = meter.reserve({ worstCaseNanoUsd: worstCaseOf(target.model.price, request.inputTokens, params.maxTokens).cost.totalNanoUsd, workspace: params.workspace });
+      reservation = meter.reserve({ worstCaseNanoUsd: worstCaseAt(target.model, request.inputTokens, params.maxTokens), workspace: params.workspace });
     } catch (error) {
       router.settle(routed.ticket, UNSENT);
       throw error;
@@ -177,7 +177,7 @@ export class ChatService {
           parallelToolCalls: r.params.parallelToolCalls,
           responseFormat: r.params.responseFormat,
           reasoningEffort: r.params.reasoningEffort,
-          maxTokens: partial ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
+          maxTokens: partial && r.params.maxTokens !== undefined ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
           signal,
           apiKey: credentials.get(target.site.provider),
           onDelta: (text) => {
@@ -212,7 +212,7 @@ export class ChatService {
       }
       // Once output reached the caller another site cannot take over; a call cut halfway cannot be continued as text.
       const retry = last.outcome === 'error' && last.error?.retryable === true && !last.text && !last.toolCalls;
-      const continueCut = last.outcome === 'cut' && r.policy.continueOnCut === true && last.text.length > 0 && !last.toolCalls && tokens.output < r.params.maxTokens;
+      const continueCut = last.outcome === 'cut' && r.policy.continueOnCut === true && last.text.length > 0 && !last.toolCalls && tokens.output < (r.params.maxTokens ?? Infinity);
       const nextMessages = continueCut ? continuationMessages(r.params.messages, partial + last.text) : messages;
       const next = (retry || continueCut) && !signal.aborted && attempts.length < MAX_ATTEMPTS
         ? this.failover(r, tried, cost.totalNanoUsd, nextMessages)
@@ -270,7 +270,7 @@ export class ChatService {
     try {
       // The same reservation, re-checked: a failover cannot escape the budget the request was admitted under.
       const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params);
-      r.reservation.resize(spentNanoUsd + worstCaseOf(model.price, promptTokens, r.params.maxTokens).cost.totalNanoUsd);
+      r.reservation.resize(spentNanoUsd + worstCaseAt(model, promptTokens, r.params.maxTokens));
     } catch (error) {
       router.settle(routed.ticket, UNSENT);
       if (error instanceof BudgetExceededError) {
@@ -303,6 +303,11 @@ function resolveModel(catalog: CatalogStore, model: string): { canonical: string
     if (offered) return { canonical: offered.canonical, pinSite: site.id };
   }
   throw new ChatError(proto.ErrorCodes.UnknownModel, `unknown model "${model}": use a canonical id (${index.models().join(', ')}) or siteId/model`);
+}
+
+/** What a request reserves at a site: every prompt token and the longest answer it can get there (outputCap). */
+function worstCaseAt(model: SiteModel, promptTokens: number, maxTokens: number | undefined): number {
+  return worstCaseOf(model.price, promptTokens, outputCap(model, promptTokens, maxTokens)).cost.totalNanoUsd;
 }
 
 /** Settles a placement that was never sent: neither a success nor a failure for the site. */

@@ -3,12 +3,11 @@
 
 import { REASONING_EFFORTS, type ChatMessage, type ChatParams, type ReasoningEffort, type ResponseFormat, type Sampling, type ToolCall, type ToolChoice, type ToolDefinition } from '../protocol';
 
-export const DEFAULT_MAX_TOKENS = 1024;
 export const MAX_MAX_TOKENS = 200_000;
 
 export class InvalidParams extends Error {}
 
-export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' | 'messages' | 'maxTokens'>> & ChatParams {
+export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' | 'messages'>> & ChatParams {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidParams('params must be an object');
   const p = input as Record<string, unknown>;
   if (typeof p.model !== 'string' || p.model.trim() === '') throw new InvalidParams('params.model must be a non-empty string (a canonical model id or siteId/providerModel)');
@@ -38,8 +37,8 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
     }
     return { role, content: message.content };
   });
-  const maxTokens = p.maxTokens ?? DEFAULT_MAX_TOKENS;
-  if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_MAX_TOKENS) {
+  const maxTokens = p.maxTokens;
+  if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_MAX_TOKENS)) {
     throw new InvalidParams(`params.maxTokens must be an integer 1-${MAX_MAX_TOKENS}, got ${JSON.stringify(p.maxTokens)}`);
   }
   for (const field of ['policy', 'workspace'] as const) {
@@ -54,7 +53,8 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   const responseFormat = validateResponseFormat(p.responseFormat, 'params.responseFormat');
   const reasoningEffort = validateReasoningEffort(p.reasoningEffort, 'params.reasoningEffort');
   return {
-    model: p.model.trim(), messages, maxTokens, sampling, stop,
+    model: p.model.trim(), messages, sampling, stop,
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(tools ? { tools } : {}),
     ...(toolChoice !== undefined ? { toolChoice } : {}),
     ...(p.parallelToolCalls !== undefined ? { parallelToolCalls: p.parallelToolCalls } : {}),

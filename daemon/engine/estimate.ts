@@ -2,7 +2,7 @@
 // catalog's figures where there is none. Cost uses the meter's own pricing (one formula for estimates
 // and bills); latency = expected queue wait + time to first token + output tokens / output speed.
 
-import { BYTES_PER_STREAMED_TOKEN, worstCasePromptTokens } from '../meter/estimate';
+import { BYTES_PER_STREAMED_TOKEN, outputCap, worstCasePromptTokens } from '../meter/estimate';
 import { compileCard, priceTotal, priceUsageCompiled, type CompiledCard } from '../meter/pricing';
 import type { Offer } from '../catalog/lookup';
 import type { CostBreakdown } from '../protocol';
@@ -34,7 +34,7 @@ export interface Estimate {
 }
 
 export function expectedOutputTokens(req: PlacementRequest): number {
-  return Math.max(0, Math.min(req.maxOutputTokens, req.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS));
+  return Math.max(0, Math.min(req.maxOutputTokens ?? Infinity, req.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS));
 }
 
 /** What a request is priced on (one expected or worst-case shape), worked out once per decision. */
@@ -56,8 +56,13 @@ export function costTerms(req: PlacementRequest, output: number): CostTerms {
  * token produced and streamed: the same worst case the meter reserves, so a site the engine admits
  * under a budget or maxUsdPerRequest is one the reservation admits too.
  */
-export function worstCaseTerms(req: PlacementRequest): CostTerms {
-  return costTerms({ ...req, inputTokens: worstCasePromptTokens(req.inputTokens), cachedInputTokens: 0 }, req.maxOutputTokens);
+export function worstCaseTerms(req: PlacementRequest, output: number): CostTerms {
+  return costTerms({ ...req, inputTokens: worstCasePromptTokens(req.inputTokens), cachedInputTokens: 0 }, output);
+}
+
+/** The worst case at one site: the longest answer the request can get there (its cap, or the site's limit). */
+export function worstTermsAt(model: SiteModel, req: PlacementRequest): CostTerms {
+  return worstCaseTerms(req, outputCap(model, req.inputTokens, req.maxOutputTokens));
 }
 
 function costOf(card: CompiledCard, t: CostTerms): CostBreakdown {
@@ -70,7 +75,7 @@ export function totalCost(card: CompiledCard, t: CostTerms): number {
 }
 
 export function worstCaseCost(model: SiteModel, req: PlacementRequest): CostBreakdown {
-  return costOf(compileCard(model.price), worstCaseTerms(req));
+  return costOf(compileCard(model.price), worstTermsAt(model, req));
 }
 
 /** The catalog's prompt-length share of time to first token; telemetry learns the rest. */

@@ -6,7 +6,7 @@ import { siteRef, type CatalogIndex, type Offer } from '../catalog/lookup';
 import { regionAllowed } from '../catalog/regions';
 import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
-import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, ttftEstimateMs, usdPer1MOf, worstCaseCost, worstCaseTerms, type CostTerms, type Estimate } from './estimate';
+import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, ttftEstimateMs, usdPer1MOf, worstCaseCost, worstCaseTerms, worstTermsAt, type CostTerms, type Estimate } from './estimate';
 import { normalQuantile, scoreOf } from './policies';
 import { admitsOf as admitsOfImport, LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
@@ -115,7 +115,9 @@ interface Decision {
   input: PlaceInput;
   constraints: NonNullable<Policy['constraints']>;
   expected: CostTerms;
-  /** Only when a constraint or the budget needs the worst case. */
+  /** When a constraint or the budget judges each site's worst case. */
+  needsWorst: boolean;
+  /** The worst case when it is needed and the request caps its output (the same at every site); null: per site. */
   worst: CostTerms | null;
   /** Residency per region, when the policy restricts regions (most sites share a few regions). */
   regionOk: Map<string, boolean> | null;
@@ -165,12 +167,13 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
     if (!ok) return RESIDENCY;
   }
   if (c.hardware && !c.hardware.includes(site.hardware)) return HARDWARE;
-  if (req.inputTokens + req.maxOutputTokens > model.contextWindow) return CONTEXT;
+  // Without a cap, the prompt must leave room for an answer.
+  if (req.inputTokens + (req.maxOutputTokens ?? 1) > model.contextWindow) return CONTEXT;
   // Every real provider's wire carries tools, unless the catalog says this server cannot; a simulated site produces text only.
   if (req.tools === true && (site.simulated || site.endpoint.tools === false)) return TOOLS;
   if (req.json !== undefined && !answersJson(site, req.json)) return JSON_ANSWER;
   if (c.maxUsdPer1MTokens !== undefined && usdPer1MOf(e.totalNanoUsd, req.inputTokens + d.expected.output) > c.maxUsdPer1MTokens) return USD_PER_1M;
-  const worst = d.worst !== null ? totalCostAt(offer.card, d.worst) : 0;
+  const worst = !d.needsWorst ? 0 : totalCostAt(offer.card, d.worst ?? worstTermsAt(model, req));
   if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
   // Not a helper that returns the judged TTFT: a double returned by a call V8 does not inline is boxed,
   // a heap number per site per decision (gc 17 -> 25 per 1000 decisions at 1000 sites).
@@ -206,7 +209,13 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
       const allowed = c.hardware!.join(', ');
       return { reason: 'hardware', detail: `hardware ${site.hardware} is not in [${allowed}]`, summary: `not on allowed hardware [${allowed}]` };
     }
-    case 'context': return { reason: 'context', detail: `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`, summary: 'with too small a context window' };
+    case 'context': return {
+      reason: 'context',
+      detail: req.maxOutputTokens === undefined
+        ? `a ${req.inputTokens}-token prompt leaves no room for an answer in the ${model.contextWindow}-token context window`
+        : `${req.inputTokens} prompt + ${req.maxOutputTokens} max output tokens exceed the ${model.contextWindow}-token context window`,
+      summary: 'with too small a context window',
+    };
     case 'tools': return site.simulated
       ? { reason: 'capability', detail: 'simulated: answers with text only, so it cannot call the request\'s tools; a real provider with a key can', summary: 'simulated, which cannot call tools' }
       : { reason: 'capability', detail: 'cannot call tools (endpoint.tools is false in the catalog)', summary: 'that cannot call tools' };
@@ -306,11 +315,13 @@ export function place(input: PlaceInput): Placement {
   const offers = input.index.offers(req.model);
   const n = offers.length;
   const c = policy.constraints ?? NO_CONSTRAINTS;
+  const needsWorst = c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined;
   const d: Decision = {
     input,
     constraints: c,
     expected: costTerms(req, expectedOutputTokens(req)),
-    worst: c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined ? worstCaseTerms(req) : null,
+    needsWorst,
+    worst: needsWorst && req.maxOutputTokens !== undefined ? worstCaseTerms(req, req.maxOutputTokens) : null,
     regionOk: c.regions ? new Map() : null,
     ttftZ: c.ttftConfidence !== undefined ? normalQuantile(c.ttftConfidence) : NaN,
   };

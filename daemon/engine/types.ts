@@ -11,7 +11,8 @@ export interface PlacementRequest {
   /** What the answer is expected to cost in output; defaults to min(maxOutputTokens, 256). */
   expectedOutputTokens?: number;
   /** The request's max tokens: bounds the worst-case cost (budget, max USD per request) and the context check. */
-  maxOutputTokens: number;
+  /** The request's output cap; absent, it set none and each site's own limit applies (meter's outputCap). */
+  maxOutputTokens?: number;
   /** The request defines tools or carries tool calls: only sites that can call tools serve it. */
   tools?: boolean;
   /** The answer must be JSON, any object or to a schema: only sites that can answer so serve it. */

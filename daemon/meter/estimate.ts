@@ -89,6 +89,17 @@ export function worstCasePromptTokens(promptTokens: number): number {
   return Math.ceil(promptTokens * PROMPT_MARGIN);
 }
 
+/**
+ * The most output a request can get at a site: its own cap, or without one the model's: its catalog
+ * maximum, else the context window left after the prompt. The prompt is taken at the smallest another
+ * tokenizer could count it (the margin's other side), so the room is never smaller than the provider's.
+ */
+export function outputCap(model: { contextWindow: number; maxOutputTokens?: number }, promptTokens: number, maxTokens: number | undefined): number {
+  if (maxTokens !== undefined) return maxTokens;
+  const room = Math.max(0, model.contextWindow - Math.floor(promptTokens / PROMPT_MARGIN));
+  return model.maxOutputTokens !== undefined ? Math.min(model.maxOutputTokens, room) : room;
+}
+
 export interface WorstCase {
   /** Prompt tokens as counted, before the margin. */
   promptTokens: number;

@@ -143,7 +143,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
         receipt() {},
       }));
     } catch (error) {
-      return fail(res, toOpenAIError(error));
+      return fail(res, toOpenAIError(error, params.maxTokens !== undefined));
     }
     const { requestId, placement } = started;
     placements.set(placement.id, placement);

@@ -25,14 +25,18 @@ export function openAIError(status: number, type: string, code: string | null, m
   return { status, body: { error: { message, type, param, code, ...(extra === undefined ? {} : { switchyard: extra }) } } };
 }
 
-/** A refusal from ChatService.start (or the request mapping) as an OpenAI error. */
-export function toOpenAIError(error: unknown): OpenAIError {
-  return { ...openAIErrorOf(error), refusal: refusalOf(error) };
+/**
+ * A refusal from ChatService.start (or the request mapping) as an OpenAI error. `capped`: whether the
+ * request set max_tokens, which decides what a budget refusal advises.
+ */
+export function toOpenAIError(error: unknown, capped = true): OpenAIError {
+  return { ...openAIErrorOf(error, capped), refusal: refusalOf(error) };
 }
 
-function openAIErrorOf(error: unknown): OpenAIError {
+function openAIErrorOf(error: unknown, capped: boolean): OpenAIError {
   if (error instanceof BudgetExceededError) {
-    return openAIError(402, 'insufficient_quota', 'budget_exceeded', `Switchyard: ${error.message}. Raise the budget or lower max_tokens.`, null, error.data);
+    const advice = capped ? 'lower max_tokens' : 'set max_tokens (without it, the longest answer the site can give is reserved)';
+    return openAIError(402, 'insufficient_quota', 'budget_exceeded', `Switchyard: ${error.message}. Raise the budget or ${advice}.`, null, error.data);
   }
   if (error instanceof ChatError) {
     if (error.code === proto.ErrorCodes.UnknownModel) return openAIError(404, 'invalid_request_error', 'model_not_found', error.message, 'model');

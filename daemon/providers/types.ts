@@ -26,7 +26,8 @@ export interface SiteRequest extends AnswerOptions {
   site: Site;
   model: SiteModel;
   messages: ChatMessage[];
-  maxTokens: number;
+  /** Absent: the request set no cap, and none is sent; the provider's own limit for the model applies. */
+  maxTokens?: number;
   signal: AbortSignal;
   apiKey?: string;
   /** Called for each piece of streamed text, the first call marks time to first token. */

@@ -179,6 +179,24 @@ test('temperature, top_p, seed and stop from an OpenAI client reach the site; a 
   );
 });
 
+test('without max_tokens none is sent: the site\'s own limit applies, and the budget reserves the longest answer it allows', async () => {
+  const answer = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('a long answer, please') });
+  assert.equal(answer.choices[0].finish_reason, 'stop');
+  assert.ok(!('max_tokens' in fake.requests[fake.requests.length - 1].body));
+  // The fake's 100,000-token window at 2 USD per 1M output tokens: ~0.2 USD reserved without a cap.
+  const spent = (await rpc.sendRequest(proto.spend, {})).todayNanoUsd;
+  await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: spent / 1e9 + 0.01, softRatio: 0.8 }] });
+  try {
+    await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('capped'), max_tokens: 100 });
+    await assert.rejects(
+      client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('uncapped') }),
+      (e: APIError) => e.status === 402 && /could cost up to \$0\.2.*set max_tokens \(without it, the longest answer the site can give is reserved\)/.test(e.message),
+    );
+  } finally {
+    await rpc.sendRequest(proto.setBudget, { caps: [] });
+  }
+});
+
 test('bad requests are OpenAI-shaped errors that name what is wrong', async () => {
   await assert.rejects(client.chat.completions.create({ model: 'gpt-17', messages: user('x') }), (e: APIError) => e.status === 404 && e.code === 'model_not_found' && /gpt-17/.test(e.message));
   await assert.rejects(client.chat.completions.create({ model: 'llama-3.3-70b', messages: [] }), (e: APIError) => e.status === 400 && e.param === 'messages');
@@ -370,6 +388,7 @@ test('/metrics counts the editor\'s refusals too: the same reasons as the endpoi
 
 test('a request over budget is refused as an OpenAI error that says so, and nothing is billed', async () => {
   const receiptsBefore = (await ledger()).length;
+  const refusedBefore = sample(await metrics(), 'switchyard_errors_total', { site: 'none', reason: 'budget' });
   const spentBefore = (await rpc.sendRequest(proto.spend, {})).todayNanoUsd;
   await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: spentBefore / 1e9 + 1e-7, softRatio: 0.8 }] });
   await assert.rejects(
@@ -384,7 +403,7 @@ test('a request over budget is refused as an OpenAI error that says so, and noth
     },
   );
   assert.equal((await ledger()).length, receiptsBefore);
-  assert.equal(sample(await metrics(), 'switchyard_errors_total', { site: 'none', reason: 'budget' }), 1);
+  assert.equal(sample(await metrics(), 'switchyard_errors_total', { site: 'none', reason: 'budget' }), refusedBefore + 1);
   assert.ok(sample(await metrics(), 'switchyard_budget_cap_usd', { scope: 'day' }) > 0);
   await rpc.sendRequest(proto.setBudget, { caps: [] });
 });

@@ -13,6 +13,14 @@ test('switchyard/chat: sampling within range passes as given; absent fields stay
   assert.equal(validateChat({ ...base, sampling: {} }).sampling, undefined);
 });
 
+test('an output cap is taken as given; without one none is made up (the site\'s limit applies); a bad one is refused', () => {
+  assert.equal(validateChat({ ...base, maxTokens: 77 }).maxTokens, 77);
+  assert.ok(!('maxTokens' in validateChat(base)));
+  assert.throws(() => validateChat({ ...base, maxTokens: 0 }), /params\.maxTokens must be an integer 1-200000, got 0/);
+  assert.equal(parseCompletionRequest({ ...base, max_tokens: 5 }, {}).params.maxTokens, 5);
+  assert.equal(parseCompletionRequest(base, {}).params.maxTokens, undefined);
+});
+
 test('switchyard/chat: a sampling field out of range is refused, naming it', () => {
   assert.throws(() => validateChat({ ...base, sampling: { temperature: 2.5 } }), (e: Error) => e instanceof InvalidParams && /params\.sampling\.temperature must be a number from 0 to 2, got 2\.5/.test(e.message));
   assert.throws(() => validateChat({ ...base, sampling: { seed: 1.5 } }), /params\.sampling\.seed must be an integer, got 1\.5/);

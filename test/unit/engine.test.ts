@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { estimate, worstCaseCost } from '../../daemon/engine/estimate';
-import { worstCaseOf } from '../../daemon/meter/estimate';
+import { outputCap, worstCaseOf } from '../../daemon/meter/estimate';
 import { builtinPolicies, normalQuantile, validatePolicy } from '../../daemon/engine/policies';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import { IDLE_LOAD, LOAD, newLoadRecord, readLoad, writeLoad, type SiteLoad } from '../../daemon/engine/types';
@@ -33,6 +33,18 @@ test('estimated cost: input, cached input, output, request fee and data transfer
   // output tokens: 1100 + 800 + 1000 + 400 x 230 x 0.09 nano; the very figure the meter reserves.
   assert.equal(worstCaseCost(m, req).totalNanoUsd, 1_100_000 + 800_000 + 1_000_000 + 8_280);
   assert.equal(worstCaseCost(m, req).totalNanoUsd, worstCaseOf(m.price, req.inputTokens, req.maxOutputTokens).cost.totalNanoUsd);
+});
+
+test('output cap: the request\'s own, else the model\'s maximum, else the window left after the smallest the prompt can count', () => {
+  assert.equal(outputCap(m, 1000, 400), 400);
+  // 100,000 - floor(1000 / 1.1): another tokenizer may count the prompt up to the margin smaller.
+  assert.equal(outputCap(m, 1000, undefined), 99_091);
+  assert.equal(outputCap({ ...m, maxOutputTokens: 8192 }, 1000, undefined), 8192);
+  assert.equal(outputCap({ ...m, maxOutputTokens: 8192 }, 105_000, undefined), 100_000 - 95_454);
+  assert.equal(outputCap(m, 200_000, undefined), 0);
+  // The engine's worst case without a cap is the meter's reservation for the same request.
+  const { maxOutputTokens: _, ...uncapped } = req;
+  assert.equal(worstCaseCost(m, uncapped).totalNanoUsd, worstCaseOf(m.price, 1000, 99_091).cost.totalNanoUsd);
 });
 
 test('estimated latency: queue wait from in-flight over concurrency, prompt-length TTFT, generation', () => {

@@ -81,6 +81,25 @@ test('a prompt larger than the context window is rejected with context', () => {
   assert.equal(p.candidates.find((c) => c.site.id === 'small')?.rejected?.reason, 'context');
 });
 
+test('without an output cap, a site needs room for an answer, and its worst case is the longest answer it can give', () => {
+  const uncapped = { model: 'm', inputTokens: 1000, expectedOutputTokens: 100 };
+  // With 500 max tokens a 1200-token window is too small; without a cap, 200 tokens of room will do.
+  const small = simSite('small', {}, { contextWindow: 1200 });
+  assert.equal(decide(fleet(small, fast), { name: 'c', kind: 'cheapest' }, { request: uncapped }).chosen, 'small');
+  const full = decide(fleet(simSite('full', {}, { contextWindow: 1000 }), fast), { name: 'c', kind: 'cheapest' }, { request: uncapped });
+  assert.equal(full.chosen, 'fast');
+  assert.match(full.candidates.find((c) => c.site.id === 'full')!.rejected!.detail, /a 1000-token prompt leaves no room for an answer in the 1000-token context window/);
+
+  // Worst cases with a 100,000-token window: cheap 1000 x 1.1 x 0.5 + (100,000 - 909) x 0.5 nano-USD/token
+  // = 50.1 mUSD; with its catalog maximum of 4000 output tokens, 'capped' at 3 USD/1M is 15.3 mUSD.
+  const capped = simSite('capped', {}, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' }, maxOutputTokens: 4000, ttftMs: 100, outputTokensPerSecond: 500 });
+  const within = (nano: number) => decide(fleet(cheap, capped), { name: 'c', kind: 'cheapest' }, { request: uncapped, remainingBudgetNanoUsd: nano });
+  assert.equal(within(60_000_000).chosen, 'cheap');
+  const tight = within(20_000_000);
+  assert.equal(tight.chosen, 'capped');
+  assert.match(tight.candidates.find((c) => c.site.id === 'cheap')!.rejected!.detail, /worst case \$0\.0501 exceeds the remaining budget/);
+});
+
 test('a real site needs a key; its twin stands down once the key is set', () => {
   const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } });
   const twin = simSite('sim:groq/x/lpu', { provider: 'groq' });

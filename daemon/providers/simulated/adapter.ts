@@ -3,7 +3,7 @@
 // random errors and outage windows, all deterministic under a seed and on any Clock. Its text says
 // plainly that it is simulated.
 
-import { BYTES_PER_STREAMED_TOKEN } from '../../meter/estimate';
+import { BYTES_PER_STREAMED_TOKEN, outputCap } from '../../meter/estimate';
 import type { ChatMessage } from '../../protocol';
 import type { SimulationSpec, Site, SiteModel } from '../../catalog/types';
 import type { SiteAdapter, SiteRequest, SiteResult } from '../types';
@@ -122,7 +122,7 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
       const tps = speedOf(spec!, req.model.canonical).outputTokensPerSecond;
       const wanted = options.replyTokens?.(req, inputTokens)
         ?? Math.max(1, Math.round(REPLY_MEDIAN_TOKENS * Math.exp(0.8 * normal(mulberry32(hash32(key, seed + 1))))));
-      const target = Math.min(req.maxTokens, wanted);
+      const target = Math.min(outputCap(req.model, inputTokens, req.maxTokens), wanted);
       const firstTokenAt = clock.now();
       const streamMs = (target / tps) * 1000;
       const cutAt = nextOutageStart(spec!, firstTokenAt - epoch, firstTokenAt - epoch + streamMs);
