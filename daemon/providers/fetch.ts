@@ -2,7 +2,8 @@
 // they come off the socket, keeps the last response's status and lower-cased headers (rate limits,
 // retry-after) even when the library turns the response into an error, and aborts the request when the
 // upstream goes silent for longer than the idle timeout (a stall), so a hung site fails over instead of
-// holding the request forever.
+// holding the request forever. It asks for the answer uncompressed: fetch decodes what it reads, so a
+// compressed answer would be counted (and its egress billed) at its decoded size, not what crossed the wire.
 
 export interface WireStats {
   /** Response body bytes received so far, across every response of this request. */
@@ -66,11 +67,13 @@ export function meteredFetch(signal: AbortSignal, idleTimeoutMs: number, base: t
 
   const fetch: typeof globalThis.fetch = async (input, init) => {
     arm();
-    const response = await base(input, { ...init, signal: controller.signal });
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    headers.set('accept-encoding', 'identity');
+    const response = await base(input, { ...init, headers, signal: controller.signal });
     stats.status = response.status;
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => (headers[key.toLowerCase()] = value));
-    stats.headers = headers;
+    const received: Record<string, string> = {};
+    response.headers.forEach((value, key) => (received[key.toLowerCase()] = value));
+    stats.headers = received;
     arm();
     if (!response.body) return response;
     const counted = response.body.pipeThrough(
