@@ -37,7 +37,8 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
     }
     return { role, content: message.content };
   });
-  const maxTokens = p.maxTokens;
+  // null, as in OpenAI's API, means no cap.
+  const maxTokens = p.maxTokens ?? undefined;
   if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_MAX_TOKENS)) {
     throw new InvalidParams(`params.maxTokens must be an integer 1-${MAX_MAX_TOKENS}, got ${JSON.stringify(p.maxTokens)}`);
   }

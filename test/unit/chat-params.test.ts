@@ -16,6 +16,7 @@ test('switchyard/chat: sampling within range passes as given; absent fields stay
 test('an output cap is taken as given; without one none is made up (the site\'s limit applies); a bad one is refused', () => {
   assert.equal(validateChat({ ...base, maxTokens: 77 }).maxTokens, 77);
   assert.ok(!('maxTokens' in validateChat(base)));
+  assert.ok(!('maxTokens' in validateChat({ ...base, maxTokens: null })));
   assert.throws(() => validateChat({ ...base, maxTokens: 0 }), /params\.maxTokens must be an integer 1-200000, got 0/);
   assert.equal(parseCompletionRequest({ ...base, max_tokens: 5 }, {}).params.maxTokens, 5);
   assert.equal(parseCompletionRequest(base, {}).params.maxTokens, undefined);
