@@ -401,7 +401,7 @@ export interface ChatParams {
   /** Canonical model id, or `siteId/providerModel` to pin one site. */
   model: string;
   messages: ChatMessage[];
-  /** The output cap. Absent: none is sent, the site's own limit applies, and that longest answer is what the budget reserves. */
+  /** The output cap. Absent: the model's longest answer (the catalog's maxOutputTokens, else the window left), which the budget reserves. */
   maxTokens?: number;
   sampling?: Sampling;
   /** Up to 4 sequences that end the answer where they would appear; they are not part of it. */

@@ -177,7 +177,7 @@ export class ChatService {
           parallelToolCalls: r.params.parallelToolCalls,
           responseFormat: r.params.responseFormat,
           reasoningEffort: r.params.reasoningEffort,
-          maxTokens: partial && r.params.maxTokens !== undefined ? Math.max(1, r.params.maxTokens - tokens.output) : r.params.maxTokens,
+          maxTokens: sentCap(r.params.maxTokens, target.model, partial ? tokens.output : 0),
           signal,
           apiKey: credentials.get(target.site.provider),
           onDelta: (text) => {
@@ -303,6 +303,15 @@ function resolveModel(catalog: CatalogStore, model: string): { canonical: string
     if (offered) return { canonical: offered.canonical, pinSite: site.id };
   }
   throw new ChatError(proto.ErrorCodes.UnknownModel, `unknown model "${model}": use a canonical id (${index.models().join(', ')}) or siteId/model`);
+}
+
+/**
+ * The cap sent to the site: the request's, less what a continuation already produced; without one, the
+ * model's maximum where the catalog knows it (so the answer cannot outgrow what was reserved), else none.
+ */
+function sentCap(maxTokens: number | undefined, model: SiteModel, produced: number): number | undefined {
+  const cap = maxTokens ?? model.maxOutputTokens;
+  return cap === undefined ? undefined : Math.max(1, cap - produced);
 }
 
 /** What a request reserves at a site: every prompt token and the longest answer it can get there (outputCap). */

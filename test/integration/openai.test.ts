@@ -30,7 +30,10 @@ before(async () => {
     sites: [{
       id: FAKE_SITE, provider: 'openai-compatible', region: 'local', location: '127.0.0.1 (fake upstream)', hardware: 'fake',
       endpoint: { kind: 'openai-compatible', baseUrl: fake.baseUrl, idleTimeoutMs: 5000 },
-      models: [{ canonical: 'fake-chat', providerModel: 'gpt-fake', contextWindow: 100_000, price: FAKE_PRICE, ttftMs: 50, outputTokensPerSecond: 100 }],
+      models: [
+        { canonical: 'fake-chat', providerModel: 'gpt-fake', contextWindow: 100_000, price: FAKE_PRICE, ttftMs: 50, outputTokensPerSecond: 100 },
+        { canonical: 'fake-chat-short', providerModel: 'gpt-fake-short', contextWindow: 100_000, maxOutputTokens: 300, price: FAKE_PRICE, ttftMs: 50, outputTokensPerSecond: 100 },
+      ],
     }],
   }));
   d = await startDaemon({ args: ['--sim-speed', '200', '--catalog', catalogFile] });
@@ -183,6 +186,9 @@ test('without max_tokens none is sent: the site\'s own limit applies, and the bu
   const answer = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('a long answer, please') });
   assert.equal(answer.choices[0].finish_reason, 'stop');
   assert.ok(!('max_tokens' in fake.requests[fake.requests.length - 1].body));
+  // A model whose catalog entry knows its longest answer is asked for at most that, which is what was reserved.
+  await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake-short`, messages: user('a long answer, please') });
+  assert.equal(fake.requests[fake.requests.length - 1].body.max_tokens, 300);
   // The fake's 100,000-token window at 2 USD per 1M output tokens: ~0.2 USD reserved without a cap.
   const spent = (await rpc.sendRequest(proto.spend, {})).todayNanoUsd;
   await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: spent / 1e9 + 0.01, softRatio: 0.8 }] });
