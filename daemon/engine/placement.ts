@@ -332,6 +332,10 @@ export function place(input: PlaceInput): Placement {
   let eligible = 0;
   let best = -1;
   let bestScore = 0;
+  // The runner-up (the explanation's "next best") is tracked with the best rather than found by a second
+  // pass over the record: the lowest score but the best's, the first in catalog order among equals.
+  let second = -1;
+  let secondScore = 0;
   for (let b = 0; b < blocks.length; b++) {
     const rec = blocks[b];
     const first = b * BLOCK;
@@ -346,8 +350,13 @@ export function place(input: PlaceInput): Placement {
       rec[at + R_SCORE] = sc;
       if (failed === 0) {
         if (best < 0 || sc < bestScore) {
+          second = best;
+          secondScore = bestScore;
           best = k;
           bestScore = sc;
+        } else if (second < 0 || sc < secondScore) {
+          second = k;
+          secondScore = sc;
         }
         eligible++;
       }
@@ -369,6 +378,7 @@ export function place(input: PlaceInput): Placement {
     }
     if (ties <= 1) {
       chosen = best;
+      runnerUp = second;
     } else {
       const i = Math.floor(input.rng() * ties);
       let j = Math.floor(input.rng() * (ties - 1));
@@ -378,11 +388,6 @@ export function place(input: PlaceInput): Placement {
       const aFlight = numberAt(blocks, a, L_IN_FLIGHT);
       const bFlight = numberAt(blocks, b, L_IN_FLIGHT);
       chosen = (aFlight !== bFlight ? aFlight < bFlight : !(numberAt(blocks, b, R_SCORE) < numberAt(blocks, a, R_SCORE))) ? a : b;
-    }
-    if (ties <= 1) {
-      for (let k = 0; k < n; k++) {
-        if (k !== chosen && numberAt(blocks, k, R_CHECK) === 0 && (runnerUp < 0 || numberAt(blocks, k, R_SCORE) < numberAt(blocks, runnerUp, R_SCORE))) runnerUp = k;
-      }
     }
   } else {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose

@@ -4,11 +4,12 @@ import { drawBlindOracle, oracle } from '../../bench/placement/oracle';
 import { MODEL } from '../../bench/placement/replay';
 import { buildCatalog } from '../../daemon/catalog/merge';
 import { regionAllowed } from '../../daemon/catalog/regions';
+import type { Site } from '../../daemon/catalog/types';
 import { Telemetry } from '../../daemon/engine/telemetry';
 import { Router } from '../../daemon/engine/router';
 import { VirtualClock } from '../../daemon/providers/simulated/clock';
 import { mulberry32 } from '../../daemon/providers/simulated/rng';
-import type { PolicyConstraints, RejectReason } from '../../daemon/protocol';
+import type { Policy, PolicyConstraints, RejectReason } from '../../daemon/protocol';
 import type { SiteResult } from '../../daemon/providers/types';
 import { decide, fleet, simSite } from './engine-fixtures';
 
@@ -294,6 +295,16 @@ test('bench references: the draw-blind oracle is the oracle when nothing is draw
   assert.equal(share(drawBlindOracle(trace, 1, sites(0.15), 7, 0.3)), 1); // 950 x exp(-0.524 x 0.15) = 878 ms
   const seeing = share(oracle(trace, 1, sites(0.15), 7)); // the lucky draws only: P(z < ln(1000/950)/0.15) = 0.63
   assert.ok(seeing > 0.5 && seeing < 0.75, `oracle took the cheap site for ${seeing}`);
+});
+
+test('the runner-up is the next lowest score, the first in catalog order among equals, before or after the best', () => {
+  const at = (id: string, usd: number) => simSite(id, {}, { price: { inputPer1M: usd, outputPer1M: usd, readOn: '2026-01-01' } });
+  const nextBest = (policy: Policy, ...sites: Site[]) => decide(fleet(...sites), policy).why.match(/; next best (\S+) at /)?.[1];
+  const cheapest: Policy = { name: 'c', kind: 'cheapest' };
+  assert.equal(nextBest(cheapest, at('a', 2), at('b', 1), at('c', 2)), 'a');
+  assert.equal(nextBest(cheapest, at('a', 1), at('b', 3), at('c', 2), at('d', 2)), 'c');
+  assert.equal(nextBest(cheapest, at('a', 2), at('b', 3), at('c', 1)), 'a');
+  assert.equal(nextBest({ name: 'ff', kind: 'first-fit', order: ['c', 'a', 'b'] }, at('a', 2), at('b', 3), at('c', 1)), 'a');
 });
 
 test('a decision over more sites than one block of its record (1024) reads, ranks and explains each site at its own place', () => {
