@@ -330,10 +330,20 @@ export interface ExportLedgerResult {
 // ---------------------------------------------------------------------------------------------
 // Chat
 
+/** An image shown to the model with a user message. */
+export interface ImageInput {
+  /** `data:image/png;base64,...` (png, jpeg, gif or webp), or an http(s) URL the provider fetches. */
+  url: string;
+  /** OpenAI's resolution hint; other providers ignore it. */
+  detail?: 'auto' | 'low' | 'high';
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
-  /** May be empty for an assistant turn that only called tools. */
+  /** May be empty for an assistant turn that only called tools, or a user turn that only shows images. */
   content: string;
+  /** User only: images shown with the text, after it. The request is placed only on sites whose model sees images. */
+  images?: ImageInput[];
   /** Assistant only: the tools the model called in this turn. */
   toolCalls?: ToolCall[];
   /** Tool only: the call whose result `content` is. */

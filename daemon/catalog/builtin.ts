@@ -25,6 +25,7 @@ interface ModelFigures {
   ttftPerInputTokenMs: number;
   outputTokensPerSecond: number;
   maxOutputTokens?: number;
+  images?: boolean;
 }
 
 function model(canonical: string, providerModel: string, contextWindow: number, card: PriceCard, f: ModelFigures): SiteModel {
@@ -57,15 +58,16 @@ const LLAMA70_TURBO = { ttftMs: 300, ttftPerInputTokenMs: 0.07, outputTokensPerS
 const LLAMA70_LPU = { ttftMs: 150, ttftPerInputTokenMs: 0.02, outputTokensPerSecond: 300 };
 const LLAMA8_H100 = { ttftMs: 300, ttftPerInputTokenMs: 0.03, outputTokensPerSecond: 163 };
 const LLAMA8_LPU = { ttftMs: 100, ttftPerInputTokenMs: 0.01, outputTokensPerSecond: 750 };
-// Longest answers (maxOutputTokens), which fleet-reference.md does not give: as the providers' model
-// documentation states them, 16,384 tokens for GPT-4o and GPT-4o mini, 8,192 for Claude 3.5 Sonnet and
-// Haiku and for Gemini 1.5 and 2.0. The Llama hosts publish no common figure, so their models have none.
-const GPT4O = { ttftMs: 400, ttftPerInputTokenMs: 0.04, outputTokensPerSecond: 209, maxOutputTokens: 16_384 };
-const GPT4O_MINI = { ttftMs: 550, ttftPerInputTokenMs: 0.03, outputTokensPerSecond: 74, maxOutputTokens: 16_384 };
-const CLAUDE_SONNET = { ttftMs: 700, ttftPerInputTokenMs: 0.05, outputTokensPerSecond: 60, maxOutputTokens: 8_192 };
+// Longest answers (maxOutputTokens) and image input, which fleet-reference.md does not give: as the
+// providers' model documentation states them, 16,384 tokens for GPT-4o and GPT-4o mini, 8,192 for Claude
+// 3.5 Sonnet and Haiku and for Gemini 1.5 and 2.0; all of them see images but Claude 3.5 Haiku (text
+// only when released). The Llama hosts publish no common output figure; the Llama 3 models are text only.
+const GPT4O = { ttftMs: 400, ttftPerInputTokenMs: 0.04, outputTokensPerSecond: 209, maxOutputTokens: 16_384, images: true };
+const GPT4O_MINI = { ttftMs: 550, ttftPerInputTokenMs: 0.03, outputTokensPerSecond: 74, maxOutputTokens: 16_384, images: true };
+const CLAUDE_SONNET = { ttftMs: 700, ttftPerInputTokenMs: 0.05, outputTokensPerSecond: 60, maxOutputTokens: 8_192, images: true };
 const CLAUDE_HAIKU = { ttftMs: 500, ttftPerInputTokenMs: 0.03, outputTokensPerSecond: 65, maxOutputTokens: 8_192 };
-const GEMINI_FLASH = { ttftMs: 350, ttftPerInputTokenMs: 0.02, outputTokensPerSecond: 180, maxOutputTokens: 8_192 };
-const GEMINI_PRO = { ttftMs: 700, ttftPerInputTokenMs: 0.04, outputTokensPerSecond: 70, maxOutputTokens: 8_192 };
+const GEMINI_FLASH = { ttftMs: 350, ttftPerInputTokenMs: 0.02, outputTokensPerSecond: 180, maxOutputTokens: 8_192, images: true };
+const GEMINI_PRO = { ttftMs: 700, ttftPerInputTokenMs: 0.04, outputTokensPerSecond: 70, maxOutputTokens: 8_192, images: true };
 
 const SPEED_NOTE = 'speed figures are estimates from third-party medians, not provider SLAs';
 

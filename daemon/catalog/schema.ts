@@ -75,6 +75,7 @@ export const MODEL_SHAPE: Shape = {
     canonical: { kind: 'string', pattern: '^[a-z0-9][a-z0-9.\\-]*$', description: 'Canonical model id shared across sites, e.g. llama-3.3-70b.' },
     providerModel: text('The model name the provider API expects.'),
     contextWindow: count('Context window, tokens.'),
+    images: { kind: 'boolean', description: 'true: the model sees images shown with user messages (vision). Default false.' },
     maxOutputTokens: count('Longest answer the model gives here, tokens. A request without max_tokens reserves its budget for this many output tokens (default: the context window left after the prompt).'),
     price: PRICE_SHAPE,
     ttftMs: ms('Catalog time to first token for an empty prompt, ms (used until telemetry has samples).'),

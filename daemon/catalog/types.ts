@@ -13,6 +13,8 @@ export interface SiteModel {
    * allows. A request without max_tokens is reserved against the budget for this many output tokens.
    */
   maxOutputTokens?: number;
+  /** The model sees images shown with user messages (vision). Absent: text only. */
+  images?: boolean;
   price: PriceCard;
   /** Catalog figures, used until telemetry has samples. ttftMs is for an empty prompt, queue excluded. */
   ttftMs: number;

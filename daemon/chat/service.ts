@@ -85,6 +85,7 @@ export class ChatService {
       maxOutputTokens: params.maxTokens,
       ...(usesTools(params) ? { tools: true } : {}),
       ...(params.responseFormat ? { json: params.responseFormat.schema ? 'schema' as const : 'object' as const } : {}),
+      ...imagesIn(params.messages),
     };
     const routed = router.place(request, policy, {
       hasKey: (provider) => credentials.has(provider),
@@ -303,6 +304,18 @@ function resolveModel(catalog: CatalogStore, model: string): { canonical: string
     if (offered) return { canonical: offered.canonical, pinSite: site.id };
   }
   throw new ChatError(proto.ErrorCodes.UnknownModel, `unknown model "${model}": use a canonical id (${index.models().join(', ')}) or siteId/model`);
+}
+
+/** Whether the request shows images, and whether any goes by URL rather than inline, for placement. */
+function imagesIn(messages: readonly proto.ChatMessage[]): Pick<PlacementRequest, 'images'> {
+  let images: PlacementRequest['images'];
+  for (const m of messages) {
+    for (const image of m.images ?? []) {
+      if (!image.url.startsWith('data:')) return { images: 'url' };
+      images = 'inline';
+    }
+  }
+  return images ? { images } : {};
 }
 
 /**

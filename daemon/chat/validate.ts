@@ -1,7 +1,7 @@
 // switchyard/chat params, checked before anything is placed or reserved: a bad request changes nothing
 // and the error names the field.
 
-import { REASONING_EFFORTS, type ChatMessage, type ChatParams, type ReasoningEffort, type ResponseFormat, type Sampling, type ToolCall, type ToolChoice, type ToolDefinition } from '../protocol';
+import { REASONING_EFFORTS, type ChatMessage, type ImageInput, type ChatParams, type ReasoningEffort, type ResponseFormat, type Sampling, type ToolCall, type ToolChoice, type ToolDefinition } from '../protocol';
 
 export const MAX_MAX_TOKENS = 200_000;
 
@@ -24,6 +24,10 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
     if (typeof message.content !== 'string') throw new InvalidParams(`${name}.content must be a string`);
     if (message.toolCalls !== undefined && role !== 'assistant') throw new InvalidParams(`${name}.toolCalls: only an assistant message carries tool calls`);
     if (message.toolCallId !== undefined && role !== 'tool') throw new InvalidParams(`${name}.toolCallId: only a tool message answers a tool call`);
+    if (message.images !== undefined) {
+      if (role !== 'user') throw new InvalidParams(`${name}.images: only a user message shows images`);
+      return { role, content: message.content, images: validateImages(message.images, `${name}.images`) };
+    }
     if (role === 'tool') {
       const id = message.toolCallId;
       if (typeof id !== 'string' || id === '') throw new InvalidParams(`${name}.toolCallId must name the tool call this message answers`);
@@ -69,6 +73,31 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** OpenAI's limit per request. */
 export const MAX_TOOLS = 128;
+
+/** At most this many images in one message, as OpenAI and Anthropic allow far more than a prompt should carry. */
+export const MAX_IMAGES = 20;
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
+
+/** What is wrong with an image URL, or null: a base64 data URL of a png, jpeg, gif or webp, or http(s). */
+export function imageUrlProblem(url: unknown): string | null {
+  if (typeof url !== 'string' || url === '') return 'must be a data: URL or an http(s) URL';
+  if (url.startsWith('data:')) return DATA_IMAGE.test(url) ? null : 'must be data:image/(png|jpeg|gif|webp);base64,<data>';
+  return /^https?:\/\//.test(url) && URL.canParse(url) ? null : `must be a data: URL or an http(s) URL, got ${JSON.stringify(url.slice(0, 40))}`;
+}
+
+const DETAILS = ['auto', 'low', 'high'];
+
+function validateImages(raw: unknown, name: string): ImageInput[] {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_IMAGES) throw new InvalidParams(`${name} must be an array of 1-${MAX_IMAGES} images`);
+  return raw.map((image: unknown, i: number) => {
+    const img = image as { url?: unknown; detail?: unknown } | null;
+    if (typeof img !== 'object' || img === null) throw new InvalidParams(`${name}[${i}] must be {url, detail?}`);
+    const problem = imageUrlProblem(img.url);
+    if (problem) throw new InvalidParams(`${name}[${i}].url ${problem}`);
+    if (img.detail !== undefined && !DETAILS.includes(img.detail as string)) throw new InvalidParams(`${name}[${i}].detail must be "auto", "low" or "high"`);
+    return { url: img.url as string, ...(img.detail !== undefined ? { detail: img.detail as ImageInput['detail'] } : {}) };
+  });
+}
 
 function validateToolCalls(raw: unknown, name: string): ToolCall[] {
   if (!Array.isArray(raw) || raw.length === 0) throw new InvalidParams(`${name} must be a non-empty array`);

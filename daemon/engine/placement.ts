@@ -75,18 +75,18 @@ function rankIn(policy: Policy, siteId: string): number {
 /** Why a site was passed over, decided in the hot path without building any text. */
 type Check =
   | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
-  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools' | 'json';
+  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools' | 'json' | 'images';
 
 const CHECKS: readonly Check[] = [
   'disabled', 'no-key', 'twin', 'pin-request', 'pin-policy', 'first-fit', 'residency', 'hardware', 'context',
-  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker', 'tools', 'json',
+  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker', 'tools', 'json', 'images',
 ];
 /** A check as a number in the decision record: 0 passed, else 1 + its index in CHECKS. */
 const code = (c: Check) => CHECKS.indexOf(c) + 1;
 const DISABLED = code('disabled'), NO_KEY = code('no-key'), TWIN = code('twin'), PIN_REQUEST = code('pin-request'), PIN_POLICY = code('pin-policy');
 const FIRST_FIT = code('first-fit'), RESIDENCY = code('residency'), HARDWARE = code('hardware'), CONTEXT = code('context');
 const USD_PER_1M = code('usd-per-1m'), USD_PER_REQUEST = code('usd-per-request'), TTFT = code('ttft'), QUEUE = code('queue');
-const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools'), JSON_ANSWER = code('json');
+const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools'), JSON_ANSWER = code('json'), IMAGES = code('images');
 
 /** Per site in the decision record: the telemetry load record, then the check and the score. */
 const R_CHECK = LOAD_RECORD;
@@ -145,6 +145,14 @@ function answersJson(site: Offer['site'], json: 'object' | 'schema'): boolean {
   return json === 'schema' || (site.endpoint.kind !== 'anthropic' && site.endpoint.kind !== 'bedrock');
 }
 
+/**
+ * Whether a site's model can see the request's images: the catalog says the model takes them; Bedrock takes
+ * them inline only (the library passes it no http URLs); a simulated site produces text and sees nothing.
+ */
+function seesImages({ site, model }: Offer, images: 'inline' | 'url'): boolean {
+  return !site.simulated && model.images === true && (images === 'inline' || site.endpoint.kind !== 'bedrock');
+}
+
 /** The first check a site fails, as a code (0: none); decided in the hot path without building any text. */
 function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, at: number, rank: number): number {
   const { site, model } = offer;
@@ -172,6 +180,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   // Every real provider's wire carries tools, unless the catalog says this server cannot; a simulated site produces text only.
   if (req.tools === true && (site.simulated || site.endpoint.tools === false)) return TOOLS;
   if (req.json !== undefined && !answersJson(site, req.json)) return JSON_ANSWER;
+  if (req.images !== undefined && !seesImages(offer, req.images)) return IMAGES;
   if (c.maxUsdPer1MTokens !== undefined && usdPer1MOf(e.totalNanoUsd, req.inputTokens + d.expected.output) > c.maxUsdPer1MTokens) return USD_PER_1M;
   const worst = !d.needsWorst ? 0 : totalCostAt(offer.card, d.worst ?? worstTermsAt(model, req));
   if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
@@ -222,6 +231,11 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
     case 'json': return site.simulated
       ? { reason: 'capability', detail: 'simulated: answers in plain text, not JSON; a real provider with a key can', summary: 'simulated, which cannot answer in JSON' }
       : { reason: 'capability', detail: `${site.provider} answers in JSON only to a schema; ask with one (response_format json_schema)`, summary: 'that answer in JSON only to a schema' };
+    case 'images': return site.simulated
+      ? { reason: 'capability', detail: 'simulated: answers with text only and sees no images; a real provider with a key can', summary: 'simulated, which sees no images' }
+      : model.images !== true
+        ? { reason: 'capability', detail: `${model.providerModel} here takes text only (the catalog does not set images)`, summary: 'whose model takes text only' }
+        : { reason: 'capability', detail: 'Bedrock takes images inline only: send them as data: URLs', summary: 'that take images inline only' };
     case 'usd-per-1m': return { reason: 'threshold', detail: `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
     case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst()} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
     case 'ttft': {

@@ -10,13 +10,15 @@ export interface PlacementRequest {
   cachedInputTokens?: number;
   /** What the answer is expected to cost in output; defaults to min(maxOutputTokens, 256). */
   expectedOutputTokens?: number;
-  /** The request's max tokens: bounds the worst-case cost (budget, max USD per request) and the context check. */
-  /** The request's output cap; absent, it set none and each site's own limit applies (meter's outputCap). */
+  /** The request's output cap, which bounds the worst case (budget, max USD per request) and the context check;
+   *  absent, it set none and each site's own limit applies (meter's outputCap). */
   maxOutputTokens?: number;
   /** The request defines tools or carries tool calls: only sites that can call tools serve it. */
   tools?: boolean;
   /** The answer must be JSON, any object or to a schema: only sites that can answer so serve it. */
   json?: 'object' | 'schema';
+  /** The request shows images, all inline (data: URLs) or some by http(s) URL: only sites whose model sees them serve it. */
+  images?: 'inline' | 'url';
 }
 
 /** What placement reads about one site (and model) at one instant. */

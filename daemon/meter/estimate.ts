@@ -16,6 +16,12 @@ const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_REPLY = 3;
 /** Other tokenizers (Llama, Claude, Gemini) can count more than o200k; reserve for that. */
 const PROMPT_MARGIN = 1.1;
+/**
+ * An image in the prompt, without its size (a URL's is unknown until the provider fetches it): about the
+ * most one costs among the providers. OpenAI, high detail: 85 + 170 per 512 px tile, 1105 for a 768 x 2048
+ * image; Anthropic: width x height / 750, ~1600 at its 1.15 megapixel limit; Gemini: 258 per 768 px tile.
+ */
+export const IMAGE_TOKENS = 1600;
 /** Bytes on the wire per streamed output token (SSE framing included; fleet-reference estimate). */
 export const BYTES_PER_STREAMED_TOKEN = 230;
 
@@ -77,7 +83,7 @@ export function countToolCallTokens(calls: readonly ToolCall[] | undefined): num
 /** The prompt: every message with its framing, the calls and results of tools in it, tool definitions and a response schema. */
 export function countPromptTokens(messages: readonly ChatMessage[], definitions?: PromptDefinitions): number {
   let total = TOKENS_PER_REPLY;
-  for (const m of messages) total += TOKENS_PER_MESSAGE + countTextTokens(m.content) + countToolCallTokens(m.toolCalls);
+  for (const m of messages) total += TOKENS_PER_MESSAGE + countTextTokens(m.content) + countToolCallTokens(m.toolCalls) + IMAGE_TOKENS * (m.images?.length ?? 0);
   // Providers render definitions into the prompt in their own ways; their JSON is a fair measure.
   if (definitions?.tools?.length) total += countTextTokens(JSON.stringify(definitions.tools));
   if (definitions?.responseFormat?.schema) total += countTextTokens(JSON.stringify(definitions.responseFormat.schema));

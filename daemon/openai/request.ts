@@ -2,8 +2,8 @@
 // receipts back to OpenAI's completion, chunk and usage objects. Pure functions: no I/O.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ChatMessage, ChatParams, Receipt, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
-import { InvalidParams, validateReasoningEffort, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
+import type { ChatMessage, ChatParams, ImageInput, Receipt, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
+import { imageUrlProblem, InvalidParams, MAX_IMAGES, validateReasoningEffort, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
 import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 
 /** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
@@ -172,26 +172,37 @@ function message(raw: unknown, i: number): ChatMessage {
   else if (m.role === 'user' || m.role === 'assistant' || m.role === 'tool') role = m.role;
   else if (m.role === 'function') throw new RequestError(`${param}.role: the deprecated functions API is not supported; answer a tool call with role "tool"`, `${param}.role`);
   else throw new RequestError(`${param}.role must be "system", "developer", "user", "assistant" or "tool", got ${JSON.stringify(m.role)}`, `${param}.role`);
-  const text = content(m.content, role, param);
+  const { text, images } = content(m.content, role, param);
   if (role === 'tool') return { role, content: text, toolCallId: m.tool_call_id as string };
   if (role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null) return { role, content: text, toolCalls: toolCalls(m.tool_calls, `${param}.tool_calls`) };
-  return { role, content: text };
+  return images.length > 0 ? { role, content: text, images } : { role, content: text };
 }
 
-/** A string, or an array of text parts joined; images, audio and files are refused. */
-function content(raw: unknown, role: ChatMessage['role'], param: string): string {
-  if (typeof raw === 'string') return raw;
-  if ((raw === null || raw === undefined) && role === 'assistant') return '';
-  if (Array.isArray(raw)) {
-    return raw
-      .map((part, j) => {
-        const p = part as { type?: unknown; text?: unknown } | null;
-        if (p && (p.type === 'text' || p.type === 'input_text') && typeof p.text === 'string') return p.text;
-        throw new RequestError(`${param}.content[${j}]: only text parts are supported, got ${JSON.stringify(p?.type)}`, `${param}.content`);
-      })
-      .join('');
-  }
-  throw new RequestError(`${param}.content must be a string or an array of text parts`, `${param}.content`);
+/** A string, or an array of parts: text parts joined, image parts (user messages) kept in order after it; audio and files are refused. */
+function content(raw: unknown, role: ChatMessage['role'], param: string): { text: string; images: ImageInput[] } {
+  const images: ImageInput[] = [];
+  if (typeof raw === 'string') return { text: raw, images };
+  if ((raw === null || raw === undefined) && role === 'assistant') return { text: '', images };
+  if (!Array.isArray(raw)) throw new RequestError(`${param}.content must be a string or an array of text and image parts`, `${param}.content`);
+  const text = raw
+    .map((part, j) => {
+      const p = part as { type?: unknown; text?: unknown; image_url?: { url?: unknown; detail?: unknown } } | null;
+      if (p && (p.type === 'text' || p.type === 'input_text') && typeof p.text === 'string') return p.text;
+      if (p?.type === 'image_url' && role === 'user') {
+        const at = `${param}.content[${j}].image_url`;
+        const problem = imageUrlProblem(p.image_url?.url);
+        if (problem) throw new RequestError(`${at}.url ${problem}`, `${at}.url`);
+        const detail = p.image_url?.detail;
+        if (detail !== undefined && detail !== 'auto' && detail !== 'low' && detail !== 'high') throw new RequestError(`${at}.detail must be "auto", "low" or "high"`, `${at}.detail`);
+        images.push({ url: p.image_url!.url as string, ...(detail !== undefined ? { detail } : {}) });
+        return '';
+      }
+      const allowed = role === 'user' ? 'text and image_url parts are supported' : 'only text parts are supported here';
+      throw new RequestError(`${param}.content[${j}]: ${allowed}, got ${JSON.stringify(p?.type)}`, `${param}.content`);
+    })
+    .join('');
+  if (images.length > MAX_IMAGES) throw new RequestError(`${param}.content: at most ${MAX_IMAGES} images in one message`, `${param}.content`);
+  return { text, images };
 }
 
 /** The client name the ledger records: "openai-api", plus the product from the User-Agent when there is one. */

@@ -105,6 +105,15 @@ function wireMessage(m: ChatMessage): Record<string, unknown> {
   if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
   // An assistant turn that only called tools has null content in OpenAI's own transcripts.
   if (m.role === 'assistant' && m.toolCalls?.length) return { role: 'assistant', content: m.content || null, tool_calls: wireToolCalls(m.toolCalls) };
+  if (m.images?.length) {
+    return {
+      role: m.role,
+      content: [
+        ...(m.content ? [{ type: 'text', text: m.content }] : []),
+        ...m.images.map((i) => ({ type: 'image_url', image_url: { url: i.url, ...(i.detail ? { detail: i.detail } : {}) } })),
+      ],
+    };
+  }
   return { role: m.role, content: m.content };
 }
 

@@ -5,8 +5,8 @@
 // SiteResult: text and time to first token, usage, lower-cased headers, bytes off the wire, and how the
 // request ended (complete, length, cancelled, cut, error with a retryable flag).
 
-import { APICallError, type JSONSchema7, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3Prompt, type LanguageModelV3Usage } from '@ai-sdk/provider';
-import type { ChatMessage, ToolCall, ToolCallDelta } from '../protocol';
+import { APICallError, type JSONSchema7, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3FilePart, type LanguageModelV3Prompt, type LanguageModelV3Usage } from '@ai-sdk/provider';
+import type { ChatMessage, ImageInput, ToolCall, ToolCallDelta } from '../protocol';
 import { appendToolCall } from '../chat/tools';
 import type { Site, SiteModel } from '../catalog/types';
 import { Redactor } from '../log/redact';
@@ -66,6 +66,19 @@ function parsedArguments(text: string): unknown {
   }
 }
 
+const IMAGE_EXTENSIONS: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
+
+/**
+ * An image as the library's file part: a data URL's bytes (base64) with its type, or the URL itself for the
+ * provider to fetch, typed by its extension where it has one (Gemini names the type of a fetched file).
+ */
+function imagePart(image: ImageInput): LanguageModelV3FilePart {
+  const inline = /^data:([^;]+);base64,(.*)$/s.exec(image.url);
+  if (inline) return { type: 'file', mediaType: inline[1], data: inline[2] };
+  const extension = /\.([a-z]+)(?:[?#]|$)/i.exec(new URL(image.url).pathname)?.[1]?.toLowerCase();
+  return { type: 'file', mediaType: IMAGE_EXTENSIONS[extension ?? ''] ?? 'image/*', data: new URL(image.url) };
+}
+
 export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Prompt {
   // A tool result names its tool in some providers' formats (Gemini's functionResponse), the contract by call id.
   const toolNames = new Map<string, string>();
@@ -74,7 +87,13 @@ export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Promp
       case 'system':
         return { role: 'system' as const, content: m.content };
       case 'user':
-        return { role: 'user' as const, content: [{ type: 'text' as const, text: m.content }] };
+        return {
+          role: 'user' as const,
+          content: [
+            ...(m.content || !m.images?.length ? [{ type: 'text' as const, text: m.content }] : []),
+            ...(m.images ?? []).map(imagePart),
+          ],
+        };
       case 'assistant':
         for (const c of m.toolCalls ?? []) toolNames.set(c.id, c.name);
         return {

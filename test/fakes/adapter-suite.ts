@@ -198,6 +198,35 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       else assert.equal(JSON.stringify(body).includes('high'), false, JSON.stringify(body));
     });
 
+    test('images shown with a user message reach the provider in its own shape, after the text', async () => {
+      const png = 'iVBORw0KGgo=';
+      const s = site();
+      const r = await send(createAdapter(s), s, {
+        messages: [{ role: 'user', content: 'What is in these?', images: [{ url: `data:image/png;base64,${png}`, detail: 'low' }, { url: 'https://example.com/cat.jpg' }] }],
+      });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      const body = last().body;
+      const sent = { openai: body.messages?.[0]?.content, anthropic: body.messages?.[0]?.content, gemini: body.contents?.[0]?.parts }[format];
+      const expected = {
+        openai: [
+          { type: 'text', text: 'What is in these?' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${png}`, detail: 'low' } },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
+        ],
+        anthropic: [
+          { type: 'text', text: 'What is in these?' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+          { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' } },
+        ],
+        gemini: [
+          { text: 'What is in these?' },
+          { inlineData: { mimeType: 'image/png', data: png } },
+          { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/cat.jpg' } },
+        ],
+      }[format];
+      assert.deepEqual(sent, expected, JSON.stringify(body));
+    });
+
     test('sampling reaches the provider in its own names', async () => {
       const s = site();
       const r = await send(createAdapter(s), s, { sampling: { temperature: 0.3, topP: 0.8, seed: 11 } });

@@ -31,7 +31,7 @@ before(async () => {
       id: FAKE_SITE, provider: 'openai-compatible', region: 'local', location: '127.0.0.1 (fake upstream)', hardware: 'fake',
       endpoint: { kind: 'openai-compatible', baseUrl: fake.baseUrl, idleTimeoutMs: 5000 },
       models: [
-        { canonical: 'fake-chat', providerModel: 'gpt-fake', contextWindow: 100_000, price: FAKE_PRICE, ttftMs: 50, outputTokensPerSecond: 100 },
+        { canonical: 'fake-chat', providerModel: 'gpt-fake', contextWindow: 100_000, images: true, price: FAKE_PRICE, ttftMs: 50, outputTokensPerSecond: 100 },
         { canonical: 'fake-chat-short', providerModel: 'gpt-fake-short', contextWindow: 100_000, maxOutputTokens: 300, price: FAKE_PRICE, ttftMs: 50, outputTokensPerSecond: 100 },
       ],
     }],
@@ -201,6 +201,18 @@ test('without max_tokens none is sent: the site\'s own limit applies, and the bu
   } finally {
     await rpc.sendRequest(proto.setBudget, { caps: [] });
   }
+});
+
+test('images: an image_url part reaches a site whose model sees images; the simulated fleet cannot see them, and a 503 says why', async () => {
+  const png = 'data:image/png;base64,iVBORw0KGgo=';
+  const look: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: png } }] }];
+  const answer = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: look, max_tokens: 16 });
+  assert.equal(answer.choices[0].finish_reason, 'stop');
+  assert.deepEqual(fake.requests[fake.requests.length - 1].body.messages[0].content, [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: png } }]);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: look, max_tokens: 16 }),
+    (e: APIError) => e.status === 503 && /simulated, which sees no images/.test(e.message),
+  );
 });
 
 test('bad requests are OpenAI-shaped errors that name what is wrong', async () => {

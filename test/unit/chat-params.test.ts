@@ -22,6 +22,33 @@ test('an output cap is taken as given; without one none is made up (the site\'s 
   assert.equal(parseCompletionRequest(base, {}).params.maxTokens, undefined);
 });
 
+test('images: OpenAI image_url parts become the user message\'s images, after its text; a bad one is refused naming the field', () => {
+  const png = 'data:image/png;base64,iVBORw0KGgo=';
+  const body = { model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'Look: ' }, { type: 'image_url', image_url: { url: png, detail: 'high' } }, { type: 'text', text: 'what is it?' }] }] };
+  const { params } = parseCompletionRequest(body, {});
+  assert.deepEqual(params.messages, [{ role: 'user', content: 'Look: what is it?', images: [{ url: png, detail: 'high' }] }]);
+  assert.deepEqual(validateChat(params).messages, params.messages);
+
+  const refused = (content: unknown[], role = 'user'): [string | null, string] | null => {
+    try {
+      parseCompletionRequest({ model: 'gpt-4o', messages: [{ role, content }] }, {});
+    } catch (error) {
+      return [(error as RequestError).param, (error as Error).message];
+    }
+    return null;
+  };
+  assert.deepEqual(refused([{ type: 'image_url', image_url: { url: 'data:image/svg+xml;base64,PHN2Zz4=' } }]), ['messages[0].content[0].image_url.url', 'messages[0].content[0].image_url.url must be data:image/(png|jpeg|gif|webp);base64,<data>']);
+  assert.deepEqual(refused([{ type: 'image_url', image_url: { url: 'file:///etc/passwd' } }])?.[0], 'messages[0].content[0].image_url.url');
+  assert.deepEqual(refused([{ type: 'image_url', image_url: { url: png, detail: 'max' } }])?.[0], 'messages[0].content[0].image_url.detail');
+  assert.match(refused([{ type: 'image_url', image_url: { url: png } }], 'assistant')![1], /only text parts are supported here, got "image_url"/);
+  assert.match(refused([{ type: 'input_audio', input_audio: {} }])![1], /text and image_url parts are supported, got "input_audio"/);
+  assert.match(refused(Array.from({ length: 21 }, () => ({ type: 'image_url', image_url: { url: png } })))![1], /at most 20 images/);
+
+  assert.throws(() => validateChat({ ...base, messages: [{ role: 'assistant', content: 'x', images: [{ url: png }] }] }), /params\.messages\[0\]\.images: only a user message shows images/);
+  assert.throws(() => validateChat({ ...base, messages: [{ role: 'user', content: 'x', images: [] }] }), /params\.messages\[0\]\.images must be an array of 1-20 images/);
+  assert.throws(() => validateChat({ ...base, messages: [{ role: 'user', content: 'x', images: [{ url: 'nope' }] }] }), /params\.messages\[0\]\.images\[0\]\.url must be a data: URL or an http\(s\) URL/);
+});
+
 test('switchyard/chat: a sampling field out of range is refused, naming it', () => {
   assert.throws(() => validateChat({ ...base, sampling: { temperature: 2.5 } }), (e: Error) => e instanceof InvalidParams && /params\.sampling\.temperature must be a number from 0 to 2, got 2\.5/.test(e.message));
   assert.throws(() => validateChat({ ...base, sampling: { seed: 1.5 } }), /params\.sampling\.seed must be an integer, got 1\.5/);

@@ -5,11 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage, PriceCard } from '../../daemon/protocol';
 import { billAttempt } from '../../daemon/meter/bill';
-import { countPromptTokens, countTextTokens, createTokenCounter, worstCase } from '../../daemon/meter/estimate';
+import { countPromptTokens, countTextTokens, createTokenCounter, IMAGE_TOKENS, worstCase } from '../../daemon/meter/estimate';
 
 const card: PriceCard = { inputPer1M: 1, outputPer1M: 2, readOn: '2026-07-24' };
 const messages: ChatMessage[] = [{ role: 'user', content: 'Explain group commit in one paragraph.' }];
 const text = 'Group commit batches many appends into one write and one fsync, so that';
+
+test('an image in the prompt counts as the most one costs among the providers, its text as text', () => {
+  const text = [{ role: 'user' as const, content: 'What is this?' }];
+  const withImages = [{ ...text[0], images: [{ url: 'data:image/png;base64,iVBORw0KGgo=' }, { url: 'https://example.com/a.png' }] }];
+  assert.equal(countPromptTokens(withImages), countPromptTokens(text) + 2 * IMAGE_TOKENS);
+});
 
 test('a completed stream with usage bills the usage as reported', () => {
   const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: 15, reasoning: 0 };

@@ -101,6 +101,30 @@ test('without an output cap, a site needs room for an answer, and its worst case
   assert.match(tight.candidates.find((c) => c.site.id === 'cheap')!.rejected!.detail, /worst case \$0\.0501 exceeds the remaining budget/);
 });
 
+test('images go only to real sites whose model sees them; Bedrock only inline', () => {
+  const vision = { images: true, price: { inputPer1M: 2, outputPer1M: 2, readOn: '2026-01-01' } };
+  const openai = simSite('openai/us/x', { provider: 'openai', simulated: false, endpoint: { kind: 'openai' } }, vision);
+  const bedrock = simSite('bedrock/us/x', { provider: 'bedrock', simulated: false, endpoint: { kind: 'bedrock' } }, { ...vision, price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' } });
+  const textOnly = simSite('groq/eu/x', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 0.1, outputPer1M: 0.1, readOn: '2026-01-01' } });
+  const simulated = simSite('sim:openai/us/x', { provider: 'openai' }, { ...vision, price: { inputPer1M: 0.01, outputPer1M: 0.01, readOn: '2026-01-01' } });
+  const i = fleet(openai, bedrock, textOnly, simulated);
+  const ask = (images: 'inline' | 'url') => decide(i, { name: 'c', kind: 'cheapest' }, { request: { model: 'm', inputTokens: 1000, maxOutputTokens: 500, images }, hasKey: () => true });
+  const detail = (p: ReturnType<typeof ask>, id: string) => p.candidates.find((c) => c.site.id === id)!.rejected;
+
+  const inline = ask('inline');
+  assert.equal(inline.chosen, 'bedrock/us/x');
+  assert.deepEqual(detail(inline, 'groq/eu/x'), { reason: 'capability', detail: 'm-provider here takes text only (the catalog does not set images)' });
+  // With a key the twin stands down before its capability is looked at; keyless, it is the one passed over for images.
+  assert.equal(detail(inline, 'sim:openai/us/x')?.reason, 'disabled');
+  const keyless = decide(fleet(simulated, textOnly), { name: 'c', kind: 'cheapest' }, { request: { model: 'm', inputTokens: 1000, maxOutputTokens: 500, images: 'inline' } });
+  assert.equal(keyless.chosen, null);
+  assert.match(keyless.why, /simulated, which sees no images/);
+
+  const byUrl = ask('url');
+  assert.equal(byUrl.chosen, 'openai/us/x');
+  assert.deepEqual(detail(byUrl, 'bedrock/us/x'), { reason: 'capability', detail: 'Bedrock takes images inline only: send them as data: URLs' });
+});
+
 test('a real site needs a key; its twin stands down once the key is set', () => {
   const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } });
   const twin = simSite('sim:groq/x/lpu', { provider: 'groq' });

@@ -134,6 +134,13 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
     });
   }
 
+  test('an inline image reaches Converse as an image block with its bytes', async () => {
+    const png = 'iVBORw0KGgo=';
+    const r = await send(createAdapter(site()), site(), { messages: [{ role: 'user', content: 'What is this?', images: [{ url: `data:image/png;base64,${png}` }] }] });
+    assert.equal(r.outcome, 'complete', r.error?.message);
+    assert.deepEqual(last().body.messages[0].content, [{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: png } } }]);
+  });
+
   test('max_tokens ends as length', async () => {
     fake.enqueue({ stopReason: 'max_tokens' });
     const r = await send(createAdapter(site()), site(), { apiKey: KEY });
