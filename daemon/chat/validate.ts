@@ -78,24 +78,29 @@ export const MAX_TOOLS = 128;
 export const MAX_IMAGES = 20;
 const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
 
-/** What is wrong with an image URL, or null: a base64 data URL of a png, jpeg, gif or webp, or http(s). */
-export function imageUrlProblem(url: unknown): string | null {
-  if (typeof url !== 'string' || url === '') return 'must be a data: URL or an http(s) URL';
-  if (url.startsWith('data:')) return DATA_IMAGE.test(url) ? null : 'must be data:image/(png|jpeg|gif|webp);base64,<data>';
-  return /^https?:\/\//.test(url) && URL.canParse(url) ? null : `must be a data: URL or an http(s) URL, got ${JSON.stringify(url.slice(0, 40))}`;
-}
-
 const DETAILS = ['auto', 'low', 'high'];
+
+/**
+ * What is wrong with an image, naming its field, or the image in the contract's shape: the URL a base64
+ * data URL of a png, jpeg, gif or webp, or http(s); the detail OpenAI's. Both APIs' validators use it.
+ */
+export function checkImage(image: { url?: unknown; detail?: unknown }): { field: 'url' | 'detail'; problem: string } | ImageInput {
+  const { url, detail } = image;
+  if (typeof url !== 'string' || url === '') return { field: 'url', problem: 'must be a data: URL or an http(s) URL' };
+  if (url.startsWith('data:') ? !DATA_IMAGE.test(url) : !(/^https?:\/\//.test(url) && URL.canParse(url))) {
+    return { field: 'url', problem: url.startsWith('data:') ? 'must be data:image/(png|jpeg|gif|webp);base64,<data>' : `must be a data: URL or an http(s) URL, got ${JSON.stringify(url.slice(0, 40))}` };
+  }
+  if (detail !== undefined && !DETAILS.includes(detail as string)) return { field: 'detail', problem: 'must be "auto", "low" or "high"' };
+  return { url, ...(detail !== undefined ? { detail: detail as ImageInput['detail'] } : {}) };
+}
 
 function validateImages(raw: unknown, name: string): ImageInput[] {
   if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_IMAGES) throw new InvalidParams(`${name} must be an array of 1-${MAX_IMAGES} images`);
   return raw.map((image: unknown, i: number) => {
-    const img = image as { url?: unknown; detail?: unknown } | null;
-    if (typeof img !== 'object' || img === null) throw new InvalidParams(`${name}[${i}] must be {url, detail?}`);
-    const problem = imageUrlProblem(img.url);
-    if (problem) throw new InvalidParams(`${name}[${i}].url ${problem}`);
-    if (img.detail !== undefined && !DETAILS.includes(img.detail as string)) throw new InvalidParams(`${name}[${i}].detail must be "auto", "low" or "high"`);
-    return { url: img.url as string, ...(img.detail !== undefined ? { detail: img.detail as ImageInput['detail'] } : {}) };
+    if (typeof image !== 'object' || image === null) throw new InvalidParams(`${name}[${i}] must be {url, detail?}`);
+    const checked = checkImage(image);
+    if ('problem' in checked) throw new InvalidParams(`${name}[${i}].${checked.field} ${checked.problem}`);
+    return checked;
   });
 }
 

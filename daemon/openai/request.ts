@@ -3,7 +3,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ChatMessage, ChatParams, ImageInput, Receipt, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
-import { imageUrlProblem, InvalidParams, MAX_IMAGES, validateReasoningEffort, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
+import { checkImage, InvalidParams, MAX_IMAGES, validateReasoningEffort, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
 import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 
 /** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
@@ -186,15 +186,16 @@ function content(raw: unknown, role: ChatMessage['role'], param: string): { text
   if (!Array.isArray(raw)) throw new RequestError(`${param}.content must be a string or an array of text and image parts`, `${param}.content`);
   const text = raw
     .map((part, j) => {
-      const p = part as { type?: unknown; text?: unknown; image_url?: { url?: unknown; detail?: unknown } } | null;
+      const p = part as { type?: unknown; text?: unknown; image_url?: string | { url?: unknown; detail?: unknown } } | null;
       if (p && (p.type === 'text' || p.type === 'input_text') && typeof p.text === 'string') return p.text;
       if (p?.type === 'image_url' && role === 'user') {
-        const at = `${param}.content[${j}].image_url`;
-        const problem = imageUrlProblem(p.image_url?.url);
-        if (problem) throw new RequestError(`${at}.url ${problem}`, `${at}.url`);
-        const detail = p.image_url?.detail;
-        if (detail !== undefined && detail !== 'auto' && detail !== 'low' && detail !== 'high') throw new RequestError(`${at}.detail must be "auto", "low" or "high"`, `${at}.detail`);
-        images.push({ url: p.image_url!.url as string, ...(detail !== undefined ? { detail } : {}) });
+        // Some clients write the URL alone, as the API's first version did.
+        const checked = checkImage(typeof p.image_url === 'string' ? { url: p.image_url } : p.image_url ?? {});
+        if ('problem' in checked) {
+          const at = `${param}.content[${j}].image_url.${checked.field}`;
+          throw new RequestError(`${at} ${checked.problem}`, at);
+        }
+        images.push(checked);
         return '';
       }
       const allowed = role === 'user' ? 'text and image_url parts are supported' : 'only text parts are supported here';

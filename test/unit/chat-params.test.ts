@@ -28,6 +28,8 @@ test('images: OpenAI image_url parts become the user message\'s images, after it
   const { params } = parseCompletionRequest(body, {});
   assert.deepEqual(params.messages, [{ role: 'user', content: 'Look: what is it?', images: [{ url: png, detail: 'high' }] }]);
   assert.deepEqual(validateChat(params).messages, params.messages);
+  const bare = parseCompletionRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: png }] }] }, {});
+  assert.deepEqual(bare.params.messages, [{ role: 'user', content: '', images: [{ url: png }] }]);
 
   const refused = (content: unknown[], role = 'user'): [string | null, string] | null => {
     try {
