@@ -75,7 +75,7 @@ const IMAGE_EXTENSIONS: Record<string, string> = { png: 'image/png', jpg: 'image
 function imagePart(image: ImageInput): LanguageModelV3FilePart {
   const inline = /^data:([^;]+);base64,(.*)$/s.exec(image.url);
   if (inline) return { type: 'file', mediaType: inline[1], data: inline[2] };
-  const extension = /\.([a-z]+)(?:[?#]|$)/i.exec(new URL(image.url).pathname)?.[1]?.toLowerCase();
+  const extension = /\.([a-z]+)$/i.exec(new URL(image.url).pathname)?.[1]?.toLowerCase();
   return { type: 'file', mediaType: IMAGE_EXTENSIONS[extension ?? ''] ?? 'image/*', data: new URL(image.url) };
 }
 
