@@ -78,8 +78,11 @@ test('switchyard/chat on the simulated fleet: placement, streamed text, receipt,
   assert.match(out.text, /simulated/i);
   const r = out.receipt;
   assert.equal(r.outcome === 'complete' || r.outcome === 'length', true, `outcome ${r.outcome}`);
-  assert.equal(r.site.id, placement.chosen);
-  assert.equal(r.attempts.length, 1);
+  // Simulated sites fail 0.2% of requests under a random seed: a failover is allowed, and then the first
+  // attempt is at the placed site, every attempt but the last failed, and the receipt names the last.
+  assert.equal(r.attempts[0].siteId, placement.chosen);
+  assert.equal(r.site.id, r.attempts[r.attempts.length - 1].siteId);
+  for (const a of r.attempts.slice(0, -1)) assert.equal(a.outcome, 'error');
   assert.ok(r.tokens.output > 0 && r.tokens.input > 0);
   assert.ok(r.cost.totalNanoUsd > 0);
   assert.equal(
