@@ -8,7 +8,7 @@ import { openAIError, type OpenAIError } from './errors';
 /** The request body parsed as JSON; an OpenAI-shaped error naming what was wrong otherwise. */
 export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () => openAIError(413, 'invalid_request_error', null, `The request body is larger than ${limit} bytes`);
+    const tooLarge = () => openAIError(413, 'invalid_request_error', null, `The request body is larger than ${limit / 1024 / 1024} MiB (${limit} bytes)`);
     if (Number(req.headers['content-length']) > limit) {
       req.resume();
       return reject(tooLarge());

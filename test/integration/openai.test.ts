@@ -3,7 +3,7 @@
 // points at a fake OpenAI upstream on 127.0.0.1 (to see a client's abort reach the upstream).
 
 import assert from 'node:assert/strict';
-import { MAX_MESSAGE_BYTES } from '../../daemon/protocol';
+import { MAX_REQUEST_BYTES } from '../../daemon/openai/endpoint';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -215,6 +215,17 @@ test('images: an image_url part reaches a site whose model sees images; the simu
   );
 });
 
+test('images: a screenshot of several MB, as agents send them, is taken (more than the editor connection\'s 4 MiB message)', async () => {
+  const screenshot = `data:image/png;base64,${Buffer.alloc(6 * 1024 * 1024, 7).toString('base64')}`;
+  const answer = await client.chat.completions.create({
+    model: `${FAKE_SITE}/gpt-fake`, max_tokens: 16,
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is on the screen?' }, { type: 'image_url', image_url: { url: screenshot } }] }],
+  });
+  assert.equal(answer.choices[0].finish_reason, 'stop');
+  const sent = fake.requests[fake.requests.length - 1].body.messages[0].content as { image_url?: { url: string } }[];
+  assert.equal(sent[1].image_url?.url, screenshot);
+});
+
 test('bad requests are OpenAI-shaped errors that name what is wrong', async () => {
   await assert.rejects(client.chat.completions.create({ model: 'gpt-17', messages: user('x') }), (e: APIError) => e.status === 404 && e.code === 'model_not_found' && /gpt-17/.test(e.message));
   await assert.rejects(client.chat.completions.create({ model: 'llama-3.3-70b', messages: [] }), (e: APIError) => e.status === 400 && e.param === 'messages');
@@ -229,10 +240,10 @@ test('bad requests are OpenAI-shaped errors that name what is wrong', async () =
   assert.match(badBody.error.message, /not valid JSON/);
   const huge = await fetch(`${d.url}/v1/chat/completions`, {
     method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'.repeat(MAX_MESSAGE_BYTES)) }),
+    body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'.repeat(MAX_REQUEST_BYTES)) }),
   });
   assert.equal(huge.status, 413);
-  assert.match(((await huge.json()) as { error: { message: string } }).error.message, /larger than/);
+  assert.match(((await huge.json()) as { error: { message: string } }).error.message, /larger than 32 MiB/);
 });
 
 const WEATHER: OpenAI.Chat.ChatCompletionTool[] = [{
