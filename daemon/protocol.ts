@@ -7,8 +7,13 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 /** Bumped when a method changes shape; the extension refuses a daemon that speaks another version. */
 export const PROTOCOL_VERSION = 1;
 
-/** Largest single WebSocket message either side accepts; a bigger one closes the socket with 1009. */
-export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest single WebSocket message either side accepts (a bigger one closes the socket with 1009), and the
+ * largest request body of the OpenAI-compatible endpoint. Screenshots travel as base64 data: URLs of a few
+ * MB apiece; 32 MiB is Anthropic's request limit, the tightest of the providers that see images (OpenAI
+ * takes up to 50 MB of images in one request).
+ */
+export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Finding the daemon: `<stateDir>/daemon.json`, mode 0600, written once the daemon listens.
@@ -98,6 +103,8 @@ export interface SiteModelInfo {
   price: PriceCard;
   ttftMs: number;
   outputTokensPerSecond: number;
+  /** The model here sees images sent with a prompt (a simulated site sees none). */
+  images: boolean;
 }
 
 export interface SiteInfo {

@@ -8,8 +8,8 @@ import { ResponseError } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
 import { describeError } from '../media/errors';
 import { policyLine } from '../media/format';
-import { ALLOWED_COMMANDS, type HostMessage, type ModelChoice, type PanelState, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
-import { initialState, reduce, reviveState } from '../media/panelState';
+import { ALLOWED_COMMANDS, type HostMessage, type PanelState, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
+import { initialState, modelChoices, reduce, reviveState } from '../media/panelState';
 import { defaultModel, maxTokens, workspaceKey } from './config';
 import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
@@ -136,6 +136,7 @@ export class PromptPanel implements vscode.Disposable {
     const turn: Turn = {
       id: crypto.randomUUID(), prompt: String(m.prompt), context: m.context, model: String(m.model), policy: m.policy || this.state.activePolicy,
       status: 'placing', sentAt: Date.now(), text: '', attempts: [],
+      ...(Array.isArray(m.images) && m.images.length > 0 ? { images: m.images } : {}),
     };
     this.apply({ type: 'turnStarted', turn });
     const client = this.events.client;
@@ -148,6 +149,17 @@ export class PromptPanel implements vscode.Disposable {
     const max = maxTokens();
     if (max) params.maxTokens = max;
     if (m.policy) params.policy = m.policy;
+    // Over the limit the daemon would close the connection (1009) rather than answer: say why here instead.
+    const bytes = Buffer.byteLength(JSON.stringify(params));
+    if (bytes > proto.MAX_MESSAGE_BYTES - 4096) {
+      const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+      this.apply({ type: 'failed', turnId: turn.id, error: {
+        kind: 'other', title: 'Too large to send',
+        detail: [`This prompt and the conversation before it come to ${mb(bytes)}, over the ${mb(proto.MAX_MESSAGE_BYTES)} a request may be.`, 'Nothing was sent. Attach fewer or smaller images, or clear the conversation, whose earlier images are sent again with each prompt.'],
+        actions: [],
+      } });
+      return;
+    }
     try {
       const started = await client.sendRequest(proto.chat, params);
       this.byRequest.set(started.requestId, turn.id);
@@ -253,19 +265,6 @@ export class PromptPanel implements vscode.Disposable {
   }
 }
 
-export function modelChoices(list: proto.SiteInfo[]): ModelChoice[] {
-  const byModel = new Map<string, ModelChoice>();
-  for (const s of list) {
-    for (const m of s.models) {
-      const c = byModel.get(m.canonical) ?? { id: m.canonical, sites: 0, available: 0 };
-      c.sites++;
-      if (s.unavailable === null) c.available++;
-      byModel.set(m.canonical, c);
-    }
-  }
-  return [...byModel.values()].sort((a, b) => Number(b.available > 0) - Number(a.available > 0) || a.id.localeCompare(b.id));
-}
-
 const BODY = `
 <header class="bar">
   <label for="model">Model <select id="model" aria-label="Model"></select></label>
@@ -280,9 +279,13 @@ const BODY = `
 </main>
 <footer>
   <div id="context" class="chip" hidden><span class="codicon codicon-file-code" aria-hidden="true"></span><span id="context-name"></span><button id="drop-context" class="icon" aria-label="Remove the selection context" title="Remove the selection context"><span class="codicon codicon-close" aria-hidden="true"></span></button></div>
+  <div id="attachments" aria-label="Images to send" hidden></div>
+  <div id="image-hint" role="status" hidden></div>
   <div id="notice" role="status"></div>
   <div class="row">
-    <textarea id="prompt" aria-label="Prompt" placeholder="Ask… (Enter to send, Shift+Enter for a new line, Escape to cancel)"></textarea>
+    <button id="attach" class="icon" title="Attach images (or paste or drop them into the prompt)" aria-label="Attach images"><span class="codicon codicon-file-media" aria-hidden="true"></span></button>
+    <input id="image-file" type="file" accept="image/*" multiple hidden>
+    <textarea id="prompt" aria-label="Prompt" placeholder="Ask… (Enter to send, Shift+Enter for a new line, Escape to cancel; paste or drop images)"></textarea>
     <button id="send" title="Send (Enter)"><span class="codicon codicon-send" aria-hidden="true"></span>Send</button>
     <button id="cancel" class="secondary" title="Cancel (Escape)" hidden><span class="codicon codicon-debug-stop" aria-hidden="true"></span>Cancel</button>
   </div>

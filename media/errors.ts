@@ -138,6 +138,17 @@ function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] |
     const examples = list.slice(0, 3).map((c) => `${siteName(c)}${c.rejected?.detail ? ` (${c.rejected.detail})` : ''}`);
     detail.push(`${REASON_TEXT[reason] ?? reason}: ${examples.join('; ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}`);
   }
+  // A policy cannot give a site a capability (seeing images, calling tools): another model or a key can.
+  if (fixable.length > 0 && fixable.every((c) => c.rejected?.reason === 'capability')) {
+    detail.push('Simulated sites answer with text only. Pick a model with a real site that can (for images, the line above the prompt names them), and set that provider\'s API key.');
+    return {
+      kind: 'no-eligible-site',
+      title: `No site for ${e.model} can do what this request needs`,
+      detail,
+      actions: [{ label: 'Set API Key', command: 'switchyard.setApiKey' }],
+      placement,
+    };
+  }
   detail.push(`Switch to a policy with looser constraints than "${e.policy}", or pick another model.`);
   return {
     kind: 'no-eligible-site',

@@ -2,6 +2,7 @@
 // import this file; the webview never talks to the daemon, only to the host through these shapes.
 
 import type { Attempt, ChatAttemptParams, ChatMessage, Placement, Policy, Receipt, SpendSummary } from '../daemon/protocol';
+import type { ImageAttachment } from './images';
 
 export interface ModelChoice {
   /** Canonical model id, e.g. "llama-3.3-70b". */
@@ -9,6 +10,8 @@ export interface ModelChoice {
   /** Sites that offer it / of those, how many can be placed now (have a key, not disabled). */
   sites: number;
   available: number;
+  /** Whether it can be sent images: at a site that can be placed now, only at a site that needs an API key, or nowhere. */
+  images: 'yes' | 'with a key' | 'no';
 }
 
 export interface PolicyChoice {
@@ -58,6 +61,7 @@ export interface Turn {
   id: string;
   prompt: string;
   context?: PromptContext;
+  images?: ImageAttachment[];
   model: string;
   policy: string;
   status: TurnStatus;
@@ -86,6 +90,8 @@ export interface PanelState {
   connected: boolean;
   /** Context waiting to go with the next prompt (Ask About Selection). */
   pendingContext?: PromptContext;
+  /** Images waiting to go with the next prompt (pasted, dropped or picked). */
+  pendingImages?: ImageAttachment[];
   draft: string;
 }
 
@@ -112,12 +118,14 @@ export type HostMessage =
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'send'; prompt: string; model: string; policy: string; context?: PromptContext; history: ChatMessage[] }
+  | { type: 'send'; prompt: string; model: string; policy: string; context?: PromptContext; images?: ImageAttachment[]; history: ChatMessage[] }
   | { type: 'cancel'; turnId: string }
   | { type: 'setPolicy'; name: string }
   | { type: 'setModel'; model: string }
   | { type: 'togglePlacement'; turnId: string }
   | { type: 'dropContext' }
+  | { type: 'attach'; images: ImageAttachment[] }
+  | { type: 'detach'; index: number }
   | { type: 'draft'; text: string }
   | { type: 'clear' }
   | { type: 'command'; command: AllowedCommand; args?: string[] };
@@ -131,4 +139,4 @@ export type SpendHostMessage =
 
 export type SpendWebviewMessage = { type: 'ready' } | { type: 'export' } | { type: 'refresh' } | { type: 'setBudget' };
 
-export type { Attempt, Policy };
+export type { Attempt, ImageAttachment, Policy };

@@ -4,9 +4,10 @@
 import type { Candidate, Placement } from '../daemon/protocol';
 import { rejectionText } from './errors';
 import { ms, usd } from './format';
+import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, costLines, inFlight, initialState, reduce, reviveState, sendIntent, type PanelEvent } from './panelState';
+import { annotations, costLines, imageHint, inFlight, initialState, reduce, reviveState, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -28,6 +29,9 @@ const cancelButton = $<HTMLButtonElement>('cancel');
 const notice = $<HTMLElement>('notice');
 const contextChip = $<HTMLElement>('context');
 const connection = $<HTMLElement>('connection');
+const attachments = $<HTMLElement>('attachments');
+const imageHintLine = $<HTMLElement>('image-hint');
+const imageFile = $<HTMLInputElement>('image-file');
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -47,6 +51,16 @@ function post(message: WebviewMessage): void {
   vscode.postMessage(message);
 }
 
+// The state VS Code keeps for a reload, written at most every 300 ms: a conversation with screenshots is
+// megabytes, and an answer streams dozens of deltas a second.
+let persistTimer: ReturnType<typeof setTimeout> | undefined;
+function persist(): void {
+  persistTimer ??= setTimeout(() => {
+    persistTimer = undefined;
+    vscode.setState(state);
+  }, 300);
+}
+
 /** Applies an event locally and, for UI events, tells the host so its mirror stays the same. */
 function dispatch(event: PanelEvent, toHost = false): void {
   const next = reduce(state, event);
@@ -54,7 +68,7 @@ function dispatch(event: PanelEvent, toHost = false): void {
   if (next === state) return;
   const previous = state;
   state = next;
-  vscode.setState(state);
+  persist();
   scheduleRender(previous);
 }
 
@@ -136,6 +150,18 @@ function renderControls(previous?: PanelState): void {
     $<HTMLElement>('context-name').textContent = `${ctx.fileName}${ctx.lines ? `:${ctx.lines[0]}–${ctx.lines[1]}` : ''}`;
     contextChip.title = ctx.text.slice(0, 2000);
   }
+  if (!previous || previous.pendingImages !== state.pendingImages) {
+    const images = state.pendingImages ?? [];
+    attachments.hidden = images.length === 0;
+    attachments.replaceChildren(...images.map((image, index) => {
+      const remove = el('button', { class: 'icon', 'aria-label': `Remove ${image.name}`, title: 'Remove this image' }, icon('close'));
+      remove.addEventListener('click', () => dispatch({ type: 'detach', index }, true));
+      return el('span', { class: 'attachment', 'data-role': 'attachment', title: describeImage(image) }, el('img', { src: image.url, alt: image.name }), `${image.width} × ${image.height}`, remove);
+    }));
+  }
+  const hint = imageHint(state);
+  imageHintLine.hidden = !hint;
+  imageHintLine.textContent = hint ?? '';
 }
 
 const STATUS_TEXT: Record<Turn['status'], string> = {
@@ -157,6 +183,10 @@ function renderTurn(turn: Turn): HTMLElement {
       `${turn.context.fileName}${turn.context.lines ? `:${turn.context.lines[0]}–${turn.context.lines[1]}` : ''}`));
   }
   article.append(question);
+  if (turn.images) {
+    article.append(el('div', { class: 'turn-images', 'data-role': 'images' },
+      ...turn.images.map((image) => el('img', { src: image.url, alt: image.name, title: describeImage(image) }))));
+  }
   const meta = el('div', { class: 'turn-meta' }, `${turn.model} · ${turn.policy}`);
   article.append(meta);
   if (turn.text) {
@@ -248,6 +278,84 @@ function send(): void {
   clearTimeout(draftTimer);
   prompt.value = '';
 }
+
+// ---------------------------------------------------------------------------------------------
+// Images: pasted, dropped or picked, read here and scaled to what the models see (images.ts).
+
+function dataUrlOf(blob: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error ?? new Error('unreadable'));
+    reader.readAsDataURL(blob);
+  });
+}
+
+/** The image as it is sent: its own bytes when a provider takes them as they are, else redrawn smaller or as PNG. */
+async function readImage(file: File): Promise<ImageAttachment> {
+  const name = file.name || 'pasted image';
+  const bitmap = await createImageBitmap(file);
+  try {
+    const { width, height } = fitWithin(bitmap.width, bitmap.height);
+    if (width === bitmap.width && height === bitmap.height) {
+      const url = await dataUrlOf(file);
+      if (sendable(url)) return { name, url, width, height };
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, width, height);
+    // A photo stays a JPEG (as PNG it would be several times larger); screenshots and the rest become PNG, sharp text kept.
+    return { name, url: file.type === 'image/jpeg' ? canvas.toDataURL('image/jpeg', 0.9) : canvas.toDataURL('image/png'), width, height };
+  } finally {
+    bitmap.close();
+  }
+}
+
+async function attach(files: readonly File[]): Promise<void> {
+  const images = files.filter((f) => f.type.startsWith('image/'));
+  const others = files.length - images.length;
+  const room = MAX_ATTACHMENTS - (state.pendingImages?.length ?? 0);
+  const problems: string[] = [];
+  if (others > 0) problems.push(`${others} file${others === 1 ? ' is' : 's are'} not an image`);
+  if (images.length > room) problems.push(`at most ${MAX_ATTACHMENTS} images go with one prompt`);
+  const read: ImageAttachment[] = [];
+  for (const file of images.slice(0, Math.max(0, room))) {
+    try {
+      read.push(await readImage(file));
+    } catch {
+      problems.push(`${file.name || 'the pasted image'} could not be read as an image`);
+    }
+  }
+  notice.textContent = problems.length ? `Not attached: ${problems.join('; ')}.` : '';
+  if (read.length > 0) dispatch({ type: 'attach', images: read }, true);
+}
+
+const footer = document.querySelector('footer')!;
+prompt.addEventListener('paste', (event) => {
+  const files = Array.from(event.clipboardData?.files ?? []);
+  if (!files.some((f) => f.type.startsWith('image/'))) return;
+  event.preventDefault();
+  void attach(files);
+});
+footer.addEventListener('dragover', (event) => {
+  if (!event.dataTransfer?.types.includes('Files')) return;
+  event.preventDefault();
+  footer.classList.add('dragging');
+});
+footer.addEventListener('dragleave', () => footer.classList.remove('dragging'));
+footer.addEventListener('drop', (event) => {
+  footer.classList.remove('dragging');
+  const files = Array.from(event.dataTransfer?.files ?? []);
+  if (files.length === 0) return;
+  event.preventDefault();
+  void attach(files);
+});
+$<HTMLButtonElement>('attach').addEventListener('click', () => imageFile.click());
+imageFile.addEventListener('change', () => {
+  void attach(Array.from(imageFile.files ?? []));
+  imageFile.value = '';
+});
 
 sendButton.addEventListener('click', send);
 cancelButton.addEventListener('click', () => {

@@ -2,9 +2,10 @@
 // sends and the panel's own UI events (which are also posted to the host, so the host keeps a mirror
 // it can restore a reloaded webview from). No DOM here: unit tests drive it directly.
 
-import type { ChatMessage, Receipt } from '../daemon/protocol';
+import type { ChatMessage, Receipt, SiteInfo } from '../daemon/protocol';
 import { count, ms, rate, usd } from './format';
-import type { HostMessage, PanelState, PromptContext, Turn, WebviewMessage } from './messages';
+import { MAX_ATTACHMENTS, type ImageAttachment } from './images';
+import type { HostMessage, ModelChoice, PanelState, PromptContext, Turn, WebviewMessage } from './messages';
 
 export type PanelEvent = HostMessage | WebviewMessage;
 
@@ -52,7 +53,7 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
       return { ...state, pendingContext: event.context, draft: event.prompt ?? state.draft };
     case 'turnStarted': {
       const turns = [...state.turns, event.turn].slice(-MAX_TURNS);
-      return { ...state, turns, draft: '', pendingContext: undefined };
+      return { ...state, turns, draft: '', pendingContext: undefined, pendingImages: undefined };
     }
     case 'placed':
       return updateTurn(state, event.turnId, (t) => ({ ...t, requestId: event.requestId, placement: event.placement, status: t.status === 'placing' ? 'streaming' : t.status }));
@@ -82,6 +83,14 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
       return state.draft === event.text ? state : { ...state, draft: event.text };
     case 'dropContext':
       return { ...state, pendingContext: undefined };
+    case 'attach': {
+      const images = [...(state.pendingImages ?? []), ...event.images].slice(0, MAX_ATTACHMENTS);
+      return { ...state, pendingImages: images };
+    }
+    case 'detach': {
+      const images = (state.pendingImages ?? []).filter((_, i) => i !== event.index);
+      return { ...state, pendingImages: images.length > 0 ? images : undefined };
+    }
     case 'ready':
     case 'send':
     case 'cancel':
@@ -126,15 +135,37 @@ export function reviveState(saved: Partial<PanelState> | undefined | null): Pane
   };
 }
 
-/** What goes to the daemon for the next prompt: earlier complete exchanges, then this prompt with its context. */
-export function buildMessages(state: PanelState, prompt: string, context?: PromptContext): ChatMessage[] {
+/** The model list from `switchyard/sites`: each canonical model, how many sites offer it and can serve now, and whether it sees images. */
+export function modelChoices(list: SiteInfo[]): ModelChoice[] {
+  const byModel = new Map<string, ModelChoice>();
+  for (const s of list) {
+    for (const m of s.models) {
+      const c = byModel.get(m.canonical) ?? { id: m.canonical, sites: 0, available: 0, images: 'no' };
+      c.sites++;
+      if (s.unavailable === null) c.available++;
+      // A disabled site would not serve it either way; one without a key would, once a key is set.
+      if (m.images && s.unavailable === null) c.images = 'yes';
+      else if (m.images && s.unavailable === 'no key' && c.images === 'no') c.images = 'with a key';
+      byModel.set(m.canonical, c);
+    }
+  }
+  return [...byModel.values()].sort((a, b) => Number(b.available > 0) - Number(a.available > 0) || a.id.localeCompare(b.id));
+}
+
+/** What goes to the daemon for the next prompt: earlier complete exchanges, then this prompt with its context and images. */
+export function buildMessages(state: PanelState, prompt: string, context?: PromptContext, images?: ImageAttachment[]): ChatMessage[] {
   const history: ChatMessage[] = [];
   for (const t of state.turns) {
     if (t.status !== 'done' || !t.text) continue;
-    history.push({ role: 'user', content: userContent(t.prompt, t.context) });
+    history.push(userMessage(t.prompt, t.context, t.images));
     history.push({ role: 'assistant', content: t.text });
   }
-  return [...history.slice(-20), { role: 'user', content: userContent(prompt, context) }];
+  return [...history.slice(-20), userMessage(prompt, context, images)];
+}
+
+function userMessage(prompt: string, context?: PromptContext, images?: ImageAttachment[]): ChatMessage {
+  const content = userContent(prompt, context);
+  return images?.length ? { role: 'user', content, images: images.map((i) => ({ url: i.url })) } : { role: 'user', content };
 }
 
 export function userContent(prompt: string, context?: PromptContext): string {
@@ -147,10 +178,33 @@ export function userContent(prompt: string, context?: PromptContext): string {
 /** The message the panel posts for a send, or why it cannot send now. */
 export function sendIntent(state: PanelState, prompt: string): { message: WebviewMessage } | { refused: string } {
   const text = prompt.trim();
-  if (!text) return { refused: 'Type a prompt first.' };
+  const images = state.pendingImages;
+  if (!text && !images) return { refused: 'Type a prompt first.' };
   if (inFlight(state)) return { refused: 'Wait for the current answer, or cancel it.' };
   if (!state.model) return { refused: 'No model to send to yet.' };
-  return { message: { type: 'send', prompt: text, model: state.model, policy: state.activePolicy, context: state.pendingContext, history: buildMessages(state, text, state.pendingContext) } };
+  return {
+    message: {
+      type: 'send', prompt: text, model: state.model, policy: state.activePolicy, context: state.pendingContext,
+      ...(images ? { images } : {}), history: buildMessages(state, text, state.pendingContext, images),
+    },
+  };
+}
+
+/**
+ * Why images waiting to go may not be seen, and where they would be: null when the chosen model can be
+ * sent images now (the daemon decides in the end; this says so before the user sends).
+ */
+export function imageHint(state: PanelState): string | null {
+  if (!state.pendingImages) return null;
+  const current = state.models.find((m) => m.id === state.model);
+  if (!current || current.images === 'yes') return null;
+  const ready = state.models.filter((m) => m.images === 'yes').map((m) => m.id);
+  const keyed = state.models.filter((m) => m.images === 'with a key').map((m) => m.id);
+  const now = ready.length > 0 ? ` Models that can now: ${ready.join(', ')}.` : '';
+  if (current.images === 'with a key') {
+    return `${current.id} sees images only at sites that need an API key ("Switchyard: Set API Key"); simulated sites see none.${now}`;
+  }
+  return `${current.id} sees no images at any site.${now || (keyed.length > 0 ? ` With an API key ("Switchyard: Set API Key") these do: ${keyed.join(', ')}.` : '')}`;
 }
 
 export interface Annotation {

@@ -16,6 +16,7 @@ export function siteInfos(catalog: Catalog, telemetry: Telemetry, hasKey: (provi
       price: m.price,
       ttftMs: m.ttftMs,
       outputTokensPerSecond: m.outputTokensPerSecond,
+      images: !site.simulated && m.images === true,
     })),
     telemetry: telemetry.snapshot(site.id, now),
     unavailable: site.disabled ? 'disabled' : !site.simulated && !hasKey(site.provider) ? 'no key' : null,

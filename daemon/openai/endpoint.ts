@@ -11,7 +11,7 @@ import { appendToolCall } from '../chat/tools';
 import type { CatalogStore } from '../catalog/store';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
-import { type Placement, type Receipt, type ToolCall, type ToolCallDelta } from '../protocol';
+import { MAX_MESSAGE_BYTES, type Placement, type Receipt, type ToolCall, type ToolCallDelta } from '../protocol';
 import { openAIError, toOpenAIError, upstreamError, type OpenAIError } from './errors';
 import { readJson, sendError, sendJson } from './http';
 import { clientName, completion, parseCompletionRequest } from './request';
@@ -26,13 +26,6 @@ export interface EndpointDeps {
 
 /** Recent placements, so the id in x-switchyard-placement can be opened ("why here?"). */
 const PLACEMENTS_KEPT = 1000;
-
-/**
- * The largest request body: Anthropic's request limit, the tightest among the providers that see images
- * (OpenAI takes up to 50 MB of images in one request). Agents send screenshots as base64 data: URLs, a few
- * MB apiece, so the editor's 4 MiB message limit would refuse them.
- */
-export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
 export interface OpenAIEndpoint {
   /** POST /v1/chat/completions: a plain node:http listener, guarded by the caller. */
@@ -79,7 +72,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
   });
 
   const chatCompletions = (req: IncomingMessage, res: ServerResponse) => {
-    readJson(req, MAX_REQUEST_BYTES)
+    readJson(req, MAX_MESSAGE_BYTES)
       .then(
         (body) => complete(body, req, res),
         (error: OpenAIError) => fail(res, error),

@@ -197,6 +197,78 @@ export const flows = [
     },
   },
   {
+    name: 'panel-image',
+    title: 'prompt panel images: a pasted screenshot is scaled to 1568 px and shown; with no key the panel says which models would see it, and the daemon\'s refusal names the images',
+    timeoutMs: 90_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      const frame = await openPanel(page);
+      // A 3200 x 1800 screenshot on the clipboard, pasted into the prompt as the editor would paste it.
+      await frame.evaluate(async () => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 3200;
+        canvas.height = 1800;
+        const g = canvas.getContext('2d');
+        g.fillStyle = '#1e1e1e';
+        g.fillRect(0, 0, 3200, 1800);
+        g.fillStyle = '#4fc1ff';
+        g.font = '160px sans-serif';
+        g.fillText('TypeError: x is undefined', 120, 900);
+        const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+        const clipboard = new DataTransfer();
+        clipboard.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
+        document.querySelector('#prompt').dispatchEvent(new ClipboardEvent('paste', { clipboardData: clipboard, bubbles: true, cancelable: true }));
+      });
+      const chip = frame.locator('[data-role="attachment"]');
+      await chip.waitFor({ state: 'visible', timeout: 10_000 });
+      const chipText = (await chip.textContent()).trim();
+      assert(chipText === '1568 × 882', `the attachment reads ${JSON.stringify(chipText)}, expected the screenshot scaled to 1568 × 882`);
+      const hint = await frame.locator('#image-hint').textContent();
+      assert(/sees no images at any site/.test(hint) && /gpt-4o/.test(hint), `the image hint reads ${JSON.stringify(hint)}`);
+      await ctx.screenshot('panel-image-attached', page);
+      const turn = await ask(frame, 'What is the error on this screenshot?');
+      assert(turn.status === 'error' && turn.errorKind === 'no-eligible-site', `the turn ended "${turn.status}" (${turn.errorKind}): ${turn.error}`);
+      assert(/can do what this request needs/.test(turn.error) && /Set API Key/.test(turn.error), `the refusal reads ${JSON.stringify(turn.error.slice(0, 300))}`);
+      const article = frame.locator(`article[data-turn="${turn.id}"]`);
+      const shown = await article.locator('[data-role="images"] img').evaluate((img) => `${img.naturalWidth} × ${img.naturalHeight}`);
+      assert(shown === '1568 × 882', `the turn shows the image at ${shown}`);
+      assert(await frame.locator('[data-role="attachment"]').count() === 0, 'the attachment stayed in the composer after sending');
+      await article.locator('button[data-action="why"]').click();
+      const reasons = await article.locator('[data-role="placement"] tbody').textContent({ timeout: 10_000 });
+      assert(/sees no images/.test(reasons), `the placement does not say the sites see no images: ${reasons.slice(0, 300)}`);
+      await ctx.screenshot('panel-image-refused', page);
+      // Four images of noise (incompressible: ~10 MB of base64 each at 1568 px) are over the 32 MiB a request
+      // may be: the panel says so and sends nothing, where the daemon would have closed the connection.
+      await frame.evaluate(async () => {
+        const clipboard = new DataTransfer();
+        for (let n = 0; n < 4; n++) {
+          const canvas = document.createElement('canvas');
+          canvas.width = canvas.height = 1568;
+          const g = canvas.getContext('2d');
+          const pixels = g.createImageData(1568, 1568);
+          const words = new Uint32Array(pixels.data.buffer);
+          for (let i = 0; i < words.length; i += 16384) crypto.getRandomValues(words.subarray(i, i + 16384));
+          for (let i = 3; i < pixels.data.length; i += 4) pixels.data[i] = 255;
+          g.putImageData(pixels, 0, 0);
+          const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+          clipboard.items.add(new File([blob], `noise${n}.png`, { type: 'image/png' }));
+        }
+        document.querySelector('#prompt').dispatchEvent(new ClipboardEvent('paste', { clipboardData: clipboard, bubbles: true, cancelable: true }));
+      });
+      await until('four attachments', async () => (await frame.locator('[data-role="attachment"]').count()) === 4 || undefined, { timeoutMs: 30_000 });
+      const daemonPid = async () => /connected to daemon pid (\d+)/.exec((await readStatus(page))?.label ?? '')?.[1];
+      const pidBefore = await daemonPid();
+      const tooLarge = await ask(frame, 'Compare these.');
+      assert(tooLarge.status === 'error' && /Too large to send/.test(tooLarge.error) && /Nothing was sent/.test(tooLarge.error), `the oversized prompt ended "${tooLarge.status}": ${tooLarge.error}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const pidAfter = await daemonPid();
+      assert(pidBefore && pidAfter === pidBefore, `the daemon connection changed: pid ${pidBefore} -> ${pidAfter}`);
+      await ctx.screenshot('panel-image-too-large', page);
+      await frame.locator('#clear').click();
+      ctx.note(`attached ${chipText}; hint ${JSON.stringify(hint)}; refused: ${turn.error.slice(0, 120)}; too large: ${tooLarge.error.slice(0, 100)}`);
+    },
+  },
+  {
     name: 'switch-policy',
     title: '"Switchyard: Switch Routing Policy" from the palette: the next answer is placed by the new policy',
     timeoutMs: 120_000,

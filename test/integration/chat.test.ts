@@ -201,6 +201,11 @@ test('credentials: keys are accepted, listed by provider, and never reach the lo
   const sites = await rpc.sendRequest(proto.sites);
   const groq = sites.find((s) => s.site.id === 'groq/eu-helsinki/lpu')!;
   assert.equal(groq.unavailable, null, 'a keyed provider becomes placeable');
+  // What the prompt panel tells the user before they send images: the real site's model sees them, its twin none.
+  const seesImages = (id: string) => sites.find((s) => s.site.id === id)!.models.find((m) => m.canonical === 'gpt-4o')!.images;
+  assert.equal(seesImages('openai/us/managed'), true);
+  assert.equal(seesImages('sim:openai/us/managed'), false);
+  assert.ok(groq.models.every((m) => m.images === false), 'Llama on Groq takes text only');
   assert.equal((await rpc.sendRequest(proto.setCredentials, { provider: 'groq', apiKey: null })).providersWithKeys.length, 0);
   close();
   await d.stop();

@@ -3,11 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteRef, type SpendSummary } from '../../daemon/protocol';
+import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteInfo, type SiteRef, type SpendSummary } from '../../daemon/protocol';
 import { describeError, rejectionText } from '../../media/errors';
 import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
-import { annotations, buildMessages, initialState, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
+import { annotations, buildMessages, imageHint, initialState, modelChoices, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { stackDays, tableRows } from '../../media/spendModel';
 
 const site = (id: string, provider: SiteRef['provider'] = 'groq', region = 'europe-north1'): SiteRef => ({ id, provider, region, location: region, hardware: 'LPU', simulated: true });
@@ -98,14 +99,14 @@ describe('panel reducer', () => {
   });
 
   it('picks the preferred model when offered, else the first available one', () => {
-    const models = [{ id: 'gpt-4o', sites: 3, available: 0 }, { id: 'llama-3.3-70b', sites: 5, available: 5 }];
+    const models = [{ id: 'gpt-4o', sites: 3, available: 0, images: 'with a key' as const }, { id: 'llama-3.3-70b', sites: 5, available: 5, images: 'no' as const }];
     assert.equal(reduce(initialState(), { type: 'models', models, preferred: 'gpt-4o' }).model, 'gpt-4o');
     assert.equal(reduce(initialState(), { type: 'models', models, preferred: 'nope' }).model, 'llama-3.3-70b');
   });
 
   it('selection context goes with the next prompt and is cleared by it', () => {
     const context = { fileName: 'src/a.ts', language: 'typescript', text: 'const a = 1;', lines: [3, 3] as [number, number] };
-    let s = run([{ type: 'connection', connected: true }, { type: 'models', models: [{ id: 'm', sites: 1, available: 1 }] }, { type: 'context', context }]);
+    let s = run([{ type: 'connection', connected: true }, { type: 'models', models: [{ id: 'm', sites: 1, available: 1, images: 'no' as const }] }, { type: 'context', context }]);
     const intent = sendIntent(s, '  explain  ');
     assert.ok('message' in intent && intent.message.type === 'send');
     if ('message' in intent && intent.message.type === 'send') {
@@ -119,7 +120,7 @@ describe('panel reducer', () => {
   });
 
   it('refuses to send an empty prompt or while an answer is in flight', () => {
-    const s = run([{ type: 'models', models: [{ id: 'm', sites: 1, available: 1 }] }]);
+    const s = run([{ type: 'models', models: [{ id: 'm', sites: 1, available: 1, images: 'no' as const }] }]);
     assert.ok('refused' in sendIntent(s, '   '));
     const busy = reduce(s, { type: 'turnStarted', turn: turn() });
     assert.ok('refused' in sendIntent(busy, 'hi'));
@@ -129,6 +130,40 @@ describe('panel reducer', () => {
     const s = run([{ type: 'turnStarted', turn: turn('t1', { prompt: 'q1' }) }, { type: 'delta', turnId: 't1', text: 'a1', at: 1 }, { type: 'receipt', turnId: 't1', receipt: receipt() },
       { type: 'turnStarted', turn: turn('t2', { prompt: 'q2' }) }, { type: 'failed', turnId: 't2', error: { kind: 'other', title: '', detail: [], actions: [] } }]);
     assert.deepEqual(buildMessages(s, 'q3').map((m) => `${m.role}:${m.content}`), ['user:q1', 'assistant:a1', 'user:q3']);
+  });
+
+  it('images wait with the prompt, at most four, each removable, and go as the user message\'s images, again in later turns', () => {
+    const png = (n: number): ImageAttachment => ({ name: `shot${n}.png`, url: `data:image/png;base64,${'A'.repeat(n)}=`, width: 800, height: 600 });
+    let s = run([{ type: 'models', models: [{ id: 'gpt-4o', sites: 1, available: 1, images: 'yes' }] }, { type: 'attach', images: [png(4), png(8)] }]);
+    s = reduce(s, { type: 'attach', images: [png(12), png(16), png(20)] });
+    assert.deepEqual(s.pendingImages?.map((i) => i.name), ['shot4.png', 'shot8.png', 'shot12.png', 'shot16.png'].slice(0, MAX_ATTACHMENTS));
+    s = reduce(s, { type: 'detach', index: 1 });
+    assert.deepEqual(s.pendingImages?.map((i) => i.name), ['shot4.png', 'shot12.png', 'shot16.png']);
+    // An image alone is a prompt; the images go after the text of the last user message.
+    const intent = sendIntent(s, '   ');
+    assert.ok('message' in intent && intent.message.type === 'send');
+    if (!('message' in intent) || intent.message.type !== 'send') return;
+    assert.deepEqual(intent.message.images?.map((i) => i.name), ['shot4.png', 'shot12.png', 'shot16.png']);
+    assert.deepEqual(intent.message.history.at(-1), { role: 'user', content: '', images: [png(4), png(12), png(16)].map((i) => ({ url: i.url })) });
+    // Started, answered: the images leave the composer and are sent again with the turn in later prompts.
+    s = run([{ type: 'turnStarted', turn: turn('t1', { prompt: 'what is this?', images: s.pendingImages }) }, { type: 'delta', turnId: 't1', text: 'a chart', at: 1 }, { type: 'receipt', turnId: 't1', receipt: receipt() }], s);
+    assert.equal(s.pendingImages, undefined);
+    const later = buildMessages(s, 'and the axis?');
+    assert.deepEqual(later.map((m) => [m.role, m.content, m.images?.length ?? 0]), [['user', 'what is this?', 3], ['assistant', 'a chart', 0], ['user', 'and the axis?', 0]]);
+    assert.equal(reduce(reduce(initialState(), { type: 'attach', images: [png(4)] }), { type: 'detach', index: 0 }).pendingImages, undefined);
+  });
+
+  it('says before sending when the chosen model has no site that sees images, and where they would be seen', () => {
+    const shot: ImageAttachment = { name: 'a.png', url: 'data:image/png;base64,AAAA', width: 1, height: 1 };
+    const models = (gpt: 'yes' | 'with a key' | 'no') => ({ type: 'models' as const, preferred: 'llama-3.3-70b', models: [
+      { id: 'llama-3.3-70b', sites: 6, available: 6, images: 'no' as const }, { id: 'gpt-4o', sites: 2, available: gpt === 'yes' ? 1 : 0, images: gpt },
+    ] });
+    assert.equal(imageHint(run([models('with a key')])), null, 'no hint without images');
+    const keyed = run([models('with a key'), { type: 'attach', images: [shot] }]);
+    assert.equal(imageHint(keyed), 'llama-3.3-70b sees no images at any site. With an API key ("Switchyard: Set API Key") these do: gpt-4o.');
+    assert.equal(imageHint(run([models('yes'), { type: 'attach', images: [shot] }])), 'llama-3.3-70b sees no images at any site. Models that can now: gpt-4o.');
+    assert.match(imageHint(reduce(keyed, { type: 'setModel', model: 'gpt-4o' }))!, /^gpt-4o sees images only at sites that need an API key/);
+    assert.equal(imageHint(run([models('yes'), { type: 'attach', images: [shot] }, { type: 'setModel', model: 'gpt-4o' }])), null);
   });
 
   it('restores a saved conversation, marking answers that were streaming as interrupted', () => {
@@ -183,6 +218,19 @@ describe('errors shown in the panel', () => {
     assert.equal(e.kind, 'no-eligible-site');
     assert.match(e.detail[0], /outside the allowed regions: groq · europe-north1 · LPU \(us-east1 not in eu\)/);
     assert.equal(e.placement, p);
+  });
+
+  it('no site can do what the request needs (images on the simulated fleet): a key and another model help, a policy does not', () => {
+    const p = placement(null, [
+      candidate('sim:groq', { rejected: { reason: 'capability', detail: 'simulated: answers with text only and sees no images; a real provider with a key can' } }),
+      candidate('groq', { rejected: { reason: 'no key', detail: 'no API key for groq' } }),
+    ]);
+    const e = describeError({ code: ErrorCodes.NoEligibleSite, message: 'none', model: 'llama-3.3-70b', policy: 'balanced', data: { kind: 'no-eligible-site', placement: p } });
+    assert.equal(e.title, 'No site for llama-3.3-70b can do what this request needs');
+    assert.match(e.detail[0], /^cannot do what the request needs: .*sees no images/);
+    assert.match(e.detail.at(-1)!, /set that provider's API key/);
+    assert.ok(!e.detail.join(' ').includes('looser constraints'));
+    assert.deepEqual(e.actions, [{ label: 'Set API Key', command: 'switchyard.setApiKey' }]);
   });
 
   it('no key for the only site that serves the model', () => {
@@ -270,5 +318,42 @@ describe('why here: a passed-over candidate\'s words', () => {
     assert.equal(rejectionText({ reason: 'disabled', detail: 'simulated twin stands down: a groq key is set' }), 'disabled: simulated twin stands down: a groq key is set');
     assert.equal(rejectionText({ reason: 'capability', detail: 'simulated: answers in plain text, not JSON' }), 'cannot do what the request needs: simulated: answers in plain text, not JSON');
     assert.equal(rejectionText({ reason: 'breaker', detail: '' }), 'circuit breaker open');
+  });
+});
+
+describe('prompt images', () => {
+  it('the model list says where each model sees images: at a site that serves now, only once a key is set, or nowhere', () => {
+    const info = (id: string, unavailable: SiteInfo['unavailable'], models: [string, boolean][]): SiteInfo => ({
+      site: site(id), endpointKind: 'openai', unavailable, telemetry: { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 },
+      models: models.map(([canonical, images]) => ({ canonical, providerModel: canonical, contextWindow: 1000, price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 1, outputTokensPerSecond: 1, images })),
+    });
+    const choices = modelChoices([
+      info('openai', 'no key', [['gpt-4o', true]]),
+      info('sim:openai', null, [['gpt-4o', false]]),
+      info('anthropic', null, [['claude', true]]),
+      info('groq', 'disabled', [['llama', true]]),
+      info('sim:groq', null, [['llama', false]]),
+    ]);
+    assert.deepEqual(choices.map((c) => [c.id, c.sites, c.available, c.images]), [['claude', 1, 1, 'yes'], ['gpt-4o', 2, 1, 'with a key'], ['llama', 2, 1, 'no']]);
+  });
+
+  it('are sent at no more than 1568 px on the longer edge, proportions kept, never enlarged', () => {
+    assert.equal(MAX_IMAGE_EDGE, 1568);
+    assert.deepEqual(fitWithin(3136, 1960), { width: 1568, height: 980 });
+    assert.deepEqual(fitWithin(1000, 4000), { width: 392, height: 1568 });
+    assert.deepEqual(fitWithin(640, 480), { width: 640, height: 480 });
+    assert.deepEqual(fitWithin(5000, 1), { width: 1568, height: 1 });
+  });
+
+  it('go as they are only in a type every provider takes, and say their size', () => {
+    assert.ok(sendable('data:image/png;base64,AAAA'));
+    assert.ok(sendable('data:image/webp;base64,AAAA'));
+    assert.ok(!sendable('data:image/bmp;base64,AAAA'));
+    assert.ok(!sendable('data:image/svg+xml;base64,AAAA'));
+    assert.equal(imageBytes('data:image/png;base64,AAAA'), 3);
+    assert.equal(imageBytes('data:image/png;base64,AAA='), 2);
+    assert.equal(imageBytes('data:image/png;base64,AA=='), 1);
+    const url = `data:image/png;base64,${Buffer.alloc(420 * 1024).toString('base64')}`;
+    assert.equal(describeImage({ name: 'screen.png', url, width: 1568, height: 980 }), 'screen.png · 1568 × 980 · 420 KB');
   });
 });
