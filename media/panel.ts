@@ -7,7 +7,7 @@ import { ms, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, costLines, imageHint, inFlight, initialState, reduce, reviveState, sendIntent, type PanelEvent } from './panelState';
+import { annotations, costLines, imageHint, inFlight, initialState, placementRows, reduce, reviveState, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -251,14 +251,23 @@ function candidateRow(c: Candidate, chosen: string | null): HTMLElement {
     el('td', {}, verdict));
 }
 
+function candidateTable(candidates: Candidate[], chosen: string | null): HTMLElement {
+  return el('table', {},
+    el('thead', {}, el('tr', {}, ...['site', 'est. cost', 'first token', 'total', 'in flight / queue', 'verdict'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...candidates.map((c) => candidateRow(c, chosen))));
+}
+
 function renderPlacement(p: Placement): HTMLElement {
   const section = el('section', { class: 'placement', 'data-role': 'placement', 'aria-label': 'Why here: the placement' },
     el('p', { class: 'why-text' }, `Policy "${p.policy}" for ${p.model}: ${p.why || (p.chosen ? '' : 'no candidate was eligible.')}`));
-  const order = [...p.candidates].sort((a, b) => Number(b.site.id === p.chosen) - Number(a.site.id === p.chosen) || Number(!!a.rejected) - Number(!!b.rejected));
-  const table = el('table', {},
-    el('thead', {}, el('tr', {}, ...['site', 'est. cost', 'first token', 'total', 'in flight / queue', 'verdict'].map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, ...order.map((c) => candidateRow(c, p.chosen))));
-  section.append(table);
+  const { rows, standingDown } = placementRows(p);
+  section.append(candidateTable(rows, p.chosen));
+  if (standingDown.length > 0) {
+    const providers = [...new Set(standingDown.map((c) => c.site.provider))].join(', ');
+    section.append(el('details', { class: 'standing-down', 'data-role': 'standing-down' },
+      el('summary', {}, `${standingDown.length} real site${standingDown.length === 1 ? '' : 's'} without an API key (${providers}): the simulated twins above stand in`),
+      candidateTable(standingDown, p.chosen)));
+  }
   return section;
 }
 

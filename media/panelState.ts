@@ -2,7 +2,8 @@
 // sends and the panel's own UI events (which are also posted to the host, so the host keeps a mirror
 // it can restore a reloaded webview from). No DOM here: unit tests drive it directly.
 
-import type { ChatMessage, Receipt, SiteInfo } from '../daemon/protocol';
+import type { Candidate, ChatMessage, Placement, Receipt, SiteInfo } from '../daemon/protocol';
+import { twinId } from '../daemon/catalog/twins';
 import { count, ms, rate, usd } from './format';
 import { MAX_ATTACHMENTS, type ImageAttachment } from './images';
 import type { HostMessage, ModelChoice, PanelState, PromptContext, Turn, WebviewMessage } from './messages';
@@ -262,4 +263,20 @@ export function costLines(r: Receipt): [string, string][] {
     ['data transfer', usd(c.dataTransferNanoUsd)],
     ['total', usd(c.totalNanoUsd)],
   ];
+}
+
+/**
+ * The rows of "why here?": the chosen site first, then the eligible ones, then the passed-over, each group
+ * by score order as the daemon sent it. A real site whose simulated twin is listed is folded apart when it
+ * stands down for want of a key, and left out when both are disabled: on a fleet without keys they would
+ * double every row and say the same.
+ */
+export function placementRows(p: Placement): { rows: Candidate[]; standingDown: Candidate[] } {
+  const twins = new Map(p.candidates.map((c) => [c.site.id, c]));
+  const twinOf = (c: Candidate) => twins.get(twinId(c.site.id));
+  const standsDown = (c: Candidate) => c.rejected?.reason === 'no key' && twinOf(c) !== undefined;
+  const bothDisabled = (c: Candidate) => c.rejected?.reason === 'disabled' && twinOf(c)?.rejected?.reason === 'disabled';
+  const rank = (c: Candidate) => (c.site.id === p.chosen ? 0 : c.rejected ? 2 : 1);
+  const rows = p.candidates.filter((c) => !standsDown(c) && !bothDisabled(c)).sort((a, b) => rank(a) - rank(b));
+  return { rows, standingDown: p.candidates.filter(standsDown) };
 }

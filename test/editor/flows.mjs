@@ -158,6 +158,11 @@ export const flows = [
       const passed = await article.locator('[data-role="placement"] tr.rejected, [data-role="placement"] tr.eligible').count();
       assert(chosen === 1, `the placement marks ${chosen} chosen sites`);
       assert(passed >= 1, 'the placement shows no passed-over candidates');
+      // Without keys every real site stands down for its twin: folded under one line, not a second row per site.
+      const main = await article.locator('[data-role="placement"] tbody').first().textContent();
+      assert(!/no API key for/.test(main), `real sites without a key are listed among the candidates: ${main.slice(0, 300)}`);
+      const folded = await article.locator('[data-role="standing-down"] summary').textContent();
+      assert(/^\d+ real sites without an API key \(.*groq.*\): the simulated twins above stand in$/.test(folded), `the folded line reads ${JSON.stringify(folded)}`);
       await ctx.screenshot('panel-why-here', page);
       const after = await waitForStatus(page, CONNECTED, { timeoutMs: 15_000, accept: (s) => s.text !== spendBefore.text });
       await ctx.screenshot('panel-statusbar', statusItem(page));
@@ -234,7 +239,7 @@ export const flows = [
       assert(shown === '1568 × 882', `the turn shows the image at ${shown}`);
       assert(await frame.locator('[data-role="attachment"]').count() === 0, 'the attachment stayed in the composer after sending');
       await article.locator('button[data-action="why"]').click();
-      const reasons = await article.locator('[data-role="placement"] tbody').textContent({ timeout: 10_000 });
+      const reasons = await article.locator('[data-role="placement"] tbody').first().textContent({ timeout: 10_000 });
       assert(/sees no images/.test(reasons), `the placement does not say the sites see no images: ${reasons.slice(0, 300)}`);
       await ctx.screenshot('panel-image-refused', page);
       // Four images of noise (incompressible: ~10 MB of base64 each at 1568 px) are over the 32 MiB a request

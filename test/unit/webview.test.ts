@@ -8,7 +8,7 @@ import { describeError, rejectionText } from '../../media/errors';
 import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
-import { annotations, buildMessages, imageHint, initialState, modelChoices, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { annotations, buildMessages, imageHint, initialState, modelChoices, placementRows, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { stackDays, tableRows } from '../../media/spendModel';
 
 const site = (id: string, provider: SiteRef['provider'] = 'groq', region = 'europe-north1'): SiteRef => ({ id, provider, region, location: region, hardware: 'LPU', simulated: true });
@@ -164,6 +164,22 @@ describe('panel reducer', () => {
     assert.equal(imageHint(run([models('yes'), { type: 'attach', images: [shot] }])), 'llama-3.3-70b sees no images at any site. Models that can now: gpt-4o.');
     assert.match(imageHint(reduce(keyed, { type: 'setModel', model: 'gpt-4o' }))!, /^gpt-4o sees images only at sites that need an API key/);
     assert.equal(imageHint(run([models('yes'), { type: 'attach', images: [shot] }, { type: 'setModel', model: 'gpt-4o' }])), null);
+  });
+
+  it('"why here?" lists the chosen site, then the eligible, then the passed-over, and folds real sites standing down for their twins', () => {
+    const noKey = { reason: 'no key' as const, detail: 'no API key for groq; its simulated twin sim:groq serves instead' };
+    const p = placement('sim:together', [
+      candidate('groq', { rejected: noKey }),
+      candidate('sim:groq', { rejected: { reason: 'threshold', detail: 'over max TTFT' } }),
+      candidate('sim:fireworks'),
+      candidate('sim:together'),
+      candidate('openai', { rejected: { reason: 'no key', detail: 'no API key for openai' } }),
+      candidate('groq-ams', { rejected: { reason: 'disabled', detail: 'disabled in the catalog' } }),
+      candidate('sim:groq-ams', { rejected: { reason: 'disabled', detail: 'disabled in the catalog' } }),
+    ]);
+    const { rows, standingDown } = placementRows(p);
+    assert.deepEqual(rows.map((c) => c.site.id), ['sim:together', 'sim:fireworks', 'sim:groq', 'openai', 'sim:groq-ams'], 'a keyless site without a twin stays a row of its own; a disabled pair shows once');
+    assert.deepEqual(standingDown.map((c) => c.site.id), ['groq']);
   });
 
   it('restores a saved conversation, marking answers that were streaming as interrupted', () => {
