@@ -155,18 +155,24 @@ export function modelChoices(list: SiteInfo[]): ModelChoice[] {
 
 /** What goes to the daemon for the next prompt: earlier complete exchanges, then this prompt with its context and images. */
 export function buildMessages(state: PanelState, prompt: string, context?: PromptContext, images?: ImageAttachment[]): ChatMessage[] {
+  // Earlier images go again only to a model that can see them: after a switch to a text-only model, a
+  // follow-up question in words should not be refused for a screenshot from three turns ago.
+  const resend = state.models.find((m) => m.id === state.model)?.images === 'yes';
   const history: ChatMessage[] = [];
   for (const t of state.turns) {
     if (t.status !== 'done' || !t.text) continue;
-    history.push(userMessage(t.prompt, t.context, t.images));
+    history.push(userMessage(t.prompt, t.context, t.images, resend ? undefined : state.model));
     history.push({ role: 'assistant', content: t.text });
   }
   return [...history.slice(-20), userMessage(prompt, context, images)];
 }
 
-function userMessage(prompt: string, context?: PromptContext, images?: ImageAttachment[]): ChatMessage {
+/** The user's message; with `omitFor`, its images are left out and the text says so (that model sees none). */
+function userMessage(prompt: string, context?: PromptContext, images?: ImageAttachment[], omitFor?: string): ChatMessage {
   const content = userContent(prompt, context);
-  return images?.length ? { role: 'user', content, images: images.map((i) => ({ url: i.url })) } : { role: 'user', content };
+  if (!images?.length) return { role: 'user', content };
+  if (omitFor !== undefined) return { role: 'user', content: `${content}\n\n[${images.length === 1 ? 'an image was' : `${images.length} images were`} shown here; not sent again, as ${omitFor} sees no images]` };
+  return { role: 'user', content, images: images.map((i) => ({ url: i.url })) };
 }
 
 export function userContent(prompt: string, context?: PromptContext): string {

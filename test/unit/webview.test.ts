@@ -151,6 +151,11 @@ describe('panel reducer', () => {
     const later = buildMessages(s, 'and the axis?');
     assert.deepEqual(later.map((m) => [m.role, m.content, m.images?.length ?? 0]), [['user', 'what is this?', 3], ['assistant', 'a chart', 0], ['user', 'and the axis?', 0]]);
     assert.equal(reduce(reduce(initialState(), { type: 'attach', images: [png(4)] }), { type: 'detach', index: 0 }).pendingImages, undefined);
+    // Switched to a text-only model: the follow-up is not refused for the old screenshots, and the text says they were there.
+    const textOnly = run([{ type: 'models', models: [{ id: 'gpt-4o', sites: 1, available: 1, images: 'yes' }, { id: 'llama', sites: 1, available: 1, images: 'no' }] }, { type: 'setModel', model: 'llama' }], s);
+    const asked = buildMessages(textOnly, 'summarise');
+    assert.deepEqual(asked[0], { role: 'user', content: 'what is this?\n\n[3 images were shown here; not sent again, as llama sees no images]' });
+    assert.equal(asked.at(-1)!.images, undefined);
   });
 
   it('says before sending when the chosen model has no site that sees images, and where they would be seen', () => {
