@@ -32,6 +32,11 @@ const connection = $<HTMLElement>('connection');
 const attachments = $<HTMLElement>('attachments');
 const imageHintLine = $<HTMLElement>('image-hint');
 const imageFile = $<HTMLInputElement>('image-file');
+const setKeyButton = document.createElement('button');
+setKeyButton.className = 'link';
+setKeyButton.dataset.action = 'set-key';
+setKeyButton.textContent = 'Set API Key…';
+setKeyButton.addEventListener('click', () => post({ type: 'command', command: 'switchyard.setApiKey' }));
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -161,7 +166,7 @@ function renderControls(previous?: PanelState): void {
   }
   const hint = imageHint(state);
   imageHintLine.hidden = !hint;
-  imageHintLine.textContent = hint ?? '';
+  imageHintLine.replaceChildren(hint ?? '', ...(hint && state.models.some((m) => m.images === 'with a key') ? [' ', setKeyButton] : []));
 }
 
 const STATUS_TEXT: Record<Turn['status'], string> = {

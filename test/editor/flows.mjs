@@ -230,6 +230,7 @@ export const flows = [
       assert(chipText === '1568 × 882', `the attachment reads ${JSON.stringify(chipText)}, expected the screenshot scaled to 1568 × 882`);
       const hint = await frame.locator('#image-hint').textContent();
       assert(/sees no images at any site/.test(hint) && /gpt-4o/.test(hint), `the image hint reads ${JSON.stringify(hint)}`);
+      assert(await frame.locator('#image-hint button[data-action="set-key"]').isVisible(), 'the image hint offers no Set API Key button');
       await ctx.screenshot('panel-image-attached', page);
       const turn = await ask(frame, 'What is the error on this screenshot?');
       assert(turn.status === 'error' && turn.errorKind === 'no-eligible-site', `the turn ended "${turn.status}" (${turn.errorKind}): ${turn.error}`);
