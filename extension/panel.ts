@@ -30,6 +30,8 @@ export class PromptPanel implements vscode.Disposable {
   private readonly early = new Map<string, Notification[]>();
   private readonly disposables: vscode.Disposable[] = [];
   private panelDisposables: vscode.Disposable[] = [];
+  /** The text editor the user was in before the panel took the focus: where Insert puts code. */
+  private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -50,6 +52,9 @@ export class PromptPanel implements vscode.Disposable {
       events.onReceipt((p) => this.onNotification({ kind: 'receipt', p })),
       events.onReady(() => void this.refresh()),
       connection.onDidChangeState((s) => this.onConnectionState(s.kind === 'connected')),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (editor) this.lastEditor = editor;
+      }),
     );
   }
 
@@ -127,6 +132,12 @@ export class PromptPanel implements vscode.Disposable {
       case 'command':
         if ((ALLOWED_COMMANDS as readonly string[]).includes(m.command)) await vscode.commands.executeCommand(m.command, ...(m.args ?? []));
         return;
+      case 'copyCode':
+        await vscode.env.clipboard.writeText(String(m.text));
+        vscode.window.setStatusBarMessage('$(check) Switchyard: code copied', 2000);
+        return;
+      case 'insertCode':
+        return this.insertCode(String(m.text), typeof m.language === 'string' ? m.language : undefined);
       default:
         this.state = reduce(this.state, m);
     }
@@ -177,6 +188,27 @@ export class PromptPanel implements vscode.Disposable {
         model: turn.model, policy: turn.policy, unreachable, budgets: this.events.spend?.budgets,
       }) });
     }
+  }
+
+  /**
+   * Into the text editor the user was last in, replacing its selections (the panel has the focus now, so
+   * there is no active one); without such an editor, into a new untitled document in the block's language.
+   */
+  private async insertCode(text: string, language: string | undefined): Promise<void> {
+    const last = this.lastEditor;
+    if (!last || last.document.isClosed) {
+      const document = await vscode.workspace.openTextDocument({ content: text, ...(language ? { language: languageId(language) } : {}) });
+      await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One });
+      return;
+    }
+    // Hidden behind the panel's tab, the editor is shown again where it was, with the selections it had.
+    const selections = last.selections;
+    const editor = await vscode.window.showTextDocument(last.document, { viewColumn: last.viewColumn, preserveFocus: false });
+    editor.selections = selections;
+    const done = await editor.edit((edit) => {
+      for (const selection of editor.selections) edit.replace(selection, text);
+    });
+    if (!done) void vscode.window.showWarningMessage('Switchyard could not insert the code: the editor did not take the edit.');
   }
 
   private async cancel(turnId: string): Promise<void> {
@@ -290,3 +322,9 @@ const BODY = `
     <button id="cancel" class="secondary" title="Cancel (Escape)" hidden><span class="codicon codicon-debug-stop" aria-hidden="true"></span>Cancel</button>
   </div>
 </footer>`;
+
+/** VS Code's language id for a fence's language name, where the two differ. */
+function languageId(fence: string): string {
+  const ids: Record<string, string> = { ts: 'typescript', js: 'javascript', py: 'python', sh: 'shellscript', bash: 'shellscript', shell: 'shellscript', rs: 'rust', yml: 'yaml', md: 'markdown' };
+  return ids[fence] ?? fence;
+}

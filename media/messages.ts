@@ -126,6 +126,9 @@ export type WebviewMessage =
   | { type: 'dropContext' }
   | { type: 'attach'; images: ImageAttachment[] }
   | { type: 'detach'; index: number }
+  /** A code block of an answer: to the clipboard, or into the editor the user was last in (at its selections). */
+  | { type: 'copyCode'; text: string }
+  | { type: 'insertCode'; text: string; language?: string }
   | { type: 'draft'; text: string }
   | { type: 'clear' }
   | { type: 'command'; command: AllowedCommand; args?: string[] };

@@ -197,6 +197,7 @@ function renderTurn(turn: Turn): HTMLElement {
   if (turn.text) {
     const answer = el('div', { class: 'answer markdown', 'data-role': 'answer' });
     answer.innerHTML = renderMarkdown(turn.text);
+    addCodeActions(answer);
     article.append(answer);
   }
   const status = STATUS_TEXT[turn.status];
@@ -226,6 +227,21 @@ function renderTurn(turn: Turn): HTMLElement {
   }
   if (placement && turn.showPlacement) article.append(renderPlacement(placement));
   return article;
+}
+
+/** Copy and Insert on every code block of an answer (Insert goes to the editor the user was last in). */
+function addCodeActions(answer: HTMLElement): void {
+  for (const pre of Array.from(answer.querySelectorAll('pre'))) {
+    const code = pre.querySelector('code');
+    if (!code) continue;
+    const language = /language-(\S+)/.exec(code.className)?.[1];
+    const text = () => code.textContent ?? '';
+    const copy = el('button', { class: 'icon', 'data-action': 'copy-code', title: 'Copy', 'aria-label': 'Copy the code' }, icon('copy'));
+    copy.addEventListener('click', () => post({ type: 'copyCode', text: text() }));
+    const insert = el('button', { class: 'icon', 'data-action': 'insert-code', title: 'Insert at the cursor in the editor', 'aria-label': 'Insert the code at the cursor' }, icon('insert'));
+    insert.addEventListener('click', () => post({ type: 'insertCode', text: text(), ...(language && language !== 'text' ? { language } : {}) }));
+    pre.before(el('div', { class: 'code-actions' }, copy, insert));
+  }
 }
 
 function renderError(error: PanelError): HTMLElement {

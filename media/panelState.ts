@@ -96,6 +96,8 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
     case 'send':
     case 'cancel':
     case 'command':
+    case 'copyCode':
+    case 'insertCode':
       return state;
   }
 }

@@ -26,6 +26,12 @@ export const QUIET_SETTINGS = {
   'git.openRepositoryInParentFolders': 'never',
   'window.restoreWindows': 'none',
   'files.hotExit': 'off',
+  // Text a test inserts (settings JSON, code) lands as it is, not completed or re-indented by the editor.
+  'editor.autoClosingBrackets': 'never',
+  'editor.autoClosingQuotes': 'never',
+  'editor.autoSurround': 'never',
+  'editor.autoIndent': 'none',
+  'editor.formatOnType': false,
 };
 
 /** A port the OS reports free right now (a small race remains; callers retry on EADDRINUSE). */

@@ -4,6 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { pidAlive } from '../../scripts/editor-server.mjs';
 import {
@@ -275,6 +276,72 @@ export const flows = [
     },
   },
   {
+    name: 'panel-code-real-site',
+    title: 'a keyed OpenAI-compatible site from the catalog file answers in the panel, and Insert puts its code block at the cursor of the editor the user was in',
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const session = await ctx.devEditor();
+      const { page } = session;
+      const coder = await startFakeCoder();
+      const catalogFile = path.join(session.workspace, 'fake.switchyard-catalog.json');
+      const scratchFile = path.join(session.workspace, 'scratch.ts');
+      // switchyard.catalogFile is machine-scoped, so a repository's workspace settings cannot send keyed
+      // requests to an endpoint of its choosing; in code-server, as in any remote window, it is read from the
+      // remote machine's settings.
+      const settingsFile = path.join(session.dirs.userData, 'Machine', 'settings.json');
+      const settingsBefore = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : null;
+      const key = 'sk-fake-coder-0123456789abcdef';
+      fs.writeFileSync(catalogFile, JSON.stringify({
+        sites: [{
+          id: 'local/fake/coder', provider: 'openai-compatible', region: 'local', location: '127.0.0.1 (the test\'s fake)', hardware: 'cpu',
+          endpoint: { kind: 'openai-compatible', baseUrl: `http://127.0.0.1:${coder.port}/v1` },
+          models: [{ canonical: 'fake-coder', providerModel: 'coder-1', contextWindow: 8192, price: { inputPer1M: 1, outputPer1M: 2, readOn: '2026-12-01' }, ttftMs: 50, outputTokensPerSecond: 100 }],
+        }],
+      }));
+      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+      fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(settingsBefore ?? '{}'), 'switchyard.catalogFile': catalogFile }, null, 2));
+      try {
+        await runCommand(page, 'Switchyard: Set API Key');
+        await pickQuickItem(page, 'OpenAI-compatible endpoint');
+        await answerInputBox(page, key);
+        // The editor the code goes into: a scratch file with one line, the cursor at its end.
+        fs.writeFileSync(scratchFile, '// above the insert\n');
+        await until('the scratch file in the explorer', async () => (await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'scratch.ts' }).count()) > 0 || undefined);
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'scratch.ts' }).dblclick();
+        await page.locator('.monaco-editor .view-lines', { hasText: 'above the insert' }).click();
+        await page.keyboard.press('Control+End');
+        const frame = await openPanel(page);
+        await until('the catalog file\'s model in the panel', () => frame.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), { timeoutMs: 30_000 });
+        await frame.locator('#model').selectOption('fake-coder');
+        const turn = await ask(frame, 'Write add in TypeScript.');
+        assert(turn.status === 'done', `the answer ended "${turn.status}": ${turn.error}`);
+        assert(/^openai-compatible · local · cpu$/.test(turn.annotations.site), `the answer ran at ${turn.annotations.site}`);
+        assert(coder.requests.length === 1 && coder.requests[0].authorization === `Bearer ${key}` && coder.requests[0].body.model === 'coder-1',
+          `the fake got ${JSON.stringify(coder.requests.map((r) => ({ auth: r.authorization?.slice(0, 12), model: r.body.model })))}`);
+        const article = frame.locator(`article[data-turn="${turn.id}"]`);
+        await article.locator('[data-action="insert-code"]').click();
+        const inserted = await until('the code in the editor', () => page.evaluate(() => {
+          const text = [...document.querySelectorAll('.monaco-editor .view-lines')].map((e) => e.textContent.replace(/\u00a0/g, ' ')).find((t) => t.includes('above the insert'));
+          return text && text.includes('export const add = (a: number, b: number): number => a + b;') ? text : undefined;
+        }), { timeoutMs: 15_000 });
+        await ctx.screenshot('panel-code-inserted', page);
+        ctx.note(`answered at ${turn.annotations.site} for ${turn.annotations.cost}; the editor reads ${JSON.stringify(inserted.slice(0, 90))}`);
+        await page.keyboard.press('Control+S');
+        await closeActiveEditor(page);
+        // Back as the next flows expect it: the panel in view, on the simulated fleet's model.
+        await (await openPanel(page)).locator('#model').selectOption('llama-3.3-70b');
+      } finally {
+        await runCommand(page, 'Switchyard: Remove API Key').catch(() => {});
+        await pickQuickItem(page, 'OpenAI-compatible endpoint').catch(() => {});
+        if (settingsBefore === null) fs.rmSync(settingsFile, { force: true });
+        else fs.writeFileSync(settingsFile, settingsBefore);
+        fs.rmSync(catalogFile, { force: true });
+        fs.rmSync(scratchFile, { force: true });
+        await coder.close();
+      }
+    },
+  },
+  {
     name: 'switch-policy',
     title: '"Switchyard: Switch Routing Policy" from the palette: the next answer is placed by the new policy',
     timeoutMs: 120_000,
@@ -430,3 +497,29 @@ export const flows = [
     },
   },
 ];
+
+/** An OpenAI-compatible upstream on 127.0.0.1 that streams one answer with a TypeScript code block. */
+async function startFakeCoder() {
+  const answer = 'Here it is:\n\n```ts\nexport const add = (a: number, b: number): number => a + b;\n```\n';
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (b) => (body += b));
+    req.on('end', () => {
+      requests.push({ authorization: req.headers.authorization, body: JSON.parse(body) });
+      const chunk = (extra) => `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model: 'coder-1', ...extra })}\n\n`;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const piece of answer.match(/[\s\S]{1,16}/g)) res.write(chunk({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }));
+      res.write(chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+      res.write(chunk({ choices: [], usage: { prompt_tokens: 21, completion_tokens: 25, total_tokens: 46 } }));
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: server.address().port, requests, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** Closes the active editor tab with its own close button (the palette's fuzzy match puts other "Close" commands first). */
+async function closeActiveEditor(page) {
+  await page.locator('.tabs-container .tab.active .tab-actions .action-label').first().click();
+}
