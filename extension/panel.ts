@@ -16,6 +16,7 @@ import type { DaemonEvents } from './events';
 import { html, webviewOptions } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'switchyard.panel';
+const READ_ONLY_SCHEMES = new Set(['output', 'debug', 'vscode-terminal']);
 const MODEL_KEY = 'switchyard.panel.model';
 
 type Notification = { kind: 'delta'; p: proto.ChatDeltaParams } | { kind: 'attempt'; p: proto.ChatAttemptParams } | { kind: 'receipt'; p: proto.ChatReceiptParams };
@@ -31,7 +32,7 @@ export class PromptPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private panelDisposables: vscode.Disposable[] = [];
   /** The text editor the user was in before the panel took the focus: where Insert puts code. */
-  private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+  private lastEditor: vscode.TextEditor | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -52,10 +53,9 @@ export class PromptPanel implements vscode.Disposable {
       events.onReceipt((p) => this.onNotification({ kind: 'receipt', p })),
       events.onReady(() => void this.refresh()),
       connection.onDidChangeState((s) => this.onConnectionState(s.kind === 'connected')),
-      vscode.window.onDidChangeActiveTextEditor((editor) => {
-        if (editor) this.lastEditor = editor;
-      }),
+      vscode.window.onDidChangeActiveTextEditor((editor) => this.remember(editor)),
     );
+    this.remember(vscode.window.activeTextEditor);
   }
 
   /** Opens (or reveals) the panel; with context, puts the selection in as context for the next prompt. */
@@ -188,6 +188,11 @@ export class PromptPanel implements vscode.Disposable {
         model: turn.model, policy: turn.policy, unreachable, budgets: this.events.spend?.budgets,
       }) });
     }
+  }
+
+  private remember(editor: vscode.TextEditor | undefined): void {
+    // The Output pane is a text editor too, but read-only: not where code goes.
+    if (editor && !READ_ONLY_SCHEMES.has(editor.document.uri.scheme)) this.lastEditor = editor;
   }
 
   /**
