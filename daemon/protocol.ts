@@ -469,6 +469,11 @@ export interface CancelParams {
   requestId: string;
 }
 
+/** A placement id, as a receipt's `placementId` or the endpoint's `x-switchyard-placement` header gives it. */
+export interface PlacementParams {
+  id: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Status, configuration, credentials
 
@@ -539,6 +544,8 @@ export const setCredentials = new RequestType<SetCredentialsParams, SetCredentia
 
 export const chat = new RequestType<ChatParams, ChatStarted, void>('switchyard/chat');
 export const cancel = new RequestType<CancelParams, { cancelled: boolean }, void>('switchyard/cancel');
+/** One of the daemon's recent placements (editor and endpoint requests alike), or null once forgotten. */
+export const placement = new RequestType<PlacementParams, Placement | null, void>('switchyard/placement');
 export const chatDelta = new NotificationType<ChatDeltaParams>('switchyard/chatDelta');
 export const chatAttempt = new NotificationType<ChatAttemptParams>('switchyard/chatAttempt');
 export const receipt = new NotificationType<ChatReceiptParams>('switchyard/receipt');

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import os from 'node:os';
 import * as proto from '../daemon/protocol';
 import { dollars, policyLine } from '../media/format';
+import { placementMarkdown } from '../media/placementReport';
 import { budgetCaps, readBudgets, SECTION, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
 import { KEYED_PROVIDERS, type Keys } from './secrets';
@@ -37,6 +38,25 @@ export interface CommandDeps {
 
 export function registerCommands({ context, events, keys, onPolicies, onKeysChanged }: CommandDeps): vscode.Disposable[] {
   return [
+    vscode.commands.registerCommand('switchyard.showPlacement', (id?: string) =>
+      guarded('Showing the placement failed', async () => {
+        const c = client(events);
+        const wanted = typeof id === 'string' && id.trim() ? id.trim() : (await vscode.window.showInputBox({
+          title: 'Switchyard: Show Placement',
+          prompt: 'A placement id: the x-switchyard-placement header of an answer from the endpoint, or a receipt\'s placementId in the exported ledger',
+          ignoreFocusOut: true,
+          validateInput: (v) => (v.trim() ? null : 'Paste a placement id'),
+        }))?.trim();
+        if (!wanted) return;
+        const placement = await c.sendRequest(proto.placement, { id: wanted });
+        if (!placement) {
+          void vscode.window.showInformationMessage(`No recent placement "${wanted}": the daemon keeps its last 1000, until it restarts.`);
+          return;
+        }
+        const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: placementMarkdown(placement) });
+        await vscode.window.showTextDocument(document, { preview: true });
+        return document;
+      })),
     vscode.commands.registerCommand('switchyard.switchPolicy', (name?: string, scope?: 'workspace' | 'global') =>
       guarded('Switching the routing policy failed', async () => {
         const c = client(events);

@@ -89,7 +89,8 @@ function budgetError(e: ErrorInput, d: BudgetExceededData | undefined): PanelErr
   };
 }
 
-function siteName(c: Candidate): string {
+/** A candidate's site as the panel names it: provider · region · hardware. */
+export function siteName(c: Candidate): string {
   return `${c.site.provider} · ${c.site.region} · ${c.site.hardware}`;
 }
 
@@ -161,6 +162,11 @@ function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] |
 
 function remaining(b: BudgetStatus): number {
   return Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd);
+}
+
+/** A candidate's row verdict: chosen, eligible but scored lower, or why it was passed over. */
+export function verdictOf(c: Candidate, chosen: string | null): string {
+  return c.site.id === chosen ? 'chosen' : c.rejected ? rejectionText(c.rejected) : 'eligible, scored lower';
 }
 
 /** Why a candidate was passed over, for its row: the reason, then the detail, unless the detail already says it ("no API key for groq"). */

@@ -2,7 +2,7 @@
 // the pure reducer in panelState.ts; this file only draws and wires the DOM.
 
 import type { Candidate, Placement } from '../daemon/protocol';
-import { rejectionText } from './errors';
+import { siteName, verdictOf } from './errors';
 import { ms, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
@@ -262,14 +262,13 @@ function renderError(error: PanelError): HTMLElement {
 
 function candidateRow(c: Candidate, chosen: string | null): HTMLElement {
   const won = c.site.id === chosen;
-  const verdict = won ? 'chosen' : c.rejected ? rejectionText(c.rejected) : 'eligible, scored lower';
   return el('tr', { class: won ? 'chosen' : c.rejected ? 'rejected' : 'eligible', 'data-site': c.site.id },
-    el('td', { title: c.site.location }, won ? icon('check') : null, `${c.site.provider} · ${c.site.region} · ${c.site.hardware}`),
+    el('td', { title: c.site.location }, won ? icon('check') : null, siteName(c)),
     el('td', { class: 'num' }, usd(c.cost.totalNanoUsd)),
     el('td', { class: 'num' }, ms(c.ttftMs)),
     el('td', { class: 'num' }, ms(c.totalMs)),
     el('td', { class: 'num' }, c.queueDepth === null ? `${c.inFlight}` : `${c.inFlight} / ${c.queueDepth}`),
-    el('td', {}, verdict));
+    el('td', {}, verdictOf(c, chosen)));
 }
 
 function candidateTable(candidates: Candidate[], chosen: string | null): HTMLElement {

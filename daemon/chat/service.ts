@@ -56,6 +56,9 @@ export interface ChatDeps {
 /** Attempts per request, the first included. */
 const MAX_ATTEMPTS = 4;
 
+/** Placements kept, so an id from a receipt or the endpoint's x-switchyard-placement header can be opened ("why here?"). */
+export const PLACEMENTS_KEPT = 1000;
+
 interface Running {
   controller: AbortController;
   client: string;
@@ -69,8 +72,19 @@ interface Target {
 
 export class ChatService {
   private readonly running = new Map<string, Running>();
+  private readonly placements = new Map<string, proto.Placement>();
 
   constructor(private readonly deps: ChatDeps) {}
+
+  /** A recent placement by id, whoever asked (editor or endpoint), refusals included; undefined once forgotten. */
+  placement(id: string): proto.Placement | undefined {
+    return this.placements.get(id);
+  }
+
+  private remember(placement: proto.Placement): void {
+    this.placements.set(placement.id, placement);
+    if (this.placements.size > PLACEMENTS_KEPT) this.placements.delete(this.placements.keys().next().value!);
+  }
 
   /** Synchronous up to the reservation, so concurrent requests cannot both pass a budget check. */
   start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink): proto.ChatStarted {
@@ -94,6 +108,7 @@ export class ChatService {
       id: crypto.randomUUID(),
     });
     const placement = routed.placement;
+    this.remember(placement);
     if (!routed.ticket || placement.chosen === null) {
       // A site rejected for budget passed every other test, so the budget is what stopped this request:
       // let the meter phrase the refusal with the smallest worst case among those sites.

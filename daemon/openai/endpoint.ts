@@ -6,12 +6,12 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router } from 'express';
-import type { ChatService } from '../chat/service';
+import { PLACEMENTS_KEPT, type ChatService } from '../chat/service';
 import { appendToolCall } from '../chat/tools';
 import type { CatalogStore } from '../catalog/store';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
-import { MAX_MESSAGE_BYTES, type Placement, type Receipt, type ToolCall, type ToolCallDelta } from '../protocol';
+import { MAX_MESSAGE_BYTES, type Receipt, type ToolCall, type ToolCallDelta } from '../protocol';
 import { openAIError, toOpenAIError, upstreamError, type OpenAIError } from './errors';
 import { readJson, sendError, sendJson } from './http';
 import { clientName, completion, parseCompletionRequest } from './request';
@@ -24,8 +24,6 @@ export interface EndpointDeps {
   metrics?: Metrics;
 }
 
-/** Recent placements, so the id in x-switchyard-placement can be opened ("why here?"). */
-const PLACEMENTS_KEPT = 1000;
 
 export interface OpenAIEndpoint {
   /** POST /v1/chat/completions: a plain node:http listener, guarded by the caller. */
@@ -37,7 +35,6 @@ export interface OpenAIEndpoint {
 export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
   const { chat, catalog, log, metrics } = deps;
   const router = Router();
-  const placements = new Map<string, Placement>();
   const created = Math.floor(Date.now() / 1000);
 
   const fail = (res: ServerResponse, error: OpenAIError) => {
@@ -66,7 +63,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
   });
 
   router.get('/v1/switchyard/placements/:id', (req, res) => {
-    const placement = placements.get(req.params.id);
+    const placement = chat.placement(req.params.id);
     if (placement) return void sendJson(res, 200, placement);
     fail(res, openAIError(404, 'invalid_request_error', 'placement_not_found', `no recent placement ${req.params.id} (the last ${PLACEMENTS_KEPT} are kept)`));
   });
@@ -146,8 +143,6 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
       return fail(res, toOpenAIError(error, params.maxTokens !== undefined));
     }
     const { requestId, placement } = started;
-    placements.set(placement.id, placement);
-    if (placements.size > PLACEMENTS_KEPT) placements.delete(placements.keys().next().value!);
     // The client went away before the answer was over: stop paying for it (the partial is billed).
     res.on('close', () => {
       if (!finished && !res.writableFinished) {

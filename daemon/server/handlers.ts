@@ -52,6 +52,11 @@ export function registerHandlers(connection: Connection, daemon: Daemon, client:
     return { providersWithKeys: parts.credentials.providers() };
   }));
 
+  connection.onRequest(proto.placement, handle((params: proto.PlacementParams) => {
+    if (typeof params?.id !== 'string' || params.id === '') throw new InvalidParams('params.id must be a placement id');
+    return parts.chat.placement(params.id) ?? null;
+  }));
+
   connection.onRequest(proto.chat, handle((params: proto.ChatParams) => {
     try {
       return parts.chat.start(params, client, (requestId) => ({

@@ -96,6 +96,11 @@ test('non-streaming completion: the answer, usage with its cost, and where it ra
   assert.equal(placement.id, placementId);
   assert.equal(placement.chosen, site);
   assert.ok(placement.candidates.length > 1);
+  // ... and the editor opens it by the same id over its connection (Switchyard: Show Placement).
+  const opened = await rpc.sendRequest(proto.placement, { id: placementId });
+  assert.deepEqual(JSON.parse(JSON.stringify(opened)), placement);
+  assert.equal(await rpc.sendRequest(proto.placement, { id: 'no-such-placement' }), null);
+  await assert.rejects(rpc.sendRequest(proto.placement, {} as proto.PlacementParams), /params\.id must be a placement id/);
   // In the ledger like any editor request, under the client's name, and pushed to the status bar.
   const receipts = await ledger();
   const r = receipts.find((x) => x.placementId === placementId)!;
@@ -209,10 +214,13 @@ test('images: an image_url part reaches a site whose model sees images; the simu
   const answer = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: look, max_tokens: 16 });
   assert.equal(answer.choices[0].finish_reason, 'stop');
   assert.deepEqual(fake.requests[fake.requests.length - 1].body.messages[0].content, [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: png } }]);
-  await assert.rejects(
-    client.chat.completions.create({ model: 'llama-3.3-70b', messages: look, max_tokens: 16 }),
-    (e: APIError) => e.status === 503 && /simulated, which sees no images/.test(e.message),
-  );
+  const refused = await client.chat.completions.create({ model: 'llama-3.3-70b', messages: look, max_tokens: 16 }).then(() => undefined, (e: APIError) => e);
+  assert.ok(refused?.status === 503 && /simulated, which sees no images/.test(refused.message), `${refused}`);
+  // A refusal's placement opens by its id too ("why not?").
+  const id = (refused.error as { switchyard: { placement: proto.Placement } }).switchyard.placement.id;
+  const opened = await rpc.sendRequest(proto.placement, { id });
+  assert.equal(opened?.chosen, null);
+  assert.ok(opened?.candidates.some((c) => c.rejected?.reason === 'capability'));
 });
 
 test('images: a screenshot of several MB, as agents send them, is taken', async () => {

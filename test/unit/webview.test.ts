@@ -9,6 +9,7 @@ import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
 import { annotations, buildMessages, imageHint, initialState, modelChoices, placementRows, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { placementMarkdown } from '../../media/placementReport';
 import { stackDays, tableRows } from '../../media/spendModel';
 
 const site = (id: string, provider: SiteRef['provider'] = 'groq', region = 'europe-north1'): SiteRef => ({ id, provider, region, location: region, hardware: 'LPU', simulated: true });
@@ -185,6 +186,23 @@ describe('panel reducer', () => {
     const { rows, standingDown } = placementRows(p);
     assert.deepEqual(rows.map((c) => c.site.id), ['sim:together', 'sim:fireworks', 'sim:groq', 'openai', 'sim:groq-ams'], 'a keyless site without a twin stays a row of its own; a disabled pair shows once');
     assert.deepEqual(standingDown.map((c) => c.site.id), ['groq']);
+  });
+
+  it('"Show Placement" renders a placement as Markdown: the reason, the chosen site in bold, each verdict, keyless real sites apart', () => {
+    const p = { ...placement('sim:together', [
+      candidate('groq', { rejected: { reason: 'no key', detail: 'no API key for groq; its simulated twin sim:groq serves instead' } }),
+      candidate('sim:groq', { rejected: { reason: 'threshold', detail: 'expected 900 ms | over max 800 ms' } }),
+      candidate('sim:together'),
+    ]), why: 'balanced (balanced): sim:together at $0.0001 expected' };
+    const md = placementMarkdown(p).split('\n');
+    assert.equal(md[0], '# Placement p1');
+    assert.match(md[2], /^Policy \*\*balanced\*\* for \*\*llama-3\.3-70b\*\*, decided 2026-01-01T00:00:00Z: placed at `sim:together`\.$/);
+    assert.equal(md[4], '> balanced (balanced): sim:together at $0.0001 expected');
+    const rows = md.filter((l) => l.startsWith('| ') && !l.startsWith('| site') && !l.startsWith('| ---'));
+    assert.equal(rows.length, 3);
+    assert.match(rows[0], /^\| \*\*groq · europe-north1 · LPU \(simulated\)\*\* \| europe-north1 \| \$0\.000001 \| 200 ms \| 900 ms \| 0 \/ 0 \| chosen \|$/);
+    assert.match(rows[1], /over a policy threshold: expected 900 ms \\\| over max 800 ms \|$/, 'a | in a cell is escaped');
+    assert.match(md.join('\n'), /standing down for their simulated twins above:\n\n\| site[^]*\| no API key for groq; its simulated twin sim:groq serves instead \|/);
   });
 
   it('restores a saved conversation, marking answers that were streaming as interrupted', () => {

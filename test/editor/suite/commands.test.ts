@@ -35,7 +35,7 @@ async function api(): Promise<Api> {
 
 const COMMANDS = [
   'switchyard.openPanel', 'switchyard.askAboutSelection', 'switchyard.switchPolicy', 'switchyard.setApiKey', 'switchyard.removeApiKey',
-  'switchyard.setBudget', 'switchyard.showSpend', 'switchyard.exportLedger', 'switchyard.restartDaemon', 'switchyard.showLogs',
+  'switchyard.setBudget', 'switchyard.showSpend', 'switchyard.exportLedger', 'switchyard.restartDaemon', 'switchyard.showLogs', 'switchyard.showPlacement',
 ];
 
 export function registerCommandTests(): void {
@@ -126,6 +126,29 @@ export function registerCommandTests(): void {
     it('API keys never land in the settings', () => {
       const all = JSON.stringify(vscode.workspace.getConfiguration('switchyard'));
       assert.doesNotMatch(all, /apiKey/i);
+    });
+
+    it('"Show Placement" opens the placement behind an endpoint answer\'s x-switchyard-placement as a Markdown report', async () => {
+      await api();
+      const stateDir = vscode.workspace.getConfiguration('switchyard.daemon').get<string>('stateDir')!;
+      const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'daemon.json'), 'utf8')) as { port: number; token: string };
+      const response = await fetch(`http://127.0.0.1:${state.port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${state.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama-3.3-70b', messages: [{ role: 'user', content: 'Say hi.' }], max_tokens: 8 }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      const id = response.headers.get('x-switchyard-placement');
+      assert.ok(id, 'no x-switchyard-placement header');
+      const site = response.headers.get('x-switchyard-site');
+      const document = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('switchyard.showPlacement', id);
+      assert.ok(document, 'no report opened (see the notifications)');
+      assert.equal(document.languageId, 'markdown');
+      const text = document.getText();
+      assert.ok(text.startsWith(`# Placement ${id}\n`), text.slice(0, 200));
+      assert.ok(text.includes(`placed at \`${site}\``), text.slice(0, 400));
+      assert.match(text, /\| chosen \|$/m);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     });
   });
 }
