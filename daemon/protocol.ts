@@ -311,6 +311,22 @@ export interface SpendSummary {
   /** Month to date, one entry per day with spend. */
   days: { day: string; byProvider: Record<string, number>; bySite: Record<string, number> }[];
   budgets: BudgetStatus[];
+  /** The latest requests from every client, newest first (at most 10; the ledger has them all). */
+  recent: RecentRequest[];
+}
+
+/** One request as the spend view lists it; its placement opens with `switchyard/placement` while the daemon remembers it. */
+export interface RecentRequest {
+  receiptId: string;
+  placementId: string;
+  createdAt: string;
+  client: string;
+  model: string;
+  site: SiteRef;
+  outcome: Outcome;
+  costNanoUsd: number;
+  totalMs: number;
+  workspace: string | null;
 }
 
 export interface SpendParams {

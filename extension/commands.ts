@@ -36,7 +36,11 @@ export interface CommandDeps {
   onKeysChanged: () => void;
 }
 
+/** Placement reports ("Show Placement"), read-only documents under this scheme. */
+const PLACEMENT_SCHEME = 'switchyard-placement';
+
 export function registerCommands({ context, events, keys, onPolicies, onKeysChanged }: CommandDeps): vscode.Disposable[] {
+  const reports = new Map<string, string>();
   return [
     vscode.commands.registerCommand('switchyard.showPlacement', (id?: string) =>
       guarded('Showing the placement failed', async () => {
@@ -53,10 +57,14 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
           void vscode.window.showInformationMessage(`No recent placement "${wanted}": the daemon keeps its last 1000, until it restarts.`);
           return;
         }
-        const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: placementMarkdown(placement) });
+        // A read-only document of its own scheme: nothing to save when it is closed.
+        const uri = vscode.Uri.from({ scheme: PLACEMENT_SCHEME, path: `/Placement ${placement.id}.md` });
+        reports.set(uri.toString(), placementMarkdown(placement));
+        const document = await vscode.workspace.openTextDocument(uri);
         await vscode.window.showTextDocument(document, { preview: true });
         return document;
       })),
+    vscode.workspace.registerTextDocumentContentProvider(PLACEMENT_SCHEME, { provideTextDocumentContent: (uri) => reports.get(uri.toString()) ?? '' }),
     vscode.commands.registerCommand('switchyard.switchPolicy', (name?: string, scope?: 'workspace' | 'global') =>
       guarded('Switching the routing policy failed', async () => {
         const c = client(events);

@@ -57,6 +57,9 @@ export class SpendView implements vscode.Disposable {
       case 'setBudget':
         await vscode.commands.executeCommand('switchyard.setBudget');
         return;
+      case 'showPlacement':
+        await vscode.commands.executeCommand('switchyard.showPlacement', String(m.id));
+        return;
     }
   }
 
@@ -90,4 +93,5 @@ const BODY = `
   <div><h2>By model</h2><table id="by-model"></table></div>
   <div><h2>By workspace</h2><table id="by-workspace"></table></div>
   <div><h2>By provider</h2><table id="by-provider"></table></div>
-</section>`;
+</section>
+<section aria-label="Recent requests"><h2>Recent requests</h2><table id="recent"></table></section>`;

@@ -140,6 +140,9 @@ export type SpendHostMessage =
   | { type: 'spend'; summary: SpendSummary; workspace: string | null }
   | { type: 'connection'; connected: boolean };
 
-export type SpendWebviewMessage = { type: 'ready' } | { type: 'export' } | { type: 'refresh' } | { type: 'setBudget' };
+export type SpendWebviewMessage =
+  | { type: 'ready' } | { type: 'export' } | { type: 'refresh' } | { type: 'setBudget' }
+  /** "why?" on a recent request: Switchyard: Show Placement with its id. */
+  | { type: 'showPlacement'; id: string };
 
 export type { Attempt, ImageAttachment, Policy };

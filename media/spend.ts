@@ -2,8 +2,8 @@
 // only from the host (SpendHostMessage); buttons post SpendWebviewMessages.
 
 import uPlot from 'uplot';
-import type { SpendSummary } from '../daemon/protocol';
-import { usd } from './format';
+import type { RecentRequest, SpendSummary } from '../daemon/protocol';
+import { ms, usd } from './format';
 import type { SpendHostMessage, SpendWebviewMessage } from './messages';
 import { stackDays, tableRows } from './spendModel';
 
@@ -70,6 +70,24 @@ function renderTable(id: string, record: Record<string, number>, label: string):
   table.replaceChildren(head, body);
 }
 
+/** The latest requests of every client, each with "why?" to open its placement. */
+function renderRecent(recent: RecentRequest[]): void {
+  const head = el('thead', '', el('tr', '', ...['time', 'client', 'model', 'site', 'cost', 'total', ''].map((h, i) => el('th', i === 4 || i === 5 ? 'num' : '', h))));
+  const body = el('tbody', '', ...recent.map((r) => {
+    const why = el('button', 'link', 'why?');
+    why.title = `Show placement ${r.placementId}`;
+    why.dataset.action = 'why';
+    why.addEventListener('click', () => vscode.postMessage({ type: 'showPlacement', id: r.placementId }));
+    const site = `${r.site.provider} · ${r.site.region} · ${r.site.hardware}${r.site.simulated ? ' (simulated)' : ''}`;
+    const row = el('tr', '', el('td', '', new Date(r.createdAt).toLocaleTimeString()), el('td', '', r.client), el('td', '', r.model),
+      el('td', '', site, ...(r.outcome === 'complete' ? [] : [el('span', 'muted', ` · ${r.outcome}`)])), el('td', 'num', usd(r.costNanoUsd)), el('td', 'num', ms(r.totalMs)), el('td', '', why));
+    row.dataset.placement = r.placementId;
+    return row;
+  }));
+  if (recent.length === 0) body.append(el('tr', '', el('td', 'muted', 'No requests yet')));
+  $<HTMLTableElement>('recent').replaceChildren(head, body);
+}
+
 function renderChart(s: SpendSummary): void {
   const by = stackSelect.value === 'site' ? 'site' : 'provider';
   const data = stackDays(s, by);
@@ -114,6 +132,7 @@ function render(): void {
   renderTable('by-model', summary.byModel, 'model');
   renderTable('by-workspace', summary.byWorkspace, 'workspace');
   renderTable('by-provider', summary.byProvider, 'provider');
+  renderRecent(summary.recent ?? []);
 }
 
 window.addEventListener('message', (event: MessageEvent<SpendHostMessage>) => {

@@ -21,7 +21,7 @@
 // that month's rollups, so a restart replays only the receipts written after it).
 
 import path from 'node:path';
-import type { BudgetCap, BudgetStatus, ChatMessage, ExportLedgerParams, ExportLedgerResult, PriceCard, Receipt, SpendSummary } from '../protocol';
+import type { BudgetCap, BudgetStatus, ChatMessage, ExportLedgerParams, ExportLedgerResult, PriceCard, Receipt, RecentRequest, SpendSummary } from '../protocol';
 import { Budgets, type Reservation } from './budgets';
 import { localDay, localMonth, type Clock } from './calendar';
 import { worstCase, type WorstCase } from './estimate';
@@ -29,6 +29,8 @@ import { exportReceipts } from './export';
 import { Ledger, listMonths, monthFile, type DurableEntry, type FileRecovery } from './ledger';
 import { Rollups } from './rollups';
 import { readSnapshot, writeSnapshot } from './snapshot';
+import { decodeLine } from './ledger-line';
+import { readLines } from './ledger-scan';
 
 export { BudgetExceededError, Reservation } from './budgets';
 export { billAttempt, countAttempt, type AttemptUsage } from './bill';
@@ -57,8 +59,22 @@ export type ChangeListener = (receipt: Receipt) => void;
 
 const DEFAULT_SNAPSHOT_EVERY = 20_000;
 
+/** How many of the latest receipts a summary lists. */
+export const RECENT_SHOWN = 10;
+/** How far back from a snapshot a restart reads to list the latest requests (a receipt is 1-2 KB). */
+const RECENT_BYTES = 64 * 1024;
+
+function recentOf(r: Receipt): RecentRequest {
+  return {
+    receiptId: r.id, placementId: r.placementId, createdAt: r.createdAt, client: r.client, model: r.model, site: r.site,
+    outcome: r.outcome, costNanoUsd: r.cost.totalNanoUsd, totalMs: r.totalMs, workspace: r.workspace,
+  };
+}
+
 export class Meter {
   private readonly listeners = new Set<ChangeListener>();
+  /** The latest receipts, oldest first, a few more than shown so a workspace's own can still fill the list. */
+  private readonly latest: RecentRequest[] = [];
   private readonly budgetBook: Budgets;
   private sinceSnapshot = 0;
   private snapshotting: Promise<void> | null = null;
@@ -93,7 +109,7 @@ export class Meter {
     meter.budgetBook.setCaps(options.budgets ?? []);
     let replayed = 0;
     meter.ledger = await Ledger.open(dir, {
-      replay: { month, from: 'cells' in snap ? snap.offset : 0, onReceipt: (r) => (replayed++, rollups.add(r)) },
+      replay: { month, from: 'cells' in snap ? snap.offset : 0, onReceipt: (r) => (replayed++, rollups.add(r), meter.remember(r)) },
       onDurable: (entries) => meter.counted(entries),
     });
     meter.recoveryReport = {
@@ -105,6 +121,8 @@ export class Meter {
     for (const f of meter.ledger.recovery) {
       options.log?.(`ledger recovery: ${f.file}: cut ${f.tornBytes} torn bytes, ${f.corruptAt.length} damaged lines skipped`);
     }
+    // Replay started at the snapshot; the latest requests before it are read from just ahead of it.
+    if ('cells' in snap && snap.offset > 0 && meter.latest.length < RECENT_SHOWN) await meter.rememberBefore(monthFile(dir, month), snap.offset);
     // A long replay is worth keeping: the next start need not repeat it.
     if (replayed >= (options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY)) meter.snapshotSoon();
     return meter;
@@ -132,10 +150,15 @@ export class Meter {
 
   summary(workspace?: string): SpendSummary {
     const now = this.clock();
+    const recent: RecentRequest[] = [];
+    for (let i = this.latest.length - 1; i >= 0 && recent.length < RECENT_SHOWN; i--) {
+      if (workspace === undefined || this.latest[i].workspace === workspace) recent.push(this.latest[i]);
+    }
     return {
       ...this.rollups.summarize(localMonth(now), localDay(now), workspace),
       reservedNanoUsd: this.budgetBook.reserved(workspace),
       budgets: this.budgetBook.statuses(workspace),
+      recent,
     };
   }
 
@@ -184,6 +207,7 @@ export class Meter {
   private counted(entries: DurableEntry[]): void {
     for (const { receipt, month } of entries) {
       if (!this.untracked.has(month)) this.rollups.add(receipt);
+      this.remember(receipt);
     }
     this.sinceSnapshot += entries.length;
     if (this.sinceSnapshot >= (this.options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY)) this.snapshotSoon();
@@ -196,6 +220,25 @@ export class Meter {
         }
       }
     }
+  }
+
+  private remember(r: Receipt): void {
+    this.latest.push(recentOf(r));
+    if (this.latest.length > 10 * RECENT_SHOWN) this.latest.splice(0, this.latest.length - 5 * RECENT_SHOWN);
+  }
+
+  /** The receipts in the last RECENT_BYTES before `end` of a month file, ahead of those already listed. */
+  private async rememberBefore(file: string, end: number): Promise<void> {
+    const from = Math.max(0, end - RECENT_BYTES);
+    const before: RecentRequest[] = [];
+    for await (const lines of readLines(file, from, end)) {
+      for (const line of lines) {
+        // Reading from the middle of the file, the first line is likely a fragment: its checksum refuses it.
+        const receipt = line.complete ? decodeLine(line.text) : null;
+        if (receipt) before.push(recentOf(receipt));
+      }
+    }
+    this.latest.unshift(...before.slice(-RECENT_SHOWN * 5));
   }
 
   private snapshotSoon(): void {

@@ -20,7 +20,7 @@ export interface Cell {
   receipts: number;
 }
 
-export type SpendRollup = Omit<SpendSummary, 'reservedNanoUsd' | 'budgets'>;
+export type SpendRollup = Omit<SpendSummary, 'reservedNanoUsd' | 'budgets' | 'recent'>;
 
 const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
 const bump = (record: Record<string, number>, key: string, n: number) => {

@@ -445,7 +445,18 @@ export const flows = [
       const totals = await spend.locator('#totals').textContent();
       assert(/Today\s*\$\d/.test(totals) && /Month to date\s*\$\d/.test(totals), `totals read ${JSON.stringify(totals)}`);
       await ctx.screenshot('spend-view', page);
-      ctx.note(`totals: ${totals}; ${await spend.locator('#by-site tbody tr').count()} site row(s)`);
+      // The latest request, with "why?": its placement opens as a report in an editor.
+      const latest = spend.locator('#recent tbody tr[data-placement]').first();
+      await latest.waitFor({ state: 'visible', timeout: 10_000 });
+      const placementId = await latest.getAttribute('data-placement');
+      const counts = `${await spend.locator('#by-site tbody tr').count()} site row(s); ${await spend.locator('#recent tbody tr[data-placement]').count()} recent request(s)`;
+      await latest.locator('button[data-action="why"]').click();
+      const report = await until('the placement report', () => page.evaluate(() => [...document.querySelectorAll('.monaco-editor .view-lines')]
+        .map((e) => e.textContent.replace(/\u00a0/g, ' ')).find((t) => t.startsWith('# Placement '))), { timeoutMs: 15_000 });
+      assert(report.startsWith(`# Placement ${placementId}`), `the report reads ${JSON.stringify(report.slice(0, 120))}, expected placement ${placementId}`);
+      await ctx.screenshot('spend-view-placement', page);
+      await closeActiveEditor(page);
+      ctx.note(`totals: ${totals}; ${counts}, the latest's placement opened`);
     },
   },
   {

@@ -59,8 +59,9 @@ test(`every acknowledged receipt survives ${ROUNDS} rounds of SIGKILL`, { timeou
     const now = Date.now();
     const recomputed = new Rollups();
     for (const r of receipts) if (localMonth(r.createdAt) === localMonth(now)) recomputed.add(r);
-    const { reservedNanoUsd, budgets, ...summary } = meter.summary();
+    const { reservedNanoUsd, budgets, recent, ...summary } = meter.summary();
     assert.deepEqual(summary, recomputed.summarize(localMonth(now), localDay(now)));
+    assert.deepEqual(recent.map((r) => r.receiptId), ids.slice(-10).reverse(), 'the latest requests, read back after the kills');
     assert.equal(reservedNanoUsd, 0);
     assert.deepEqual(budgets, []);
     await meter.close();

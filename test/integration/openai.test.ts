@@ -106,6 +106,9 @@ test('non-streaming completion: the answer, usage with its cost, and where it ra
   const r = receipts.find((x) => x.placementId === placementId)!;
   assert.equal(r.client, 'openai-api:OpenAI/JS');
   assert.equal(r.cost.totalNanoUsd, u.cost_nano_usd);
+  // Listed in the spend view's recent requests, with the placement to open.
+  const latest = (await rpc.sendRequest(proto.spend, {})).recent[0];
+  assert.deepEqual([latest.placementId, latest.client, latest.costNanoUsd, latest.site.id], [placementId, 'openai-api:OpenAI/JS', u.cost_nano_usd, site]);
   await waitFor(() => (pushes.some((s) => s.bySite[site!] >= u.cost_nano_usd) ? true : undefined), 5000, () => 'spendChanged not pushed');
 });
 
