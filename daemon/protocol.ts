@@ -311,7 +311,7 @@ export interface SpendSummary {
   /** Month to date, one entry per day with spend. */
   days: { day: string; byProvider: Record<string, number>; bySite: Record<string, number> }[];
   budgets: BudgetStatus[];
-  /** The latest requests from every client, newest first (at most 10; the ledger has them all). */
+  /** The latest requests from every client and workspace, newest first (at most 10; the ledger has them all). */
   recent: RecentRequest[];
 }
 

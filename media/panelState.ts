@@ -44,7 +44,8 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
       return state.connected === event.connected ? state : { ...state, connected: event.connected };
     case 'models': {
       const ids = event.models.map((m) => m.id);
-      const wanted = [event.preferred, state.model].find((m) => m && ids.includes(m));
+      // The model in use stays while it is offered: a list refreshed after a key or catalog change must not undo a choice just made.
+      const wanted = [state.model, event.preferred].find((m) => m && ids.includes(m));
       const model = wanted ?? event.models.find((m) => m.available > 0)?.id ?? ids[0] ?? '';
       return { ...state, models: event.models, model };
     }

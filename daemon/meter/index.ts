@@ -73,7 +73,7 @@ function recentOf(r: Receipt): RecentRequest {
 
 export class Meter {
   private readonly listeners = new Set<ChangeListener>();
-  /** The latest receipts, oldest first, a few more than shown so a workspace's own can still fill the list. */
+  /** The latest receipts, oldest first. */
   private readonly latest: RecentRequest[] = [];
   private readonly budgetBook: Budgets;
   private sinceSnapshot = 0;
@@ -150,10 +150,8 @@ export class Meter {
 
   summary(workspace?: string): SpendSummary {
     const now = this.clock();
-    const recent: RecentRequest[] = [];
-    for (let i = this.latest.length - 1; i >= 0 && recent.length < RECENT_SHOWN; i--) {
-      if (workspace === undefined || this.latest[i].workspace === workspace) recent.push(this.latest[i]);
-    }
+    // Every client's, whatever the workspace: a tool through the endpoint has none, and is listed too.
+    const recent = this.latest.slice(-RECENT_SHOWN).reverse();
     return {
       ...this.rollups.summarize(localMonth(now), localDay(now), workspace),
       reservedNanoUsd: this.budgetBook.reserved(workspace),
@@ -224,7 +222,7 @@ export class Meter {
 
   private remember(r: Receipt): void {
     this.latest.push(recentOf(r));
-    if (this.latest.length > 10 * RECENT_SHOWN) this.latest.splice(0, this.latest.length - 5 * RECENT_SHOWN);
+    if (this.latest.length > 2 * RECENT_SHOWN) this.latest.splice(0, this.latest.length - RECENT_SHOWN);
   }
 
   /** The receipts in the last RECENT_BYTES before `end` of a month file, ahead of those already listed. */
@@ -238,7 +236,7 @@ export class Meter {
         if (receipt) before.push(recentOf(receipt));
       }
     }
-    this.latest.unshift(...before.slice(-RECENT_SHOWN * 5));
+    this.latest.unshift(...before.slice(-RECENT_SHOWN));
   }
 
   private snapshotSoon(): void {

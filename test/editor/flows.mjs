@@ -313,6 +313,7 @@ export const flows = [
         const frame = await openPanel(page);
         await until('the catalog file\'s model in the panel', () => frame.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), { timeoutMs: 30_000 });
         await frame.locator('#model').selectOption('fake-coder');
+        assert(await frame.locator('#model').inputValue() === 'fake-coder', 'the model choice did not hold');
         const turn = await ask(frame, 'Write add in TypeScript.');
         assert(turn.status === 'done', `the answer ended "${turn.status}": ${turn.error}`);
         assert(/^openai-compatible · local · cpu$/.test(turn.annotations.site), `the answer ran at ${turn.annotations.site}`);
@@ -328,9 +329,9 @@ export const flows = [
         ctx.note(`answered at ${turn.annotations.site} for ${turn.annotations.cost}; the editor reads ${JSON.stringify(inserted.slice(0, 90))}`);
         await page.keyboard.press('Control+S');
         await closeActiveEditor(page);
-        // Back as the next flows expect it: the panel in view, on the simulated fleet's model.
-        await (await openPanel(page)).locator('#model').selectOption('llama-3.3-70b');
       } finally {
+        // Back as the next flows expect it: the panel in view, on the simulated fleet's model.
+        await openPanel(page).then((panel) => panel.locator('#model').selectOption('llama-3.3-70b')).catch(() => {});
         await runCommand(page, 'Switchyard: Remove API Key').catch(() => {});
         await pickQuickItem(page, 'OpenAI-compatible endpoint').catch(() => {});
         if (settingsBefore === null) fs.rmSync(settingsFile, { force: true });

@@ -103,6 +103,10 @@ describe('panel reducer', () => {
     const models = [{ id: 'gpt-4o', sites: 3, available: 0, images: 'with a key' as const }, { id: 'llama-3.3-70b', sites: 5, available: 5, images: 'no' as const }];
     assert.equal(reduce(initialState(), { type: 'models', models, preferred: 'gpt-4o' }).model, 'gpt-4o');
     assert.equal(reduce(initialState(), { type: 'models', models, preferred: 'nope' }).model, 'llama-3.3-70b');
+    // A list refreshed later (a key set, the catalog reloaded) keeps the model just chosen while it is offered.
+    const chosen = reduce(reduce(initialState(), { type: 'models', models, preferred: 'llama-3.3-70b' }), { type: 'setModel', model: 'gpt-4o' });
+    assert.equal(reduce(chosen, { type: 'models', models, preferred: 'llama-3.3-70b' }).model, 'gpt-4o');
+    assert.equal(reduce(chosen, { type: 'models', models: models.slice(1), preferred: 'llama-3.3-70b' }).model, 'llama-3.3-70b');
   });
 
   it('selection context goes with the next prompt and is cleared by it', () => {
