@@ -26,6 +26,8 @@ export const QUIET_SETTINGS = {
   'git.openRepositoryInParentFolders': 'never',
   'window.restoreWindows': 'none',
   'files.hotExit': 'off',
+  // The daemon's and the tests' fake servers listen on loopback; forwarding them and saying so is noise here.
+  'remote.autoForwardPorts': false,
   // Text a test inserts (settings JSON, code) lands as it is, not completed or re-indented by the editor.
   'editor.autoClosingBrackets': 'never',
   'editor.autoClosingQuotes': 'never',
