@@ -422,5 +422,11 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
 });
 
 render();
-prompt.focus();
+// The prompt takes the focus when the panel does (opened or clicked into), never on its own: a webview
+// re-created in the background, after a reload or a tab switch, must not pull the focus out of an
+// editor or close a quick pick the user is in.
+window.addEventListener('focus', () => {
+  if (document.activeElement === document.body) prompt.focus();
+});
+if (document.hasFocus()) prompt.focus();
 post({ type: 'ready' });
