@@ -2,7 +2,7 @@
 // numbers, and what to do. Pure (the host calls it with the JSON-RPC error's code, message and data).
 
 import { ErrorCodes, type BudgetExceededData, type BudgetStatus, type Candidate, type NoEligibleSiteData, type RejectReason } from '../daemon/protocol';
-import { usd } from './format';
+import { siteLabel, usd } from './format';
 import type { PanelError } from './messages';
 
 const SCOPE_NAME = { day: 'Daily', month: 'Monthly', workspace: 'Workspace' } as const;
@@ -89,9 +89,8 @@ function budgetError(e: ErrorInput, d: BudgetExceededData | undefined): PanelErr
   };
 }
 
-/** A candidate's site as the panel names it: provider · region · hardware. */
-export function siteName(c: Candidate): string {
-  return `${c.site.provider} · ${c.site.region} · ${c.site.hardware}`;
+function siteName(c: Candidate): string {
+  return siteLabel(c.site);
 }
 
 function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] | undefined): PanelError {

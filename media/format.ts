@@ -1,6 +1,11 @@
 // Formatting shared by the webviews and the extension host (status bar, quick picks). Pure.
 
-import type { Policy, PolicyConstraints } from '../daemon/protocol';
+import type { Policy, PolicyConstraints, SiteRef } from '../daemon/protocol';
+
+/** A site as the editor names it: provider · region · hardware, and whether it is a simulated twin where that matters. */
+export function siteLabel(site: SiteRef, markSimulated = false): string {
+  return `${site.provider} · ${site.region} · ${site.hardware}${markSimulated && site.simulated ? ' (simulated)' : ''}`;
+}
 
 const NANO = 1e9;
 

@@ -2,8 +2,8 @@
 // the pure reducer in panelState.ts; this file only draws and wires the DOM.
 
 import type { Candidate, Placement } from '../daemon/protocol';
-import { siteName, verdictOf } from './errors';
-import { ms, usd } from './format';
+import { verdictOf } from './errors';
+import { ms, siteLabel, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
@@ -263,7 +263,7 @@ function renderError(error: PanelError): HTMLElement {
 function candidateRow(c: Candidate, chosen: string | null): HTMLElement {
   const won = c.site.id === chosen;
   return el('tr', { class: won ? 'chosen' : c.rejected ? 'rejected' : 'eligible', 'data-site': c.site.id },
-    el('td', { title: c.site.location }, won ? icon('check') : null, siteName(c)),
+    el('td', { title: c.site.location }, won ? icon('check') : null, siteLabel(c.site)),
     el('td', { class: 'num' }, usd(c.cost.totalNanoUsd)),
     el('td', { class: 'num' }, ms(c.ttftMs)),
     el('td', { class: 'num' }, ms(c.totalMs)),

@@ -4,7 +4,7 @@
 
 import type { Candidate, ChatMessage, Placement, Receipt, SiteInfo } from '../daemon/protocol';
 import { twinId } from '../daemon/catalog/twins';
-import { count, ms, rate, usd } from './format';
+import { count, ms, rate, siteLabel, usd } from './format';
 import { MAX_ATTACHMENTS, type ImageAttachment } from './images';
 import type { HostMessage, ModelChoice, PanelState, PromptContext, Turn, WebviewMessage } from './messages';
 
@@ -229,7 +229,7 @@ export function annotations(turn: Turn): Annotation[] {
   const out: Annotation[] = [];
   const r = turn.receipt;
   const site = r?.site ?? turn.placement?.candidates.find((c) => c.site.id === turn.placement?.chosen)?.site;
-  if (site) out.push({ key: 'site', label: 'site', value: `${site.provider} · ${site.region} · ${site.hardware}${site.simulated ? ' (simulated)' : ''}`, title: site.location });
+  if (site) out.push({ key: 'site', label: 'site', value: siteLabel(site, true), title: site.location });
   const ttft = r?.ttftMs ?? (turn.firstTokenAt !== undefined ? turn.firstTokenAt - turn.sentAt : null);
   if (ttft !== null && ttft !== undefined) out.push({ key: 'ttft', label: 'first token', value: ms(ttft) });
   if (r) {

@@ -2,8 +2,8 @@
 // for a placement made for any client (the endpoint's x-switchyard-placement header, a receipt's placementId).
 
 import type { Candidate, Placement } from '../daemon/protocol';
-import { siteName, verdictOf } from './errors';
-import { ms, usd } from './format';
+import { verdictOf } from './errors';
+import { ms, siteLabel, usd } from './format';
 import { placementRows } from './panelState';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -13,7 +13,7 @@ function table(candidates: Candidate[], chosen: string | null): string[] {
     '| site | where | est. cost | first token | total | in flight / queue | verdict |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- |',
     ...candidates.map((c) => {
-      const name = `${siteName(c)}${c.site.simulated ? ' (simulated)' : ''}`;
+      const name = siteLabel(c.site, true);
       return `| ${c.site.id === chosen ? `**${cell(name)}**` : cell(name)} | ${cell(c.site.location)} | ${usd(c.cost.totalNanoUsd)} | ${ms(c.ttftMs)} | ${ms(c.totalMs)} | `
         + `${c.queueDepth === null ? c.inFlight : `${c.inFlight} / ${c.queueDepth}`} | ${cell(verdictOf(c, chosen))} |`;
     }),

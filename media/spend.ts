@@ -3,7 +3,7 @@
 
 import uPlot from 'uplot';
 import type { RecentRequest, SpendSummary } from '../daemon/protocol';
-import { ms, usd } from './format';
+import { ms, siteLabel, usd } from './format';
 import type { SpendHostMessage, SpendWebviewMessage } from './messages';
 import { stackDays, tableRows } from './spendModel';
 
@@ -78,9 +78,8 @@ function renderRecent(recent: RecentRequest[]): void {
     why.title = `Show placement ${r.placementId}`;
     why.dataset.action = 'why';
     why.addEventListener('click', () => vscode.postMessage({ type: 'showPlacement', id: r.placementId }));
-    const site = `${r.site.provider} · ${r.site.region} · ${r.site.hardware}${r.site.simulated ? ' (simulated)' : ''}`;
     const row = el('tr', '', el('td', '', new Date(r.createdAt).toLocaleTimeString()), el('td', '', r.client), el('td', '', r.model),
-      el('td', '', site, ...(r.outcome === 'complete' ? [] : [el('span', 'muted', ` · ${r.outcome}`)])), el('td', 'num', usd(r.costNanoUsd)), el('td', 'num', ms(r.totalMs)), el('td', '', why));
+      el('td', '', siteLabel(r.site, true), ...(r.outcome === 'complete' ? [] : [el('span', 'muted', ` · ${r.outcome}`)])), el('td', 'num', usd(r.costNanoUsd)), el('td', 'num', ms(r.totalMs)), el('td', '', why));
     row.dataset.placement = r.placementId;
     return row;
   }));

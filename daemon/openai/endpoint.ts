@@ -24,7 +24,6 @@ export interface EndpointDeps {
   metrics?: Metrics;
 }
 
-
 export interface OpenAIEndpoint {
   /** POST /v1/chat/completions: a plain node:http listener, guarded by the caller. */
   chatCompletions(req: IncomingMessage, res: ServerResponse): void;
