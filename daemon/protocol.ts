@@ -4,8 +4,8 @@
 
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
-/** Bumped when a method changes shape; the extension refuses a daemon that speaks another version. */
-export const PROTOCOL_VERSION = 1;
+/** Bumped when a method is added or changes shape; the extension replaces a daemon that speaks another version. */
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Largest single WebSocket message either side accepts (a bigger one closes the socket with 1009), and the
@@ -103,8 +103,12 @@ export interface SiteModelInfo {
   price: PriceCard;
   ttftMs: number;
   outputTokensPerSecond: number;
+  /** The longest answer the model gives here, where the catalog says; else the context window bounds it. */
+  maxOutputTokens: number | null;
   /** The model here sees images sent with a prompt (a simulated site sees none). */
   images: boolean;
+  /** The model here calls tools (a simulated site answers with text only). */
+  tools: boolean;
 }
 
 export interface SiteInfo {
@@ -452,6 +456,12 @@ export interface ChatParams {
   /** A policy other than the active one, for this request only. */
   policy?: string;
   workspace?: string;
+  /**
+   * Who asked, when one connection carries requests for several callers: the ledger records the
+   * connection's name and this, e.g. `editor-1:vscode.lm` for another extension's request through
+   * VS Code's language model API. 1-40 letters, digits, `.`, `_`, `-`, `@` or `/`.
+   */
+  via?: string;
 }
 
 /** The chat request answers once the request is placed and its budget reserved. */
@@ -483,6 +493,14 @@ export interface ChatReceiptParams {
 
 export interface CancelParams {
   requestId: string;
+}
+
+/** Text to count, or messages (counted with their chat framing, as a prompt is). */
+export type CountTokensParams = { text: string } | { messages: ChatMessage[] };
+
+export interface CountTokensResult {
+  /** o200k tokens: other providers' tokenizers differ by some percent. */
+  tokens: number;
 }
 
 /** A placement id, as a receipt's `placementId` or the endpoint's `x-switchyard-placement` header gives it. */
@@ -561,6 +579,7 @@ export const setCredentials = new RequestType<SetCredentialsParams, SetCredentia
 export const chat = new RequestType<ChatParams, ChatStarted, void>('switchyard/chat');
 export const cancel = new RequestType<CancelParams, { cancelled: boolean }, void>('switchyard/cancel');
 /** One of the daemon's recent placements (editor and endpoint requests alike), or null once forgotten. */
+export const countTokens = new RequestType<CountTokensParams, CountTokensResult, void>('switchyard/countTokens');
 export const placement = new RequestType<PlacementParams, Placement | null, void>('switchyard/placement');
 export const chatDelta = new NotificationType<ChatDeltaParams>('switchyard/chatDelta');
 export const chatAttempt = new NotificationType<ChatAttemptParams>('switchyard/chatAttempt');

@@ -135,8 +135,9 @@ function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] |
   const detail: string[] = [];
   if (serving.length === 0) detail.push(`No site in the catalog serves ${e.model}.`);
   for (const [reason, list] of byReason) {
-    const examples = list.slice(0, 3).map((c) => `${siteName(c)}${c.rejected?.detail ? ` (${c.rejected.detail})` : ''}`);
-    detail.push(`${REASON_TEXT[reason] ?? reason}: ${examples.join('; ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}`);
+    // A real site disabled with its twin reads the same twice: once is enough.
+    const examples = [...new Set(list.map((c) => `${siteName(c)}${c.rejected?.detail ? ` (${c.rejected.detail})` : ''}`))];
+    detail.push(`${REASON_TEXT[reason] ?? reason}: ${examples.slice(0, 3).join('; ')}${examples.length > 3 ? ` and ${examples.length - 3} more` : ''}`);
   }
   // A policy cannot give a site a capability (seeing images, calling tools): another model or a key can.
   if (fixable.length > 0 && fixable.every((c) => c.rejected?.reason === 'capability')) {

@@ -134,7 +134,8 @@ export class ChatService {
     const requestId = crypto.randomUUID();
     const controller = new AbortController();
     this.running.set(requestId, { controller, client });
-    void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, controller, client, sink: sinkFor(requestId) }).finally(() =>
+    const asker = params.via ? `${client}:${params.via}` : client;
+    void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, controller, client: asker, sink: sinkFor(requestId) }).finally(() =>
       this.running.delete(requestId),
     );
     return { requestId, placement };

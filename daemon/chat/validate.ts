@@ -11,36 +11,7 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidParams('params must be an object');
   const p = input as Record<string, unknown>;
   if (typeof p.model !== 'string' || p.model.trim() === '') throw new InvalidParams('params.model must be a non-empty string (a canonical model id or siteId/providerModel)');
-  if (!Array.isArray(p.messages) || p.messages.length === 0) throw new InvalidParams('params.messages must be a non-empty array');
-  const calls = new Set<string>();
-  const messages: ChatMessage[] = p.messages.map((m: unknown, i: number) => {
-    const message = m as Record<string, unknown> | null;
-    const name = `params.messages[${i}]`;
-    if (typeof message !== 'object' || message === null) throw new InvalidParams(`${name} must be an object`);
-    const role = message.role;
-    if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
-      throw new InvalidParams(`${name}.role must be "system", "user", "assistant" or "tool", got ${JSON.stringify(role)}`);
-    }
-    if (typeof message.content !== 'string') throw new InvalidParams(`${name}.content must be a string`);
-    if (message.toolCalls !== undefined && role !== 'assistant') throw new InvalidParams(`${name}.toolCalls: only an assistant message carries tool calls`);
-    if (message.toolCallId !== undefined && role !== 'tool') throw new InvalidParams(`${name}.toolCallId: only a tool message answers a tool call`);
-    if (message.images !== undefined) {
-      if (role !== 'user') throw new InvalidParams(`${name}.images: only a user message shows images`);
-      return { role, content: message.content, images: validateImages(message.images, `${name}.images`) };
-    }
-    if (role === 'tool') {
-      const id = message.toolCallId;
-      if (typeof id !== 'string' || id === '') throw new InvalidParams(`${name}.toolCallId must name the tool call this message answers`);
-      if (!calls.has(id)) throw new InvalidParams(`${name}.toolCallId "${id}" answers no tool call of an earlier assistant message`);
-      return { role, content: message.content, toolCallId: id };
-    }
-    if (role === 'assistant' && message.toolCalls !== undefined) {
-      const toolCalls = validateToolCalls(message.toolCalls, `${name}.toolCalls`);
-      for (const c of toolCalls) calls.add(c.id);
-      return { role, content: message.content, toolCalls };
-    }
-    return { role, content: message.content };
-  });
+  const messages = validateMessages(p.messages, 'params.messages');
   // null, as in OpenAI's API, means no cap.
   const maxTokens = p.maxTokens ?? undefined;
   if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_MAX_TOKENS)) {
@@ -49,6 +20,7 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   for (const field of ['policy', 'workspace'] as const) {
     if (p[field] !== undefined && typeof p[field] !== 'string') throw new InvalidParams(`params.${field} must be a string`);
   }
+  if (p.via !== undefined && (typeof p.via !== 'string' || !VIA.test(p.via))) throw new InvalidParams(`params.via must be 1-40 letters, digits, ".", "_", "-", "@" or "/", got ${JSON.stringify(p.via)}`);
   if (p.sampling !== undefined && (typeof p.sampling !== 'object' || p.sampling === null || Array.isArray(p.sampling))) throw new InvalidParams('params.sampling must be an object');
   const sampling = p.sampling === undefined ? undefined : validateSampling(p.sampling as Record<string, unknown>, (field) => `params.sampling.${field}`);
   const stop = validateStop(p.stop, 'params.stop');
@@ -66,7 +38,47 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
     ...(responseFormat ? { responseFormat } : {}),
     ...(reasoningEffort ? { reasoningEffort } : {}),
     policy: p.policy as string | undefined, workspace: p.workspace as string | undefined,
+    ...(p.via !== undefined ? { via: p.via as string } : {}),
   };
+}
+
+const VIA = /^[\w.@/-]{1,40}$/;
+
+/**
+ * A conversation: roles, text, images on user messages, tool calls answered by later tool messages.
+ * `loose`: messages counted out of their conversation, so a tool message need not follow its call.
+ */
+export function validateMessages(raw: unknown, field: string, loose = false): ChatMessage[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new InvalidParams(`${field} must be a non-empty array`);
+  const calls = new Set<string>();
+  return raw.map((m: unknown, i: number): ChatMessage => {
+    const message = m as Record<string, unknown> | null;
+    const name = `${field}[${i}]`;
+    if (typeof message !== 'object' || message === null) throw new InvalidParams(`${name} must be an object`);
+    const role = message.role;
+    if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
+      throw new InvalidParams(`${name}.role must be "system", "user", "assistant" or "tool", got ${JSON.stringify(role)}`);
+    }
+    if (typeof message.content !== 'string') throw new InvalidParams(`${name}.content must be a string`);
+    if (message.toolCalls !== undefined && role !== 'assistant') throw new InvalidParams(`${name}.toolCalls: only an assistant message carries tool calls`);
+    if (message.toolCallId !== undefined && role !== 'tool') throw new InvalidParams(`${name}.toolCallId: only a tool message answers a tool call`);
+    if (message.images !== undefined) {
+      if (role !== 'user') throw new InvalidParams(`${name}.images: only a user message shows images`);
+      return { role, content: message.content, images: validateImages(message.images, `${name}.images`) };
+    }
+    if (role === 'tool') {
+      const id = message.toolCallId;
+      if (typeof id !== 'string' || id === '') throw new InvalidParams(`${name}.toolCallId must name the tool call this message answers`);
+      if (!loose && !calls.has(id)) throw new InvalidParams(`${name}.toolCallId "${id}" answers no tool call of an earlier assistant message`);
+      return { role, content: message.content, toolCallId: id };
+    }
+    if (role === 'assistant' && message.toolCalls !== undefined) {
+      const toolCalls = validateToolCalls(message.toolCalls, `${name}.toolCalls`);
+      for (const c of toolCalls) calls.add(c.id);
+      return { role, content: message.content, toolCalls };
+    }
+    return { role, content: message.content };
+  });
 }
 
 /** The providers' common rule (OpenAI's, which Anthropic, Gemini and Bedrock accept). */

@@ -149,8 +149,13 @@ function answersJson(site: Offer['site'], json: 'object' | 'schema'): boolean {
  * Whether a site's model can see the request's images: the catalog says the model takes them; Bedrock takes
  * them inline only (the library passes it no http URLs); a simulated site produces text and sees nothing.
  */
-function seesImages({ site, model }: Offer, images: 'inline' | 'url'): boolean {
+export function seesImages({ site, model }: Pick<Offer, 'site' | 'model'>, images: 'inline' | 'url'): boolean {
   return !site.simulated && model.images === true && (images === 'inline' || site.endpoint.kind !== 'bedrock');
+}
+
+/** Every real provider's wire carries tools, unless the catalog says this server cannot; a simulated site produces text only. */
+export function callsTools(site: Offer['site']): boolean {
+  return !site.simulated && site.endpoint.tools !== false;
 }
 
 /** The first check a site fails, as a code (0: none); decided in the hot path without building any text. */
@@ -177,8 +182,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (c.hardware && !c.hardware.includes(site.hardware)) return HARDWARE;
   // Without a cap, the prompt must leave room for an answer.
   if (req.inputTokens + (req.maxOutputTokens ?? 1) > model.contextWindow) return CONTEXT;
-  // Every real provider's wire carries tools, unless the catalog says this server cannot; a simulated site produces text only.
-  if (req.tools === true && (site.simulated || site.endpoint.tools === false)) return TOOLS;
+  if (req.tools === true && !callsTools(site)) return TOOLS;
   if (req.json !== undefined && !answersJson(site, req.json)) return JSON_ANSWER;
   if (req.images !== undefined && !seesImages(offer, req.images)) return IMAGES;
   if (c.maxUsdPer1MTokens !== undefined && usdPer1MOf(e.totalNanoUsd, req.inputTokens + d.expected.output) > c.maxUsdPer1MTokens) return USD_PER_1M;

@@ -3,6 +3,7 @@
 import { siteRef } from '../catalog/lookup';
 import type { Catalog } from '../catalog/types';
 import type { ProviderId, SiteInfo } from '../protocol';
+import { callsTools, seesImages } from './placement';
 import type { Telemetry } from './telemetry';
 
 export function siteInfos(catalog: Catalog, telemetry: Telemetry, hasKey: (provider: ProviderId) => boolean, now: number): SiteInfo[] {
@@ -16,7 +17,9 @@ export function siteInfos(catalog: Catalog, telemetry: Telemetry, hasKey: (provi
       price: m.price,
       ttftMs: m.ttftMs,
       outputTokensPerSecond: m.outputTokensPerSecond,
-      images: !site.simulated && m.images === true,
+      maxOutputTokens: m.maxOutputTokens ?? null,
+      images: seesImages({ site, model: m }, 'inline'),
+      tools: callsTools(site),
     })),
     telemetry: telemetry.snapshot(site.id, now),
     unavailable: site.disabled ? 'disabled' : !site.simulated && !hasKey(site.provider) ? 'no key' : null,

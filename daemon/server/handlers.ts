@@ -6,10 +6,11 @@ import { ErrorCodes as RpcErrorCodes, ResponseError, type Connection } from 'vsc
 import * as proto from '../protocol';
 import { refusalOf } from '../chat/refusal';
 import { ChatError } from '../chat/service';
-import { InvalidParams } from '../chat/validate';
+import { InvalidParams, validateMessages } from '../chat/validate';
 import { PolicyError } from '../engine/policyBook';
 import { siteInfos } from '../engine/site-info';
 import { BudgetExceededError } from '../meter';
+import { countPromptTokens, countTextTokens } from '../meter/estimate';
 import type { Daemon } from './daemon';
 
 const PROVIDERS: readonly proto.ProviderId[] = [
@@ -50,6 +51,15 @@ export function registerHandlers(connection: Connection, daemon: Daemon, client:
     else throw new InvalidParams('params.apiKey must be a key of at least 8 characters, or null to remove it');
     daemon.log.info('credentials changed', { provider: params.provider, present: params.apiKey !== null });
     return { providersWithKeys: parts.credentials.providers() };
+  }));
+
+  connection.onRequest(proto.countTokens, handle((params: proto.CountTokensParams) => {
+    if ('text' in (params ?? {})) {
+      const text = (params as { text: unknown }).text;
+      if (typeof text !== 'string') throw new InvalidParams('params.text must be a string');
+      return { tokens: countTextTokens(text) };
+    }
+    return { tokens: countPromptTokens(validateMessages((params as { messages?: unknown } | undefined)?.messages, 'params.messages', true)) };
   }));
 
   connection.onRequest(proto.placement, handle((params: proto.PlacementParams) => {

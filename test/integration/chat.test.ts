@@ -117,6 +117,33 @@ test('bad chat input is refused with an error naming the field, and nothing is b
   close();
 });
 
+test('via names the caller in the ledger beside its connection; countTokens counts text, and messages with their framing', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  await assert.rejects(rpc.sendRequest(proto.chat, ask('x', { via: 'vscode lm!' })), /params\.via must be 1-40 letters/);
+  const out = await chats(rpc)(ask('Name a river.', { via: 'vscode.lm' }));
+  assert.match(out.receipt.client, /^editor-\d+:vscode\.lm$/);
+  const spend = await rpc.sendRequest(proto.spend, {});
+  assert.equal(spend.recent[0].client, out.receipt.client);
+
+  assert.deepEqual(await rpc.sendRequest(proto.countTokens, { text: 'hello world' }), { tokens: 2 });
+  // 4 tokens of framing per message and 3 to prime the reply, as OpenAI counts a chat.
+  assert.deepEqual(await rpc.sendRequest(proto.countTokens, { messages: [{ role: 'user', content: 'hello world' }] }), { tokens: 2 + 4 + 3 });
+  // Counted out of its conversation, a tool result need not follow its call.
+  assert.deepEqual(await rpc.sendRequest(proto.countTokens, { messages: [{ role: 'tool', toolCallId: 'c1', content: 'hello world' }] }), { tokens: 9 });
+  await assert.rejects(rpc.sendRequest(proto.countTokens, { text: 42 } as never), /params\.text must be a string/);
+  await assert.rejects(rpc.sendRequest(proto.countTokens, {} as never), /params\.messages must be a non-empty array/);
+
+  // What vscode.lm needs to describe a model: its output cap and whether it calls tools (the simulated fleet does not).
+  const sites = await rpc.sendRequest(proto.sites);
+  const simulated = sites.filter((s) => s.site.simulated).flatMap((s) => s.models);
+  assert.ok(simulated.length > 0 && simulated.every((m) => !m.tools && !m.images));
+  const openai = sites.find((s) => !s.site.simulated && s.endpointKind === 'openai')!;
+  assert.ok(openai.models.every((m) => m.tools), 'a real OpenAI site calls tools (once it has a key)');
+  assert.ok(openai.models.some((m) => m.images));
+  close();
+});
+
 test('a residency policy with nothing in range says which constraint excluded what', async () => {
   const d = await daemon();
   const { rpc, close } = await connect(d);

@@ -267,9 +267,12 @@ describe('errors shown in the panel', () => {
     const p = placement(null, [
       candidate('sim:groq', { rejected: { reason: 'capability', detail: 'simulated: answers with text only and sees no images; a real provider with a key can' } }),
       candidate('groq', { rejected: { reason: 'no key', detail: 'no API key for groq' } }),
+      candidate('groq-ams', { rejected: { reason: 'disabled', detail: 'disabled in the catalog' } }),
+      candidate('sim:groq-ams', { rejected: { reason: 'disabled', detail: 'disabled in the catalog' } }),
     ]);
     const e = describeError({ code: ErrorCodes.NoEligibleSite, message: 'none', model: 'llama-3.3-70b', policy: 'balanced', data: { kind: 'no-eligible-site', placement: p } });
     assert.equal(e.title, 'No site for llama-3.3-70b can do what this request needs');
+    assert.equal(e.detail.find((d) => d.startsWith('disabled')), 'disabled: groq · europe-north1 · LPU (disabled in the catalog)', 'a site disabled with its twin is named once');
     assert.match(e.detail[0], /^cannot do what the request needs: .*sees no images/);
     assert.match(e.detail.at(-1)!, /set that provider's API key/);
     assert.ok(!e.detail.join(' ').includes('looser constraints'));
@@ -368,7 +371,7 @@ describe('prompt images', () => {
   it('the model list says where each model sees images: at a site that serves now, only once a key is set, or nowhere', () => {
     const info = (id: string, unavailable: SiteInfo['unavailable'], models: [string, boolean][]): SiteInfo => ({
       site: site(id), endpointKind: 'openai', unavailable, telemetry: { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 },
-      models: models.map(([canonical, images]) => ({ canonical, providerModel: canonical, contextWindow: 1000, price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 1, outputTokensPerSecond: 1, images })),
+      models: models.map(([canonical, images]) => ({ canonical, providerModel: canonical, contextWindow: 1000, price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 1, outputTokensPerSecond: 1, maxOutputTokens: null, images, tools: images })),
     });
     const choices = modelChoices([
       info('openai', 'no key', [['gpt-4o', true]]),
