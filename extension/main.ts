@@ -4,11 +4,14 @@ import * as vscode from 'vscode';
 import os from 'node:os';
 import path from 'node:path';
 import * as proto from '../daemon/protocol';
+import type { PanelState } from '../media/messages';
 import { defaultStateDir } from '../daemon/protocol';
+import { ChatRequests } from './chatRequests';
 import { POLICY_STATE_KEY, registerCommands } from './commands';
 import { affectsDaemon, readConfigure, workspaceKey } from './config';
 import { DaemonConnection, type ConnectionSettings } from './connection';
 import { DaemonEvents } from './events';
+import { LanguageModels } from './languageModels';
 import { PromptPanel } from './panel';
 import { Keys } from './secrets';
 import { SpendView } from './spendView';
@@ -18,7 +21,7 @@ let connection: DaemonConnection | undefined;
 
 /** What the extension hands to tests (exports of activate). */
 export interface SwitchyardApi {
-  panelState(): unknown;
+  panelState(): PanelState;
   connected(): boolean;
   spend(): proto.SpendSummary | undefined;
 }
@@ -49,7 +52,9 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     await events.refreshSpend(workspace).catch((e: Error) => log.warn(`reading the spend failed: ${e.message}`));
   };
   const events = new DaemonEvents(conn, prepare);
-  const panel = new PromptPanel(context, conn, events, log);
+  const chats = new ChatRequests(conn, events);
+  const panel = new PromptPanel(context, conn, events, chats, log);
+  const languageModels = new LanguageModels(events, chats, log);
   const spendView = new SpendView(context, events);
 
   context.subscriptions.push(
@@ -57,7 +62,9 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     statusBar,
     conn,
     events,
+    chats,
     panel,
+    languageModels,
     spendView,
     conn.onDidChangeState((state) => statusBar.show(state)),
     events.onSpendChanged((summary) => statusBar.spend(summary)),
@@ -69,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         await client.sendRequest(proto.configure, readConfigure());
         await events.refreshSpend(workspaceKey());
         await panel.refresh();
+        languageModels.refresh();
       } catch (error) {
         log.error(`the daemon refused the new settings: ${(error as Error).message}`);
         void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`);
@@ -93,7 +101,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       panel.open({ fileName: relative || fileName, language: editor.document.languageId, text, lines: [range.start.line + 1, Math.max(range.start.line + 1, range.end.character === 0 && range.end.line > range.start.line ? range.end.line : range.end.line + 1)] });
     }),
     vscode.commands.registerCommand('switchyard.showSpend', () => spendView.open()),
-    ...registerCommands({ context, events, keys, onPolicies: (r) => panel.publishPolicies(r), onKeysChanged: () => void panel.refresh() }),
+    ...registerCommands({ context, events, keys, onPolicies: (r) => panel.publishPolicies(r), onKeysChanged: () => {
+      void panel.refresh();
+      languageModels.refresh();
+    } }),
   );
   conn.start();
   return {

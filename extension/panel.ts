@@ -4,12 +4,12 @@
 
 import * as vscode from 'vscode';
 import crypto from 'node:crypto';
-import { ResponseError } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
 import { describeError } from '../media/errors';
 import { policyLine } from '../media/format';
 import { ALLOWED_COMMANDS, type HostMessage, type PanelState, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
 import { initialState, modelChoices, reduce, reviveState } from '../media/panelState';
+import { chatFailure, type ChatRequests } from './chatRequests';
 import { defaultModel, maxTokens, workspaceKey } from './config';
 import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
@@ -19,16 +19,11 @@ export const PANEL_VIEW_TYPE = 'switchyard.panel';
 const READ_ONLY_SCHEMES = new Set(['output', 'debug', 'vscode-terminal']);
 const MODEL_KEY = 'switchyard.panel.model';
 
-type Notification = { kind: 'delta'; p: proto.ChatDeltaParams } | { kind: 'attempt'; p: proto.ChatAttemptParams } | { kind: 'receipt'; p: proto.ChatReceiptParams };
-
 export class PromptPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private state: PanelState = initialState();
   private ready = false;
-  private readonly byRequest = new Map<string, string>();
   private readonly cancelWanted = new Set<string>();
-  /** Notifications that arrived before their chat request answered (keyed by requestId). */
-  private readonly early = new Map<string, Notification[]>();
   private readonly disposables: vscode.Disposable[] = [];
   private panelDisposables: vscode.Disposable[] = [];
   /** The text editor the user was in before the panel took the focus: where Insert puts code. */
@@ -38,6 +33,7 @@ export class PromptPanel implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly connection: DaemonConnection,
     private readonly events: DaemonEvents,
+    private readonly chats: ChatRequests,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.disposables.push(
@@ -48,9 +44,6 @@ export class PromptPanel implements vscode.Disposable {
           this.attach(panel);
         },
       }),
-      events.onChatDelta((p) => this.onNotification({ kind: 'delta', p })),
-      events.onChatAttempt((p) => this.onNotification({ kind: 'attempt', p })),
-      events.onReceipt((p) => this.onNotification({ kind: 'receipt', p })),
       events.onReady(() => void this.refresh()),
       connection.onDidChangeState((s) => this.onConnectionState(s.kind === 'connected')),
       vscode.window.onDidChangeActiveTextEditor((editor) => this.remember(editor)),
@@ -171,22 +164,21 @@ export class PromptPanel implements vscode.Disposable {
       } });
       return;
     }
+    const turnId = turn.id;
     try {
-      const started = await client.sendRequest(proto.chat, params);
-      this.byRequest.set(started.requestId, turn.id);
-      this.apply({ type: 'placed', turnId: turn.id, requestId: started.requestId, placement: started.placement });
-      for (const n of this.early.get(started.requestId) ?? []) this.deliver(n, turn.id);
-      this.early.delete(started.requestId);
-      if (this.cancelWanted.delete(turn.id)) await this.cancel(turn.id);
+      await this.chats.start(client, params, {
+        placed: (started) => this.apply({ type: 'placed', turnId, requestId: started.requestId, placement: started.placement }),
+        delta: (p) => this.apply({ type: 'delta', turnId, text: p.text, at: Date.now() }),
+        attempt: (attempt) => this.apply({ type: 'attempt', turnId, attempt }),
+        receipt: (p) => this.apply({ type: 'receipt', turnId, receipt: p.receipt }),
+        // onConnectionState fails every unfinished turn.
+        lost: () => undefined,
+      });
+      if (this.cancelWanted.delete(turnId)) await this.cancel(turnId);
     } catch (error) {
-      this.cancelWanted.delete(turn.id);
-      const e = error as Error;
-      const unreachable = !(error instanceof ResponseError) || /connection|disposed|closed/i.test(e.message) && !(error as ResponseError<unknown>).data;
-      this.log.warn(`chat failed: ${e.message}`);
-      this.apply({ type: 'failed', turnId: turn.id, error: describeError({
-        code: error instanceof ResponseError ? error.code : undefined, message: e.message, data: error instanceof ResponseError ? error.data : undefined,
-        model: turn.model, policy: turn.policy, unreachable, budgets: this.events.spend?.budgets,
-      }) });
+      this.cancelWanted.delete(turnId);
+      this.log.warn(`chat failed: ${(error as Error).message}`);
+      this.apply({ type: 'failed', turnId, error: chatFailure(error, turn.model, turn.policy, this.events.spend?.budgets) });
     }
   }
 
@@ -230,27 +222,6 @@ export class PromptPanel implements vscode.Disposable {
     }
     // The receipt (outcome cancelled, with what was produced) follows; mark it now so the UI answers at once.
     this.apply({ type: 'cancelled', turnId });
-  }
-
-  private onNotification(n: Notification): void {
-    const turnId = this.byRequest.get(n.p.requestId);
-    if (turnId) return this.deliver(n, turnId);
-    const list = this.early.get(n.p.requestId) ?? [];
-    if (list.length < 10_000) list.push(n);
-    this.early.set(n.p.requestId, list);
-    if (this.early.size > 50) this.early.delete(this.early.keys().next().value as string);
-  }
-
-  private deliver(n: Notification, turnId: string): void {
-    switch (n.kind) {
-      case 'delta':
-        return this.apply({ type: 'delta', turnId, text: n.p.text, at: Date.now() });
-      case 'attempt':
-        return this.apply({ type: 'attempt', turnId, attempt: n.p });
-      case 'receipt':
-        this.byRequest.delete(n.p.requestId);
-        return this.apply({ type: 'receipt', turnId, receipt: n.p.receipt });
-    }
   }
 
   private onConnectionState(connected: boolean): void {

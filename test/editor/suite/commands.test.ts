@@ -6,32 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'switchyard.switchyard';
-
-interface Api {
-  panelState(): { models: { id: string }[]; pendingContext?: { fileName: string; text: string; lines?: [number, number] } };
-  connected(): boolean;
-  spend(): { budgets: { scope: string; capNanoUsd: number }[]; todayNanoUsd: number } | undefined;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function api(): Promise<Api> {
-  const extension = vscode.extensions.getExtension<Api>(EXTENSION_ID);
-  assert.ok(extension, 'the extension is not installed');
-  const exports = extension.isActive ? extension.exports : await extension.activate();
-  await until('the daemon connection', () => exports.connected());
-  return exports;
-}
+import { api, EXTENSION_ID, until } from './helpers';
 
 const COMMANDS = [
   'switchyard.openPanel', 'switchyard.askAboutSelection', 'switchyard.switchPolicy', 'switchyard.setApiKey', 'switchyard.removeApiKey',

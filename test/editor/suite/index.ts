@@ -12,12 +12,14 @@
 import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
 import { registerExtensionTests } from './extension.test';
+import { registerLanguageModelTests } from './languageModels.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'switchyard-editor-suite', mocha);
   registerExtensionTests();
   registerCommandTests();
+  registerLanguageModelTests();
 
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {

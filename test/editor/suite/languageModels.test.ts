@@ -1,0 +1,103 @@
+// Switchyard's models as VS Code's language model API serves them to any extension (Copilot Chat's
+// model picker included), driven through vscode.lm in the real extension host against the real daemon.
+
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { RecentRequest } from '../../../daemon/protocol';
+import { api, until } from './helpers';
+
+const MODEL = 'llama-3.3-70b';
+
+async function switchyardModel(id = MODEL): Promise<vscode.LanguageModelChat> {
+  const [model] = await until(`${id} in vscode.lm`, async () => {
+    const found = await vscode.lm.selectChatModels({ vendor: 'switchyard', id });
+    return found.length > 0 ? found : undefined;
+  });
+  return model;
+}
+
+/** The newest request in the spend summary once it is another than `before`. */
+async function nextRecent(before: string | undefined): Promise<RecentRequest> {
+  const a = await api();
+  return until('the request in the spend view\'s recent list', () => {
+    const latest = a.spend()?.recent[0];
+    return latest && latest.receiptId !== before ? latest : undefined;
+  });
+}
+
+export function registerLanguageModelTests(): void {
+  describe('Switchyard models in vscode.lm', () => {
+    it('offers each model the fleet serves, with its widest context window', async () => {
+      await api();
+      const models = await until('Switchyard models', async () => {
+        const found = await vscode.lm.selectChatModels({ vendor: 'switchyard' });
+        return found.length > 0 ? found : undefined;
+      });
+      const ids = models.map((m) => m.id);
+      for (const id of [MODEL, 'gpt-4o-mini', 'claude-3.5-haiku', 'gemini-2.0-flash']) assert.ok(ids.includes(id), `${id} is not offered: ${ids.join(', ')}`);
+      const llama = models.find((m) => m.id === MODEL)!;
+      assert.equal(llama.vendor, 'switchyard');
+      assert.equal(llama.family, MODEL);
+      assert.ok(llama.maxInputTokens >= 128_000, `maxInputTokens ${llama.maxInputTokens}`);
+    });
+
+    it('streams an answer placed by the active policy, billed in the ledger as editor-N:vscode.lm', async () => {
+      const a = await api();
+      const model = await switchyardModel();
+      const before = a.spend()?.recent[0]?.receiptId;
+      const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Name three rivers in Europe.')], {}, new vscode.CancellationTokenSource().token);
+      let text = '';
+      for await (const piece of response.text) text += piece;
+      assert.match(text, /^\[simulated llama-3\.3-70b at /, `the answer: ${text.slice(0, 200)}`);
+      const recent = await nextRecent(before);
+      assert.match(recent.client, /^editor-\d+:vscode\.lm$/);
+      assert.equal(recent.model, MODEL);
+      assert.equal(recent.outcome, 'complete');
+      assert.ok(recent.costNanoUsd > 0, 'the request is billed');
+      assert.ok(text.includes(recent.site.location), `the answer names the site that served it (${recent.site.location})`);
+    });
+
+    it('cancelling the caller\'s token cancels the request; what was produced is billed', async () => {
+      const a = await api();
+      const model = await switchyardModel();
+      const before = a.spend()?.recent[0]?.receiptId;
+      const source = new vscode.CancellationTokenSource();
+      const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Write a long story about a lighthouse keeper.')], { modelOptions: { maxTokens: 4000 } }, source.token);
+      try {
+        for await (const piece of response.text) {
+          if (piece) source.cancel();
+        }
+      } catch {
+        // The stream may end with a cancellation error: the caller asked for it.
+      }
+      const recent = await nextRecent(before);
+      assert.equal(recent.outcome, 'cancelled');
+      assert.ok(recent.costNanoUsd > 0, 'the prompt and the words produced before the cancel are billed');
+    });
+
+    it('counts tokens with the daemon\'s tokenizer', async () => {
+      const model = await switchyardModel();
+      assert.equal(await model.countTokens('hello world'), 2);
+      const framed = await model.countTokens(vscode.LanguageModelChatMessage.User('hello world'));
+      assert.ok(framed > 2, `a message counts its chat framing too (${framed})`);
+    });
+
+    it('refuses tools on the simulated fleet with a message that says why and what would help', async () => {
+      const model = await switchyardModel();
+      const tools: vscode.LanguageModelChatTool[] = [{ name: 'get_weather', description: 'The weather in a city', inputSchema: { type: 'object', properties: { city: { type: 'string' } } } }];
+      await assert.rejects(
+        async () => {
+          const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('What is the weather in Oslo?')], { tools }, new vscode.CancellationTokenSource().token);
+          for await (const piece of response.text) void piece;
+        },
+        (error: Error) => {
+          assert.match(error.message, /^Switchyard: No site for llama-3\.3-70b can do what this request needs\./);
+          assert.match(error.message, /simulated: answers with text only, so it cannot call the request's tools/);
+          assert.match(error.message, /set that provider's API key/);
+          return true;
+        },
+      );
+    });
+  });
+}

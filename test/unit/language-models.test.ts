@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SiteInfo, SiteModelInfo } from '../../daemon/protocol';
+import { callInput, modelInformation, requestOptions, toChatMessages } from '../../extension/languageModelParts';
+
+const telemetry: SiteInfo['telemetry'] = { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 };
+
+function siteInfo(id: string, unavailable: SiteInfo['unavailable'], models: Partial<SiteModelInfo>[], simulated = false): SiteInfo {
+  return {
+    site: { id, provider: 'groq', region: id, location: id, hardware: 'lpu', simulated },
+    endpointKind: 'openai-compatible',
+    unavailable,
+    telemetry,
+    models: models.map((m) => ({
+      canonical: 'llama', providerModel: 'llama', contextWindow: 8000, price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 100,
+      outputTokensPerSecond: 100, maxOutputTokens: null, images: false, tools: false, ...m,
+    })),
+  };
+}
+
+// vscode's part classes, by shape: what the conversion sees.
+const text = (value: string) => ({ value });
+const call = (callId: string, name: string, input: object) => ({ callId, name, input });
+const result = (callId: string, content: unknown[]) => ({ callId, content });
+const data = (bytes: string, mimeType: string) => ({ data: new Uint8Array(Buffer.from(bytes)), mimeType });
+
+describe('vscode.lm models and messages', () => {
+  it('offers one model per canonical id among the sites that serve now, with the widest limits and any site\'s capabilities', () => {
+    const models = modelInformation([
+      siteInfo('a', null, [{ contextWindow: 8000, maxOutputTokens: 2000 }, { canonical: 'gpt', contextWindow: 128_000, images: true, tools: true }]),
+      siteInfo('b', null, [{ contextWindow: 32_000, maxOutputTokens: 1000, tools: true }], true),
+      siteInfo('c', 'no key', [{ contextWindow: 1_000_000, images: true }]),
+      siteInfo('d', 'disabled', [{ canonical: 'claude' }]),
+    ]);
+    assert.deepEqual(models.map((m) => [m.id, m.maxInputTokens, m.maxOutputTokens, m.capabilities.imageInput, m.capabilities.toolCalling]), [
+      ['gpt', 128_000, 128_000, true, true],
+      ['llama', 32_000, 2000, false, true],
+    ], 'a keyless or disabled site offers nothing; without a catalog maximum, the window bounds the answer');
+    const llama = models[1];
+    assert.equal(llama.detail, 'Switchyard · 2 sites');
+    assert.equal(llama.tooltip, 'Placed per request by your Switchyard routing policy, among:\ngroq · a · lpu\ngroq · b · lpu (simulated)');
+  });
+
+  it('turns a conversation with tool calls, tool results, images and a system message into the contract\'s messages', () => {
+    const messages = toChatMessages([
+      { role: 3, content: [text('Be brief.')] },
+      { role: 1, content: [text('Weather in '), text('Oslo?'), data('PNG', 'image/png')] },
+      { role: 2, content: [text('Checking.'), call('c1', 'weather', { city: 'Oslo' }), call('c2', 'time', {})] },
+      { role: 1, content: [result('c1', [text('4 °C')]), result('c2', [data('{"h":9}', 'application/json')]), text('And tomorrow?')] },
+    ]);
+    assert.deepEqual(messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Weather in Oslo?', images: [{ url: `data:image/png;base64,${Buffer.from('PNG').toString('base64')}` }] },
+      { role: 'assistant', content: 'Checking.', toolCalls: [{ id: 'c1', name: 'weather', arguments: '{"city":"Oslo"}' }, { id: 'c2', name: 'time', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 'c1', content: '4 °C' },
+      { role: 'tool', toolCallId: 'c2', content: '{"h":9}' },
+      { role: 'user', content: 'And tomorrow?' },
+    ]);
+    assert.deepEqual(toChatMessages([{ role: 1, content: [result('c1', [text('done')])] }]), [{ role: 'tool', toolCallId: 'c1', content: 'done' }], 'results alone make no empty user message');
+  });
+
+  it('passes tools, the required tool mode and the model options the contract knows', () => {
+    const tools = [{ name: 'weather', description: 'The weather', inputSchema: { type: 'object' } }, { name: 'now', description: '' }];
+    assert.deepEqual(requestOptions({ tools, toolMode: 2, modelOptions: { max_tokens: 300, temperature: 0.2, top_p: 0.9, stop: 'END' } }), {
+      tools: [{ name: 'weather', description: 'The weather', parameters: { type: 'object' } }, { name: 'now' }],
+      toolChoice: 'required',
+      maxTokens: 300,
+      sampling: { temperature: 0.2, topP: 0.9 },
+      stop: ['END'],
+    });
+    assert.deepEqual(requestOptions({ tools: [], toolMode: 2 }), {}, 'no tools: no tool choice either');
+  });
+
+  it('hands back a call\'s arguments as an object, and names the call when the model wrote something else', () => {
+    assert.deepEqual(callInput({ id: 'c', name: 'f', arguments: '{"a":1}' }), { a: 1 });
+    assert.deepEqual(callInput({ id: 'c', name: 'f', arguments: ' ' }), {});
+    assert.throws(() => callInput({ id: 'c', name: 'f', arguments: '[1]' }), /called f with arguments that are not a JSON object: \[1\]/);
+  });
+});
