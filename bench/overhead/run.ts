@@ -54,8 +54,12 @@ function body(target: Target, mode: Mode): string {
   });
 }
 
-/** One request over a kept-alive connection; resolves with the whole response body. */
-function request(target: Target, payload: string): Promise<string> {
+/**
+ * One request over a kept-alive connection; resolves with the whole response body. A server may close an
+ * idle kept-alive socket just as it is reused (Portkey's closes after 5 s, the gap between phases): Node's
+ * documented remedy is to send again once on a fresh socket.
+ */
+function request(target: Target, payload: string, retried = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port: target.port, path: target.path, method: 'POST', agent, headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
@@ -67,7 +71,10 @@ function request(target: Target, payload: string): Promise<string> {
         res.on('error', reject);
       },
     );
-    req.on('error', (error) => reject(new Error(`${target.name}: ${error.message}`)));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && error.code === 'ECONNRESET' && !retried) resolve(request(target, payload, true));
+      else reject(new Error(`${target.name}: ${error.message}`));
+    });
     req.end(payload);
   });
 }
