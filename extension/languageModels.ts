@@ -57,9 +57,10 @@ export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInf
   ): Promise<void> {
     const client = this.events.client;
     if (!client) throw new Error('Switchyard is not connected to its daemon right now (it is reconnecting). Nothing was sent.');
-    const params: proto.ChatParams = { model: model.id, messages: toChatMessages(messages), workspace: workspaceKey(), via: VIA, ...requestOptions(options) };
-    params.maxTokens ??= maxTokens();
-    if (params.maxTokens === undefined) delete params.maxTokens;
+    const asked = requestOptions(options);
+    // The caller's cap, else the prompt panel's (switchyard.chat.maxTokens), else the model's.
+    const cap = asked.maxTokens ?? maxTokens();
+    const params: proto.ChatParams = { model: model.id, messages: toChatMessages(messages), workspace: workspaceKey(), via: VIA, ...asked, ...(cap ? { maxTokens: cap } : {}) };
 
     const calls: proto.ToolCall[] = [];
     let requestId: string | undefined;
