@@ -14,6 +14,8 @@ import { DaemonEvents } from './events';
 import { LanguageModels } from './languageModels';
 import { PromptPanel } from './panel';
 import { Keys } from './secrets';
+import type { SiteGroups } from './siteRows';
+import { SitesView } from './sitesView';
 import { SpendView } from './spendView';
 import { StatusBar } from './statusBar';
 
@@ -24,6 +26,7 @@ export interface SwitchyardApi {
   panelState(): PanelState;
   connected(): boolean;
   spend(): proto.SpendSummary | undefined;
+  sites(): SiteGroups | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
@@ -55,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const chats = new ChatRequests(conn, events);
   const panel = new PromptPanel(context, conn, events, chats, log);
   const languageModels = new LanguageModels(events, chats, log);
+  const sitesView = new SitesView(events);
   const spendView = new SpendView(context, events);
 
   context.subscriptions.push(
@@ -65,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     chats,
     panel,
     languageModels,
+    sitesView,
     spendView,
     conn.onDidChangeState((state) => statusBar.show(state)),
     events.onSpendChanged((summary) => statusBar.spend(summary)),
@@ -77,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         await events.refreshSpend(workspaceKey());
         await panel.refresh();
         languageModels.refresh();
+        sitesView.refresh();
       } catch (error) {
         log.error(`the daemon refused the new settings: ${(error as Error).message}`);
         void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`);
@@ -104,6 +110,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     ...registerCommands({ context, events, keys, onPolicies: (r) => panel.publishPolicies(r), onKeysChanged: () => {
       void panel.refresh();
       languageModels.refresh();
+      sitesView.refresh();
     } }),
   );
   conn.start();
@@ -111,6 +118,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     panelState: () => panel.snapshot,
     connected: () => conn.state.kind === 'connected',
     spend: () => events.spend,
+    sites: () => sitesView.snapshot,
   };
 }
 

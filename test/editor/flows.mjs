@@ -461,6 +461,32 @@ export const flows = [
     },
   },
   {
+    name: 'sites-view',
+    title: 'the Sites view in the activity bar: serving sites with their live figures, real sites under "need a key" with a key button',
+    timeoutMs: 60_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      await runCommand(page, 'View: Show Switchyard');
+      const view = page.locator('.pane-body').filter({ has: page.locator('.monaco-list-row') }).last();
+      // The item's accessible label: "<site>: <state>, <description>"; the panel flows ran requests on this fleet.
+      const measured = await until('a serving site with measured figures', () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
+        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => /: serving, simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(l))), { timeoutMs: 20_000 });
+      const group = page.locator('.monaco-list-row', { hasText: /^Need an API key \(\d+\)/ });
+      await group.click();
+      const realGroq = page.locator('.monaco-list-row[aria-label^="groq · eu-helsinki · groq-lpu: no key"]');
+      await realGroq.waitFor({ state: 'visible', timeout: 10_000 });
+      await ctx.screenshot('sites-view', page);
+      // The inline key button asks for that provider's key, not for a provider.
+      await realGroq.hover();
+      await realGroq.locator('.action-label[aria-label^="Set API Key"]').click();
+      const title = await until('the key input box', async () => (await page.locator('.quick-input-widget .quick-input-title').textContent({ timeout: 500 }).catch(() => ''))?.trim() || undefined, { timeoutMs: 10_000 });
+      assert(title === 'API key for Groq', `the input box is titled ${JSON.stringify(title)}`);
+      await page.keyboard.press('Escape');
+      ctx.note(`${measured}; the key button asked "${title}"; ${await view.locator('.monaco-list-row').count()} rows shown`);
+    },
+  },
+  {
     name: 'extension-host-suite',
     title: 'mocha suite inside the extension host (test/editor/suite)',
     timeoutMs: 150_000,

@@ -11,6 +11,7 @@ import { api, EXTENSION_ID, until } from './helpers';
 const COMMANDS = [
   'switchyard.openPanel', 'switchyard.askAboutSelection', 'switchyard.switchPolicy', 'switchyard.setApiKey', 'switchyard.removeApiKey',
   'switchyard.setBudget', 'switchyard.showSpend', 'switchyard.exportLedger', 'switchyard.restartDaemon', 'switchyard.showLogs', 'switchyard.showPlacement',
+  'switchyard.refreshSites', 'switchyard.setSiteKey',
 ];
 
 export function registerCommandTests(): void {

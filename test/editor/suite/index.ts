@@ -13,6 +13,7 @@ import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
 import { registerExtensionTests } from './extension.test';
 import { registerLanguageModelTests } from './languageModels.test';
+import { registerSitesViewTests } from './sitesView.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
@@ -20,6 +21,7 @@ export function run(): Promise<void> {
   registerExtensionTests();
   registerCommandTests();
   registerLanguageModelTests();
+  registerSitesViewTests();
 
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {

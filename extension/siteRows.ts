@@ -1,0 +1,118 @@
+// The Sites view's rows, from switchyard/sites: each site's state and live figures, its models and
+// their price cards. Pure (no vscode), so the unit tests read the words without an editor.
+
+import type { PriceCard, ProviderId, SiteInfo, SiteModelInfo } from '../daemon/protocol';
+import { count, dollars, ms, rate, siteLabel } from '../media/format';
+
+/** What the engine would do with the site now: place on it, probe it (half-open), skip it (open), or cannot. */
+export type SiteState = 'serving' | 'half-open' | 'open' | 'no key' | 'disabled';
+
+export interface ModelRow {
+  label: string;
+  description: string;
+  tooltip: string;
+}
+
+export interface SiteRow {
+  id: string;
+  provider: ProviderId;
+  simulated: boolean;
+  /** provider · region · hardware */
+  label: string;
+  state: SiteState;
+  description: string;
+  /** Markdown. */
+  tooltip: string;
+  models: ModelRow[];
+}
+
+export interface SiteGroups {
+  /** Sites placement can choose now, breakers open or not. */
+  serving: SiteRow[];
+  /** Real sites that stand aside until their provider's key is set (their simulated twins serve meanwhile). */
+  needKey: SiteRow[];
+  disabled: SiteRow[];
+}
+
+export function siteGroups(sites: readonly SiteInfo[]): SiteGroups {
+  const groups: SiteGroups = { serving: [], needKey: [], disabled: [] };
+  const rows = sites.map(siteRow).sort((a, b) => a.label.localeCompare(b.label));
+  for (const row of rows) {
+    if (row.state === 'no key') groups.needKey.push(row);
+    else if (row.state === 'disabled') groups.disabled.push(row);
+    else groups.serving.push(row);
+  }
+  return groups;
+}
+
+function stateOf(s: SiteInfo): SiteState {
+  if (s.unavailable === 'disabled') return 'disabled';
+  if (s.unavailable === 'no key') return 'no key';
+  return s.telemetry.breaker === 'closed' ? 'serving' : s.telemetry.breaker;
+}
+
+const STATE_TEXT: Record<SiteState, string> = {
+  serving: 'serving',
+  'half-open': 'circuit breaker half-open: the next request probes it',
+  open: 'circuit breaker open after repeated failures: skipped until its cool-down ends',
+  'no key': 'needs an API key: its simulated twin serves meanwhile',
+  disabled: 'disabled in the catalog',
+};
+
+function siteRow(s: SiteInfo): SiteRow {
+  const t = s.telemetry;
+  const state = stateOf(s);
+  const live: string[] = [];
+  if (t.samples > 0) {
+    live.push(`TTFT ${ms(t.ttftMs)}`, rate(t.outputTokensPerSecond));
+  }
+  if (t.inFlight > 0) live.push(`${t.inFlight} in flight`);
+  if (t.queueDepth) live.push(`${t.queueDepth} queued`);
+  if (t.errorRate > 0) live.push(`${(t.errorRate * 100).toFixed(t.errorRate < 0.1 ? 1 : 0)}% errors`);
+  if (t.headroom < 1) live.push(`${Math.round(t.headroom * 100)}% rate-limit headroom`);
+  const now = state === 'serving' ? (live.length > 0 ? live.join(' · ') : 'no requests yet') : state === 'half-open' || state === 'open' ? [`breaker ${state}`, ...live].join(' · ') : state;
+  // The label stays short for a narrow sidebar; whether the site is simulated leads the description.
+  const description = s.site.simulated ? `simulated · ${now}` : now;
+  const tooltip = [
+    `**${siteLabel(s.site, true)}**`,
+    '',
+    `${s.site.location} · endpoint \`${s.endpointKind}\` · id \`${s.site.id}\``,
+    '',
+    `State: ${STATE_TEXT[state]}.`,
+    '',
+    t.samples > 0
+      ? `Measured over ${count(t.samples)} requests: time to first token ${ms(t.ttftMs)}, ${rate(t.outputTokensPerSecond)}, ${(t.errorRate * 100).toFixed(1)}% errors.`
+      : 'No requests measured yet: placement uses the catalog\'s figures.',
+  ].join('\n');
+  return { id: s.site.id, provider: s.site.provider, simulated: s.site.simulated, label: siteLabel(s.site), state, description, tooltip, models: s.models.map(modelRow) };
+}
+
+
+/** A per-1M price as published: cents, or the tenths of a cent some cards quote ($0.075). */
+function perMillion(value: number): string {
+  return `$${value.toFixed(4).replace(/0{1,2}$/, '')}`;
+}
+
+function modelRow(m: SiteModelInfo): ModelRow {
+  const p = m.price;
+  const can = [m.images ? 'images' : '', m.tools ? 'tools' : ''].filter(Boolean);
+  return {
+    label: m.canonical,
+    description: `${perMillion(p.inputPer1M)} in · ${perMillion(p.outputPer1M)} out per 1M · ${contextText(m.contextWindow)} context${can.length ? ` · ${can.join(', ')}` : ''}`,
+    tooltip: [`**${m.canonical}** here is \`${m.providerModel}\``, '', ...priceLines(p), '', `Catalog speed: ${ms(m.ttftMs)} to first token, ${Math.round(m.outputTokensPerSecond)} tokens/s${m.maxOutputTokens ? `; answers up to ${count(m.maxOutputTokens)} tokens` : ''}.`].join('\n'),
+  };
+}
+
+function contextText(tokens: number): string {
+  return tokens >= 1_000_000 ? `${+(tokens / 1_000_000).toFixed(1)}M` : `${Math.round(tokens / 1000)}k`;
+}
+
+/** A price card as a user reads it: every term that applies, then where and when it was read. */
+function priceLines(p: PriceCard): string[] {
+  const lines = [`- input ${perMillion(p.inputPer1M)} per 1M tokens${p.cachedInputPer1M !== undefined ? `, cached ${perMillion(p.cachedInputPer1M)}` : ''}${p.cacheWritePer1M !== undefined ? `, cache write ${perMillion(p.cacheWritePer1M)}` : ''}`, `- output ${perMillion(p.outputPer1M)} per 1M tokens`];
+  if (p.tier) lines.push(`- above ${count(p.tier.aboveInputTokens)} input tokens: input ${perMillion(p.tier.inputPer1M)}${p.tier.outputPer1M !== undefined ? `, output ${perMillion(p.tier.outputPer1M)}` : ''} per 1M`);
+  if (p.requestFee) lines.push(`- ${dollars(p.requestFee)} per request`);
+  if (p.egressPerGB) lines.push(`- data transfer ${dollars(p.egressPerGB)} per GB received`);
+  lines.push(`- read ${p.readOn}${p.source ? ` from ${p.source}` : ''}${p.note ? `; ${p.note}` : ''}`);
+  return lines;
+}

@@ -1,0 +1,139 @@
+// The Sites view (Switchyard's activity bar container): every site with what placement sees of it now
+// (serving, breaker open or half-open, measured time to first token and speed, in flight, queued,
+// errors, rate-limit headroom) and its models with their price cards. Refreshed after requests while
+// the view is visible; sites that need a key or are disabled sit in groups of their own.
+
+import * as vscode from 'vscode';
+import * as proto from '../daemon/protocol';
+import type { DaemonEvents } from './events';
+import { siteGroups, type ModelRow, type SiteGroups, type SiteRow, type SiteState } from './siteRows';
+
+export const SITES_VIEW = 'switchyard.sites';
+
+type Node =
+  | { kind: 'site'; row: SiteRow }
+  | { kind: 'model'; row: ModelRow; site: SiteRow }
+  | { kind: 'group'; label: string; tooltip: string; rows: SiteRow[]; icon: string };
+
+const ICONS: Record<SiteState, vscode.ThemeIcon> = {
+  serving: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
+  'half-open': new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
+  open: new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')),
+  'no key': new vscode.ThemeIcon('key'),
+  disabled: new vscode.ThemeIcon('circle-slash'),
+};
+
+/** Telemetry moves with every request; the view follows at most this often. */
+const REFRESH_MS = 1000;
+
+export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<Node>;
+  private readonly disposables: vscode.Disposable[];
+  private groups: SiteGroups | undefined;
+  private error: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly events: DaemonEvents) {
+    this.view = vscode.window.createTreeView(SITES_VIEW, { treeDataProvider: this, showCollapseAll: true });
+    this.disposables = [
+      this.view,
+      this.changed,
+      events.onReady(() => this.refresh()),
+      events.onReceipt(() => this.soon()),
+      this.view.onDidChangeVisibility((e) => {
+        if (e.visible) this.refresh();
+      }),
+      vscode.commands.registerCommand('switchyard.refreshSites', () => this.refresh()),
+      // The inline key button hands over its tree node; Set API Key wants the provider.
+      vscode.commands.registerCommand('switchyard.setSiteKey', (node?: Node) =>
+        vscode.commands.executeCommand('switchyard.setApiKey', node?.kind === 'site' ? node.row.provider : undefined)),
+    ];
+  }
+
+  /** The rows as last read, for tests. */
+  get snapshot(): SiteGroups | undefined {
+    return this.groups;
+  }
+
+  /** Reads the sites again now (the view shows them once read). */
+  refresh(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    void this.load();
+  }
+
+  private soon(): void {
+    if (!this.view.visible || this.timer) return;
+    this.timer = setTimeout(() => this.refresh(), REFRESH_MS);
+  }
+
+  private async load(): Promise<void> {
+    const client = this.events.client;
+    if (!client) {
+      this.error = 'Not connected to the Switchyard daemon.';
+    } else {
+      try {
+        this.groups = siteGroups(await client.sendRequest(proto.sites));
+        this.error = undefined;
+      } catch (error) {
+        this.error = `Reading the sites failed: ${(error as Error).message}`;
+      }
+    }
+    this.view.message = this.error;
+    const g = this.groups;
+    this.view.description = g ? `${g.serving.length} serving${g.serving.some((r) => r.state === 'open') ? `, ${g.serving.filter((r) => r.state === 'open').length} breaker open` : ''}` : undefined;
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (node?.kind === 'site') return node.row.models.map((row) => ({ kind: 'model', row, site: node.row }));
+    if (node?.kind === 'group') return node.rows.map((row) => ({ kind: 'site', row }));
+    if (node) return [];
+    const g = this.groups;
+    if (!g) return [];
+    const nodes: Node[] = g.serving.map((row) => ({ kind: 'site', row }));
+    if (g.needKey.length > 0) {
+      nodes.push({ kind: 'group', label: `Need an API key (${g.needKey.length})`, icon: 'key', rows: g.needKey, tooltip: 'Real sites that stand aside until their provider\'s key is set with "Switchyard: Set API Key"; their simulated twins serve meanwhile.' });
+    }
+    if (g.disabled.length > 0) {
+      nodes.push({ kind: 'group', label: `Disabled (${g.disabled.length})`, icon: 'circle-slash', rows: g.disabled, tooltip: 'Disabled in the catalog (the built-in fleet or your switchyard.catalogFile).' });
+    }
+    return nodes;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'group': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
+        item.iconPath = new vscode.ThemeIcon(node.icon);
+        item.tooltip = node.tooltip;
+        return item;
+      }
+      case 'site': {
+        const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `site:${node.row.id}`;
+        item.description = node.row.description;
+        item.tooltip = new vscode.MarkdownString(node.row.tooltip);
+        item.iconPath = ICONS[node.row.state];
+        item.contextValue = node.row.state === 'no key' ? 'site.noKey' : 'site';
+        item.accessibilityInformation = { label: `${node.row.label}: ${node.row.state}${node.row.description === node.row.state ? '' : `, ${node.row.description}`}` };
+        return item;
+      }
+      case 'model': {
+        const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.None);
+        item.id = `model:${node.site.id}:${node.row.label}`;
+        item.description = node.row.description;
+        item.tooltip = new vscode.MarkdownString(node.row.tooltip);
+        item.iconPath = new vscode.ThemeIcon('symbol-method');
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}

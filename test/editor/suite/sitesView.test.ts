@@ -1,0 +1,36 @@
+// The Sites view in the real extension host: what it lists, and that it follows the telemetry.
+
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import { api, until } from './helpers';
+
+export function registerSitesViewTests(): void {
+  describe('the Sites view', () => {
+    it('lists the simulated fleet as serving, the real sites under "need a key", each with its models and prices', async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('switchyard.sites.focus');
+      const groups = await until('the sites in the view', () => a.sites());
+      const helsinki = groups.serving.find((r) => r.label === 'groq · eu-helsinki · groq-lpu');
+      assert.ok(helsinki, `serving: ${groups.serving.map((r) => r.label).join('; ')}`);
+      assert.ok(groups.serving.every((r) => r.simulated && r.description.startsWith('simulated · ')), 'without keys only the simulated twins serve');
+      assert.ok(groups.needKey.some((r) => r.label === 'groq · eu-helsinki · groq-lpu'), 'the real Groq site waits for its key');
+      assert.ok(groups.disabled.length > 0, 'the catalog\'s disabled example is listed apart');
+      assert.ok(helsinki.models.some((m) => m.label === 'llama-3.3-70b' && /^\$[\d.]+ in · \$[\d.]+ out per 1M · \d+k context$/.test(m.description)), JSON.stringify(helsinki.models));
+    });
+
+    it('shows the measured figures of the site that served a request', async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('switchyard.sites.focus');
+      const [model] = await vscode.lm.selectChatModels({ vendor: 'switchyard', id: 'llama-3.3-70b' });
+      const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Which site are you?')], {}, new vscode.CancellationTokenSource().token);
+      for await (const piece of response.text) void piece;
+      const served = await until('the request in the spend summary', () => a.spend()?.recent[0]);
+      const row = await until(`${served.site.id} with its measurements`, () => {
+        const r = a.sites()?.serving.find((s) => s.id === served.site.id);
+        return r && /^simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(r.description) ? r : undefined;
+      }, 10_000);
+      assert.match(row.tooltip, /Measured over \d+ requests/);
+    });
+  });
+}

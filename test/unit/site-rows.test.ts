@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SiteInfo, TelemetrySnapshot } from '../../daemon/protocol';
+import { siteGroups } from '../../extension/siteRows';
+
+const idle: TelemetrySnapshot = { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 };
+
+function info(id: string, extra: { unavailable?: SiteInfo['unavailable']; telemetry?: Partial<TelemetrySnapshot>; simulated?: boolean } = {}): SiteInfo {
+  return {
+    site: { id, provider: 'groq', region: id, location: `${id} · Helsinki`, hardware: 'groq-lpu', simulated: extra.simulated ?? true },
+    endpointKind: 'simulated',
+    unavailable: extra.unavailable ?? null,
+    telemetry: { ...idle, ...extra.telemetry },
+    models: [{
+      canonical: 'llama-3.3-70b', providerModel: 'llama-3.3-70b-versatile', contextWindow: 131_072, maxOutputTokens: 32_768, ttftMs: 180, outputTokensPerSecond: 275, images: false, tools: false,
+      price: { inputPer1M: 0.59, outputPer1M: 0.79, cachedInputPer1M: 0.295, requestFee: 0.0001, readOn: '2026-07-24', source: 'groq.com/pricing' },
+    }],
+  };
+}
+
+describe('the Sites view rows', () => {
+  it('puts serving sites first (breakers open or not), then those that need a key, then the disabled', () => {
+    const g = siteGroups([
+      info('eu-b', { telemetry: { breaker: 'open', samples: 3, ttftMs: 900, outputTokensPerSecond: 100, errorRate: 0.5 } }),
+      info('eu-a'),
+      info('real', { unavailable: 'no key', simulated: false }),
+      info('off', { unavailable: 'disabled' }),
+    ]);
+    assert.deepEqual(g.serving.map((r) => [r.id, r.state]), [['eu-a', 'serving'], ['eu-b', 'open']]);
+    assert.deepEqual(g.needKey.map((r) => [r.id, r.provider, r.label, r.description]), [['real', 'groq', 'groq · real · groq-lpu', 'no key']]);
+    assert.deepEqual(g.disabled.map((r) => r.id), ['off']);
+    assert.equal(g.serving[0].label, 'groq · eu-a · groq-lpu');
+    assert.equal(g.serving[0].description, 'simulated · no requests yet');
+    assert.equal(g.serving[1].description, 'simulated · breaker open · TTFT 900 ms · 100 tok/s · 50% errors');
+    assert.match(g.serving[1].tooltip, /circuit breaker open after repeated failures/);
+  });
+
+  it('describes a busy site by what placement weighs: measured TTFT and speed, in flight, queued, errors, rate-limit headroom', () => {
+    const [row] = siteGroups([info('x', { telemetry: { samples: 40, ttftMs: 212.4, outputTokensPerSecond: 301.2, inFlight: 3, queueDepth: 2, errorRate: 0.025, headroom: 0.4 } })]).serving;
+    assert.equal(row.description, 'simulated · TTFT 212 ms · 301 tok/s · 3 in flight · 2 queued · 2.5% errors · 40% rate-limit headroom');
+    assert.match(row.tooltip, /Measured over 40 requests: time to first token 212 ms, 301 tok\/s, 2\.5% errors\./);
+    assert.match(row.tooltip, /x · Helsinki · endpoint `simulated` · id `x`/);
+  });
+
+  it('shows each model\'s price card as published, with the cents\' fractions kept', () => {
+    const [model] = siteGroups([info('x')]).serving[0].models;
+    assert.equal(model.label, 'llama-3.3-70b');
+    assert.equal(model.description, '$0.59 in · $0.79 out per 1M · 131k context');
+    assert.match(model.tooltip, /^\*\*llama-3\.3-70b\*\* here is `llama-3\.3-70b-versatile`/);
+    assert.match(model.tooltip, /- input \$0\.59 per 1M tokens, cached \$0\.295\n- output \$0\.79 per 1M tokens\n- \$0\.0001 per request\n- read 2026-07-24 from groq\.com\/pricing/);
+    assert.match(model.tooltip, /answers up to 32,768 tokens/);
+  });
+});
