@@ -467,11 +467,17 @@ export const flows = [
     async run(ctx) {
       const { page } = await ctx.devEditor();
       await waitForStatus(page, CONNECTED);
+      // The item's accessible label: "<site>: <state>, <description>".
+      const measuredRow = () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
+        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => /: serving, simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(l)));
       await runCommand(page, 'View: Show Switchyard');
       const view = page.locator('.pane-body').filter({ has: page.locator('.monaco-list-row') }).last();
-      // The item's accessible label: "<site>: <state>, <description>"; the panel flows ran requests on this fleet.
-      const measured = await until('a serving site with measured figures', () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
-        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => /: serving, simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(l))), { timeoutMs: 20_000 });
+      // The panel flows ran requests on the simulated fleet; run alone, this flow makes one.
+      if (!(await until('a measured site', measuredRow, { timeoutMs: 3000 }).catch(() => undefined))) {
+        await ask(await openPanel(page), 'Say hello.');
+        await runCommand(page, 'View: Show Switchyard');
+      }
+      const measured = await until('a serving site with measured figures', measuredRow, { timeoutMs: 20_000 });
       const group = page.locator('.monaco-list-row', { hasText: /^Need an API key \(\d+\)/ });
       await group.click();
       const realGroq = page.locator('.monaco-list-row[aria-label^="groq · eu-helsinki · groq-lpu: no key"]');

@@ -13,7 +13,9 @@ export function registerSitesViewTests(): void {
       const groups = await until('the sites in the view', () => a.sites());
       const helsinki = groups.serving.find((r) => r.label === 'groq · eu-helsinki · groq-lpu');
       assert.ok(helsinki, `serving: ${groups.serving.map((r) => r.label).join('; ')}`);
-      assert.ok(groups.serving.every((r) => r.simulated && r.description.startsWith('simulated · ')), 'without keys only the simulated twins serve');
+      assert.ok(helsinki.simulated && helsinki.description.startsWith('simulated · '), helsinki.description);
+      // Earlier flows may have keyed a site of their own; the built-in real sites have no key here.
+      assert.ok(groups.needKey.length >= 10 && groups.needKey.every((r) => !r.simulated && r.description === 'no key'), JSON.stringify(groups.needKey.map((r) => r.label)));
       assert.ok(groups.needKey.some((r) => r.label === 'groq · eu-helsinki · groq-lpu'), 'the real Groq site waits for its key');
       assert.ok(groups.disabled.length > 0, 'the catalog\'s disabled example is listed apart');
       assert.ok(helsinki.models.some((m) => m.label === 'llama-3.3-70b' && /^\$[\d.]+ in · \$[\d.]+ out per 1M · \d+k context$/.test(m.description)), JSON.stringify(helsinki.models));
