@@ -403,10 +403,17 @@ document.addEventListener('keydown', (event) => {
     cancelButton.click();
   }
 });
+const saveDraft = () => {
+  clearTimeout(draftTimer);
+  draftTimer = undefined;
+  if (prompt.value !== state.draft) dispatch({ type: 'draft', text: prompt.value }, true);
+};
 prompt.addEventListener('input', () => {
   clearTimeout(draftTimer);
-  draftTimer = setTimeout(() => dispatch({ type: 'draft', text: prompt.value }, true), 300);
+  draftTimer = setTimeout(saveDraft, 300);
 });
+// Unfocused, the prompt shows the state's draft on the next render: what was typed must be in it by then.
+prompt.addEventListener('blur', saveDraft);
 modelSelect.addEventListener('change', () => dispatch({ type: 'setModel', model: modelSelect.value }, true));
 policySelect.addEventListener('change', () => post({ type: 'setPolicy', name: policySelect.value }));
 $<HTMLButtonElement>('policy-more').addEventListener('click', () => post({ type: 'command', command: 'switchyard.switchPolicy' }));
