@@ -141,6 +141,7 @@ export class PromptPanel implements vscode.Disposable {
       id: crypto.randomUUID(), prompt: String(m.prompt), context: m.context, model: String(m.model), policy: m.policy || this.state.activePolicy,
       status: 'placing', sentAt: Date.now(), text: '', attempts: [],
       ...(Array.isArray(m.images) && m.images.length > 0 ? { images: m.images } : {}),
+      ...(typeof m.rerunOf === 'string' ? { rerunOf: m.rerunOf } : {}),
     };
     this.apply({ type: 'turnStarted', turn });
     const client = this.events.client;

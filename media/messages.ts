@@ -78,6 +78,8 @@ export interface Turn {
   error?: PanelError;
   /** "why here?" expanded. */
   showPlacement?: boolean;
+  /** Asked again at a site chosen from "why here?": the id of the turn that first asked it. */
+  rerunOf?: string;
 }
 
 export interface PanelState {
@@ -118,7 +120,7 @@ export type HostMessage =
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'send'; prompt: string; model: string; policy: string; context?: PromptContext; images?: ImageAttachment[]; history: ChatMessage[] }
+  | { type: 'send'; prompt: string; model: string; policy: string; context?: PromptContext; images?: ImageAttachment[]; history: ChatMessage[]; rerunOf?: string }
   | { type: 'cancel'; turnId: string }
   | { type: 'setPolicy'; name: string }
   | { type: 'setModel'; model: string }

@@ -7,7 +7,7 @@ import { ms, siteLabel, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, costLines, imageHint, inFlight, initialState, placementRows, reduce, reviveState, sendIntent, type PanelEvent } from './panelState';
+import { annotations, canRerun, costLines, imageHint, inFlight, initialState, placementRows, reduce, rerunIntent, reviveState, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -80,7 +80,7 @@ function dispatch(event: PanelEvent, toHost = false): void {
 // ---------------------------------------------------------------------------------------------
 // Rendering: per turn, only when the turn object changed (the reducer never mutates).
 
-const rendered = new Map<string, { turn: Turn; node: HTMLElement }>();
+const rendered = new Map<string, { turn: Turn; node: HTMLElement; rerun: boolean }>();
 let pending: PanelState | undefined;
 let frame = 0;
 
@@ -109,11 +109,13 @@ function render(previous?: PanelState): void {
   for (let i = state.turns.length - 1; i >= 0; i--) {
     const turn = state.turns[i];
     const entry = rendered.get(turn.id);
+    // "run here" is offered on the latest prompt only: a new prompt takes it off the one before.
+    const rerun = canRerun(state, turn.id);
     let node: HTMLElement;
-    if (!entry || entry.turn !== turn) {
-      node = renderTurn(turn);
+    if (!entry || entry.turn !== turn || entry.rerun !== rerun) {
+      node = renderTurn(turn, rerun);
       entry?.node.replaceWith(node);
-      rendered.set(turn.id, { turn, node });
+      rendered.set(turn.id, { turn, node, rerun });
     } else {
       node = entry.node;
     }
@@ -178,7 +180,7 @@ const STATUS_TEXT: Record<Turn['status'], string> = {
   interrupted: 'Interrupted: the window reloaded while this answer was streaming.',
 };
 
-function renderTurn(turn: Turn): HTMLElement {
+function renderTurn(turn: Turn, rerun: boolean): HTMLElement {
   const article = el('article', { class: `turn status-${turn.status}`, 'data-turn': turn.id, 'data-status': turn.status, 'aria-label': `Prompt: ${turn.prompt.slice(0, 80)}`,
     // Screen readers hear the answer once it is complete, not every streamed fragment.
     'aria-busy': String(turn.status === 'placing' || turn.status === 'streaming') });
@@ -192,7 +194,7 @@ function renderTurn(turn: Turn): HTMLElement {
     article.append(el('div', { class: 'turn-images', 'data-role': 'images' },
       ...turn.images.map((image) => el('img', { src: image.url, alt: image.name, title: describeImage(image) }))));
   }
-  const meta = el('div', { class: 'turn-meta' }, `${turn.model} · ${turn.policy}`);
+  const meta = el('div', { class: 'turn-meta' }, turn.rerunOf ? `asked again, pinned to ${turn.model} · ${turn.policy}` : `${turn.model} · ${turn.policy}`);
   article.append(meta);
   if (turn.text) {
     const answer = el('div', { class: 'answer markdown', 'data-role': 'answer' });
@@ -225,7 +227,7 @@ function renderTurn(turn: Turn): HTMLElement {
       article.append(cost);
     }
   }
-  if (placement && turn.showPlacement) article.append(renderPlacement(placement));
+  if (placement && turn.showPlacement) article.append(renderPlacement(placement, rerun ? (c) => runHere(turn.id, c) : undefined));
   return article;
 }
 
@@ -260,28 +262,46 @@ function renderError(error: PanelError): HTMLElement {
   return box;
 }
 
-function candidateRow(c: Candidate, chosen: string | null): HTMLElement {
+/** Asks the turn's prompt again at a site its placement found eligible. */
+function runHere(turnId: string, c: Candidate): void {
+  const intent = rerunIntent(state, turnId, c);
+  if ('refused' in intent) {
+    notice.textContent = intent.refused;
+    return;
+  }
+  notice.textContent = '';
+  post(intent.message);
+}
+
+function candidateRow(c: Candidate, chosen: string | null, run?: (c: Candidate) => void): HTMLElement {
   const won = c.site.id === chosen;
+  const verdict = el('td', {}, verdictOf(c, chosen));
+  if (run && !won && !c.rejected) {
+    const button = el('button', { class: 'link run-here', 'data-action': 'run-here', title: `Ask this prompt again at ${siteLabel(c.site, true)}, to compare`, 'aria-label': `Run here: ask again at ${siteLabel(c.site, true)}` }, icon('debug-rerun'), 'run here');
+    button.addEventListener('click', () => run(c));
+    verdict.append(' ', button);
+  }
   return el('tr', { class: won ? 'chosen' : c.rejected ? 'rejected' : 'eligible', 'data-site': c.site.id },
     el('td', { title: c.site.location }, won ? icon('check') : null, siteLabel(c.site)),
     el('td', { class: 'num' }, usd(c.cost.totalNanoUsd)),
     el('td', { class: 'num' }, ms(c.ttftMs)),
     el('td', { class: 'num' }, ms(c.totalMs)),
     el('td', { class: 'num' }, c.queueDepth === null ? `${c.inFlight}` : `${c.inFlight} / ${c.queueDepth}`),
-    el('td', {}, verdictOf(c, chosen)));
+    verdict);
 }
 
-function candidateTable(candidates: Candidate[], chosen: string | null): HTMLElement {
+function candidateTable(candidates: Candidate[], chosen: string | null, run?: (c: Candidate) => void): HTMLElement {
   return el('table', {},
     el('thead', {}, el('tr', {}, ...['site', 'est. cost', 'first token', 'total', 'in flight / queue', 'verdict'].map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, ...candidates.map((c) => candidateRow(c, chosen))));
+    el('tbody', {}, ...candidates.map((c) => candidateRow(c, chosen, run))));
 }
 
-function renderPlacement(p: Placement): HTMLElement {
+/** "why here?": the reason and every candidate; `run` offers each eligible site not chosen to ask again there. */
+function renderPlacement(p: Placement, run?: (c: Candidate) => void): HTMLElement {
   const section = el('section', { class: 'placement', 'data-role': 'placement', 'aria-label': 'Why here: the placement' },
     el('p', { class: 'why-text' }, `Policy "${p.policy}" for ${p.model}: ${p.why || (p.chosen ? '' : 'no candidate was eligible.')}`));
   const { rows, standingDown } = placementRows(p);
-  section.append(candidateTable(rows, p.chosen));
+  section.append(candidateTable(rows, p.chosen, run));
   if (standingDown.length > 0) {
     const providers = [...new Set(standingDown.map((c) => c.site.provider))].join(', ');
     section.append(el('details', { class: 'standing-down', 'data-role': 'standing-down' },

@@ -55,6 +55,8 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
       return { ...state, pendingContext: event.context, draft: event.prompt ?? state.draft };
     case 'turnStarted': {
       const turns = [...state.turns, event.turn].slice(-MAX_TURNS);
+      // Asking an earlier prompt again leaves what the user is composing alone.
+      if (event.turn.rerunOf) return { ...state, turns };
       return { ...state, turns, draft: '', pendingContext: undefined, pendingImages: undefined };
     }
     case 'placed':
@@ -162,8 +164,11 @@ export function buildMessages(state: PanelState, prompt: string, context?: Promp
   // follow-up question in words should not be refused for a screenshot from three turns ago.
   const resend = state.models.find((m) => m.id === state.model)?.images === 'yes';
   const history: ChatMessage[] = [];
+  // Of a prompt asked again at other sites, the conversation goes on from its latest answer.
+  const latest = new Map<string, string>();
+  for (const t of state.turns) if (t.status === 'done' && t.text) latest.set(t.rerunOf ?? t.id, t.id);
   for (const t of state.turns) {
-    if (t.status !== 'done' || !t.text) continue;
+    if (t.status !== 'done' || !t.text || latest.get(t.rerunOf ?? t.id) !== t.id) continue;
     history.push(userMessage(t.prompt, t.context, t.images, resend ? undefined : state.model));
     history.push({ role: 'assistant', content: t.text });
   }
@@ -196,6 +201,40 @@ export function sendIntent(state: PanelState, prompt: string): { message: Webvie
     message: {
       type: 'send', prompt: text, model: state.model, policy: state.activePolicy, context: state.pendingContext,
       ...(images ? { images } : {}), history: buildMessages(state, text, state.pendingContext, images),
+    },
+  };
+}
+
+/** Where the turn's prompt was first asked, when nothing but answers to that prompt came after it; else -1. */
+function latestQuestion(state: PanelState, turnId: string): number {
+  const turn = state.turns.find((t) => t.id === turnId);
+  if (!turn) return -1;
+  const original = turn.rerunOf ?? turn.id;
+  const first = state.turns.findIndex((t) => t.id === original);
+  return first >= 0 && state.turns.slice(first).every((t) => (t.rerunOf ?? t.id) === original) ? first : -1;
+}
+
+/** Whether "run here" can ask this turn's prompt again: it was placed, and it is the latest prompt. */
+export function canRerun(state: PanelState, turnId: string): boolean {
+  return latestQuestion(state, turnId) >= 0 && !!state.turns.find((t) => t.id === turnId)?.placement;
+}
+
+/**
+ * The prompt of the latest exchange asked again, pinned to one of the sites its placement found eligible
+ * ("run here" in "why here?"): same words, context and images, the same history before it. Only the
+ * latest prompt can be asked again, so the conversation after it never loses its thread.
+ */
+export function rerunIntent(state: PanelState, turnId: string, site: Candidate): { message: WebviewMessage } | { refused: string } {
+  const turn = state.turns.find((t) => t.id === turnId);
+  const first = latestQuestion(state, turnId);
+  if (!turn?.placement || first < 0) return { refused: 'Only the latest prompt can be asked again at another site.' };
+  if (inFlight(state)) return { refused: 'Wait for the current answer, or cancel it.' };
+  const original = turn.rerunOf ?? turn.id;
+  const before = { ...state, turns: state.turns.slice(0, first) };
+  return {
+    message: {
+      type: 'send', prompt: turn.prompt, model: `${site.site.id}/${site.providerModel}`, policy: turn.policy, context: turn.context,
+      ...(turn.images ? { images: turn.images } : {}), history: buildMessages(before, turn.prompt, turn.context, turn.images), rerunOf: original,
     },
   };
 }

@@ -179,6 +179,40 @@ export const flows = [
     },
   },
   {
+    name: 'panel-run-here',
+    title: '"run here" in "why here?" asks the same prompt again at an eligible site the policy passed over, leaving the prompt being typed alone',
+    timeoutMs: 90_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      const frame = await openPanel(page);
+      const first = await ask(frame, 'Name two rivers in Africa.');
+      assert(first.status === 'done', `the answer ended "${first.status}": ${first.error}`);
+      const article = frame.locator(`article[data-turn="${first.id}"]`);
+      await article.locator('button[data-action="why"]').click();
+      const row = article.locator('[data-role="placement"] tr.eligible', { has: frame.locator('button[data-action="run-here"]') }).first();
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      const siteId = await row.getAttribute('data-site');
+      const siteName = (await row.locator('td').first().textContent()).trim();
+      await frame.locator('#prompt').fill('half-typed');
+      const before = await frame.locator('article.turn').count();
+      await row.locator('button[data-action="run-here"]').click();
+      const again = frame.locator('article.turn').nth(before);
+      await again.waitFor({ state: 'attached', timeout: 15_000 });
+      await until('the second answer', async () => (await again.getAttribute('data-status')) === 'done' || undefined, { timeoutMs: 30_000 });
+      const meta = await again.locator('.turn-meta').textContent();
+      const site = await again.locator('.annotation[data-key="site"] .value').textContent();
+      assert(meta.startsWith(`asked again, pinned to ${siteId}/`), `the second turn reads ${JSON.stringify(meta)}`);
+      assert(site.startsWith(siteName), `the second answer ran at ${JSON.stringify(site)}, not at the row's ${JSON.stringify(siteName)}`);
+      assert((await again.locator('.prompt-text').textContent()) === 'Name two rivers in Africa.', 'the same prompt');
+      assert((await frame.locator('#prompt').inputValue()) === 'half-typed', 'the prompt being typed was kept');
+      const offered = await article.locator('button[data-action="run-here"]').count();
+      await ctx.screenshot('panel-run-here', page);
+      await frame.locator('#prompt').fill('');
+      ctx.note(`${first.annotations.site} (${first.annotations.cost}) then ${site} (${await again.locator('.annotation[data-key="cost"] .value').textContent()}); ${offered} "run here" left on the first answer`);
+    },
+  },
+  {
     name: 'panel-cancel',
     title: 'prompt panel keyboard: Enter sends, Escape cancels the answer in flight',
     timeoutMs: 90_000,

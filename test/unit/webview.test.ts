@@ -8,7 +8,7 @@ import { describeError, rejectionText } from '../../media/errors';
 import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
-import { annotations, buildMessages, imageHint, initialState, modelChoices, placementRows, reduce, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { annotations, buildMessages, canRerun, imageHint, initialState, modelChoices, placementRows, reduce, rerunIntent, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { placementMarkdown } from '../../media/placementReport';
 import { stackDays, tableRows } from '../../media/spendModel';
 
@@ -174,6 +174,34 @@ describe('panel reducer', () => {
     assert.equal(imageHint(run([models('yes'), { type: 'attach', images: [shot] }])), 'llama-3.3-70b sees no images at any site. Models that can now: gpt-4o.');
     assert.match(imageHint(reduce(keyed, { type: 'setModel', model: 'gpt-4o' }))!, /^gpt-4o sees images only at sites that need an API key/);
     assert.equal(imageHint(run([models('yes'), { type: 'attach', images: [shot] }, { type: 'setModel', model: 'gpt-4o' }])), null);
+  });
+
+  it('"run here" asks the latest prompt again at an eligible site, with the history before it; the conversation goes on from the latest answer', () => {
+    const p = placement('sim:groq', [candidate('sim:groq'), { ...candidate('sim:together'), providerModel: 'meta-llama/Llama-3.3-70B' }]);
+    const answered = (id: string, prompt: string, text: string, extra: Partial<Turn> = {}): PanelEvent[] => [
+      { type: 'turnStarted', turn: turn(id, { prompt, ...extra }) }, { type: 'placed', turnId: id, requestId: `q-${id}`, placement: p },
+      { type: 'delta', turnId: id, text, at: 1 }, { type: 'receipt', turnId: id, receipt: receipt() },
+    ];
+    let s = run([...answered('t1', 'first', 'one'), ...answered('t2', 'second', 'two'), { type: 'attach', images: [{ name: 'a.png', url: 'data:image/png;base64,AAAA', width: 1, height: 1 }] }]);
+    s = { ...s, draft: 'half-typed' };
+    assert.equal(canRerun(s, 't1'), false, 'an earlier prompt: its thread moved on');
+    assert.equal(canRerun(s, 't2'), true);
+    assert.deepEqual(rerunIntent(s, 't1', p.candidates[1]), { refused: 'Only the latest prompt can be asked again at another site.' });
+    const intent = rerunIntent(s, 't2', p.candidates[1]);
+    assert.ok('message' in intent && intent.message.type === 'send');
+    if (!('message' in intent) || intent.message.type !== 'send') return;
+    assert.equal(intent.message.model, 'sim:together/meta-llama/Llama-3.3-70B', 'pinned to the site, with its own model id');
+    assert.equal(intent.message.rerunOf, 't2');
+    assert.deepEqual(intent.message.history.map((m) => m.content), ['first', 'one', 'second'], 'the history before the prompt, not its own answer');
+    // The host starts the turn: what the user is composing stays; the next prompt's history has one answer to "second", the latest.
+    s = run(answered('t3', 'second', 'two again', { rerunOf: 't2' }), s);
+    assert.equal(s.draft, 'half-typed');
+    assert.equal(s.pendingImages?.length, 1);
+    assert.equal(canRerun(s, 't2'), true, 'still the latest prompt: another site can be tried');
+    const again = rerunIntent(s, 't3', p.candidates[1]);
+    assert.ok('message' in again && again.message.type === 'send' && again.message.rerunOf === 't2', 'a rerun of a rerun points at the first asking');
+    assert.deepEqual(buildMessages(s, 'third').map((m) => m.content), ['first', 'one', 'second', 'two again', 'third']);
+    assert.deepEqual(rerunIntent(run([{ type: 'turnStarted', turn: turn('t4', { prompt: 'x' }) }], s), 't4', p.candidates[1]), { refused: 'Only the latest prompt can be asked again at another site.' }, 'not placed yet');
   });
 
   it('"why here?" lists the chosen site, then the eligible, then the passed-over, and folds real sites standing down for their twins', () => {
