@@ -312,6 +312,8 @@ export interface SpendSummary {
   bySite: Record<string, number>;
   byModel: Record<string, number>;
   byWorkspace: Record<string, number>;
+  /** By the door requests came through: "editor" (the prompt panel), "editor:vscode.lm", "openai-api:<tool>". */
+  byClient: Record<string, number>;
   /** Month to date, one entry per day with spend. */
   days: { day: string; byProvider: Record<string, number>; bySite: Record<string, number> }[];
   budgets: BudgetStatus[];
@@ -457,9 +459,9 @@ export interface ChatParams {
   policy?: string;
   workspace?: string;
   /**
-   * Who asked, when one connection carries requests for several callers: the ledger records the
-   * connection's name and this, e.g. `editor-1:vscode.lm` for another extension's request through
-   * VS Code's language model API. 1-40 letters, digits, `.`, `_`, `-`, `@` or `/`.
+   * Who asked, when the editor carries requests for several callers: the ledger's client is then
+   * `editor:<via>`, e.g. `editor:vscode.lm` for another extension's request through VS Code's language
+   * model API (the prompt panel's are `editor`). 1-40 letters, digits, `.`, `_`, `-`, `@` or `/`.
    */
   via?: string;
 }

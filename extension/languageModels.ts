@@ -1,6 +1,6 @@
 // Switchyard's models in VS Code's language model API. Copilot Chat's model picker and any extension
 // that calls vscode.lm send their requests through the daemon like the prompt panel does: placed by the
-// active policy, held to the budget, billed in the ledger (client `editor-N:vscode.lm`).
+// active policy, held to the budget, billed in the ledger (client `editor:vscode.lm`).
 
 import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';

@@ -93,5 +93,6 @@ const BODY = `
   <div><h2>By model</h2><table id="by-model"></table></div>
   <div><h2>By workspace</h2><table id="by-workspace"></table></div>
   <div><h2>By provider</h2><table id="by-provider"></table></div>
+  <div><h2>By client</h2><table id="by-client"></table></div>
 </section>
 <section aria-label="Recent requests"><h2>Recent requests</h2><table id="recent"></table></section>`;

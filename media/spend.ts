@@ -131,6 +131,7 @@ function render(): void {
   renderTable('by-model', summary.byModel, 'model');
   renderTable('by-workspace', summary.byWorkspace, 'workspace');
   renderTable('by-provider', summary.byProvider, 'provider');
+  renderTable('by-client', summary.byClient, 'client');
   renderRecent(summary.recent ?? []);
 }
 

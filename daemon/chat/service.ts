@@ -61,7 +61,8 @@ export const PLACEMENTS_KEPT = 1000;
 
 interface Running {
   controller: AbortController;
-  client: string;
+  /** The connection that asked, whose going away cancels the request. */
+  owner: string;
 }
 
 interface Target {
@@ -86,8 +87,12 @@ export class ChatService {
     if (this.placements.size > PLACEMENTS_KEPT) this.placements.delete(this.placements.keys().next().value!);
   }
 
-  /** Synchronous up to the reservation, so concurrent requests cannot both pass a budget check. */
-  start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink): proto.ChatStarted {
+  /**
+   * Synchronous up to the reservation, so concurrent requests cannot both pass a budget check. `client` is
+   * the door the ledger names ("editor", "openai-api:aider"), with the request's `via` after a colon;
+   * `owner` the connection whose closing cancels it.
+   */
+  start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink, owner = client): proto.ChatStarted {
     const params = validateChat(raw);
     const { catalog, router, meter, policies, credentials } = this.deps;
     const index = catalog.index;
@@ -133,7 +138,7 @@ export class ChatService {
     }
     const requestId = crypto.randomUUID();
     const controller = new AbortController();
-    this.running.set(requestId, { controller, client });
+    this.running.set(requestId, { controller, owner });
     const asker = params.via ? `${client}:${params.via}` : client;
     void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, controller, client: asker, sink: sinkFor(requestId) }).finally(() =>
       this.running.delete(requestId),
@@ -147,9 +152,9 @@ export class ChatService {
     return running !== undefined;
   }
 
-  /** The client went away: nobody will read these answers, so stop paying for them. */
-  cancelClient(client: string): void {
-    for (const running of this.running.values()) if (running.client === client) running.controller.abort();
+  /** The connection went away: nobody will read these answers, so stop paying for them. */
+  cancelOwner(owner: string): void {
+    for (const running of this.running.values()) if (running.owner === owner) running.controller.abort();
   }
 
   private async run(r: {

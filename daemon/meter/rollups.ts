@@ -1,7 +1,7 @@
 // Spend rollups, kept incrementally as receipts become durable. One cell per (day, provider, site,
-// model, workspace) holds a sum and a count; every view of spend (today, month, by provider/site/
-// model/workspace, per day) is a fold over a month's cells, and there are few of them (days x sites
-// x models x workspaces in use), so a cell list is also a compact snapshot. The totals budgets ask
+// model, workspace, client) holds a sum and a count; every view of spend (today, month, by provider/
+// site/model/workspace/client, per day) is a fold over a month's cells, and there are few of them
+// (days x sites x models x workspaces x clients in use), so a cell list is also a compact snapshot. The totals budgets ask
 // for on every reservation are kept apart so that check stays O(1).
 
 import type { Receipt, SpendSummary } from '../protocol';
@@ -16,6 +16,8 @@ export interface Cell {
   site: string;
   model: string;
   workspace: string;
+  /** The door the request came through: "editor", "editor:vscode.lm", "openai-api:aider". */
+  client: string;
   nanoUsd: number;
   receipts: number;
 }
@@ -41,13 +43,14 @@ export class Rollups {
       site: receipt.site.id,
       model: receipt.model,
       workspace: receipt.workspace ?? NO_WORKSPACE,
+      client: receipt.client,
       nanoUsd: receipt.cost.totalNanoUsd,
       receipts: 1,
     });
   }
 
   addCell(c: Cell): void {
-    const key = `${c.day}\n${c.provider}\n${c.site}\n${c.model}\n${c.workspace}`;
+    const key = `${c.day}\n${c.provider}\n${c.site}\n${c.model}\n${c.workspace}\n${c.client}`;
     const cell = this.cells.get(key);
     if (cell) {
       cell.nanoUsd += c.nanoUsd;
@@ -77,7 +80,7 @@ export class Rollups {
   summarize(month: string, day: string, workspace?: string): SpendRollup {
     const s: SpendRollup = {
       day, month, todayNanoUsd: 0, monthNanoUsd: 0, receipts: 0,
-      byProvider: {}, bySite: {}, byModel: {}, byWorkspace: {}, days: [],
+      byProvider: {}, bySite: {}, byModel: {}, byWorkspace: {}, byClient: {}, days: [],
     };
     const days = new Map<string, SpendRollup['days'][number]>();
     for (const c of this.cells.values()) {
@@ -89,6 +92,7 @@ export class Rollups {
       bump(s.bySite, c.site, c.nanoUsd);
       bump(s.byModel, c.model, c.nanoUsd);
       bump(s.byWorkspace, c.workspace, c.nanoUsd);
+      bump(s.byClient, c.client, c.nanoUsd);
       let d = days.get(c.day);
       if (!d) days.set(c.day, (d = { day: c.day, byProvider: {}, bySite: {} }));
       bump(d.byProvider, c.provider, c.nanoUsd);

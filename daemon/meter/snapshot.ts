@@ -10,7 +10,8 @@ import path from 'node:path';
 import { checksum } from './ledger-line';
 import type { Cell } from './rollups';
 
-const VERSION = 1;
+// 2: cells carry the client. An older snapshot is not trusted, so the month is replayed from the ledger.
+const VERSION = 2;
 const ANCHOR_BYTES = 32;
 
 export interface Snapshot {

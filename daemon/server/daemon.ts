@@ -169,10 +169,10 @@ export class Daemon {
       else connection.console.info(line);
     });
     connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'switchyard-daemon', version: VERSION } }));
-    const client = `editor-${++this.clientCount}`;
-    registerHandlers(connection, this, client);
+    const owner = `editor-${++this.clientCount}`;
+    registerHandlers(connection, this, owner);
     socket.once('close', () => {
-      this.parts.chat.cancelClient(client);
+      this.parts.chat.cancelOwner(owner);
       unsubscribe();
       this.clients.delete(connection);
       this.log.info('client disconnected', { clients: this.clients.size });

@@ -17,7 +17,11 @@ const PROVIDERS: readonly proto.ProviderId[] = [
   'simulated', 'openai', 'azure-openai', 'anthropic', 'google', 'groq', 'together', 'fireworks', 'mistral', 'openrouter', 'bedrock', 'replicate', 'openai-compatible',
 ];
 
-export function registerHandlers(connection: Connection, daemon: Daemon, client: string): void {
+/** The ledger's name for requests from editor connections (with the request's `via`, e.g. "editor:vscode.lm"). */
+const EDITOR_CLIENT = 'editor';
+
+/** `owner` names this connection (editor-N): its requests are cancelled when it closes. */
+export function registerHandlers(connection: Connection, daemon: Daemon, owner: string): void {
   const parts = daemon.parts;
   // vscode-jsonrpc answers a thrown ResponseError as that error.
   const handle = <P, R>(fn: (params: P) => R | Promise<R>) => async (params: P): Promise<R> => {
@@ -69,12 +73,12 @@ export function registerHandlers(connection: Connection, daemon: Daemon, client:
 
   connection.onRequest(proto.chat, handle((params: proto.ChatParams) => {
     try {
-      return parts.chat.start(params, client, (requestId) => ({
+      return parts.chat.start(params, EDITOR_CLIENT, (requestId) => ({
         delta: (text) => void connection.sendNotification(proto.chatDelta, { requestId, text }),
         toolCall: (toolCall) => void connection.sendNotification(proto.chatDelta, { requestId, text: '', toolCall }),
         attempt: (attempt) => void connection.sendNotification(proto.chatAttempt, { requestId, ...attempt }),
         receipt: (receipt) => void connection.sendNotification(proto.receipt, { requestId, receipt }),
-      }));
+      }), owner);
     } catch (error) {
       // Counted like the OpenAI endpoint's refusals, so /metrics sees every door.
       const refusal = refusalOf(error);

@@ -479,6 +479,9 @@ export const flows = [
       }, { timeoutMs: 20_000 });
       const totals = await spend.locator('#totals').textContent();
       assert(/Today\s*\$\d/.test(totals) && /Month to date\s*\$\d/.test(totals), `totals read ${JSON.stringify(totals)}`);
+      // The panel's prompts are the editor's: its row in the table by client.
+      const clients = await spend.locator('#by-client tbody tr td:first-child').allTextContents();
+      assert(clients.includes('editor'), `the table by client lists ${JSON.stringify(clients)}`);
       await ctx.screenshot('spend-view', page);
       // The latest request, with "why?": its placement opens as a report in an editor.
       const latest = spend.locator('#recent tbody tr[data-placement]').first();
@@ -491,7 +494,7 @@ export const flows = [
       assert(report.startsWith(`# Placement ${placementId}`), `the report reads ${JSON.stringify(report.slice(0, 120))}, expected placement ${placementId}`);
       await ctx.screenshot('spend-view-placement', page);
       await closeActiveEditor(page);
-      ctx.note(`totals: ${totals}; ${counts}, the latest's placement opened`);
+      ctx.note(`totals: ${totals}; ${counts}; clients ${clients.join(', ')}; the latest's placement opened`);
     },
   },
   {

@@ -117,14 +117,18 @@ test('bad chat input is refused with an error naming the field, and nothing is b
   close();
 });
 
-test('via names the caller in the ledger beside its connection; countTokens counts text, and messages with their framing', async () => {
+test('the ledger names the door a request came through, via included, and sums spend by it; countTokens counts text, and messages with their framing', async () => {
   const d = await daemon();
   const { rpc, close } = await connect(d);
   await assert.rejects(rpc.sendRequest(proto.chat, ask('x', { via: 'vscode lm!' })), /params\.via must be 1-40 letters/);
-  const out = await chats(rpc)(ask('Name a river.', { via: 'vscode.lm' }));
-  assert.match(out.receipt.client, /^editor-\d+:vscode\.lm$/);
+  const send = chats(rpc);
+  const lm = await send(ask('Name a river.', { via: 'vscode.lm' }));
+  const panel = await send(ask('Name a mountain.'));
+  assert.equal(lm.receipt.client, 'editor:vscode.lm');
+  assert.equal(panel.receipt.client, 'editor');
   const spend = await rpc.sendRequest(proto.spend, {});
-  assert.equal(spend.recent[0].client, out.receipt.client);
+  assert.deepEqual(spend.recent.map((r) => r.client), ['editor', 'editor:vscode.lm']);
+  assert.deepEqual(spend.byClient, { 'editor:vscode.lm': lm.receipt.cost.totalNanoUsd, editor: panel.receipt.cost.totalNanoUsd });
 
   assert.deepEqual(await rpc.sendRequest(proto.countTokens, { text: 'hello world' }), { tokens: 2 });
   // 4 tokens of framing per message and 3 to prime the reply, as OpenAI counts a chat.

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Meter } from '../../daemon/meter/index';
 import { monthFile } from '../../daemon/meter/ledger';
+import { checksum } from '../../daemon/meter/ledger-line';
 import { snapshotFile } from '../../daemon/meter/snapshot';
 import { makeReceipt } from '../fixtures/receipts';
 
@@ -48,6 +49,33 @@ test('the summary lists the latest requests newest first, ten at most, of every 
   await meter.close();
   meter = await Meter.open(stateDir);
   assert.deepEqual(meter.summary().recent.map((r) => r.receiptId), recent.map((r) => r.receiptId), 'replayed from the ledger at start');
+  await meter.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+test('spend is summed by client; a snapshot from before cells had a client is set aside and the month replayed', async () => {
+  const stateDir = await tempState();
+  const now = at(2026, 4, 2);
+  const clock = () => now;
+  let meter = await Meter.open(stateDir, { clock });
+  const doors = ['editor', 'editor:vscode.lm', 'openai-api:aider', 'editor'];
+  for (const [i, client] of doors.entries()) await meter.record({ ...makeReceipt(i, { nano: 100 * (i + 1), createdAt: new Date(now).toISOString() }), client });
+  const byClient = { editor: 100 + 400, 'editor:vscode.lm': 200, 'openai-api:aider': 300 };
+  assert.deepEqual(meter.summary().byClient, byClient);
+  await meter.close();
+  meter = await Meter.open(stateDir, { clock });
+  assert.deepEqual([meter.recoveryReport.rollups, meter.recoveryReport.replayed], ['snapshot', 0], 'the snapshot covers the month');
+  assert.deepEqual(meter.summary().byClient, byClient);
+  await meter.close();
+
+  // The same snapshot as the previous format wrote it: version 1, cells without a client.
+  const file = snapshotFile(path.join(stateDir, 'ledger'), '2026-04');
+  const current = JSON.parse((await readFile(file, 'utf8')).split('\n')[0]) as { version: number; cells: { client?: string }[] };
+  const old = JSON.stringify({ ...current, version: 1, cells: current.cells.map(({ client: _, ...cell }) => cell) });
+  await writeFile(file, `${old}\n${checksum(old)}\n`);
+  meter = await Meter.open(stateDir, { clock });
+  assert.deepEqual([meter.recoveryReport.rollups, meter.recoveryReport.replayed], ['snapshot of another version or month', 4]);
+  assert.deepEqual(meter.summary().byClient, byClient);
   await meter.close();
   await rm(stateDir, { recursive: true, force: true });
 });

@@ -107,8 +107,10 @@ test('non-streaming completion: the answer, usage with its cost, and where it ra
   assert.equal(r.client, 'openai-api:OpenAI/JS');
   assert.equal(r.cost.totalNanoUsd, u.cost_nano_usd);
   // Listed in the spend view's recent requests, with the placement to open.
-  const latest = (await rpc.sendRequest(proto.spend, {})).recent[0];
+  const summary = await rpc.sendRequest(proto.spend, {});
+  const latest = summary.recent[0];
   assert.deepEqual([latest.placementId, latest.client, latest.costNanoUsd, latest.site.id], [placementId, 'openai-api:OpenAI/JS', u.cost_nano_usd, site]);
+  assert.ok(summary.byClient['openai-api:OpenAI/JS'] >= u.cost_nano_usd, `by client: ${JSON.stringify(summary.byClient)}`);
   await waitFor(() => (pushes.some((s) => s.bySite[site!] >= u.cost_nano_usd) ? true : undefined), 5000, () => 'spendChanged not pushed');
 });
 

@@ -344,7 +344,7 @@ describe('formatting', () => {
 describe('spend view data', () => {
   const summary: SpendSummary = {
     day: '2026-01-02', month: '2026-01', todayNanoUsd: 3e9, monthNanoUsd: 6e9, reservedNanoUsd: 0, receipts: 9, recent: [],
-    byProvider: { groq: 4e9, google: 2e9 }, bySite: {}, byModel: {}, byWorkspace: {},
+    byProvider: { groq: 4e9, google: 2e9 }, bySite: {}, byModel: {}, byWorkspace: {}, byClient: {},
     days: [
       { day: '2026-01-02', byProvider: { groq: 2e9, google: 1e9 }, bySite: {} },
       { day: '2026-01-01', byProvider: { groq: 2e9, google: 1e9 }, bySite: {} },
