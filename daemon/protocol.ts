@@ -589,5 +589,7 @@ export const receipt = new NotificationType<ChatReceiptParams>('switchyard/recei
 
 export const spend = new RequestType<SpendParams, SpendSummary, void>('switchyard/spend');
 export const spendChanged = new NotificationType<SpendSummary>('switchyard/spendChanged');
+/** The catalog reloaded (a file changed, the setting changed), or a reload was refused: then `error` says why and the previous catalog stays in force. */
+export const catalogChanged = new NotificationType<CatalogSummary>('switchyard/catalogChanged');
 export const setBudget = new RequestType<SetBudgetParams, BudgetStatus[], void>('switchyard/setBudget');
 export const exportLedger = new RequestType<ExportLedgerParams, ExportLedgerResult, void>('switchyard/exportLedger');

@@ -11,11 +11,14 @@ export class DaemonEvents implements vscode.Disposable {
   private readonly attemptEmitter = new vscode.EventEmitter<proto.ChatAttemptParams>();
   private readonly receiptEmitter = new vscode.EventEmitter<proto.ChatReceiptParams>();
   private readonly spendEmitter = new vscode.EventEmitter<proto.SpendSummary>();
+  private readonly catalogEmitter = new vscode.EventEmitter<proto.CatalogSummary>();
   private readonly readyEmitter = new vscode.EventEmitter<LanguageClient>();
   readonly onChatDelta = this.deltaEmitter.event;
   readonly onChatAttempt = this.attemptEmitter.event;
   readonly onReceipt = this.receiptEmitter.event;
   readonly onSpendChanged = this.spendEmitter.event;
+  /** The catalog reloaded or a reload was refused (then `error` is set); at connect too, when the daemon's catalog has an error. */
+  readonly onCatalogChanged = this.catalogEmitter.event;
   /** After a (re)connect, once settings and keys have been sent: the moment to fetch state. */
   readonly onReady = this.readyEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -47,7 +50,10 @@ export class DaemonEvents implements vscode.Disposable {
       client.onNotification(proto.chatAttempt, (p) => this.attemptEmitter.fire(p)),
       client.onNotification(proto.receipt, (p) => this.receiptEmitter.fire(p)),
       client.onNotification(proto.spendChanged, (p) => this.publishSpend(p)),
+      client.onNotification(proto.catalogChanged, (p) => this.catalogEmitter.fire(p)),
     ];
+    const status = this.connection.state.kind === 'connected' ? this.connection.state.status : undefined;
+    if (status?.catalog?.error) this.catalogEmitter.fire(status.catalog);
     try {
       await this.prepare(client);
     } finally {
@@ -75,6 +81,7 @@ export class DaemonEvents implements vscode.Disposable {
     this.attemptEmitter.dispose();
     this.receiptEmitter.dispose();
     this.spendEmitter.dispose();
+    this.catalogEmitter.dispose();
     this.readyEmitter.dispose();
   }
 }

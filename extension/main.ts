@@ -59,6 +59,18 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const panel = new PromptPanel(context, conn, events, chats, log);
   const languageModels = new LanguageModels(events, chats, log);
   const sitesView = new SitesView(events);
+  /** The refusal last shown, so a file saved twice with the same mistake does not stack notifications. */
+  let refusedCatalog: string | null = null;
+  const catalogRefused = (error: string) => {
+    log.error(`catalog refused; the previous catalog stays in force: ${error}`);
+    if (error === refusedCatalog) return;
+    refusedCatalog = error;
+    const file = vscode.workspace.getConfiguration('switchyard').get<string>('catalogFile')?.trim();
+    void vscode.window.showErrorMessage(`Switchyard: the catalog was not loaded; the previous one stays in force. ${error}`, ...(file ? ['Open Catalog File'] : []), 'Show Logs').then((choice) => {
+      if (choice === 'Open Catalog File' && file) void vscode.window.showTextDocument(vscode.Uri.file(file));
+      else if (choice === 'Show Logs') log.show();
+    });
+  };
   const spendView = new SpendView(context, events);
 
   context.subscriptions.push(
@@ -72,6 +84,14 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     sitesView,
     spendView,
     conn.onDidChangeState((state) => statusBar.show(state)),
+    events.onCatalogChanged((summary) => {
+      sitesView.catalogError(summary.error);
+      if (summary.error) return catalogRefused(summary.error);
+      refusedCatalog = null;
+      void panel.refresh();
+      languageModels.refresh();
+      sitesView.refresh();
+    }),
     events.onSpendChanged((summary) => statusBar.spend(summary)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!affectsDaemon(e)) return;

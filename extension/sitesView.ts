@@ -33,6 +33,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
   private readonly disposables: vscode.Disposable[];
   private groups: SiteGroups | undefined;
   private error: string | undefined;
+  private catalogProblem: string | null = null;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly events: DaemonEvents) {
@@ -55,6 +56,17 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
   /** The rows as last read, for tests. */
   get snapshot(): SiteGroups | undefined {
     return this.groups;
+  }
+
+  /** The catalog's last reload was refused (null: it loaded): said above the sites, which are the previous catalog's. */
+  catalogError(error: string | null): void {
+    this.catalogProblem = error;
+    this.view.message = this.message();
+  }
+
+  private message(): string | undefined {
+    if (this.error) return this.error;
+    return this.catalogProblem ? `Your catalog file was refused, so these are the previous catalog's sites: ${this.catalogProblem}` : undefined;
   }
 
   /** Reads the sites again now (the view shows them once read). */
@@ -81,7 +93,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
         this.error = `Reading the sites failed: ${(error as Error).message}`;
       }
     }
-    this.view.message = this.error;
+    this.view.message = this.message();
     const g = this.groups;
     this.view.description = g ? `${g.serving.length} serving${g.serving.some((r) => r.state === 'open') ? `, ${g.serving.filter((r) => r.state === 'open').length} breaker open` : ''}` : undefined;
     this.changed.fire(undefined);

@@ -21,6 +21,8 @@ export class CatalogStore {
   private idx: CatalogIndex;
   private lastError: string | null = null;
   private watchers: FSWatcher[] = [];
+  /** Set by watch(): files named later (setFiles) are watched too, even when there were none before. */
+  private watching = false;
   private timer: NodeJS.Timeout | undefined;
   private listeners = new Set<(catalog: Catalog, error: string | null) => void>();
   private readonly debounceMs: number;
@@ -65,13 +67,14 @@ export class CatalogStore {
   /** Points the store at other files (the user changed the setting), reloads and re-watches. */
   async setFiles(files: string[]): Promise<string | null> {
     this.files = files;
-    if (this.watchers.length) this.watch();
+    if (this.watching) this.watch();
     return this.reload();
   }
 
   /** Watches each file's folder (editors replace files by rename, which a file watch would miss). */
   watch(): void {
     this.unwatch();
+    this.watching = true;
     for (const file of this.files) {
       const name = basename(file);
       const w = watch(dirname(file), (_event, changed) => {
@@ -100,6 +103,7 @@ export class CatalogStore {
   }
 
   close(): void {
+    this.watching = false;
     this.unwatch();
     clearTimeout(this.timer);
     this.listeners.clear();

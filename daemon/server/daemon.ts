@@ -72,6 +72,8 @@ export class Daemon {
       const metrics = new Metrics(parts);
       const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts, metrics);
       parts.meter.onChange(() => daemon.spendChanged());
+      // The editor lists sites and models from the catalog, and a refused catalog file must not go unseen.
+      parts.catalog.onChange(() => daemon.broadcast(proto.catalogChanged, parts.catalog.summary()));
       const openAI = createOpenAIEndpoint({ chat: parts.chat, catalog: parts.catalog, log, metrics });
       const routes = (app: import('express').Express) => {
         // A tool using the OpenAI endpoint is a client too: its requests keep an editor-less daemon alive.

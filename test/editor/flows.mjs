@@ -360,9 +360,24 @@ export const flows = [
           return text && text.includes('export const add = (a: number, b: number): number => a + b;') ? text : undefined;
         }), { timeoutMs: 15_000 });
         await ctx.screenshot('panel-code-inserted', page);
-        ctx.note(`answered at ${turn.annotations.site} for ${turn.annotations.cost}; the editor reads ${JSON.stringify(inserted.slice(0, 90))}`);
         await page.keyboard.press('Control+S');
         await closeActiveEditor(page);
+        // A mistake saved into the catalog file: the editor says so, naming the entry and the field, and the
+        // previous catalog stays in force.
+        const valid = fs.readFileSync(catalogFile, 'utf8');
+        fs.writeFileSync(catalogFile, JSON.stringify({ sites: [...JSON.parse(valid).sites, { id: 'groq/eu-helsinki/lpu', concurrency: 0 }] }));
+        // Read from the notification center: whether a toast shows depends on the window's focus.
+        const toast = await until('the refusal notification', async () => {
+          if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications').catch(() => {});
+          return page.locator('.notifications-center .notification-list-item', { hasText: 'the catalog was not loaded' }).first().textContent({ timeout: 500 }).catch(() => undefined);
+        }, { timeoutMs: 20_000 });
+        assert(/fake\.switchyard-catalog\.json: sites\[1\] "groq\/eu-helsinki\/lpu": concurrency must be an integer >= 1, got 0/.test(toast), `the notification reads ${JSON.stringify(toast)}`);
+        await ctx.screenshot('catalog-refused', page);
+        assert(await frame.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), 'the previous catalog is no longer in force');
+        fs.writeFileSync(catalogFile, valid);
+        await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+        await runCommand(page, 'Notifications: Hide Notifications').catch(() => {});
+        ctx.note(`answered at ${turn.annotations.site} for ${turn.annotations.cost}; the editor reads ${JSON.stringify(inserted.slice(0, 90))}; a bad catalog save was refused: ${toast.slice(0, 80)}…`);
       } finally {
         // Back as the next flows expect it: the panel in view, on the simulated fleet's model.
         await openPanel(page).then((panel) => panel.locator('#model').selectOption('llama-3.3-70b')).catch(() => {});

@@ -65,6 +65,28 @@ test('switchyard/status round trip over the real WebSocket', async () => {
   client.close();
 });
 
+test('every editor hears when the catalog reloads, and when a reload is refused with the file, entry and field', async () => {
+  const d = await daemon();
+  const client = await connect(d);
+  const heard: proto.CatalogSummary[] = [];
+  client.rpc.onNotification(proto.catalogChanged, (s) => {
+    heard.push(s);
+  });
+  const file = path.join(d.stateDir, 'catalog.json');
+  fs.writeFileSync(file, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', disabled: true }] }));
+  await client.rpc.sendRequest(proto.configure, { catalogFile: file });
+  const loaded = await waitFor(() => heard.find((s) => s.error === null && s.files.includes(file)), 5000, () => `heard ${JSON.stringify(heard)}`);
+  assert.ok(loaded.sites > 10);
+  fs.writeFileSync(file, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', concurrency: 0 }] }));
+  const refused = await waitFor(() => heard.find((s) => s.error !== null), 5000, () => `heard ${JSON.stringify(heard)}`);
+  assert.match(refused.error!, /catalog\.json: sites\[0\] "groq\/eu-helsinki\/lpu": concurrency must be an integer >= 1, got 0/);
+  // The previous catalog stays in force: the site is still disabled.
+  const sites = await client.rpc.sendRequest(proto.sites);
+  assert.equal(sites.find((s) => s.site.id === 'sim:groq/eu-helsinki/lpu')?.unavailable, 'disabled');
+  assert.equal((await client.rpc.sendRequest(proto.status)).catalog?.error, refused.error);
+  client.close();
+});
+
 test('malformed JSON gets a parse error, unknown methods MethodNotFound, and the connection lives on', async () => {
   const d = await daemon();
   const socket = await openSocket(d);

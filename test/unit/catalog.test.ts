@@ -82,6 +82,24 @@ test('region groups: eu, us by name, never a global router', () => {
   assert.ok(regionAllowed('eu-helsinki', ['eu-helsinki']) && !regionAllowed('eu-helsinki', ['us']));
 });
 
+test('store: a file named after watching began (the editor sets it) is watched too', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-catalog-'));
+  const path = join(dir, 'catalog.json');
+  const store = new CatalogStore([], { debounceMs: 20 });
+  try {
+    store.watch();
+    await writeFile(path, JSON.stringify({ sites: [] }));
+    assert.equal(await store.setFiles([path]), null);
+    const changed = new Promise<string | null>((resolve) => store.onChange((_c, error) => resolve(error)));
+    await writeFile(path, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', disabled: true }] }));
+    assert.equal(await changed, null);
+    assert.equal(store.index.site('sim:groq/eu-helsinki/lpu')?.disabled, true);
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('store: reloads on change, keeps the previous catalog on error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-catalog-'));
   const path = join(dir, 'catalog.json');
