@@ -373,10 +373,12 @@ export const flows = [
         }, { timeoutMs: 20_000 });
         assert(/fake\.switchyard-catalog\.json: sites\[1\] "groq\/eu-helsinki\/lpu": concurrency must be an integer >= 1, got 0/.test(toast), `the notification reads ${JSON.stringify(toast)}`);
         await ctx.screenshot('catalog-refused', page);
-        assert(await frame.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), 'the previous catalog is no longer in force');
+        // The palette took the focus, and a webview may have been re-created meanwhile: find the panel again.
+        const panel = await openPanel(page);
+        assert(await panel.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), 'the previous catalog is no longer in force');
         fs.writeFileSync(catalogFile, valid);
         await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-        await runCommand(page, 'Notifications: Hide Notifications').catch(() => {});
+        if (await page.locator('.notifications-center.visible').count()) await runCommand(page, 'Notifications: Hide Notifications', { attempts: 2 }).catch(() => {});
         ctx.note(`answered at ${turn.annotations.site} for ${turn.annotations.cost}; the editor reads ${JSON.stringify(inserted.slice(0, 90))}; a bad catalog save was refused: ${toast.slice(0, 80)}…`);
       } finally {
         // Back as the next flows expect it: the panel in view, on the simulated fleet's model.
