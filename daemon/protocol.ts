@@ -523,6 +523,17 @@ export interface StatusResult {
   catalog: CatalogSummary | null;
 }
 
+/** How other tools (OpenAI SDKs, aider, Continue, scripts) reach the OpenAI-compatible endpoint. */
+export interface EndpointInfo {
+  /** `http://127.0.0.1:<port>/v1`. */
+  baseUrl: string;
+  /** The endpoint key, the same at every daemon start (kept in `keyFile`; deleting it revokes the key). */
+  apiKey: string;
+  keyFile: string;
+  /** Started on a fixed port (`switchyard.daemon.port`), so `baseUrl` outlives a restart too. */
+  fixedPort: boolean;
+}
+
 export interface ConfigureParams {
   policies?: Policy[];
   defaultPolicy?: string;
@@ -572,6 +583,7 @@ export interface NoEligibleSiteData {
 // Methods
 
 export const status = new RequestType0<StatusResult, void>('switchyard/status');
+export const endpoint = new RequestType0<EndpointInfo, void>('switchyard/endpoint');
 export const configure = new RequestType<ConfigureParams, void, void>('switchyard/configure');
 export const sites = new RequestType0<SiteInfo[], void>('switchyard/sites');
 export const policies = new RequestType<{ workspace?: string }, PoliciesResult, void>('switchyard/policies');

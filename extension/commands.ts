@@ -5,9 +5,10 @@ import os from 'node:os';
 import * as proto from '../daemon/protocol';
 import { dollars, policyLine } from '../media/format';
 import { placementMarkdown } from '../media/placementReport';
-import { budgetCaps, readBudgets, SECTION, workspaceKey } from './config';
+import { budgetCaps, defaultModel, readBudgets, SECTION, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
 import { KEYED_PROVIDERS, type Keys } from './secrets';
+import { toolSnippets } from './toolSnippets';
 
 export const POLICY_STATE_KEY = 'switchyard.policy';
 
@@ -201,6 +202,24 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
           if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
         });
         return result;
+      })),
+
+    vscode.commands.registerCommand('switchyard.connectTools', (format?: string) =>
+      guarded('Connecting other tools failed', async () => {
+        const info = await client(events).sendRequest(proto.endpoint);
+        const snippets = toolSnippets(info, defaultModel());
+        const chosen = snippets.find((s) => s.id === format) ?? await vscode.window.showQuickPick(snippets.map((s) => ({ ...s, description: s.detail, detail: undefined })), {
+          title: 'Switchyard: Connect Other Tools', placeHolder: `Copy the endpoint (${info.baseUrl}) and its key for…`,
+        });
+        if (!chosen) return;
+        const snippet = snippets.find((s) => s.id === chosen.id)!;
+        await vscode.env.clipboard.writeText(snippet.text);
+        // The key survives restarts; the URL only with a fixed port.
+        const port = info.fixedPort ? 'The key and the port stay the same across daemon restarts.' : 'The key stays the same across daemon restarts; the port changes unless switchyard.daemon.port is set.';
+        void vscode.window.showInformationMessage(`Copied for ${snippet.label}. ${port}`, ...(info.fixedPort ? [] : ['Set a Fixed Port'])).then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'switchyard.daemon.port');
+        });
+        return snippet.id;
       })),
   ];
 }

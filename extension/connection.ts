@@ -17,6 +17,8 @@ export type ConnectionState =
 export interface ConnectionSettings {
   stateDir: string;
   idleTimeoutSeconds: number;
+  /** 0: any free port. */
+  port: number;
 }
 
 const CRASH_WINDOW_MS = 60_000;
@@ -94,11 +96,11 @@ export class DaemonConnection implements vscode.Disposable {
   }
 
   private async connect(generation: number): Promise<void> {
-    const { stateDir, idleTimeoutSeconds } = this.settings();
+    const { stateDir, idleTimeoutSeconds, port } = this.settings();
     let state = await findDaemon(stateDir);
     if (!state) {
       this.log.info(`starting the daemon (state dir ${stateDir})`);
-      state = await startDaemon({ daemonScript: this.daemonScript, stateDir, idleTimeoutSeconds });
+      state = await startDaemon({ daemonScript: this.daemonScript, stateDir, idleTimeoutSeconds, port });
       this.log.info(`daemon started, pid ${state.pid}, port ${state.port}`);
     }
     const socket = await openSocket(state);

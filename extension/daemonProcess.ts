@@ -43,13 +43,15 @@ export interface SpawnOptions {
   daemonScript: string;
   stateDir: string;
   idleTimeoutSeconds: number;
+  /** 0: any free port. */
+  port?: number;
   timeoutMs?: number;
 }
 
 export async function startDaemon(options: SpawnOptions): Promise<DaemonState> {
   const child = spawn(
     process.execPath,
-    [options.daemonScript, '--port', '0', '--state-dir', options.stateDir, '--idle-timeout', String(options.idleTimeoutSeconds)],
+    [options.daemonScript, '--port', String(options.port ?? 0), '--state-dir', options.stateDir, '--idle-timeout', String(options.idleTimeoutSeconds)],
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
   );
   let stderr = '';

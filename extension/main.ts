@@ -154,5 +154,6 @@ function readSettings(): ConnectionSettings {
   return {
     stateDir: stateDir ? stateDir : defaultStateDir(process.env, os.homedir()),
     idleTimeoutSeconds: config.get<number>('idleTimeoutSeconds') ?? 600,
+    port: config.get<number>('port') ?? 0,
   };
 }

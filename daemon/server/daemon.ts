@@ -24,6 +24,7 @@ import { acquireLock, removeState, writeState } from './stateFile';
 import { registerHandlers } from './handlers';
 import { openParts, type Parts } from './parts';
 import * as proto from '../protocol';
+import { loadEndpointKey, type EndpointKey } from './endpointKey';
 
 /** How long after listening the tokenizer is built: past the editor's first requests (see warmTokenizer). */
 const TOKENIZER_WARM_MS = 1000;
@@ -51,6 +52,7 @@ export class Daemon {
     private readonly releaseLock: () => void,
     readonly parts: Parts,
     readonly metrics: Metrics,
+    private readonly endpointKey: EndpointKey,
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
@@ -67,10 +69,13 @@ export class Daemon {
         stderr: options.logStderr,
         redactor,
       });
+      const endpointKey = loadEndpointKey(options.stateDir);
+      redactor.add(endpointKey.key);
+      if (endpointKey.created) log.info('endpoint key made', { file: endpointKey.file, why: endpointKey.created });
       const parts = await openParts(options, log, redactor);
       const server = http.createServer();
       const metrics = new Metrics(parts);
-      const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts, metrics);
+      const daemon = new Daemon(options, log, redactor, token, server, releaseLock, parts, metrics, endpointKey);
       parts.meter.onChange(() => daemon.spendChanged());
       // The editor lists sites and models from the catalog, and a refused catalog file must not go unseen.
       parts.catalog.onChange(() => daemon.broadcast(proto.catalogChanged, parts.catalog.summary()));
@@ -87,7 +92,7 @@ export class Daemon {
           openAI.chatCompletions(req, res);
         },
       };
-      server.on('request', createHttpApp({ token, version: VERSION, routes, direct }));
+      server.on('request', createHttpApp({ keys: [token, endpointKey.key], version: VERSION, routes, direct }));
       daemon.sockets = attachRpc(server, { token, onConnection: (connection, socket) => daemon.accept(connection, socket) });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -112,6 +117,11 @@ export class Daemon {
   /** Resolves with the reason once the daemon has stopped. */
   whenStopped(): Promise<string> {
     return this.stopped;
+  }
+
+  /** Where other tools send OpenAI requests, with the key that outlives this process. */
+  endpoint(): proto.EndpointInfo {
+    return { baseUrl: `http://127.0.0.1:${this.port}/v1`, apiKey: this.endpointKey.key, keyFile: this.endpointKey.file, fixedPort: this.options.port !== 0 };
   }
 
   status(): StatusResult {

@@ -1,6 +1,6 @@
 // The checks every request passes before anything else happens. A web page in the user's browser can
 // reach 127.0.0.1, so a browser Origin or a DNS-rebinding Host is refused outright, and everything
-// but /healthz needs the bearer token.
+// but /healthz needs a bearer key: the daemon's token, or on HTTP routes the endpoint key too.
 
 import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -29,14 +29,15 @@ export function checkOrigin(headers: IncomingHttpHeaders): Refusal | null {
   return null;
 }
 
-export function checkToken(headers: IncomingHttpHeaders, token: string): Refusal | null {
+/** The bearer key must be one of `accepted`, compared in constant time. */
+export function checkToken(headers: IncomingHttpHeaders, accepted: readonly string[]): Refusal | null {
   const header = headers.authorization;
-  if (!header) return { status: 401, message: 'missing Authorization: Bearer <token> (see daemon.json)' };
+  if (!header) return { status: 401, message: 'missing Authorization: Bearer <key> (the endpoint-key file in the state dir, or the token in daemon.json)' };
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   const given = Buffer.from(match?.[1] ?? '');
-  const expected = Buffer.from(token);
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
-    return { status: 401, message: 'invalid bearer token' };
-  }
-  return null;
+  const ok = accepted.some((key) => {
+    const expected = Buffer.from(key);
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  });
+  return ok ? null : { status: 401, message: 'invalid bearer key' };
 }

@@ -34,6 +34,8 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
 
   connection.onRequest(proto.status, () => daemon.status());
 
+  connection.onRequest(proto.endpoint, () => daemon.endpoint());
+
   connection.onRequest(proto.configure, handle((params: proto.ConfigureParams) => daemon.configure(params ?? {})));
 
   connection.onRequest(proto.sites, () => siteInfos(parts.catalog.catalog, parts.telemetry, (p) => parts.credentials.has(p), parts.clock.now()));

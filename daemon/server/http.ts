@@ -8,7 +8,8 @@ import express, { type Express } from 'express';
 import { checkOrigin, checkToken, type Refusal } from './guard';
 
 export interface HttpOptions {
-  token: string;
+  /** Bearer keys the routes accept: the daemon's token, and the endpoint key other tools keep. */
+  keys: readonly string[];
   version: string;
   /** Routes mounted behind the token (the OpenAI-compatible endpoint, metrics). */
   routes?: (app: Express) => void;
@@ -39,7 +40,7 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     res.json({ ok: true, name: 'switchyard', version: options.version });
   });
   app.use((req, res, next) => {
-    const refusal = checkToken(req.headers, options.token);
+    const refusal = checkToken(req.headers, options.keys);
     if (refusal) return refuse(res, refusal);
     next();
   });
@@ -54,7 +55,7 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     const query = url.indexOf('?');
     const listener = direct[`${req.method} ${query < 0 ? url : url.slice(0, query)}`];
     if (!listener) return void app(req, res);
-    const refusal = checkOrigin(req.headers) ?? checkToken(req.headers, options.token);
+    const refusal = checkOrigin(req.headers) ?? checkToken(req.headers, options.keys);
     if (refusal) return refuse(res, refusal);
     listener(req, res);
   };

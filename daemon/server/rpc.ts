@@ -22,7 +22,7 @@ export function attachRpc(server: Server, options: RpcOptions): WebSocketServer 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     const refusal: Refusal | { status: 404; message: string } | null =
-      checkOrigin(req.headers) ?? (path === '/rpc' ? checkToken(req.headers, options.token) : { status: 404, message: `no WebSocket endpoint ${path}` });
+      checkOrigin(req.headers) ?? (path === '/rpc' ? checkToken(req.headers, [options.token]) : { status: 404, message: `no WebSocket endpoint ${path}` });
     if (refusal) {
       const body = JSON.stringify({ error: { message: refusal.message } });
       socket.end(

@@ -53,6 +53,40 @@ test('WebSocket upgrade: refused with 401/403 before any socket exists', async (
   await assert.rejects(openSocket(d, { Host: 'attacker.example' }), { status: 403 });
 });
 
+async function freePort(): Promise<number> {
+  const server = (require('node:net') as typeof import('node:net')).createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('other tools keep one key across restarts: it opens the HTTP routes, never /rpc; on a fixed port the URL stays too', async () => {
+  const port = await freePort();
+  const first = await daemon({ args: ['--port', String(port)] });
+  const client = await connect(first);
+  const info = await client.rpc.sendRequest(proto.endpoint);
+  client.close();
+  const keyFile = path.join(first.stateDir, 'endpoint-key');
+  assert.deepEqual(info, { baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: fs.readFileSync(keyFile, 'utf8').trim(), keyFile, fixedPort: true });
+  assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+  const models = (key: string) => fetch(`${info.baseUrl}/models`, { headers: { Authorization: `Bearer ${key}` } });
+  assert.equal((await models(info.apiKey)).status, 200);
+  await assert.rejects(openSocket(first, { Authorization: `Bearer ${info.apiKey}` }), { status: 401 }, 'the editor connection takes the token only');
+  await first.stop();
+  const second = await daemon({ stateDir: first.stateDir, args: ['--port', String(port)] });
+  assert.notEqual(second.state.token, first.state.token);
+  assert.equal((await models(info.apiKey)).status, 200, 'the same URL and key after a restart');
+  assert.equal((await models(first.state.token)).status, 401, 'the old token went with the old process');
+  assert.ok(!fs.readFileSync(path.join(second.stateDir, 'daemon.log'), 'utf8').includes(info.apiKey), 'the key never reaches the log');
+  // Any free port: the key still holds, and the endpoint says the URL will not.
+  await second.stop();
+  const third = await daemon({ stateDir: first.stateDir });
+  const c3 = await connect(third);
+  assert.deepEqual(await c3.rpc.sendRequest(proto.endpoint), { ...info, baseUrl: `http://127.0.0.1:${third.state.port}/v1`, fixedPort: false });
+  c3.close();
+});
+
 test('switchyard/status round trip over the real WebSocket', async () => {
   const d = await daemon();
   const client = await connect(d);

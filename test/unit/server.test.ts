@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ArgsError, parseArgs } from '../../daemon/server/args';
 import { acquireLock, AlreadyRunningError, readState, removeState, writeState } from '../../daemon/server/stateFile';
+import { loadEndpointKey } from '../../daemon/server/endpointKey';
 import { checkOrigin, checkToken, isLoopbackHost } from '../../daemon/server/guard';
 import { defaultStateDir } from '../../daemon/protocol';
 import { tempDir } from '../support/daemon';
@@ -67,9 +69,34 @@ test('a browser origin or a rebinding host is refused with 403; tokens are compa
   assert.equal(checkOrigin({ host: '127.0.0.1:1' }), null);
   assert.equal(checkOrigin({ host: '127.0.0.1:1', origin: 'https://example.com' })?.status, 403);
   assert.equal(checkOrigin({ host: 'attacker.example:1' })?.status, 403);
-  assert.equal(checkToken({}, 'secret-token')?.status, 401);
-  assert.equal(checkToken({ authorization: 'Bearer secret-tokeN' }, 'secret-token')?.status, 401);
-  assert.equal(checkToken({ authorization: 'Bearer secret-token-longer' }, 'secret-token')?.status, 401);
-  assert.equal(checkToken({ authorization: 'Basic secret-token' }, 'secret-token')?.status, 401);
-  assert.equal(checkToken({ authorization: 'Bearer secret-token' }, 'secret-token'), null);
+  const keys = ['secret-token', 'sk-switchyard-endpoint'];
+  assert.equal(checkToken({}, keys)?.status, 401);
+  assert.equal(checkToken({ authorization: 'Bearer secret-tokeN' }, keys)?.status, 401);
+  assert.equal(checkToken({ authorization: 'Bearer secret-token-longer' }, keys)?.status, 401);
+  assert.equal(checkToken({ authorization: 'Basic secret-token' }, keys)?.status, 401);
+  assert.equal(checkToken({ authorization: 'Bearer secret-token' }, keys), null);
+  assert.equal(checkToken({ authorization: 'Bearer sk-switchyard-endpoint' }, keys), null, 'either key opens');
+  assert.equal(checkToken({ authorization: 'Bearer sk-switchyard-endpoint' }, ['secret-token'])?.status, 401, 'only the keys given');
+});
+
+test('the endpoint key is made once, readable by the user only, and the same at every start; a broken file gets a new key', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-key-'));
+  try {
+    const first = loadEndpointKey(dir);
+    assert.match(first.key, /^sk-switchyard-[A-Za-z0-9_-]{43}$/);
+    assert.equal(first.created, 'no key yet');
+    assert.equal(fs.statSync(first.file).mode & 0o777, 0o600);
+    const again = loadEndpointKey(dir);
+    assert.deepEqual(again, { key: first.key, file: first.file }, 'the same key at the next start');
+    fs.chmodSync(first.file, 0o644);
+    loadEndpointKey(dir);
+    assert.equal(fs.statSync(first.file).mode & 0o777, 0o600, 'loosened permissions are tightened again');
+    fs.writeFileSync(first.file, 'not a key\n');
+    const fresh = loadEndpointKey(dir);
+    assert.equal(fresh.created, 'the file held no valid key');
+    assert.notEqual(fresh.key, first.key);
+    assert.equal(fs.readFileSync(first.file, 'utf8'), `${fresh.key}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -11,7 +11,7 @@ import { api, EXTENSION_ID, until } from './helpers';
 const COMMANDS = [
   'switchyard.openPanel', 'switchyard.askAboutSelection', 'switchyard.switchPolicy', 'switchyard.setApiKey', 'switchyard.removeApiKey',
   'switchyard.setBudget', 'switchyard.showSpend', 'switchyard.exportLedger', 'switchyard.restartDaemon', 'switchyard.showLogs', 'switchyard.showPlacement',
-  'switchyard.refreshSites', 'switchyard.setSiteKey',
+  'switchyard.refreshSites', 'switchyard.setSiteKey', 'switchyard.connectTools',
 ];
 
 export function registerCommandTests(): void {
@@ -29,7 +29,7 @@ export function registerCommandTests(): void {
       const c = vscode.workspace.getConfiguration('switchyard');
       const expect: [string, unknown][] = [
         ['defaultPolicy', 'balanced'], ['policies', []], ['budgets.daily', 5], ['budgets.monthly', 0], ['budgets.workspace', 0],
-        ['budgets.softRatio', 0.8], ['catalogFile', ''], ['defaultModel', 'llama-3.3-70b'], ['daemon.stateDir', ''], ['daemon.idleTimeoutSeconds', 600],
+        ['budgets.softRatio', 0.8], ['catalogFile', ''], ['defaultModel', 'llama-3.3-70b'], ['daemon.stateDir', ''], ['daemon.idleTimeoutSeconds', 600], ['daemon.port', 0],
       ];
       for (const [key, value] of expect) {
         const info = c.inspect(key);
@@ -78,6 +78,18 @@ export function registerCommandTests(): void {
       assert.match(context.fileName, /switchyard-ask-\d+\.ts$/);
       assert.deepEqual(context.lines, [2, 2]);
       fs.rmSync(file, { force: true });
+    });
+
+    it('"Connect Other Tools" copies the endpoint\'s URL and the key that outlives daemon restarts', async () => {
+      await api();
+      const stateDir = vscode.workspace.getConfiguration('switchyard.daemon').get<string>('stateDir')!;
+      const daemon = JSON.parse(fs.readFileSync(path.join(stateDir, 'daemon.json'), 'utf8')) as { port: number; token: string };
+      const key = fs.readFileSync(path.join(stateDir, 'endpoint-key'), 'utf8').trim();
+      assert.equal(await vscode.commands.executeCommand('switchyard.connectTools', 'env'), 'env');
+      assert.equal(await vscode.env.clipboard.readText(), `export OPENAI_BASE_URL=http://127.0.0.1:${daemon.port}/v1\nexport OPENAI_API_KEY=${key}\n`);
+      assert.notEqual(key, daemon.token, 'not the token, which changes with every start');
+      const models = await fetch(`http://127.0.0.1:${daemon.port}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
+      assert.equal(models.status, 200);
     });
 
     it('"Export Ledger" writes the ledger as CSV or JSON by the file\'s extension', async () => {
