@@ -11,7 +11,7 @@ import { maxTokens, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
 import { callInput, modelInformation, requestOptions, toChatMessages, type ModelInformation } from './languageModelParts';
 
-export const LM_VENDOR = 'switchyard';
+const LM_VENDOR = 'switchyard';
 const VIA = 'vscode.lm';
 
 export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInformation>, vscode.Disposable {

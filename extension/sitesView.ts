@@ -8,7 +8,7 @@ import * as proto from '../daemon/protocol';
 import type { DaemonEvents } from './events';
 import { siteGroups, type ModelRow, type SiteGroups, type SiteRow, type SiteState } from './siteRows';
 
-export const SITES_VIEW = 'switchyard.sites';
+const SITES_VIEW = 'switchyard.sites';
 
 type Node =
   | { kind: 'site'; row: SiteRow }

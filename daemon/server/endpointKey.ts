@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const ENDPOINT_KEY_FILE = 'endpoint-key';
+const ENDPOINT_KEY_FILE = 'endpoint-key';
 const KEY = /^sk-switchyard-[A-Za-z0-9_-]{43}$/;
 
 export interface EndpointKey {
