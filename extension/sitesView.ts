@@ -95,7 +95,8 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     }
     this.view.message = this.message();
     const g = this.groups;
-    this.view.description = g ? `${g.serving.length} serving${g.serving.some((r) => r.state === 'open') ? `, ${g.serving.filter((r) => r.state === 'open').length} breaker open` : ''}` : undefined;
+    const open = g?.serving.filter((r) => r.state === 'open').length ?? 0;
+    this.view.description = g ? `${g.serving.length} serving${open ? `, ${open} breaker open` : ''}` : undefined;
     this.changed.fire(undefined);
   }
 
