@@ -7,16 +7,16 @@
 // Unlike the other wire families this one does not go through the AI SDK: it is on the path of every
 // OpenAI-compatible site and of the daemon's own /v1 endpoint, and there the SDK's fetch and web
 // streams cost more CPU per request than the whole rest of the daemon (docs/openai-endpoint.md has the
-// profile). It speaks HTTP with node:http on kept-alive sockets and frames SSE with eventsource-parser;
+// profile). It speaks HTTP with undici's pool request, the same client without the web streams, on
+// kept-alive sockets, and frames SSE with eventsource-parser;
 // the outcomes (cut, stall, cancel, retryable statuses) are the same as every other family's
 // (startAttempt in ./wire).
 
-import http from 'node:http';
-import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 import { createParser } from 'eventsource-parser';
+import { Pool, type Dispatcher } from 'undici';
 import type { Site, SiteModel } from '../catalog/types';
 import type { ChatMessage, Sampling, ToolCall, ToolCallDelta } from '../protocol';
 import { fromOpenAI, type OpenAIUsage } from '../meter/usage';
@@ -60,6 +60,13 @@ export function openAITracker(): RawTracker {
 /** undici's default: shorter than the 5 s idle timeout of Node, uvicorn (vLLM) and most proxies. */
 const KEEP_ALIVE_MS = 4000;
 const STALE = Symbol('stale socket');
+/** How a request on a socket the server had just closed dies, before any answer. */
+const UNANSWERED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+/** undici's headersTimeout and bodyTimeout: the idle timer fired. */
+const isTimeout = (error: Error) => {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+};
 
 /** Mistral sends usage on its last chunk unasked; the others need stream_options.include_usage. */
 const ASKS_FOR_USAGE = (provider: string) => provider !== 'mistral';
@@ -181,17 +188,17 @@ const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDec
   br: () => zlib.createBrotliDecompress(),
 };
 
-/** The answer's body as text comes: the response itself, or its bytes through the decoder its coding names. */
-function decodedBody(res: http.IncomingMessage): Readable | { unsupported: string } {
-  const coding = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (coding === '' || coding === 'identity') return res;
+/** The answer's body as text comes: the body itself, or its bytes through the decoder its coding names. */
+function decodedBody(body: Readable, contentEncoding: string | undefined): Readable | { unsupported: string } {
+  const coding = (contentEncoding ?? '').trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return body;
   const decoder = DECODERS[coding];
-  return decoder ? res.pipe(decoder()) : { unsupported: coding };
+  return decoder ? body.pipe(decoder()) : { unsupported: coding };
 }
 
-function headersOf(res: http.IncomingMessage): Record<string, string> {
+function headersOf(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
   return out;
 }
 
@@ -223,11 +230,12 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
     const message = (error as Error).message;
     return { send: async (req) => startAttempt(req, openAITracker(), { bytes: 0, status: null, headers: {}, stalled: false }, now, idleMs).result('error', { message, retryable: false }) };
   }
-  const secure = endpoint.url.protocol === 'https:';
-  // One kept-alive pool per site: a request does not pay for a TCP (and TLS) handshake. Idle sockets
-  // close after KEEP_ALIVE_MS, or sooner when the server's Keep-Alive header says it closes sooner.
-  const agentOptions = { keepAlive: true, timeout: KEEP_ALIVE_MS };
-  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  // One kept-alive pool per site (undici, the client under Node's own fetch, without fetch's web streams):
+  // a request does not pay for a TCP (and TLS) handshake. Idle sockets close after KEEP_ALIVE_MS, or
+  // sooner when the server's Keep-Alive header says it closes sooner. No bytes for idleMs, before the
+  // answer's headers or between its pieces, is a stall, worth another site.
+  const pool = new Pool(endpoint.url.origin, { keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: idleMs, bodyTimeout: idleMs });
+  const path = endpoint.url.pathname + endpoint.url.search;
 
   async function send(req: SiteRequest): Promise<SiteResult> {
     const stats: WireStats = { bytes: 0, status: null, headers: {}, stalled: false };
@@ -235,13 +243,12 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
     const attempt = startAttempt(req, tracker, stats, now, idleMs);
     if (req.signal.aborted) return attempt.result('cancelled');
     const payload = requestBody(site, req.model, req, endpoint, streaming);
-    const headers: Record<string, string | number> = {
+    const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: streaming ? 'text/event-stream' : 'application/json',
       // Without the header a server may pick any coding (RFC 9110). Identity costs nothing to read on
       // loopback and in-region; a server that compresses anyway is decoded (decodedBody).
       'accept-encoding': 'identity',
-      'content-length': Buffer.byteLength(payload),
     };
     if (req.apiKey) {
       const [name, value] = endpoint.auth(req.apiKey);
@@ -250,11 +257,12 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
 
     /**
      * One HTTP exchange. A kept-alive socket can be closed by the server just as we reuse it (its idle
-     * timeout racing ours): the request then dies unanswered with a reset, and it is sent once more on
-     * a connection of its own (the pool's other idle sockets may be as stale) instead of failing the
-     * site, as browsers do.
+     * timeout racing ours): the request then dies unanswered, and it is sent once more instead of
+     * failing the site, as browsers do. A fresh connection that dies so is the site failing.
      */
     const exchange = (first: boolean) => new Promise<SiteResult | typeof STALE>((resolve) => {
+      // The pool hands a request to an idle connection when it has one: then the socket is a reused one.
+      const reusing = first && pool.stats.free > 0;
       let settled = false;
       const settle = (result: SiteResult | typeof STALE) => {
         if (settled) return;
@@ -262,31 +270,29 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
         req.signal.removeEventListener('abort', onAbort);
         resolve(result);
       };
-      const outgoing = (secure ? https : http).request(endpoint.url, { method: 'POST', agent: first ? agent : false, headers });
-      // Destroying the request closes its socket, so the upstream stops generating (and billing) at once.
+      // Aborting closes the request's socket, so the upstream stops generating (and billing) at once.
+      const upstream = new AbortController();
       const onAbort = () => {
-        outgoing.destroy();
+        upstream.abort();
         settle(attempt.result('cancelled'));
       };
       req.signal.addEventListener('abort', onAbort, { once: true });
-      // No bytes for idleMs, before the answer or between chunks: a stall, worth another site.
-      outgoing.setTimeout(idleMs, () => {
-        stats.stalled = true;
-        outgoing.destroy();
-        settle(attempt.ended());
-      });
-      outgoing.on('error', (error) => {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (first && outgoing.reusedSocket && stats.status === null && (code === 'ECONNRESET' || code === 'EPIPE') && !req.signal.aborted) return settle(STALE);
-        settle(attempt.failed(toSiteError(error, stats.headers)));
-      });
-      outgoing.on('response', (res) => {
-        stats.status = res.statusCode ?? null;
-        stats.headers = headersOf(res);
-        const ok = stats.status !== null && stats.status >= 200 && stats.status < 300;
-        const source = decodedBody(res);
+      const broke = (error: Error) => {
+        if (isTimeout(error)) {
+          stats.stalled = true;
+          return settle(attempt.ended());
+        }
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (reusing && stats.status === null && UNANSWERED.has(code) && !req.signal.aborted) return settle(STALE);
+        settle(attempt.failed(stats.status === null ? toSiteError(error, stats.headers) : { ...toSiteError(error, stats.headers), message: `the response broke off: ${error.message}`, retryable: true }));
+      };
+      pool.request({ path, method: 'POST', headers, body: payload, signal: upstream.signal }).then((res) => {
+        stats.status = res.statusCode;
+        stats.headers = headersOf(res.headers);
+        const ok = res.statusCode >= 200 && res.statusCode < 300;
+        const source = decodedBody(res.body, stats.headers['content-encoding']);
         if ('unsupported' in source) {
-          outgoing.destroy();
+          upstream.abort();
           return settle(attempt.failed({ message: `the answer is in a content coding Switchyard cannot read: ${source.unsupported}`, retryable: true }));
         }
         const decoder = new StringDecoder('utf8');
@@ -311,21 +317,21 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
             })
           : null;
         // Bytes are counted as they arrive on the wire (that is what egress is billed on), text as decoded.
-        if (source !== res) {
-          res.on('data', (data: Buffer) => (stats.bytes += data.length));
+        res.body.on('data', (data: Buffer) => (stats.bytes += data.length));
+        res.body.on('error', broke);
+        if (source !== res.body) {
           source.on('error', (error) => {
-            outgoing.destroy();
-            settle(attempt.failed({ message: `the answer could not be decoded (${res.headers['content-encoding']}): ${error.message}`, retryable: true }));
+            upstream.abort();
+            settle(attempt.failed({ message: `the answer could not be decoded (${stats.headers['content-encoding']}): ${error.message}`, retryable: true }));
           });
         }
         source.on('data', (data: Buffer) => {
-          if (source === res) stats.bytes += data.length;
           const text = decoder.write(data);
           if (parser) parser.feed(text);
           else body += text;
           // A malformed event: the rest of the stream cannot be trusted; stop reading it.
           if (streamError && !settled) {
-            outgoing.destroy();
+            upstream.abort();
             settle(attempt.ended(streamError));
           }
         });
@@ -336,7 +342,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
             return settle(attempt.ended(streamError));
           }
           body += rest;
-          if (!ok) return settle(attempt.result('error', statusError(stats.status ?? 0, body, stats.headers)));
+          if (!ok) return settle(attempt.result('error', statusError(res.statusCode, body, stats.headers)));
           let answer: ChatChunk;
           try {
             answer = JSON.parse(body) as ChatChunk;
@@ -349,13 +355,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
           if (Array.isArray(message?.tool_calls)) message.tool_calls.forEach((call, i) => attempt.toolCall(toolCallDelta({ ...call, index: i }, i)));
           settle(attempt.ended());
         });
-        // The socket broke while the answer was coming in (a reset, a torn body).
-        res.on('error', (error) => settle(attempt.failed({ ...toSiteError(error, stats.headers), message: `the response broke off: ${error.message}`, retryable: true })));
-        res.on('close', () => {
-          if (!res.complete) settle(attempt.failed({ message: 'the response broke off before it was complete', retryable: true }));
-        });
-      });
-      outgoing.end(payload);
+      }, broke);
     });
     const first = await exchange(true);
     return first === STALE ? ((await exchange(false)) as SiteResult) : first;
