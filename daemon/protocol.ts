@@ -5,7 +5,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
 /** Bumped when a method is added or changes shape; the extension replaces a daemon that speaks another version. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Largest single WebSocket message either side accepts (a bigger one closes the socket with 1009), and the
@@ -521,6 +521,26 @@ export interface StatusResult {
   clients: number;
   stateDir: string;
   catalog: CatalogSummary | null;
+  team: TeamStatus;
+}
+
+/** Whether this daemon shares what it learns about real sites with its team's other daemons, through their Redis. */
+export interface TeamStatus {
+  /** off: no team server set; unreachable: set but not reached now (it keeps trying, `error` says why). */
+  telemetry: 'off' | 'connecting' | 'connected' | 'unreachable';
+  /** host:port of the team's Redis; never its password. */
+  server: string | null;
+  /** Other daemons heard from in the last 5 minutes. */
+  peers: number;
+  /** Observations this daemon shared, and took from teammates, since sharing started. */
+  published: number;
+  received: number;
+  error: string | null;
+}
+
+export interface SetTeamParams {
+  /** The team's Redis (redis://[:password@]host:port or rediss://...); null stops sharing. Kept in daemon memory only. */
+  telemetryUrl: string | null;
 }
 
 /** How other tools (OpenAI SDKs, aider, Continue, scripts) reach the OpenAI-compatible endpoint. */
@@ -589,6 +609,9 @@ export const sites = new RequestType0<SiteInfo[], void>('switchyard/sites');
 export const policies = new RequestType<{ workspace?: string }, PoliciesResult, void>('switchyard/policies');
 export const setPolicy = new RequestType<SetPolicyParams, PoliciesResult, void>('switchyard/setPolicy');
 export const setCredentials = new RequestType<SetCredentialsParams, SetCredentialsResult, void>('switchyard/setCredentials');
+export const setTeam = new RequestType<SetTeamParams, TeamStatus, void>('switchyard/setTeam');
+/** Telemetry sharing was set or stopped, or its link to the team's Redis came up or went down. */
+export const teamChanged = new NotificationType<TeamStatus>('switchyard/teamChanged');
 
 export const chat = new RequestType<ChatParams, ChatStarted, void>('switchyard/chat');
 export const cancel = new RequestType<CancelParams, { cancelled: boolean }, void>('switchyard/cancel');

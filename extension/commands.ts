@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import os from 'node:os';
 import * as proto from '../daemon/protocol';
+import { teamUrlProblem } from '../daemon/team/url';
 import { dollars, policyLine } from '../media/format';
 import { placementMarkdown } from '../media/placementReport';
 import { budgetCaps, defaultModel, readBudgets, SECTION, workspaceKey } from './config';
@@ -148,6 +149,28 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
         await keys.remove(id, events.client);
         onKeysChanged();
         vscode.window.setStatusBarMessage(`Switchyard: API key for ${id} removed`, 4000);
+      })),
+
+    vscode.commands.registerCommand('switchyard.shareTelemetry', (urlArg?: string | null) =>
+      guarded('Sharing telemetry with the team failed', async () => {
+        let url = urlArg;
+        if (url === undefined) {
+          const sharing = (await keys.teamUrl()) !== undefined;
+          const text = await vscode.window.showInputBox({
+            title: 'Switchyard: Share Site Telemetry with Team', password: true, ignoreFocusOut: true,
+            prompt: `Your team's Redis (redis://[:password@]host:port). Each daemon shares what it learns about real sites: speed, errors, breakers, rate limits.${sharing ? ' Leave empty to stop sharing.' : ''}`,
+            validateInput: (text) => {
+              const problem = text.trim() ? teamUrlProblem(text.trim()) : null;
+              return problem ? `The URL ${problem}, e.g. redis://:password@redis.internal:6379` : undefined;
+            },
+          });
+          if (text === undefined || (text.trim() === '' && !sharing)) return;
+          url = text.trim() || null;
+        }
+        const status = await keys.setTeam(url, events.client);
+        if (url === null) vscode.window.setStatusBarMessage('Switchyard: site telemetry no longer shared', 4000);
+        else vscode.window.setStatusBarMessage(status ? `Switchyard: sharing site telemetry through ${status.server}` : 'Switchyard: the team\'s Redis is stored; sharing starts when the daemon connects', 4000);
+        return status;
       })),
 
     vscode.commands.registerCommand('switchyard.setBudget', (scopeArg?: string, amountArg?: number) =>

@@ -12,6 +12,7 @@ export class DaemonEvents implements vscode.Disposable {
   private readonly receiptEmitter = new vscode.EventEmitter<proto.ChatReceiptParams>();
   private readonly spendEmitter = new vscode.EventEmitter<proto.SpendSummary>();
   private readonly catalogEmitter = new vscode.EventEmitter<proto.CatalogSummary>();
+  private readonly teamEmitter = new vscode.EventEmitter<proto.TeamStatus>();
   private readonly readyEmitter = new vscode.EventEmitter<LanguageClient>();
   readonly onChatDelta = this.deltaEmitter.event;
   readonly onChatAttempt = this.attemptEmitter.event;
@@ -19,6 +20,8 @@ export class DaemonEvents implements vscode.Disposable {
   readonly onSpendChanged = this.spendEmitter.event;
   /** The catalog reloaded or a reload was refused (then `error` is set); at connect too, when the daemon's catalog has an error. */
   readonly onCatalogChanged = this.catalogEmitter.event;
+  /** Telemetry sharing with the team was set or stopped, or its link came up or went down. */
+  readonly onTeamChanged = this.teamEmitter.event;
   /** After a (re)connect, once settings and keys have been sent: the moment to fetch state. */
   readonly onReady = this.readyEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -51,6 +54,7 @@ export class DaemonEvents implements vscode.Disposable {
       client.onNotification(proto.receipt, (p) => this.receiptEmitter.fire(p)),
       client.onNotification(proto.spendChanged, (p) => this.publishSpend(p)),
       client.onNotification(proto.catalogChanged, (p) => this.catalogEmitter.fire(p)),
+      client.onNotification(proto.teamChanged, (p) => this.teamEmitter.fire(p)),
     ];
     const status = this.connection.state.kind === 'connected' ? this.connection.state.status : undefined;
     if (status?.catalog?.error) this.catalogEmitter.fire(status.catalog);
@@ -82,6 +86,7 @@ export class DaemonEvents implements vscode.Disposable {
     this.receiptEmitter.dispose();
     this.spendEmitter.dispose();
     this.catalogEmitter.dispose();
+    this.teamEmitter.dispose();
     this.readyEmitter.dispose();
   }
 }

@@ -14,8 +14,7 @@ import { DaemonEvents } from './events';
 import { LanguageModels } from './languageModels';
 import { PromptPanel } from './panel';
 import { Keys } from './secrets';
-import type { SiteGroups } from './siteRows';
-import { SitesView } from './sitesView';
+import { SitesView, type SitesSnapshot } from './sitesView';
 import { SpendView } from './spendView';
 import { StatusBar } from './statusBar';
 
@@ -26,7 +25,7 @@ export interface SwitchyardApi {
   panelState(): PanelState;
   connected(): boolean;
   spend(): proto.SpendSummary | undefined;
-  sites(): SiteGroups | undefined;
+  sites(): SitesSnapshot | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
@@ -36,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   connection = new DaemonConnection(context.asAbsolutePath('dist/daemon.js'), readSettings, log);
   const conn = connection;
 
-  /** On every (re)connect, before anything else asks: settings, keys, this workspace's policy, then the spend. */
+  /** On every (re)connect, before anything else asks: settings, keys, the team link, this workspace's policy, then the spend. */
   const prepare = async (client: import('vscode-languageclient/node').LanguageClient) => {
     try {
       await client.sendRequest(proto.configure, readConfigure());
@@ -47,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       });
     }
     await keys.sendAll(client);
+    await keys.sendTeam(client);
     const workspace = workspaceKey();
     const policy = context.workspaceState.get<string>(POLICY_STATE_KEY);
     if (workspace && policy) {

@@ -1,5 +1,6 @@
-// API keys: kept in the editor's SecretStorage, sent to the daemon (which keeps them in memory only)
-// on every (re)connect. Never written to settings or logs.
+// API keys and the team's Redis URL (which may carry its password): kept in the editor's SecretStorage,
+// sent to the daemon (which keeps them in memory only) on every (re)connect. Never written to settings
+// or logs.
 
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
@@ -21,6 +22,7 @@ export const KEYED_PROVIDERS: { id: proto.ProviderId; label: string }[] = [
 ];
 
 const secretKey = (provider: proto.ProviderId) => `switchyard.apiKey.${provider}`;
+const TEAM_URL = 'switchyard.team.telemetryUrl';
 
 export class Keys {
   constructor(private readonly secrets: vscode.SecretStorage, private readonly log: vscode.LogOutputChannel) {}
@@ -54,5 +56,25 @@ export class Keys {
         this.log.warn(`sending the ${p.id} key to the daemon failed: ${(error as Error).message}`);
       }
     }
+  }
+
+  async teamUrl(): Promise<string | undefined> {
+    return this.secrets.get(TEAM_URL);
+  }
+
+  /** Shares site telemetry through the team's Redis at `url`, or stops (null); the daemon refuses a bad URL before anything is stored. */
+  async setTeam(url: string | null, client: LanguageClient | undefined): Promise<proto.TeamStatus | undefined> {
+    const status = client ? await client.sendRequest(proto.setTeam, { telemetryUrl: url }) : undefined;
+    if (url === null) await this.secrets.delete(TEAM_URL);
+    else await this.secrets.store(TEAM_URL, url);
+    this.log.info(url === null ? 'team telemetry stopped' : `team telemetry set (${status?.server ?? 'sent at the next connect'})`);
+    return status;
+  }
+
+  /** The stored team URL to a freshly connected daemon. */
+  async sendTeam(client: LanguageClient): Promise<void> {
+    const url = await this.teamUrl();
+    if (!url) return;
+    await client.sendRequest(proto.setTeam, { telemetryUrl: url }).catch((error: Error) => this.log.warn(`sharing telemetry with the team failed: ${error.message}`));
   }
 }

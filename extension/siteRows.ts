@@ -1,7 +1,7 @@
 // The Sites view's rows, from switchyard/sites: each site's state and live figures, its models and
 // their price cards. Pure (no vscode), so the unit tests read the words without an editor.
 
-import type { PriceCard, ProviderId, SiteInfo, SiteModelInfo } from '../daemon/protocol';
+import type { PriceCard, ProviderId, SiteInfo, SiteModelInfo, TeamStatus } from '../daemon/protocol';
 import { count, dollars, ms, rate, siteLabel } from '../media/format';
 
 /** What the engine would do with the site now: place on it, probe it (half-open), skip it (open), or cannot. */
@@ -115,4 +115,30 @@ function priceLines(p: PriceCard): string[] {
   if (p.egressPerGB) lines.push(`- data transfer ${dollars(p.egressPerGB)} per GB received`);
   lines.push(`- read ${p.readOn}${p.source ? ` from ${p.source}` : ''}${p.note ? `; ${p.note}` : ''}`);
   return lines;
+}
+
+export interface TeamRow {
+  label: string;
+  description: string;
+  tooltip: string;
+  /** The link to the team's Redis is down or not up yet. */
+  trouble: boolean;
+}
+
+/** The Sites view's first row while telemetry is shared with a team; null when it is not. */
+export function teamRow(t: TeamStatus): TeamRow | null {
+  if (t.telemetry === 'off') return null;
+  const teammates = t.peers === 1 ? '1 teammate' : `${t.peers} teammates`;
+  const description = t.telemetry === 'connected' ? `${teammates} · ${t.server}` : t.telemetry === 'connecting' ? `connecting to ${t.server}…` : `unreachable: ${t.error ?? t.server}`;
+  return {
+    label: 'Team telemetry',
+    description,
+    tooltip: [
+      `Shared through the team's Redis at ${t.server}: what this daemon learns about real sites (speed, errors, breakers, rate limits) and what teammates' daemons learn. Simulated sites stay this daemon's own.`,
+      `${count(t.published)} shared, ${count(t.received)} taken from ${teammates} heard in the last 5 minutes.`,
+      ...(t.telemetry === 'unreachable' ? [`Not reached now (${t.error}); it keeps trying, and placement goes on from this daemon's own measurements.`] : []),
+      'Click to change or stop sharing.',
+    ].join('\n\n'),
+    trouble: t.telemetry !== 'connected',
+  };
 }

@@ -6,11 +6,15 @@
 import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';
 import type { DaemonEvents } from './events';
-import { siteGroups, type ModelRow, type SiteGroups, type SiteRow, type SiteState } from './siteRows';
+import { siteGroups, teamRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
 
 const SITES_VIEW = 'switchyard.sites';
 
+/** What the view shows: the site groups, and the team row when telemetry is shared. */
+export type SitesSnapshot = SiteGroups & { team: TeamRow | null };
+
 type Node =
+  | { kind: 'team'; row: TeamRow }
   | { kind: 'site'; row: SiteRow }
   | { kind: 'model'; row: ModelRow; site: SiteRow }
   | { kind: 'group'; label: string; tooltip: string; rows: SiteRow[]; icon: string };
@@ -32,6 +36,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
   private readonly view: vscode.TreeView<Node>;
   private readonly disposables: vscode.Disposable[];
   private groups: SiteGroups | undefined;
+  private team: TeamRow | null = null;
   private error: string | undefined;
   private catalogProblem: string | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -43,6 +48,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
       this.changed,
       events.onReady(() => this.refresh()),
       events.onReceipt(() => this.soon()),
+      events.onTeamChanged(() => this.refresh()),
       this.view.onDidChangeVisibility((e) => {
         if (e.visible) this.refresh();
       }),
@@ -54,8 +60,8 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
   }
 
   /** The rows as last read, for tests. */
-  get snapshot(): SiteGroups | undefined {
-    return this.groups;
+  get snapshot(): SitesSnapshot | undefined {
+    return this.groups && { ...this.groups, team: this.team };
   }
 
   /** The catalog's last reload was refused (null: it loaded): said above the sites, which are the previous catalog's. */
@@ -87,7 +93,9 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
       this.error = 'Not connected to the Switchyard daemon.';
     } else {
       try {
-        this.groups = siteGroups(await client.sendRequest(proto.sites));
+        const [sites, status] = await Promise.all([client.sendRequest(proto.sites), client.sendRequest(proto.status)]);
+        this.groups = siteGroups(sites);
+        this.team = teamRow(status.team);
         this.error = undefined;
       } catch (error) {
         this.error = `Reading the sites failed: ${(error as Error).message}`;
@@ -106,7 +114,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     if (node) return [];
     const g = this.groups;
     if (!g) return [];
-    const nodes: Node[] = g.serving.map((row) => ({ kind: 'site', row }));
+    const nodes: Node[] = [...(this.team ? [{ kind: 'team' as const, row: this.team }] : []), ...g.serving.map((row) => ({ kind: 'site' as const, row }))];
     if (g.needKey.length > 0) {
       nodes.push({ kind: 'group', label: `Need an API key (${g.needKey.length})`, icon: 'key', rows: g.needKey, tooltip: 'Real sites that stand aside until their provider\'s key is set with "Switchyard: Set API Key"; their simulated twins serve meanwhile.' });
     }
@@ -118,6 +126,15 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
 
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
+      case 'team': {
+        const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.None);
+        item.id = 'team';
+        item.description = node.row.description;
+        item.tooltip = node.row.tooltip;
+        item.iconPath = node.row.trouble ? new vscode.ThemeIcon('organization', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('organization');
+        item.command = { command: 'switchyard.shareTelemetry', title: 'Share Site Telemetry with Team' };
+        return item;
+      }
       case 'group': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
         item.iconPath = new vscode.ThemeIcon(node.icon);

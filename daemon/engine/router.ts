@@ -7,7 +7,7 @@ import type { Clock } from '../providers/simulated/clock';
 import type { SiteResult } from '../providers/types';
 import { prefillMs, ttftEstimateMs } from './estimate';
 import { place } from './placement';
-import type { Telemetry, Ticket } from './telemetry';
+import type { SiteObservation, Telemetry, Ticket } from './telemetry';
 import type { PlacementRequest } from './types';
 
 export interface RouteOptions {
@@ -28,6 +28,7 @@ export interface Routed {
 
 export class Router {
   private counter = 0;
+  private readonly learned = new Set<(observation: SiteObservation) => void>();
 
   constructor(
     private readonly catalog: { readonly index: CatalogIndex },
@@ -62,6 +63,13 @@ export class Router {
 
   /** The attempt ended (any outcome): the site leaves in-flight and telemetry learns from the result. */
   settle(ticket: Ticket, result: SiteResult): void {
-    this.telemetry.onResult(ticket, result, this.clock.now());
+    const observation = this.telemetry.onResult(ticket, result, this.clock.now());
+    if (observation) for (const listener of this.learned) listener(observation);
+  }
+
+  /** Told what each settled attempt taught (the team's shared telemetry publishes it). Returns an unsubscribe function. */
+  onLearned(listener: (observation: SiteObservation) => void): () => void {
+    this.learned.add(listener);
+    return () => this.learned.delete(listener);
   }
 }

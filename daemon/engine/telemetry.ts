@@ -40,6 +40,35 @@ export interface Ticket {
   settled: boolean;
 }
 
+/** What one attempt teaches about a site, apart from this daemon's own bookkeeping (in flight, probes). */
+export interface SiteObservation {
+  siteId: string;
+  model: string;
+  /** The attempt waited behind this daemon's own requests: its timings describe that queue. */
+  queued: boolean;
+  prefillMs: number;
+  expectedTtftMs: number;
+  outcome: SiteResult['outcome'];
+  ttftMs: number | null;
+  durationMs: number;
+  outputTokens: number;
+  queueDepth?: number;
+  /** Rate-limit headroom from the response headers, 0..1; null when not sent. */
+  headroom: number | null;
+  error?: { status?: number; retryable?: boolean; retryAfterMs?: number };
+}
+
+export function observationOf(ticket: Ticket, result: SiteResult, outputTokens: number): SiteObservation {
+  const e = result.error;
+  return {
+    siteId: ticket.siteId, model: ticket.model, queued: ticket.queued, prefillMs: ticket.prefillMs, expectedTtftMs: ticket.expectedTtftMs,
+    outcome: result.outcome, ttftMs: result.ttftMs, durationMs: result.durationMs, outputTokens,
+    ...(result.queueDepth !== undefined ? { queueDepth: result.queueDepth } : {}),
+    headroom: headroomFrom(result.headers),
+    ...(e ? { error: { status: e.status, retryable: e.retryable, retryAfterMs: e.retryAfterMs } } : {}),
+  };
+}
+
 interface ModelStats {
   ttftBase: Ewma;
   tps: Ewma;
@@ -73,11 +102,11 @@ class SiteStats {
 }
 
 /** Failures that say the site is unwell, as opposed to the request being bad (400) or the user leaving. */
-function siteFailure(result: SiteResult): boolean {
-  if (result.outcome === 'cut') return true;
-  if (result.outcome !== 'error') return false;
-  const status = result.error?.status;
-  return result.error?.retryable === true || status === undefined || status === 429 || status >= 500;
+function siteFailure(o: SiteObservation): boolean {
+  if (o.outcome === 'cut') return true;
+  if (o.outcome !== 'error') return false;
+  const status = o.error?.status;
+  return o.error?.retryable === true || status === undefined || status === 429 || status >= 500;
 }
 
 /** Remaining / limit request headers: OpenAI-style (most providers) and Anthropic's own names. */
@@ -121,41 +150,54 @@ export class Telemetry implements TelemetryView {
     return { siteId, model, placedAt: now, prefillMs, queued, expectedTtftMs, probe: s.breaker.onPlaced(now), settled: false };
   }
 
-  /** Records the outcome; idempotent per ticket so a double settle cannot drive in-flight negative. */
-  onResult(ticket: Ticket, result: SiteResult, now: number, outputTokens = result.usage?.output ?? 0): void {
-    if (ticket.settled) return;
+  /**
+   * Records the outcome; idempotent per ticket so a double settle cannot drive in-flight negative.
+   * Returns what the attempt taught about the site (null on a second settle), which a team shares.
+   */
+  onResult(ticket: Ticket, result: SiteResult, now: number, outputTokens = result.usage?.output ?? 0): SiteObservation | null {
+    if (ticket.settled) return null;
     ticket.settled = true;
     const s = this.site(ticket.siteId);
     s.inFlight = Math.max(0, s.inFlight - 1);
-    if (result.queueDepth !== undefined) s.queueDepth = result.queueDepth;
-    const headroom = headroomFrom(result.headers);
-    if (headroom !== null) s.headroom = headroom;
+    const observation = observationOf(ticket, result, outputTokens);
+    this.learn(s, observation, now, ticket.probe);
+    return observation;
+  }
+
+  /** What another daemon of the team saw at a site: learned as if seen here, without this daemon's in-flight count or probe. */
+  observe(observation: SiteObservation, now: number): void {
+    this.learn(this.site(observation.siteId), observation, now, false);
+  }
+
+  private learn(s: SiteStats, o: SiteObservation, now: number, probe: boolean): void {
+    if (o.queueDepth !== undefined) s.queueDepth = o.queueDepth;
+    if (o.headroom !== null) s.headroom = o.headroom;
     // Stop sending before the next 429: a site that said "wait" or has no requests left in its window is
     // left alone for that long (a second when it did not say how long), then tried again.
-    const retryAfterMs = result.error?.retryAfterMs;
-    if (retryAfterMs !== undefined || headroom === 0 || result.error?.status === 429) {
+    const retryAfterMs = o.error?.retryAfterMs;
+    if (retryAfterMs !== undefined || o.headroom === 0 || o.error?.status === 429) {
       s.limitedUntil = Math.max(s.limitedUntil, now + (retryAfterMs ?? RATE_LIMIT_PAUSE_MS));
     }
 
-    if (result.outcome === 'cancelled' && result.ttftMs === null) {
-      s.breaker.onNeutral(ticket.probe);
+    if (o.outcome === 'cancelled' && o.ttftMs === null) {
+      s.breaker.onNeutral(probe);
       return;
     }
-    const failed = siteFailure(result);
+    const failed = siteFailure(o);
     s.errors.add(failed ? 1 : 0, now);
-    if (failed) s.breaker.onFailure(now, ticket.probe);
-    else if (result.outcome === 'cancelled') s.breaker.onNeutral(ticket.probe);
+    if (failed) s.breaker.onFailure(now, probe);
+    else if (o.outcome === 'cancelled') s.breaker.onNeutral(probe);
     else s.breaker.onSuccess();
 
     // Timings of a request that queued behind our own requests describe the queue, which placement
     // estimates separately; only unqueued ones teach the site's own speed.
-    if (ticket.queued || result.ttftMs === null) return;
-    const m = s.model(ticket.model);
-    if (ticket.expectedTtftMs > 0) m.ttftError.add(Math.log(Math.max(1, result.ttftMs) / ticket.expectedTtftMs), now);
-    m.ttftBase.add(Math.max(0, result.ttftMs - ticket.prefillMs), now);
-    const streamMs = result.durationMs - result.ttftMs;
-    if (outputTokens >= 2 && streamMs > 0) m.tps.add(outputTokens / (streamMs / 1000), now);
-    if (result.outcome === 'complete' || result.outcome === 'length') m.service.add(result.durationMs, now);
+    if (o.queued || o.ttftMs === null) return;
+    const m = s.model(o.model);
+    if (o.expectedTtftMs > 0) m.ttftError.add(Math.log(Math.max(1, o.ttftMs) / o.expectedTtftMs), now);
+    m.ttftBase.add(Math.max(0, o.ttftMs - o.prefillMs), now);
+    const streamMs = o.durationMs - o.ttftMs;
+    if (o.outputTokens >= 2 && streamMs > 0) m.tps.add(o.outputTokens / (streamMs / 1000), now);
+    if (o.outcome === 'complete' || o.outcome === 'length') m.service.add(o.durationMs, now);
   }
 
   load(siteId: string, model: string, now: number): SiteLoad {

@@ -5,22 +5,25 @@
 // used) are read from telemetry and the meter at scrape time, so they are never stale.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BreakerState, Receipt } from '../protocol';
+import type { BreakerState, Receipt, TeamStatus } from '../protocol';
 import type { CatalogStore } from '../catalog/store';
 import type { Telemetry } from '../engine/telemetry';
 import type { Meter } from '../meter';
 import type { Clock } from '../providers/simulated/clock';
 import type { Refusal } from '../chat/refusal';
+import type { Team } from '../team';
 
 export interface MetricsDeps {
   catalog: CatalogStore;
   telemetry: Telemetry;
   meter: Meter;
   clock: Clock;
+  team: Team;
 }
 
 
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+const TEAM_STATES: readonly TeamStatus['telemetry'][] = ['off', 'connecting', 'connected', 'unreachable'];
 
 /** Seconds; from a few ms (a local server, a cached answer) to long generations. */
 const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
@@ -86,7 +89,7 @@ export class Metrics {
       labelNames: ['site', 'provider', 'model', 'kind'],
       registers,
     });
-    const { catalog, telemetry, meter, clock } = deps;
+    const { catalog, telemetry, meter, clock, team } = deps;
     new Gauge({
       name: 'switchyard_in_flight',
       help: 'Requests placed on the site and not yet settled.',
@@ -135,6 +138,35 @@ export class Metrics {
         const summary = meter.summary();
         this.set({ period: 'day' }, summary.todayNanoUsd / 1e9);
         this.set({ period: 'month' }, summary.monthNanoUsd / 1e9);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_team_link',
+      help: 'Site telemetry shared through the team\'s Redis: 1 for the state the link is in (off, connecting, connected, unreachable), 0 for the others.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const state = team.status().telemetry;
+        for (const s of TEAM_STATES) this.set({ state: s }, s === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_team_peers',
+      help: 'Teammates\' daemons heard from in the last 5 minutes.',
+      registers,
+      collect() {
+        this.set(team.status().peers);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_team_observations',
+      help: 'Site observations shared with the team (published) and taken from it (received) since sharing was last set.',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const status = team.status();
+        this.set({ direction: 'published' }, status.published);
+        this.set({ direction: 'received' }, status.received);
       },
     });
     this.unsubscribe = meter.onChange((receipt) => this.observe(receipt));

@@ -79,6 +79,7 @@ export class Daemon {
       parts.meter.onChange(() => daemon.spendChanged());
       // The editor lists sites and models from the catalog, and a refused catalog file must not go unseen.
       parts.catalog.onChange(() => daemon.broadcast(proto.catalogChanged, parts.catalog.summary()));
+      parts.team.onChange((status) => daemon.broadcast(proto.teamChanged, status));
       const openAI = createOpenAIEndpoint({ chat: parts.chat, catalog: parts.catalog, log, metrics });
       const routes = (app: import('express').Express) => {
         // A tool using the OpenAI endpoint is a client too: its requests keep an editor-less daemon alive.
@@ -133,6 +134,7 @@ export class Daemon {
       clients: this.clients.size,
       stateDir: this.options.stateDir,
       catalog: this.parts.catalog.summary(),
+      team: this.parts.team.status(),
     };
   }
 

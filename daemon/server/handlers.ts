@@ -8,6 +8,7 @@ import { refusalOf } from '../chat/refusal';
 import { ChatError } from '../chat/service';
 import { InvalidParams, validateMessages } from '../chat/validate';
 import { PolicyError } from '../engine/policyBook';
+import { TeamProblem } from '../team';
 import { siteInfos } from '../engine/site-info';
 import { BudgetExceededError } from '../meter';
 import { countPromptTokens, countTextTokens } from '../meter/estimate';
@@ -57,6 +58,14 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
     else throw new InvalidParams('params.apiKey must be a key of at least 8 characters, or null to remove it');
     daemon.log.info('credentials changed', { provider: params.provider, present: params.apiKey !== null });
     return { providersWithKeys: parts.credentials.providers() };
+  }));
+
+  connection.onRequest(proto.setTeam, handle(async (params: proto.SetTeamParams) => {
+    const url = params?.telemetryUrl;
+    if (url !== null && (typeof url !== 'string' || url.trim() === '')) throw new InvalidParams('params.telemetryUrl must be a redis:// URL, or null to stop sharing');
+    const status = await parts.team.set(url === null ? null : url.trim());
+    daemon.log.info('team telemetry changed', { server: status.server });
+    return status;
   }));
 
   connection.onRequest(proto.countTokens, handle((params: proto.CountTokensParams) => {
@@ -119,6 +128,6 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
 export function toResponseError(error: unknown): ResponseError<unknown> {
   if (error instanceof BudgetExceededError) return new ResponseError(proto.ErrorCodes.BudgetExceeded, error.message, error.data);
   if (error instanceof ChatError) return new ResponseError(error.code, error.message, error.data);
-  if (error instanceof InvalidParams || error instanceof PolicyError) return new ResponseError(RpcErrorCodes.InvalidParams, error.message);
+  if (error instanceof InvalidParams || error instanceof PolicyError || error instanceof TeamProblem) return new ResponseError(RpcErrorCodes.InvalidParams, error.message);
   return new ResponseError(RpcErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
 }

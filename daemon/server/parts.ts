@@ -15,6 +15,7 @@ import { AdapterPool } from '../providers/pool';
 import { createAdapter } from '../providers/registry';
 import { RealClock } from '../providers/simulated/clock';
 import { mulberry32 } from '../providers/simulated/rng';
+import { Team, TEAM_URL_ENV } from '../team';
 import type { DaemonOptions } from './args';
 import { loadSettings, saveSettings, type DaemonSettings } from './settings';
 
@@ -27,6 +28,7 @@ export interface Parts {
   credentials: Credentials;
   chat: ChatService;
   clock: RealClock;
+  team: Team;
   settings(): DaemonSettings;
   saveSettings(change: Partial<DaemonSettings>): void;
   close(): Promise<void>;
@@ -57,6 +59,16 @@ export async function openParts(options: DaemonOptions, log: Logger, redactor: R
   credentials.onChange((key, added) => added && redactor.add(key));
   const adapters = new AdapterPool(clock, seed, createAdapter);
   const chat = new ChatService({ catalog, router, meter, policies, credentials, adapters, clock, log });
+  const team = new Team({ site: (id) => catalog.index.site(id), observe: (o, now) => telemetry.observe(o, now), now: () => clock.now(), log, redactor });
+  router.onLearned((observation) => team.publish(observation));
+  const teamUrl = process.env[TEAM_URL_ENV];
+  if (teamUrl) {
+    try {
+      await team.set(teamUrl);
+    } catch (error) {
+      log.error(`${TEAM_URL_ENV} refused; telemetry is not shared`, { error: (error as Error).message });
+    }
+  }
 
   return {
     catalog,
@@ -67,6 +79,7 @@ export async function openParts(options: DaemonOptions, log: Logger, redactor: R
     credentials,
     chat,
     clock,
+    team,
     settings: () => settings,
     saveSettings(change) {
       settings = { ...settings, ...change };
@@ -78,6 +91,7 @@ export async function openParts(options: DaemonOptions, log: Logger, redactor: R
     },
     async close() {
       catalog.close();
+      await team.close();
       await meter.close();
     },
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SiteInfo, TelemetrySnapshot } from '../../daemon/protocol';
-import { siteGroups } from '../../extension/siteRows';
+import type { SiteInfo, TeamStatus, TelemetrySnapshot } from '../../daemon/protocol';
+import { siteGroups, teamRow } from '../../extension/siteRows';
 
 const idle: TelemetrySnapshot = { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 };
 
@@ -49,5 +49,26 @@ describe('the Sites view rows', () => {
     assert.match(model.tooltip, /^\*\*llama-3\.3-70b\*\* here is `llama-3\.3-70b-versatile`/);
     assert.match(model.tooltip, /- input \$0\.59 per 1M tokens, cached \$0\.295\n- output \$0\.79 per 1M tokens\n- \$0\.0001 per request\n- read 2026-07-24 from groq\.com\/pricing/);
     assert.match(model.tooltip, /answers up to 32,768 tokens/);
+  });
+});
+
+describe('the Sites view\'s team row', () => {
+  const team = (extra: Partial<TeamStatus>): TeamStatus => ({ telemetry: 'connected', server: 'redis.internal:6379', peers: 0, published: 0, received: 0, error: null, ...extra });
+
+  it('is absent while telemetry is not shared', () => {
+    assert.equal(teamRow(team({ telemetry: 'off', server: null })), null);
+  });
+
+  it('counts teammates and what was shared and taken; a link not up is trouble that says why', () => {
+    const up = teamRow(team({ peers: 2, published: 1200, received: 35 }))!;
+    assert.equal(up.description, '2 teammates · redis.internal:6379');
+    assert.equal(up.trouble, false);
+    assert.match(up.tooltip, /1,200 shared, 35 taken from 2 teammates/);
+    assert.equal(teamRow(team({ peers: 1 }))!.description, '1 teammate · redis.internal:6379');
+    assert.equal(teamRow(team({ telemetry: 'connecting' }))!.description, 'connecting to redis.internal:6379…');
+    const down = teamRow(team({ telemetry: 'unreachable', error: 'connect ECONNREFUSED 10.0.0.5:6379' }))!;
+    assert.equal(down.description, 'unreachable: connect ECONNREFUSED 10.0.0.5:6379');
+    assert.equal(down.trouble, true);
+    assert.match(down.tooltip, /keeps trying/);
   });
 });

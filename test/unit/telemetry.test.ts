@@ -90,3 +90,30 @@ test('TTFT errors are logged against the figure placement hands over, from the f
   busy.onResult(first, ok(100, 200), 60);
   assert.equal(busy.load('s', 'm', 60).ttftErrorMean, 0);
 });
+
+test('a teammate\'s observation teaches speed, errors, the breaker and rate limits, and leaves this daemon\'s in-flight count alone', () => {
+  const local = new Telemetry();
+  const ticket = local.onPlaced('s', 'm', 0, 0, 4, 300);
+  const learned = local.onResult(ticket, ok(300, 1300, { usage: { input: 5, cachedInput: 0, cacheWrite: 0, output: 50, reasoning: 0, raw: {} } }), 10)!;
+  assert.deepEqual(learned, { siteId: 's', model: 'm', queued: false, prefillMs: 0, expectedTtftMs: 300, outcome: 'complete', ttftMs: 300, durationMs: 1300, outputTokens: 50, headroom: null });
+  assert.equal(local.onResult(ticket, ok(1, 1), 11), null, 'a second settle teaches nothing to share');
+
+  const teammate = new Telemetry();
+  teammate.onPlaced('s', 'm', 0); // one of its own, in flight
+  teammate.observe(learned, 20);
+  let seen = teammate.snapshot('s', 20);
+  assert.equal(seen.inFlight, 1);
+  assert.equal(seen.ttftMs, 300);
+  assert.equal(seen.outputTokensPerSecond, 50);
+
+  const failed = { ...learned, outcome: 'error' as const, ttftMs: null, error: { status: 500, retryable: true } };
+  for (let k = 0; k < 5; k++) teammate.observe(failed, 30 + k);
+  seen = teammate.snapshot('s', 40);
+  assert.equal(seen.breaker, 'open');
+  assert.equal(seen.inFlight, 1);
+
+  const limited = new Telemetry();
+  limited.observe({ ...failed, error: { status: 429, retryable: true, retryAfterMs: 2000 } }, 1000);
+  assert.equal(limited.load('s', 'm', 2999).admits, false, 'left alone while the site asked to wait');
+  assert.equal(limited.load('s', 'm', 3001).admits, true);
+});

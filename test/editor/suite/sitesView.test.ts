@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { api, until } from './helpers';
+import { startRedis } from '../../support/redis';
 
 export function registerSitesViewTests(): void {
   describe('the Sites view', () => {
@@ -33,6 +34,28 @@ export function registerSitesViewTests(): void {
         return r && /^simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(r.description) ? r : undefined;
       }, 10_000);
       assert.match(row.tooltip, /Measured over \d+ requests/);
+    });
+
+    it('shares site telemetry with a team through its Redis: said above the sites, the URL kept out of settings', async () => {
+      const a = await api();
+      const password = 'editor-team-password-5c4b3a';
+      const redis = await startRedis({ password });
+      try {
+        await vscode.commands.executeCommand('switchyard.sites.focus');
+        const status = await vscode.commands.executeCommand<{ server: string }>('switchyard.shareTelemetry', redis.url);
+        assert.equal(status.server, `127.0.0.1:${redis.port}`);
+        const row = await until('the team row', () => {
+          const team = a.sites()?.team;
+          return team?.description === `0 teammates · 127.0.0.1:${redis.port}` ? team : undefined;
+        }, 10_000);
+        assert.equal(row.trouble, false);
+        assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('switchyard')).includes(password), 'the password is in the settings');
+        await vscode.commands.executeCommand('switchyard.shareTelemetry', null);
+        await until('the team row gone', () => (a.sites() && a.sites()!.team === null ? true : undefined), 10_000);
+      } finally {
+        await vscode.commands.executeCommand('switchyard.shareTelemetry', null);
+        await redis.stop();
+      }
     });
   });
 }

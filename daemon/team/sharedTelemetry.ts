@@ -1,0 +1,181 @@
+// A team's daemons share what each learns about the real sites: time to first token, output speed,
+// errors, breaker-opening failures, rate-limit headroom and Retry-After. One developer's daemon that
+// meets a failing or throttled site spares the others their own failures there, and a daemon that has
+// just started places from the team's measurements instead of the catalog's figures.
+//
+// Through Redis (DESIGN.md: live shared state goes on an existing engine, not a home-made one): each
+// observation is published on a channel and kept, for a few minutes, in a short list that a daemon
+// joining later replays. Simulated sites are never shared: each daemon simulates its own fleet, so
+// one daemon's simulated queue says nothing about another's. In-flight counts stay per daemon; the
+// providers' rate-limit headers already speak for the account the team shares.
+
+import crypto from 'node:crypto';
+import { createClient } from 'redis';
+import { z } from 'zod';
+import type { Site } from '../catalog/types';
+import type { SiteObservation } from '../engine/telemetry';
+import type { TeamStatus } from '../protocol';
+
+const CHANNEL = 'switchyard:telemetry:v1';
+const RECENT_KEY = 'switchyard:telemetry:v1:recent';
+/** Observations a daemon joining later replays, newest kept. */
+const RECENT_KEEP = 500;
+/** Older than this, what a site did says little about what it does now. */
+const RECENT_TTL_MS = 10 * 60_000;
+/** A teammate heard from within this window counts as present. */
+const PEER_WINDOW_MS = 5 * 60_000;
+/** Between reconnection attempts, growing to this. */
+const MAX_RECONNECT_MS = 5000;
+
+const finite = z.number().finite();
+const observationSchema = z.strictObject({
+  siteId: z.string().min(1).max(200),
+  model: z.string().min(1).max(200),
+  queued: z.boolean(),
+  prefillMs: finite.min(0),
+  expectedTtftMs: finite.min(0),
+  outcome: z.enum(['complete', 'length', 'cancelled', 'cut', 'error']),
+  ttftMs: finite.min(0).nullable(),
+  durationMs: finite.min(0),
+  outputTokens: z.number().int().min(0),
+  queueDepth: z.number().int().min(0).optional(),
+  headroom: z.number().min(0).max(1).nullable(),
+  error: z.strictObject({ status: z.number().int().optional(), retryable: z.boolean().optional(), retryAfterMs: finite.min(0).optional() }).optional(),
+});
+const envelopeSchema = z.strictObject({ origin: z.string().min(1).max(100), at: finite, observation: observationSchema });
+type Envelope = z.infer<typeof envelopeSchema>;
+
+export interface SharedTelemetryDeps {
+  /** The site by id in the catalog in force; only real sites are shared or taken. */
+  site(id: string): Site | undefined;
+  /** Learns a teammate's observation, as if at `now` (the telemetry clock). */
+  observe(observation: SiteObservation, now: number): void;
+  now(): number;
+  /** The link came up or went down. */
+  changed(): void;
+  log: { info(message: string, fields?: object): void; warn(message: string, fields?: object): void };
+}
+
+export class SharedTelemetry {
+  /** Tells this daemon's own messages apart when they come back on the channel. */
+  private readonly origin = crypto.randomUUID();
+  private readonly publisher: ReturnType<typeof createClient>;
+  private readonly subscriber: ReturnType<typeof createClient>;
+  private readonly peers = new Map<string, number>();
+  private readonly server: string;
+  private state: TeamStatus['telemetry'] = 'connecting';
+  private error: string | null = null;
+  private published = 0;
+  private received = 0;
+  private refused = 0;
+  private replayed = false;
+  private closed = false;
+
+  constructor(url: string, private readonly deps: SharedTelemetryDeps) {
+    const parsed = new URL(url);
+    this.server = `${parsed.hostname}:${parsed.port || '6379'}`;
+    // Offline, an observation is dropped rather than queued: stale by the time Redis is back, and an
+    // unbounded queue would grow for as long as it is away.
+    this.publisher = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, MAX_RECONNECT_MS) } });
+    this.subscriber = this.publisher.duplicate();
+    for (const client of [this.publisher, this.subscriber]) {
+      client.on('error', (error: Error) => this.unreachable(error));
+      client.on('ready', () => this.ready());
+    }
+  }
+
+  /** Starts connecting, and keeps trying while Redis is away: status() says how it goes. */
+  start(): void {
+    this.publisher.connect().catch((error: Error) => this.unreachable(error));
+    this.subscriber
+      .connect()
+      .then(() => this.subscriber.subscribe(CHANNEL, (message) => this.take(message)))
+      .catch((error: Error) => this.unreachable(error));
+  }
+
+  /** Shares what an attempt at a real site taught; silently dropped while Redis is away. */
+  publish(observation: SiteObservation): void {
+    if (this.state !== 'connected' || !this.shared(observation.siteId)) return;
+    const message = JSON.stringify({ origin: this.origin, at: Date.now(), observation } satisfies Envelope);
+    this.published++;
+    this.publisher
+      .multi()
+      .publish(CHANNEL, message)
+      .lPush(RECENT_KEY, message)
+      .lTrim(RECENT_KEY, 0, RECENT_KEEP - 1)
+      .pExpire(RECENT_KEY, RECENT_TTL_MS)
+      .exec()
+      .catch((error: Error) => this.unreachable(error));
+  }
+
+  status(): TeamStatus {
+    const now = Date.now();
+    let peers = 0;
+    for (const at of this.peers.values()) if (now - at <= PEER_WINDOW_MS) peers++;
+    return { telemetry: this.state, server: this.server, peers, published: this.published, received: this.received, error: this.error };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.state = 'connecting';
+    await Promise.allSettled([this.subscriber.close(), this.publisher.close()]);
+  }
+
+  private shared(siteId: string): boolean {
+    const site = this.deps.site(siteId);
+    return site !== undefined && !site.simulated;
+  }
+
+  private ready(): void {
+    if (this.closed || !this.publisher.isReady || !this.subscriber.isReady) return;
+    const was = this.state;
+    this.state = 'connected';
+    this.error = null;
+    if (was !== 'connected') {
+      this.deps.log.info('team telemetry connected', { server: this.server });
+      this.deps.changed();
+    }
+    if (!this.replayed) {
+      this.replayed = true;
+      void this.replay();
+    }
+  }
+
+  private unreachable(error: Error): void {
+    if (this.closed) return;
+    const message = error.message || String(error);
+    if (this.state === 'unreachable' && this.error === message) return;
+    this.deps.log.warn('team telemetry unreachable; retrying', { server: this.server, error: message });
+    this.state = 'unreachable';
+    this.error = message;
+    this.deps.changed();
+  }
+
+  /** What teammates saw in the last minutes, oldest first, each learned at its own age. */
+  private async replay(): Promise<void> {
+    try {
+      const recent = await this.publisher.lRange(RECENT_KEY, 0, RECENT_KEEP - 1);
+      for (const message of recent.reverse()) this.take(message, true);
+    } catch (error) {
+      this.unreachable(error as Error);
+    }
+  }
+
+  private take(message: string, replaying = false): void {
+    let envelope: Envelope;
+    try {
+      envelope = envelopeSchema.parse(JSON.parse(message));
+    } catch (error) {
+      // Another program on the channel, or a newer Switchyard's format: said once, then counted.
+      if (this.refused++ === 0) this.deps.log.warn('team telemetry: a message was not understood and is ignored', { error: (error as Error).message.slice(0, 300) });
+      return;
+    }
+    if (envelope.origin === this.origin) return;
+    const age = Math.max(0, Date.now() - envelope.at);
+    if (replaying && age > RECENT_TTL_MS) return;
+    if (!this.shared(envelope.observation.siteId)) return;
+    this.peers.set(envelope.origin, Math.max(this.peers.get(envelope.origin) ?? 0, envelope.at));
+    this.received++;
+    this.deps.observe(envelope.observation, this.deps.now() - age);
+  }
+}

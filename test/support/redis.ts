@@ -1,0 +1,61 @@
+// A Redis of the test's own: redis-server (Debian's package, on every machine of this kind) on a free
+// port with nothing kept on disk, so a test never shares state with another program's Redis. Where the
+// binary is missing, the test says what to install rather than skipping.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function answersPing(port: number, password?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.once('error', () => resolve(false));
+    socket.on('data', (data) => {
+      reply += data.toString();
+      if (reply.includes('PONG')) (socket.destroy(), resolve(true));
+    });
+    socket.once('connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}PING\r\n`));
+  });
+}
+
+/** `password` starts it with requirepass. */
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  if (spawnSync('redis-server', ['--version']).error) {
+    throw new Error('redis-server is not installed: apt-get install redis-server (the team telemetry tests need a Redis of their own)');
+  }
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  if (options.password) args.push('--requirepass', options.password);
+  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Imported by the extension-host suite too, so it waits by itself rather than through the daemon helpers.
+  for (const deadline = Date.now() + 10_000; !(await answersPing(port, options.password)); await new Promise((r) => setTimeout(r, 25))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not answer`);
+  }
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
