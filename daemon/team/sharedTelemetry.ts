@@ -110,8 +110,9 @@ export class SharedTelemetry {
 
   status(): TeamStatus {
     const now = Date.now();
-    let peers = 0;
-    for (const at of this.peers.values()) if (now - at <= PEER_WINDOW_MS) peers++;
+    // Each daemon start is a new origin: the ones not heard from lately are forgotten.
+    for (const [origin, at] of this.peers) if (now - at > PEER_WINDOW_MS) this.peers.delete(origin);
+    const peers = this.peers.size;
     return { telemetry: this.state, server: this.server, peers, published: this.published, received: this.received, error: this.error };
   }
 
@@ -171,10 +172,13 @@ export class SharedTelemetry {
       return;
     }
     if (envelope.origin === this.origin) return;
-    const age = Math.max(0, Date.now() - envelope.at);
-    if (replaying && age > RECENT_TTL_MS) return;
+    // A live message is news from now: pub/sub delivers in milliseconds, and the sender's clock may be
+    // off from ours. Only a replayed one is dated by its stamp, as well as two clocks allow.
+    const age = replaying ? Math.max(0, Date.now() - envelope.at) : 0;
+    if (age > RECENT_TTL_MS) return;
     if (!this.shared(envelope.observation.siteId)) return;
-    this.peers.set(envelope.origin, Math.max(this.peers.get(envelope.origin) ?? 0, envelope.at));
+    const heard = Date.now() - age;
+    this.peers.set(envelope.origin, Math.max(this.peers.get(envelope.origin) ?? 0, heard));
     this.received++;
     this.deps.observe(envelope.observation, this.deps.now() - age);
   }
