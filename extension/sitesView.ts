@@ -133,6 +133,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
         item.tooltip = node.row.tooltip;
         item.iconPath = node.row.trouble ? new vscode.ThemeIcon('organization', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('organization');
         item.command = { command: 'switchyard.shareTelemetry', title: 'Share Site Telemetry with Team' };
+        item.accessibilityInformation = { label: `${node.row.label}: ${node.row.description}` };
         return item;
       }
       case 'group': {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pidAlive } from '../../scripts/editor-server.mjs';
+import { startRedis } from '../support/redis.cjs';
 import {
   answerInputBox, assert, pickQuickItem, readStatus, runCommand, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench, webviewFrame,
 } from './workbench.mjs';
@@ -544,6 +545,43 @@ export const flows = [
       assert(title === 'API key for Groq', `the input box is titled ${JSON.stringify(title)}`);
       await page.keyboard.press('Escape');
       ctx.note(`${measured}; the key button asked "${title}"; ${await view.locator('.monaco-list-row').count()} rows shown`);
+    },
+  },
+  {
+    name: 'team-telemetry',
+    title: '"Share Site Telemetry with Team…" takes the team\'s Redis URL in a password box, refuses one that is not redis://, and the Sites view shows the link; an empty box stops sharing',
+    timeoutMs: 60_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      const redis = await startRedis({ password: 'flow-team-password-1a2b3c' });
+      const teamRow = () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
+        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => l.startsWith('Team telemetry')));
+      try {
+        await runCommand(page, 'View: Show Switchyard');
+        await runCommand(page, 'Switchyard: Share Site Telemetry with Team…');
+        const input = page.locator('.quick-input-widget .quick-input-box input');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        assert((await input.getAttribute('type')) === 'password', 'the URL box shows what is typed');
+        await input.fill('http://127.0.0.1:6379');
+        const refusal = await until('the box refusing an http:// URL', async () => {
+          const text = await page.locator('.quick-input-widget .quick-input-message').textContent({ timeout: 500 }).catch(() => '');
+          return text?.includes('must be a redis:// or rediss:// URL') ? text.trim() : undefined;
+        }, { timeoutMs: 10_000 });
+        await input.fill(redis.url);
+        await page.keyboard.press('Enter');
+        const shown = await until('the team row in the Sites view', async () => {
+          const label = await teamRow();
+          return label === `Team telemetry: 0 teammates · 127.0.0.1:${redis.port}` ? label : undefined;
+        }, { timeoutMs: 20_000 });
+        await ctx.screenshot('team-telemetry', page);
+        await runCommand(page, 'Switchyard: Share Site Telemetry with Team…');
+        await answerInputBox(page, '');
+        await until('the team row gone', async () => ((await teamRow()) === undefined ? true : undefined), { timeoutMs: 20_000 });
+        ctx.note(`refused: "${refusal}"; shown: "${shown}"; stopped from an empty box`);
+      } finally {
+        await redis.stop();
+      }
     },
   },
   {

@@ -10,7 +10,7 @@ import { createClient } from 'redis';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import * as proto from '../../daemon/protocol';
 import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
-import { startRedis, type TestRedis } from '../support/redis';
+import { startRedis, type TestRedis } from '../support/redis.cjs';
 import { startFake, type FakeUpstream } from '../fakes/upstream';
 
 const MODEL = 'team-chat';

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { api, until } from './helpers';
-import { startRedis } from '../../support/redis';
+import { startRedis } from '../../support/redis.cjs';
 
 export function registerSitesViewTests(): void {
   describe('the Sites view', () => {

@@ -1,28 +1,27 @@
 // A Redis of the test's own: redis-server (Debian's package, on every machine of this kind) on a free
 // port with nothing kept on disk, so a test never shares state with another program's Redis. Where the
-// binary is missing, the test says what to install rather than skipping.
+// binary is missing, the test says what to install rather than skipping. Plain JavaScript (types in
+// redis.d.cts) because the editor flows, which Node runs without a TypeScript loader, use it too.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+'use strict';
 
-export interface TestRedis {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
+const { spawn, spawnSync } = require('node:child_process');
+const net = require('node:net');
 
-function freePort(): Promise<number> {
+/** @returns {Promise<number>} */
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
+      const { port } = /** @type {net.AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
 }
 
-function answersPing(port: number, password?: string): Promise<boolean> {
+/** @param {number} port @param {string | undefined} password @returns {Promise<boolean>} */
+function answersPing(port, password) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = '';
@@ -35,16 +34,16 @@ function answersPing(port: number, password?: string): Promise<boolean> {
   });
 }
 
-/** `password` starts it with requirepass. */
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+/** `password` starts it with requirepass. @param {{ password?: string }} [options] */
+async function startRedis(options = {}) {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('redis-server is not installed: apt-get install redis-server (the team telemetry tests need a Redis of their own)');
   }
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
   if (options.password) args.push('--requirepass', options.password);
-  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', () => resolve(undefined)));
   // Imported by the extension-host suite too, so it waits by itself rather than through the daemon helpers.
   for (const deadline = Date.now() + 10_000; !(await answersPing(port, options.password)); await new Promise((r) => setTimeout(r, 25))) {
     if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not answer`);
@@ -59,3 +58,5 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     },
   };
 }
+
+exports.startRedis = startRedis;
