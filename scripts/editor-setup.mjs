@@ -115,24 +115,34 @@ function ensureDebianPackages() {
     log(`${step}: already installed (chromium, libkrb5-dev, toolchain)`);
     return;
   }
+  installDebianPackages(step, [...missing, 'fonts-liberation']);
+  const still = missingDebianPackages();
+  if (still.length) throw new SetupError(step, `still missing after apt-get install: ${still.join(', ')}`);
+}
+
+/**
+ * `apt-get install` as root, or through password-less sudo; otherwise a SetupError that says what to run.
+ * Also used by the tests that need a Debian package of their own (redis-server: test/support/redis.cjs).
+ */
+export function installDebianPackages(step, packages) {
   if (!which('apt-get')) {
-    throw new SetupError(step, `missing ${missing.join(', ')} and there is no apt-get here; install them by hand`);
+    throw new SetupError(step, `missing ${packages.join(', ')} and there is no apt-get here; install them by hand`);
   }
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   let prefix = [];
   if (!isRoot) {
     const sudoOk = which('sudo') && spawnSync('sudo', ['-n', 'true']).status === 0;
     if (!sudoOk) {
-      throw new SetupError(step, `missing Debian packages ${missing.join(', ')}: run as root, or give this user ` +
-        `password-less sudo, or run yourself:\n  sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
+      throw new SetupError(step, `missing Debian packages ${packages.join(', ')}: run as root, or give this user ` +
+        `password-less sudo, or run yourself:\n  sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`);
     }
     prefix = ['sudo', '-n', 'env', 'DEBIAN_FRONTEND=noninteractive'];
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const cmd = (args) => (prefix.length ? [prefix[0], [...prefix.slice(1), ...args]] : [args[0], args.slice(1)]);
-  log(`${step}: installing ${missing.join(', ')}`);
+  log(`${step}: installing ${packages.join(', ')}`);
   run(step, ...cmd(['apt-get', 'update']), { env });
-  const install = cmd(['apt-get', 'install', '-y', '--no-install-recommends', ...missing, 'fonts-liberation']);
+  const install = cmd(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);
   try {
     run(step, ...install, { env });
   } catch (error) {
@@ -141,8 +151,6 @@ function ensureDebianPackages() {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15_000);
     run(step, ...install, { env });
   }
-  const still = missingDebianPackages();
-  if (still.length) throw new SetupError(step, `still missing after apt-get install: ${still.join(', ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // A Redis of the test's own: redis-server (Debian's package, on every machine of this kind) on a free
 // port with nothing kept on disk, so a test never shares state with another program's Redis. Where the
-// binary is missing, the test says what to install rather than skipping. Plain JavaScript (types in
+// binary is missing it is installed from Debian's packages (or the test says what to run), never skipped. Plain JavaScript (types in
 // redis.d.cts) because the editor flows, which Node runs without a TypeScript loader, use it too.
 
 'use strict';
@@ -37,7 +37,9 @@ function answersPing(port, password) {
 /** `password` starts it with requirepass. @param {{ password?: string }} [options] */
 async function startRedis(options = {}) {
   if (spawnSync('redis-server', ['--version']).error) {
-    throw new Error('redis-server is not installed: apt-get install redis-server (the team telemetry tests need a Redis of their own)');
+    // A fresh machine: installed as the editor tests install Chromium (root or password-less sudo).
+    const { installDebianPackages } = await import('../../scripts/editor-setup.mjs');
+    installDebianPackages('redis-server for the team telemetry tests', ['redis-server']);
   }
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
