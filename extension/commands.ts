@@ -151,9 +151,10 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
         vscode.window.setStatusBarMessage(`Switchyard: API key for ${id} removed`, 4000);
       })),
 
-    vscode.commands.registerCommand('switchyard.shareTelemetry', (urlArg?: string | null) =>
+    vscode.commands.registerCommand('switchyard.shareTelemetry', (urlArg?: unknown) =>
       guarded('Sharing telemetry with the team failed', async () => {
-        let url = urlArg;
+        // A URL or null from a caller (a keybinding, a test); anything else (a tree node) asks.
+        let url = typeof urlArg === 'string' || urlArg === null ? urlArg : undefined;
         if (url === undefined) {
           const sharing = (await keys.teamUrl()) !== undefined;
           const text = await vscode.window.showInputBox({

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
+import { teamUrlProblem } from '../daemon/team/url';
 
 export const KEYED_PROVIDERS: { id: proto.ProviderId; label: string }[] = [
   { id: 'openai', label: 'OpenAI' },
@@ -62,8 +63,11 @@ export class Keys {
     return this.secrets.get(TEAM_URL);
   }
 
-  /** Shares site telemetry through the team's Redis at `url`, or stops (null); the daemon refuses a bad URL before anything is stored. */
+  /** Shares site telemetry through the team's Redis at `url`, or stops (null); a bad URL is refused before anything is stored. */
   async setTeam(url: string | null, client: LanguageClient | undefined): Promise<proto.TeamStatus | undefined> {
+    // Checked here too: with no daemon connected, nothing else would stop a bad URL being stored.
+    const problem = url === null ? null : teamUrlProblem(url);
+    if (problem) throw new Error(`the URL ${problem}`);
     const status = client ? await client.sendRequest(proto.setTeam, { telemetryUrl: url }) : undefined;
     if (url === null) await this.secrets.delete(TEAM_URL);
     else await this.secrets.store(TEAM_URL, url);
