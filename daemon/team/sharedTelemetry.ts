@@ -16,10 +16,14 @@ import type { Site } from '../catalog/types';
 import type { SiteObservation } from '../engine/telemetry';
 import type { TeamStatus } from '../protocol';
 
-const CHANNEL = 'switchyard:telemetry:v1';
-const RECENT_KEY = 'switchyard:telemetry:v1:recent';
-/** Observations a daemon joining later replays, newest kept. */
-const RECENT_KEEP = 500;
+const CHANNEL = 'switchyard:telemetry:v2';
+const RECENT_KEY = 'switchyard:telemetry:v2:recent';
+/** Observations are sent in batches at most this often: a busy daemon sends a few messages a second, not one per request. */
+const BATCH_MS = 50;
+/** And at most this many to a batch; a daemon that has more in one interval drops the oldest. */
+const BATCH_MAX = 500;
+/** Batches a daemon joining later replays, newest kept. */
+const RECENT_KEEP = 200;
 /** Older than this, what a site did says little about what it does now. */
 const RECENT_TTL_MS = 10 * 60_000;
 /** A teammate heard from within this window counts as present. */
@@ -42,7 +46,7 @@ const observationSchema = z.strictObject({
   headroom: z.number().min(0).max(1).nullable(),
   error: z.strictObject({ status: z.number().int().optional(), retryable: z.boolean().optional(), retryAfterMs: finite.min(0).optional() }).optional(),
 });
-const envelopeSchema = z.strictObject({ origin: z.string().min(1).max(100), at: finite, observation: observationSchema });
+const envelopeSchema = z.strictObject({ origin: z.string().min(1).max(100), at: finite, observations: z.array(observationSchema).min(1).max(BATCH_MAX) });
 type Envelope = z.infer<typeof envelopeSchema>;
 
 export interface SharedTelemetryDeps {
@@ -68,8 +72,11 @@ export class SharedTelemetry {
   private published = 0;
   private received = 0;
   private refused = 0;
+  private subscribed = false;
   private replayed = false;
   private closed = false;
+  private pending: SiteObservation[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, private readonly deps: SharedTelemetryDeps) {
     const parsed = new URL(url);
@@ -90,14 +97,29 @@ export class SharedTelemetry {
     this.subscriber
       .connect()
       .then(() => this.subscriber.subscribe(CHANNEL, (message) => this.take(message)))
+      .then(() => {
+        // node-redis subscribes again by itself after a reconnect; the first time, nothing is heard before this.
+        this.subscribed = true;
+        this.ready();
+      })
       .catch((error: Error) => this.unreachable(error));
   }
 
-  /** Shares what an attempt at a real site taught; silently dropped while Redis is away. */
+  /** Shares what an attempt at a real site taught, in the next batch; dropped while Redis is away. */
   publish(observation: SiteObservation): void {
     if (this.state !== 'connected' || !this.shared(observation.siteId)) return;
-    const message = JSON.stringify({ origin: this.origin, at: Date.now(), observation } satisfies Envelope);
-    this.published++;
+    if (this.pending.length === BATCH_MAX) this.pending.shift();
+    this.pending.push(observation);
+    this.batchTimer ??= setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  private flush(): void {
+    this.batchTimer = undefined;
+    const observations = this.pending;
+    this.pending = [];
+    if (this.state !== 'connected' || observations.length === 0) return;
+    const message = JSON.stringify({ origin: this.origin, at: Date.now(), observations } satisfies Envelope);
+    this.published += observations.length;
     this.publisher
       .multi()
       .publish(CHANNEL, message)
@@ -119,6 +141,7 @@ export class SharedTelemetry {
   async close(): Promise<void> {
     this.closed = true;
     this.state = 'connecting';
+    clearTimeout(this.batchTimer);
     await Promise.allSettled([this.subscriber.close(), this.publisher.close()]);
   }
 
@@ -127,19 +150,23 @@ export class SharedTelemetry {
     return site !== undefined && !site.simulated;
   }
 
+  /** Both connections up (again): connected once subscribed and, the first time, caught up on what was missed. */
   private ready(): void {
-    if (this.closed || !this.publisher.isReady || !this.subscriber.isReady) return;
-    const was = this.state;
+    if (this.closed || !this.subscribed || !this.publisher.isReady || !this.subscriber.isReady) return;
+    if (this.replayed) return this.connected();
+    this.replayed = true;
+    void this.replay().then((ok) => {
+      if (ok) this.connected();
+      else this.replayed = false;
+    });
+  }
+
+  private connected(): void {
+    if (this.closed || this.state === 'connected') return;
     this.state = 'connected';
     this.error = null;
-    if (was !== 'connected') {
-      this.deps.log.info('team telemetry connected', { server: this.server });
-      this.deps.changed();
-    }
-    if (!this.replayed) {
-      this.replayed = true;
-      void this.replay();
-    }
+    this.deps.log.info('team telemetry connected', { server: this.server });
+    this.deps.changed();
   }
 
   private unreachable(error: Error): void {
@@ -153,12 +180,14 @@ export class SharedTelemetry {
   }
 
   /** What teammates saw in the last minutes, oldest first, each learned at its own age. */
-  private async replay(): Promise<void> {
+  private async replay(): Promise<boolean> {
     try {
       const recent = await this.publisher.lRange(RECENT_KEY, 0, RECENT_KEEP - 1);
       for (const message of recent.reverse()) this.take(message, true);
+      return true;
     } catch (error) {
       this.unreachable(error as Error);
+      return false;
     }
   }
 
@@ -176,10 +205,13 @@ export class SharedTelemetry {
     // off from ours. Only a replayed one is dated by its stamp, as well as two clocks allow.
     const age = replaying ? Math.max(0, Date.now() - envelope.at) : 0;
     if (age > RECENT_TTL_MS) return;
-    if (!this.shared(envelope.observation.siteId)) return;
     const heard = Date.now() - age;
     this.peers.set(envelope.origin, Math.max(this.peers.get(envelope.origin) ?? 0, heard));
-    this.received++;
-    this.deps.observe(envelope.observation, this.deps.now() - age);
+    const now = this.deps.now() - age;
+    for (const observation of envelope.observations) {
+      if (!this.shared(observation.siteId)) continue;
+      this.received++;
+      this.deps.observe(observation, now);
+    }
   }
 }

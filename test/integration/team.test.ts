@@ -202,11 +202,10 @@ describe('team telemetry through Redis', () => {
     const other = createClient({ url: redis.url });
     await other.connect();
     const observation = { siteId: STEADY, model: MODEL, queued: false, prefillMs: 0, expectedTtftMs: 50, outcome: 'error', ttftMs: null, durationMs: 5, outputTokens: 0, headroom: null };
-    for (const message of ['not json', JSON.stringify({ origin: 'x', at: Date.now() }), JSON.stringify({ origin: 'x', at: Date.now(), observation: { ...observation, outcome: 'exploded' } })]) {
-      await other.publish('switchyard:telemetry:v1', message);
-    }
+    const bad = ['not json', JSON.stringify({ origin: 'x', at: Date.now() }), JSON.stringify({ origin: 'x', at: Date.now(), observations: [{ ...observation, outcome: 'exploded' }] }), JSON.stringify({ origin: 'x', at: Date.now(), observations: [] })];
+    for (const message of bad) await other.publish('switchyard:telemetry:v2', message);
     // A well-formed one after them proves the bad ones were read (the channel is in order) and the link survived.
-    await other.publish('switchyard:telemetry:v1', JSON.stringify({ origin: 'x', at: Date.now(), observation }));
+    await other.publish('switchyard:telemetry:v2', JSON.stringify({ origin: 'x', at: Date.now(), observations: [observation] }));
     await other.close();
     await waitFor(async () => ((await team(rpc)).received === received + 1 ? true : undefined), 5000, () => 'the good message was not taken');
     assert.equal((await team(rpc)).telemetry, 'connected');
