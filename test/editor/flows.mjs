@@ -33,7 +33,8 @@ async function ask(frame, prompt, { timeoutMs = 60_000 } = {}) {
   await frame.locator('#prompt').fill(prompt);
   await frame.locator('#prompt').press('Enter');
   const turn = frame.locator('article.turn').nth(before);
-  await turn.waitFor({ state: 'attached', timeout: 15_000 });
+  // Generous: a prompt with megabytes of images is measured and encoded before its turn appears.
+  await turn.waitFor({ state: 'attached', timeout: 30_000 });
   await until('the answer to finish', async () => {
     const status = await turn.getAttribute('data-status');
     return status && status !== 'placing' && status !== 'streaming' ? status : undefined;
@@ -402,6 +403,8 @@ export const flows = [
       const { page } = await ctx.devEditor();
       await waitForStatus(page, CONNECTED);
       let frame = await panelFrame(page);
+      // On the simulated fleet's model whatever an earlier flow left chosen (its catalog file may be gone).
+      await until('the simulated fleet\'s model in the panel', async () => (await frame.locator('#model').selectOption('llama-3.3-70b', { timeout: 2000 }).then(() => true, () => false)) || undefined, { timeoutMs: 15_000 });
       const current = await frame.locator('#policy').inputValue();
       const target = current === 'fastest' ? 'cheapest' : 'fastest';
       await runCommand(page, 'Switchyard: Switch Routing Policy');
