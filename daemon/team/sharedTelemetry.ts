@@ -3,9 +3,9 @@
 // meets a failing or throttled site spares the others their own failures there, and a daemon that has
 // just started places from the team's measurements instead of the catalog's figures.
 //
-// Through Redis (DESIGN.md: live shared state goes on an existing engine, not a home-made one): each
-// observation is published on a channel and kept, for a few minutes, in a short list that a daemon
-// joining later replays. Simulated sites are never shared: each daemon simulates its own fleet, so
+// Through Redis (DESIGN.md: live shared state goes on an existing engine, not a home-made one): the
+// observations are published on a channel in small batches and kept, for a few minutes, in a short
+// list that a daemon joining later replays. Simulated sites are never shared: each daemon simulates its own fleet, so
 // one daemon's simulated queue says nothing about another's. In-flight counts stay per daemon; the
 // providers' rate-limit headers already speak for the account the team shares.
 
