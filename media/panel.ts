@@ -7,7 +7,7 @@ import { ms, siteLabel, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, canRerun, costLines, imageHint, inFlight, initialState, placementRows, reduce, rerunIntent, reviveState, sendIntent, type PanelEvent } from './panelState';
+import { annotations, canRerun, costLines, imageHint, inFlight, initialState, placementRows, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -66,10 +66,22 @@ function persist(): void {
   }, 300);
 }
 
+/** UI events sent to the host before its restore arrived (null once it has): see restoreWith. */
+let early: PanelEvent[] | null = [];
+
 /** Applies an event locally and, for UI events, tells the host so its mirror stays the same. */
 function dispatch(event: PanelEvent, toHost = false): void {
-  const next = reduce(state, event);
-  if (toHost) post(event as WebviewMessage);
+  let next: PanelState;
+  if (event.type === 'restore' && early) {
+    next = restoreWith(state, event, early);
+    early = null;
+  } else {
+    next = reduce(state, event);
+  }
+  if (toHost) {
+    post(event as WebviewMessage);
+    early?.push(event);
+  }
   if (next === state) return;
   const previous = state;
   state = next;

@@ -36,6 +36,15 @@ function updateTurn(state: PanelState, turnId: string, change: (turn: Turn) => T
   return changed ? { ...state, turns } : state;
 }
 
+/**
+ * The host's state for a webview that has just loaded, with what the user did in the webview before it
+ * arrived applied again on top: the host sent it before those events reached it (it has them now), so
+ * taken alone it would undo a model chosen or a draft typed in the first moments.
+ */
+export function restoreWith(state: PanelState, restore: Extract<PanelEvent, { type: 'restore' }>, early: readonly PanelEvent[]): PanelState {
+  return early.reduce(reduce, reduce(state, restore));
+}
+
 export function reduce(state: PanelState, event: PanelEvent): PanelState {
   switch (event.type) {
     case 'restore':

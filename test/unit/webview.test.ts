@@ -8,7 +8,7 @@ import { describeError, rejectionText } from '../../media/errors';
 import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
-import { annotations, buildMessages, canRerun, imageHint, initialState, modelChoices, placementRows, reduce, rerunIntent, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { annotations, buildMessages, canRerun, imageHint, initialState, modelChoices, placementRows, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { placementMarkdown } from '../../media/placementReport';
 import { stackDays, tableRows } from '../../media/spendModel';
 
@@ -107,6 +107,19 @@ describe('panel reducer', () => {
     const chosen = reduce(reduce(initialState(), { type: 'models', models, preferred: 'llama-3.3-70b' }), { type: 'setModel', model: 'gpt-4o' });
     assert.equal(reduce(chosen, { type: 'models', models, preferred: 'llama-3.3-70b' }).model, 'gpt-4o');
     assert.equal(reduce(chosen, { type: 'models', models: models.slice(1), preferred: 'llama-3.3-70b' }).model, 'llama-3.3-70b');
+  });
+
+  it('a model chosen and a draft typed in a reloaded webview before the host\'s restore arrives survive it', () => {
+    const models = [{ id: 'fake-coder', sites: 1, available: 1, images: 'no' as const }, { id: 'llama-3.3-70b', sites: 5, available: 5, images: 'no' as const }];
+    // The host's state as it was when the webview said it was ready: the user's first moves had not reached it.
+    const host = run([{ type: 'models', models, preferred: 'llama-3.3-70b' }, { type: 'turnStarted', turn: turn() }]);
+    const early: PanelEvent[] = [{ type: 'setModel', model: 'fake-coder' }, { type: 'draft', text: 'Write add' }];
+    const webview = run(early, reviveState(JSON.parse(JSON.stringify(host)))!);
+    const restored = restoreWith(webview, { type: 'restore', state: host }, early);
+    assert.equal(restored.model, 'fake-coder');
+    assert.equal(restored.draft, 'Write add');
+    assert.deepEqual(restored.turns.map((t) => t.id), ['t1'], 'the host\'s conversation comes with it');
+    assert.equal(reduce(webview, { type: 'restore', state: host }).model, 'llama-3.3-70b', 'the restore alone would have undone the choice');
   });
 
   it('selection context goes with the next prompt and is cleared by it', () => {
