@@ -557,6 +557,7 @@ export interface EndpointInfo {
 export interface ConfigureParams {
   policies?: Policy[];
   defaultPolicy?: string;
+  /** The user's catalog file; '' for none. Left out, the daemon keeps the file it has. */
   catalogFile?: string;
   budgets?: BudgetCap[];
 }

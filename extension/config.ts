@@ -42,7 +42,9 @@ export function readConfigure(): ConfigureParams {
   const catalogFile = c.get<string>('catalogFile')?.trim();
   const params: ConfigureParams = { policies: Array.isArray(policies) ? policies : [], budgets: budgetCaps(readBudgets(), workspaceKey()) };
   if (defaultPolicy) params.defaultPolicy = defaultPolicy;
-  if (catalogFile) params.catalogFile = catalogFile;
+  // Always sent, empty when unset: the daemon keeps a file it is not told about, so a cleared setting
+  // would leave the old file in force (and, once deleted, refused at every reload).
+  params.catalogFile = catalogFile ?? '';
   return params;
 }
 

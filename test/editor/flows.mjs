@@ -393,6 +393,9 @@ export const flows = [
         fs.rmSync(scratchFile, { force: true });
         await coder.close();
       }
+      // The setting cleared and the file gone: the daemon drops the file rather than refusing it at every reload.
+      const panel = await openPanel(page);
+      await until('the catalog file\'s model gone from the panel', async () => (await panel.evaluate(() => [...document.querySelectorAll('#model option')].every((o) => o.value !== 'fake-coder'))) || undefined, { timeoutMs: 20_000 });
     },
   },
   {
