@@ -16,6 +16,7 @@ export class TeamProblem extends Error {}
 
 export class Team {
   private shared: SharedTelemetry | null = null;
+  private url: string | null = null;
   private readonly listeners = new Set<(status: TeamStatus) => void>();
   private readonly deps: SharedTelemetryDeps & { redactor: Redactor };
 
@@ -33,6 +34,9 @@ export class Team {
   async set(url: string | null): Promise<TeamStatus> {
     const problem = url === null ? null : teamUrlProblem(url);
     if (problem) throw new TeamProblem(`telemetryUrl ${problem}`);
+    // Every window sends its stored URL when it (re)connects: the same URL keeps the link it has.
+    if (url === this.url) return this.status();
+    this.url = url;
     const previous = this.shared;
     this.shared = null;
     await previous?.close();
@@ -57,6 +61,7 @@ export class Team {
     this.listeners.clear();
     await this.shared?.close();
     this.shared = null;
+    this.url = null;
   }
 
   private changed(): void {

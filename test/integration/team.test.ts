@@ -128,6 +128,10 @@ describe('team telemetry through Redis', () => {
     assert.match(metrics, /^switchyard_team_observations\{direction="received"\} [1-9]\d*$/m);
     assert.ok(status.received >= 10, `received ${status.received}`);
     assert.ok((await team(a.rpc)).published >= 10);
+    // A window reconnecting sends the same URL again: the link it has stays, counts and all.
+    const again = await b.rpc.sendRequest(proto.setTeam, { telemetryUrl: redis.url });
+    assert.equal(again.telemetry, 'connected');
+    assert.equal(again.received, status.received);
   });
 
   test('a daemon that joins later starts from what the team saw in the last minutes', async () => {
