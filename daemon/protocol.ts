@@ -5,7 +5,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
 /** Bumped when a method is added or changes shape; the extension replaces a daemon that speaks another version. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * Largest single WebSocket message either side accepts (a bigger one closes the socket with 1009), and the
@@ -524,7 +524,10 @@ export interface StatusResult {
   team: TeamStatus;
 }
 
-/** Whether this daemon shares what it learns about real sites with its team's other daemons, through their Redis. */
+/**
+ * What this daemon shares with its team's other daemons: site telemetry through their Redis (the flat
+ * fields), and the ledger and budgets on their PostgreSQL (`ledger`).
+ */
 export interface TeamStatus {
   /** off: no team server set; unreachable: set but not reached now (it keeps trying, `error` says why). */
   telemetry: 'off' | 'connecting' | 'connected' | 'unreachable';
@@ -536,11 +539,52 @@ export interface TeamStatus {
   published: number;
   received: number;
   error: string | null;
+  ledger: TeamLedgerStatus;
 }
 
+/** The team ledger: every member's receipts at real sites, and the team's budgets, on one PostgreSQL. */
+export interface TeamLedgerStatus {
+  state: 'off' | 'connecting' | 'connected' | 'unreachable';
+  /** host:port of the team's PostgreSQL; never its user or password. */
+  server: string | null;
+  error: string | null;
+  /** Who this daemon's receipts are recorded as (user@host). */
+  member: string;
+  /** The team's spend at real sites this UTC day and month, as last read. */
+  spentTodayNanoUsd: number;
+  spentMonthNanoUsd: number;
+  /** Held across the team by requests in flight. */
+  reservedNanoUsd: number;
+  budgets: TeamBudgetStatus[];
+  /** This month's spend per member, largest first. */
+  members: { member: string; spentMonthNanoUsd: number }[];
+  /** Receipts of this daemon that have not reached the team ledger yet (it was away); sent when it is back. */
+  behind: boolean;
+}
+
+export interface TeamBudgetStatus {
+  /** A UTC day or month: the team's members may live in different time zones. */
+  scope: 'day' | 'month';
+  capNanoUsd: number;
+  spentNanoUsd: number;
+  reservedNanoUsd: number;
+  state: 'ok' | 'warn' | 'exceeded';
+  /** The member who set it. */
+  setBy: string;
+}
+
+/** A field left out keeps what is set; null stops that part. URLs are kept in daemon memory only. */
 export interface SetTeamParams {
-  /** The team's Redis (redis://[:password@]host:port or rediss://...); null stops sharing. Kept in daemon memory only. */
-  telemetryUrl: string | null;
+  /** The team's Redis (redis://[:password@]host:port or rediss://...), for site telemetry. */
+  telemetryUrl?: string | null;
+  /** The team's PostgreSQL (postgres://user[:password]@host:port/database), for the ledger and budgets. */
+  ledgerUrl?: string | null;
+}
+
+/** Sets (or with capUsd null, removes) one of the team's budgets, for every member's daemon. */
+export interface SetTeamBudgetParams {
+  scope: 'day' | 'month';
+  capUsd: number | null;
 }
 
 /** How other tools (OpenAI SDKs, aider, Continue, scripts) reach the OpenAI-compatible endpoint. */
@@ -581,6 +625,8 @@ export const ErrorCodes = {
   UnknownModel: -32003,
   UpstreamFailed: -32004,
   UnknownRequest: -32005,
+  /** The team has budgets, and their ledger cannot be reached to check them: the request is not sent. */
+  TeamLedgerUnavailable: -32006,
   InvalidParams: -32602,
 } as const;
 
@@ -593,6 +639,8 @@ export interface BudgetExceededData {
   reservedNanoUsd: number;
   remainingNanoUsd: number;
   worstCaseNanoUsd: number;
+  /** The team's cap (on the team ledger), not this daemon's; scope 'day' or 'month', in UTC. */
+  team?: true;
 }
 
 export interface NoEligibleSiteData {
@@ -611,8 +659,10 @@ export const policies = new RequestType<{ workspace?: string }, PoliciesResult, 
 export const setPolicy = new RequestType<SetPolicyParams, PoliciesResult, void>('switchyard/setPolicy');
 export const setCredentials = new RequestType<SetCredentialsParams, SetCredentialsResult, void>('switchyard/setCredentials');
 export const setTeam = new RequestType<SetTeamParams, TeamStatus, void>('switchyard/setTeam');
-/** Telemetry sharing was set or stopped, or its link to the team's Redis came up or went down. */
+/** Team sharing was set or stopped, a link to the team's servers came up or went down, or the team's spend or budgets changed. */
 export const teamChanged = new NotificationType<TeamStatus>('switchyard/teamChanged');
+/** Needs the team ledger connected. */
+export const setTeamBudget = new RequestType<SetTeamBudgetParams, TeamStatus, void>('switchyard/setTeamBudget');
 
 export const chat = new RequestType<ChatParams, ChatStarted, void>('switchyard/chat');
 export const cancel = new RequestType<CancelParams, { cancelled: boolean }, void>('switchyard/cancel');

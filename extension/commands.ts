@@ -4,11 +4,11 @@ import * as vscode from 'vscode';
 import os from 'node:os';
 import * as proto from '../daemon/protocol';
 import { teamUrlProblem } from '../daemon/team/url';
-import { dollars, policyLine } from '../media/format';
+import { dollars, policyLine, usd } from '../media/format';
 import { placementMarkdown } from '../media/placementReport';
 import { budgetCaps, defaultModel, readBudgets, SECTION, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
-import { KEYED_PROVIDERS, type Keys } from './secrets';
+import { KEYED_PROVIDERS, type Keys, type TeamPart } from './secrets';
 import { toolSnippets } from './toolSnippets';
 
 export const POLICY_STATE_KEY = 'switchyard.policy';
@@ -41,8 +41,53 @@ export interface CommandDeps {
 /** Placement reports ("Show Placement"), read-only documents under this scheme. */
 const PLACEMENT_SCHEME = 'switchyard-placement';
 
+/** How each part shared with the team is asked for. */
+const TEAM_ASKS: Record<TeamPart, { title: string; prompt: string; example: string; stopped: string; sharing: (server: string) => string; stored: string }> = {
+  telemetryUrl: {
+    title: 'Switchyard: Share Site Telemetry with Team',
+    prompt: 'Your team\'s Redis (redis://[:password@]host:port). Each daemon shares what it learns about real sites: speed, errors, breakers, rate limits.',
+    example: 'redis://:password@redis.internal:6379',
+    stopped: 'site telemetry no longer shared',
+    sharing: (server) => `sharing site telemetry through ${server}`,
+    stored: 'the team\'s Redis is stored; sharing starts when the daemon connects',
+  },
+  ledgerUrl: {
+    title: 'Switchyard: Connect Team Ledger',
+    prompt: 'Your team\'s PostgreSQL (postgres://user:password@host:port/database). Every member\'s receipts at real sites go to one ledger, and team budgets hold across every daemon.',
+    example: 'postgres://switchyard:password@db.internal:5432/switchyard',
+    stopped: 'team ledger disconnected',
+    sharing: (server) => `team ledger on ${server}`,
+    stored: 'the team ledger is stored; it connects when the daemon does',
+  },
+};
+
 export function registerCommands({ context, events, keys, onPolicies, onKeysChanged }: CommandDeps): vscode.Disposable[] {
   const reports = new Map<string, string>();
+
+  /** A URL or null from a caller (a keybinding, a test); anything else (a tree node) asks in a password box. */
+  async function shareWithTeam(part: TeamPart, urlArg: unknown): Promise<proto.TeamStatus | undefined> {
+    const ask = TEAM_ASKS[part];
+    const server = part === 'telemetryUrl' ? 'redis' : 'postgres';
+    let url = typeof urlArg === 'string' || urlArg === null ? urlArg : undefined;
+    if (url === undefined) {
+      const sharing = (await keys.teamUrl(part)) !== undefined;
+      const text = await vscode.window.showInputBox({
+        title: ask.title, password: true, ignoreFocusOut: true,
+        prompt: `${ask.prompt}${sharing ? ' Leave empty to stop.' : ''}`,
+        validateInput: (text) => {
+          const problem = text.trim() ? teamUrlProblem(text.trim(), server) : null;
+          return problem ? `The URL ${problem}, e.g. ${ask.example}` : undefined;
+        },
+      });
+      if (text === undefined || (text.trim() === '' && !sharing)) return;
+      url = text.trim() || null;
+    }
+    const status = await keys.setTeam(part, url, events.client);
+    const where = part === 'telemetryUrl' ? status?.server : status?.ledger.server;
+    vscode.window.setStatusBarMessage(`Switchyard: ${url === null ? ask.stopped : where ? ask.sharing(where) : ask.stored}`, 4000);
+    return status;
+  }
+
   return [
     vscode.commands.registerCommand('switchyard.showPlacement', (id?: string) =>
       guarded('Showing the placement failed', async () => {
@@ -152,25 +197,45 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
       })),
 
     vscode.commands.registerCommand('switchyard.shareTelemetry', (urlArg?: unknown) =>
-      guarded('Sharing telemetry with the team failed', async () => {
-        // A URL or null from a caller (a keybinding, a test); anything else (a tree node) asks.
-        let url = typeof urlArg === 'string' || urlArg === null ? urlArg : undefined;
-        if (url === undefined) {
-          const sharing = (await keys.teamUrl()) !== undefined;
-          const text = await vscode.window.showInputBox({
-            title: 'Switchyard: Share Site Telemetry with Team', password: true, ignoreFocusOut: true,
-            prompt: `Your team's Redis (redis://[:password@]host:port). Each daemon shares what it learns about real sites: speed, errors, breakers, rate limits.${sharing ? ' Leave empty to stop sharing.' : ''}`,
-            validateInput: (text) => {
-              const problem = text.trim() ? teamUrlProblem(text.trim()) : null;
-              return problem ? `The URL ${problem}, e.g. redis://:password@redis.internal:6379` : undefined;
-            },
-          });
-          if (text === undefined || (text.trim() === '' && !sharing)) return;
-          url = text.trim() || null;
+      guarded('Sharing telemetry with the team failed', () => shareWithTeam('telemetryUrl', urlArg))),
+
+    vscode.commands.registerCommand('switchyard.connectTeamLedger', (urlArg?: unknown) =>
+      guarded('Connecting the team ledger failed', () => shareWithTeam('ledgerUrl', urlArg))),
+
+    vscode.commands.registerCommand('switchyard.setTeamBudget', (scopeArg?: unknown, amountArg?: unknown) =>
+      guarded('Setting the team budget failed', async () => {
+        const c = client(events);
+        const ledger = (await c.sendRequest(proto.status)).team.ledger;
+        if (ledger.state === 'off') {
+          const connect = await vscode.window.showInformationMessage('Team budgets live on the team ledger. Connect it first.', 'Connect Team Ledger…');
+          if (connect) await vscode.commands.executeCommand('switchyard.connectTeamLedger');
+          return;
         }
-        const status = await keys.setTeam(url, events.client);
-        if (url === null) vscode.window.setStatusBarMessage('Switchyard: site telemetry no longer shared', 4000);
-        else vscode.window.setStatusBarMessage(status ? `Switchyard: sharing site telemetry through ${status.server}` : 'Switchyard: the team\'s Redis is stored; sharing starts when the daemon connects', 4000);
+        const capOf = (scope: 'day' | 'month') => ledger.budgets.find((b) => b.scope === scope);
+        const show = (scope: 'day' | 'month') => {
+          const b = capOf(scope);
+          return b ? `${usd(b.capNanoUsd)}, set by ${b.setBy}` : 'no cap';
+        };
+        type Item = vscode.QuickPickItem & { scope: 'day' | 'month' };
+        const items: Item[] = [
+          { label: 'Team daily', description: show('day'), detail: 'Cap on what the whole team spends at real sites per UTC day', scope: 'day' },
+          { label: 'Team monthly', description: show('month'), detail: 'Cap on what the whole team spends at real sites per UTC month', scope: 'month' },
+        ];
+        const scope = items.find((i) => i.scope === scopeArg)?.scope ?? (await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Team Budget', placeHolder: 'Which cap? Every member\'s daemon enforces it.' }))?.scope;
+        if (!scope) return;
+        let amount = typeof amountArg === 'number' || amountArg === null ? amountArg : undefined;
+        if (amount === undefined) {
+          const current = capOf(scope);
+          const text = await vscode.window.showInputBox({
+            title: `Team ${scope === 'day' ? 'daily' : 'monthly'} budget in USD (empty for no cap)`,
+            value: current ? String(current.capNanoUsd / 1e9) : '',
+            validateInput: (v) => (v.trim() === '' || /^\s*\$?\d+(\.\d+)?\s*$/.test(v) ? undefined : 'A number of US dollars, e.g. 50 or 12.50; empty removes the cap'),
+          });
+          if (text === undefined) return;
+          amount = text.trim() === '' ? null : Number(text.replace('$', '').trim());
+        }
+        const status = await c.sendRequest(proto.setTeamBudget, { scope, capUsd: amount });
+        vscode.window.setStatusBarMessage(amount === null ? `Switchyard: team ${scope === 'day' ? 'daily' : 'monthly'} budget removed` : `Switchyard: team ${scope === 'day' ? 'daily' : 'monthly'} budget ${dollars(amount)}`, 4000);
         return status;
       })),
 

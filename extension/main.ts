@@ -93,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       sitesView.refresh();
     }),
     events.onSpendChanged((summary) => statusBar.spend(summary)),
+    events.onTeamChanged((team) => statusBar.team(team.ledger)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!affectsDaemon(e)) return;
       const client = events.client;

@@ -1,4 +1,4 @@
-// API keys and the team's Redis URL (which may carry its password): kept in the editor's SecretStorage,
+// API keys and the team's server URLs (which may carry passwords): kept in the editor's SecretStorage,
 // sent to the daemon (which keeps them in memory only) on every (re)connect. Never written to settings
 // or logs.
 
@@ -23,7 +23,12 @@ export const KEYED_PROVIDERS: { id: proto.ProviderId; label: string }[] = [
 ];
 
 const secretKey = (provider: proto.ProviderId) => `switchyard.apiKey.${provider}`;
-const TEAM_URL = 'switchyard.team.telemetryUrl';
+/** What can be shared with the team, by its setTeam field: where its URL is kept and which server it names. */
+const TEAM_PARTS = {
+  telemetryUrl: { secret: 'switchyard.team.telemetryUrl', server: 'redis', name: 'telemetry' },
+  ledgerUrl: { secret: 'switchyard.team.ledgerUrl', server: 'postgres', name: 'ledger' },
+} as const;
+export type TeamPart = keyof typeof TEAM_PARTS;
 
 export class Keys {
   constructor(private readonly secrets: vscode.SecretStorage, private readonly log: vscode.LogOutputChannel) {}
@@ -59,26 +64,34 @@ export class Keys {
     }
   }
 
-  async teamUrl(): Promise<string | undefined> {
-    return this.secrets.get(TEAM_URL);
+  async teamUrl(part: TeamPart): Promise<string | undefined> {
+    return this.secrets.get(TEAM_PARTS[part].secret);
   }
 
-  /** Shares site telemetry through the team's Redis at `url`, or stops (null); a bad URL is refused before anything is stored. */
-  async setTeam(url: string | null, client: LanguageClient | undefined): Promise<proto.TeamStatus | undefined> {
+  /**
+   * Shares a part with the team (site telemetry through its Redis, the ledger and budgets on its
+   * PostgreSQL) at `url`, or stops it (null); a bad URL is refused before anything is stored.
+   */
+  async setTeam(part: TeamPart, url: string | null, client: LanguageClient | undefined): Promise<proto.TeamStatus | undefined> {
+    const { secret, server, name } = TEAM_PARTS[part];
     // Checked here too: with no daemon connected, nothing else would stop a bad URL being stored.
-    const problem = url === null ? null : teamUrlProblem(url);
+    const problem = url === null ? null : teamUrlProblem(url, server);
     if (problem) throw new Error(`the URL ${problem}`);
-    const status = client ? await client.sendRequest(proto.setTeam, { telemetryUrl: url }) : undefined;
-    if (url === null) await this.secrets.delete(TEAM_URL);
-    else await this.secrets.store(TEAM_URL, url);
-    this.log.info(url === null ? 'team telemetry stopped' : `team telemetry set (${status?.server ?? 'sent at the next connect'})`);
+    const status = client ? await client.sendRequest(proto.setTeam, { [part]: url }) : undefined;
+    if (url === null) await this.secrets.delete(secret);
+    else await this.secrets.store(secret, url);
+    this.log.info(url === null ? `team ${name} stopped` : `team ${name} set (${status ? 'sent' : 'sent at the next connect'})`);
     return status;
   }
 
-  /** The stored team URL to a freshly connected daemon. */
+  /** The stored team URLs to a freshly connected daemon. */
   async sendTeam(client: LanguageClient): Promise<void> {
-    const url = await this.teamUrl();
-    if (!url) return;
-    await client.sendRequest(proto.setTeam, { telemetryUrl: url }).catch((error: Error) => this.log.warn(`sharing telemetry with the team failed: ${error.message}`));
+    const params: proto.SetTeamParams = {};
+    for (const part of Object.keys(TEAM_PARTS) as TeamPart[]) {
+      const url = await this.teamUrl(part);
+      if (url) params[part] = url;
+    }
+    if (Object.keys(params).length === 0) return;
+    await client.sendRequest(proto.setTeam, params).catch((error: Error) => this.log.warn(`sharing with the team failed: ${error.message}`));
   }
 }

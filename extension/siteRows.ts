@@ -2,7 +2,7 @@
 // their price cards. Pure (no vscode), so the unit tests read the words without an editor.
 
 import type { PriceCard, ProviderId, SiteInfo, SiteModelInfo, TeamStatus } from '../daemon/protocol';
-import { count, dollars, ms, rate, siteLabel } from '../media/format';
+import { count, dollars, ms, rate, siteLabel, usd } from '../media/format';
 
 /** What the engine would do with the site now: place on it, probe it (half-open), skip it (open), or cannot. */
 export type SiteState = 'serving' | 'half-open' | 'open' | 'no key' | 'disabled';
@@ -121,8 +121,10 @@ export interface TeamRow {
   label: string;
   description: string;
   tooltip: string;
-  /** The link to the team's Redis is down or not up yet. */
+  /** The link to the team's server is down or not up yet, or a team budget is spent. */
   trouble: boolean;
+  /** What a click runs: change or stop sharing. */
+  command: string;
 }
 
 /** The Sites view's first row while telemetry is shared with a team; null when it is not. */
@@ -140,5 +142,30 @@ export function teamRow(t: TeamStatus): TeamRow | null {
       'Click to change or stop sharing.',
     ].join('\n\n'),
     trouble: t.telemetry !== 'connected',
+    command: 'switchyard.shareTelemetry',
+  };
+}
+
+/** The Sites view's row for the team ledger: the team's spend at real sites and its budgets; null when not connected to one. */
+export function ledgerRow({ ledger: l }: TeamStatus): TeamRow | null {
+  if (l.state === 'off') return null;
+  const budgets = l.budgets.map((b) => `${usd(b.spentNanoUsd)} of ${usd(b.capNanoUsd)} ${b.scope === 'day' ? 'today' : 'this month'}`);
+  const spend = budgets.length ? budgets.join(' · ') : `${usd(l.spentTodayNanoUsd)} today · ${usd(l.spentMonthNanoUsd)} this month`;
+  const description = l.state === 'connected' ? spend : l.state === 'connecting' ? `connecting to ${l.server}…` : `unreachable: ${l.error ?? l.server}`;
+  const exceeded = l.budgets.filter((b) => b.state === 'exceeded');
+  return {
+    label: 'Team ledger',
+    description,
+    tooltip: [
+      `The team's receipts at real sites, on its PostgreSQL at ${l.server}; this daemon records as ${l.member}. Days and months are UTC. Simulated sites cost nothing real and are left out.`,
+      `Spent ${usd(l.spentTodayNanoUsd)} today and ${usd(l.spentMonthNanoUsd)} this month; ${usd(l.reservedNanoUsd)} held by requests in flight.`,
+      ...l.budgets.map((b) => `Team ${b.scope === 'day' ? 'daily' : 'monthly'} budget ${usd(b.capNanoUsd)} (set by ${b.setBy}): ${b.state === 'exceeded' ? 'spent, so requests to real sites are refused' : b.state === 'warn' ? 'nearly spent' : 'ok'}.`),
+      ...(l.members.length ? [`This month by member: ${l.members.map((m) => `${m.member} ${usd(m.spentMonthNanoUsd)}`).join(', ')}.`] : []),
+      ...(l.behind ? ['Some of this daemon\'s receipts have not reached the team ledger yet; they are sent when it is back.'] : []),
+      ...(l.state === 'unreachable' ? [`Not reached now (${l.error}); it keeps trying. While the team has budgets, requests to real sites wait for it: they are refused rather than sent unchecked.`] : []),
+      'Click to change or disconnect the team ledger; "Switchyard: Set Team Budget" sets the caps.',
+    ].join('\n\n'),
+    trouble: l.state !== 'connected' || exceeded.length > 0,
+    command: 'switchyard.connectTeamLedger',
   };
 }

@@ -6,12 +6,12 @@
 import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';
 import type { DaemonEvents } from './events';
-import { siteGroups, teamRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
+import { ledgerRow, siteGroups, teamRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
 
 const SITES_VIEW = 'switchyard.sites';
 
 /** What the view shows: the site groups, and the team row when telemetry is shared. */
-export type SitesSnapshot = SiteGroups & { team: TeamRow | null };
+export type SitesSnapshot = SiteGroups & { team: TeamRow | null; ledger: TeamRow | null };
 
 type Node =
   | { kind: 'team'; row: TeamRow }
@@ -37,6 +37,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
   private readonly disposables: vscode.Disposable[];
   private groups: SiteGroups | undefined;
   private team: TeamRow | null = null;
+  private ledger: TeamRow | null = null;
   private error: string | undefined;
   private catalogProblem: string | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -61,7 +62,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
 
   /** The rows as last read, for tests. */
   get snapshot(): SitesSnapshot | undefined {
-    return this.groups && { ...this.groups, team: this.team };
+    return this.groups && { ...this.groups, team: this.team, ledger: this.ledger };
   }
 
   /** The catalog's last reload was refused (null: it loaded): said above the sites, which are the previous catalog's. */
@@ -96,6 +97,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
         const [sites, status] = await Promise.all([client.sendRequest(proto.sites), client.sendRequest(proto.status)]);
         this.groups = siteGroups(sites);
         this.team = teamRow(status.team);
+        this.ledger = ledgerRow(status.team);
         this.error = undefined;
       } catch (error) {
         this.error = `Reading the sites failed: ${(error as Error).message}`;
@@ -114,7 +116,8 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     if (node) return [];
     const g = this.groups;
     if (!g) return [];
-    const nodes: Node[] = [...(this.team ? [{ kind: 'team' as const, row: this.team }] : []), ...g.serving.map((row) => ({ kind: 'site' as const, row }))];
+    const teamRows = [this.team, this.ledger].filter((row) => row !== null);
+    const nodes: Node[] = [...teamRows.map((row) => ({ kind: 'team' as const, row })), ...g.serving.map((row) => ({ kind: 'site' as const, row }))];
     if (g.needKey.length > 0) {
       nodes.push({ kind: 'group', label: `Need an API key (${g.needKey.length})`, icon: 'key', rows: g.needKey, tooltip: 'Real sites that stand aside until their provider\'s key is set with "Switchyard: Set API Key"; their simulated twins serve meanwhile.' });
     }
@@ -128,11 +131,11 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     switch (node.kind) {
       case 'team': {
         const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.None);
-        item.id = 'team';
+        item.id = `team:${node.row.command}`;
         item.description = node.row.description;
         item.tooltip = node.row.tooltip;
         item.iconPath = node.row.trouble ? new vscode.ThemeIcon('organization', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('organization');
-        item.command = { command: 'switchyard.shareTelemetry', title: 'Share Site Telemetry with Team' };
+        item.command = { command: node.row.command, title: node.row.label };
         item.accessibilityInformation = { label: `${node.row.label}: ${node.row.description}` };
         return item;
       }

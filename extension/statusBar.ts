@@ -1,9 +1,10 @@
 // The status bar item: today's spend against the daily budget once connected (pushed by the daemon
-// with switchyard/spendChanged), the connection state otherwise. Its accessible label always starts
+// with switchyard/spendChanged), the team's spend and budgets in its tooltip where a team ledger is
+// connected, the connection state otherwise. Its accessible label always starts
 // with "Switchyard:" and says whether the daemon is connected.
 
 import * as vscode from 'vscode';
-import type { BudgetStatus, SpendSummary } from '../daemon/protocol';
+import type { BudgetStatus, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import { usd } from '../media/format';
 import type { ConnectionState } from './connection';
 
@@ -13,6 +14,8 @@ export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('switchyard.status', vscode.StatusBarAlignment.Right, 100);
   private state: ConnectionState = { kind: 'connecting', attempt: 0 };
   private summary: SpendSummary | undefined;
+  /** As pushed with switchyard/teamChanged; until then, as the connection's status said. */
+  private ledger: TeamLedgerStatus | undefined;
   private wasConnected = false;
 
   constructor() {
@@ -23,12 +26,20 @@ export class StatusBar implements vscode.Disposable {
 
   show(state: ConnectionState): void {
     this.state = state;
-    if (state.kind === 'connected') this.wasConnected = true;
+    if (state.kind === 'connected') {
+      this.wasConnected = true;
+      this.ledger = state.status.team.ledger;
+    }
     this.render();
   }
 
   spend(summary: SpendSummary): void {
     this.summary = summary;
+    this.render();
+  }
+
+  team(ledger: TeamLedgerStatus): void {
+    this.ledger = ledger;
     this.render();
   }
 
@@ -56,7 +67,8 @@ export class StatusBar implements vscode.Disposable {
       case 'connected': {
         const s = this.summary;
         const day = s?.budgets.find((b) => b.scope === 'day');
-        const worst = worstBudget(s?.budgets ?? []);
+        const teamBudgets = this.ledger?.state === 'off' ? [] : this.ledger?.budgets ?? [];
+        const worst = worstBudget([...(s?.budgets ?? []), ...teamBudgets]);
         const spent = s ? usd(s.todayNanoUsd) : '…';
         item.text = `$(pulse) ${spent}${day ? ` / ${usd(day.capNanoUsd)}` : s ? ' today' : ''}`;
         const budgetText = day ? ` of ${usd(day.capNanoUsd)} daily budget` : ' (no daily budget)';
@@ -64,7 +76,7 @@ export class StatusBar implements vscode.Disposable {
         item.accessibilityInformation = {
           label: `Switchyard: connected to daemon pid ${state.status.pid}. Today ${spent}${budgetText}${stateText}.`,
         };
-        item.tooltip = tooltip(s, state);
+        item.tooltip = tooltip(s, this.ledger, state);
         item.backgroundColor = worst?.state === 'exceeded'
           ? new vscode.ThemeColor('statusBarItem.errorBackground')
           : worst?.state === 'warn' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -79,11 +91,14 @@ export class StatusBar implements vscode.Disposable {
   }
 }
 
-function scopeName(b: BudgetStatus): string {
-  return b.scope === 'day' ? 'daily' : b.scope === 'month' ? 'monthly' : 'workspace';
+type AnyBudget = Pick<BudgetStatus, 'state'> & { scope: BudgetStatus['scope'] | 'day' | 'month'; setBy?: string };
+
+function scopeName(b: AnyBudget): string {
+  const name = b.scope === 'day' ? 'daily' : b.scope === 'month' ? 'monthly' : 'workspace';
+  return b.setBy !== undefined ? `team ${name}` : name;
 }
 
-export function worstBudget(budgets: BudgetStatus[]): BudgetStatus | undefined {
+export function worstBudget<B extends AnyBudget>(budgets: B[]): B | undefined {
   const rank = { ok: 0, warn: 1, exceeded: 2 } as const;
   return [...budgets].sort((a, b) => rank[b.state] - rank[a.state])[0];
 }
@@ -92,7 +107,7 @@ function top(record: Record<string, number>): [string, number][] {
   return Object.entries(record).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP);
 }
 
-function tooltip(s: SpendSummary | undefined, state: Extract<ConnectionState, { kind: 'connected' }>): vscode.MarkdownString {
+function tooltip(s: SpendSummary | undefined, ledger: TeamLedgerStatus | undefined, state: Extract<ConnectionState, { kind: 'connected' }>): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: ['switchyard.showSpend', 'switchyard.setBudget', 'switchyard.switchPolicy'] };
   md.appendMarkdown('**Switchyard** spend\n\n');
@@ -110,6 +125,13 @@ function tooltip(s: SpendSummary | undefined, state: Extract<ConnectionState, { 
     const sites = top(s.bySite);
     if (providers.length) md.appendMarkdown(`\n**Top providers this month**: ${providers.map(([k, v]) => `${k} ${usd(v)}`).join(' · ')}\n`);
     if (sites.length) md.appendMarkdown(`\n**Top sites**: ${sites.map(([k, v]) => `${k} ${usd(v)}`).join(' · ')}\n`);
+  }
+  if (ledger && ledger.state !== 'off') {
+    md.appendMarkdown(`\n**Team** (real sites, UTC${ledger.state === 'connected' ? '' : `; ledger ${ledger.state}`})\n\n| | |\n|---|---:|\n| Today | ${usd(ledger.spentTodayNanoUsd)} |\n| Month to date | ${usd(ledger.spentMonthNanoUsd)} |\n`);
+    for (const b of ledger.budgets) {
+      const mark = b.state === 'exceeded' ? ' $(error)' : b.state === 'warn' ? ' $(warning)' : '';
+      md.appendMarkdown(`| ${scopeName(b)} budget${mark} | ${usd(b.spentNanoUsd)} of ${usd(b.capNanoUsd)} |\n`);
+    }
   }
   md.appendMarkdown(`\n---\n[Show spend](command:switchyard.showSpend) · [Set budget](command:switchyard.setBudget) · [Switch policy](command:switchyard.switchPolicy)\n\n`);
   md.appendMarkdown(`Connected to daemon ${state.status.version}, pid ${state.status.pid}, port ${state.state.port}`);

@@ -36,18 +36,7 @@ export const QUIET_SETTINGS = {
   'editor.formatOnType': false,
 };
 
-/** A port the OS reports free right now (a small race remains; callers retry on EADDRINUSE). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './ports.cjs';
 
 /** Whether something already listens on 127.0.0.1:port. */
 export function portTaken(port) {

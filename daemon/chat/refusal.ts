@@ -15,6 +15,7 @@ export function refusalOf(error: unknown): Refusal | undefined {
   if (error instanceof ChatError) {
     if (error.code === proto.ErrorCodes.UnknownModel) return 'unknown_model';
     if (error.code === proto.ErrorCodes.NoEligibleSite) return 'no_eligible_site';
+    if (error.code === proto.ErrorCodes.TeamLedgerUnavailable) return 'budget';
     return undefined;
   }
   if (error instanceof InvalidParams || error instanceof PolicyError) return 'invalid_request';

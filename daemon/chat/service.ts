@@ -1,6 +1,7 @@
 // A routed chat request from start to receipt: validate, place, reserve the worst case against every
-// budget, answer the caller, then stream attempts — failing over before the first token on retryable
-// errors, under the same reservation — bill what was produced, and record one receipt.
+// budget (this daemon's, then the team's for a real site), answer the caller, then stream attempts —
+// failing over before the first token on retryable errors, under the same reservations — bill what was
+// produced, and record one receipt.
 
 import crypto from 'node:crypto';
 import * as proto from '../protocol';
@@ -17,6 +18,7 @@ import type { Clock } from '../providers/simulated/clock';
 import type { Credentials } from '../providers/keys';
 import type { AdapterPool } from '../providers/pool';
 import type { SiteResult } from '../providers/types';
+import { TeamLedgerUnavailableError, type Team, type TeamHold } from '../team';
 import { addCost, addTokens, tokensPerSecond, ZERO_COST, ZERO_TOKENS } from './receipt';
 import { usesTools } from './tools';
 import { validateChat } from './validate';
@@ -51,6 +53,7 @@ export interface ChatDeps {
   adapters: AdapterPool;
   clock: Clock;
   log: Logger;
+  team: Pick<Team, 'keepsLedger' | 'hold' | 'resize' | 'record'>;
 }
 
 /** Attempts per request, the first included. */
@@ -88,11 +91,12 @@ export class ChatService {
   }
 
   /**
-   * Synchronous up to the reservation, so concurrent requests cannot both pass a budget check. `client` is
-   * the door the ledger names ("editor", "openai-api:aider"), with the request's `via` after a colon;
-   * `owner` the connection whose closing cancels it.
+   * Synchronous up to this daemon's reservation, so concurrent requests cannot both pass a local budget
+   * check; the team's budgets are held next, in a transaction on the team ledger (real sites only).
+   * `client` is the door the ledger names ("editor", "openai-api:aider"), with the request's `via`
+   * after a colon; `owner` the connection whose closing cancels it.
    */
-  start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink, owner = client): proto.ChatStarted {
+  async start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink, owner = client): Promise<proto.ChatStarted> {
     const params = validateChat(raw);
     const { catalog, router, meter, policies, credentials } = this.deps;
     const index = catalog.index;
@@ -129,18 +133,29 @@ export class ChatService {
     }
     const site = index.site(placement.chosen)!;
     const target: Target = { site, model: site.models.find((m) => m.canonical === canonical)!, routed };
+    const worst = worstCaseAt(target.model, request.inputTokens, params.maxTokens);
     let reservation: Reservation;
     try {
-      reservation = meter.reserve({ worstCaseNanoUsd: worstCaseAt(target.model, request.inputTokens, params.maxTokens), workspace: params.workspace });
+      reservation = meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace });
     } catch (error) {
       router.settle(routed.ticket, UNSENT);
       throw error;
+    }
+    let teamHold: TeamHold | null = null;
+    if (!site.simulated && this.deps.team.keepsLedger) {
+      try {
+        teamHold = await this.deps.team.hold(worst);
+      } catch (error) {
+        reservation.release();
+        router.settle(routed.ticket, UNSENT);
+        throw error instanceof TeamLedgerUnavailableError ? new ChatError(proto.ErrorCodes.TeamLedgerUnavailable, error.message) : error;
+      }
     }
     const requestId = crypto.randomUUID();
     const controller = new AbortController();
     this.running.set(requestId, { controller, owner });
     const asker = params.via ? `${client}:${params.via}` : client;
-    void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, controller, client: asker, sink: sinkFor(requestId) }).finally(() =>
+    void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, teamHold, controller, client: asker, sink: sinkFor(requestId) }).finally(() =>
       this.running.delete(requestId),
     );
     return { requestId, placement };
@@ -166,6 +181,7 @@ export class ChatService {
     request: PlacementRequest;
     target: Target;
     reservation: Reservation;
+    teamHold: TeamHold | null;
     controller: AbortController;
     client: string;
     sink: ChatSink;
@@ -237,7 +253,7 @@ export class ChatService {
       const continueCut = last.outcome === 'cut' && r.policy.continueOnCut === true && last.text.length > 0 && !last.toolCalls && tokens.output < (r.params.maxTokens ?? Infinity);
       const nextMessages = continueCut ? continuationMessages(r.params.messages, partial + last.text) : messages;
       const next = (retry || continueCut) && !signal.aborted && attempts.length < MAX_ATTEMPTS
-        ? this.failover(r, tried, cost.totalNanoUsd, nextMessages)
+        ? await this.failover(r, tried, cost.totalNanoUsd, nextMessages)
         : null;
       if (!next) break;
       if (continueCut) {
@@ -279,24 +295,30 @@ export class ChatService {
     } catch (error) {
       log.error('could not record receipt; its reservation stays held', { requestId: r.requestId, error });
     }
+    // The team ledger learns it after the file ledger, which stays the record this daemon bills from;
+    // one the team ledger missed is sent when it is back.
+    void this.deps.team.record(receipt, r.teamHold);
     r.sink.receipt(receipt);
   }
 
-  /** The next candidate for a failed request, with the reservation grown to cover it; null when none fits. */
-  private failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation }, tried: Set<string>, spentNanoUsd: number, messages: proto.ChatMessage[] = r.params.messages): Target | null {
-    const { router, credentials, catalog, log } = this.deps;
+  /** The next candidate for a failed request, with the reservations grown to cover it; null when none fits. */
+  private async failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation; teamHold: TeamHold | null }, tried: Set<string>, spentNanoUsd: number, messages: proto.ChatMessage[] = r.params.messages): Promise<Target | null> {
+    const { router, credentials, catalog, log, team } = this.deps;
     const routed = router.place(r.request, r.policy, { hasKey: (p) => credentials.has(p), pinSite: r.pinSite, exclude: tried, id: crypto.randomUUID() });
     if (!routed.ticket || routed.placement.chosen === null) return null;
     const site = catalog.index.site(routed.placement.chosen)!;
     const model = site.models.find((m) => m.canonical === r.canonical)!;
     try {
-      // The same reservation, re-checked: a failover cannot escape the budget the request was admitted under.
+      // The same reservations, re-checked: a failover cannot escape the budgets the request was admitted under.
       const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params);
-      r.reservation.resize(spentNanoUsd + worstCaseAt(model, promptTokens, r.params.maxTokens));
+      const needed = spentNanoUsd + worstCaseAt(model, promptTokens, r.params.maxTokens);
+      r.reservation.resize(needed);
+      if (r.teamHold) await team.resize(r.teamHold, needed);
+      else if (!site.simulated && team.keepsLedger) r.teamHold = await team.hold(needed);
     } catch (error) {
       router.settle(routed.ticket, UNSENT);
-      if (error instanceof BudgetExceededError) {
-        log.info('failover stopped by budget', { site: site.id });
+      if (error instanceof BudgetExceededError || error instanceof TeamLedgerUnavailableError) {
+        log.info('failover stopped by budget', { site: site.id, reason: error.message });
         return null;
       }
       throw error;

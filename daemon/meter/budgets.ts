@@ -23,7 +23,7 @@ function capLabel(scope: BudgetScope, workspace?: string): string {
 
 function describe(d: BudgetExceededData): string {
   const reached = d.spentNanoUsd + d.reservedNanoUsd >= d.capNanoUsd ? 'reached' : 'would be exceeded';
-  return `${capLabel(d.scope, d.workspace)} budget ${formatUsd(d.capNanoUsd)} ${reached}: spent ${formatUsd(d.spentNanoUsd)}, ` +
+  return `${d.team ? 'Team ' : ''}${capLabel(d.scope, d.workspace)}${d.team ? ' (UTC)' : ''} budget ${formatUsd(d.capNanoUsd)} ${reached}: spent ${formatUsd(d.spentNanoUsd)}, ` +
     `reserved ${formatUsd(d.reservedNanoUsd)}, remaining ${formatUsd(d.remainingNanoUsd)}; ` +
     `this request could cost up to ${formatUsd(d.worstCaseNanoUsd)}`;
 }

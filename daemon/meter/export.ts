@@ -8,9 +8,8 @@ import { rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { ExportLedgerParams, ExportLedgerResult, Receipt } from '../protocol';
 import { localDay } from './calendar';
-import { decodeLine } from './ledger-line';
 import { listMonths, monthFile } from './ledger';
-import { readLines } from './ledger-scan';
+import { receiptsOf } from './ledger-scan';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -97,11 +96,9 @@ export async function exportReceipts(
     for (const month of months) {
       const file = monthFile(dir, month);
       const limit = durableSize(month) ?? (await stat(file)).size;
-      for await (const lines of readLines(file, 0, limit)) {
+      for await (const receipts of receiptsOf(file, limit)) {
         let chunk = '';
-        for (const line of lines) {
-          const r = line.complete ? decodeLine(line.text) : null;
-          if (!r) continue;
+        for (const r of receipts) {
           const day = localDay(r.createdAt);
           if ((from && day < from) || (to && day > to)) continue;
           chunk += format === 'csv'

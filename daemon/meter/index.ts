@@ -30,7 +30,7 @@ import { Ledger, listMonths, monthFile, type DurableEntry, type FileRecovery } f
 import { Rollups } from './rollups';
 import { readSnapshot, writeSnapshot } from './snapshot';
 import { decodeLine } from './ledger-line';
-import { readLines } from './ledger-scan';
+import { readLines, receiptsOf } from './ledger-scan';
 
 export { BudgetExceededError, Reservation } from './budgets';
 export { billAttempt, countAttempt, type AttemptUsage } from './bill';
@@ -187,6 +187,18 @@ export class Meter {
   async exportLedger(params: ExportLedgerParams): Promise<ExportLedgerResult> {
     await this.ledger.settled();
     return exportReceipts(this.dir, params, (month) => this.ledger.durableSize(month));
+  }
+
+  /** The durable receipts created at or after `since` (ms), a chunk at a time, oldest month first. */
+  async *receiptsSince(since: number): AsyncGenerator<Receipt[]> {
+    await this.ledger.settled();
+    const first = localMonth(since);
+    for (const month of (await listMonths(this.dir)).filter((m) => m >= first)) {
+      for await (const receipts of receiptsOf(monthFile(this.dir, month), this.ledger.durableSize(month))) {
+        const recent = receipts.filter((r) => Date.parse(r.createdAt) >= since);
+        if (recent.length) yield recent;
+      }
+    }
   }
 
   /** Returns an unsubscribe function. */

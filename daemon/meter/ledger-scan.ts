@@ -49,6 +49,18 @@ export async function* readLines(file: string, from = 0, to = Infinity): AsyncGe
   }
 }
 
+/** The intact receipts of `file` up to byte `to`, a chunk at a time (damaged or torn lines are skipped). */
+export async function* receiptsOf(file: string, to = Infinity): AsyncGenerator<Receipt[]> {
+  for await (const lines of readLines(file, 0, to)) {
+    const receipts: Receipt[] = [];
+    for (const line of lines) {
+      const receipt = line.complete ? decodeLine(line.text) : null;
+      if (receipt) receipts.push(receipt);
+    }
+    if (receipts.length) yield receipts;
+  }
+}
+
 export interface FileScan {
   /** Offset just after the last valid receipt line: where the next append belongs. */
   goodEnd: number;

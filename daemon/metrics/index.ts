@@ -169,6 +169,29 @@ export class Metrics {
         this.set({ direction: 'received' }, status.received);
       },
     });
+    new Gauge({
+      name: 'switchyard_team_ledger_link',
+      help: 'The ledger and budgets on the team\'s PostgreSQL: 1 for the state the link is in (off, connecting, connected, unreachable), 0 for the others.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const state = team.status().ledger.state;
+        for (const s of TEAM_STATES) this.set({ state: s }, s === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_team_spend_usd',
+      help: 'The team\'s spend at real sites this UTC day and month, from the team ledger as last read.',
+      labelNames: ['period'],
+      registers,
+      collect() {
+        this.reset();
+        const ledger = team.status().ledger;
+        if (ledger.state === 'off') return;
+        this.set({ period: 'day' }, ledger.spentTodayNanoUsd / 1e9);
+        this.set({ period: 'month' }, ledger.spentMonthNanoUsd / 1e9);
+      },
+    });
     this.unsubscribe = meter.onChange((receipt) => this.observe(receipt));
   }
 

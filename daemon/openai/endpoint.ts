@@ -81,7 +81,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
       });
   };
 
-  function complete(body: unknown, req: IncomingMessage, res: ServerResponse): void {
+  async function complete(body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
     let parsed: ReturnType<typeof parseCompletionRequest>;
     try {
       parsed = parseCompletionRequest(body, req.headers);
@@ -118,9 +118,9 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
       sendError(res, error, where);
     };
 
-    let started: ReturnType<ChatService['start']>;
+    let started: Awaited<ReturnType<ChatService['start']>>;
     try {
-      started = chat.start(params, clientName(req.headers['user-agent']), () => ({
+      started = await chat.start(params, clientName(req.headers['user-agent']), () => ({
         delta(piece) {
           if (!writer) text += piece;
           else if (early) early.push(piece);

@@ -52,6 +52,7 @@ function openAIErrorOf(error: unknown, capped: boolean): OpenAIError {
         data ? { placement: data.placement } : undefined,
       );
     }
+    if (error.code === proto.ErrorCodes.TeamLedgerUnavailable) return openAIError(503, 'service_unavailable', 'team_ledger_unavailable', `Switchyard: ${error.message}`);
     return openAIError(500, 'server_error', null, error.message);
   }
   if (error instanceof RequestError) return openAIError(400, 'invalid_request_error', null, error.message, error.param);

@@ -61,10 +61,15 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
   }));
 
   connection.onRequest(proto.setTeam, handle(async (params: proto.SetTeamParams) => {
-    const url = params?.telemetryUrl;
-    if (url !== null && (typeof url !== 'string' || url.trim() === '')) throw new InvalidParams('params.telemetryUrl must be a redis:// URL, or null to stop sharing');
-    const status = await parts.team.set(url === null ? null : url.trim());
-    daemon.log.info('team telemetry changed', { server: status.server });
+    if (typeof params !== 'object' || params === null) throw new InvalidParams('params must be an object with telemetryUrl and/or ledgerUrl');
+    const status = await parts.team.set(params);
+    daemon.log.info('team sharing changed', { telemetry: status.server, ledger: status.ledger.server });
+    return status;
+  }));
+
+  connection.onRequest(proto.setTeamBudget, handle(async (params: proto.SetTeamBudgetParams) => {
+    const status = await parts.team.setBudget(params?.scope, params?.capUsd);
+    daemon.log.info('team budget set', { scope: params.scope, capUsd: params.capUsd });
     return status;
   }));
 
@@ -82,9 +87,9 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
     return parts.chat.placement(params.id) ?? null;
   }));
 
-  connection.onRequest(proto.chat, handle((params: proto.ChatParams) => {
+  connection.onRequest(proto.chat, handle(async (params: proto.ChatParams) => {
     try {
-      return parts.chat.start(params, EDITOR_CLIENT, (requestId) => ({
+      return await parts.chat.start(params, EDITOR_CLIENT, (requestId) => ({
         delta: (text) => void connection.sendNotification(proto.chatDelta, { requestId, text }),
         toolCall: (toolCall) => void connection.sendNotification(proto.chatDelta, { requestId, text: '', toolCall }),
         attempt: (attempt) => void connection.sendNotification(proto.chatAttempt, { requestId, ...attempt }),

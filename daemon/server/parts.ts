@@ -15,7 +15,7 @@ import { AdapterPool } from '../providers/pool';
 import { createAdapter } from '../providers/registry';
 import { RealClock } from '../providers/simulated/clock';
 import { mulberry32 } from '../providers/simulated/rng';
-import { Team, TEAM_URL_ENV } from '../team';
+import { Team, TEAM_LEDGER_URL_ENV, TEAM_URL_ENV } from '../team';
 import type { DaemonOptions } from './args';
 import { loadSettings, saveSettings, type DaemonSettings } from './settings';
 
@@ -58,17 +58,21 @@ export async function openParts(options: DaemonOptions, log: Logger, redactor: R
   for (const provider of credentials.providers()) redactor.add(credentials.get(provider)!);
   credentials.onChange((key, added) => added && redactor.add(key));
   const adapters = new AdapterPool(clock, seed, createAdapter);
-  const chat = new ChatService({ catalog, router, meter, policies, credentials, adapters, clock, log });
-  const team = new Team({ site: (id) => catalog.index.site(id), observe: (o, now) => telemetry.observe(o, now), now: () => clock.now(), log, redactor });
+  const team = new Team({
+    site: (id) => catalog.index.site(id), observe: (o, now) => telemetry.observe(o, now), now: () => clock.now(),
+    receiptsSince: (since) => meter.receiptsSince(since), log, redactor,
+  });
   router.onLearned((observation) => team.publish(observation));
-  const teamUrl = process.env[TEAM_URL_ENV];
-  if (teamUrl) {
+  for (const [name, field] of [[TEAM_URL_ENV, 'telemetryUrl'], [TEAM_LEDGER_URL_ENV, 'ledgerUrl']] as const) {
+    const url = process.env[name];
+    if (!url) continue;
     try {
-      await team.set(teamUrl);
+      await team.set({ [field]: url });
     } catch (error) {
-      log.error(`${TEAM_URL_ENV} refused; telemetry is not shared`, { error: (error as Error).message });
+      log.error(`${name} refused; not shared with the team`, { error: (error as Error).message });
     }
   }
+  const chat = new ChatService({ catalog, router, meter, policies, credentials, adapters, clock, log, team });
 
   return {
     catalog,

@@ -1,51 +1,82 @@
-// The team part of the daemon: whether, and where, this daemon shares site telemetry with its team's
-// other daemons. Set from the editor (the URL is kept in its SecretStorage, as keys are) or from the
-// environment of a standalone daemon; held in memory only.
+// The team part of the daemon: whether, and where, this daemon shares site telemetry (the team's
+// Redis) and its ledger and budgets (the team's PostgreSQL) with its team's other daemons. Set from the
+// editor (the URLs are kept in its SecretStorage, as keys are) or from the environment of a standalone
+// daemon; held in memory only.
 
-import type { TeamStatus } from '../protocol';
+import type { Receipt, SetTeamParams, TeamLedgerStatus, TeamStatus } from '../protocol';
 import type { Redactor } from '../log/redact';
 import type { SiteObservation } from '../engine/telemetry';
 import { SharedTelemetry, type SharedTelemetryDeps } from './sharedTelemetry';
-import { teamUrlProblem, teamUrlSecrets } from './url';
+import { defaultMember, TeamLedger, type TeamHold, type TeamLedgerDeps } from './ledger';
+import { teamUrlProblem, teamUrlSecrets, type TeamServer } from './url';
+
+export { TeamLedgerUnavailableError, type TeamHold } from './ledger';
 
 export const TEAM_URL_ENV = 'SWITCHYARD_TEAM_REDIS_URL';
+export const TEAM_LEDGER_URL_ENV = 'SWITCHYARD_TEAM_POSTGRES_URL';
+/** Who this daemon's receipts are recorded as in the team ledger; user@host when unset. */
+export const TEAM_MEMBER_ENV = 'SWITCHYARD_TEAM_MEMBER';
 
-const OFF: TeamStatus = { telemetry: 'off', server: null, peers: 0, published: 0, received: 0, error: null };
+const TELEMETRY_OFF = { telemetry: 'off', server: null, peers: 0, published: 0, received: 0, error: null } as const;
 
 export class TeamProblem extends Error {}
 
+type TeamDeps = Omit<SharedTelemetryDeps, 'changed'> & Omit<TeamLedgerDeps, 'changed'> & { redactor: Redactor };
+
 export class Team {
   private shared: SharedTelemetry | null = null;
-  private url: string | null = null;
+  private telemetryUrl: string | null = null;
+  private ledger: TeamLedger | null = null;
+  private ledgerUrl: string | null = null;
+  private readonly member: string;
   private readonly listeners = new Set<(status: TeamStatus) => void>();
-  private readonly deps: SharedTelemetryDeps & { redactor: Redactor };
+  private readonly deps: TeamDeps & { changed(): void };
 
-  constructor(deps: Omit<SharedTelemetryDeps, 'changed'> & { redactor: Redactor }) {
+  constructor(deps: TeamDeps) {
     this.deps = { ...deps, changed: () => this.changed() };
+    this.member = deps.member ?? (process.env[TEAM_MEMBER_ENV]?.trim() || defaultMember());
   }
 
-  /** Told the status after each change (set, stopped, the link up or down). Returns an unsubscribe function. */
+  /** Told the status after each change (set, stopped, a link up or down, the team's spend). Returns an unsubscribe function. */
   onChange(listener: (status: TeamStatus) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Shares through the Redis at `url`, or stops sharing (null). A bad URL throws TeamProblem and changes nothing. */
-  async set(url: string | null): Promise<TeamStatus> {
-    const problem = url === null ? null : teamUrlProblem(url);
-    if (problem) throw new TeamProblem(`telemetryUrl ${problem}`);
-    // Every window sends its stored URL when it (re)connects: the same URL keeps the link it has.
-    if (url === this.url) return this.status();
-    this.url = url;
-    const previous = this.shared;
-    this.shared = null;
-    await previous?.close();
-    if (url !== null) {
-      for (const secret of teamUrlSecrets(url)) this.deps.redactor.add(secret);
-      this.shared = new SharedTelemetry(url, this.deps);
-      this.shared.start();
+  /**
+   * Sets what the params name (a field left out keeps what is set, null stops it). Both URLs are
+   * checked first: a bad one throws TeamProblem and changes nothing.
+   */
+  async set(params: SetTeamParams): Promise<TeamStatus> {
+    const telemetryUrl = checked(params.telemetryUrl, 'telemetryUrl', 'redis');
+    const ledgerUrl = checked(params.ledgerUrl, 'ledgerUrl', 'postgres');
+    let changed = false;
+    // Every window sends its stored URLs when it (re)connects: the same URL keeps the link it has.
+    if (telemetryUrl !== undefined && telemetryUrl !== this.telemetryUrl) {
+      this.telemetryUrl = telemetryUrl;
+      const previous = this.shared;
+      this.shared = null;
+      await previous?.close();
+      if (telemetryUrl !== null) {
+        this.protect(telemetryUrl);
+        this.shared = new SharedTelemetry(telemetryUrl, this.deps);
+        this.shared.start();
+      }
+      changed = true;
     }
-    this.changed();
+    if (ledgerUrl !== undefined && ledgerUrl !== this.ledgerUrl) {
+      this.ledgerUrl = ledgerUrl;
+      const previous = this.ledger;
+      this.ledger = null;
+      await previous?.close();
+      if (ledgerUrl !== null) {
+        this.protect(ledgerUrl);
+        this.ledger = new TeamLedger(ledgerUrl, { ...this.deps, member: this.member });
+        this.ledger.start();
+      }
+      changed = true;
+    }
+    if (changed) this.changed();
     return this.status();
   }
 
@@ -53,19 +84,66 @@ export class Team {
     this.shared?.publish(observation);
   }
 
+  /** Whether requests to real sites must be held against the team's budgets first. */
+  get keepsLedger(): boolean {
+    return this.ledger !== null;
+  }
+
+  /** See TeamLedger.hold; null without a team ledger. */
+  hold(worstCaseNanoUsd: number): Promise<TeamHold | null> {
+    return this.ledger ? this.ledger.hold(worstCaseNanoUsd) : Promise.resolve(null);
+  }
+
+  async resize(hold: TeamHold, nanoUsd: number): Promise<void> {
+    await this.ledger?.resize(hold, nanoUsd);
+  }
+
+  /** The receipt goes to the team ledger (real sites), and the hold with it. */
+  async record(receipt: Receipt, hold: TeamHold | null): Promise<void> {
+    await this.ledger?.record(receipt, hold);
+  }
+
+  async setBudget(scope: unknown, capUsd: unknown): Promise<TeamStatus> {
+    if (scope !== 'day' && scope !== 'month') throw new TeamProblem('scope must be "day" or "month"');
+    if (capUsd !== null && !(typeof capUsd === 'number' && Number.isFinite(capUsd) && capUsd >= 0)) throw new TeamProblem('capUsd must be a number >= 0, or null to remove the budget');
+    if (!this.ledger) throw new TeamProblem('no team ledger is set: connect one first (ledgerUrl)');
+    await this.ledger.setBudget(scope, capUsd);
+    return this.status();
+  }
+
   status(): TeamStatus {
-    return this.shared?.status() ?? OFF;
+    return { ...(this.shared?.status() ?? TELEMETRY_OFF), ledger: this.ledger?.status() ?? this.ledgerOff() };
   }
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await this.shared?.close();
+    await Promise.all([this.shared?.close(), this.ledger?.close()]);
     this.shared = null;
-    this.url = null;
+    this.telemetryUrl = null;
+    this.ledger = null;
+    this.ledgerUrl = null;
+  }
+
+  private ledgerOff(): TeamLedgerStatus {
+    return { state: 'off', server: null, error: null, member: this.member, spentTodayNanoUsd: 0, spentMonthNanoUsd: 0, reservedNanoUsd: 0, budgets: [], members: [], behind: false };
+  }
+
+  private protect(url: string): void {
+    for (const secret of teamUrlSecrets(url)) this.deps.redactor.add(secret);
   }
 
   private changed(): void {
     const status = this.status();
     for (const listener of this.listeners) listener(status);
   }
+}
+
+/** A setTeam field: undefined (left out), null (stop), or a usable URL, trimmed; TeamProblem otherwise. */
+function checked(value: unknown, name: string, server: TeamServer): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'string') throw new TeamProblem(`${name} must be a string or null`);
+  const url = value.trim();
+  const problem = teamUrlProblem(url, server);
+  if (problem) throw new TeamProblem(`${name} ${problem}`);
+  return url;
 }

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { Site } from '../catalog/types';
 import type { SiteObservation } from '../engine/telemetry';
 import type { TeamStatus } from '../protocol';
+import { teamServerOf } from './url';
 
 const CHANNEL = 'switchyard:telemetry:v2';
 const RECENT_KEY = 'switchyard:telemetry:v2:recent';
@@ -79,8 +80,7 @@ export class SharedTelemetry {
   private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, private readonly deps: SharedTelemetryDeps) {
-    const parsed = new URL(url);
-    this.server = `${parsed.hostname}:${parsed.port || '6379'}`;
+    this.server = teamServerOf(url, 'redis');
     // Offline, an observation is dropped rather than queued: stale by the time Redis is back, and an
     // unbounded queue would grow for as long as it is away.
     this.publisher = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, MAX_RECONNECT_MS) } });
@@ -130,7 +130,7 @@ export class SharedTelemetry {
       .catch((error: Error) => this.unreachable(error));
   }
 
-  status(): TeamStatus {
+  status(): Omit<TeamStatus, 'ledger'> {
     const now = Date.now();
     // Each daemon start is a new origin: the ones not heard from lately are forgotten.
     for (const [origin, at] of this.peers) if (now - at > PEER_WINDOW_MS) this.peers.delete(origin);

@@ -1,15 +1,26 @@
-// The team's Redis URL: what makes one unusable, said before anything changes (the editor's input box
-// and the daemon's setTeam both ask), and which parts of it are secret.
+// The team's server URLs (Redis for telemetry, PostgreSQL for the ledger): what makes one unusable,
+// said before anything changes (the editor's input box and the daemon's setTeam both ask), and which
+// parts of it are secret.
+
+export type TeamServer = 'redis' | 'postgres';
+
+const KINDS: Record<TeamServer, { protocols: string[]; expected: string }> = {
+  redis: { protocols: ['redis:', 'rediss:'], expected: 'redis://host:port or rediss://host:port' },
+  postgres: { protocols: ['postgres:', 'postgresql:'], expected: 'postgres://user[:password]@host:port/database' },
+};
 
 /** Why the URL cannot be used, completing a sentence that starts with its name; null when it can. */
-export function teamUrlProblem(url: string): string | null {
+export function teamUrlProblem(url: string, server: TeamServer = 'redis'): string | null {
+  const kind = KINDS[server];
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return 'is not a URL (expected redis://host:port or rediss://host:port)';
+    return `is not a URL (expected ${kind.expected})`;
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `must be a redis:// or rediss:// URL, not ${parsed.protocol}//`;
+  if (!kind.protocols.includes(parsed.protocol)) {
+    return `must be a ${kind.protocols.map((p) => `${p}//`).join(' or ')} URL, not ${parsed.protocol}//`;
+  }
   if (!parsed.hostname) return 'names no host';
   return null;
 }
@@ -18,4 +29,10 @@ export function teamUrlProblem(url: string): string | null {
 export function teamUrlSecrets(url: string): string[] {
   const password = new URL(url).password;
   return password ? [url, decodeURIComponent(password)] : [url];
+}
+
+/** host:port, what status and logs may show of a server; never the user or password. */
+export function teamServerOf(url: string, server: TeamServer): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || (server === 'redis' ? '6379' : '5432')}`;
 }

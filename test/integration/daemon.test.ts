@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as proto from '../../daemon/protocol';
+import { freePort } from '../../scripts/ports.cjs';
 import { connect, DAEMON, openSocket, rawExchange, startDaemon, waitFor, type RunningDaemon } from '../support/daemon';
 
 const daemons: RunningDaemon[] = [];
@@ -52,14 +53,6 @@ test('WebSocket upgrade: refused with 401/403 before any socket exists', async (
   await assert.rejects(openSocket(d, { Origin: 'https://evil.example' }), { status: 403 });
   await assert.rejects(openSocket(d, { Host: 'attacker.example' }), { status: 403 });
 });
-
-async function freePort(): Promise<number> {
-  const server = (require('node:net') as typeof import('node:net')).createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as import('node:net').AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('other tools keep one key across restarts: it opens the HTTP routes, never /rpc; on a fixed port the URL stays too', async () => {
   const port = await freePort();

@@ -178,7 +178,7 @@ describe('team telemetry through Redis', () => {
       assert.match(error.message, /^telemetryUrl must be a redis:\/\/ or rediss:\/\/ URL, not http:\/\/$/);
       return true;
     });
-    await assert.rejects(rpc.sendRequest(proto.setTeam, { telemetryUrl: 42 as unknown as string }), /params\.telemetryUrl/);
+    await assert.rejects(rpc.sendRequest(proto.setTeam, { telemetryUrl: 42 as unknown as string }), /telemetryUrl must be a string or null$/);
     assert.equal((await team(rpc)).telemetry, 'connected');
 
     assert.equal((await rpc.sendRequest(proto.setTeam, { telemetryUrl: null })).telemetry, 'off');

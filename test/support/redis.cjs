@@ -6,19 +6,8 @@
 'use strict';
 
 const { spawn, spawnSync } = require('node:child_process');
+const { freePort } = require('../../scripts/ports.cjs');
 const net = require('node:net');
-
-/** @returns {Promise<number>} */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** @param {number} port @param {string | undefined} password @returns {Promise<boolean>} */
 function answersPing(port, password) {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SiteInfo, TeamStatus, TelemetrySnapshot } from '../../daemon/protocol';
-import { siteGroups, teamRow } from '../../extension/siteRows';
+import type { SiteInfo, TeamLedgerStatus, TeamStatus, TelemetrySnapshot } from '../../daemon/protocol';
+import { ledgerRow, siteGroups, teamRow } from '../../extension/siteRows';
 
+const LEDGER_OFF: TeamLedgerStatus = {
+  state: 'off', server: null, error: null, member: 'ann@laptop', spentTodayNanoUsd: 0, spentMonthNanoUsd: 0, reservedNanoUsd: 0, budgets: [], members: [], behind: false,
+};
 const idle: TelemetrySnapshot = { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 };
 
 function info(id: string, extra: { unavailable?: SiteInfo['unavailable']; telemetry?: Partial<TelemetrySnapshot>; simulated?: boolean } = {}): SiteInfo {
@@ -53,7 +56,7 @@ describe('the Sites view rows', () => {
 });
 
 describe('the Sites view\'s team row', () => {
-  const team = (extra: Partial<TeamStatus>): TeamStatus => ({ telemetry: 'connected', server: 'redis.internal:6379', peers: 0, published: 0, received: 0, error: null, ...extra });
+  const team = (extra: Partial<TeamStatus>): TeamStatus => ({ telemetry: 'connected', server: 'redis.internal:6379', peers: 0, published: 0, received: 0, error: null, ledger: LEDGER_OFF, ...extra });
 
   it('is absent while telemetry is not shared', () => {
     assert.equal(teamRow(team({ telemetry: 'off', server: null })), null);
@@ -70,5 +73,42 @@ describe('the Sites view\'s team row', () => {
     assert.equal(down.description, 'unreachable: connect ECONNREFUSED 10.0.0.5:6379');
     assert.equal(down.trouble, true);
     assert.match(down.tooltip, /keeps trying/);
+  });
+});
+
+describe('the Sites view\'s team ledger row', () => {
+  const status = (ledger: Partial<TeamLedgerStatus>): TeamStatus => ({
+    telemetry: 'off', server: null, peers: 0, published: 0, received: 0, error: null,
+    ledger: { ...LEDGER_OFF, state: 'connected', server: 'db.internal:5432', ...ledger },
+  });
+
+  it('is absent without a team ledger, whatever the telemetry does', () => {
+    assert.equal(ledgerRow(status({ state: 'off', server: null })), null);
+  });
+
+  it('shows the team\'s spend, or each budget as spent of cap, with the members in the tooltip', () => {
+    const plain = ledgerRow(status({ spentTodayNanoUsd: 1_250_000_000, spentMonthNanoUsd: 40_000_000_000, members: [{ member: 'ann@laptop', spentMonthNanoUsd: 30_000_000_000 }, { member: 'bo@desk', spentMonthNanoUsd: 10_000_000_000 }] }))!;
+    assert.equal(plain.description, '$1.25 today · $40.00 this month');
+    assert.equal(plain.trouble, false);
+    assert.equal(plain.command, 'switchyard.connectTeamLedger');
+    assert.match(plain.tooltip, /This month by member: ann@laptop \$30\.00, bo@desk \$10\.00\./);
+    assert.match(plain.tooltip, /records as ann@laptop/);
+
+    const capped = ledgerRow(status({
+      spentTodayNanoUsd: 5_000_000_000,
+      budgets: [{ scope: 'day', capNanoUsd: 5_000_000_000, spentNanoUsd: 5_000_000_000, reservedNanoUsd: 0, state: 'exceeded', setBy: 'bo@desk' }],
+    }))!;
+    assert.equal(capped.description, '$5.00 of $5.00 today');
+    assert.equal(capped.trouble, true, 'a spent team budget is trouble');
+    assert.match(capped.tooltip, /Team daily budget \$5\.00 \(set by bo@desk\): spent, so requests to real sites are refused\./);
+  });
+
+  it('says why the ledger is not reached, and what that means for paid requests', () => {
+    const down = ledgerRow(status({ state: 'unreachable', error: 'connect ECONNREFUSED 10.0.0.9:5432', behind: true }))!;
+    assert.equal(down.description, 'unreachable: connect ECONNREFUSED 10.0.0.9:5432');
+    assert.equal(down.trouble, true);
+    assert.match(down.tooltip, /refused rather than sent unchecked/);
+    assert.match(down.tooltip, /have not reached the team ledger yet/);
+    assert.equal(ledgerRow(status({ state: 'connecting' }))!.description, 'connecting to db.internal:5432…');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { teamUrlProblem, teamUrlSecrets } from '../../daemon/team/url';
+import { teamServerOf, teamUrlProblem, teamUrlSecrets } from '../../daemon/team/url';
 
 test('a team URL must be redis:// or rediss:// with a host; the problem completes a sentence', () => {
   assert.equal(teamUrlProblem('redis://127.0.0.1:6379'), null);
@@ -14,4 +14,15 @@ test('a team URL must be redis:// or rediss:// with a host; the problem complete
 test('the secrets of a team URL: the URL, and its password decoded', () => {
   assert.deepEqual(teamUrlSecrets('redis://:p%40ss-word-123@h:1'), ['redis://:p%40ss-word-123@h:1', 'p@ss-word-123']);
   assert.deepEqual(teamUrlSecrets('redis://h:1'), ['redis://h:1']);
+});
+
+test('a team ledger URL must be PostgreSQL\'s, and its password is masked like Redis\'s', () => {
+  assert.equal(teamUrlProblem('postgres://switchyard:pw@db.internal:5432/switchyard', 'postgres'), null);
+  assert.equal(teamUrlProblem('postgresql://db.internal/switchyard', 'postgres'), null);
+  assert.equal(teamUrlProblem('redis://db.internal:6379', 'postgres'), 'must be a postgres:// or postgresql:// URL, not redis://');
+  assert.equal(teamUrlProblem('db.internal:5432', 'postgres'), 'must be a postgres:// or postgresql:// URL, not db.internal://');
+  assert.equal(teamUrlProblem('no url', 'postgres'), 'is not a URL (expected postgres://user[:password]@host:port/database)');
+  assert.deepEqual(teamUrlSecrets('postgres://u:s%3Acret@h/db'), ['postgres://u:s%3Acret@h/db', 's:cret']);
+  assert.equal(teamServerOf('postgres://u:s@db.internal/x', 'postgres'), 'db.internal:5432');
+  assert.equal(teamServerOf('redis://:s@cache:6380', 'redis'), 'cache:6380');
 });

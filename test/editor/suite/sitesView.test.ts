@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { api, until } from './helpers';
+import { startPostgres } from '../../support/postgres.cjs';
 import { startRedis } from '../../support/redis.cjs';
 
 export function registerSitesViewTests(): void {
@@ -55,6 +56,31 @@ export function registerSitesViewTests(): void {
       } finally {
         await vscode.commands.executeCommand('switchyard.shareTelemetry', null);
         await redis.stop();
+      }
+    });
+
+    it('connects the team ledger and sets a team budget from commands: the row shows spend of cap, the URL stays out of settings', async () => {
+      const a = await api();
+      const password = 'editor-ledger-password-8d7e6f';
+      const db = await startPostgres({ password });
+      try {
+        await vscode.commands.executeCommand('switchyard.sites.focus');
+        const status = await vscode.commands.executeCommand<{ ledger: { server: string } }>('switchyard.connectTeamLedger', db.url);
+        assert.equal(status.ledger.server, `127.0.0.1:${db.port}`);
+        await until('the team ledger row', () => (a.sites()?.ledger?.description === '$0.00 today · $0.00 this month' ? true : undefined), 15_000);
+        await vscode.commands.executeCommand('switchyard.setTeamBudget', 'month', 5);
+        const row = await until('the budget in the row', () => {
+          const ledger = a.sites()?.ledger;
+          return ledger?.description === '$0.00 of $5.00 this month' ? ledger : undefined;
+        }, 10_000);
+        assert.equal(row.trouble, false);
+        assert.match(row.tooltip, /Team monthly budget \$5\.00 \(set by [^)]+\): ok\./);
+        assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('switchyard')).includes(password), 'the password is in the settings');
+        await vscode.commands.executeCommand('switchyard.connectTeamLedger', null);
+        await until('the ledger row gone', () => (a.sites() && a.sites()!.ledger === null ? true : undefined), 10_000);
+      } finally {
+        await vscode.commands.executeCommand('switchyard.connectTeamLedger', null);
+        await db.stop();
       }
     });
   });

@@ -1,0 +1,419 @@
+// The team ledger: every member's receipts at real sites, and the team's budgets, on the team's
+// PostgreSQL (DESIGN.md: transactions make reservations race-free across daemons).
+//
+// Each daemon keeps its own file ledger, the durable record it bills from; the team ledger is the
+// union of the members' receipts, inserted by receipt id so that sending one twice changes nothing.
+// A team budget is held like a local one: before a request goes to a real site, its worst case is
+// reserved in a transaction that takes one advisory lock, reads the team's spend and holds, and adds
+// a hold only when it fits under every cap. The hold is replaced by the receipt in one statement when
+// the request ends. Holds are leases that the daemon renews while the request runs, so a daemon that
+// dies leaves nothing held for long.
+//
+// Simulated sites cost nothing real and are neither recorded nor held.
+
+import os from 'node:os';
+import crypto from 'node:crypto';
+import pg from 'pg';
+import type { Receipt, TeamBudgetStatus, TeamLedgerStatus } from '../protocol';
+import { BudgetExceededError } from '../meter';
+import { teamServerOf } from './url';
+
+/** How long a hold lives without renewal: a daemon that died stops holding the team's money after this. */
+const HOLD_LEASE_S = 120;
+/** Live holds are renewed this often. */
+const RENEW_MS = 30_000;
+/** Between reconnection attempts, growing to this. */
+const MAX_RETRY_MS = 30_000;
+/** A budget warns at this share of its cap. */
+const WARN_RATIO = 0.8;
+/** Receipts per insert when catching up. */
+const CATCH_UP_BATCH = 500;
+/** One lock for every reservation in the team: they are few per second, and each takes a millisecond. */
+const RESERVE_LOCK = 0x5717c4;
+const NOTIFY_CHANNEL = 'switchyard_team_spend';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS switchyard_receipts (
+  id uuid PRIMARY KEY,
+  member text NOT NULL,
+  created_at timestamptz NOT NULL,
+  site text NOT NULL,
+  provider text NOT NULL,
+  model text NOT NULL,
+  workspace text,
+  client text NOT NULL,
+  outcome text NOT NULL,
+  cost_nano_usd bigint NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  receipt jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS switchyard_receipts_created_at ON switchyard_receipts (created_at);
+CREATE TABLE IF NOT EXISTS switchyard_holds (
+  id uuid PRIMARY KEY,
+  member text NOT NULL,
+  nano_usd bigint NOT NULL CHECK (nano_usd >= 0),
+  expires_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS switchyard_team_budgets (
+  scope text PRIMARY KEY CHECK (scope IN ('day', 'month')),
+  cap_nano_usd bigint NOT NULL CHECK (cap_nano_usd >= 0),
+  set_by text NOT NULL,
+  set_at timestamptz NOT NULL DEFAULT now()
+);`;
+
+/** The team's spend this UTC day and month, live holds and caps: what a reservation and the status read. */
+const STANDING = `
+SELECT
+  (SELECT coalesce(sum(cost_nano_usd), 0) FROM switchyard_receipts WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS day,
+  (SELECT coalesce(sum(cost_nano_usd), 0) FROM switchyard_receipts WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS month,
+  (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_holds WHERE expires_at > now()) AS held,
+  (SELECT coalesce(json_agg(json_build_object('scope', scope, 'cap', cap_nano_usd, 'setBy', set_by)), '[]') FROM switchyard_team_budgets) AS caps`;
+
+const MEMBERS = `
+SELECT member, sum(cost_nano_usd) AS spent FROM switchyard_receipts
+WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+GROUP BY member ORDER BY spent DESC, member`;
+
+/** Receipts from a JSON array, each inserted once whoever sends it again. */
+const INSERT_RECEIPTS = `
+INSERT INTO switchyard_receipts (id, member, created_at, site, provider, model, workspace, client, outcome, cost_nano_usd, input_tokens, output_tokens, receipt)
+SELECT (r->>'id')::uuid, $2, (r->>'createdAt')::timestamptz, r->'site'->>'id', r->'site'->>'provider', r->>'model', r->>'workspace', r->>'client', r->>'outcome',
+  (r->'cost'->>'totalNanoUsd')::bigint, (r->'tokens'->>'input')::bigint, (r->'tokens'->>'output')::bigint, r
+FROM jsonb_array_elements($1::jsonb) AS r
+ON CONFLICT (id) DO NOTHING`;
+
+interface Standing {
+  day: number;
+  month: number;
+  held: number;
+  caps: { scope: 'day' | 'month'; cap: number; setBy: string }[];
+}
+
+export interface TeamHold {
+  readonly id: string;
+  nanoUsd: number;
+}
+
+export class TeamLedgerUnavailableError extends Error {}
+
+export interface TeamLedgerDeps {
+  /** This daemon's receipts since a time, to catch the team ledger up after it was away. */
+  receiptsSince(since: number): AsyncIterable<Receipt[]>;
+  /** Status changed: the link, the team's spend or its budgets. */
+  changed(): void;
+  log: { info(message: string, fields?: object): void; warn(message: string, fields?: object): void };
+  member?: string;
+}
+
+export function defaultMember(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // A user without a passwd entry (some containers) is still a member.
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+const real = (r: Receipt) => !r.site.simulated;
+
+export class TeamLedger {
+  private readonly pool: pg.Pool;
+  private listener: pg.Client | null = null;
+  private readonly server: string;
+  private readonly member: string;
+  private state: TeamLedgerStatus['state'] = 'connecting';
+  private error: string | null = null;
+  private standing: Standing = { day: 0, month: 0, held: 0, caps: [] };
+  /** Whether `standing.caps` has been read at least once. */
+  private capsKnown = false;
+  private members: TeamLedgerStatus['members'] = [];
+  /** A receipt could not be sent: the next connection catches up from the file ledger. */
+  private behind = true;
+  private readonly holds = new Set<TeamHold>();
+  private retryMs = 1000;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private connecting: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly url: string, private readonly deps: TeamLedgerDeps) {
+    this.server = teamServerOf(url, 'postgres');
+    this.member = deps.member ?? defaultMember();
+    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, application_name: 'switchyard' });
+    // An idle client's error (the server restarted) is not a request's: the next query reconnects.
+    this.pool.on('error', (error) => this.unreachable(error));
+  }
+
+  /** Connects, and keeps trying while the server is away: status() says how it goes. */
+  start(): void {
+    void this.connect();
+  }
+
+  status(): TeamLedgerStatus {
+    const { day, month, held, caps } = this.standing;
+    const budgets: TeamBudgetStatus[] = caps.map(({ scope, cap, setBy }) => {
+      const spent = scope === 'day' ? day : month;
+      const state = spent >= cap ? 'exceeded' : spent + held >= cap * WARN_RATIO ? 'warn' : 'ok';
+      return { scope, capNanoUsd: cap, spentNanoUsd: spent, reservedNanoUsd: held, state, setBy };
+    });
+    return {
+      state: this.state, server: this.server, error: this.error, member: this.member,
+      spentTodayNanoUsd: day, spentMonthNanoUsd: month, reservedNanoUsd: held, budgets, members: this.members, behind: this.behind,
+    };
+  }
+
+  /**
+   * Holds a real-site request's worst case against the team's budgets; null when the team has none.
+   * Throws BudgetExceededError (team: true) when it does not fit, TeamLedgerUnavailableError when the
+   * team may have budgets and the ledger cannot be reached to check them.
+   */
+  async hold(worstCaseNanoUsd: number): Promise<TeamHold | null> {
+    // Known to have no budgets, as of the last change this daemon was told of: no transaction on the
+    // request's path, and nothing to enforce while the ledger is away.
+    if (this.capsKnown && this.standing.caps.length === 0) return null;
+    if (this.state !== 'connected') throw this.unavailable();
+    const hold: TeamHold = { id: crypto.randomUUID(), nanoUsd: worstCaseNanoUsd };
+    const held = await this.reserve(hold, null);
+    if (held) this.holds.add(hold);
+    return held ? hold : null;
+  }
+
+  /** Failover: the same hold, re-checked for the next site's worst case plus what was spent. */
+  async resize(hold: TeamHold, nanoUsd: number): Promise<void> {
+    await this.reserve({ id: hold.id, nanoUsd }, hold);
+    hold.nanoUsd = nanoUsd;
+  }
+
+  /** The receipt joins the team ledger and its hold goes, in one statement. Never throws: a failure is caught up later. */
+  async record(receipt: Receipt, hold: TeamHold | null): Promise<void> {
+    if (hold) this.holds.delete(hold);
+    if (!real(receipt)) return this.release(hold);
+    try {
+      await this.pool.query(
+        `WITH ins AS (${INSERT_RECEIPTS}), del AS (DELETE FROM switchyard_holds WHERE id = $3) SELECT pg_notify('${NOTIFY_CHANNEL}', $2)`,
+        [JSON.stringify([receipt]), this.member, hold?.id ?? null],
+      );
+    } catch (error) {
+      // The file ledger has it; the next connection sends it. The hold expires with its lease.
+      this.behind = true;
+      this.unreachable(error as Error);
+    }
+  }
+
+  /** The request produced nothing billable: its hold goes. */
+  async release(hold: TeamHold | null): Promise<void> {
+    if (!hold) return;
+    this.holds.delete(hold);
+    await this.pool.query(`WITH del AS (DELETE FROM switchyard_holds WHERE id = $1) SELECT pg_notify('${NOTIFY_CHANNEL}', $2)`, [hold.id, this.member]).catch(() => {});
+  }
+
+  /** Sets or (null) removes one of the team's budgets. */
+  async setBudget(scope: 'day' | 'month', capUsd: number | null): Promise<void> {
+    if (this.state !== 'connected') throw this.unavailable();
+    if (capUsd === null) {
+      await this.pool.query(`WITH del AS (DELETE FROM switchyard_team_budgets WHERE scope = $1) SELECT pg_notify('${NOTIFY_CHANNEL}', $2)`, [scope, this.member]);
+    } else {
+      await this.pool.query(
+        `WITH up AS (INSERT INTO switchyard_team_budgets (scope, cap_nano_usd, set_by) VALUES ($1, $2, $3)
+           ON CONFLICT (scope) DO UPDATE SET cap_nano_usd = EXCLUDED.cap_nano_usd, set_by = EXCLUDED.set_by, set_at = now())
+         SELECT pg_notify('${NOTIFY_CHANNEL}', $3)`,
+        [scope, Math.round(capUsd * 1e9), this.member],
+      );
+    }
+    await this.refresh();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.renewTimer);
+    clearTimeout(this.refreshTimer);
+    await this.connecting?.catch(() => {});
+    const holds = [...this.holds].map((h) => h.id);
+    if (holds.length && this.state === 'connected') await this.pool.query('DELETE FROM switchyard_holds WHERE id = ANY($1::uuid[])', [holds]).catch(() => {});
+    await Promise.allSettled([this.listener?.end(), this.pool.end()]);
+  }
+
+  private unavailable(): TeamLedgerUnavailableError {
+    const why = this.state === 'connecting' ? 'is still connecting' : `is unreachable (${this.error ?? 'no answer'})`;
+    return new TeamLedgerUnavailableError(`the team's budgets cannot be checked: the team ledger at ${this.server} ${why}`);
+  }
+
+  /** One transaction: lock, read the team's standing, check every cap, then add (or grow) the hold. */
+  private async reserve(hold: TeamHold, previous: TeamHold | null): Promise<boolean> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      this.unreachable(error as Error);
+      throw this.unavailable();
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [RESERVE_LOCK]);
+      const standing = parseStanding((await client.query(STANDING)).rows[0]);
+      this.standing = standing;
+      this.capsKnown = true;
+      if (standing.caps.length === 0) {
+        await client.query('COMMIT');
+        return false;
+      }
+      // A resize replaces the request's own hold: it does not count against itself.
+      const held = standing.held - (previous?.nanoUsd ?? 0);
+      for (const { scope, cap } of standing.caps) {
+        const spent = scope === 'day' ? standing.day : standing.month;
+        if (spent + held + hold.nanoUsd > cap) {
+          await client.query('ROLLBACK');
+          throw new BudgetExceededError({
+            kind: 'budget', team: true, scope, capNanoUsd: cap, spentNanoUsd: spent, reservedNanoUsd: held,
+            remainingNanoUsd: Math.max(0, cap - spent - held), worstCaseNanoUsd: hold.nanoUsd,
+          });
+        }
+      }
+      await client.query(
+        `INSERT INTO switchyard_holds (id, member, nano_usd, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+         ON CONFLICT (id) DO UPDATE SET nano_usd = EXCLUDED.nano_usd, expires_at = EXCLUDED.expires_at`,
+        [hold.id, this.member, hold.nanoUsd, HOLD_LEASE_S],
+      );
+      await client.query('COMMIT');
+      this.standing = { ...standing, held: held + hold.nanoUsd };
+      this.deps.changed();
+      return true;
+    } catch (error) {
+      if (error instanceof BudgetExceededError) throw error;
+      await client.query('ROLLBACK').catch(() => {});
+      this.unreachable(error as Error);
+      throw this.unavailable();
+    } finally {
+      client.release();
+    }
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.establish().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  /** Schema, LISTEN, the team's standing, then this daemon's missing receipts: connected once all are done. */
+  private async establish(): Promise<void> {
+    try {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [RESERVE_LOCK]);
+        await client.query(SCHEMA);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+      await this.listen();
+      await this.catchUp();
+      await this.readStanding();
+      if (this.closed) return;
+      this.state = 'connected';
+      this.error = null;
+      this.retryMs = 1000;
+      this.renewTimer ??= setInterval(() => void this.renew(), RENEW_MS).unref();
+      this.deps.log.info('team ledger connected', { server: this.server, member: this.member });
+      this.deps.changed();
+    } catch (error) {
+      this.unreachable(error as Error);
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const previous = this.listener;
+    this.listener = null;
+    await previous?.end().catch(() => {});
+    const listener = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000, application_name: 'switchyard' });
+    listener.on('error', (error) => this.unreachable(error));
+    listener.on('end', () => this.listener === listener && !this.closed && this.unreachable(new Error('connection ended')));
+    // Another member spent, held or set a budget: read the standing again, a few changes at a time.
+    listener.on('notification', () => {
+      this.refreshTimer ??= setTimeout(() => {
+        this.refreshTimer = undefined;
+        void this.refresh();
+      }, 100);
+    });
+    this.listener = listener;
+    await listener.connect();
+    await listener.query(`LISTEN ${NOTIFY_CHANNEL}`);
+  }
+
+  /** Sends this daemon's real-site receipts of the current UTC month; those already there are skipped. */
+  private async catchUp(): Promise<void> {
+    if (!this.behind) return;
+    const now = new Date();
+    const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    let batch: Receipt[] = [];
+    const send = async () => {
+      if (batch.length) await this.pool.query(INSERT_RECEIPTS, [JSON.stringify(batch), this.member]);
+      batch = [];
+    };
+    for await (const receipts of this.deps.receiptsSince(monthStart)) {
+      for (const r of receipts) {
+        if (!real(r)) continue;
+        batch.push(r);
+        if (batch.length === CATCH_UP_BATCH) await send();
+      }
+    }
+    await send();
+    this.behind = false;
+  }
+
+  private async readStanding(): Promise<void> {
+    const [standing, members] = await Promise.all([this.pool.query(STANDING), this.pool.query(MEMBERS)]);
+    this.standing = parseStanding(standing.rows[0]);
+    this.capsKnown = true;
+    this.members = members.rows.map((r) => ({ member: String(r.member), spentMonthNanoUsd: Number(r.spent) }));
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      if (this.behind) await this.catchUp();
+      await this.readStanding();
+      this.deps.changed();
+    } catch (error) {
+      this.unreachable(error as Error);
+    }
+  }
+
+  /** Keeps this daemon's live holds from expiring while their requests run. */
+  private async renew(): Promise<void> {
+    const ids = [...this.holds].map((h) => h.id);
+    if (ids.length === 0 || this.state !== 'connected') return;
+    await this.pool
+      .query('UPDATE switchyard_holds SET expires_at = now() + make_interval(secs => $2) WHERE id = ANY($1::uuid[])', [ids, HOLD_LEASE_S])
+      .catch((error: Error) => this.unreachable(error));
+  }
+
+  private unreachable(error: Error): void {
+    if (this.closed) return;
+    const message = error.message || String(error);
+    const changed = this.state !== 'unreachable' || this.error !== message;
+    this.state = 'unreachable';
+    this.error = message;
+    if (changed) {
+      this.deps.log.warn('team ledger unreachable; retrying', { server: this.server, error: message });
+      this.deps.changed();
+    }
+    if (!this.retryTimer && !this.connecting) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.connect();
+      }, this.retryMs);
+      this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+    }
+  }
+}
+
+function parseStanding(row: Record<string, unknown>): Standing {
+  const caps = (row.caps as { scope: 'day' | 'month'; cap: string | number; setBy: string }[]).map((c) => ({ scope: c.scope, cap: Number(c.cap), setBy: c.setBy }));
+  return { day: Number(row.day), month: Number(row.month), held: Number(row.held), caps };
+}

@@ -1,0 +1,230 @@
+// The team ledger and budgets on a real PostgreSQL: daemons of one team record their real-site receipts
+// in one ledger, a team budget holds across daemons without overshooting when they race, a daemon that
+// joins brings its month's receipts, a ledger that cannot be reached refuses paid requests (while
+// simulated ones go on), and the database password stays out of the status and the log.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
+import * as proto from '../../daemon/protocol';
+import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
+import { startPostgres, type TestPostgres } from '../support/postgres.cjs';
+import { startFake, type FakeUpstream } from '../fakes/upstream';
+
+const MODEL = 'ledger-chat';
+const SITE = 'team/paid';
+const PRICE = { inputPer1M: 1, outputPer1M: 2, readOn: '2026-12-01' };
+const PASSWORD = 'team-pg-password-7c6b5a';
+const KEY = { GROQ_API_KEY: 'gsk_teamledgerkey0123456789abcdef' };
+
+let db: TestPostgres;
+let fake: FakeUpstream;
+let catalogFile: string;
+const daemons: RunningDaemon[] = [];
+const closers: (() => void)[] = [];
+
+before(async () => {
+  [db, fake] = await Promise.all([startPostgres({ password: PASSWORD }), startFake('openai')]);
+  catalogFile = path.join(tempDir('switchyard-ledger-catalog-'), 'catalog.json');
+  fs.writeFileSync(catalogFile, JSON.stringify({
+    sites: [{
+      id: SITE, provider: 'groq', region: 'local', location: '127.0.0.1 (fake upstream)', hardware: 'fake',
+      endpoint: { kind: 'openai-compatible', baseUrl: fake.baseUrl },
+      models: [{ canonical: MODEL, providerModel: 'llama-fake', contextWindow: 100_000, price: PRICE, ttftMs: 50, outputTokensPerSecond: 100 }],
+    }],
+  }, null, 2));
+});
+
+after(async () => {
+  closers.forEach((close) => close());
+  await Promise.all(daemons.map((d) => d.stop()));
+  await fake.stop();
+  await db.stop();
+});
+
+interface Member {
+  d: RunningDaemon;
+  rpc: MessageConnection;
+  /** Receipts by request id, as they are pushed (one notification handler per connection serves every chat). */
+  receipts: Map<string, proto.Receipt>;
+}
+
+async function daemon(member: string, ledgerUrl: string | null = db.url, stateDir?: string): Promise<Member> {
+  const d = await startDaemon({
+    ...(stateDir ? { stateDir } : {}),
+    args: ['--catalog', catalogFile, '--sim-speed', '50'],
+    env: { ...KEY, SWITCHYARD_TEAM_MEMBER: member, ...(ledgerUrl ? { SWITCHYARD_TEAM_POSTGRES_URL: ledgerUrl } : {}) },
+  });
+  daemons.push(d);
+  const c = await connect(d);
+  closers.push(c.close);
+  const receipts = new Map<string, proto.Receipt>();
+  c.rpc.onNotification(proto.receipt, (r: proto.ChatReceiptParams) => void receipts.set(r.requestId, r.receipt));
+  return { d, rpc: c.rpc, receipts };
+}
+
+const ledgerOf = async (rpc: MessageConnection) => (await rpc.sendRequest(proto.status)).team.ledger;
+
+function connected(rpc: MessageConnection): Promise<proto.TeamLedgerStatus> {
+  return waitFor(async () => {
+    const l = await ledgerOf(rpc);
+    return l.state === 'connected' ? l : undefined;
+  }, 15_000, () => 'the team ledger did not connect');
+}
+
+/** Starts a chat; resolves with its receipt, or rejects with the refusal. */
+async function chat(m: Member, params: Partial<proto.ChatParams> = {}): Promise<proto.Receipt> {
+  const { requestId } = await m.rpc.sendRequest(proto.chat, { model: MODEL, messages: [{ role: 'user', content: 'What did the team spend?' }], maxTokens: 32, ...params });
+  return waitFor(() => m.receipts.get(requestId), 10_000, () => `no receipt for ${requestId}`);
+}
+
+async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const refusal = (error: unknown) => error as ResponseError<proto.BudgetExceededData>;
+
+describe('the team ledger on PostgreSQL', () => {
+  test('both members\' real-site receipts land in one ledger, and each daemon shows the team\'s spend', async () => {
+    const a = await daemon('alice');
+    const b = await daemon('bob');
+    await Promise.all([connected(a.rpc), connected(b.rpc)]);
+    const fromA = await chat(a);
+    const fromB = await chat(b);
+    const simulated = await chat(a, { model: 'llama-3.3-70b', policy: 'cheapest' });
+    assert.equal(simulated.site.simulated, true);
+
+    const rows = await query<{ id: string; member: string; cost: string }>('SELECT id, member, cost_nano_usd AS cost FROM switchyard_receipts ORDER BY created_at');
+    assert.deepEqual(rows.map((r) => [r.id, r.member, Number(r.cost)]), [[fromA.id, 'alice', fromA.cost.totalNanoUsd], [fromB.id, 'bob', fromB.cost.totalNanoUsd]]);
+
+    const total = fromA.cost.totalNanoUsd + fromB.cost.totalNanoUsd;
+    // A learns of B's spend without asking: the insert notifies every daemon.
+    const seen = await waitFor(async () => {
+      const l = await ledgerOf(a.rpc);
+      return l.spentMonthNanoUsd === total ? l : undefined;
+    }, 5000, () => 'A never saw B\'s spend');
+    assert.equal(seen.spentTodayNanoUsd, total);
+    assert.deepEqual(seen.members.map((m) => m.member).sort(), ['alice', 'bob']);
+    assert.equal(seen.member, 'alice');
+    assert.equal(seen.reservedNanoUsd, 0);
+    const metrics = await (await fetch(`${a.d.url}/metrics`, { headers: { authorization: `Bearer ${a.d.state.token}` } })).text();
+    assert.match(metrics, /^switchyard_team_ledger_link\{state="connected"\} 1$/m);
+    assert.match(metrics, new RegExp(`^switchyard_team_spend_usd\\{period="month"\\} ${total / 1e9}$`, 'm'));
+  });
+
+  test('a team budget holds across daemons that race for it: no overshoot, each refusal says it is the team\'s', async () => {
+    const a = await daemon('carol');
+    const b = await daemon('dave');
+    await Promise.all([connected(a.rpc), connected(b.rpc)]);
+    await query('DELETE FROM switchyard_receipts');
+
+    // The worst case of one request, read from a refusal under a zero cap.
+    const sent = fake.requests.length;
+    await a.rpc.sendRequest(proto.setTeamBudget, { scope: 'day', capUsd: 0 });
+    await waitFor(async () => ((await ledgerOf(b.rpc)).budgets.length === 1 ? true : undefined), 5000, () => 'B never saw the budget');
+    const worst = await chat(b).then(
+      () => assert.fail('admitted under a zero cap'),
+      (error) => {
+        const data = refusal(error).data!;
+        assert.equal(refusal(error).code, proto.ErrorCodes.BudgetExceeded);
+        assert.equal(data.team, true);
+        assert.equal(data.scope, 'day');
+        assert.match(refusal(error).message, /^Team Daily \(UTC\) budget \$0\.00 reached/);
+        return data.worstCaseNanoUsd;
+      },
+    );
+    assert.equal(fake.requests.length, sent, 'the refused request reached no site');
+
+    // Room for three requests' worst cases; each answer takes a while, so all eight are held at once.
+    await b.rpc.sendRequest(proto.setTeamBudget, { scope: 'day', capUsd: (3.5 * worst) / 1e9 });
+    fake.setDefault({ firstDelayMs: 400 });
+    const outcomes = await Promise.allSettled([...Array(4)].flatMap(() => [chat(a), chat(b)]));
+    fake.setDefault({});
+    const admitted = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    assert.equal(admitted.length, 3, `admitted ${admitted.length}`);
+    for (const r of refused) assert.equal(refusal(r.reason).data?.team, true, String(r.reason));
+
+    const [{ spent }] = await query<{ spent: string }>('SELECT sum(cost_nano_usd) AS spent FROM switchyard_receipts');
+    assert.ok(Number(spent) <= 3.5 * worst);
+    // Every hold went with its receipt.
+    assert.deepEqual(await query('SELECT * FROM switchyard_holds'), []);
+    const budget = (await connected(a.rpc)).budgets[0];
+    assert.equal(budget.setBy, 'dave');
+    assert.equal(budget.capNanoUsd, Math.round(3.5 * worst));
+
+    assert.equal((await a.rpc.sendRequest(proto.setTeamBudget, { scope: 'day', capUsd: null })).ledger.budgets.length, 0);
+    assert.equal((await chat(a)).outcome, 'complete');
+  });
+
+  test('a daemon that joins the team ledger brings this month\'s receipts from its own ledger', async () => {
+    const stateDir = tempDir('switchyard-ledger-join-');
+    const solo = await daemon('erin', null, stateDir);
+    const earlier = [await chat(solo), await chat(solo)];
+    assert.equal((await ledgerOf(solo.rpc)).state, 'off');
+    await solo.rpc.sendRequest(proto.setTeam, { ledgerUrl: db.url });
+    await connected(solo.rpc);
+    const rows = await query<{ id: string }>('SELECT id FROM switchyard_receipts WHERE member = $1 ORDER BY created_at', ['erin']);
+    assert.deepEqual(rows.map((r) => r.id), earlier.map((r) => r.id));
+    // Sent again on the next connection (a restart), nothing is counted twice.
+    await solo.d.stop();
+    const again = await daemon('erin', db.url, stateDir);
+    await connected(again.rpc);
+    assert.equal((await query('SELECT id FROM switchyard_receipts WHERE member = $1', ['erin'])).length, 2);
+  });
+
+  test('while the ledger cannot be reached, paid requests are refused and simulated ones go on', async () => {
+    const down = db.url.replace(`:${db.port}/`, ':1/');
+    const frank = await daemon('frank', down);
+    const { rpc } = frank;
+    const status = await waitFor(async () => {
+      const l = await ledgerOf(rpc);
+      return l.state === 'unreachable' ? l : undefined;
+    }, 15_000, () => 'never reported unreachable');
+    assert.match(status.error ?? '', /ECONNREFUSED|connect/i);
+    const before = fake.requests.length;
+    await assert.rejects(chat(frank), (error: ResponseError<unknown>) => {
+      assert.equal(error.code, proto.ErrorCodes.TeamLedgerUnavailable);
+      assert.match(error.message, /^the team's budgets cannot be checked: the team ledger at 127\.0\.0\.1:1 is unreachable/);
+      return true;
+    });
+    assert.equal(fake.requests.length, before);
+    const simulated = await chat(frank, { model: 'llama-3.3-70b', policy: 'cheapest' });
+    assert.equal(simulated.site.simulated, true);
+    assert.equal(simulated.attempts.length, 1);
+    assert.ok(simulated.outcome === 'complete' || simulated.outcome === 'length', simulated.outcome);
+  });
+
+  test('the password stays out of the status and the log; bad input is refused and changes nothing', async () => {
+    const { d, rpc } = await daemon('grace', null);
+    const set = await rpc.sendRequest(proto.setTeam, { ledgerUrl: db.url });
+    assert.equal(set.ledger.server, `127.0.0.1:${db.port}`);
+    const status = await connected(rpc);
+    assert.ok(!JSON.stringify(status).includes(PASSWORD));
+
+    const invalid = (error: ResponseError<unknown>, message: RegExp) => {
+      assert.equal(error.code, -32602);
+      assert.match(error.message, message);
+      return true;
+    };
+    await assert.rejects(rpc.sendRequest(proto.setTeam, { ledgerUrl: 'mysql://127.0.0.1/x' }), (e: ResponseError<unknown>) => invalid(e, /^ledgerUrl must be a postgres:\/\/ or postgresql:\/\/ URL, not mysql:\/\/$/));
+    await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'week' as 'day', capUsd: 1 }), (e: ResponseError<unknown>) => invalid(e, /^scope must be "day" or "month"$/));
+    await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: -1 }), (e: ResponseError<unknown>) => invalid(e, /^capUsd must be a number >= 0/));
+    assert.equal((await ledgerOf(rpc)).state, 'connected');
+    assert.deepEqual(await query('SELECT * FROM switchyard_team_budgets'), []);
+
+    assert.equal((await rpc.sendRequest(proto.setTeam, { ledgerUrl: null })).ledger.state, 'off');
+    await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 5 }), (e: ResponseError<unknown>) => invalid(e, /^no team ledger is set/));
+    await d.stop();
+    assert.ok(!fs.readFileSync(path.join(d.stateDir, 'daemon.log'), 'utf8').includes(PASSWORD), 'the password is in the log');
+  });
+});
