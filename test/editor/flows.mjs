@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pidAlive } from '../../scripts/editor-server.mjs';
+import { startPostgres } from '../support/postgres.cjs';
 import { startRedis } from '../support/redis.cjs';
 import {
   answerInputBox, assert, pickQuickItem, readStatus, runCommand, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench, webviewFrame,
@@ -587,6 +588,47 @@ export const flows = [
         ctx.note(`refused: "${refusal}"; shown: "${shown}"; stopped from an empty box`);
       } finally {
         await redis.stop();
+      }
+    },
+  },
+  {
+    name: 'team-ledger',
+    title: '"Connect Team Ledger…" takes the PostgreSQL URL in a password box and refuses another kind; "Set Team Budget…" sets a team cap that the Sites view shows as spent of cap',
+    timeoutMs: 90_000,
+    async run(ctx) {
+      const { page } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      const db = await startPostgres({ password: 'flow-ledger-password-4d5e6f' });
+      const ledgerRow = () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
+        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => l.startsWith('Team ledger')));
+      try {
+        await runCommand(page, 'View: Show Switchyard');
+        await runCommand(page, 'Switchyard: Connect Team Ledger…');
+        const input = page.locator('.quick-input-widget .quick-input-box input');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        assert((await input.getAttribute('type')) === 'password', 'the URL box shows what is typed');
+        await input.fill('mysql://127.0.0.1:3306/team');
+        const refusal = await until('the box refusing a mysql:// URL', async () => {
+          const text = await page.locator('.quick-input-widget .quick-input-message').textContent({ timeout: 500 }).catch(() => '');
+          return text?.includes('must be a postgres:// or postgresql:// URL') ? text.trim() : undefined;
+        }, { timeoutMs: 10_000 });
+        await input.fill(db.url);
+        await page.keyboard.press('Enter');
+        await until('the ledger row in the Sites view', async () => ((await ledgerRow()) === 'Team ledger: $0.00 today · $0.00 this month' ? true : undefined), { timeoutMs: 20_000 });
+        await runCommand(page, 'Switchyard: Set Team Budget…');
+        await pickQuickItem(page, 'Team daily');
+        await answerInputBox(page, '12.50');
+        const shown = await until('the team budget in the row', async () => {
+          const label = await ledgerRow();
+          return label === 'Team ledger: $0.00 of $12.50 today' ? label : undefined;
+        }, { timeoutMs: 20_000 });
+        await ctx.screenshot('team-ledger', page);
+        await runCommand(page, 'Switchyard: Connect Team Ledger…');
+        await answerInputBox(page, '');
+        await until('the ledger row gone', async () => ((await ledgerRow()) === undefined ? true : undefined), { timeoutMs: 20_000 });
+        ctx.note(`refused: "${refusal}"; shown: "${shown}"; disconnected from an empty box`);
+      } finally {
+        await db.stop();
       }
     },
   },

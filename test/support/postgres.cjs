@@ -45,19 +45,22 @@ async function postgresBin() {
   return bin;
 }
 
-/** A private cluster on a free port; root runs it as the postgres user, which the package creates. */
+/** The postgres user's uid and gid, for root to run the server as (it refuses to run as root); the package creates it. */
+function postgresUser() {
+  const id = (/** @type {string} */ flag) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/** A private cluster on a free port, in a temp directory. */
 async function startCluster() {
   const bin = await postgresBin();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-pg-'));
-  const asRoot = process.getuid?.() === 0;
-  const run = (/** @type {string} */ command, /** @type {string[]} */ args) => (asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]);
-  if (asRoot) spawnSync('chown', ['postgres', dir]);
-  const [initdb, initArgs] = run(path.join(bin, 'initdb'), ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  const init = spawnSync(/** @type {string} */ (initdb), /** @type {string[]} */ (initArgs), { encoding: 'utf8' });
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
+  const user = process.getuid?.() === 0 ? postgresUser() : {};
+  if ('uid' in user) fs.chownSync(dir, user.uid, user.gid);
+  const init = spawnSync(path.join(bin, 'initdb'), ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync'], { encoding: 'utf8', ...user });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout || init.error}`);
   const port = await freePort();
-  const [postgres, args] = run(path.join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
-  const child = spawn(/** @type {string} */ (postgres), /** @type {string[]} */ (args), { stdio: 'ignore' });
+  const child = spawn(path.join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { stdio: 'ignore', ...user });
   const exited = new Promise((resolve) => child.once('exit', () => resolve(undefined)));
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   for (const deadline = Date.now() + 30_000; !(await answers(url)); await new Promise((r) => setTimeout(r, 100))) {
@@ -66,6 +69,7 @@ async function startCluster() {
   return {
     port,
     async stop() {
+      // SIGINT: PostgreSQL's fast shutdown, which does not wait for clients.
       if (child.exitCode === null) child.kill('SIGINT');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
@@ -73,8 +77,10 @@ async function startCluster() {
   };
 }
 
+/** The private cluster, when one was needed, shared by this process's databases and stopped with the last. */
 /** @type {Promise<{ port: number, stop(): Promise<void> }> | null} */
 let cluster = null;
+let databases = 0;
 
 /** `password` goes into the URL only (trust authentication ignores it), so that tests can look for it in logs. */
 async function startPostgres(/** @type {{ password?: string }} */ options = {}) {
@@ -83,6 +89,7 @@ async function startPostgres(/** @type {{ password?: string }} */ options = {}) 
     cluster ??= startCluster();
     port = (await cluster).port;
   }
+  databases++;
   const database = `switchyard_test_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
   await admin.connect();
@@ -98,8 +105,11 @@ async function startPostgres(/** @type {{ password?: string }} */ options = {}) 
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await client.end();
-      if (cluster) await (await cluster).stop();
-      cluster = null;
+      if (--databases === 0 && cluster) {
+        const stopping = cluster;
+        cluster = null;
+        await (await stopping).stop();
+      }
     },
   };
 }
