@@ -129,8 +129,8 @@ export class TeamLedger {
   /** Whether `standing.caps` has been read at least once. */
   private capsKnown = false;
   private members: TeamLedgerStatus['members'] = [];
-  /** A receipt could not be sent: the next connection catches up from the file ledger. */
-  private behind = true;
+  /** A receipt could not be sent: it waits in the file ledger for the next connection's catch-up. */
+  private behind = false;
   private readonly holds = new Set<TeamHold>();
   private retryMs = 1000;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -348,7 +348,6 @@ export class TeamLedger {
 
   /** Sends this daemon's real-site receipts of the current UTC month; those already there are skipped. */
   private async catchUp(): Promise<void> {
-    if (!this.behind) return;
     const now = new Date();
     const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
     let batch: Receipt[] = [];

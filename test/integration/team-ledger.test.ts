@@ -180,6 +180,21 @@ describe('the team ledger on PostgreSQL', () => {
     const again = await daemon('erin', db.url, stateDir);
     await connected(again.rpc);
     assert.equal((await query('SELECT id FROM switchyard_receipts WHERE member = $1', ['erin'])).length, 2);
+
+    // A receipt the team ledger could not take waits in the file ledger and goes with the next connection.
+    await query('ALTER TABLE switchyard_receipts RENAME TO switchyard_receipts_away');
+    try {
+      const refusedThere = await chat(again);
+      const resent = await waitFor(async () => {
+        const rows = await query<{ id: string }>('SELECT id FROM switchyard_receipts WHERE member = $1', ['erin']).catch(() => []);
+        return rows.some((r) => r.id === refusedThere.id) ? rows : undefined;
+      }, 15_000, () => 'the receipt was never sent again');
+      assert.equal(resent.length, 3, 'the whole month was sent to the new table, once each');
+      assert.equal((await connected(again.rpc)).behind, false);
+    } finally {
+      await query('INSERT INTO switchyard_receipts SELECT * FROM switchyard_receipts_away ON CONFLICT (id) DO NOTHING').catch(() => {});
+      await query('DROP TABLE IF EXISTS switchyard_receipts_away');
+    }
   });
 
   test('while the ledger cannot be reached, paid requests are refused and simulated ones go on', async () => {
