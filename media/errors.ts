@@ -50,6 +50,14 @@ export function describeError(e: ErrorInput): PanelError {
   }
   const data = (e.data ?? undefined) as { kind?: string } | undefined;
   if (e.code === ErrorCodes.BudgetExceeded || data?.kind === 'budget') return budgetError(e, data as BudgetExceededData | undefined);
+  if (e.code === ErrorCodes.TeamLedgerUnavailable) {
+    return {
+      kind: 'budget',
+      title: 'The team\'s budgets cannot be checked right now',
+      detail: [e.message, 'Nothing was sent: requests to real sites wait for the team ledger, so that no team cap is overrun. The simulated fleet still answers.'],
+      actions: [{ label: 'Connect Team Ledger…', command: 'switchyard.connectTeamLedger' }, { label: 'Show Logs', command: 'switchyard.showLogs' }],
+    };
+  }
   if (e.code === ErrorCodes.NoEligibleSite || data?.kind === 'no-eligible-site') return noSiteError(e, (data as NoEligibleSiteData | undefined)?.placement);
   if (e.code === ErrorCodes.UnknownModel) {
     return {
@@ -75,17 +83,18 @@ function budgetError(e: ErrorInput, d: BudgetExceededData | undefined): PanelErr
     return { kind: 'budget', title: 'Budget exhausted', detail: [e.message, 'Raise the budget or wait for the next period.'],
       actions: [{ label: 'Set Budget', command: 'switchyard.setBudget' }, { label: 'Show Spend', command: 'switchyard.showSpend' }] };
   }
-  const cap = SCOPE_NAME[d.scope] ?? d.scope;
-  const where = d.scope === 'workspace' && d.workspace ? ` (${d.workspace})` : '';
+  const cap = `${d.team ? 'Team ' : ''}${SCOPE_NAME[d.scope] ?? d.scope}`;
+  const where = d.scope === 'workspace' && d.workspace ? ` (${d.workspace})` : d.team ? ' (UTC)' : '';
   const period = d.scope === 'day' ? 'tomorrow' : d.scope === 'month' ? 'next month' : 'when you raise it';
+  const command = d.team ? 'Switchyard: Set Team Budget' : 'Switchyard: Set Budget';
   return {
     kind: 'budget',
     title: `${cap} budget exhausted${where}: ${usd(Math.max(0, d.remainingNanoUsd))} left of ${usd(d.capNanoUsd)}`,
     detail: [
-      `Spent ${usd(d.spentNanoUsd)}${d.reservedNanoUsd > 0 ? `, ${usd(d.reservedNanoUsd)} reserved by requests in flight` : ''}; this request could cost up to ${usd(d.worstCaseNanoUsd)}.`,
-      `Nothing was sent. Raise the ${cap.toLowerCase()} cap with "Switchyard: Set Budget", pick a cheaper model or policy, or wait until the cap resets (${period}).`,
+      `${d.team ? 'The team spent' : 'Spent'} ${usd(d.spentNanoUsd)}${d.reservedNanoUsd > 0 ? `, ${usd(d.reservedNanoUsd)} reserved by requests in flight` : ''}; this request could cost up to ${usd(d.worstCaseNanoUsd)}.`,
+      `Nothing was sent. Raise the ${cap.toLowerCase()} cap with "${command}", pick a cheaper model or policy, or wait until the cap resets (${period}).`,
     ],
-    actions: [{ label: 'Set Budget', command: 'switchyard.setBudget' }, { label: 'Show Spend', command: 'switchyard.showSpend' }],
+    actions: [d.team ? { label: 'Set Team Budget', command: 'switchyard.setTeamBudget' } : { label: 'Set Budget', command: 'switchyard.setBudget' }, { label: 'Show Spend', command: 'switchyard.showSpend' }],
   };
 }
 

@@ -34,6 +34,8 @@ export const ALLOWED_COMMANDS = [
   'switchyard.restartDaemon',
   'switchyard.showLogs',
   'switchyard.showSpend',
+  'switchyard.setTeamBudget',
+  'switchyard.connectTeamLedger',
 ] as const;
 export type AllowedCommand = (typeof ALLOWED_COMMANDS)[number];
 

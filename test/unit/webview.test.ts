@@ -296,6 +296,24 @@ describe('errors shown in the panel', () => {
     assert.ok(e.actions.some((a) => a.command === 'switchyard.setBudget'));
   });
 
+  it('a team budget: the team\'s cap in UTC, and the team command to raise it', () => {
+    const e = describeError({ code: ErrorCodes.BudgetExceeded, message: 'budget', model: 'm', policy: 'p',
+      data: { kind: 'budget', team: true, scope: 'month', capNanoUsd: 100e9, spentNanoUsd: 99.5e9, reservedNanoUsd: 0.4e9, remainingNanoUsd: 0.1e9, worstCaseNanoUsd: 0.2e9 } });
+    assert.equal(e.title, 'Team Monthly budget exhausted (UTC): $0.10 left of $100.00');
+    assert.match(e.detail.join(' '), /The team spent \$99\.50, \$0\.40 reserved by requests in flight/);
+    assert.match(e.detail.join(' '), /"Switchyard: Set Team Budget"/);
+    assert.deepEqual(e.actions.map((a) => a.command), ['switchyard.setTeamBudget', 'switchyard.showSpend']);
+  });
+
+  it('a team ledger out of reach: nothing sent, and how to fix the link', () => {
+    const e = describeError({ code: ErrorCodes.TeamLedgerUnavailable, message: 'the team\'s budgets cannot be checked: the team ledger at db:5432 is unreachable (ECONNREFUSED)', model: 'm', policy: 'p' });
+    assert.equal(e.kind, 'budget');
+    assert.equal(e.title, 'The team\'s budgets cannot be checked right now');
+    assert.match(e.detail.join(' '), /db:5432 is unreachable/);
+    assert.match(e.detail.join(' '), /simulated fleet still answers/);
+    assert.deepEqual(e.actions.map((a) => a.command), ['switchyard.connectTeamLedger', 'switchyard.showLogs']);
+  });
+
   it('no eligible site: which constraint excluded what', () => {
     const p = placement(null, [candidate('a', { rejected: { reason: 'residency', detail: 'us-east1 not in eu' } }), candidate('b', { rejected: { reason: 'model', detail: '' } })], 'eu-only');
     const e = describeError({ code: ErrorCodes.NoEligibleSite, message: 'none', model: 'gpt-4o', policy: 'eu-only', data: { kind: 'no-eligible-site', placement: p } });
