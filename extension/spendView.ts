@@ -1,7 +1,8 @@
 // The spend view's host side: a webview with spend over time, tables and totals, kept current by
-// switchyard/spendChanged.
+// switchyard/spendChanged, and the team's spend where a team ledger is connected (switchyard/teamChanged).
 
 import * as vscode from 'vscode';
+import * as proto from '../daemon/protocol';
 import type { SpendHostMessage, SpendWebviewMessage } from '../media/messages';
 import { workspaceKey } from './config';
 import type { DaemonEvents } from './events';
@@ -16,6 +17,7 @@ export class SpendView implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext, private readonly events: DaemonEvents) {
     this.disposables.push(
       events.onSpendChanged(() => this.post()),
+      events.onTeamChanged((team) => this.postTeam(team.ledger)),
       vscode.window.registerWebviewPanelSerializer(SPEND_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => this.attach(panel) }),
     );
   }
@@ -50,12 +52,16 @@ export class SpendView implements vscode.Disposable {
       case 'refresh':
         await this.events.refreshSpend(workspaceKey()).catch(() => undefined);
         this.post();
+        await this.events.client?.sendRequest(proto.status).then((s) => this.postTeam(s.team.ledger), () => undefined);
         return;
       case 'export':
         await vscode.commands.executeCommand('switchyard.exportLedger');
         return;
       case 'setBudget':
         await vscode.commands.executeCommand('switchyard.setBudget');
+        return;
+      case 'setTeamBudget':
+        await vscode.commands.executeCommand('switchyard.setTeamBudget');
         return;
       case 'showPlacement':
         await vscode.commands.executeCommand('switchyard.showPlacement', String(m.id));
@@ -68,6 +74,10 @@ export class SpendView implements vscode.Disposable {
     const summary = this.events.spend;
     const message: SpendHostMessage = summary ? { type: 'spend', summary, workspace: workspaceKey() ?? null } : { type: 'connection', connected: !!this.events.client };
     void this.panel.webview.postMessage(message);
+  }
+
+  private postTeam(ledger: proto.TeamLedgerStatus): void {
+    void this.panel?.webview.postMessage({ type: 'team', ledger } satisfies SpendHostMessage);
   }
 
   dispose(): void {
@@ -87,6 +97,13 @@ const BODY = `
 </header>
 <div id="status" role="status"></div>
 <section id="budgets" aria-label="Budgets"></section>
+<section id="team" aria-label="Team spend" hidden>
+  <div class="bar"><h2>Team</h2><span class="spacer"></span><button id="team-budget" class="secondary"><span class="codicon codicon-organization" aria-hidden="true"></span>Set Team Budget</button></div>
+  <div id="team-status" class="muted" role="status"></div>
+  <div class="totals" id="team-totals"></div>
+  <div id="team-budgets"></div>
+  <table id="by-member"></table>
+</section>
 <section aria-label="Spend per day this month"><h2>Per day, this month</h2><div id="chart"></div><div id="legend" class="legend"></div></section>
 <section class="tables">
   <div><h2>By site</h2><table id="by-site"></table></div>

@@ -1,7 +1,7 @@
 // The messages between the prompt panel / spend view webviews and the extension host. Both sides
 // import this file; the webview never talks to the daemon, only to the host through these shapes.
 
-import type { Attempt, ChatAttemptParams, ChatMessage, Placement, Policy, Receipt, SpendSummary } from '../daemon/protocol';
+import type { Attempt, ChatAttemptParams, ChatMessage, Placement, Policy, Receipt, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import type { ImageAttachment } from './images';
 
 export interface ModelChoice {
@@ -142,10 +142,12 @@ export type WebviewMessage =
 
 export type SpendHostMessage =
   | { type: 'spend'; summary: SpendSummary; workspace: string | null }
+  /** The team ledger's standing (state 'off': no team ledger, the section hides). */
+  | { type: 'team'; ledger: TeamLedgerStatus }
   | { type: 'connection'; connected: boolean };
 
 export type SpendWebviewMessage =
-  | { type: 'ready' } | { type: 'export' } | { type: 'refresh' } | { type: 'setBudget' }
+  | { type: 'ready' } | { type: 'export' } | { type: 'refresh' } | { type: 'setBudget' } | { type: 'setTeamBudget' }
   /** "why?" on a recent request: Switchyard: Show Placement with its id. */
   | { type: 'showPlacement'; id: string };
 

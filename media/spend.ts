@@ -2,7 +2,7 @@
 // only from the host (SpendHostMessage); buttons post SpendWebviewMessages.
 
 import uPlot from 'uplot';
-import type { RecentRequest, SpendSummary } from '../daemon/protocol';
+import type { RecentRequest, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import { ms, siteLabel, usd } from './format';
 import type { SpendHostMessage, SpendWebviewMessage } from './messages';
 import { stackDays, tableRows } from './spendModel';
@@ -45,20 +45,39 @@ function renderTotals(s: SpendSummary): void {
     el('span', 'total', el('span', 'label', 'Requests '), el('strong', '', String(s.receipts))),
     ...(s.reservedNanoUsd > 0 ? [el('span', 'total', el('span', 'label', 'Reserved '), el('strong', '', usd(s.reservedNanoUsd)))] : []),
   );
-  const budgets = s.budgets.map((b) => {
-    const ratio = b.capNanoUsd > 0 ? Math.min(1, (b.spentNanoUsd + b.reservedNanoUsd) / b.capNanoUsd) : 0;
-    const meter = el('meter');
-    meter.min = 0;
-    meter.max = 1;
-    meter.low = b.softRatio;
-    meter.high = 0.999;
-    meter.optimum = 0;
-    meter.value = ratio;
-    const name = b.scope === 'day' ? 'Daily' : b.scope === 'month' ? 'Monthly' : `Workspace${b.workspace ? ` (${b.workspace})` : ''}`;
-    return el('div', `budget state-${b.state}`, el('span', 'label', `${name} budget`), meter,
-      `${usd(b.spentNanoUsd)} of ${usd(b.capNanoUsd)} · ${usd(Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd))} left${b.state === 'exceeded' ? ' · cap reached' : b.state === 'warn' ? ' · nearly used' : ''}`);
-  });
+  const budgets = s.budgets.map((b) => budgetLine(`${b.scope === 'day' ? 'Daily' : b.scope === 'month' ? 'Monthly' : `Workspace${b.workspace ? ` (${b.workspace})` : ''}`} budget`, b));
   $('budgets').replaceChildren(...(budgets.length ? budgets : [el('div', 'muted', 'No budget caps set.')]));
+}
+
+/** One cap as a meter of what is spent and held, and what is left. */
+function budgetLine(name: string, b: { capNanoUsd: number; spentNanoUsd: number; reservedNanoUsd: number; state: 'ok' | 'warn' | 'exceeded'; softRatio?: number }): HTMLElement {
+  const meter = el('meter');
+  meter.min = 0;
+  meter.max = 1;
+  meter.low = b.softRatio ?? 0.8;
+  meter.high = 0.999;
+  meter.optimum = 0;
+  meter.value = b.capNanoUsd > 0 ? Math.min(1, (b.spentNanoUsd + b.reservedNanoUsd) / b.capNanoUsd) : 0;
+  return el('div', `budget state-${b.state}`, el('span', 'label', name), meter,
+    `${usd(b.spentNanoUsd)} of ${usd(b.capNanoUsd)} · ${usd(Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd))} left${b.state === 'exceeded' ? ' · cap reached' : b.state === 'warn' ? ' · nearly used' : ''}`);
+}
+
+/** The team ledger's standing: the team's spend at real sites (UTC), its caps, and each member's month. */
+function renderTeam(l: TeamLedgerStatus): void {
+  const section = $('team');
+  section.hidden = l.state === 'off';
+  if (l.state === 'off') return;
+  $('team-status').textContent = l.state === 'connected'
+    ? `Real sites only, UTC days and months; this window records as ${l.member}.`
+    : l.state === 'connecting' ? `Connecting to the team ledger at ${l.server}…` : `The team ledger at ${l.server} is unreachable (${l.error}); showing what was last read.`;
+  $('team-totals').replaceChildren(
+    el('span', 'total', el('span', 'label', 'Today '), el('strong', '', usd(l.spentTodayNanoUsd))),
+    el('span', 'total', el('span', 'label', 'Month to date '), el('strong', '', usd(l.spentMonthNanoUsd))),
+    ...(l.reservedNanoUsd > 0 ? [el('span', 'total', el('span', 'label', 'Held in flight '), el('strong', '', usd(l.reservedNanoUsd)))] : []),
+  );
+  const budgets = l.budgets.map((b) => budgetLine(`Team ${b.scope === 'day' ? 'daily' : 'monthly'} budget (set by ${b.setBy})`, b));
+  $('team-budgets').replaceChildren(...(budgets.length ? budgets : [el('div', 'muted', 'No team budget set.')]));
+  renderTable('by-member', Object.fromEntries(l.members.map((m) => [m.member, m.spentMonthNanoUsd])), 'member');
 }
 
 function renderTable(id: string, record: Record<string, number>, label: string): void {
@@ -141,6 +160,8 @@ window.addEventListener('message', (event: MessageEvent<SpendHostMessage>) => {
     summary = m.summary;
     workspace = m.workspace;
     render();
+  } else if (m?.type === 'team') {
+    renderTeam(m.ledger);
   } else if (m?.type === 'connection' && !m.connected) {
     $('status').textContent = 'Not connected to the Switchyard daemon; showing the last spend known.';
   }
@@ -151,6 +172,7 @@ stackSelect.addEventListener('change', () => {
 });
 $('export').addEventListener('click', () => vscode.postMessage({ type: 'export' }));
 $('budget').addEventListener('click', () => vscode.postMessage({ type: 'setBudget' }));
+$('team-budget').addEventListener('click', () => vscode.postMessage({ type: 'setTeamBudget' }));
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);

@@ -623,10 +623,19 @@ export const flows = [
           return label === 'Team ledger: $0.00 of $12.50 today' ? label : undefined;
         }, { timeoutMs: 20_000 });
         await ctx.screenshot('team-ledger', page);
+        // The spend view has the team's section: the cap as spent of cap, and who set it.
+        await runCommand(page, 'Switchyard: Show Spend');
+        const spend = await webviewFrame(page, '#team:not([hidden])');
+        const team = await until('the team section of the spend view', async () => {
+          const text = await spend.locator('#team').innerText({ timeout: 1000 }).catch(() => '');
+          return /Team daily budget \(set by [^)]+\)/.test(text) && text.includes('$0.00 of $12.50') ? text : undefined;
+        }, { timeoutMs: 20_000 });
+        await ctx.screenshot('team-ledger-spend', page);
+        await closeActiveEditor(page);
         await runCommand(page, 'Switchyard: Connect Team Ledger…');
         await answerInputBox(page, '');
         await until('the ledger row gone', async () => ((await ledgerRow()) === undefined ? true : undefined), { timeoutMs: 20_000 });
-        ctx.note(`refused: "${refusal}"; shown: "${shown}"; disconnected from an empty box`);
+        ctx.note(`refused: "${refusal}"; shown: "${shown}"; spend view: "${team.split('\n').find((l) => l.includes('$12.50'))?.trim()}"; disconnected from an empty box`);
       } finally {
         await db.stop();
       }
