@@ -614,13 +614,14 @@ export const flows = [
         }, { timeoutMs: 10_000 });
         await input.fill(db.url);
         await page.keyboard.press('Enter');
-        await until('the ledger row in the Sites view', async () => ((await ledgerRow()) === 'Team ledger: $0.00 today · $0.00 this month' ? true : undefined), { timeoutMs: 20_000 });
+        // Earlier flows' requests at keyed sites are this month's real spend: connecting sends them along.
+        await until('the ledger row in the Sites view', async () => (/^Team ledger: \$[\d.]+ today · \$[\d.]+ this month$/.test((await ledgerRow()) ?? '') ? true : undefined), { timeoutMs: 20_000 });
         await runCommand(page, 'Switchyard: Set Team Budget…');
         await pickQuickItem(page, 'Team daily');
         await answerInputBox(page, '12.50');
         const shown = await until('the team budget in the row', async () => {
           const label = await ledgerRow();
-          return label === 'Team ledger: $0.00 of $12.50 today' ? label : undefined;
+          return /^Team ledger: \$[\d.]+ of \$12\.50 today$/.test(label ?? '') ? label : undefined;
         }, { timeoutMs: 20_000 });
         await ctx.screenshot('team-ledger', page);
         // The spend view has the team's section: the cap as spent of cap, and who set it.
@@ -628,7 +629,7 @@ export const flows = [
         const spend = await webviewFrame(page, '#team:not([hidden])');
         const team = await until('the team section of the spend view', async () => {
           const text = await spend.locator('#team').innerText({ timeout: 1000 }).catch(() => '');
-          return /Team daily budget \(set by [^)]+\)/.test(text) && text.includes('$0.00 of $12.50') ? text : undefined;
+          return /Team daily budget \(set by [^)]+\)/.test(text) && /\$[\d.]+ of \$12\.50/.test(text) ? text : undefined;
         }, { timeoutMs: 20_000 });
         await ctx.screenshot('team-ledger-spend', page);
         await closeActiveEditor(page);
