@@ -72,7 +72,7 @@ export function registerSitesViewTests(): void {
         await vscode.commands.executeCommand('switchyard.setTeamBudget', 'month', 5);
         const row = await until('the budget in the row', () => {
           const ledger = a.sites()?.ledger;
-          return /^\$[\d.]+ of \$5\.00 this month$/.test(ledger?.description ?? '') ? ledger : undefined;
+          return ledger && /^\$[\d.]+ of \$5\.00 this month$/.test(ledger.description) ? ledger : undefined;
         }, 10_000);
         assert.equal(row.trouble, false);
         assert.match(row.tooltip, /Team monthly budget \$5\.00 \(set by [^)]+\): ok\./);
