@@ -26,6 +26,8 @@ const RENEW_MS = 30_000;
 const MAX_RETRY_MS = 30_000;
 /** A budget warns at this share of its cap. */
 const WARN_RATIO = 0.8;
+/** Teammates' writes are read back at most this often: each read sums the month's receipts. */
+const REFRESH_MS = 250;
 /** Receipts per insert when catching up. */
 const CATCH_UP_BATCH = 500;
 /** One lock for every reservation in the team: they are few per second, and each takes a millisecond. */
@@ -55,6 +57,27 @@ CREATE TABLE IF NOT EXISTS switchyard_holds (
   nano_usd bigint NOT NULL CHECK (nano_usd >= 0),
   expires_at timestamptz NOT NULL
 );
+CREATE TABLE IF NOT EXISTS switchyard_spend (
+  period text NOT NULL CHECK (period IN ('day', 'month')),
+  starts timestamptz NOT NULL,
+  nano_usd bigint NOT NULL,
+  PRIMARY KEY (period, starts)
+);
+CREATE OR REPLACE FUNCTION switchyard_count_spend() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO switchyard_spend (period, starts, nano_usd)
+  SELECT p.period, date_trunc(p.period, r.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', sum(r.cost_nano_usd)
+  FROM new_receipts r CROSS JOIN (VALUES ('day'), ('month')) AS p(period)
+  GROUP BY 1, 2
+  ON CONFLICT (period, starts) DO UPDATE SET nano_usd = switchyard_spend.nano_usd + EXCLUDED.nano_usd;
+  RETURN NULL;
+END $$;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'switchyard_count_spend' AND tgrelid = 'switchyard_receipts'::regclass) THEN
+    CREATE TRIGGER switchyard_count_spend AFTER INSERT ON switchyard_receipts
+      REFERENCING NEW TABLE AS new_receipts FOR EACH STATEMENT EXECUTE FUNCTION switchyard_count_spend();
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS switchyard_team_budgets (
   scope text PRIMARY KEY CHECK (scope IN ('day', 'month')),
   cap_nano_usd bigint NOT NULL CHECK (cap_nano_usd >= 0),
@@ -62,11 +85,16 @@ CREATE TABLE IF NOT EXISTS switchyard_team_budgets (
   set_at timestamptz NOT NULL DEFAULT now()
 );`;
 
-/** The team's spend this UTC day and month, live holds and caps: what a reservation and the status read. */
+/**
+ * The team's spend this UTC day and month, live holds and caps: what a reservation and the status read.
+ * Spend comes from running totals that a trigger keeps in the receipt's own transaction, so a
+ * reservation, which holds the team's lock while it reads, costs the same on the month's first
+ * receipt and its millionth.
+ */
 const STANDING = `
 SELECT
-  (SELECT coalesce(sum(cost_nano_usd), 0) FROM switchyard_receipts WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS day,
-  (SELECT coalesce(sum(cost_nano_usd), 0) FROM switchyard_receipts WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS month,
+  (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_spend WHERE period = 'day' AND starts = date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS day,
+  (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_spend WHERE period = 'month' AND starts = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS month,
   (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_holds WHERE expires_at > now()) AS held,
   (SELECT coalesce(json_agg(json_build_object('scope', scope, 'cap', cap_nano_usd, 'setBy', set_by)), '[]') FROM switchyard_team_budgets) AS caps`;
 
@@ -242,7 +270,12 @@ export class TeamLedger {
     return new TeamLedgerUnavailableError(`the team's budgets cannot be checked: the team ledger at ${this.server} ${why}`);
   }
 
-  /** One transaction: lock, read the team's standing, check every cap, then add (or grow) the hold. */
+  /**
+   * One transaction in two round trips: lock and read the team's standing, then (when the request fits
+   * under every cap) add or grow the hold and commit. Commits without waiting for the WAL flush: a hold
+   * is a lease that a crash of the database may lose, which frees nothing that was spent, and the lock
+   * still orders every reservation. The lock is held for one round trip and the check.
+   */
   private async reserve(hold: TeamHold, previous: TeamHold | null): Promise<boolean> {
     let client: pg.PoolClient;
     try {
@@ -252,9 +285,8 @@ export class TeamLedger {
       throw this.unavailable();
     }
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [RESERVE_LOCK]);
-      const standing = parseStanding((await client.query(STANDING)).rows[0]);
+      const results = (await client.query(`BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_advisory_xact_lock(${RESERVE_LOCK}); ${STANDING}`)) as unknown as pg.QueryResult[];
+      const standing = parseStanding(results[results.length - 1].rows[0]);
       this.standing = standing;
       this.capsKnown = true;
       if (standing.caps.length === 0) {
@@ -273,14 +305,13 @@ export class TeamLedger {
           });
         }
       }
+      // Literals, not parameters: a statement with parameters cannot share its round trip with COMMIT.
       await client.query(
-        `INSERT INTO switchyard_holds (id, member, nano_usd, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-         ON CONFLICT (id) DO UPDATE SET nano_usd = EXCLUDED.nano_usd, expires_at = EXCLUDED.expires_at`,
-        [hold.id, this.member, hold.nanoUsd, HOLD_LEASE_S],
+        `INSERT INTO switchyard_holds (id, member, nano_usd, expires_at)
+         VALUES (${client.escapeLiteral(hold.id)}, ${client.escapeLiteral(this.member)}, ${Math.round(hold.nanoUsd)}, now() + interval '${HOLD_LEASE_S} seconds')
+         ON CONFLICT (id) DO UPDATE SET nano_usd = EXCLUDED.nano_usd, expires_at = EXCLUDED.expires_at; COMMIT`,
       );
-      await client.query('COMMIT');
       this.standing = { ...standing, held: held + hold.nanoUsd };
-      this.deps.changed();
       return true;
     } catch (error) {
       if (error instanceof BudgetExceededError) throw error;
@@ -339,7 +370,7 @@ export class TeamLedger {
       this.refreshTimer ??= setTimeout(() => {
         this.refreshTimer = undefined;
         void this.refresh();
-      }, 100);
+      }, REFRESH_MS);
     });
     this.listener = listener;
     await listener.connect();
@@ -383,12 +414,16 @@ export class TeamLedger {
     }
   }
 
-  /** Keeps this daemon's live holds from expiring while their requests run. */
+  /** Keeps this daemon's live holds from expiring while their requests run, and clears leases that did (a daemon died). */
   private async renew(): Promise<void> {
+    if (this.state !== 'connected') return;
     const ids = [...this.holds].map((h) => h.id);
-    if (ids.length === 0 || this.state !== 'connected') return;
     await this.pool
-      .query('UPDATE switchyard_holds SET expires_at = now() + make_interval(secs => $2) WHERE id = ANY($1::uuid[])', [ids, HOLD_LEASE_S])
+      .query(
+        `WITH renewed AS (UPDATE switchyard_holds SET expires_at = now() + make_interval(secs => $2) WHERE id = ANY($1::uuid[]))
+         DELETE FROM switchyard_holds WHERE expires_at < now() - interval '1 minute'`,
+        [ids, HOLD_LEASE_S],
+      )
       .catch((error: Error) => this.unreachable(error));
   }
 

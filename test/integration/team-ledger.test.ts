@@ -125,7 +125,9 @@ describe('the team ledger on PostgreSQL', () => {
     const a = await daemon('carol');
     const b = await daemon('dave');
     await Promise.all([connected(a.rpc), connected(b.rpc)]);
+    // A fresh month for this test: the receipts, and the running totals kept from them.
     await query('DELETE FROM switchyard_receipts');
+    await query('DELETE FROM switchyard_spend');
 
     // The worst case of one request, read from a refusal under a zero cap.
     const sent = fake.requests.length;
@@ -180,6 +182,9 @@ describe('the team ledger on PostgreSQL', () => {
     const again = await daemon('erin', db.url, stateDir);
     await connected(again.rpc);
     assert.equal((await query('SELECT id FROM switchyard_receipts WHERE member = $1', ['erin'])).length, 2);
+    // The running totals a reservation reads count each receipt once, however often it was sent.
+    const [{ sum }] = await query<{ sum: string }>('SELECT sum(cost_nano_usd) FROM switchyard_receipts WHERE created_at >= date_trunc(\'month\', now() AT TIME ZONE \'UTC\') AT TIME ZONE \'UTC\'');
+    assert.equal((await connected(again.rpc)).spentMonthNanoUsd, Number(sum));
 
     // A receipt the team ledger could not take waits in the file ledger and goes with the next connection.
     await query('ALTER TABLE switchyard_receipts RENAME TO switchyard_receipts_away');
