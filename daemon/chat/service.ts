@@ -53,7 +53,7 @@ export interface ChatDeps {
   adapters: AdapterPool;
   clock: Clock;
   log: Logger;
-  team: Pick<Team, 'keepsLedger' | 'hold' | 'resize' | 'record'>;
+  team: Pick<Team, 'keepsLedger' | 'remainingNanoUsd' | 'hold' | 'resize' | 'record' | 'release'>;
 }
 
 /** Attempts per request, the first included. */
@@ -113,6 +113,7 @@ export class ChatService {
     const routed = router.place(request, policy, {
       hasKey: (provider) => credentials.has(provider),
       remainingBudgetNanoUsd: meter.remainingNanoUsd(params.workspace),
+      teamRemainingNanoUsd: this.deps.team.remainingNanoUsd(),
       pinSite,
       id: crypto.randomUUID(),
     });
@@ -120,7 +121,7 @@ export class ChatService {
     this.remember(placement);
     if (!routed.ticket || placement.chosen === null) {
       // A site rejected for budget passed every other test, so the budget is what stopped this request:
-      // let the meter phrase the refusal with the smallest worst case among those sites.
+      // let the meter, then the team ledger, phrase the refusal with the smallest worst case among those sites.
       const overBudget = placement.candidates.filter((c) => c.rejected?.reason === 'budget');
       if (overBudget.length > 0) {
         const worst = Math.min(...overBudget.map((c) => {
@@ -128,6 +129,9 @@ export class ChatService {
           return worstCaseAt(model, request.inputTokens, params.maxTokens);
         }));
         meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace }).release();
+        if (overBudget.some((c) => !c.site.simulated) && this.deps.team.keepsLedger) {
+          await this.deps.team.release(await this.holdTeam(worst));
+        }
       }
       throw new ChatError(proto.ErrorCodes.NoEligibleSite, placement.why, { kind: 'no-eligible-site', placement } satisfies proto.NoEligibleSiteData);
     }
@@ -144,11 +148,11 @@ export class ChatService {
     let teamHold: TeamHold | null = null;
     if (!site.simulated && this.deps.team.keepsLedger) {
       try {
-        teamHold = await this.deps.team.hold(worst);
+        teamHold = await this.holdTeam(worst);
       } catch (error) {
         reservation.release();
         router.settle(routed.ticket, UNSENT);
-        throw error instanceof TeamLedgerUnavailableError ? new ChatError(proto.ErrorCodes.TeamLedgerUnavailable, error.message) : error;
+        throw error;
       }
     }
     const requestId = crypto.randomUUID();
@@ -159,6 +163,15 @@ export class ChatService {
       this.running.delete(requestId),
     );
     return { requestId, placement };
+  }
+
+  /** The team's hold for a real site; a ledger out of reach is the contract's TeamLedgerUnavailable. */
+  private async holdTeam(worstCaseNanoUsd: number): Promise<TeamHold | null> {
+    try {
+      return await this.deps.team.hold(worstCaseNanoUsd);
+    } catch (error) {
+      throw error instanceof TeamLedgerUnavailableError ? new ChatError(proto.ErrorCodes.TeamLedgerUnavailable, error.message) : error;
+    }
   }
 
   cancel(requestId: string): boolean {

@@ -36,6 +36,8 @@ export interface PlaceInput {
   hasKey(provider: ProviderId): boolean;
   /** Candidates whose worst-case cost exceeds it are rejected with 'budget'. */
   remainingBudgetNanoUsd?: number;
+  /** The team's headroom as last read from the team ledger: real sites whose worst case exceeds it are rejected with 'budget'. */
+  teamRemainingNanoUsd?: number;
   /** Pin this request to one site (ChatParams `siteId/providerModel`), on top of the policy. */
   pinSite?: string;
   /** Sites this request already failed at (failover): passed over like an open breaker. */
@@ -75,18 +77,18 @@ function rankIn(policy: Policy, siteId: string): number {
 /** Why a site was passed over, decided in the hot path without building any text. */
 type Check =
   | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
-  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools' | 'json' | 'images';
+  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'team-budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools' | 'json' | 'images';
 
 const CHECKS: readonly Check[] = [
   'disabled', 'no-key', 'twin', 'pin-request', 'pin-policy', 'first-fit', 'residency', 'hardware', 'context',
-  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'tried', 'rate-limited', 'breaker', 'tools', 'json', 'images',
+  'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'team-budget', 'tried', 'rate-limited', 'breaker', 'tools', 'json', 'images',
 ];
 /** A check as a number in the decision record: 0 passed, else 1 + its index in CHECKS. */
 const code = (c: Check) => CHECKS.indexOf(c) + 1;
 const DISABLED = code('disabled'), NO_KEY = code('no-key'), TWIN = code('twin'), PIN_REQUEST = code('pin-request'), PIN_POLICY = code('pin-policy');
 const FIRST_FIT = code('first-fit'), RESIDENCY = code('residency'), HARDWARE = code('hardware'), CONTEXT = code('context');
 const USD_PER_1M = code('usd-per-1m'), USD_PER_REQUEST = code('usd-per-request'), TTFT = code('ttft'), QUEUE = code('queue');
-const BUDGET = code('budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools'), JSON_ANSWER = code('json'), IMAGES = code('images');
+const BUDGET = code('budget'), TEAM_BUDGET = code('team-budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools'), JSON_ANSWER = code('json'), IMAGES = code('images');
 
 /** Per site in the decision record: the telemetry load record, then the check and the score. */
 const R_CHECK = LOAD_RECORD;
@@ -193,6 +195,8 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (c.maxTtftMs !== undefined && e.queueWaitMs + (d.ttftZ === d.ttftZ ? e.catalogTtftMs : e.ttftMs) * ttftMargin(d.ttftZ, rec[at + L_TTFT_ERROR_MEAN], rec[at + L_TTFT_ERROR_SD]) > c.maxTtftMs) return TTFT;
   if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return QUEUE;
   if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return BUDGET;
+  // Simulated sites cost nothing real: the team's budget counts real sites only.
+  if (input.teamRemainingNanoUsd !== undefined && !site.simulated && worst > input.teamRemainingNanoUsd) return TEAM_BUDGET;
   if (input.exclude?.has(site.id)) return TRIED;
   const admits = admitsOf(rec[at + L_STATE]);
   if (admits === ADMITS_RATE_LIMITED) return RATE_LIMITED;
@@ -252,6 +256,10 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
     case 'budget': {
       const left = usd(input.remainingBudgetNanoUsd!);
       return { reason: 'budget', detail: `worst case ${worst()} exceeds the remaining budget ${left}`, summary: `over the remaining budget ${left}` };
+    }
+    case 'team-budget': {
+      const left = usd(input.teamRemainingNanoUsd!);
+      return { reason: 'budget', detail: `worst case ${worst()} exceeds the team's remaining budget ${left}`, summary: `over the team's remaining budget ${left}` };
     }
     case 'tried': return { reason: 'breaker', detail: 'already failed for this request', summary: 'already tried for this request' };
     case 'rate-limited': return { reason: 'threshold', detail: 'rate limited: the provider asked to wait (Retry-After) or has no requests left in its window', summary: 'rate limited' };
@@ -333,7 +341,7 @@ export function place(input: PlaceInput): Placement {
   const offers = input.index.offers(req.model);
   const n = offers.length;
   const c = policy.constraints ?? NO_CONSTRAINTS;
-  const needsWorst = c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined;
+  const needsWorst = c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined || input.teamRemainingNanoUsd !== undefined;
   const d: Decision = {
     input,
     constraints: c,

@@ -13,6 +13,7 @@ import type { PlacementRequest } from './types';
 export interface RouteOptions {
   hasKey(provider: ProviderId): boolean;
   remainingBudgetNanoUsd?: number;
+  teamRemainingNanoUsd?: number;
   pinSite?: string;
   /** Sites this request already failed at. */
   exclude?: ReadonlySet<string>;
@@ -48,6 +49,7 @@ export class Router {
       policy,
       hasKey: options.hasKey,
       remainingBudgetNanoUsd: options.remainingBudgetNanoUsd,
+      teamRemainingNanoUsd: options.teamRemainingNanoUsd,
       pinSite: options.pinSite,
       exclude: options.exclude,
       rng: this.rng,

@@ -89,6 +89,11 @@ export class Team {
     return this.ledger !== null;
   }
 
+  /** Least headroom under the team's budgets as last read; undefined without a ledger or budgets. Cheap: per request. */
+  remainingNanoUsd(): number | undefined {
+    return this.ledger?.remainingNanoUsd();
+  }
+
   /** See TeamLedger.hold; null without a team ledger. */
   hold(worstCaseNanoUsd: number): Promise<TeamHold | null> {
     return this.ledger ? this.ledger.hold(worstCaseNanoUsd) : Promise.resolve(null);
@@ -96,6 +101,11 @@ export class Team {
 
   async resize(hold: TeamHold, nanoUsd: number): Promise<void> {
     await this.ledger?.resize(hold, nanoUsd);
+  }
+
+  /** A hold whose request was never sent. */
+  async release(hold: TeamHold | null): Promise<void> {
+    await this.ledger?.release(hold);
   }
 
   /** The receipt goes to the team ledger (real sites), and the hold with it. */

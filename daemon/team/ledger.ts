@@ -194,6 +194,16 @@ export class TeamLedger {
   }
 
   /**
+   * Least headroom under the team's budgets as last read (placement passes over real sites whose worst
+   * case exceeds it); undefined with no budgets. The hold checks again, in the transaction.
+   */
+  remainingNanoUsd(): number | undefined {
+    const { day, month, held, caps } = this.standing;
+    if (caps.length === 0) return undefined;
+    return Math.max(0, Math.min(...caps.map(({ scope, cap }) => cap - (scope === 'day' ? day : month) - held)));
+  }
+
+  /**
    * Holds a real-site request's worst case against the team's budgets; null when the team has none.
    * Throws BudgetExceededError (team: true) when it does not fit, TeamLedgerUnavailableError when the
    * team may have budgets and the ledger cannot be reached to check them.

@@ -67,6 +67,21 @@ test('each constraint rejects with its reason and a detail', () => {
   assert.equal(budget.candidates.find((c) => c.site.id === 'fast')?.rejected?.reason, 'budget');
 });
 
+test('the team\'s headroom passes over real sites whose worst case exceeds it; simulated sites cost the team nothing', () => {
+  const keyed = { hasKey: () => true };
+  const realFast = simSite('groq/eu/fast', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' }, ttftMs: 100, outputTokensPerSecond: 500 });
+  const realMid = simSite('together/us/mid', { provider: 'together', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 300, outputTokensPerSecond: 150 });
+  // Worst cases (1000 prompt tokens with the 10% margin, 500 output): fast 4.8 mUSD, mid 1.6 mUSD, the simulated cheap site 0.8 mUSD.
+  const p = decide(fleet(realFast, realMid, cheap), { name: 'f', kind: 'fastest' }, { ...keyed, teamRemainingNanoUsd: 2_000_000 });
+  assert.equal(p.chosen, 'together/us/mid');
+  const passed = p.candidates.find((c) => c.site.id === 'groq/eu/fast')!.rejected!;
+  assert.equal(passed.reason, 'budget');
+  assert.match(passed.detail, /^worst case \$0\.00480 exceeds the team's remaining budget \$0\.00200$/);
+  const spent = decide(fleet(realFast, realMid, cheap), { name: 'f', kind: 'fastest' }, { ...keyed, teamRemainingNanoUsd: 0 });
+  assert.equal(spent.chosen, 'cheap', 'a simulated site is not held against the team');
+  assert.match(decide(fleet(realFast), { name: 'f', kind: 'fastest' }, { ...keyed, teamRemainingNanoUsd: 0 }).why, /1 over the team's remaining budget \$0\.00/);
+});
+
 test('max queue depth counts the requests already placed', () => {
   const telemetry = new Telemetry();
   for (let i = 0; i < 6; i++) telemetry.onPlaced('cheap', 'm', 0);
