@@ -125,6 +125,8 @@ interface Decision {
   regionOk: Map<string, boolean> | null;
   /** Spreads of a site's logged TTFT error to allow for (ttftConfidence); NaN: judge the expected TTFT. */
   ttftZ: number;
+  /** The team's headroom for real sites; Infinity without team budgets. Read once: the bench's inputs lack the field, and a missing property is a slow read per site. */
+  teamRemaining: number;
 }
 
 /**
@@ -196,7 +198,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (c.maxQueueDepth !== undefined && e.ahead > c.maxQueueDepth) return QUEUE;
   if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return BUDGET;
   // Simulated sites cost nothing real: the team's budget counts real sites only.
-  if (input.teamRemainingNanoUsd !== undefined && !site.simulated && worst > input.teamRemainingNanoUsd) return TEAM_BUDGET;
+  if (worst > d.teamRemaining && !site.simulated) return TEAM_BUDGET;
   if (input.exclude?.has(site.id)) return TRIED;
   const admits = admitsOf(rec[at + L_STATE]);
   if (admits === ADMITS_RATE_LIMITED) return RATE_LIMITED;
@@ -341,7 +343,8 @@ export function place(input: PlaceInput): Placement {
   const offers = input.index.offers(req.model);
   const n = offers.length;
   const c = policy.constraints ?? NO_CONSTRAINTS;
-  const needsWorst = c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined || input.teamRemainingNanoUsd !== undefined;
+  const teamRemaining = input.teamRemainingNanoUsd ?? Infinity;
+  const needsWorst = c.maxUsdPerRequest !== undefined || input.remainingBudgetNanoUsd !== undefined || teamRemaining !== Infinity;
   const d: Decision = {
     input,
     constraints: c,
@@ -350,6 +353,7 @@ export function place(input: PlaceInput): Placement {
     worst: needsWorst && req.maxOutputTokens !== undefined ? worstCaseTerms(req, req.maxOutputTokens) : null,
     regionOk: c.regions ? new Map() : null,
     ttftZ: c.ttftConfidence !== undefined ? normalQuantile(c.ttftConfidence) : NaN,
+    teamRemaining,
   };
   // The decision record: per site, its telemetry at this instant, its check and its score. Deciding
   // reads it; the explanation is rebuilt from it later, so it shows the state the decision saw.
