@@ -8,7 +8,7 @@ import { dollars, policyLine, usd } from '../media/format';
 import { placementMarkdown } from '../media/placementReport';
 import { budgetCaps, defaultModel, readBudgets, SECTION, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
-import { KEYED_PROVIDERS, type Keys, type TeamPart } from './secrets';
+import { KEYED_PROVIDERS, TEAM_PARTS, type Keys, type TeamPart } from './secrets';
 import { toolSnippets } from './toolSnippets';
 
 export const POLICY_STATE_KEY = 'switchyard.policy';
@@ -67,7 +67,7 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
   /** A URL or null from a caller (a keybinding, a test); anything else (a tree node) asks in a password box. */
   async function shareWithTeam(part: TeamPart, urlArg: unknown): Promise<proto.TeamStatus | undefined> {
     const ask = TEAM_ASKS[part];
-    const server = part === 'telemetryUrl' ? 'redis' : 'postgres';
+    const { server } = TEAM_PARTS[part];
     let url = typeof urlArg === 'string' || urlArg === null ? urlArg : undefined;
     if (url === undefined) {
       const sharing = (await keys.teamUrl(part)) !== undefined;

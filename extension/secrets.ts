@@ -24,7 +24,7 @@ export const KEYED_PROVIDERS: { id: proto.ProviderId; label: string }[] = [
 
 const secretKey = (provider: proto.ProviderId) => `switchyard.apiKey.${provider}`;
 /** What can be shared with the team, by its setTeam field: where its URL is kept and which server it names. */
-const TEAM_PARTS = {
+export const TEAM_PARTS = {
   telemetryUrl: { secret: 'switchyard.team.telemetryUrl', server: 'redis', name: 'telemetry' },
   ledgerUrl: { secret: 'switchyard.team.ledgerUrl', server: 'postgres', name: 'ledger' },
 } as const;

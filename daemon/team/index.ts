@@ -23,11 +23,31 @@ export class TeamProblem extends Error {}
 
 type TeamDeps = Omit<SharedTelemetryDeps, 'changed'> & Omit<TeamLedgerDeps, 'changed'> & { redactor: Redactor };
 
+/** One part shared with the team: the URL in use and what serves it, replaced whole when the URL changes. */
+class Link<T extends { start(): void; close(): Promise<void> }> {
+  private url: string | null = null;
+  part: T | null = null;
+
+  constructor(private readonly make: (url: string) => T) {}
+
+  /** Whether anything changed: the same URL keeps the link it has, left out (undefined) keeps whatever is set. */
+  async set(url: string | null | undefined): Promise<boolean> {
+    if (url === undefined || url === this.url) return false;
+    this.url = url;
+    const previous = this.part;
+    this.part = null;
+    await previous?.close();
+    if (url !== null) {
+      this.part = this.make(url);
+      this.part.start();
+    }
+    return true;
+  }
+}
+
 export class Team {
-  private shared: SharedTelemetry | null = null;
-  private telemetryUrl: string | null = null;
-  private ledger: TeamLedger | null = null;
-  private ledgerUrl: string | null = null;
+  private readonly telemetry: Link<SharedTelemetry>;
+  private readonly ledgerLink: Link<TeamLedger>;
   private readonly member: string;
   private readonly listeners = new Set<(status: TeamStatus) => void>();
   private readonly deps: TeamDeps & { changed(): void };
@@ -35,6 +55,8 @@ export class Team {
   constructor(deps: TeamDeps) {
     this.deps = { ...deps, changed: () => this.changed() };
     this.member = deps.member ?? (process.env[TEAM_MEMBER_ENV]?.trim() || defaultMember());
+    this.telemetry = new Link((url) => new SharedTelemetry(this.protect(url), this.deps));
+    this.ledgerLink = new Link((url) => new TeamLedger(this.protect(url), { ...this.deps, member: this.member }));
   }
 
   /** Told the status after each change (set, stopped, a link up or down, the team's spend). Returns an unsubscribe function. */
@@ -50,38 +72,14 @@ export class Team {
   async set(params: SetTeamParams): Promise<TeamStatus> {
     const telemetryUrl = checked(params.telemetryUrl, 'telemetryUrl', 'redis');
     const ledgerUrl = checked(params.ledgerUrl, 'ledgerUrl', 'postgres');
-    let changed = false;
     // Every window sends its stored URLs when it (re)connects: the same URL keeps the link it has.
-    if (telemetryUrl !== undefined && telemetryUrl !== this.telemetryUrl) {
-      this.telemetryUrl = telemetryUrl;
-      const previous = this.shared;
-      this.shared = null;
-      await previous?.close();
-      if (telemetryUrl !== null) {
-        this.protect(telemetryUrl);
-        this.shared = new SharedTelemetry(telemetryUrl, this.deps);
-        this.shared.start();
-      }
-      changed = true;
-    }
-    if (ledgerUrl !== undefined && ledgerUrl !== this.ledgerUrl) {
-      this.ledgerUrl = ledgerUrl;
-      const previous = this.ledger;
-      this.ledger = null;
-      await previous?.close();
-      if (ledgerUrl !== null) {
-        this.protect(ledgerUrl);
-        this.ledger = new TeamLedger(ledgerUrl, { ...this.deps, member: this.member });
-        this.ledger.start();
-      }
-      changed = true;
-    }
+    const changed = [await this.telemetry.set(telemetryUrl), await this.ledgerLink.set(ledgerUrl)].includes(true);
     if (changed) this.changed();
     return this.status();
   }
 
   publish(observation: SiteObservation): void {
-    this.shared?.publish(observation);
+    this.telemetry.part?.publish(observation);
   }
 
   /** Whether requests to real sites must be held against the team's budgets first. */
@@ -122,24 +120,26 @@ export class Team {
   }
 
   status(): TeamStatus {
-    return { ...(this.shared?.status() ?? TELEMETRY_OFF), ledger: this.ledger?.status() ?? this.ledgerOff() };
+    return { ...(this.telemetry.part?.status() ?? TELEMETRY_OFF), ledger: this.ledger?.status() ?? this.ledgerOff() };
   }
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await Promise.all([this.shared?.close(), this.ledger?.close()]);
-    this.shared = null;
-    this.telemetryUrl = null;
-    this.ledger = null;
-    this.ledgerUrl = null;
+    await Promise.all([this.telemetry.set(null), this.ledgerLink.set(null)]);
   }
 
   private ledgerOff(): TeamLedgerStatus {
     return { state: 'off', server: null, error: null, member: this.member, spentTodayNanoUsd: 0, spentMonthNanoUsd: 0, reservedNanoUsd: 0, budgets: [], members: [], behind: false };
   }
 
-  private protect(url: string): void {
+  /** Masks the URL's secrets in every log line from now on; returns the URL. */
+  private protect(url: string): string {
     for (const secret of teamUrlSecrets(url)) this.deps.redactor.add(secret);
+    return url;
+  }
+
+  private get ledger(): TeamLedger | null {
+    return this.ledgerLink.part;
   }
 
   private changed(): void {

@@ -566,17 +566,7 @@ export const flows = [
         .map((r) => r.getAttribute('aria-label') ?? '').find((l) => l.startsWith('Team telemetry')));
       try {
         await runCommand(page, 'View: Show Switchyard');
-        await runCommand(page, 'Switchyard: Share Site Telemetry with Team…');
-        const input = page.locator('.quick-input-widget .quick-input-box input');
-        await input.waitFor({ state: 'visible', timeout: 15_000 });
-        assert((await input.getAttribute('type')) === 'password', 'the URL box shows what is typed');
-        await input.fill('http://127.0.0.1:6379');
-        const refusal = await until('the box refusing an http:// URL', async () => {
-          const text = await page.locator('.quick-input-widget .quick-input-message').textContent({ timeout: 500 }).catch(() => '');
-          return text?.includes('must be a redis:// or rediss:// URL') ? text.trim() : undefined;
-        }, { timeoutMs: 10_000 });
-        await input.fill(redis.url);
-        await page.keyboard.press('Enter');
+        const refusal = await enterTeamUrl(page, 'Switchyard: Share Site Telemetry with Team…', { wrong: 'http://127.0.0.1:6379', refusal: 'must be a redis:// or rediss:// URL', url: redis.url });
         const shown = await until('the team row in the Sites view', async () => {
           const label = await teamRow();
           return label === `Team telemetry: 0 teammates · 127.0.0.1:${redis.port}` ? label : undefined;
@@ -603,17 +593,7 @@ export const flows = [
         .map((r) => r.getAttribute('aria-label') ?? '').find((l) => l.startsWith('Team ledger')));
       try {
         await runCommand(page, 'View: Show Switchyard');
-        await runCommand(page, 'Switchyard: Connect Team Ledger…');
-        const input = page.locator('.quick-input-widget .quick-input-box input');
-        await input.waitFor({ state: 'visible', timeout: 15_000 });
-        assert((await input.getAttribute('type')) === 'password', 'the URL box shows what is typed');
-        await input.fill('mysql://127.0.0.1:3306/team');
-        const refusal = await until('the box refusing a mysql:// URL', async () => {
-          const text = await page.locator('.quick-input-widget .quick-input-message').textContent({ timeout: 500 }).catch(() => '');
-          return text?.includes('must be a postgres:// or postgresql:// URL') ? text.trim() : undefined;
-        }, { timeoutMs: 10_000 });
-        await input.fill(db.url);
-        await page.keyboard.press('Enter');
+        const refusal = await enterTeamUrl(page, 'Switchyard: Connect Team Ledger…', { wrong: 'mysql://127.0.0.1:3306/team', refusal: 'must be a postgres:// or postgresql:// URL', url: db.url });
         // Earlier flows' requests at keyed sites are this month's real spend: connecting sends them along.
         await until('the ledger row in the Sites view', async () => (/^Team ledger: \$[\d.]+ today · \$[\d.]+ this month$/.test((await ledgerRow()) ?? '') ? true : undefined), { timeoutMs: 20_000 });
         await runCommand(page, 'Switchyard: Set Team Budget…');
@@ -714,6 +694,25 @@ async function startFakeCoder() {
 }
 
 /** Closes the active editor tab with its own close button (the palette's fuzzy match puts other "Close" commands first). */
+/**
+ * Runs a team command, checks that its box hides what is typed and refuses a URL of the wrong kind in
+ * the box itself (returns that message), then enters the right one.
+ */
+async function enterTeamUrl(page, command, { wrong, refusal, url }) {
+  await runCommand(page, command);
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  assert((await input.getAttribute('type')) === 'password', 'the URL box shows what is typed');
+  await input.fill(wrong);
+  const message = await until(`the box refusing ${wrong}`, async () => {
+    const text = await page.locator('.quick-input-widget .quick-input-message').textContent({ timeout: 500 }).catch(() => '');
+    return text?.includes(refusal) ? text.trim() : undefined;
+  }, { timeoutMs: 10_000 });
+  await input.fill(url);
+  await page.keyboard.press('Enter');
+  return message;
+}
+
 async function closeActiveEditor(page) {
   await page.locator('.tabs-container .tab.active .tab-actions .action-label').first().click();
 }
