@@ -99,7 +99,6 @@ export class ChatService {
   async start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink, owner = client): Promise<proto.ChatStarted> {
     const params = validateChat(raw);
     const { catalog, router, meter, policies, credentials } = this.deps;
-    const index = catalog.index;
     const { canonical, pinSite } = resolveModel(catalog, params.model);
     const policy = params.policy ? policies.get(params.policy) : policies.active(params.workspace);
     const request: PlacementRequest = {
@@ -110,32 +109,27 @@ export class ChatService {
       ...(params.responseFormat ? { json: params.responseFormat.schema ? 'schema' as const : 'object' as const } : {}),
       ...imagesIn(params.messages),
     };
-    const routed = router.place(request, policy, {
-      hasKey: (provider) => credentials.has(provider),
-      remainingBudgetNanoUsd: meter.remainingNanoUsd(params.workspace),
-      teamRemainingNanoUsd: this.deps.team.remainingNanoUsd(),
-      pinSite,
-      id: crypto.randomUUID(),
-    });
+    const decide = () => {
+      const routed = router.place(request, policy, {
+        hasKey: (provider) => credentials.has(provider),
+        remainingBudgetNanoUsd: meter.remainingNanoUsd(params.workspace),
+        teamRemainingNanoUsd: this.deps.team.remainingNanoUsd(),
+        pinSite,
+        id: crypto.randomUUID(),
+      });
+      this.remember(routed.placement);
+      return routed;
+    };
+    let routed = decide();
+    // The team's headroom placement reads is as last heard; only the ledger's own check is exact. When
+    // that check finds room after all (a teammate's answer settled below its worst case meanwhile),
+    // the request is placed again on the fresh figure.
+    if (!routed.ticket && (await this.refuseOverBudget(routed.placement, request, params))) routed = decide();
     const placement = routed.placement;
-    this.remember(placement);
     if (!routed.ticket || placement.chosen === null) {
-      // A site rejected for budget passed every other test, so the budget is what stopped this request:
-      // let the meter, then the team ledger, phrase the refusal with the smallest worst case among those sites.
-      const overBudget = placement.candidates.filter((c) => c.rejected?.reason === 'budget');
-      if (overBudget.length > 0) {
-        const worst = Math.min(...overBudget.map((c) => {
-          const model = index.site(c.site.id)!.models.find((m) => m.canonical === canonical)!;
-          return worstCaseAt(model, request.inputTokens, params.maxTokens);
-        }));
-        meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace }).release();
-        if (overBudget.some((c) => !c.site.simulated) && this.deps.team.keepsLedger) {
-          await this.deps.team.release(await this.holdTeam(worst));
-        }
-      }
       throw new ChatError(proto.ErrorCodes.NoEligibleSite, placement.why, { kind: 'no-eligible-site', placement } satisfies proto.NoEligibleSiteData);
     }
-    const site = index.site(placement.chosen)!;
+    const site = catalog.index.site(placement.chosen)!;
     const target: Target = { site, model: site.models.find((m) => m.canonical === canonical)!, routed };
     const worst = worstCaseAt(target.model, request.inputTokens, params.maxTokens);
     let reservation: Reservation;
@@ -163,6 +157,26 @@ export class ChatService {
       this.running.delete(requestId),
     );
     return { requestId, placement };
+  }
+
+  /**
+   * A site passed over for budget passed every other check, so a budget is what stopped this request:
+   * the meter, then the team ledger, refuse it, phrasing the refusal with the smallest worst case among
+   * those sites. Returns true when the team ledger, asked, has room: the headroom placement read was stale.
+   */
+  private async refuseOverBudget(placement: proto.Placement, request: PlacementRequest, params: ReturnType<typeof validateChat>): Promise<boolean> {
+    const overBudget = placement.candidates.filter((c) => c.rejected?.reason === 'budget');
+    if (overBudget.length === 0) return false;
+    const { catalog, meter, team } = this.deps;
+    const worst = Math.min(...overBudget.map((c) => {
+      const model = catalog.index.site(c.site.id)!.models.find((m) => m.canonical === request.model)!;
+      return worstCaseAt(model, request.inputTokens, params.maxTokens);
+    }));
+    meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace }).release();
+    if (!overBudget.some((c) => !c.site.simulated) || !team.keepsLedger) return false;
+    const hold = await this.holdTeam(worst);
+    await team.release(hold);
+    return hold !== null;
   }
 
   /** The team's hold for a real site; a ledger out of reach is the contract's TeamLedgerUnavailable. */

@@ -234,6 +234,7 @@ export class TeamLedger {
         `WITH ins AS (${INSERT_RECEIPTS}), del AS (DELETE FROM switchyard_holds WHERE id = $3) SELECT pg_notify('${NOTIFY_CHANNEL}', $2)`,
         [JSON.stringify([receipt]), this.member, hold?.id ?? null],
       );
+      this.settled(hold, receipt.cost.totalNanoUsd);
     } catch (error) {
       // The file ledger has it; the next connection sends it. The hold expires with its lease.
       this.behind = true;
@@ -245,7 +246,19 @@ export class TeamLedger {
   async release(hold: TeamHold | null): Promise<void> {
     if (!hold) return;
     this.holds.delete(hold);
-    await this.pool.query(`WITH del AS (DELETE FROM switchyard_holds WHERE id = $1) SELECT pg_notify('${NOTIFY_CHANNEL}', $2)`, [hold.id, this.member]).catch(() => {});
+    await this.pool.query(`WITH del AS (DELETE FROM switchyard_holds WHERE id = $1) SELECT pg_notify('${NOTIFY_CHANNEL}', $2)`, [hold.id, this.member]).then(
+      () => this.settled(hold, 0),
+      () => {},
+    );
+  }
+
+  /**
+   * This daemon's own hold left the ledger, with what it spent: the standing placement reads says so at
+   * once rather than after the refresh its notification brings.
+   */
+  private settled(hold: TeamHold | null, spentNanoUsd: number): void {
+    const { day, month, held, caps } = this.standing;
+    this.standing = { day: day + spentNanoUsd, month: month + spentNanoUsd, held: Math.max(0, held - (hold?.nanoUsd ?? 0)), caps };
   }
 
   /** Sets or (null) removes one of the team's budgets. */

@@ -146,9 +146,10 @@ describe('the team ledger on PostgreSQL', () => {
     );
     assert.equal(fake.requests.length, sent, 'the refused request reached no site');
 
-    // Room for three requests' worst cases; each answer takes a while, so all eight are held at once.
+    // Room for three requests' worst cases; each answer takes long enough that all eight ask while the
+    // first three are held (an answer settled below its worst case would make room for a fourth).
     await b.rpc.sendRequest(proto.setTeamBudget, { scope: 'day', capUsd: (3.5 * worst) / 1e9 });
-    fake.setDefault({ firstDelayMs: 400 });
+    fake.setDefault({ firstDelayMs: 1500 });
     const outcomes = await Promise.allSettled([...Array(4)].flatMap(() => [chat(a), chat(b)]));
     fake.setDefault({});
     const admitted = outcomes.filter((o) => o.status === 'fulfilled');
@@ -166,6 +167,24 @@ describe('the team ledger on PostgreSQL', () => {
 
     assert.equal((await a.rpc.sendRequest(proto.setTeamBudget, { scope: 'day', capUsd: null })).ledger.budgets.length, 0);
     assert.equal((await chat(a)).outcome, 'complete');
+  });
+
+  test('a daemon whose view of the team\'s headroom is stale asks the ledger before refusing, and places on the fresh figure', async () => {
+    const m = await daemon('heidi');
+    await connected(m.rpc);
+    await m.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 1 });
+    const spent = (await connected(m.rpc)).spentMonthNanoUsd;
+    // A teammate's hold takes all but a thousandth of a cent; the daemon hears of it.
+    const hold = '00000000-0000-4000-8000-000000000001';
+    await query(`INSERT INTO switchyard_holds (id, member, nano_usd, expires_at) VALUES ($1, 'ivan', $2, now() + interval '1 minute')`, [hold, 1e9 - spent - 10_000]);
+    await query(`SELECT pg_notify('switchyard_team_spend', 'ivan')`);
+    await waitFor(async () => ((await ledgerOf(m.rpc)).reservedNanoUsd > 0 ? true : undefined), 5000, () => 'the hold was never heard of');
+    // The teammate's request ends without a word to this daemon: only the ledger knows there is room.
+    await query('DELETE FROM switchyard_holds WHERE id = $1', [hold]);
+    const receipt = await chat(m);
+    assert.equal(receipt.site.id, SITE);
+    assert.equal(receipt.outcome, 'complete');
+    await m.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: null });
   });
 
   test('a daemon that joins the team ledger brings this month\'s receipts from its own ledger', async () => {
@@ -230,6 +249,7 @@ describe('the team ledger on PostgreSQL', () => {
     assert.equal(set.ledger.server, `127.0.0.1:${db.port}`);
     const status = await connected(rpc);
     assert.ok(!JSON.stringify(status).includes(PASSWORD));
+    const budgets = await query('SELECT * FROM switchyard_team_budgets');
 
     const invalid = (error: ResponseError<unknown>, message: RegExp) => {
       assert.equal(error.code, -32602);
@@ -240,7 +260,7 @@ describe('the team ledger on PostgreSQL', () => {
     await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'week' as 'day', capUsd: 1 }), (e: ResponseError<unknown>) => invalid(e, /^scope must be "day" or "month"$/));
     await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: -1 }), (e: ResponseError<unknown>) => invalid(e, /^capUsd must be a number >= 0/));
     assert.equal((await ledgerOf(rpc)).state, 'connected');
-    assert.deepEqual(await query('SELECT * FROM switchyard_team_budgets'), []);
+    assert.deepEqual(await query('SELECT * FROM switchyard_team_budgets'), budgets);
 
     assert.equal((await rpc.sendRequest(proto.setTeam, { ledgerUrl: null })).ledger.state, 'off');
     await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 5 }), (e: ResponseError<unknown>) => invalid(e, /^no team ledger is set/));
