@@ -10,7 +10,7 @@ import { pidAlive } from '../../scripts/editor-server.mjs';
 import { startPostgres } from '../support/postgres.cjs';
 import { startRedis } from '../support/redis.cjs';
 import {
-  answerInputBox, assert, pickQuickItem, readStatus, runCommand, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench, webviewFrame,
+  answerInputBox, assert, pickQuickItem, readStatus, rowLabel, runCommand, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench, webviewFrame,
 } from './workbench.mjs';
 
 // Once connected the item's text is the spend (`$(pulse) $0.00 / $5.00`); its accessible label says
@@ -530,8 +530,7 @@ export const flows = [
       const { page } = await ctx.devEditor();
       await waitForStatus(page, CONNECTED);
       // The item's accessible label: "<site>: <state>, <description>".
-      const measuredRow = () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
-        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => /: serving, simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(l)));
+      const measuredRow = () => rowLabel(page, /: serving, simulated · TTFT \d+ ms · [\d.]+ tok\/s/);
       await runCommand(page, 'View: Show Switchyard');
       const view = page.locator('.pane-body').filter({ has: page.locator('.monaco-list-row') }).last();
       // The panel flows ran requests on the simulated fleet; run alone, this flow makes one.
@@ -562,8 +561,7 @@ export const flows = [
       const { page } = await ctx.devEditor();
       await waitForStatus(page, CONNECTED);
       const redis = await startRedis({ password: 'flow-team-password-1a2b3c' });
-      const teamRow = () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
-        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => l.startsWith('Team telemetry')));
+      const teamRow = () => rowLabel(page, 'Team telemetry');
       try {
         await runCommand(page, 'View: Show Switchyard');
         const refusal = await enterTeamUrl(page, 'Switchyard: Share Site Telemetry with Team…', { wrong: 'http://127.0.0.1:6379', refusal: 'must be a redis:// or rediss:// URL', url: redis.url });
@@ -589,8 +587,7 @@ export const flows = [
       const { page } = await ctx.devEditor();
       await waitForStatus(page, CONNECTED);
       const db = await startPostgres({ password: 'flow-ledger-password-4d5e6f' });
-      const ledgerRow = () => page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
-        .map((r) => r.getAttribute('aria-label') ?? '').find((l) => l.startsWith('Team ledger')));
+      const ledgerRow = () => rowLabel(page, 'Team ledger');
       try {
         await runCommand(page, 'View: Show Switchyard');
         const refusal = await enterTeamUrl(page, 'Switchyard: Connect Team Ledger…', { wrong: 'mysql://127.0.0.1:3306/team', refusal: 'must be a postgres:// or postgresql:// URL', url: db.url });

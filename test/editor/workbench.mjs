@@ -101,6 +101,12 @@ export async function waitForDaemon(stateDir, { notPid, timeoutMs = 60_000 } = {
   }, { timeoutMs });
 }
 
+/** The accessible label of the first list row (the Sites view's, say) that starts with `prefix` or matches it. */
+export async function rowLabel(page, prefix) {
+  const labels = await page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')].map((r) => r.getAttribute('aria-label') ?? ''));
+  return labels.find((l) => (typeof prefix === 'string' ? l.startsWith(prefix) : prefix.test(l)));
+}
+
 export function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
