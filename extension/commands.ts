@@ -1,4 +1,4 @@
-// The command palette: policy switching, keys, budgets, spend and the ledger export.
+// The command palette: policy switching, keys, budgets, spend, the ledger export and the catalog file.
 
 import * as vscode from 'vscode';
 import os from 'node:os';
@@ -6,6 +6,7 @@ import * as proto from '../daemon/protocol';
 import { teamUrlProblem } from '../daemon/team/url';
 import { dollars, policyLine, usd } from '../media/format';
 import { placementMarkdown } from '../media/placementReport';
+import { editCatalogFile } from './catalogFile';
 import { budgetCaps, defaultModel, readBudgets, SECTION, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
 import { KEYED_PROVIDERS, TEAM_PARTS, type Keys, type TeamPart } from './secrets';
@@ -292,6 +293,8 @@ export function registerCommands({ context, events, keys, onPolicies, onKeysChan
         });
         return result;
       })),
+
+    vscode.commands.registerCommand('switchyard.editCatalog', () => guarded('Opening the catalog file failed', editCatalogFile)),
 
     vscode.commands.registerCommand('switchyard.connectTools', (format?: string) =>
       guarded('Connecting other tools failed', async () => {

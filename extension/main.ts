@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     refusedCatalog = error;
     const file = vscode.workspace.getConfiguration('switchyard').get<string>('catalogFile')?.trim();
     void vscode.window.showErrorMessage(`Switchyard: the catalog was not loaded; the previous one stays in force. ${error}`, ...(file ? ['Open Catalog File'] : []), 'Show Logs').then((choice) => {
-      if (choice === 'Open Catalog File' && file) void vscode.window.showTextDocument(vscode.Uri.file(file));
+      if (choice === 'Open Catalog File') void vscode.commands.executeCommand('switchyard.editCatalog');
       else if (choice === 'Show Logs') log.show();
     });
   };
