@@ -459,7 +459,8 @@ function whyOf(x: Explanation): string {
   const { request: req, policy } = input;
   if (offers.length === 0) return `unknown model ${req.model}: no site in the catalog offers it`;
   if (x.eligible > 0) {
-    return `${policy.name} (${policy.kind}): ${describe(input, offers, blocks, chosen)}`
+    const named = policy.name === policy.kind ? policy.name : `${policy.name} (${policy.kind})`;
+    return `${named}: ${describe(input, offers, blocks, chosen)}`
       + (x.ties > 1 ? `; ${x.ties} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
       + (x.runnerUp >= 0 ? `; next best ${describe(input, offers, blocks, x.runnerUp)}` : '');
   }

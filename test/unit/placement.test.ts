@@ -367,6 +367,8 @@ test('a decision over more sites than one block of its record (1024) reads, rank
   const single = decide(big, { name: 'c', kind: 'cheapest' }, { telemetry, exclude: new Set(['p2000']) });
   assert.equal(single.chosen, 'p1000');
   assert.match(single.why, /; next best p1500 at /);
+  // A policy named after its kind (the built-ins) is named once.
+  assert.match(decide(big, { name: 'cheapest', kind: 'cheapest' }, { telemetry }).why, /^cheapest: p2000 at /);
   assert.equal(single.candidates.find((c) => c.site.id === 'p2000')?.rejected?.detail, 'already failed for this request');
 
   // Every breaker open: the site that failed longest ago, wherever it is.

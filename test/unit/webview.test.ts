@@ -238,11 +238,11 @@ describe('panel reducer', () => {
       candidate('groq', { rejected: { reason: 'no key', detail: 'no API key for groq; its simulated twin sim:groq serves instead' } }),
       candidate('sim:groq', { rejected: { reason: 'threshold', detail: 'expected 900 ms | over max 800 ms' } }),
       candidate('sim:together'),
-    ]), why: 'balanced (balanced): sim:together at $0.0001 expected' };
+    ]), why: 'balanced: sim:together at $0.0001 expected' };
     const md = placementMarkdown(p).split('\n');
     assert.equal(md[0], '# Placement p1');
     assert.match(md[2], /^Policy \*\*balanced\*\* for \*\*llama-3\.3-70b\*\*, decided 2026-01-01T00:00:00Z: placed at `sim:together`\.$/);
-    assert.equal(md[4], '> balanced (balanced): sim:together at $0.0001 expected');
+    assert.equal(md[4], '> balanced: sim:together at $0.0001 expected');
     const rows = md.filter((l) => l.startsWith('| ') && !l.startsWith('| site') && !l.startsWith('| ---'));
     assert.equal(rows.length, 3);
     assert.match(rows[0], /^\| \*\*groq · europe-north1 · LPU \(simulated\)\*\* \| europe-north1 \| \$0\.000001 \| 200 ms \| 900 ms \| 0 \/ 0 \| chosen \|$/);
