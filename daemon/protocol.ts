@@ -165,6 +165,12 @@ export interface Policy {
   site?: string;
   /** After a cut mid-stream, continue the answer on the next candidate from the partial text. */
   continueOnCut?: boolean;
+  /**
+   * The policy that places a request (or its failover) when no site meets this one, rather than refusing
+   * it. One step: the fallback's own fallback is not followed. With `regions` or `hardware` set here, the
+   * fallback must keep within them.
+   */
+  fallback?: string;
 }
 
 export interface PoliciesResult {
@@ -231,6 +237,8 @@ export interface Placement {
   why: string;
   candidates: Candidate[];
   decidedAt: string;
+  /** The policy asked for, when no site met it and this is its fallback's placement (`policy`). */
+  fallbackOf?: string;
 }
 
 export type Outcome = 'complete' | 'length' | 'cancelled' | 'cut' | 'error';

@@ -60,14 +60,18 @@ const OPTIMISES: Record<Policy['kind'], (p: Policy) => string> = {
   pinned: (p) => `pinned to ${p.site ?? '?'}`,
 };
 
-/** One line: what the policy optimises, then its constraints. */
-export function policySummary(p: Policy): string {
-  const parts = [OPTIMISES[p.kind]?.(p) ?? p.kind, ...constraintsSummary(p.constraints)];
-  return parts.join(' · ');
+/** Its constraints, then what places a request when no site meets them. */
+function limits(p: Policy): string[] {
+  return [...constraintsSummary(p.constraints), ...(p.fallback ? [`fallback ${p.fallback}`] : [])];
 }
 
-/** The line a picker or the panel shows for a policy: its own description when it has one, else what it optimises; then its constraints. */
+/** One line: what the policy optimises, then its constraints and fallback. */
+export function policySummary(p: Policy): string {
+  return [OPTIMISES[p.kind]?.(p) ?? p.kind, ...limits(p)].join(' · ');
+}
+
+/** The line a picker or the panel shows for a policy: its own description when it has one, else what it optimises; then its constraints and fallback. */
 export function policyLine(p: Policy): string {
   if (!p.description) return policySummary(p);
-  return [p.description.replace(/\.$/, ''), ...constraintsSummary(p.constraints)].join(' · ');
+  return [p.description.replace(/\.$/, ''), ...limits(p)].join(' · ');
 }

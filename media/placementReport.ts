@@ -25,7 +25,7 @@ export function placementMarkdown(p: Placement): string {
   return [
     `# Placement ${p.id}`,
     '',
-    `Policy **${cell(p.policy)}** for **${cell(p.model)}**, decided ${p.decidedAt}: ${p.chosen ? `placed at \`${p.chosen}\`` : 'no site was eligible'}.`,
+    `Policy **${cell(p.policy)}**${p.fallbackOf ? `, the fallback of **${cell(p.fallbackOf)}**,` : ''} for **${cell(p.model)}**, decided ${p.decidedAt}: ${p.chosen ? `placed at \`${p.chosen}\`` : 'no site was eligible'}.`,
     '',
     `> ${cell(p.why)}`,
     '',

@@ -11,8 +11,7 @@
 import { join } from 'node:path';
 import { buildCatalog } from '../../daemon/catalog/merge';
 import type { Site } from '../../daemon/catalog/types';
-import { builtinPolicies } from '../../daemon/engine/policies';
-import type { Policy } from '../../daemon/protocol';
+import { PolicyBook } from '../../daemon/engine/policyBook';
 import { header, quantile, table } from '../machine';
 import { drawBlindOracle, lowerBoundNanoUsd, oracle } from './oracle';
 import { MODEL, replay, SLO_TTFT_MS, type Outcome } from './replay';
@@ -33,15 +32,15 @@ const loads = arg('loads', '1,2,4').split(',').map(Number);
 const minutes = Number(arg('minutes', '60'));
 const seed = Number(arg('seed', '20231116'));
 
-const policy = (name: string) => builtinPolicies().find((p) => p.name === name)!;
-const fastest: Policy = policy('fastest');
+const policies = new PolicyBook();
+const engine = (name: string) => enginePolicy(policies.get(name), policies.fallbackOf(policies.get(name)));
 /** The draw-blind reference judges TTFT at interactive's own confidence, so it shows what that rule could reach. */
-const blindConfidences = arg('blind', String(policy('interactive').constraints!.ttftConfidence)).split(',').map(Number);
+const blindConfidences = arg('blind', String(policies.get('interactive').constraints!.ttftConfidence)).split(',').map(Number);
 const allStrategies: [string, StrategyFactory][] = [
-  ['cheapest', enginePolicy(policy('cheapest'))],
-  ['fastest', enginePolicy(fastest)],
-  ['balanced', enginePolicy(policy('balanced'))],
-  ['interactive', enginePolicy(policy('interactive'), fastest)],
+  ['cheapest', engine('cheapest')],
+  ['fastest', engine('fastest')],
+  ['balanced', engine('balanced')],
+  ['interactive', engine('interactive')],
   ['round-robin', roundRobin],
   ['random', random],
   ['least-busy', leastBusy],

@@ -26,19 +26,17 @@ export type StrategyFactory = (sites: Site[], clock: Clock, seed: number) => Str
 const noop = () => {};
 
 /**
- * An engine policy. When nothing meets its thresholds (the whole fleet is over the TTFT limit) the
- * request still has to go somewhere: it goes where `fallback` places it, as a daemon that prefers a
- * late answer to none would do.
+ * An engine policy, placed as the daemon places it: when no site meets its thresholds (the whole fleet
+ * over the TTFT limit) the request goes where its fallback places it (interactive's is fastest).
  */
 export function enginePolicy(policy: Policy, fallback?: Policy): StrategyFactory {
   return (sites, clock, seed) => {
     const router = new Router({ index: indexCatalog({ sites, files: [] }) }, new Telemetry(), clock, mulberry32(seed));
-    const opts = { hasKey: () => false };
+    const opts = { hasKey: () => false, fallback };
     return {
       name: policy.name,
       choose(req) {
-        let routed = router.place(req, policy, opts);
-        if (!routed.ticket && fallback) routed = router.place(req, fallback, opts);
+        const routed = router.place(req, policy, opts);
         const ticket = routed.ticket!;
         return { siteId: routed.placement.chosen!, done: (r) => router.settle(ticket, r) };
       },

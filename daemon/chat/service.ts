@@ -116,6 +116,7 @@ export class ChatService {
         teamRemainingNanoUsd: this.deps.team.remainingNanoUsd(),
         pinSite,
         id: crypto.randomUUID(),
+        fallback: policies.fallbackOf(policy),
       });
       this.remember(routed.placement);
       return routed;
@@ -330,8 +331,10 @@ export class ChatService {
 
   /** The next candidate for a failed request, with the reservations grown to cover it; null when none fits. */
   private async failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation; teamHold: TeamHold | null }, tried: Set<string>, spentNanoUsd: number, messages: proto.ChatMessage[] = r.params.messages): Promise<Target | null> {
-    const { router, credentials, catalog, log, team } = this.deps;
-    const routed = router.place(r.request, r.policy, { hasKey: (p) => credentials.has(p), pinSite: r.pinSite, exclude: tried, id: crypto.randomUUID() });
+    const { router, credentials, catalog, log, team, policies } = this.deps;
+    const routed = router.place(r.request, r.policy, {
+      hasKey: (p) => credentials.has(p), pinSite: r.pinSite, exclude: tried, id: crypto.randomUUID(), fallback: policies.fallbackOf(r.policy),
+    });
     if (!routed.ticket || routed.placement.chosen === null) return null;
     const site = catalog.index.site(routed.placement.chosen)!;
     const model = site.models.find((m) => m.canonical === r.canonical)!;

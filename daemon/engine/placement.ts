@@ -42,6 +42,8 @@ export interface PlaceInput {
   pinSite?: string;
   /** Sites this request already failed at (failover): passed over like an open breaker. */
   exclude?: ReadonlySet<string>;
+  /** The placement by the policy whose fallback this is, which found no eligible site: the why starts from it. */
+  instead?: Placement;
   rng(): number;
   now: number;
 }
@@ -460,7 +462,7 @@ function whyOf(x: Explanation): string {
   if (offers.length === 0) return `unknown model ${req.model}: no site in the catalog offers it`;
   if (x.eligible > 0) {
     const named = policy.name === policy.kind ? policy.name : `${policy.name} (${policy.kind})`;
-    return `${named}: ${describe(input, offers, blocks, chosen)}`
+    return (input.instead ? `${input.instead.why}; fell back to ` : '') + `${named}: ${describe(input, offers, blocks, chosen)}`
       + (x.ties > 1 ? `; ${x.ties} sites within ${TIE_EPSILON * 100}% of the best, picked the less loaded of two at random` : '')
       + (x.runnerUp >= 0 ? `; next best ${describe(input, offers, blocks, x.runnerUp)}` : '');
   }
@@ -499,6 +501,10 @@ class DecidedPlacement implements Placement {
     return (this.#x.why ??= whyOf(this.#x));
   }
 
+  get fallbackOf(): string | undefined {
+    return this.#x.input.instead?.policy;
+  }
+
   get decidedAt(): string {
     return new Date(this.#x.input.now).toISOString();
   }
@@ -509,7 +515,10 @@ class DecidedPlacement implements Placement {
   }
 
   toJSON(): Placement {
-    return { id: this.id, policy: this.policy, model: this.model, chosen: this.chosen, why: this.why, decidedAt: this.decidedAt, candidates: this.candidates };
+    return {
+      id: this.id, policy: this.policy, model: this.model, chosen: this.chosen, why: this.why, decidedAt: this.decidedAt, candidates: this.candidates,
+      ...(this.fallbackOf ? { fallbackOf: this.fallbackOf } : {}),
+    };
   }
 }
 

@@ -21,6 +21,8 @@ export function builtinPolicies(): Policy[] {
       name: 'interactive', kind: 'cheapest',
       description: `Cheapest site with a free slot that shows the first token within 1 s for ${INTERACTIVE_CONFIDENCE * 100}% of requests, by its own record.`,
       constraints: { maxTtftMs: 1000, ttftConfidence: INTERACTIVE_CONFIDENCE, maxQueueDepth: 0 },
+      // A late answer beats none: at a busy hour no site may promise the first token within a second.
+      fallback: 'fastest',
     },
     { name: 'eu-only', kind: 'balanced', usdPerSecond: DEFAULT_USD_PER_SECOND, description: 'Balanced, placed only in EU regions.', constraints: { regions: ['eu'] } },
   ];
@@ -77,6 +79,7 @@ export function validatePolicy(input: unknown, siteIds?: ReadonlySet<string>): s
     if (typeof p.site !== 'string' || !p.site) errors.push(at('site', 'must name the site to pin'));
     else if (!known(p.site)) errors.push(at('site', `names unknown site "${p.site}"`));
   }
+  if (p.fallback !== undefined && !(typeof p.fallback === 'string' && p.fallback.length > 0)) errors.push(at('fallback', 'must name a policy'));
   if (p.constraints !== undefined) {
     if (typeof p.constraints !== 'object' || p.constraints === null || Array.isArray(p.constraints)) {
       errors.push(at('constraints', 'must be an object'));

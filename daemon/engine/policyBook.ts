@@ -2,6 +2,7 @@
 // active globally and per workspace. Changes are validated whole before anything is replaced.
 
 import type { Policy, PoliciesResult } from '../protocol';
+import { regionAllowed } from '../catalog/regions';
 import { builtinPolicies, validatePolicy } from './policies';
 
 export class PolicyError extends Error {}
@@ -46,6 +47,11 @@ export class PolicyBook {
     return policy;
   }
 
+  /** The policy that places a request when none of `policy`'s sites qualify; undefined without one. */
+  fallbackOf(policy: Policy): Policy | undefined {
+    return policy.fallback === undefined ? undefined : this.byName.get(policy.fallback);
+  }
+
   active(workspace?: string): Policy {
     return this.get((workspace && this.workspaces[workspace]) || this.defaultName);
   }
@@ -77,5 +83,31 @@ function merged(user: readonly Policy[], siteIds?: ReadonlySet<string>): Map<str
   if (errors.length > 0) throw new PolicyError(errors.join('; '));
   const byName = new Map(builtinPolicies().map((p) => [p.name, p]));
   for (const policy of user) byName.set(policy.name, policy);
+  const fallbacks = [...byName.values()].flatMap((policy) => fallbackProblems(policy, byName));
+  if (fallbacks.length > 0) throw new PolicyError(fallbacks.join('; '));
   return byName;
+}
+
+/**
+ * A fallback must exist and must not lead a request where its policy may not go: where the policy
+ * limits regions or hardware, the fallback has to limit them to a subset (a residency rule that held
+ * only while a site qualified would be no rule).
+ */
+function fallbackProblems(policy: Policy, byName: ReadonlyMap<string, Policy>): string[] {
+  if (policy.fallback === undefined) return [];
+  const at = `policy "${policy.name}": fallback`;
+  const fallback = byName.get(policy.fallback);
+  if (!fallback) return [`${at} names unknown policy "${policy.fallback}" (known: ${[...byName.keys()].join(', ')})`];
+  if (fallback === policy) return [`${at} names the policy itself`];
+  const problems: string[] = [];
+  for (const limit of ['regions', 'hardware'] as const) {
+    const allowed = policy.constraints?.[limit];
+    if (!allowed) continue;
+    const its = fallback.constraints?.[limit];
+    const within = limit === 'regions' ? (v: string) => regionAllowed(v, allowed) : (v: string) => allowed.includes(v);
+    if (!its || !its.every(within)) {
+      problems.push(`${at} "${fallback.name}" may place outside constraints.${limit} [${allowed.join(', ')}] (its own: ${its ? `[${its.join(', ')}]` : 'any'}); give it ${limit} within them`);
+    }
+  }
+  return problems;
 }

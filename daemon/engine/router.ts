@@ -19,6 +19,8 @@ export interface RouteOptions {
   exclude?: ReadonlySet<string>;
   /** Placement id; a counter-based one otherwise. */
   id?: string;
+  /** The policy's fallback, resolved by the caller: places the request when no site meets the policy. */
+  fallback?: Policy;
 }
 
 export interface Routed {
@@ -41,7 +43,7 @@ export class Router {
   place(request: PlacementRequest, policy: Policy, options: RouteOptions): Routed {
     const index = this.catalog.index;
     const now = this.clock.now();
-    const placement = place({
+    const input = {
       id: options.id ?? `p${++this.counter}`,
       request,
       index,
@@ -54,7 +56,13 @@ export class Router {
       exclude: options.exclude,
       rng: this.rng,
       now,
-    });
+    };
+    let placement = place(input);
+    if (placement.chosen === null && options.fallback) {
+      const fallback = place({ ...input, policy: options.fallback, instead: placement });
+      // Where the fallback finds nothing either, the policy asked for explains the refusal.
+      if (fallback.chosen !== null) placement = fallback;
+    }
     if (placement.chosen === null) return { placement, ticket: null };
     const site = index.site(placement.chosen)!;
     const model = site.models.find((m) => m.canonical === request.model)!;

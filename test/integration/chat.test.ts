@@ -165,6 +165,26 @@ test('a residency policy with nothing in range says which constraint excluded wh
   close();
 });
 
+test('a policy no site can meet places by its fallback, and the placement says so; a fallback that would leave the policy\'s regions is refused', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  await rpc.sendRequest(proto.configure, { policies: [{ name: 'instant', kind: 'cheapest', constraints: { maxTtftMs: 1 }, fallback: 'fastest' }] });
+  const out = await chats(rpc)(ask('hello', { policy: 'instant' }));
+  const p = out.started.placement;
+  assert.deepEqual([p.policy, p.fallbackOf], ['fastest', 'instant']);
+  assert.match(p.why, /^no eligible site for llama-3\.3-70b: .*over max TTFT 1 ms.*; fell back to fastest: /);
+  assert.equal(out.receipt.site.id, p.chosen);
+  assert.ok(out.receipt.outcome === 'complete' || out.receipt.outcome === 'length', out.receipt.outcome);
+
+  await assert.rejects(
+    rpc.sendRequest(proto.configure, { policies: [{ name: 'eu-instant', kind: 'cheapest', constraints: { maxTtftMs: 1, regions: ['eu'] }, fallback: 'fastest' }] }),
+    (e: { code: number; message: string }) => e.code === -32602 && /policy "eu-instant": fallback "fastest" may place outside constraints\.regions \[eu\]/.test(e.message),
+  );
+  // Refused whole: the previous policies stay.
+  assert.ok((await rpc.sendRequest(proto.policies, {})).policies.some((x) => x.name === 'instant'));
+  close();
+});
+
 test('policies are listed and switched at once, globally and per workspace', async () => {
   const d = await daemon();
   const { rpc, close } = await connect(d);

@@ -6,6 +6,7 @@ import { buildCatalog } from '../../daemon/catalog/merge';
 import { regionAllowed } from '../../daemon/catalog/regions';
 import type { Site } from '../../daemon/catalog/types';
 import { Telemetry } from '../../daemon/engine/telemetry';
+import { PolicyBook } from '../../daemon/engine/policyBook';
 import { Router } from '../../daemon/engine/router';
 import { VirtualClock } from '../../daemon/providers/simulated/clock';
 import { mulberry32 } from '../../daemon/providers/simulated/rng';
@@ -260,6 +261,46 @@ test('no herding under a latency policy: placements fill the slots of a site, th
   const chosen = Array.from({ length: 4 }, () =>
     router.place({ model: 'm', inputTokens: 100, maxOutputTokens: 100 }, { name: 'f', kind: 'fastest' }, { hasKey: () => false }).placement.chosen);
   assert.deepEqual([...chosen].sort(), ['a', 'a', 'b', 'b']);
+});
+
+test('a fallback places what its policy cannot, says so, and never where its policy may not go', () => {
+  const sites = [simSite('slow-cheap', {}, { ttftMs: 900 }), simSite('quick-dear', {}, { ttftMs: 300, price: { inputPer1M: 5, outputPer1M: 9, readOn: '2026-01-01' } })];
+  const router = new Router({ index: fleet(...sites) }, new Telemetry(), new VirtualClock(), mulberry32(3));
+  const request = { model: 'm', inputTokens: 100, maxOutputTokens: 100 };
+  const strict: Policy = { name: 'strict', kind: 'cheapest', constraints: { maxTtftMs: 100 }, fallback: 'fastest' };
+  const book = new PolicyBook();
+  book.configure({ policies: [strict] });
+
+  assert.equal(router.place(request, strict, { hasKey: () => false }).placement.chosen, null, 'without the fallback passed, nothing is placed');
+  const { placement, ticket } = router.place(request, strict, { hasKey: () => false, fallback: book.fallbackOf(strict) });
+  assert.ok(ticket);
+  assert.equal(placement.chosen, 'quick-dear');
+  assert.equal(placement.policy, 'fastest');
+  assert.equal(placement.fallbackOf, 'strict');
+  assert.match(placement.why, /^no eligible site for m: 2 over max TTFT 100 ms; fell back to fastest: quick-dear at /);
+  assert.equal(JSON.parse(JSON.stringify(placement)).fallbackOf, 'strict');
+  // Where the fallback finds nothing either, the policy asked for explains the refusal.
+  const nowhere = router.place({ ...request, model: 'unknown' }, strict, { hasKey: () => false, fallback: book.fallbackOf(strict) }).placement;
+  assert.deepEqual([nowhere.chosen, nowhere.policy, nowhere.fallbackOf], [null, 'strict', undefined]);
+  assert.equal(book.fallbackOf(book.get('interactive'))?.name, 'fastest');
+
+  // Refused whole, naming the policy and the field; the book keeps what it had.
+  const refused = (policies: Policy[], message: RegExp) => assert.throws(() => book.configure({ policies }), (e: Error) => message.test(e.message));
+  refused([{ name: 'x', kind: 'cheapest', fallback: 'nope' }], /^policy "x": fallback names unknown policy "nope" \(known: cheapest, fastest, balanced, interactive, eu-only, x\)$/);
+  refused([{ name: 'x', kind: 'cheapest', fallback: 'x' }], /^policy "x": fallback names the policy itself$/);
+  refused([{ name: 'x', kind: 'cheapest', fallback: 7 as unknown as string }], /^policy "x": fallback must name a policy$/);
+  refused([{ name: 'eu-cheap', kind: 'cheapest', constraints: { regions: ['eu'] }, fallback: 'fastest' }],
+    /^policy "eu-cheap": fallback "fastest" may place outside constraints\.regions \[eu\] \(its own: any\); give it regions within them$/);
+  refused([{ name: 'lpu', kind: 'cheapest', constraints: { hardware: ['groq-lpu'] }, fallback: 'eu-only' }], /^policy "lpu": fallback "eu-only" may place outside constraints\.hardware \[groq-lpu\]/);
+  assert.equal(book.get('strict'), strict);
+  assert.throws(() => book.get('x'));
+  // A fallback within the policy's regions, by group or exactly, is accepted.
+  book.configure({ policies: [
+    { name: 'eu-cheap', kind: 'cheapest', constraints: { regions: ['eu'] }, fallback: 'eu-only' },
+    { name: 'frankfurt', kind: 'fastest', constraints: { regions: ['eu-central-1'] } },
+    { name: 'eu-fast', kind: 'cheapest', constraints: { regions: ['eu'] }, fallback: 'frankfurt' },
+  ] });
+  assert.equal(book.fallbackOf(book.get('eu-fast'))?.name, 'frankfurt');
 });
 
 test('residency is never violated (random fleets and constraints)', () => {

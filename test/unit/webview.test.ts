@@ -248,6 +248,8 @@ describe('panel reducer', () => {
     assert.match(rows[0], /^\| \*\*groq · europe-north1 · LPU \(simulated\)\*\* \| europe-north1 \| \$0\.000001 \| 200 ms \| 900 ms \| 0 \/ 0 \| chosen \|$/);
     assert.match(rows[1], /over a policy threshold: expected 900 ms \\\| over max 800 ms \|$/, 'a | in a cell is escaped');
     assert.match(md.join('\n'), /standing down for their simulated twins above:\n\n\| site[^]*\| no API key for groq; its simulated twin sim:groq serves instead \|/);
+    // Placed by a fallback: both policies are named.
+    assert.match(placementMarkdown({ ...p, policy: 'fastest', fallbackOf: 'interactive' }).split('\n')[2], /^Policy \*\*fastest\*\*, the fallback of \*\*interactive\*\*, for \*\*llama-3\.3-70b\*\*/);
   });
 
   it('restores a saved conversation, marking answers that were streaming as interrupted', () => {
@@ -367,7 +369,7 @@ describe('formatting', () => {
 
   it('a policy summary says what it optimises and its constraints', () => {
     assert.equal(policySummary({ name: 'eu', kind: 'balanced', usdPerSecond: 0.0001, constraints: { regions: ['eu'], maxTtftMs: 700 } }), 'cost + $0.0001/s of waiting · regions eu · first token ≤ 700 ms');
-    assert.equal(policySummary({ name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 1000, ttftConfidence: 0.95 } }), 'lowest expected cost · first token ≤ 1.00 s at 95%');
+    assert.equal(policySummary({ name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 1000, ttftConfidence: 0.95 }, fallback: 'fastest' }), 'lowest expected cost · first token ≤ 1.00 s at 95% · fallback fastest');
     assert.equal(policyLine({ name: 'eu', kind: 'balanced', description: 'Balanced, EU only.', constraints: { regions: ['eu'] } }), 'Balanced, EU only · regions eu');
   });
 });
