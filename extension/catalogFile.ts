@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { CatalogTextError, siteSwitchEdits } from './catalogEdits';
 import { SECTION } from './config';
 
 /** Matches the `*.switchyard-catalog.json` pattern that package.json ties to the catalog schema. */
@@ -21,8 +22,8 @@ function defaultCatalogPath(): string {
   return path.join(base, 'switchyard', FILE_NAME);
 }
 
-/** Opens the catalog file; creates it first when the setting is empty or names a file not there yet. Returns its path. */
-export async function editCatalogFile(): Promise<string> {
+/** The catalog file, created first when the setting is empty or names a file not there yet. */
+async function catalogFile(): Promise<{ file: string; created: boolean }> {
   const config = vscode.workspace.getConfiguration(SECTION);
   const named = config.get<string>('catalogFile')?.trim();
   const file = named || defaultCatalogPath();
@@ -35,9 +36,35 @@ export async function editCatalogFile(): Promise<string> {
   }
   // The file exists before the daemon hears of it, so its first load finds a valid catalog.
   if (!named) await config.update('catalogFile', file, vscode.ConfigurationTarget.Global);
+  return { file, created };
+}
+
+/** Opens the catalog file (see catalogFile). Returns its path. */
+export async function editCatalogFile(): Promise<string> {
+  const { file, created } = await catalogFile();
   await vscode.window.showTextDocument(vscode.Uri.file(file));
   if (created) {
     void vscode.window.showInformationMessage(`Switchyard: created ${file}. Add sites or override prices and limits here; each save reloads the catalog, and a mistake is refused with the previous catalog kept.`);
   }
+  return file;
+}
+
+/**
+ * Switches a site off or back on with an override in the catalog file, edited through its document so
+ * that unsaved changes in an open editor are kept and undo works, then saved (the daemon reloads).
+ */
+export async function switchSite(siteId: string, disabled: boolean): Promise<string> {
+  const { file } = await catalogFile();
+  const doc = await vscode.workspace.openTextDocument(file);
+  let edits;
+  try {
+    edits = siteSwitchEdits(doc.getText(), siteId, disabled);
+  } catch (error) {
+    if (error instanceof CatalogTextError) throw new Error(`the catalog file ${file} ${error.message}`);
+    throw error;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  for (const e of edits) edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
+  if (!(await vscode.workspace.applyEdit(edit)) || !(await doc.save())) throw new Error(`the catalog file ${file} could not be changed`);
   return file;
 }

@@ -1,10 +1,13 @@
 // The Sites view (Switchyard's activity bar container): every site with what placement sees of it now
 // (serving, breaker open or half-open, measured time to first token and speed, in flight, queued,
 // errors, rate-limit headroom) and its models with their price cards. Refreshed after requests while
-// the view is visible; sites that need a key or are disabled sit in groups of their own.
+// the view is visible; sites that need a key or are disabled sit in groups of their own. A site is
+// switched off or on from its row, by an override in the user's catalog file.
 
 import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';
+import { realIdOf } from '../daemon/catalog/twins';
+import { switchSite } from './catalogFile';
 import type { DaemonEvents } from './events';
 import { ledgerRow, siteGroups, teamRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
 
@@ -57,7 +60,27 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
       // The inline key button hands over its tree node; Set API Key wants the provider.
       vscode.commands.registerCommand('switchyard.setSiteKey', (node?: Node) =>
         vscode.commands.executeCommand('switchyard.setApiKey', node?.kind === 'site' ? node.row.provider : undefined)),
+      vscode.commands.registerCommand('switchyard.disableSite', (node?: Node | string) => this.switchSite(node, true)),
+      vscode.commands.registerCommand('switchyard.enableSite', (node?: Node | string) => this.switchSite(node, false)),
     ];
+  }
+
+  /**
+   * A site row's "Disable"/"Enable" (or a site id from a caller): an override in the user's catalog file.
+   * A twin's row means its real site, which the entry names; the view follows when the daemon reloads.
+   */
+  private async switchSite(node: Node | string | undefined, disabled: boolean): Promise<string | undefined> {
+    const id = typeof node === 'string' ? node : node?.kind === 'site' ? node.row.id : undefined;
+    if (!id) return undefined;
+    const site = realIdOf(id) ?? id;
+    try {
+      const file = await switchSite(site, disabled);
+      vscode.window.setStatusBarMessage(`Switchyard: ${site} ${disabled ? 'disabled' : 'enabled'} in ${file}`, 4000);
+      return file;
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Switchyard: could not ${disabled ? 'disable' : 'enable'} ${site}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /** The rows as last read, for tests. */
@@ -151,7 +174,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
         item.description = node.row.description;
         item.tooltip = new vscode.MarkdownString(node.row.tooltip);
         item.iconPath = ICONS[node.row.state];
-        item.contextValue = node.row.state === 'no key' ? 'site.noKey' : 'site';
+        item.contextValue = node.row.state === 'no key' ? 'site.noKey' : node.row.state === 'disabled' ? 'site.disabled' : 'site';
         item.accessibilityInformation = { label: `${node.row.label}: ${node.row.state}${node.row.description === node.row.state ? '' : `, ${node.row.description}`}` };
         return item;
       }

@@ -19,6 +19,9 @@ const node = {
   logLevel: 'warning',
   absWorkingDir: root,
   define: { SWITCHYARD_VERSION: JSON.stringify(version) },
+  // jsonc-parser's main is a UMD build whose factory requires its parts at run time, which a bundle
+  // cannot resolve; its ES module build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 const builds = [
@@ -33,7 +36,14 @@ for (const entry of ['media/panel.ts', 'media/spend.ts']) {
   }
 }
 if (!production && fs.existsSync(path.join(root, 'test/editor/suite/index.ts'))) {
-  builds.push({ ...node, entryPoints: ['test/editor/suite/index.ts'], outfile: 'dist/test/suite.js', external: ['vscode'] });
+  builds.push({
+    ...node, entryPoints: ['test/editor/suite/index.ts'], outfile: 'dist/test/suite.js',
+    // The test support modules import the setup script only to install a missing server; it runs as
+    // itself (it reads import.meta), and from dist/test the same relative path reaches it.
+    external: ['vscode', '../../scripts/editor-setup.mjs'],
+    // mocha's parallel mode, which resolves its worker files at run time, is not used in the extension host.
+    logOverride: { 'require-resolve-not-external': 'silent' },
+  });
 }
 
 await Promise.all(builds.map((options) => esbuild.build(options)));

@@ -1,6 +1,9 @@
 // The Sites view in the real extension host: what it lists, and that it follows the telemetry.
 
 import * as assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { api, until } from './helpers';
@@ -35,6 +38,37 @@ export function registerSitesViewTests(): void {
         return r && /^simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(r.description) ? r : undefined;
       }, 10_000);
       assert.match(row.tooltip, /Measured over \d+ requests/);
+    });
+
+    it('switches a site off from its row by an override in the catalog file, kept with the user\'s unsaved edits there, and back on', async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('switchyard.sites.focus');
+      const config = () => vscode.workspace.getConfiguration('switchyard');
+      const before = config().inspect<string>('catalogFile')?.globalValue;
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-switch-')), 'mine.switchyard-catalog.json');
+      fs.writeFileSync(file, JSON.stringify({ sites: [{ id: 'together/us/h100', concurrency: 3 }] }, null, 2));
+      await config().update('catalogFile', file, vscode.ConfigurationTarget.Global);
+      const helsinki = 'groq/eu-helsinki/lpu';
+      const disabled = () => a.sites()?.disabled.map((r) => r.id) ?? [];
+      try {
+        // The user is editing the file: an unsaved change to another entry.
+        const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+        const concurrency = editor.document.getText().indexOf('3');
+        await editor.edit((e) => e.replace(new vscode.Range(editor.document.positionAt(concurrency), editor.document.positionAt(concurrency + 1)), '5'));
+        // The twin's row, as the context menu hands it over, means the site.
+        assert.equal(await vscode.commands.executeCommand('switchyard.disableSite', `sim:${helsinki}`), file);
+        assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).sites, [{ id: 'together/us/h100', concurrency: 5 }, { id: helsinki, disabled: true }]);
+        await until('Helsinki and its twin under "Disabled"', () => disabled().includes(helsinki) && disabled().includes(`sim:${helsinki}`));
+        assert.ok(!a.sites()!.serving.some((r) => r.id === `sim:${helsinki}`));
+
+        await vscode.commands.executeCommand('switchyard.enableSite', helsinki);
+        assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).sites, [{ id: 'together/us/h100', concurrency: 5 }]);
+        await until('Helsinki serving again', () => a.sites()?.serving.some((r) => r.id === `sim:${helsinki}`));
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+        await config().update('catalogFile', before, vscode.ConfigurationTarget.Global);
+        fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      }
     });
 
     it('shares site telemetry with a team through its Redis: said above the sites, the URL kept out of settings', async () => {

@@ -1,0 +1,51 @@
+// A site switched off and on from the Sites view: the edits to the user's catalog file, and what the
+// daemon makes of the file they leave.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyEdits } from 'jsonc-parser';
+import { buildCatalog } from '../../daemon/catalog/merge';
+import { CatalogTextError, siteSwitchEdits } from '../../extension/catalogEdits';
+
+const HELSINKI = 'groq/eu-helsinki/lpu';
+/** Disabled in the built-in fleet (an illustrative site). */
+const AMSTERDAM = 'groq/eu-amsterdam/lpu';
+
+const switched = (text: string, id: string, disabled: boolean) => applyEdits(text, siteSwitchEdits(text, id, disabled));
+const disabledIds = (text: string) => new Set(buildCatalog([{ name: 'user.json', text }]).sites.filter((s) => s.disabled).map((s) => s.id));
+
+test('switching a site off adds an override the daemon honours for the site and its twin; on again leaves the file as it was', () => {
+  const empty = '{\n  "sites": []\n}\n';
+  const off = switched(empty, HELSINKI, true);
+  assert.deepEqual(JSON.parse(off), { sites: [{ id: HELSINKI, disabled: true }] });
+  assert.ok(disabledIds(off).has(HELSINKI) && disabledIds(off).has(`sim:${HELSINKI}`));
+  assert.equal(switched(off, HELSINKI, false), empty);
+  // An empty file (created but never written) takes the entry too.
+  assert.deepEqual(JSON.parse(switched('', HELSINKI, true)), { sites: [{ id: HELSINKI, disabled: true }] });
+});
+
+test('the user\'s own overrides of the site stay when it is switched; other entries and the layout are not touched', () => {
+  const text = '{\n  "sites": [\n    { "id": "together/us/h100", "concurrency": 3 },\n    { "id": "groq/eu-helsinki/lpu", "concurrency": 2 }\n  ]\n}\n';
+  const off = switched(text, HELSINKI, true);
+  assert.deepEqual(JSON.parse(off).sites, [{ id: 'together/us/h100', concurrency: 3 }, { id: HELSINKI, concurrency: 2, disabled: true }]);
+  assert.ok(off.startsWith('{\n  "sites": [\n    { "id": "together/us/h100", "concurrency": 3 },'), off);
+  assert.deepEqual(JSON.parse(switched(off, HELSINKI, false)).sites, [{ id: 'together/us/h100', concurrency: 3 }, { id: HELSINKI, concurrency: 2 }]);
+});
+
+test('a site the built-in fleet disables is switched on with an explicit "disabled": false', () => {
+  const empty = '{ "sites": [] }';
+  assert.ok(disabledIds(empty).has(AMSTERDAM));
+  const on = switched(empty, AMSTERDAM, false);
+  assert.deepEqual(JSON.parse(on), { sites: [{ id: AMSTERDAM, disabled: false }] });
+  assert.ok(!disabledIds(on).has(AMSTERDAM));
+  assert.deepEqual(JSON.parse(switched(on, AMSTERDAM, true)), { sites: [{ id: AMSTERDAM, disabled: true }] });
+});
+
+test('a file that is not valid JSON, or not a catalog, is refused with what is wrong, and no edit is made', () => {
+  const refused = (text: string, message: RegExp) =>
+    assert.throws(() => siteSwitchEdits(text, HELSINKI, true), (e: Error) => e instanceof CatalogTextError && message.test(e.message));
+  refused('{ "sites": [ { "id": "x", } ] }', /^is not valid JSON \(PropertyNameExpected at line 1, column 27\); fix it, then try again$/);
+  refused('{ "sites": [] // note\n}', /^is not valid JSON \(InvalidCommentToken at line 1, column 15\)/);
+  refused('[]', /^must be an object with a "sites" list$/);
+  refused('{ "sites": {} }', /^has "sites" that is not a list$/);
+});
