@@ -34,6 +34,12 @@ const CATCH_UP_BATCH = 500;
 const RESERVE_LOCK = 0x5717c4;
 const NOTIFY_CHANNEL = 'switchyard_team_spend';
 
+/** Receipts' cost summed per UTC day and month and member: the running totals' rows. */
+const SPEND_OF = (receipts: string) => `
+  SELECT p.period, date_trunc(p.period, r.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', r.member, sum(r.cost_nano_usd)
+  FROM ${receipts} r CROSS JOIN (VALUES ('day'), ('month')) AS p(period)
+  GROUP BY 1, 2, 3`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS switchyard_receipts (
   id uuid PRIMARY KEY,
@@ -57,19 +63,28 @@ CREATE TABLE IF NOT EXISTS switchyard_holds (
   nano_usd bigint NOT NULL CHECK (nano_usd >= 0),
   expires_at timestamptz NOT NULL
 );
-CREATE TABLE IF NOT EXISTS switchyard_spend (
-  period text NOT NULL CHECK (period IN ('day', 'month')),
-  starts timestamptz NOT NULL,
-  nano_usd bigint NOT NULL,
-  PRIMARY KEY (period, starts)
-);
+DO $$ BEGIN
+  -- Running totals per member; a ledger whose totals predate the member column has them rebuilt.
+  IF to_regclass('switchyard_spend') IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'switchyard_spend' AND column_name = 'member'
+  ) THEN
+    DROP TABLE switchyard_spend;
+  END IF;
+  IF to_regclass('switchyard_spend') IS NULL THEN
+    CREATE TABLE switchyard_spend (
+      period text NOT NULL CHECK (period IN ('day', 'month')),
+      starts timestamptz NOT NULL,
+      member text NOT NULL,
+      nano_usd bigint NOT NULL,
+      PRIMARY KEY (period, starts, member)
+    );
+    INSERT INTO switchyard_spend (period, starts, member, nano_usd) ${SPEND_OF('switchyard_receipts')};
+  END IF;
+END $$;
 CREATE OR REPLACE FUNCTION switchyard_count_spend() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO switchyard_spend (period, starts, nano_usd)
-  SELECT p.period, date_trunc(p.period, r.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', sum(r.cost_nano_usd)
-  FROM new_receipts r CROSS JOIN (VALUES ('day'), ('month')) AS p(period)
-  GROUP BY 1, 2
-  ON CONFLICT (period, starts) DO UPDATE SET nano_usd = switchyard_spend.nano_usd + EXCLUDED.nano_usd;
+  INSERT INTO switchyard_spend (period, starts, member, nano_usd) ${SPEND_OF('new_receipts')}
+  ON CONFLICT (period, starts, member) DO UPDATE SET nano_usd = switchyard_spend.nano_usd + EXCLUDED.nano_usd;
   RETURN NULL;
 END $$;
 DO $$ BEGIN
@@ -87,9 +102,9 @@ CREATE TABLE IF NOT EXISTS switchyard_team_budgets (
 
 /**
  * The team's spend this UTC day and month, live holds and caps: what a reservation and the status read.
- * Spend comes from running totals that a trigger keeps in the receipt's own transaction, so a
- * reservation, which holds the team's lock while it reads, costs the same on the month's first
- * receipt and its millionth.
+ * Spend comes from running totals that a trigger keeps in the receipt's own transaction, a row per
+ * member, so a reservation, which holds the team's lock while it reads, costs the same on the month's
+ * first receipt and its millionth.
  */
 const STANDING = `
 SELECT
@@ -98,10 +113,11 @@ SELECT
   (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_holds WHERE expires_at > now()) AS held,
   (SELECT coalesce(json_agg(json_build_object('scope', scope, 'cap', cap_nano_usd, 'setBy', set_by)), '[]') FROM switchyard_team_budgets) AS caps`;
 
+/** This month's spend per member, from the running totals (read at every refresh, so never a scan of the month). */
 const MEMBERS = `
-SELECT member, sum(cost_nano_usd) AS spent FROM switchyard_receipts
-WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-GROUP BY member ORDER BY spent DESC, member`;
+SELECT member, nano_usd AS spent FROM switchyard_spend
+WHERE period = 'month' AND starts = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+ORDER BY spent DESC, member`;
 
 /** Receipts from a JSON array, each inserted once whoever sends it again. */
 const INSERT_RECEIPTS = `

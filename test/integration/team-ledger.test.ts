@@ -121,6 +121,26 @@ describe('the team ledger on PostgreSQL', () => {
     assert.match(metrics, new RegExp(`^switchyard_team_spend_usd\\{period="month"\\} ${total / 1e9}$`, 'm'));
   });
 
+  test('running totals kept by an earlier version, without members, are rebuilt from the receipts at connect', async () => {
+    await query('DROP TABLE switchyard_spend');
+    await query('CREATE TABLE switchyard_spend (period text NOT NULL, starts timestamptz NOT NULL, nano_usd bigint NOT NULL, PRIMARY KEY (period, starts))');
+    await query(`INSERT INTO switchyard_spend VALUES ('month', date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1)`);
+    const m = await daemon('judy');
+    const ledger = await connected(m.rpc);
+    const sums = await query<{ member: string; spent: string }>(
+      `SELECT member, sum(cost_nano_usd) AS spent FROM switchyard_receipts WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' GROUP BY member`);
+    assert.ok(sums.length > 0, 'earlier tests left receipts');
+    assert.deepEqual(ledger.members.map((x) => [x.member, x.spentMonthNanoUsd]).sort(), sums.map((x) => [x.member, Number(x.spent)]).sort());
+    assert.equal(ledger.spentMonthNanoUsd, sums.reduce((t, x) => t + Number(x.spent), 0));
+    // And kept from then on.
+    const receipt = await chat(m);
+    const after = await waitFor(async () => {
+      const l = await ledgerOf(m.rpc);
+      return l.members.some((x) => x.member === 'judy') ? l : undefined;
+    }, 5000, () => 'judy\'s spend never showed');
+    assert.equal(after.members.find((x) => x.member === 'judy')!.spentMonthNanoUsd, receipt.cost.totalNanoUsd);
+  });
+
   test('a team budget holds across daemons that race for it: no overshoot, each refusal says it is the team\'s', async () => {
     const a = await daemon('carol');
     const b = await daemon('dave');
