@@ -311,7 +311,8 @@ function candidateTable(candidates: Candidate[], chosen: string | null, run?: (c
 /** "why here?": the reason and every candidate; `run` offers each eligible site not chosen to ask again there. */
 function renderPlacement(p: Placement, run?: (c: Candidate) => void): HTMLElement {
   const section = el('section', { class: 'placement', 'data-role': 'placement', 'aria-label': 'Why here: the placement' },
-    el('p', { class: 'why-text' }, `Policy "${p.policy}"${p.fallbackOf ? `, the fallback of "${p.fallbackOf}",` : ''} for ${p.model}: ${p.why || (p.chosen ? '' : 'no candidate was eligible.')}`));
+    // The why names the policy (and, placed by a fallback, the one asked for first); the turn's header names the model.
+    el('p', { class: 'why-text' }, p.why || (p.chosen ? '' : 'no candidate was eligible.')));
   const { rows, standingDown } = placementRows(p);
   section.append(candidateTable(rows, p.chosen, run));
   if (standingDown.length > 0) {

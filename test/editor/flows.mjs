@@ -425,7 +425,7 @@ export const flows = [
       const article = frame.locator(`article[data-turn="${turn.id}"]`);
       await article.locator('button[data-action="why"]').click();
       const why = await article.locator('.why-text').textContent({ timeout: 10_000 });
-      assert(why.includes(`Policy "${target}"`), `the placement says ${JSON.stringify(why)}, expected policy "${target}"`);
+      assert(why.startsWith(`${target}: `), `the placement says ${JSON.stringify(why)}, expected policy "${target}"`);
       assert(turn.meta.includes(target), `the turn says ${JSON.stringify(turn.meta)}`);
       await ctx.screenshot('switch-policy-answer', page);
       ctx.note(`${current} -> ${target}; placed on ${turn.annotations.site}: ${why}`);
