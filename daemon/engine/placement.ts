@@ -473,6 +473,7 @@ function whyOf(x: Explanation): string {
   }
   const all: Scored[] = [];
   for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, blocks, k));
+  if (input.instead) return `${input.instead.why}; nor by its fallback ${policy.name}: ${summarise(input, all)}`;
   return `no eligible site for ${req.model}: ${summarise(input, all)}`;
 }
 

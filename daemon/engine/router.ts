@@ -58,11 +58,9 @@ export class Router {
       now,
     };
     let placement = place(input);
-    if (placement.chosen === null && options.fallback) {
-      const fallback = place({ ...input, policy: options.fallback, instead: placement });
-      // Where the fallback finds nothing either, the policy asked for explains the refusal.
-      if (fallback.chosen !== null) placement = fallback;
-    }
+    // Where the fallback finds nothing either, its placement still explains the refusal better: what
+    // stopped it (a budget, a missing key) is what stops the request, whatever the policy's thresholds.
+    if (placement.chosen === null && options.fallback) placement = place({ ...input, policy: options.fallback, instead: placement });
     if (placement.chosen === null) return { placement, ticket: null };
     const site = index.site(placement.chosen)!;
     const model = site.models.find((m) => m.canonical === request.model)!;

@@ -175,6 +175,11 @@ test('a policy no site can meet places by its fallback, and the placement says s
   assert.match(p.why, /^no eligible site for llama-3\.3-70b: .*over max TTFT 1 ms.*; fell back to fastest: /);
   assert.equal(out.receipt.site.id, p.chosen);
   assert.ok(out.receipt.outcome === 'complete' || out.receipt.outcome === 'length', out.receipt.outcome);
+  // What stops the fallback stops the request, and the refusal says so: here the budget, not the TTFT limit.
+  await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: 0, softRatio: 0.8 }] });
+  await assert.rejects(rpc.sendRequest(proto.chat, ask('hello again', { policy: 'instant' })), (e: { code: number; data: proto.BudgetExceededData }) =>
+    e.code === proto.ErrorCodes.BudgetExceeded && e.data.scope === 'day');
+  await rpc.sendRequest(proto.setBudget, { caps: [] });
 
   await assert.rejects(
     rpc.sendRequest(proto.configure, { policies: [{ name: 'eu-instant', kind: 'cheapest', constraints: { maxTtftMs: 1, regions: ['eu'] }, fallback: 'fastest' }] }),

@@ -279,9 +279,11 @@ test('a fallback places what its policy cannot, says so, and never where its pol
   assert.equal(placement.fallbackOf, 'strict');
   assert.match(placement.why, /^no eligible site for m: 2 over max TTFT 100 ms; fell back to fastest: quick-dear at /);
   assert.equal(JSON.parse(JSON.stringify(placement)).fallbackOf, 'strict');
-  // Where the fallback finds nothing either, the policy asked for explains the refusal.
-  const nowhere = router.place({ ...request, model: 'unknown' }, strict, { hasKey: () => false, fallback: book.fallbackOf(strict) }).placement;
-  assert.deepEqual([nowhere.chosen, nowhere.policy, nowhere.fallbackOf], [null, 'strict', undefined]);
+  // Where the fallback finds nothing either, what stopped it is named after what stopped the policy.
+  const broke = router.place(request, strict, { hasKey: () => false, fallback: book.fallbackOf(strict), remainingBudgetNanoUsd: 0 }).placement;
+  assert.deepEqual([broke.chosen, broke.policy, broke.fallbackOf], [null, 'fastest', 'strict']);
+  assert.match(broke.why, /^no eligible site for m: 2 over max TTFT 100 ms; nor by its fallback fastest: 2 over the remaining budget \$0\.00$/);
+  assert.ok(broke.candidates.every((c) => c.rejected?.reason === 'budget'));
   assert.equal(book.fallbackOf(book.get('interactive'))?.name, 'fastest');
 
   // Refused whole, naming the policy and the field; the book keeps what it had.
