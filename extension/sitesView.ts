@@ -70,7 +70,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
    * A twin's row means its real site, which the entry names; the view follows when the daemon reloads.
    */
   private async switchSite(node: Node | string | undefined, disabled: boolean): Promise<string | undefined> {
-    const id = typeof node === 'string' ? node : node?.kind === 'site' ? node.row.id : undefined;
+    const id = typeof node === 'string' ? node : node?.kind === 'site' ? node.row.id : await this.pickSite(disabled);
     if (!id) return undefined;
     const site = realIdOf(id) ?? id;
     try {
@@ -81,6 +81,20 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
       void vscode.window.showErrorMessage(`Switchyard: could not ${disabled ? 'disable' : 'enable'} ${site}: ${(error as Error).message}`);
       return undefined;
     }
+  }
+
+  /** From the palette: the sites that can be switched that way, twins standing for their real sites. */
+  private async pickSite(disabled: boolean): Promise<string | undefined> {
+    await this.load();
+    const g = this.groups;
+    const rows = !g ? [] : disabled ? [...g.serving, ...g.needKey] : g.disabled;
+    const byReal = new Map(rows.map((r) => [realIdOf(r.id) ?? r.id, r]));
+    const picked = await vscode.window.showQuickPick([...byReal].map(([id, r]) => ({ label: r.label, description: id, id })), {
+      title: `Switchyard: ${disabled ? 'Disable' : 'Enable'} Site in Catalog File`,
+      placeHolder: byReal.size ? `The site to ${disabled ? 'switch off' : 'switch back on'} (an override in your catalog file)` : `No site to ${disabled ? 'disable' : 'enable'}`,
+      matchOnDescription: true,
+    });
+    return picked?.id;
   }
 
   /** The rows as last read, for tests. */

@@ -554,6 +554,43 @@ export const flows = [
     },
   },
   {
+    name: 'sites-switch',
+    title: '"Enable Site in Catalog File" from the palette switches on the built-in fleet\'s disabled site, and its row\'s context menu switches it off again, each by an override in the user\'s catalog file',
+    timeoutMs: 60_000,
+    async run(ctx) {
+      const session = await ctx.devEditor();
+      const { page } = session;
+      await waitForStatus(page, CONNECTED);
+      const catalogFile = path.join(session.workspace, 'switch.switchyard-catalog.json');
+      const settingsFile = path.join(session.dirs.userData, 'Machine', 'settings.json');
+      const settingsBefore = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : null;
+      fs.writeFileSync(catalogFile, '{\n  "sites": []\n}\n');
+      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+      fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(settingsBefore ?? '{}'), 'switchyard.catalogFile': catalogFile }, null, 2));
+      const amsterdam = 'groq · eu-amsterdam · groq-lpu';
+      const serving = () => rowLabel(page, `${amsterdam}: serving`);
+      try {
+        await runCommand(page, 'View: Show Switchyard');
+        await runCommand(page, 'Switchyard: Enable Site in Catalog File');
+        await pickQuickItem(page, amsterdam);
+        const shown = await until('Amsterdam serving in the Sites view', serving, { timeoutMs: 20_000 });
+        const enabled = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+        assert(JSON.stringify(enabled) === JSON.stringify({ sites: [{ id: 'groq/eu-amsterdam/lpu', disabled: false }] }), `the catalog file reads ${JSON.stringify(enabled)}`);
+        await ctx.screenshot('sites-switch-enabled', page);
+        await page.locator(`.monaco-list-row[aria-label^="${amsterdam}: serving"]`).click({ button: 'right' });
+        await page.locator('.monaco-menu .action-label', { hasText: 'Disable Site in Catalog File' }).click({ timeout: 10_000 });
+        await until('Amsterdam gone from the serving sites', async () => ((await serving()) === undefined ? true : undefined), { timeoutMs: 20_000 });
+        const disabled = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+        assert(JSON.stringify(disabled) === JSON.stringify({ sites: [{ id: 'groq/eu-amsterdam/lpu', disabled: true }] }), `the catalog file reads ${JSON.stringify(disabled)}`);
+        ctx.note(`enabled from the palette: "${shown}"; disabled from the context menu: ${JSON.stringify(disabled)}`);
+      } finally {
+        if (settingsBefore === null) fs.rmSync(settingsFile, { force: true });
+        else fs.writeFileSync(settingsFile, settingsBefore);
+        fs.rmSync(catalogFile, { force: true });
+      }
+    },
+  },
+  {
     name: 'team-telemetry',
     title: '"Share Site Telemetry with Team…" takes the team\'s Redis URL in a password box, refuses one that is not redis://, and the Sites view shows the link; an empty box stops sharing',
     timeoutMs: 60_000,
