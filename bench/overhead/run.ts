@@ -5,9 +5,10 @@
 //               forwards, in its own process; what any Node gateway pays for the hop on this machine
 //   switchyard  the bundled daemon (dist/daemon.js), the fake as the one site of a catalog file
 //               (endpoint kind openai-compatible), through POST /v1/chat/completions: placement,
-//               budget reservation, the AI SDK adapter, billing and a durable (fdatasync'd) receipt
+//               budget reservation, the OpenAI adapter, billing and a durable (fdatasync'd) receipt
 //   portkey     the Portkey AI gateway (@portkey-ai/gateway 1.15.2, its own start-server.js) with
-//               x-portkey-provider: openai and x-portkey-custom-host pointing at the same fake
+//               x-portkey-provider: openai and x-portkey-custom-host pointing at the same fake; preloaded
+//               with mutable-fetch-headers.cjs, without which it cannot stream to a custom host at all
 // For JSON and SSE answers: added latency p50/p99 over sequential requests (target minus direct), and
 // requests/s at a fixed concurrency; RSS of each gateway process; and each gateway's CPU per request over the
 // sequential run (all its threads, from /proc), which a busy machine disturbs much less than latency.
@@ -226,7 +227,7 @@ async function freePort(): Promise<number> {
 async function startPortkey(upstream: FakeUpstream): Promise<{ target: Target; child: ChildProcess }> {
   if (!fs.existsSync(PORTKEY)) throw new Error(`${PORTKEY} is missing: npm ci installs @portkey-ai/gateway (a devDependency)`);
   const port = await freePort();
-  const child = spawn(process.execPath, ['--require', path.join(__dirname, 'loopback-only.cjs'), PORTKEY, `--port=${port}`, '--headless'], {
+  const child = spawn(process.execPath, ['--require', path.join(__dirname, 'loopback-only.cjs'), '--require', path.join(__dirname, 'mutable-fetch-headers.cjs'), PORTKEY, `--port=${port}`, '--headless'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
