@@ -56,6 +56,28 @@ async function openPanel(page) {
   return panelFrame(page);
 }
 
+/**
+ * Runs `body` with `catalog` as the user's catalog file, then puts the settings back and removes the
+ * file. switchyard.catalogFile is machine-scoped, so a repository's workspace settings cannot send
+ * keyed requests to an endpoint of its choosing; in code-server, as in any remote window, it is read
+ * from the remote machine's settings.
+ */
+async function withCatalogFile(session, name, catalog, body) {
+  const file = path.join(session.workspace, name);
+  const settingsFile = path.join(session.dirs.userData, 'Machine', 'settings.json');
+  const before = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : null;
+  fs.writeFileSync(file, `${JSON.stringify(catalog, null, 2)}\n`);
+  fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+  fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(before ?? '{}'), 'switchyard.catalogFile': file }, null, 2));
+  try {
+    return await body(file);
+  } finally {
+    if (before === null) fs.rmSync(settingsFile, { force: true });
+    else fs.writeFileSync(settingsFile, before);
+    fs.rmSync(file, { force: true });
+  }
+}
+
 /** @type {{ name: string, title: string, timeoutMs: number, run: (ctx: any) => Promise<any> }[]} */
 export const flows = [
   {
@@ -320,80 +342,71 @@ export const flows = [
       const session = await ctx.devEditor();
       const { page } = session;
       const coder = await startFakeCoder();
-      const catalogFile = path.join(session.workspace, 'fake.switchyard-catalog.json');
       const scratchFile = path.join(session.workspace, 'scratch.ts');
-      // switchyard.catalogFile is machine-scoped, so a repository's workspace settings cannot send keyed
-      // requests to an endpoint of its choosing; in code-server, as in any remote window, it is read from the
-      // remote machine's settings.
-      const settingsFile = path.join(session.dirs.userData, 'Machine', 'settings.json');
-      const settingsBefore = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : null;
       const key = 'sk-fake-coder-0123456789abcdef';
-      fs.writeFileSync(catalogFile, JSON.stringify({
+      const catalog = {
         sites: [{
           id: 'local/fake/coder', provider: 'openai-compatible', region: 'local', location: '127.0.0.1 (the test\'s fake)', hardware: 'cpu',
           endpoint: { kind: 'openai-compatible', baseUrl: `http://127.0.0.1:${coder.port}/v1` },
           models: [{ canonical: 'fake-coder', providerModel: 'coder-1', contextWindow: 8192, price: { inputPer1M: 1, outputPer1M: 2, readOn: '2026-12-01' }, ttftMs: 50, outputTokensPerSecond: 100 }],
         }],
-      }));
-      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
-      fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(settingsBefore ?? '{}'), 'switchyard.catalogFile': catalogFile }, null, 2));
-      try {
-        await runCommand(page, 'Switchyard: Set API Key');
-        await pickQuickItem(page, 'OpenAI-compatible endpoint');
-        await answerInputBox(page, key);
-        // The editor the code goes into: a scratch file with one line, the cursor at its end.
-        fs.writeFileSync(scratchFile, '// above the insert\n');
-        await until('the scratch file in the explorer', async () => (await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'scratch.ts' }).count()) > 0 || undefined);
-        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'scratch.ts' }).dblclick();
-        await page.locator('.monaco-editor .view-lines', { hasText: 'above the insert' }).click();
-        await page.keyboard.press('Control+End');
-        const frame = await openPanel(page);
-        await until('the catalog file\'s model in the panel', () => frame.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), { timeoutMs: 30_000 });
-        await frame.locator('#model').selectOption('fake-coder');
-        assert(await frame.locator('#model').inputValue() === 'fake-coder', 'the model choice did not hold');
-        const turn = await ask(frame, 'Write add in TypeScript.');
-        assert(turn.status === 'done', `the answer ended "${turn.status}": ${turn.error}`);
-        assert(/^openai-compatible · local · cpu$/.test(turn.annotations.site), `the answer ran at ${turn.annotations.site}`);
-        assert(coder.requests.length === 1 && coder.requests[0].authorization === `Bearer ${key}` && coder.requests[0].body.model === 'coder-1',
-          `the fake got ${JSON.stringify(coder.requests.map((r) => ({ auth: r.authorization?.slice(0, 12), model: r.body.model })))}`);
-        const article = frame.locator(`article[data-turn="${turn.id}"]`);
-        await article.locator('[data-action="insert-code"]').click();
-        const inserted = await until('the code in the editor', () => page.evaluate(() => {
-          const text = [...document.querySelectorAll('.monaco-editor .view-lines')].map((e) => e.textContent.replace(/\u00a0/g, ' ')).find((t) => t.includes('above the insert'));
-          return text && text.includes('export const add = (a: number, b: number): number => a + b;') ? text : undefined;
-        }), { timeoutMs: 15_000 });
-        await ctx.screenshot('panel-code-inserted', page);
-        await page.keyboard.press('Control+S');
-        await closeActiveEditor(page);
-        // A mistake saved into the catalog file: the editor says so, naming the entry and the field, and the
-        // previous catalog stays in force.
-        const valid = fs.readFileSync(catalogFile, 'utf8');
-        fs.writeFileSync(catalogFile, JSON.stringify({ sites: [...JSON.parse(valid).sites, { id: 'groq/eu-helsinki/lpu', concurrency: 0 }] }));
-        // Read from the notification center: whether a toast shows depends on the window's focus.
-        const toast = await until('the refusal notification', async () => {
-          if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications').catch(() => {});
-          return page.locator('.notifications-center .notification-list-item', { hasText: 'the catalog was not loaded' }).first().textContent({ timeout: 500 }).catch(() => undefined);
-        }, { timeoutMs: 20_000 });
-        assert(/fake\.switchyard-catalog\.json: sites\[1\] "groq\/eu-helsinki\/lpu": concurrency must be an integer >= 1, got 0/.test(toast), `the notification reads ${JSON.stringify(toast)}`);
-        await ctx.screenshot('catalog-refused', page);
-        // The palette took the focus, and a webview may have been re-created meanwhile: find the panel again.
-        const panel = await openPanel(page);
-        assert(await panel.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), 'the previous catalog is no longer in force');
-        fs.writeFileSync(catalogFile, valid);
-        await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-        if (await page.locator('.notifications-center.visible').count()) await runCommand(page, 'Notifications: Hide Notifications', { attempts: 2 }).catch(() => {});
-        ctx.note(`answered at ${turn.annotations.site} for ${turn.annotations.cost}; the editor reads ${JSON.stringify(inserted.slice(0, 90))}; a bad catalog save was refused: ${toast.slice(0, 80)}…`);
-      } finally {
-        // Back as the next flows expect it: the panel in view, on the simulated fleet's model.
-        await openPanel(page).then((panel) => panel.locator('#model').selectOption('llama-3.3-70b')).catch(() => {});
-        await runCommand(page, 'Switchyard: Remove API Key').catch(() => {});
-        await pickQuickItem(page, 'OpenAI-compatible endpoint').catch(() => {});
-        if (settingsBefore === null) fs.rmSync(settingsFile, { force: true });
-        else fs.writeFileSync(settingsFile, settingsBefore);
-        fs.rmSync(catalogFile, { force: true });
-        fs.rmSync(scratchFile, { force: true });
-        await coder.close();
-      }
+      };
+      await withCatalogFile(session, 'fake.switchyard-catalog.json', catalog, async (catalogFile) => {
+        try {
+          await runCommand(page, 'Switchyard: Set API Key');
+          await pickQuickItem(page, 'OpenAI-compatible endpoint');
+          await answerInputBox(page, key);
+          // The editor the code goes into: a scratch file with one line, the cursor at its end.
+          fs.writeFileSync(scratchFile, '// above the insert\n');
+          await until('the scratch file in the explorer', async () => (await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'scratch.ts' }).count()) > 0 || undefined);
+          await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'scratch.ts' }).dblclick();
+          await page.locator('.monaco-editor .view-lines', { hasText: 'above the insert' }).click();
+          await page.keyboard.press('Control+End');
+          const frame = await openPanel(page);
+          await until('the catalog file\'s model in the panel', () => frame.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), { timeoutMs: 30_000 });
+          await frame.locator('#model').selectOption('fake-coder');
+          assert(await frame.locator('#model').inputValue() === 'fake-coder', 'the model choice did not hold');
+          const turn = await ask(frame, 'Write add in TypeScript.');
+          assert(turn.status === 'done', `the answer ended "${turn.status}": ${turn.error}`);
+          assert(/^openai-compatible · local · cpu$/.test(turn.annotations.site), `the answer ran at ${turn.annotations.site}`);
+          assert(coder.requests.length === 1 && coder.requests[0].authorization === `Bearer ${key}` && coder.requests[0].body.model === 'coder-1',
+            `the fake got ${JSON.stringify(coder.requests.map((r) => ({ auth: r.authorization?.slice(0, 12), model: r.body.model })))}`);
+          const article = frame.locator(`article[data-turn="${turn.id}"]`);
+          await article.locator('[data-action="insert-code"]').click();
+          const inserted = await until('the code in the editor', () => page.evaluate(() => {
+            const text = [...document.querySelectorAll('.monaco-editor .view-lines')].map((e) => e.textContent.replace(/\u00a0/g, ' ')).find((t) => t.includes('above the insert'));
+            return text && text.includes('export const add = (a: number, b: number): number => a + b;') ? text : undefined;
+          }), { timeoutMs: 15_000 });
+          await ctx.screenshot('panel-code-inserted', page);
+          await page.keyboard.press('Control+S');
+          await closeActiveEditor(page);
+          // A mistake saved into the catalog file: the editor says so, naming the entry and the field, and the
+          // previous catalog stays in force.
+          const valid = fs.readFileSync(catalogFile, 'utf8');
+          fs.writeFileSync(catalogFile, JSON.stringify({ sites: [...JSON.parse(valid).sites, { id: 'groq/eu-helsinki/lpu', concurrency: 0 }] }));
+          // Read from the notification center: whether a toast shows depends on the window's focus.
+          const toast = await until('the refusal notification', async () => {
+            if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications').catch(() => {});
+            return page.locator('.notifications-center .notification-list-item', { hasText: 'the catalog was not loaded' }).first().textContent({ timeout: 500 }).catch(() => undefined);
+          }, { timeoutMs: 20_000 });
+          assert(/fake\.switchyard-catalog\.json: sites\[1\] "groq\/eu-helsinki\/lpu": concurrency must be an integer >= 1, got 0/.test(toast), `the notification reads ${JSON.stringify(toast)}`);
+          await ctx.screenshot('catalog-refused', page);
+          // The palette took the focus, and a webview may have been re-created meanwhile: find the panel again.
+          const panel = await openPanel(page);
+          assert(await panel.evaluate(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'fake-coder')), 'the previous catalog is no longer in force');
+          fs.writeFileSync(catalogFile, valid);
+          await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+          if (await page.locator('.notifications-center.visible').count()) await runCommand(page, 'Notifications: Hide Notifications', { attempts: 2 }).catch(() => {});
+          ctx.note(`answered at ${turn.annotations.site} for ${turn.annotations.cost}; the editor reads ${JSON.stringify(inserted.slice(0, 90))}; a bad catalog save was refused: ${toast.slice(0, 80)}…`);
+        } finally {
+          // Back as the next flows expect it: the panel in view, on the simulated fleet's model.
+          await openPanel(page).then((panel) => panel.locator('#model').selectOption('llama-3.3-70b')).catch(() => {});
+          await runCommand(page, 'Switchyard: Remove API Key').catch(() => {});
+          await pickQuickItem(page, 'OpenAI-compatible endpoint').catch(() => {});
+          fs.rmSync(scratchFile, { force: true });
+          await coder.close();
+        }
+      });
       // The setting cleared and the file gone: the daemon drops the file rather than refusing it at every reload.
       const panel = await openPanel(page);
       await until('the catalog file\'s model gone from the panel', async () => (await panel.evaluate(() => [...document.querySelectorAll('#model option')].every((o) => o.value !== 'fake-coder'))) || undefined, { timeoutMs: 20_000 });
@@ -561,15 +574,9 @@ export const flows = [
       const session = await ctx.devEditor();
       const { page } = session;
       await waitForStatus(page, CONNECTED);
-      const catalogFile = path.join(session.workspace, 'switch.switchyard-catalog.json');
-      const settingsFile = path.join(session.dirs.userData, 'Machine', 'settings.json');
-      const settingsBefore = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : null;
-      fs.writeFileSync(catalogFile, '{\n  "sites": []\n}\n');
-      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
-      fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(settingsBefore ?? '{}'), 'switchyard.catalogFile': catalogFile }, null, 2));
       const amsterdam = 'groq · eu-amsterdam · groq-lpu';
       const serving = () => rowLabel(page, `${amsterdam}: serving`);
-      try {
+      await withCatalogFile(session, 'switch.switchyard-catalog.json', { sites: [] }, async (catalogFile) => {
         await runCommand(page, 'View: Show Switchyard');
         await runCommand(page, 'Switchyard: Enable Site in Catalog File');
         await pickQuickItem(page, amsterdam);
@@ -578,16 +585,18 @@ export const flows = [
         assert(JSON.stringify(enabled) === JSON.stringify({ sites: [{ id: 'groq/eu-amsterdam/lpu', disabled: false }] }), `the catalog file reads ${JSON.stringify(enabled)}`);
         await ctx.screenshot('sites-switch-enabled', page);
         await page.locator(`.monaco-list-row[aria-label^="${amsterdam}: serving"]`).click({ button: 'right' });
-        await page.locator('.monaco-menu .action-label', { hasText: 'Disable Site in Catalog File' }).click({ timeout: 10_000 });
+        // A click that lands while the menu is still opening is ignored by the workbench: click until it closes.
+        const item = page.locator('.monaco-menu .action-label', { hasText: 'Disable Site in Catalog File' });
+        await item.waitFor({ state: 'visible', timeout: 10_000 });
+        await until('the context menu item taken', async () => {
+          await item.click({ timeout: 2000 }).catch(() => {});
+          return (await item.isVisible()) ? undefined : true;
+        }, { timeoutMs: 10_000, intervalMs: 500 });
         await until('Amsterdam gone from the serving sites', async () => ((await serving()) === undefined ? true : undefined), { timeoutMs: 20_000 });
         const disabled = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
         assert(JSON.stringify(disabled) === JSON.stringify({ sites: [{ id: 'groq/eu-amsterdam/lpu', disabled: true }] }), `the catalog file reads ${JSON.stringify(disabled)}`);
         ctx.note(`enabled from the palette: "${shown}"; disabled from the context menu: ${JSON.stringify(disabled)}`);
-      } finally {
-        if (settingsBefore === null) fs.rmSync(settingsFile, { force: true });
-        else fs.writeFileSync(settingsFile, settingsBefore);
-        fs.rmSync(catalogFile, { force: true });
-      }
+      });
     },
   },
   {
