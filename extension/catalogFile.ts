@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { CatalogTextError, siteSwitchEdits } from './catalogEdits';
-import { SECTION } from './config';
+import { catalogFileSetting, SECTION } from './config';
 
 /** Matches the `*.switchyard-catalog.json` pattern that package.json ties to the catalog schema. */
 const FILE_NAME = 'sites.switchyard-catalog.json';
@@ -24,9 +24,8 @@ function defaultCatalogPath(): string {
 
 /** The catalog file, created first when the setting is empty or names a file not there yet. */
 async function catalogFile(): Promise<{ file: string; created: boolean }> {
-  const config = vscode.workspace.getConfiguration(SECTION);
-  const named = config.get<string>('catalogFile')?.trim();
-  const file = named || defaultCatalogPath();
+  const named = catalogFileSetting();
+  const file = named ?? defaultCatalogPath();
   let created = false;
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -35,7 +34,7 @@ async function catalogFile(): Promise<{ file: string; created: boolean }> {
     created = true;
   }
   // The file exists before the daemon hears of it, so its first load finds a valid catalog.
-  if (!named) await config.update('catalogFile', file, vscode.ConfigurationTarget.Global);
+  if (!named) await vscode.workspace.getConfiguration(SECTION).update('catalogFile', file, vscode.ConfigurationTarget.Global);
   return { file, created };
 }
 

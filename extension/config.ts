@@ -1,6 +1,8 @@
 // Settings -> the daemon: policies, default policy, catalog file and budgets go over
 // switchyard/configure on every (re)connect and whenever the settings change.
 
+import os from 'node:os';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { BudgetCap, ConfigureParams, Policy } from '../daemon/protocol';
 
@@ -35,11 +37,18 @@ export function budgetCaps(b: BudgetSettings, workspace: string | undefined): Bu
   return caps;
 }
 
+/** switchyard.catalogFile as a path the daemon can open (`~/` is the home folder); undefined when unset. */
+export function catalogFileSetting(): string | undefined {
+  const named = vscode.workspace.getConfiguration(SECTION).get<string>('catalogFile')?.trim();
+  if (!named) return undefined;
+  return named === '~' || named.startsWith('~/') ? path.join(os.homedir(), named.slice(1)) : named;
+}
+
 export function readConfigure(): ConfigureParams {
   const c = vscode.workspace.getConfiguration(SECTION);
   const policies = c.get<Policy[]>('policies') ?? [];
   const defaultPolicy = c.get<string>('defaultPolicy')?.trim();
-  const catalogFile = c.get<string>('catalogFile')?.trim();
+  const catalogFile = catalogFileSetting();
   const params: ConfigureParams = { policies: Array.isArray(policies) ? policies : [], budgets: budgetCaps(readBudgets(), workspaceKey()) };
   if (defaultPolicy) params.defaultPolicy = defaultPolicy;
   // Always sent, empty when unset: the daemon keeps a file it is not told about, so a cleared setting

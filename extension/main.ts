@@ -8,7 +8,7 @@ import type { PanelState } from '../media/messages';
 import { defaultStateDir } from '../daemon/protocol';
 import { ChatRequests } from './chatRequests';
 import { POLICY_STATE_KEY, registerCommands } from './commands';
-import { affectsDaemon, readConfigure, workspaceKey } from './config';
+import { affectsDaemon, catalogFileSetting, readConfigure, workspaceKey } from './config';
 import { DaemonConnection, type ConnectionSettings } from './connection';
 import { DaemonEvents } from './events';
 import { LanguageModels } from './languageModels';
@@ -65,8 +65,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     log.error(`catalog refused; the previous catalog stays in force: ${error}`);
     if (error === refusedCatalog) return;
     refusedCatalog = error;
-    const file = vscode.workspace.getConfiguration('switchyard').get<string>('catalogFile')?.trim();
-    void vscode.window.showErrorMessage(`Switchyard: the catalog was not loaded; the previous one stays in force. ${error}`, ...(file ? ['Open Catalog File'] : []), 'Show Logs').then((choice) => {
+    void vscode.window.showErrorMessage(`Switchyard: the catalog was not loaded; the previous one stays in force. ${error}`, ...(catalogFileSetting() ? ['Open Catalog File'] : []), 'Show Logs').then((choice) => {
       if (choice === 'Open Catalog File') void vscode.commands.executeCommand('switchyard.editCatalog');
       else if (choice === 'Show Logs') log.show();
     });

@@ -20,7 +20,7 @@ export function registerCommandTests(): void {
       }
     });
 
-    it('"Edit Catalog File" creates an empty catalog in the user\'s settings folder, names it in the settings and opens it; an override saved there reaches the Sites view', async () => {
+    it('"Edit Catalog File" creates an empty catalog in the user\'s settings folder, names it in the settings and opens it; an override saved there reaches the Sites view; ~/ is the home folder', async () => {
       const a = await api();
       const config = () => vscode.workspace.getConfiguration('switchyard');
       const before = config().inspect<string>('catalogFile')?.globalValue;
@@ -42,12 +42,23 @@ export function registerCommandTests(): void {
         await vscode.commands.executeCommand('switchyard.editCatalog');
         assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, file);
         assert.deepEqual(JSON.parse(fs.readFileSync(file!, 'utf8')).sites[0], { id: 'together/us/h100', disabled: true });
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+        // A setting under ~/ is a file in the home folder, for the command and the daemon alike.
+        await config().update('catalogFile', '~/tilde.switchyard-catalog.json', vscode.ConfigurationTarget.Global);
+        await vscode.commands.executeCommand('switchyard.editCatalog');
+        const tilde = path.join(os.homedir(), 'tilde.switchyard-catalog.json');
+        assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, tilde);
+        await until('the first file\'s override gone once the setting names another', () => a.sites()?.disabled.every((r) => r.id !== 'together/us/h100'));
+        fs.writeFileSync(tilde, JSON.stringify({ sites: [{ id: 'fireworks/us/h100', disabled: true }] }));
+        await until('the ~/ file\'s override in the Sites view', () => a.sites()?.disabled.some((r) => r.id === 'fireworks/us/h100'));
       } finally {
         await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
         await config().update('catalogFile', before, vscode.ConfigurationTarget.Global);
         if (file) fs.rmSync(file, { force: true });
+        fs.rmSync(path.join(os.homedir(), 'tilde.switchyard-catalog.json'), { force: true });
       }
-      await until('the site back once the file is no longer named', () => a.sites()?.disabled.every((r) => r.id !== 'together/us/h100'));
+      await until('the sites back once no file is named', () => a.sites()?.disabled.every((r) => r.id !== 'together/us/h100' && r.id !== 'fireworks/us/h100'));
     });
 
     it('contributes policies, default policy, budgets, catalog file and daemon settings with defaults', () => {
