@@ -41,7 +41,7 @@ export function budgetCaps(b: BudgetSettings, workspace: string | undefined): Bu
 export function catalogFileSetting(): string | undefined {
   const named = vscode.workspace.getConfiguration(SECTION).get<string>('catalogFile')?.trim();
   if (!named) return undefined;
-  return named === '~' || named.startsWith('~/') ? path.join(os.homedir(), named.slice(1)) : named;
+  return named.startsWith('~/') ? path.join(os.homedir(), named.slice(2)) : named;
 }
 
 export function readConfigure(): ConfigureParams {

@@ -33,7 +33,10 @@ const minutes = Number(arg('minutes', '60'));
 const seed = Number(arg('seed', '20231116'));
 
 const policies = new PolicyBook();
-const engine = (name: string) => enginePolicy(policies.get(name), policies.fallbackOf(policies.get(name)));
+const engine = (name: string) => {
+  const policy = policies.get(name);
+  return enginePolicy(policy, policies.fallbackOf(policy));
+};
 /** The draw-blind reference judges TTFT at interactive's own confidence, so it shows what that rule could reach. */
 const blindConfidences = arg('blind', String(policies.get('interactive').constraints!.ttftConfidence)).split(',').map(Number);
 const allStrategies: [string, StrategyFactory][] = [
