@@ -345,39 +345,24 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
     });
 
-    test('a connection reset before the first token is retryable; after it, a cut', async () => {
-      fake.enqueue({ fault: { kind: 'reset', afterChunks: 0 } }, { fault: { kind: 'reset', afterChunks: 2 } });
-      const s = site();
-      const a = await send(createAdapter(s), s);
-      assert.deepEqual([a.outcome, a.error?.retryable], ['error', true]);
-      const b = await send(createAdapter(s), s);
-      assert.equal(b.outcome, 'cut');
-      assert.equal(b.text, DEFAULT_PIECES.slice(0, 2).join(''));
-    });
+    for (const [kind, what] of [['reset', 'a connection reset'], ['malformed', 'a malformed event']] as const) {
+      test(`${what} before the first token is a retryable error; after it, a cut`, async () => {
+        fake.enqueue({ fault: { kind, afterChunks: 0 } }, { fault: { kind, afterChunks: 2 } });
+        const s = site();
+        const a = await send(createAdapter(s), s);
+        assert.deepEqual([a.outcome, a.error?.retryable], ['error', true]);
+        const b = await send(createAdapter(s), s);
+        assert.equal(b.outcome, 'cut');
+        assert.equal(b.text, DEFAULT_PIECES.slice(0, 2).join(''));
+      });
 
-    test('a reset JSON answer is a retryable error', async () => {
-      fake.enqueue({ fault: { kind: 'reset', afterChunks: 0 } });
-      const s = site({ endpoint: { stream: false } });
-      const r = await send(createAdapter(s), s);
-      assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
-    });
-
-    test('a malformed event before the first token is a retryable error; after it, a cut', async () => {
-      fake.enqueue({ fault: { kind: 'malformed', afterChunks: 0 } }, { fault: { kind: 'malformed', afterChunks: 2 } });
-      const s = site();
-      const a = await send(createAdapter(s), s);
-      assert.deepEqual([a.outcome, a.error?.retryable], ['error', true]);
-      const b = await send(createAdapter(s), s);
-      assert.equal(b.outcome, 'cut');
-      assert.equal(b.text, DEFAULT_PIECES.slice(0, 2).join(''));
-    });
-
-    test('a malformed JSON answer is a retryable error', async () => {
-      fake.enqueue({ fault: { kind: 'malformed', afterChunks: 0 } });
-      const s = site({ endpoint: { stream: false } });
-      const r = await send(createAdapter(s), s);
-      assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
-    });
+      test(`${what} in a JSON answer is a retryable error`, async () => {
+        fake.enqueue({ fault: { kind, afterChunks: 0 } });
+        const s = site({ endpoint: { stream: false } });
+        const r = await send(createAdapter(s), s);
+        assert.deepEqual([r.outcome, r.error?.retryable], ['error', true]);
+      });
+    }
 
     test('an error sent inside the stream: retryable error before text, cut after', async () => {
       fake.enqueue({ fault: { kind: 'error-event', afterChunks: 0, type: 'overloaded_error', message: 'Overloaded' } }, { fault: { kind: 'error-event', afterChunks: 2 } });
