@@ -102,6 +102,8 @@ export class EstimateScratch {
   totalMs = 0;
   ahead = 0;
   totalNanoUsd = 0;
+  /** The policy's score (`scoreInto`). */
+  score = 0;
 }
 
 /**

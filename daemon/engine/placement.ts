@@ -7,7 +7,7 @@ import { regionAllowed } from '../catalog/regions';
 import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
 import { costTerms, estimateInto, estimateOffer, EstimateScratch, expectedOutputTokens, totalCost, ttftEstimateMs, usdPer1MOf, worstCaseCost, worstCaseTerms, worstTermsAt, type CostTerms, type Estimate } from './estimate';
-import { normalQuantile, scoreOf } from './policies';
+import { normalQuantile, scoreInto } from './policies';
 import { admitsOf as admitsOfImport, LOAD, newLoadRecord, readLoad, type LoadRecord, type PlacementRequest, type SiteLoad, type TelemetryView } from './types';
 
 const {
@@ -19,7 +19,7 @@ const {
 // tests) every read of an import goes through a getter that is not inlined; the daemon's bundle binds
 // them directly either way.
 const estimateSite = estimateInto;
-const scoreSite = scoreOf;
+const scoreSite = scoreInto;
 const totalCostAt = totalCost;
 const admitsOf = admitsOfImport;
 
@@ -377,7 +377,8 @@ export function place(input: PlaceInput): Placement {
       estimateSite(e, offer.site, offer.model, offer.card, rec, at, req, d.expected);
       const rank = rankIn(policy, offer.site.id);
       const failed = check(d, offer, e, rec, at, rank);
-      const sc = scoreSite(policy, e.totalNanoUsd, e.totalMs, rank);
+      scoreSite(e, policy, rank);
+      const sc = e.score;
       rec[at + R_CHECK] = failed;
       rec[at + R_SCORE] = sc;
       if (failed === 0) {
