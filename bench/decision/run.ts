@@ -12,6 +12,9 @@
 // - explained: place() and then reading `placement.candidates`, which builds every candidate's
 //   breakdown and words (what a caller pays when it shows or serialises the placement).
 // `gc/1k` counts garbage collections (scavenges and mark-sweeps) per thousand decisions while sampling.
+// Last, a control: fixed arithmetic that allocates nothing, sized to the median decision at 100 sites
+// (or the first size given) and sampled the same way. Its p99 is the machine's own tail at that
+// duration (timer interrupts, a shared or virtual CPU), which no change to placement can remove.
 
 import { loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -58,6 +61,8 @@ const flushGc = () => new Promise((resolve) => setTimeout(resolve, 20));
 const requests = Array.from({ length: 3000 }, (_, d) => ({ model: MODEL, inputTokens: 200 + d, maxOutputTokens: 1024 }));
 const neutral: SiteResult = { outcome: 'cancelled', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 0 };
 
+const f = (v: number) => v.toFixed(1);
+
 interface Stats { p50: number; p99: number; max: number; gcPer1k: number; n: number }
 
 /** Warm up, then sample `once` (which returns nanoseconds) for `seconds`. */
@@ -75,6 +80,31 @@ async function sample(once: (d: number) => number): Promise<Stats> {
   const gcCount = gcs - gc0;
   const sorted = Array.from(samples.subarray(0, n)).sort((a, b) => a - b);
   return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[n - 1], gcPer1k: (gcCount * 1000) / n, n };
+}
+
+/** Work that takes the same time every call: a chain of square roots, no allocation, no branches that vary. */
+function fixedWork(iterations: number): number {
+  let x = 0;
+  for (let i = 0; i < iterations; i++) x += Math.sqrt(i + x) % 7;
+  return x;
+}
+
+/** The control row: fixedWork sized so its median is `targetUs`, then sampled like a decision. */
+async function control(targetUs: number): Promise<Stats & { iterations: number }> {
+  let sink = 0;
+  const timed = (iterations: number) => (d: number) => {
+    const t0 = process.hrtime.bigint();
+    sink += fixedWork(iterations + (d & 1));
+    return Number(process.hrtime.bigint() - t0);
+  };
+  let iterations = 100;
+  for (let round = 0; round < 4; round++) {
+    const { p50 } = await sample(timed(iterations));
+    iterations = Math.max(1, Math.round((iterations * targetUs) / p50));
+  }
+  const stats = await sample(timed(iterations));
+  if (sink === Infinity) console.log(sink); // keeps the work from being optimised away
+  return { ...stats, iterations };
 }
 
 async function main() {
@@ -120,16 +150,19 @@ async function main() {
         if (listed !== n) throw new Error('every candidate must be listed');
         return Number(t1 - t0);
       });
-      const f = (v: number) => v.toFixed(1);
       rows.push([n, policy.name, f(decide.p50), f(decide.p99), f(decide.max), (decide.p50 / n).toFixed(3), decide.gcPer1k.toFixed(1),
         f(routed.p50), f(routed.p99), f(explained.p50), f(explained.p99), explained.gcPer1k.toFixed(1)]);
     }
   }
+  const reference = rows.find((r) => r[0] === 100) ?? rows[1];
+  const ctl = await control(Number(reference[2]));
   console.log(header('Placement decision time'));
   console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes on this machine stretch the tail)`);
   console.log(`every site offers the model; steady state (warm-up, then ${seconds} s of samples per loop, sorted); `
     + 'decide = place(); router = Router.place(); explained = place() + reading placement.candidates (built lazily)\n');
   console.log(table(rows));
+  console.log(`\ncontrol: fixed arithmetic (${ctl.iterations} square roots, no allocation) sized to the ${reference[0]}-site ${reference[1]} decision's median: `
+    + `p50 ${f(ctl.p50)} us, p99 ${f(ctl.p99)} us (p99/p50 ${(ctl.p99 / ctl.p50).toFixed(2)}), max ${f(ctl.max)} us: the tail this machine adds to any work that long`);
 }
 
 void main();
