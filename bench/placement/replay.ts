@@ -1,11 +1,13 @@
 // Replays a trace against the simulated fleet in virtual time and measures what users would see.
 
 import type { Site } from '../../daemon/catalog/types';
+import { backoffMs, failsOver, MAX_ATTEMPTS } from '../../daemon/chat/failover';
 import { BYTES_PER_STREAMED_TOKEN } from '../../daemon/meter/estimate';
 import { priceUsage } from '../../daemon/meter/pricing';
 import type { ChatMessage } from '../../daemon/protocol';
 import { createSimulatedAdapter, type SimulatedAdapter } from '../../daemon/providers/simulated/adapter';
 import { VirtualClock } from '../../daemon/providers/simulated/clock';
+import { mulberry32 } from '../../daemon/providers/simulated/rng';
 import type { SiteResult } from '../../daemon/providers/types';
 import type { StrategyFactory } from './strategies';
 import type { TraceRequest } from './trace';
@@ -42,21 +44,37 @@ export async function replay(trace: readonly TraceRequest[], load: number, sites
     adapters.set(site.id, { site, adapter: createSimulatedAdapter(site, clock, seed, { chunkMs: 1e12, replyTokens: (r) => r.maxTokens! }) });
   }
   const strategy = factory(sites, clock, seed);
+  const jitter = mulberry32(seed ^ 0xfa11);
   const outcomes: Outcome[] = new Array(trace.length);
+  // One request as the daemon serves it: placed, sent, and on a retryable failure before the first token
+  // placed again after the daemon's backoff; times count from its arrival, whatever the attempts.
+  async function serve(i: number, req: TraceRequest, arrival: number): Promise<void> {
+    const failed = new Set<string>();
+    let cost = 0;
+    for (let attempts = 1; ; attempts++) {
+      // The router knows the prompt, not the answer's length: it sees a typical client cap and assumes
+      // the engine's default expected length. The simulated model answers with the trace's length.
+      const decision = strategy.choose({ model: MODEL, inputTokens: req.input, maxOutputTokens: CLIENT_MAX_TOKENS }, failed);
+      const { site, adapter } = adapters.get(decision.siteId)!;
+      const start = clock.now() - arrival;
+      const r: SiteResult = await adapter.send({ site, model: site.models.find((m) => m.canonical === MODEL)!, messages: promptFor(i, req.input), maxTokens: req.output, signal: new AbortController().signal, onDelta: () => {} });
+      decision.done(r);
+      if (r.usage) cost += costOf(site, r.usage.input, r.usage.output);
+      if (failsOver(r) && attempts < MAX_ATTEMPTS) {
+        failed.add(site.id);
+        await clock.sleep(backoffMs(attempts, jitter()));
+        continue;
+      }
+      const ok = r.outcome === 'complete' || r.outcome === 'length';
+      outcomes[i] = { siteId: site.id, ttftMs: ok && r.ttftMs !== null ? start + r.ttftMs : null, totalMs: start + r.durationMs, ok, costNanoUsd: cost };
+      return;
+    }
+  }
   const pending: Promise<void>[] = [];
   for (let i = 0; i < trace.length; i++) {
-    const req = trace[i];
-    await clock.advanceTo(req.at / load);
-    // The router knows the prompt, not the answer's length: it sees a typical client cap and assumes
-    // the engine's default expected length. The simulated model answers with the trace's length.
-    const decision = strategy.choose({ model: MODEL, inputTokens: req.input, maxOutputTokens: CLIENT_MAX_TOKENS });
-    const { site, adapter } = adapters.get(decision.siteId)!;
-    pending.push(adapter.send({ site, model: site.models.find((m) => m.canonical === MODEL)!, messages: promptFor(i, req.input), maxTokens: req.output, signal: new AbortController().signal, onDelta: () => {} })
-      .then((r: SiteResult) => {
-        decision.done(r);
-        const ok = r.outcome === 'complete' || r.outcome === 'length';
-        outcomes[i] = { siteId: site.id, ttftMs: ok ? r.ttftMs : null, totalMs: r.durationMs, ok, costNanoUsd: r.usage ? costOf(site, r.usage.input, r.usage.output) : 0 };
-      }));
+    const arrival = trace[i].at / load;
+    await clock.advanceTo(arrival);
+    pending.push(serve(i, trace[i], arrival));
   }
   await clock.runUntilIdle();
   await Promise.all(pending);

@@ -18,7 +18,8 @@ export interface Decision {
 
 export interface Strategy {
   name: string;
-  choose(req: PlacementRequest): Decision;
+  /** `failed`: the sites this request already failed at (the replay fails over as the daemon does). */
+  choose(req: PlacementRequest, failed: ReadonlySet<string>): Decision;
 }
 
 export type StrategyFactory = (sites: Site[], clock: Clock, seed: number) => Strategy;
@@ -27,16 +28,17 @@ const noop = () => {};
 
 /**
  * An engine policy, placed as the daemon places it: when no site meets its thresholds (the whole fleet
- * over the TTFT limit) the request goes where its fallback places it (interactive's is fastest).
+ * over the TTFT limit) the request goes where its fallback places it (interactive's is fastest), and a
+ * failover passes over the sites the request failed at. The baselines choose again by their own rule,
+ * as their routers retry.
  */
 export function enginePolicy(policy: Policy, fallback?: Policy): StrategyFactory {
   return (sites, clock, seed) => {
     const router = new Router({ index: indexCatalog({ sites, files: [] }) }, new Telemetry(), clock, mulberry32(seed));
-    const opts = { hasKey: () => false, fallback };
     return {
       name: policy.name,
-      choose(req) {
-        const routed = router.place(req, policy, opts);
+      choose(req, failed) {
+        const routed = router.place(req, policy, { hasKey: () => false, fallback, exclude: failed });
         const ticket = routed.ticket!;
         return { siteId: routed.placement.chosen!, done: (r) => router.settle(ticket, r) };
       },

@@ -19,6 +19,7 @@ import type { Credentials } from '../providers/keys';
 import type { AdapterPool } from '../providers/pool';
 import type { SiteResult } from '../providers/types';
 import { TeamLedgerUnavailableError, type Team, type TeamHold } from '../team';
+import { backoffMs, failsOver, MAX_ATTEMPTS } from './failover';
 import { addCost, addTokens, tokensPerSecond, ZERO_COST, ZERO_TOKENS } from './receipt';
 import { usesTools } from './tools';
 import { validateChat } from './validate';
@@ -55,9 +56,6 @@ export interface ChatDeps {
   log: Logger;
   team: Pick<Team, 'keepsLedger' | 'remainingNanoUsd' | 'hold' | 'resize' | 'record' | 'release'>;
 }
-
-/** Attempts per request, the first included. */
-const MAX_ATTEMPTS = 4;
 
 /** Placements kept, so an id from a receipt or the endpoint's x-switchyard-placement header can be opened ("why here?"). */
 export const PLACEMENTS_KEPT = 1000;
@@ -277,7 +275,7 @@ export class ChatService {
         tokens = addTokens(tokens, billed.tokens);
       }
       // Once output reached the caller another site cannot take over; a call cut halfway cannot be continued as text.
-      const retry = last.outcome === 'error' && last.error?.retryable === true && !last.text && !last.toolCalls;
+      const retry = failsOver(last);
       const continueCut = last.outcome === 'cut' && r.policy.continueOnCut === true && last.text.length > 0 && !last.toolCalls && tokens.output < (r.params.maxTokens ?? Infinity);
       const nextMessages = continueCut ? continuationMessages(r.params.messages, partial + last.text) : messages;
       const next = (retry || continueCut) && !signal.aborted && attempts.length < MAX_ATTEMPTS
@@ -289,7 +287,7 @@ export class ChatService {
         messages = nextMessages;
       }
       r.sink.attempt({ attempt, next: siteRef(next.site), continuation: partial.length > 0 });
-      await clock.sleep(Math.min(1000, 50 * 2 ** attempts.length) * (0.5 + Math.random() / 2), signal);
+      await clock.sleep(backoffMs(attempts.length, Math.random()), signal);
       target = next;
     }
     const totalMs = clock.now() - startedAt;

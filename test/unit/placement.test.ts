@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { drawBlindOracle, oracle } from '../../bench/placement/oracle';
-import { MODEL } from '../../bench/placement/replay';
+import { MODEL, replay } from '../../bench/placement/replay';
+import { enginePolicy } from '../../bench/placement/strategies';
 import { buildCatalog } from '../../daemon/catalog/merge';
 import { regionAllowed } from '../../daemon/catalog/regions';
 import type { Site } from '../../daemon/catalog/types';
@@ -377,6 +378,24 @@ test('bench references: the draw-blind oracle is the oracle when nothing is draw
   assert.equal(share(drawBlindOracle(trace, 1, sites(0.15), 7, 0.3)), 1); // 950 x exp(-0.524 x 0.15) = 878 ms
   const seeing = share(oracle(trace, 1, sites(0.15), 7)); // the lucky draws only: P(z < ln(1000/950)/0.15) = 0.63
   assert.ok(seeing > 0.5 && seeing < 0.75, `oracle took the cheap site for ${seeing}`);
+});
+
+test('bench replay: a request that meets an error fails over as the daemon does, its first token counted from its arrival', async () => {
+  const [cheapSite, dearSite] = buildCatalog().sites.filter((s) => s.simulated && !s.disabled && s.models.some((m) => m.canonical === MODEL))
+    .sort((a, b) => a.models.find((m) => m.canonical === MODEL)!.price.inputPer1M - b.models.find((m) => m.canonical === MODEL)!.price.inputPer1M)
+    .filter((_, i, all) => i === 0 || i === all.length - 1);
+  // The cheap site always fails (halfway to its 200 ms first token); the dear one never does.
+  const at = (site: typeof cheapSite, errorRate: number) =>
+    ({ ...site, simulation: { ...site.simulation!, servers: 100, ttftBaseMs: 200, ttftPerInputTokenMs: 0, jitter: 0, errorRate, models: undefined } });
+  const sites = [at(cheapSite, 1), at(dearSite, 0)];
+  const trace = Array.from({ length: 20 }, (_, i) => ({ at: i * 5000, input: 100, output: 50 }));
+  const out = await replay(trace, 1, sites, enginePolicy(new PolicyBook().get('cheapest')), 7);
+  // The first request learns the cheap site fails; each that goes there again fails over to the dear one.
+  assert.ok(out.every((o) => o.ok && o.siteId === dearSite.id), JSON.stringify(out.map((o) => o.siteId)));
+  const failedOver = out.filter((o) => o.ttftMs! > 200);
+  assert.ok(failedOver.length >= 1);
+  // 100 ms to the error, 50-100 ms of backoff, 200 ms to the first token at the dear site.
+  for (const o of failedOver) assert.ok(o.ttftMs! >= 350 && o.ttftMs! <= 400, `first token after ${o.ttftMs} ms`);
 });
 
 test('the runner-up is the next lowest score, the first in catalog order among equals, before or after the best', () => {
