@@ -11,14 +11,19 @@ export class ChunkWriter {
   private started = false;
   private ended = false;
   private calledTools = false;
-  private corked = false;
+  /** Events written this tick, not yet on the socket. */
+  private pending = '';
+  /** `base()` as JSON without its closing brace: the start of every delta chunk, made once per stream. */
+  private readonly head: string;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly id: string,
     private readonly created: number,
     private readonly model: string,
-  ) {}
+  ) {
+    this.head = JSON.stringify(this.base()).slice(0, -1);
+  }
 
   /** Status and headers, then the role chunk OpenAI always sends first. */
   start(headers: Record<string, string>): void {
@@ -30,18 +35,18 @@ export class ChunkWriter {
       'X-Accel-Buffering': 'no',
     });
     this.started = true;
-    this.chunk({ role: 'assistant', content: '', refusal: null }, null);
+    this.chunk({ role: 'assistant', content: '', refusal: null });
   }
 
   delta(text: string): void {
-    if (text) this.chunk({ content: text }, null);
+    if (text) this.chunk({ content: text });
   }
 
   /** A piece of a tool call, as OpenAI streams one: id, type and name on its first piece, then argument text. */
   toolCall(piece: ToolCallDelta): void {
     this.calledTools = true;
     const fn = { ...(piece.name !== undefined ? { name: piece.name } : {}), arguments: piece.arguments ?? '' };
-    this.chunk({ tool_calls: [{ index: piece.index, ...(piece.id !== undefined ? { id: piece.id, type: 'function' } : {}), function: fn }] }, null);
+    this.chunk({ tool_calls: [{ index: piece.index, ...(piece.id !== undefined ? { id: piece.id, type: 'function' } : {}), function: fn }] });
   }
 
   /** An SSE comment: clients skip it, a human reading the stream sees the failover. */
@@ -54,7 +59,7 @@ export class ChunkWriter {
     if (this.ended) return;
     this.write({ ...this.base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(receipt, this.calledTools) }], switchyard: switchyardInfo(receipt) });
     if (includeUsage) this.write({ ...this.base(), choices: [], usage: usage(receipt) });
-    this.res.end('data: [DONE]\n\n');
+    this.res.end(this.take() + 'data: [DONE]\n\n');
     this.ended = true;
   }
 
@@ -66,7 +71,7 @@ export class ChunkWriter {
     if (this.ended) return;
     if (receipt && includeUsage) this.write({ ...this.base(), choices: [], usage: usage(receipt), switchyard: switchyardInfo(receipt) });
     this.write({ error: error.body.error, ...(receipt ? { switchyard: switchyardInfo(receipt) } : {}) });
-    this.res.end();
+    this.res.end(this.take());
     this.ended = true;
   }
 
@@ -78,8 +83,13 @@ export class ChunkWriter {
     return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, system_fingerprint: null };
   }
 
-  private chunk(delta: Record<string, unknown>, finish: string | null): void {
-    this.write({ ...this.base(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  /**
+   * A chunk with one choice and no finish_reason: what JSON.stringify makes of `{ ...base(), choices:
+   * [{ index: 0, delta, logprobs: null, finish_reason: null }] }`, with only the delta stringified per
+   * chunk (one per token or so on a long answer).
+   */
+  private chunk(delta: Record<string, unknown>): void {
+    if (!this.ended) this.send(`data: ${this.head},"choices":[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":null}]}\n\n`);
   }
 
   private write(value: unknown): void {
@@ -88,18 +98,24 @@ export class ChunkWriter {
 
   /**
    * Events written in the same tick (the pieces of one upstream read, the finish with its usage) leave
-   * in one socket write: one syscall and one wake-up of the client instead of one per event. Nothing
-   * waits for it: the batch is flushed before any I/O is polled again.
+   * in one string and one socket write: one syscall and one wake-up of the client instead of one per
+   * event, and no vector of small buffers to gather. Nothing waits for it: the batch is flushed before
+   * any I/O is polled again.
    */
   private send(text: string): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.res.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.res.uncork();
-      });
-    }
-    this.res.write(text);
+    if (this.pending === '') process.nextTick(this.flush);
+    this.pending += text;
+  }
+
+  private readonly flush = (): void => {
+    const text = this.take();
+    if (text && !this.ended) this.res.write(text);
+  };
+
+  /** What is waiting to be sent, which the caller sends (or ends the response with). */
+  private take(): string {
+    const text = this.pending;
+    this.pending = '';
+    return text;
   }
 }

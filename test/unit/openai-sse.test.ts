@@ -42,8 +42,11 @@ test('events of one tick leave in one write; a later piece in its own', async ()
   writer.delta(' world');
   await tick();
   assert.equal(flushes.length, 1, 'the role chunk and both pieces go out together');
-  assert.equal(flushes[0].length, 3);
-  assert.match(flushes[0][1], /"content":"Hello"/);
+  const events = flushes[0].join('').split('\n\n').filter(Boolean);
+  assert.equal(events.length, 3);
+  // Each chunk is exactly what JSON.stringify makes of OpenAI's chunk object.
+  const chunk = (delta: object) => `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'm', system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] })}`;
+  assert.deepEqual(events, [chunk({ role: 'assistant', content: '', refusal: null }), chunk({ content: 'Hello' }), chunk({ content: ' world' })]);
 
   writer.delta('!');
   await tick();
