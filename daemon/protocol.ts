@@ -673,9 +673,15 @@ export const teamChanged = new NotificationType<TeamStatus>('switchyard/teamChan
 export const setTeamBudget = new RequestType<SetTeamBudgetParams, TeamStatus, void>('switchyard/setTeamBudget');
 
 export const chat = new RequestType<ChatParams, ChatStarted, void>('switchyard/chat');
+/**
+ * Where `switchyard/chat` would place these params now, and why: the same checks, token count and
+ * decision, but nothing is sent, counted in flight, reserved, billed or kept. What a budget would refuse
+ * comes back as a placement with nothing chosen; bad params and unknown models are refused as by chat.
+ */
+export const previewChat = new RequestType<ChatParams, Placement, void>('switchyard/previewChat');
 export const cancel = new RequestType<CancelParams, { cancelled: boolean }, void>('switchyard/cancel');
-/** One of the daemon's recent placements (editor and endpoint requests alike), or null once forgotten. */
 export const countTokens = new RequestType<CountTokensParams, CountTokensResult, void>('switchyard/countTokens');
+/** One of the daemon's recent placements (editor and endpoint requests alike), or null once forgotten. */
 export const placement = new RequestType<PlacementParams, Placement | null, void>('switchyard/placement');
 export const chatDelta = new NotificationType<ChatDeltaParams>('switchyard/chatDelta');
 export const chatAttempt = new NotificationType<ChatAttemptParams>('switchyard/chatAttempt');

@@ -8,7 +8,7 @@ import * as proto from '../protocol';
 import type { CatalogStore } from '../catalog/store';
 import { siteRef } from '../catalog/lookup';
 import type { Site, SiteModel } from '../catalog/types';
-import type { Router, Routed } from '../engine/router';
+import type { RouteOptions, Router, Routed } from '../engine/router';
 import type { PolicyBook } from '../engine/policyBook';
 import type { PlacementRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
@@ -96,26 +96,10 @@ export class ChatService {
    */
   async start(raw: unknown, client: string, sinkFor: (requestId: string) => ChatSink, owner = client): Promise<proto.ChatStarted> {
     const params = validateChat(raw);
-    const { catalog, router, meter, policies, credentials } = this.deps;
-    const { canonical, pinSite } = resolveModel(catalog, params.model);
-    const policy = params.policy ? policies.get(params.policy) : policies.active(params.workspace);
-    const request: PlacementRequest = {
-      model: canonical,
-      inputTokens: countPromptTokens(params.messages, params),
-      maxOutputTokens: params.maxTokens,
-      ...(usesTools(params) ? { tools: true } : {}),
-      ...(params.responseFormat ? { json: params.responseFormat.schema ? 'schema' as const : 'object' as const } : {}),
-      ...imagesIn(params.messages),
-    };
+    const { catalog, router, meter } = this.deps;
+    const { canonical, pinSite, policy, request, options } = this.routing(params);
     const decide = () => {
-      const routed = router.place(request, policy, {
-        hasKey: (provider) => credentials.has(provider),
-        remainingBudgetNanoUsd: meter.remainingNanoUsd(params.workspace),
-        teamRemainingNanoUsd: this.deps.team.remainingNanoUsd(),
-        pinSite,
-        id: crypto.randomUUID(),
-        fallback: policies.fallbackOf(policy),
-      });
+      const routed = router.place(request, policy, { ...options(), id: crypto.randomUUID() });
       this.remember(routed.placement);
       return routed;
     };
@@ -156,6 +140,35 @@ export class ChatService {
       this.running.delete(requestId),
     );
     return { requestId, placement };
+  }
+
+  /** Where `start` would place these params now: nothing is sent, counted in flight, reserved or remembered. */
+  preview(raw: unknown): proto.Placement {
+    const { policy, request, options } = this.routing(validateChat(raw));
+    return this.deps.router.preview(request, policy, { ...options(), id: crypto.randomUUID() });
+  }
+
+  /** What placing these params takes: the model, policy and placement request, and the route options as of now. */
+  private routing(params: ReturnType<typeof validateChat>) {
+    const { catalog, meter, policies, credentials, team } = this.deps;
+    const { canonical, pinSite } = resolveModel(catalog, params.model);
+    const policy = params.policy ? policies.get(params.policy) : policies.active(params.workspace);
+    const request: PlacementRequest = {
+      model: canonical,
+      inputTokens: countPromptTokens(params.messages, params),
+      maxOutputTokens: params.maxTokens,
+      ...(usesTools(params) ? { tools: true } : {}),
+      ...(params.responseFormat ? { json: params.responseFormat.schema ? 'schema' as const : 'object' as const } : {}),
+      ...imagesIn(params.messages),
+    };
+    const options = (): RouteOptions => ({
+      hasKey: (provider) => credentials.has(provider),
+      remainingBudgetNanoUsd: meter.remainingNanoUsd(params.workspace),
+      teamRemainingNanoUsd: team.remainingNanoUsd(),
+      pinSite,
+      fallback: policies.fallbackOf(policy),
+    });
+    return { canonical, pinSite, policy, request, options };
   }
 
   /**

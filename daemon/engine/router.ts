@@ -41,12 +41,21 @@ export class Router {
   ) {}
 
   place(request: PlacementRequest, policy: Policy, options: RouteOptions): Routed {
-    const index = this.catalog.index;
-    const now = this.clock.now();
+    const placement = this.preview(request, policy, options);
+    if (placement.chosen === null) return { placement, ticket: null };
+    const site = this.catalog.index.site(placement.chosen)!;
+    const model = site.models.find((m) => m.canonical === request.model)!;
+    const catalogTtftMs = ttftEstimateMs(model, null, request.inputTokens);
+    const ticket = this.telemetry.onPlaced(site.id, request.model, this.clock.now(), prefillMs(model, request.inputTokens), site.concurrency, catalogTtftMs);
+    return { placement, ticket };
+  }
+
+  /** The decision `place` acts on, without counting the chosen site in flight: where a request would go now. */
+  preview(request: PlacementRequest, policy: Policy, options: RouteOptions): Placement {
     const input = {
       id: options.id ?? `p${++this.counter}`,
       request,
-      index,
+      index: this.catalog.index,
       telemetry: this.telemetry,
       policy,
       hasKey: options.hasKey,
@@ -55,18 +64,12 @@ export class Router {
       pinSite: options.pinSite,
       exclude: options.exclude,
       rng: this.rng,
-      now,
+      now: this.clock.now(),
     };
-    let placement = place(input);
+    const placement = place(input);
     // Where the fallback finds nothing either, its placement still explains the refusal better: what
     // stopped it (a budget, a missing key) is what stops the request, whatever the policy's thresholds.
-    if (placement.chosen === null && options.fallback) placement = place({ ...input, policy: options.fallback, instead: placement });
-    if (placement.chosen === null) return { placement, ticket: null };
-    const site = index.site(placement.chosen)!;
-    const model = site.models.find((m) => m.canonical === request.model)!;
-    const catalogTtftMs = ttftEstimateMs(model, null, request.inputTokens);
-    const ticket = this.telemetry.onPlaced(site.id, request.model, now, prefillMs(model, request.inputTokens), site.concurrency, catalogTtftMs);
-    return { placement, ticket };
+    return placement.chosen === null && options.fallback ? place({ ...input, policy: options.fallback, instead: placement }) : placement;
   }
 
   /** The attempt ended (any outcome): the site leaves in-flight and telemetry learns from the result. */

@@ -87,6 +87,8 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
     return parts.chat.placement(params.id) ?? null;
   }));
 
+  connection.onRequest(proto.previewChat, handle((params: proto.ChatParams) => parts.chat.preview(params)));
+
   connection.onRequest(proto.chat, handle(async (params: proto.ChatParams) => {
     try {
       return await parts.chat.start(params, EDITOR_CLIENT, (requestId) => ({

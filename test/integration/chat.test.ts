@@ -269,3 +269,32 @@ test('credentials: keys are accepted, listed by provider, and never reach the lo
   assert.ok(log.includes('credentials changed'));
   assert.ok(!log.includes(key));
 });
+
+test('previewChat says where chat would place a request and what it would cost, and changes nothing: no request in flight, no reservation, no spend', async () => {
+  const d = await daemon();
+  const { rpc, close } = await connect(d);
+  const siteInFlight = async (id: string) => (await rpc.sendRequest(proto.sites)).find((s) => s.site.id === id)!.telemetry.inFlight;
+  const preview = await rpc.sendRequest(proto.previewChat, ask('where would this go?', { policy: 'cheapest' }));
+  assert.ok(preview.chosen, preview.why);
+  assert.match(preview.why, /^cheapest: /);
+  const chosen = preview.candidates.find((c) => c.site.id === preview.chosen)!;
+  assert.ok(chosen.cost.totalNanoUsd > 0 && !chosen.rejected);
+  // Asked a hundred times, it is counted nowhere: the same site stays the cheapest and idle.
+  for (let i = 0; i < 100; i++) assert.equal((await rpc.sendRequest(proto.previewChat, ask('where would this go?', { policy: 'cheapest' }))).chosen, preview.chosen);
+  assert.equal(await siteInFlight(preview.chosen!), 0);
+  const spend = await rpc.sendRequest(proto.spend, {});
+  assert.deepEqual([spend.receipts, spend.reservedNanoUsd], [0, 0]);
+  assert.equal(await rpc.sendRequest(proto.placement, { id: preview.id }), null, 'a preview is not kept as a placement');
+  // The request itself goes where the preview said.
+  const outcome = await chats(rpc)(ask('where would this go?', { policy: 'cheapest' }));
+  assert.equal(outcome.started.placement.chosen, preview.chosen);
+
+  // What a budget would refuse is a placement with nothing chosen, saying so; bad params are refused as by chat.
+  await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: 0.000001, softRatio: 0.8 }] });
+  const refused = await rpc.sendRequest(proto.previewChat, ask('and now?', { maxTokens: 4000 }));
+  assert.equal(refused.chosen, null);
+  assert.match(refused.why, /remaining budget/);
+  const bad = await rpc.sendRequest(proto.previewChat, { model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }).then(() => null, (e: { code: number }) => e);
+  assert.equal(bad?.code, proto.ErrorCodes.UnknownModel);
+  close();
+});
