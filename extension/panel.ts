@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import * as proto from '../daemon/protocol';
 import { describeError } from '../media/errors';
 import { policyLine } from '../media/format';
-import { ALLOWED_COMMANDS, type HostMessage, type PanelState, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
+import { ALLOWED_COMMANDS, type Ask, type HostMessage, type PanelState, type Preview, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
 import { initialState, modelChoices, reduce, reviveState } from '../media/panelState';
 import { chatFailure, type ChatRequests } from './chatRequests';
 import { defaultModel, maxTokens, workspaceKey } from './config';
@@ -24,6 +24,8 @@ export class PromptPanel implements vscode.Disposable {
   private state: PanelState = initialState();
   private ready = false;
   private readonly cancelWanted = new Set<string>();
+  /** Previews asked so far: only the latest one's answer is shown. */
+  private previews = 0;
   private readonly disposables: vscode.Disposable[] = [];
   private panelDisposables: vscode.Disposable[] = [];
   /** The text editor the user was in before the panel took the focus: where Insert puts code. */
@@ -114,6 +116,8 @@ export class PromptPanel implements vscode.Disposable {
         return;
       case 'send':
         return this.send(m);
+      case 'askPreview':
+        return this.preview(m);
       case 'cancel':
         return this.cancel(m.turnId);
       case 'setPolicy':
@@ -150,10 +154,7 @@ export class PromptPanel implements vscode.Disposable {
       this.apply({ type: 'failed', turnId: turn.id, error: describeError({ message, model: turn.model, policy: turn.policy, unreachable: true }) });
       return;
     }
-    const params: proto.ChatParams = { model: turn.model, messages: Array.isArray(m.history) ? m.history : [], workspace: workspaceKey() };
-    const max = maxTokens();
-    if (max) params.maxTokens = max;
-    if (m.policy) params.policy = m.policy;
+    const params = chatParams(m);
     // Over the limit the daemon would close the connection (1009) rather than answer: say why here instead.
     const bytes = Buffer.byteLength(JSON.stringify(params));
     if (bytes > proto.MAX_MESSAGE_BYTES - 4096) {
@@ -181,6 +182,21 @@ export class PromptPanel implements vscode.Disposable {
       this.log.warn(`chat failed: ${(error as Error).message}`);
       this.apply({ type: 'failed', turnId, error: chatFailure(error, turn.model, turn.policy, this.events.spend?.budgets) });
     }
+  }
+
+  /** Asks where the draft would go; an answer overtaken by a later ask is dropped, so the line shows the latest. */
+  private async preview(m: Extract<WebviewMessage, { type: 'askPreview' }>): Promise<void> {
+    const asked = ++this.previews;
+    const client = this.events.client;
+    let preview: Preview | null = null;
+    if (client) {
+      try {
+        preview = { placement: await client.sendRequest(proto.previewChat, chatParams(m)) };
+      } catch (error) {
+        preview = { error: (error as Error).message };
+      }
+    }
+    if (asked === this.previews) this.apply({ type: 'preview', preview });
   }
 
   private remember(editor: vscode.TextEditor | undefined): void {
@@ -291,6 +307,7 @@ const BODY = `
   <div id="attachments" aria-label="Images to send" hidden></div>
   <div id="image-hint" role="status" hidden></div>
   <div id="notice" role="status"></div>
+  <div id="preview" role="status" hidden></div>
   <div class="row">
     <button id="attach" class="icon" title="Attach images (or paste or drop them into the prompt)" aria-label="Attach images"><span class="codicon codicon-file-media" aria-hidden="true"></span></button>
     <input id="image-file" type="file" accept="image/*" multiple hidden>
@@ -299,6 +316,15 @@ const BODY = `
     <button id="cancel" class="secondary" title="Cancel (Escape)" hidden><span class="codicon codicon-debug-stop" aria-hidden="true"></span>Cancel</button>
   </div>
 </footer>`;
+
+/** What the daemon is asked for a prompt, sent or previewed: the conversation, this window's workspace, the cap and policy in force. */
+function chatParams(ask: Ask): proto.ChatParams {
+  const params: proto.ChatParams = { model: ask.model, messages: Array.isArray(ask.history) ? ask.history : [], workspace: workspaceKey() };
+  const max = maxTokens();
+  if (max) params.maxTokens = max;
+  if (ask.policy) params.policy = ask.policy;
+  return params;
+}
 
 /** VS Code's language id for a fence's language name, where the two differ. */
 function languageId(fence: string): string {

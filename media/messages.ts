@@ -84,6 +84,19 @@ export interface Turn {
   rerunOf?: string;
 }
 
+/** What a prompt is sent with; while one is typed, the panel previews where the same would go. */
+export interface Ask {
+  prompt: string;
+  model: string;
+  policy: string;
+  context?: PromptContext;
+  images?: ImageAttachment[];
+  history: ChatMessage[];
+}
+
+/** Where the prompt being typed would go now (`switchyard/previewChat`), or why it cannot be placed. */
+export type Preview = { placement: Placement } | { error: string };
+
 export interface PanelState {
   turns: Turn[];
   models: ModelChoice[];
@@ -97,6 +110,8 @@ export interface PanelState {
   /** Images waiting to go with the next prompt (pasted, dropped or picked). */
   pendingImages?: ImageAttachment[];
   draft: string;
+  /** Where the draft would go if sent now; not kept across reloads. */
+  preview?: Preview;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,14 +130,18 @@ export type HostMessage =
   | { type: 'receipt'; turnId: string; receipt: Receipt }
   | { type: 'failed'; turnId: string; error: PanelError }
   | { type: 'cancelled'; turnId: string }
-  | { type: 'cleared' };
+  | { type: 'cleared' }
+  /** The answer to the latest preview asked (null: nothing to preview, or the daemon is away). */
+  | { type: 'preview'; preview: Preview | null };
 
 // ---------------------------------------------------------------------------------------------
 // Webview -> host
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'send'; prompt: string; model: string; policy: string; context?: PromptContext; images?: ImageAttachment[]; history: ChatMessage[]; rerunOf?: string }
+  | ({ type: 'send'; rerunOf?: string } & Ask)
+  /** Where this would go if sent now: asked while the prompt is typed, or the model or policy changes. */
+  | ({ type: 'askPreview' } & Ask)
   | { type: 'cancel'; turnId: string }
   | { type: 'setPolicy'; name: string }
   | { type: 'setModel'; model: string }

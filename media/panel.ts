@@ -7,7 +7,7 @@ import { ms, siteLabel, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, canRerun, costLines, imageHint, inFlight, initialState, placementRows, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from './panelState';
+import { annotations, canRerun, costLines, imageHint, inFlight, initialState, placementRows, previewIntent, previewLine, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -31,6 +31,7 @@ const contextChip = $<HTMLElement>('context');
 const connection = $<HTMLElement>('connection');
 const attachments = $<HTMLElement>('attachments');
 const imageHintLine = $<HTMLElement>('image-hint');
+const previewNote = $<HTMLElement>('preview');
 const imageFile = $<HTMLInputElement>('image-file');
 const setKeyButton = document.createElement('button');
 setKeyButton.className = 'link';
@@ -174,10 +175,17 @@ function renderControls(previous?: PanelState): void {
     attachments.hidden = images.length === 0;
     attachments.replaceChildren(...images.map((image, index) => {
       const remove = el('button', { class: 'icon', 'aria-label': `Remove ${image.name}`, title: 'Remove this image' }, icon('close'));
-      remove.addEventListener('click', () => dispatch({ type: 'detach', index }, true));
+      remove.addEventListener('click', () => {
+        dispatch({ type: 'detach', index }, true);
+        schedulePreview();
+      });
       return el('span', { class: 'attachment', 'data-role': 'attachment', title: describeImage(image) }, el('img', { src: image.url, alt: image.name }), `${image.width} × ${image.height}`, remove);
     }));
   }
+  const line = state.preview && !busy ? previewLine(state.preview) : null;
+  previewNote.hidden = !line;
+  previewNote.textContent = line?.text ?? '';
+  previewNote.classList.toggle('refused', line?.refused === true);
   const hint = imageHint(state);
   imageHintLine.hidden = !hint;
   imageHintLine.replaceChildren(hint ?? '', ...(hint && state.models.some((m) => m.images === 'with a key') ? [' ', setKeyButton] : []));
@@ -328,6 +336,17 @@ function renderPlacement(p: Placement, run?: (c: Candidate) => void): HTMLElemen
 // Wiring
 
 let draftTimer: ReturnType<typeof setTimeout> | undefined;
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** After a pause, asks where the prompt as it stands would go; with nothing to send, the line goes. */
+function schedulePreview(): void {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => {
+    const ask = previewIntent(state, prompt.value);
+    if (ask) post(ask);
+    else if (state.preview) dispatch({ type: 'preview', preview: null });
+  }, 400);
+}
 
 function send(): void {
   const intent = sendIntent(state, prompt.value);
@@ -390,7 +409,10 @@ async function attach(files: readonly File[]): Promise<void> {
     }
   }
   notice.textContent = problems.length ? `Not attached: ${problems.join('; ')}.` : '';
-  if (read.length > 0) dispatch({ type: 'attach', images: read }, true);
+  if (read.length > 0) {
+    dispatch({ type: 'attach', images: read }, true);
+    schedulePreview();
+  }
 }
 
 const footer = document.querySelector('footer')!;
@@ -444,21 +466,31 @@ const saveDraft = () => {
 prompt.addEventListener('input', () => {
   clearTimeout(draftTimer);
   draftTimer = setTimeout(saveDraft, 300);
+  schedulePreview();
 });
 // Unfocused, the prompt shows the state's draft on the next render: what was typed must be in it by then.
 prompt.addEventListener('blur', saveDraft);
-modelSelect.addEventListener('change', () => dispatch({ type: 'setModel', model: modelSelect.value }, true));
+modelSelect.addEventListener('change', () => {
+  dispatch({ type: 'setModel', model: modelSelect.value }, true);
+  schedulePreview();
+});
 policySelect.addEventListener('change', () => post({ type: 'setPolicy', name: policySelect.value }));
 $<HTMLButtonElement>('policy-more').addEventListener('click', () => post({ type: 'command', command: 'switchyard.switchPolicy' }));
-$<HTMLButtonElement>('drop-context').addEventListener('click', () => dispatch({ type: 'dropContext' }, true));
+$<HTMLButtonElement>('drop-context').addEventListener('click', () => {
+  dispatch({ type: 'dropContext' }, true);
+  schedulePreview();
+});
 $<HTMLButtonElement>('clear').addEventListener('click', () => dispatch({ type: 'clear' }, true));
 $<HTMLButtonElement>('reconnect').addEventListener('click', () => post({ type: 'command', command: 'switchyard.restartDaemon' }));
 
+const PREVIEW_AFTER = new Set<HostMessage['type']>(['restore', 'connection', 'models', 'policies', 'context', 'receipt', 'failed', 'cancelled', 'cleared']);
 window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   const message = event.data;
   if (!message || typeof message.type !== 'string') return;
   dispatch(message);
   if (message.type === 'context') prompt.focus();
+  // What the prompt would be sent with, or whether it can be sent, changed: the preview is asked again.
+  if (PREVIEW_AFTER.has(message.type)) schedulePreview();
 });
 
 render();

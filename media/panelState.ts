@@ -6,7 +6,7 @@ import type { Candidate, ChatMessage, Placement, Receipt, SiteInfo } from '../da
 import { twinId } from '../daemon/catalog/twins';
 import { count, ms, rate, siteLabel, usd } from './format';
 import { MAX_ATTACHMENTS, type ImageAttachment } from './images';
-import type { HostMessage, ModelChoice, PanelState, PromptContext, Turn, WebviewMessage } from './messages';
+import type { HostMessage, ModelChoice, PanelState, Preview, PromptContext, Turn, WebviewMessage } from './messages';
 
 export type PanelEvent = HostMessage | WebviewMessage;
 
@@ -66,7 +66,7 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
       const turns = [...state.turns, event.turn].slice(-MAX_TURNS);
       // Asking an earlier prompt again leaves what the user is composing alone.
       if (event.turn.rerunOf) return { ...state, turns };
-      return { ...state, turns, draft: '', pendingContext: undefined, pendingImages: undefined };
+      return { ...state, turns, draft: '', pendingContext: undefined, pendingImages: undefined, preview: undefined };
     }
     case 'placed':
       return updateTurn(state, event.turnId, (t) => ({ ...t, requestId: event.requestId, placement: event.placement, status: t.status === 'placing' ? 'streaming' : t.status }));
@@ -104,8 +104,11 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
       const images = (state.pendingImages ?? []).filter((_, i) => i !== event.index);
       return { ...state, pendingImages: images.length > 0 ? images : undefined };
     }
+    case 'preview':
+      return { ...state, preview: event.preview ?? undefined };
     case 'ready':
     case 'send':
+    case 'askPreview':
     case 'cancel':
     case 'command':
     case 'copyCode':
@@ -147,6 +150,7 @@ export function reviveState(saved: Partial<PanelState> | undefined | null): Pane
     ...saved,
     turns: turns.map((t) => (isFinal(t) ? t : { ...t, status: 'interrupted' as const })).slice(-MAX_TURNS),
     connected: saved.connected ?? false,
+    preview: undefined,
   };
 }
 
@@ -200,7 +204,7 @@ export function userContent(prompt: string, context?: PromptContext): string {
 }
 
 /** The message the panel posts for a send, or why it cannot send now. */
-export function sendIntent(state: PanelState, prompt: string): { message: WebviewMessage } | { refused: string } {
+export function sendIntent(state: PanelState, prompt: string): { message: Extract<WebviewMessage, { type: 'send' }> } | { refused: string } {
   const text = prompt.trim();
   const images = state.pendingImages;
   if (!text && !images) return { refused: 'Type a prompt first.' };
@@ -211,6 +215,34 @@ export function sendIntent(state: PanelState, prompt: string): { message: Webvie
       type: 'send', prompt: text, model: state.model, policy: state.activePolicy, context: state.pendingContext,
       ...(images ? { images } : {}), history: buildMessages(state, text, state.pendingContext, images),
     },
+  };
+}
+
+/**
+ * A one-pixel PNG. A preview sends it in place of each inline image: where a prompt can go depends on
+ * its having images and on how they are sent (inline or by URL), not on their pixels, which can be
+ * megabytes to send again at every pause in typing.
+ */
+const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+
+/** Where what `sendIntent` would send now would go: the message asking, or null when nothing would be sent. */
+export function previewIntent(state: PanelState, prompt: string): Extract<WebviewMessage, { type: 'askPreview' }> | null {
+  const intent = sendIntent(state, prompt);
+  if ('refused' in intent) return null;
+  const { prompt: text, model, policy, context, history } = intent.message;
+  const light = history.map((m) => (m.images ? { ...m, images: m.images.map((i) => (i.url.startsWith('data:') ? { ...i, url: PIXEL } : i)) } : m));
+  return { type: 'askPreview', prompt: text, model, policy, context, history: light };
+}
+
+/** The preview as the line under the prompt says it, and whether it says the prompt would not be placed. */
+export function previewLine(preview: Preview): { text: string; refused: boolean } {
+  if ('error' in preview) return { text: `Cannot be placed: ${preview.error}`, refused: true };
+  const p = preview.placement;
+  const chosen = p.candidates.find((c) => c.site.id === p.chosen);
+  if (!chosen) return { text: `Would not be placed: ${p.why}`, refused: true };
+  return {
+    text: `${p.policy} would send it to ${siteLabel(chosen.site, true)}: about ${usd(chosen.cost.totalNanoUsd)}, first token in about ${ms(chosen.queueWaitMs + chosen.ttftMs)}`,
+    refused: false,
   };
 }
 

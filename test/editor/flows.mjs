@@ -28,6 +28,15 @@ async function panelFrame(page) {
   return frame;
 }
 
+/** Types a prompt without sending it and waits for the line under it to say where it would go, as `accept` wants it. */
+async function preview(frame, prompt, accept) {
+  await frame.locator('#prompt').fill(prompt);
+  return until('the preview of where the prompt would go', async () => {
+    const text = await frame.locator('#preview:not([hidden])').textContent({ timeout: 1000 }).catch(() => '');
+    return accept.test(text) ? text : undefined;
+  }, { timeoutMs: 20_000 });
+}
+
 /** Types a prompt, sends it, and waits for its turn to end; returns {id, status, meta, text, annotations}. */
 async function ask(frame, prompt, { timeoutMs = 60_000 } = {}) {
   const before = await frame.locator('article.turn').count();
@@ -433,6 +442,9 @@ export const flows = [
       await pickQuickItem(page, 'This workspace', { match: 'This workspace' });
       frame = await panelFrame(page);
       await until(`the panel to show policy "${target}"`, async () => (await frame.locator('#policy').inputValue()) === target || undefined, { timeoutMs: 15_000 });
+      // Before sending, the line under the prompt says where the new policy would send it and what it would cost.
+      const previewed = await preview(frame, 'Name three sorting algorithms.', new RegExp(`^${target} would send it to \\S+ · .+: about \\$[\\d.]+, first token in about \\d`));
+      await ctx.screenshot('panel-preview', page);
       const turn = await ask(frame, 'Name three sorting algorithms.');
       assert(turn.status === 'done', `the answer ended "${turn.status}": ${turn.error}`);
       const article = frame.locator(`article[data-turn="${turn.id}"]`);
@@ -441,7 +453,7 @@ export const flows = [
       assert(why.startsWith(`${target}: `), `the placement says ${JSON.stringify(why)}, expected policy "${target}"`);
       assert(turn.meta.includes(target), `the turn says ${JSON.stringify(turn.meta)}`);
       await ctx.screenshot('switch-policy-answer', page);
-      ctx.note(`${current} -> ${target}; placed on ${turn.annotations.site}: ${why}`);
+      ctx.note(`${current} -> ${target}; previewed "${previewed}"; placed on ${turn.annotations.site}: ${why}`);
     },
   },
   {
@@ -456,6 +468,7 @@ export const flows = [
       await answerInputBox(page, '0.000001');
       const status = await waitForStatus(page, /budget reached/, { timeoutMs: 20_000 });
       const frame = await panelFrame(page);
+      const warned = await preview(frame, 'One more question, please.', /^Would not be placed: .*remaining budget/);
       const turn = await ask(frame, 'One more question, please.');
       assert(turn.status === 'error' && turn.errorKind === 'budget', `expected a budget refusal, got "${turn.status}" ${turn.errorKind}: ${turn.error}`);
       assert(/Daily budget exhausted/.test(turn.error) && /\$0\.000001/.test(turn.error) && /left/.test(turn.error), `the refusal lacks the numbers: ${turn.error}`);
@@ -463,7 +476,7 @@ export const flows = [
       assert(/error-kind|has-background-color/.test(final?.classes ?? ''), `the status bar item has no error background (classes ${final?.classes})`);
       await ctx.screenshot('budget-refusal', page);
       await ctx.screenshot('budget-statusbar', statusItem(page));
-      ctx.note(`status bar ${JSON.stringify(status.text)}; refusal: ${turn.error.slice(0, 200)}`);
+      ctx.note(`status bar ${JSON.stringify(status.text)}; previewed: ${warned.slice(0, 120)}; refusal: ${turn.error.slice(0, 200)}`);
     },
   },
   {

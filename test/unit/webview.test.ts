@@ -8,7 +8,7 @@ import { describeError, rejectionText } from '../../media/errors';
 import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
-import { annotations, buildMessages, canRerun, imageHint, initialState, modelChoices, placementRows, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { annotations, buildMessages, canRerun, imageHint, initialState, modelChoices, placementRows, previewIntent, previewLine, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { placementMarkdown } from '../../media/placementReport';
 import { stackDays, tableRows } from '../../media/spendModel';
 
@@ -142,6 +142,36 @@ describe('panel reducer', () => {
     assert.ok('refused' in sendIntent(s, '   '));
     const busy = reduce(s, { type: 'turnStarted', turn: turn() });
     assert.ok('refused' in sendIntent(busy, 'hi'));
+  });
+
+  it('previews what a send would send, with each inline image as one pixel, and says where it would go or why not', () => {
+    const shot: ImageAttachment = { name: 'a.png', url: `data:image/png;base64,${'A'.repeat(4000)}`, width: 800, height: 600 };
+    const byUrl: ImageAttachment = { name: 'b.png', url: 'https://example.com/b.png', width: 1, height: 1 };
+    const s = run([{ type: 'models', models: [{ id: 'gpt-4o', sites: 1, available: 1, images: 'yes' }] }, { type: 'attach', images: [shot, byUrl] }]);
+    const sent = sendIntent(s, 'what is this?');
+    const ask = previewIntent(s, 'what is this?');
+    assert.ok('message' in sent && ask);
+    assert.equal(ask.type, 'askPreview');
+    assert.deepEqual(ask.history.map((m) => m.content), sent.message.history.map((m) => m.content));
+    const [pixel, url] = ask.history.at(-1)!.images!.map((i) => i.url);
+    assert.match(pixel, /^data:image\/png;base64,/);
+    assert.ok(pixel.length < 200, 'an inline image goes as one pixel');
+    assert.equal(url, byUrl.url);
+    assert.equal(previewIntent(s, '   ') === null, false, 'images alone are a prompt');
+    assert.equal(previewIntent(run([{ type: 'models', models: [{ id: 'm', sites: 1, available: 1, images: 'no' }] }]), ' '), null, 'nothing to send, nothing to preview');
+    assert.equal(previewIntent(reduce(s, { type: 'turnStarted', turn: turn() }), 'hi'), null, 'nor while an answer streams');
+
+    const p = placement('groq-hel', [candidate('groq-hel', { cost: { ...zero, totalNanoUsd: 220_000 }, queueWaitMs: 40, ttftMs: 160 })]);
+    assert.deepEqual(previewLine({ placement: p }), { text: 'balanced would send it to groq · europe-north1 · LPU (simulated): about $0.00022, first token in about 200 ms', refused: false });
+    assert.deepEqual(previewLine({ placement: { ...p, chosen: null, why: 'no eligible site for m: 1 over the remaining budget $0.00' } }),
+      { text: 'Would not be placed: no eligible site for m: 1 over the remaining budget $0.00', refused: true });
+    assert.deepEqual(previewLine({ error: 'unknown model m' }), { text: 'Cannot be placed: unknown model m', refused: true });
+    // Shown until the prompt is sent; never restored after a reload.
+    const shown = reduce(s, { type: 'preview', preview: { placement: p } });
+    assert.deepEqual(shown.preview, { placement: p });
+    assert.equal(reduce(shown, { type: 'turnStarted', turn: turn() }).preview, undefined);
+    assert.equal(reduce(shown, { type: 'preview', preview: null }).preview, undefined);
+    assert.equal(reviveState(shown).preview, undefined);
   });
 
   it('sends earlier complete exchanges as history', () => {
