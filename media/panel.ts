@@ -185,6 +185,7 @@ function renderControls(previous?: PanelState): void {
   const line = state.preview && !busy ? previewLine(state.preview) : null;
   previewNote.hidden = !line;
   previewNote.textContent = line?.text ?? '';
+  previewNote.title = line?.detail ?? '';
   previewNote.classList.toggle('refused', line?.refused === true);
   const hint = imageHint(state);
   imageHintLine.hidden = !hint;

@@ -2,7 +2,8 @@
 // sends and the panel's own UI events (which are also posted to the host, so the host keeps a mirror
 // it can restore a reloaded webview from). No DOM here: unit tests drive it directly.
 
-import type { Candidate, ChatMessage, Placement, Receipt, SiteInfo } from '../daemon/protocol';
+import { ErrorCodes, type Candidate, type ChatMessage, type Placement, type Receipt, type SiteInfo } from '../daemon/protocol';
+import { describeError } from './errors';
 import { twinId } from '../daemon/catalog/twins';
 import { count, ms, rate, siteLabel, usd } from './format';
 import { MAX_ATTACHMENTS, type ImageAttachment } from './images';
@@ -234,12 +235,18 @@ export function previewIntent(state: PanelState, prompt: string): Extract<Webvie
   return { type: 'askPreview', prompt: text, model, policy, context, history: light };
 }
 
-/** The preview as the line under the prompt says it, and whether it says the prompt would not be placed. */
-export function previewLine(preview: Preview): { text: string; refused: boolean } {
+/**
+ * The preview as the line above the prompt says it, and whether it says the prompt would be refused:
+ * then in the words the panel would show the refusal in (its title on the line, the rest to hover).
+ */
+export function previewLine(preview: Preview): { text: string; refused: boolean; detail?: string } {
   if ('error' in preview) return { text: `Cannot be placed: ${preview.error}`, refused: true };
   const p = preview.placement;
   const chosen = p.candidates.find((c) => c.site.id === p.chosen);
-  if (!chosen) return { text: `Would not be placed: ${p.why}`, refused: true };
+  if (!chosen) {
+    const refusal = describeError({ code: ErrorCodes.NoEligibleSite, message: p.why, data: { kind: 'no-eligible-site', placement: p }, model: p.model, policy: p.policy });
+    return { text: `Would be refused: ${refusal.title}`, refused: true, detail: refusal.detail.join('\n') };
+  }
   return {
     text: `${p.policy} would send it to ${siteLabel(chosen.site, true)}: about ${usd(chosen.cost.totalNanoUsd)}, first token in about ${ms(chosen.queueWaitMs + chosen.ttftMs)}`,
     refused: false,

@@ -468,7 +468,7 @@ export const flows = [
       await answerInputBox(page, '0.000001');
       const status = await waitForStatus(page, /budget reached/, { timeoutMs: 20_000 });
       const frame = await panelFrame(page);
-      const warned = await preview(frame, 'One more question, please.', /^Would not be placed: .*remaining budget/);
+      const warned = await preview(frame, 'One more question, please.', /^Would be refused: Budget exhausted/);
       const turn = await ask(frame, 'One more question, please.');
       assert(turn.status === 'error' && turn.errorKind === 'budget', `expected a budget refusal, got "${turn.status}" ${turn.errorKind}: ${turn.error}`);
       assert(/Daily budget exhausted/.test(turn.error) && /\$0\.000001/.test(turn.error) && /left/.test(turn.error), `the refusal lacks the numbers: ${turn.error}`);

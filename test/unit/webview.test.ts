@@ -163,8 +163,13 @@ describe('panel reducer', () => {
 
     const p = placement('groq-hel', [candidate('groq-hel', { cost: { ...zero, totalNanoUsd: 220_000 }, queueWaitMs: 40, ttftMs: 160 })]);
     assert.deepEqual(previewLine({ placement: p }), { text: 'balanced would send it to groq · europe-north1 · LPU (simulated): about $0.00022, first token in about 200 ms', refused: false });
-    assert.deepEqual(previewLine({ placement: { ...p, chosen: null, why: 'no eligible site for m: 1 over the remaining budget $0.00' } }),
-      { text: 'Would not be placed: no eligible site for m: 1 over the remaining budget $0.00', refused: true });
+    // Refused, in the words the panel's refusal would use: its title on the line, the rest to hover.
+    const over = previewLine({ placement: { ...p, chosen: null, candidates: [candidate('groq-hel', { rejected: { reason: 'budget', detail: 'worst case $0.0005 exceeds the remaining budget $0.00' } })] } });
+    assert.equal(over.text, 'Would be refused: Budget exhausted');
+    assert.match(over.detail!, /could cost more than the budget has left/);
+    const eu = previewLine({ placement: { ...p, policy: 'eu-only', chosen: null, candidates: [candidate('groq-hel', { rejected: { reason: 'residency', detail: 'region us-east-1 is outside [eu]' } })] } });
+    assert.equal(eu.text, 'Would be refused: No eligible site for llama-3.3-70b under "eu-only"');
+    assert.equal(over.refused && eu.refused, true);
     assert.deepEqual(previewLine({ error: 'unknown model m' }), { text: 'Cannot be placed: unknown model m', refused: true });
     // Shown until the prompt is sent; never restored after a reload.
     const shown = reduce(s, { type: 'preview', preview: { placement: p } });
