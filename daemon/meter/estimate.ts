@@ -29,14 +29,18 @@ export const BYTES_PER_STREAMED_TOKEN = 230;
  * A token counter that remembers the counts of long texts, least recently used first out, up to a
  * total number of characters. Counting is the costly part of a request's start (about 1 ms per 4 KB
  * on a slow machine), and a conversation resends every earlier message with each new turn.
+ *
+ * A long text's first paragraph and the rest are counted apart, each remembered on its own: the prompt
+ * panel puts the prompt being typed above the selection or file it asks about, and previews where it
+ * would go at every pause in typing, so only the prompt is counted again. The pieces part after a
+ * blank line, where the tokenizer parts anyway, so the sum is the whole's count but for an odd token.
  */
 export function createTokenCounter(count: (text: string) => number, options: { minChars?: number; maxChars?: number } = {}): (text: string) => number {
   const minChars = options.minChars ?? 1024;
   const maxChars = options.maxChars ?? 8 * 1024 * 1024;
   const counts = new Map<string, number>();
   let held = 0;
-  return (text) => {
-    if (!text) return 0;
+  const remembered = (text: string): number => {
     if (text.length < minChars) return count(text);
     const known = counts.get(text);
     if (known !== undefined) {
@@ -55,6 +59,14 @@ export function createTokenCounter(count: (text: string) => number, options: { m
       held -= oldest.length;
     }
     return n;
+  };
+  return (text) => {
+    if (!text) return 0;
+    if (text.length < minChars) return count(text);
+    // After the blank line's newlines: the tokenizer joins them to what precedes (".\n\n" is one token).
+    const blank = /\n\n+/.exec(text);
+    const rest = blank ? blank.index + blank[0].length : 0;
+    return rest > 0 && rest < text.length ? remembered(text.slice(0, rest)) + remembered(text.slice(rest)) : remembered(text);
   };
 }
 

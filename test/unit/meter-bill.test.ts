@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage, PriceCard } from '../../daemon/protocol';
 import { billAttempt } from '../../daemon/meter/bill';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { countPromptTokens, countTextTokens, createTokenCounter, IMAGE_TOKENS, worstCase } from '../../daemon/meter/estimate';
 
 const card: PriceCard = { inputPer1M: 1, outputPer1M: 2, readOn: '2026-07-24' };
@@ -78,8 +79,17 @@ test('long texts are counted once and then remembered, least recently used first
   assert.deepEqual(seen, [b]);
   assert.equal(count('x'.repeat(40)), 40);
   assert.equal(count(''), 0);
+  // A prompt typed above a long context: the context is counted once, the prompt each time it changes.
+  seen.length = 0;
+  const typed = createTokenCounter((text) => (seen.push(text), text.length), { minChars: 10, maxChars: 100 });
+  const context = `From a.ts:\n${'z'.repeat(40)}`;
+  assert.deepEqual([typed(`why?\n\n${context}`), typed(`and how?\n\n${context}`)], [6 + context.length, 10 + context.length]);
+  assert.deepEqual(seen, ['why?\n\n', context, 'and how?\n\n']);
   // The shared counter agrees with the tokenizer on a long text, the first time and from memory.
   const long = 'def add(a, b):\n    return a + b\n'.repeat(100);
   assert.equal(countTextTokens(long), countTextTokens(long));
   assert.ok(countTextTokens(long) > 1000);
+  // Counted in two pieces at its first blank line, a long text counts as the tokenizer counts it whole.
+  const asked = `Explain this function, please.\n\nFrom add.py (lines 1-200):\n\`\`\`python\n${long}\`\`\``;
+  assert.equal(countTextTokens(asked), countTokens(asked));
 });
