@@ -55,6 +55,19 @@ export async function editCatalogFile(): Promise<string> {
 export async function switchSite(siteId: string, disabled: boolean): Promise<string> {
   const { file } = await catalogFile();
   const doc = await vscode.workspace.openTextDocument(file);
+  // An edit carries the document version it was computed from, and the editor refuses it when the text
+  // moved on meanwhile (the user typing, a change this side has not heard of yet): compute it again.
+  for (let attempt = 1; !(await vscode.workspace.applyEdit(switchEdit(doc, file, siteId, disabled))); attempt++) {
+    if (attempt === EDIT_ATTEMPTS) throw new Error(`the catalog file ${file} kept changing while the override was written; try again`);
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
+  if (!(await doc.save())) throw new Error(`the override is in the catalog file ${file} but it could not be saved; save it to apply the change`);
+  return file;
+}
+
+const EDIT_ATTEMPTS = 3;
+
+function switchEdit(doc: vscode.TextDocument, file: string, siteId: string, disabled: boolean): vscode.WorkspaceEdit {
   let edits;
   try {
     edits = siteSwitchEdits(doc.getText(), siteId, disabled);
@@ -64,6 +77,5 @@ export async function switchSite(siteId: string, disabled: boolean): Promise<str
   }
   const edit = new vscode.WorkspaceEdit();
   for (const e of edits) edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
-  if (!(await vscode.workspace.applyEdit(edit)) || !(await doc.save())) throw new Error(`the catalog file ${file} could not be changed`);
-  return file;
+  return edit;
 }

@@ -9,6 +9,7 @@ import { placementMarkdown } from '../media/placementReport';
 import { editCatalogFile } from './catalogFile';
 import { budgetCaps, defaultModel, readBudgets, SECTION, workspaceKey } from './config';
 import type { DaemonEvents } from './events';
+import type { Guard } from './guard';
 import { KEYED_PROVIDERS, TEAM_PARTS, type Keys, type TeamPart } from './secrets';
 import { toolSnippets } from './toolSnippets';
 
@@ -20,20 +21,11 @@ function client(events: DaemonEvents) {
   return c;
 }
 
-/** Runs a command body; a failure becomes an error message (never a thrown command), the result is returned. */
-async function guarded<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (error) {
-    void vscode.window.showErrorMessage(`${what}: ${(error as Error).message}`);
-    return undefined;
-  }
-}
-
 export interface CommandDeps {
   context: vscode.ExtensionContext;
   events: DaemonEvents;
   keys: Keys;
+  guarded: Guard;
   onPolicies: (result: proto.PoliciesResult) => void;
   /** After a key was stored or removed: which sites can be placed changed. */
   onKeysChanged: () => void;
@@ -62,7 +54,7 @@ const TEAM_ASKS: Record<TeamPart, { title: string; prompt: string; example: stri
   },
 };
 
-export function registerCommands({ context, events, keys, onPolicies, onKeysChanged }: CommandDeps): vscode.Disposable[] {
+export function registerCommands({ context, events, keys, guarded, onPolicies, onKeysChanged }: CommandDeps): vscode.Disposable[] {
   const reports = new Map<string, string>();
 
   /** A URL or null from a caller (a keybinding, a test); anything else (a tree node) asks in a password box. */

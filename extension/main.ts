@@ -11,6 +11,7 @@ import { POLICY_STATE_KEY, registerCommands } from './commands';
 import { affectsDaemon, catalogFileSetting, readConfigure, workspaceKey } from './config';
 import { DaemonConnection, type ConnectionSettings } from './connection';
 import { DaemonEvents } from './events';
+import { guardWith } from './guard';
 import { LanguageModels } from './languageModels';
 import { PromptPanel } from './panel';
 import { Keys } from './secrets';
@@ -58,7 +59,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const chats = new ChatRequests(conn, events);
   const panel = new PromptPanel(context, conn, events, chats, log);
   const languageModels = new LanguageModels(events, chats, log);
-  const sitesView = new SitesView(events);
+  const guarded = guardWith(log);
+  const sitesView = new SitesView(events, guarded);
   /** The refusal last shown, so a file saved twice with the same mistake does not stack notifications. */
   let refusedCatalog: string | null = null;
   const catalogRefused = (error: string) => {
@@ -127,7 +129,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       panel.open({ fileName: relative || fileName, language: editor.document.languageId, text, lines: [range.start.line + 1, Math.max(range.start.line + 1, range.end.character === 0 && range.end.line > range.start.line ? range.end.line : range.end.line + 1)] });
     }),
     vscode.commands.registerCommand('switchyard.showSpend', () => spendView.open()),
-    ...registerCommands({ context, events, keys, onPolicies: (r) => panel.publishPolicies(r), onKeysChanged: () => {
+    ...registerCommands({ context, events, keys, guarded, onPolicies: (r) => panel.publishPolicies(r), onKeysChanged: () => {
       void panel.refresh();
       languageModels.refresh();
       sitesView.refresh();

@@ -262,7 +262,9 @@ export class PromptPanel implements vscode.Disposable {
       if (workspace) await this.context.workspaceState.update('switchyard.policy', name);
       this.publishPolicies(result);
     } catch (error) {
-      void vscode.window.showErrorMessage(`Switching to policy "${name}" failed: ${(error as Error).message}`);
+      const message = `Switching to policy "${name}" failed: ${(error as Error).message}`;
+      this.log.error(message);
+      void vscode.window.showErrorMessage(message);
       await this.refresh();
     }
   }

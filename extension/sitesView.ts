@@ -9,6 +9,7 @@ import * as proto from '../daemon/protocol';
 import { realIdOf } from '../daemon/catalog/twins';
 import { switchSite } from './catalogFile';
 import type { DaemonEvents } from './events';
+import type { Guard } from './guard';
 import { ledgerRow, siteGroups, teamRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
 
 const SITES_VIEW = 'switchyard.sites';
@@ -45,7 +46,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
   private catalogProblem: string | null = null;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly events: DaemonEvents) {
+  constructor(private readonly events: DaemonEvents, private readonly guarded: Guard) {
     this.view = vscode.window.createTreeView(SITES_VIEW, { treeDataProvider: this, showCollapseAll: true });
     this.disposables = [
       this.view,
@@ -73,14 +74,11 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     const id = typeof node === 'string' ? node : node?.kind === 'site' ? node.row.id : await this.pickSite(disabled);
     if (!id) return undefined;
     const site = realIdOf(id) ?? id;
-    try {
+    return this.guarded(`Switchyard: could not ${disabled ? 'disable' : 'enable'} ${site}`, async () => {
       const file = await switchSite(site, disabled);
       vscode.window.setStatusBarMessage(`Switchyard: ${site} ${disabled ? 'disabled' : 'enabled'} in ${file}`, 4000);
       return file;
-    } catch (error) {
-      void vscode.window.showErrorMessage(`Switchyard: could not ${disabled ? 'disable' : 'enable'} ${site}: ${(error as Error).message}`);
-      return undefined;
-    }
+    });
   }
 
   /** From the palette: the sites that can be switched that way, twins standing for their real sites. */

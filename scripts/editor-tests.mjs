@@ -303,7 +303,17 @@ for (const flow of selected) {
 // ---------------------------------------------------------------------------------------------
 // Keep the logs, stop everything, summarise
 // ---------------------------------------------------------------------------------------------
+/** Switchyard's own log (its output channel), one file per editor session the run started under dir. */
+function extensionLogs(dir) {
+  const sessions = path.join(dir, 'user-data', 'logs');
+  const list = (d) => (fs.existsSync(d) ? fs.readdirSync(d).sort() : []);
+  return list(sessions).flatMap((session) => list(path.join(sessions, session))
+    .map((host) => path.join(sessions, session, host, 'switchyard.switchyard', 'Switchyard.log'))
+    .filter((file) => fs.existsSync(file)));
+}
+
 await cleanup();
+const errorLines = [];
 for (const name of ['dev', 'packaged']) {
   const dir = path.join(runDir, name);
   const log = path.join(dir, 'code-server.log');
@@ -312,9 +322,16 @@ for (const name of ['dev', 'packaged']) {
   for (const file of fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : []) {
     if (/\.log$/.test(file)) fs.copyFileSync(path.join(stateDir, file), path.join(RESULTS, `daemon-${name}-${file}`));
   }
+  extensionLogs(dir).forEach((file, i) => {
+    const copy = path.join(RESULTS, `extension-${name}-${i + 1}.log`);
+    fs.copyFileSync(file, copy);
+    // A failed command says why only in a notification and here: the first place to look after a FAIL.
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) if (/ \[error\] /.test(line)) errorLines.push(`${path.basename(copy)}: ${line}`);
+  });
 }
 if (failed > 0) {
-  say(`\nLogs: ${path.relative(ROOT, RESULTS)}/ (code-server-*.log, browser-console-*.log, extension-host-mocha.log, daemon-*.log)`);
+  say(`\nLogs: ${path.relative(ROOT, RESULTS)}/ (code-server-*.log, browser-console-*.log, extension-host-mocha.log, extension-*.log, daemon-*.log)`);
+  if (errorLines.length > 0) say(`--- errors in Switchyard's log (last ${Math.min(20, errorLines.length)} of ${errorLines.length}) ---\n${errorLines.slice(-20).join('\n')}`);
   const devLog = path.join(runDir, 'dev', 'code-server.log');
   if (fs.existsSync(devLog)) say(`--- end of the editor's log ---\n${readTail(devLog, 2000)}`);
 }
