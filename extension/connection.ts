@@ -164,7 +164,9 @@ export class DaemonConnection implements vscode.Disposable {
       // The supervisor owns reconnection; the client must neither restart nor pop up its own errors.
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
-        closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
+        // The client logs this line (as an error) whatever is returned; its default says the server will
+        // not be restarted, which the lines after it in the log would contradict.
+        closed: () => ({ action: CloseAction.DoNotRestart, handled: true, message: 'the connection to the daemon closed; Switchyard reconnects, or restarts the daemon if it stopped' }),
       },
       initializationFailedHandler: () => false,
     };

@@ -223,6 +223,15 @@ export async function stopDaemons(pids) {
   }
 }
 
+/** Switchyard's own log (its output channel), one file per extension host the editor under dir started. */
+export function extensionLogs(dir) {
+  const sessions = path.join(dir, 'user-data', 'logs');
+  const list = (d) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
+  return list(sessions).flatMap((session) => list(path.join(sessions, session))
+    .map((host) => path.join(sessions, session, host, 'switchyard.switchyard', 'Switchyard.log'))
+    .filter((file) => fs.existsSync(file)));
+}
+
 export function readTail(file, bytes = 4000) {
   try {
     const text = fs.readFileSync(file, 'utf8');

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { format } from 'node:util';
 import { ensureEditor, CACHE, CHROMIUM, CODE_SERVER_VERSION, ROOT, SetupError } from './editor-setup.mjs';
 import {
-  ensureWorkspace, freePort, prepareRunDir, readDaemonState, readTail, runEnv, startCodeServer, stopDaemons, workbenchUrl,
+  ensureWorkspace, extensionLogs, freePort, prepareRunDir, readDaemonState, readTail, runEnv, startCodeServer, stopDaemons, workbenchUrl,
 } from './editor-server.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results', 'editor');
@@ -303,15 +303,6 @@ for (const flow of selected) {
 // ---------------------------------------------------------------------------------------------
 // Keep the logs, stop everything, summarise
 // ---------------------------------------------------------------------------------------------
-/** Switchyard's own log (its output channel), one file per editor session the run started under dir. */
-function extensionLogs(dir) {
-  const sessions = path.join(dir, 'user-data', 'logs');
-  const list = (d) => (fs.existsSync(d) ? fs.readdirSync(d).sort() : []);
-  return list(sessions).flatMap((session) => list(path.join(sessions, session))
-    .map((host) => path.join(sessions, session, host, 'switchyard.switchyard', 'Switchyard.log'))
-    .filter((file) => fs.existsSync(file)));
-}
-
 await cleanup();
 const errorLines = [];
 for (const name of ['dev', 'packaged']) {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { pidAlive } from '../../scripts/editor-server.mjs';
+import { extensionLogs, pidAlive } from '../../scripts/editor-server.mjs';
 import { startPostgres } from '../support/postgres.cjs';
 import { startRedis } from '../support/redis.cjs';
 import {
@@ -127,6 +127,10 @@ export const flows = [
       ctx.trackDaemon(after.pid);
       // Connected again, and (when the item names its daemon's pid) to the new daemon, not the dead one.
       await waitForStatus(page, CONNECTED, { timeoutMs: 60_000, accept: (s) => !new RegExp(`\\bpid ${before.pid}\\b`).test(s.label) });
+      // The log tells the story as it happened: no line from the client saying the daemon stays down.
+      const log = await until('the restart in Switchyard\'s log', () => extensionLogs(path.join(ctx.runDir, 'dev'))
+        .map((file) => fs.readFileSync(file, 'utf8')).find((text) => text.includes(`daemon pid ${before.pid} is gone; restarting it`)), { timeoutMs: 10_000 });
+      assert(!/will not be restarted/.test(log), `the log says the daemon will not be restarted:\n${log.split('\n').filter((l) => /restart/.test(l)).join('\n')}`);
       await ctx.screenshot('reconnect-after-kill', page);
       ctx.note(`daemon pid ${before.pid} killed; new daemon pid ${after.pid}`);
     },
