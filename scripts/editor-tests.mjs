@@ -255,9 +255,14 @@ if (selected.length === 0) say(`No flow matches ${filters.join(' ')}; flows: ${f
 let passed = 0;
 let failed = 0;
 
+const failedNames = [];
+
 function report(ok, name, detail, extra = []) {
   if (ok) passed++;
-  else failed++;
+  else {
+    failed++;
+    failedNames.push(name);
+  }
   say(`  ${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `  ${detail}` : ''}`);
   for (const line of extra) say(`        ${line}`);
 }
@@ -322,9 +327,11 @@ for (const name of ['dev', 'packaged']) {
 }
 if (failed > 0) {
   say(`\nLogs: ${path.relative(ROOT, RESULTS)}/ (code-server-*.log, browser-console-*.log, extension-host-mocha.log, extension-*.log, daemon-*.log)`);
-  if (errorLines.length > 0) say(`--- errors in Switchyard's log (last ${Math.min(20, errorLines.length)} of ${errorLines.length}) ---\n${errorLines.slice(-20).join('\n')}`);
   const devLog = path.join(runDir, 'dev', 'code-server.log');
   if (fs.existsSync(devLog)) say(`--- end of the editor's log ---\n${readTail(devLog, 2000)}`);
+  // Last, so that a reader who sees only the end of the output (a CI summary) still sees what failed and why.
+  if (errorLines.length > 0) say(`--- errors in Switchyard's log (last ${Math.min(20, errorLines.length)} of ${errorLines.length}) ---\n${errorLines.slice(-20).join('\n')}`);
+  say(`--- failed ---\n${failedNames.join('\n')}`);
 }
 say(`\nEditor tests took ${elapsed(started)}.`);
 say(`${passed} passed, ${failed} failed`);
