@@ -1,6 +1,7 @@
 // Server-sent events as OpenAI streams chat completions: `data: <chunk JSON>\n\n` per chunk, then
-// `data: [DONE]`. Headers go out before the first token, so the cost cannot be a header here: it rides
-// on the final chunk (`switchyard`) and on the usage chunk when the client asked for include_usage.
+// `data: [DONE]`. Headers go out with the first token, before the cost is known, so the cost cannot be a
+// header here: it rides on the final chunk (`switchyard`) and on the usage chunk when the client asked
+// for include_usage.
 
 import type { ServerResponse } from 'node:http';
 import type { Receipt, ToolCallDelta } from '../protocol';
@@ -13,6 +14,7 @@ export class ChunkWriter {
   private calledTools = false;
   /** Events written this tick, not yet on the socket. */
   private pending = '';
+  private scheduled = false;
   /** `base()` as JSON without its closing brace: the start of every delta chunk, made once per stream. */
   private readonly head: string;
 
@@ -35,7 +37,9 @@ export class ChunkWriter {
       'X-Accel-Buffering': 'no',
     });
     this.started = true;
-    this.chunk({ role: 'assistant', content: '', refusal: null });
+    // The role chunk waits for the first event after it, so that the headers, the role and the first
+    // tokens reach the client in one write.
+    this.pending = this.chunkText({ role: 'assistant', content: '', refusal: null });
   }
 
   delta(text: string): void {
@@ -89,7 +93,11 @@ export class ChunkWriter {
    * chunk (one per token or so on a long answer).
    */
   private chunk(delta: Record<string, unknown>): void {
-    if (!this.ended) this.send(`data: ${this.head},"choices":[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":null}]}\n\n`);
+    if (!this.ended) this.send(this.chunkText(delta));
+  }
+
+  private chunkText(delta: Record<string, unknown>): string {
+    return `data: ${this.head},"choices":[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":null}]}\n\n`;
   }
 
   private write(value: unknown): void {
@@ -103,11 +111,13 @@ export class ChunkWriter {
    * any I/O is polled again.
    */
   private send(text: string): void {
-    if (this.pending === '') process.nextTick(this.flush);
+    if (!this.scheduled) process.nextTick(this.flush);
+    this.scheduled = true;
     this.pending += text;
   }
 
   private readonly flush = (): void => {
+    this.scheduled = false;
     const text = this.take();
     if (text && !this.ended) this.res.write(text);
   };

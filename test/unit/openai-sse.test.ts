@@ -61,3 +61,26 @@ test('events of one tick leave in one write; a later piece in its own', async ()
   assert.match(last, /"usage":/);
   assert.ok(last.endsWith('data: [DONE]\n\n'));
 });
+
+test('the headers and the role chunk wait for the first event after them, and leave with it', async () => {
+  const { res, flushes } = recordingResponse();
+  const writer = new ChunkWriter(res, 'chatcmpl-2', 1, 'm');
+  writer.start({});
+  await tick();
+  assert.equal(flushes.length, 0, 'nothing is written while the upstream has not answered');
+  assert.ok(writer.isStarted);
+  writer.delta('Hi');
+  await tick();
+  assert.equal(flushes.length, 1);
+  const events = flushes[0].join('').split('\n\n').filter(Boolean);
+  assert.deepEqual(events.map((e) => JSON.parse(e.slice('data: '.length)).choices[0].delta), [{ role: 'assistant', content: '', refusal: null }, { content: 'Hi' }]);
+
+  // A failover's comment is an event too: the client hears of it at once.
+  const second = recordingResponse();
+  const failing = new ChunkWriter(second.res, 'chatcmpl-3', 1, 'm');
+  failing.start({});
+  failing.comment('switchyard: sim:a error; retrying on sim:b');
+  await tick();
+  assert.equal(second.flushes.length, 1);
+  assert.match(second.flushes[0].join(''), /"role":"assistant"[\s\S]*\n\n: switchyard: sim:a error; retrying on sim:b\n\n$/);
+});
