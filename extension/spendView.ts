@@ -13,10 +13,13 @@ export const SPEND_VIEW_TYPE = 'switchyard.spend';
 export class SpendView implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The catalog's sites by id, read when the view opens and again when the catalog changes. */
+  private sites: Record<string, proto.SiteRef> = {};
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly events: DaemonEvents) {
     this.disposables.push(
       events.onSpendChanged(() => this.post()),
+      events.onCatalogChanged(() => void this.refreshSites()),
       events.onTeamChanged((team) => this.postTeam(team.ledger)),
       vscode.window.registerWebviewPanelSerializer(SPEND_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => this.attach(panel) }),
     );
@@ -51,7 +54,7 @@ export class SpendView implements vscode.Disposable {
       case 'ready':
       case 'refresh':
         await this.events.refreshSpend(workspaceKey()).catch(() => undefined);
-        this.post();
+        await this.refreshSites();
         await this.events.client?.sendRequest(proto.status).then((s) => this.postTeam(s.team.ledger), () => undefined);
         return;
       case 'export':
@@ -69,10 +72,18 @@ export class SpendView implements vscode.Disposable {
     }
   }
 
+  /** Reads the catalog's sites, by which the view names sites, and shows the spend again. */
+  private async refreshSites(): Promise<void> {
+    if (!this.panel) return;
+    const sites = await this.events.client?.sendRequest(proto.sites).catch(() => undefined);
+    if (sites) this.sites = Object.fromEntries(sites.map((s) => [s.site.id, s.site]));
+    this.post();
+  }
+
   private post(): void {
     if (!this.panel) return;
     const summary = this.events.spend;
-    const message: SpendHostMessage = summary ? { type: 'spend', summary, workspace: workspaceKey() ?? null } : { type: 'connection', connected: !!this.events.client };
+    const message: SpendHostMessage = summary ? { type: 'spend', summary, workspace: workspaceKey() ?? null, sites: this.sites } : { type: 'connection', connected: !!this.events.client };
     void this.panel.webview.postMessage(message);
   }
 

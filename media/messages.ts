@@ -1,7 +1,7 @@
 // The messages between the prompt panel / spend view webviews and the extension host. Both sides
 // import this file; the webview never talks to the daemon, only to the host through these shapes.
 
-import type { Attempt, ChatAttemptParams, ChatMessage, Placement, Policy, Receipt, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
+import type { Attempt, ChatAttemptParams, ChatMessage, Placement, Policy, Receipt, SiteRef, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import type { ImageAttachment } from './images';
 
 export interface ModelChoice {
@@ -160,7 +160,8 @@ export type WebviewMessage =
 // Spend view
 
 export type SpendHostMessage =
-  | { type: 'spend'; summary: SpendSummary; workspace: string | null }
+  /** `sites`: the catalog's sites by id, so the view can name a site rather than show its id. */
+  | { type: 'spend'; summary: SpendSummary; workspace: string | null; sites: Record<string, SiteRef> }
   /** The team ledger's standing (state 'off': no team ledger, the section hides). */
   | { type: 'team'; ledger: TeamLedgerStatus }
   | { type: 'connection'; connected: boolean };

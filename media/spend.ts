@@ -2,10 +2,10 @@
 // only from the host (SpendHostMessage); buttons post SpendWebviewMessages.
 
 import uPlot from 'uplot';
-import type { RecentRequest, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
+import type { RecentRequest, SiteRef, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import { ms, siteLabel, usd } from './format';
 import type { SpendHostMessage, SpendWebviewMessage } from './messages';
-import { stackDays, tableRows } from './spendModel';
+import { siteNames, stackDays, tableRows } from './spendModel';
 
 interface VsCodeApi {
   postMessage(message: SpendWebviewMessage): void;
@@ -19,6 +19,9 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const stackSelect = $<HTMLSelectElement>('stack');
 let summary: SpendSummary | undefined;
 let workspace: string | null = null;
+let catalog: Record<string, SiteRef> = {};
+/** Site id to what the view calls it (siteNames); ids it does not know read as themselves. */
+let names: Record<string, string> = {};
 let plot: uPlot | undefined;
 const saved = (vscode.getState() ?? {}) as { stack?: 'provider' | 'site' };
 stackSelect.value = saved.stack ?? 'provider';
@@ -80,11 +83,17 @@ function renderTeam(l: TeamLedgerStatus): void {
   renderTable('by-member', Object.fromEntries(l.members.map((m) => [m.member, m.spentMonthNanoUsd])), 'member');
 }
 
-function renderTable(id: string, record: Record<string, number>, label: string): void {
+/** A table of spend by one key; `named` shows a site's name, its id on hover. */
+function renderTable(id: string, record: Record<string, number>, label: string, named = false): void {
   const rows = tableRows(record);
   const table = $<HTMLTableElement>(id);
   const head = el('thead', '', el('tr', '', el('th', '', label), el('th', 'num', 'this month'), el('th', 'num', 'share')));
-  const body = el('tbody', '', ...rows.map((r) => el('tr', '', el('td', '', r.key || '(none)'), el('td', 'num', usd(r.nanoUsd)), el('td', 'num', `${(r.share * 100).toFixed(1)}%`))));
+  const keyCell = (key: string) => {
+    const cell = el('td', '', (named ? names[key] : undefined) ?? (key || '(none)'));
+    if (named) cell.title = key;
+    return cell;
+  };
+  const body = el('tbody', '', ...rows.map((r) => el('tr', '', keyCell(r.key), el('td', 'num', usd(r.nanoUsd)), el('td', 'num', `${(r.share * 100).toFixed(1)}%`))));
   if (rows.length === 0) body.append(el('tr', '', el('td', 'muted', 'No spend yet')));
   table.replaceChildren(head, body);
 }
@@ -109,6 +118,7 @@ function renderRecent(recent: RecentRequest[]): void {
 function renderChart(s: SpendSummary): void {
   const by = stackSelect.value === 'site' ? 'site' : 'provider';
   const data = stackDays(s, by);
+  const name = (k: string) => (by === 'site' ? names[k] ?? k : k);
   const host = $('chart');
   plot?.destroy();
   plot = undefined;
@@ -116,7 +126,7 @@ function renderChart(s: SpendSummary): void {
   const colours = palette();
   $('legend').replaceChildren(...data.keys.map((k, i) => {
     const swatch = el('span', `swatch c${i % colours.length}`);
-    return el('span', 'legend-item', swatch, `${k} ${usd(Math.round(data.values[i].reduce((a, b) => a + b, 0) * 1e9))}`);
+    return el('span', 'legend-item', swatch, `${name(k)} ${usd(Math.round(data.values[i].reduce((a, b) => a + b, 0) * 1e9))}`);
   }));
   if (data.x.length === 0) {
     host.append(el('div', 'muted', 'No spend this month yet.'));
@@ -136,7 +146,7 @@ function renderChart(s: SpendSummary): void {
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 90, values: (_u, splits) => splits.map((v) => usd(Math.round(v * 1e9))) },
     ],
     // Cumulative series drawn largest first, so each smaller stack paints over the bottom of the one before.
-    series: [{}, ...data.keys.map((k, i) => ({ label: k, fill: colours[i % colours.length], stroke: colours[i % colours.length], width: 0, paths: bars, points: { show: false } }))],
+    series: [{}, ...data.keys.map((k, i) => ({ label: name(k), fill: colours[i % colours.length], stroke: colours[i % colours.length], width: 0, paths: bars, points: { show: false } }))],
   };
   plot = new uPlot(opts, [data.x, ...data.stacked], host);
 }
@@ -144,9 +154,10 @@ function renderChart(s: SpendSummary): void {
 function render(): void {
   if (!summary) return;
   $('status').textContent = `${summary.month}${workspace ? ` · this window's workspace: ${workspace}` : ''}`;
+  names = siteNames(summary, catalog);
   renderTotals(summary);
   renderChart(summary);
-  renderTable('by-site', summary.bySite, 'site');
+  renderTable('by-site', summary.bySite, 'site', true);
   renderTable('by-model', summary.byModel, 'model');
   renderTable('by-workspace', summary.byWorkspace, 'workspace');
   renderTable('by-provider', summary.byProvider, 'provider');
@@ -159,6 +170,7 @@ window.addEventListener('message', (event: MessageEvent<SpendHostMessage>) => {
   if (m?.type === 'spend') {
     summary = m.summary;
     workspace = m.workspace;
+    catalog = m.sites;
     render();
   } else if (m?.type === 'team') {
     renderTeam(m.ledger);

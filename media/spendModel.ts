@@ -1,6 +1,7 @@
 // Pure data shaping for the spend view: the stacked per-day series and the tables.
 
-import type { SpendSummary } from '../daemon/protocol';
+import type { SiteRef, SpendSummary } from '../daemon/protocol';
+import { siteLabel } from './format';
 
 export interface Stacked {
   /** Every day of the month up to the summary's day (YYYY-MM-DD), days without spend included. */
@@ -38,4 +39,20 @@ export function monthDays(month: string, through: string): string[] {
 export function tableRows(record: Record<string, number>): { key: string; nanoUsd: number; share: number }[] {
   const total = Object.values(record).reduce((a, b) => a + b, 0);
   return Object.entries(record).sort((a, b) => b[1] - a[1]).map(([key, nanoUsd]) => ({ key, nanoUsd, share: total > 0 ? nanoUsd / total : 0 }));
+}
+
+/**
+ * What the tables and the chart call each site id that has spend: provider · region · hardware, from the
+ * catalog or, for a site the catalog no longer has, from a recent receipt; the id itself when neither
+ * knows it (spend outlives the catalog entry it was made at).
+ */
+export function siteNames(summary: SpendSummary, catalog: Record<string, SiteRef>): Record<string, string> {
+  const known = new Map<string, SiteRef>(summary.recent.map((r) => [r.site.id, r.site]));
+  for (const [id, site] of Object.entries(catalog)) known.set(id, site);
+  const names: Record<string, string> = {};
+  for (const id of Object.keys(summary.bySite)) {
+    const site = known.get(id);
+    names[id] = site ? siteLabel(site, true) : id;
+  }
+  return names;
 }

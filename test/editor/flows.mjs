@@ -537,6 +537,11 @@ export const flows = [
       // The panel's prompts are the editor's: its row in the table by client.
       const clients = await spend.locator('#by-client tbody tr td:first-child').allTextContents();
       assert(clients.includes('editor'), `the table by client lists ${JSON.stringify(clients)}`);
+      // Sites read as the panel names them, the id on hover.
+      const site = spend.locator('#by-site tbody tr td:first-child').first();
+      const [siteName, siteId] = [await site.textContent(), await site.getAttribute('title')];
+      assert(/^[\w-]+ · [\w-]+ · [\w-]+( \(simulated\))?$/.test(siteName) && /^(sim:)?[\w-]+\/[\w-]+\/[\w-]+$/.test(siteId ?? ''),
+        `the first site row reads ${JSON.stringify(siteName)} (title ${JSON.stringify(siteId)})`);
       await ctx.screenshot('spend-view', page);
       // The latest request, with "why?": its placement opens as a report in an editor.
       const latest = spend.locator('#recent tbody tr[data-placement]').first();
@@ -549,7 +554,7 @@ export const flows = [
       assert(report.startsWith(`# Placement ${placementId}`), `the report reads ${JSON.stringify(report.slice(0, 120))}, expected placement ${placementId}`);
       await ctx.screenshot('spend-view-placement', page);
       await closeActiveEditor(page);
-      ctx.note(`totals: ${totals}; ${counts}; clients ${clients.join(', ')}; the latest's placement opened`);
+      ctx.note(`totals: ${totals}; ${counts}, the first "${siteName}" (${siteId}); clients ${clients.join(', ')}; the latest's placement opened`);
     },
   },
   {

@@ -10,7 +10,7 @@ import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
 import { annotations, buildMessages, canRerun, imageHint, initialState, modelChoices, placementRows, previewIntent, previewLine, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { placementMarkdown } from '../../media/placementReport';
-import { stackDays, tableRows } from '../../media/spendModel';
+import { siteNames, stackDays, tableRows } from '../../media/spendModel';
 
 const site = (id: string, provider: SiteRef['provider'] = 'groq', region = 'europe-north1'): SiteRef => ({ id, provider, region, location: region, hardware: 'LPU', simulated: true });
 const zero = { inputNanoUsd: 0, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 0, requestFeeNanoUsd: 0, dataTransferNanoUsd: 0, totalNanoUsd: 0 };
@@ -432,6 +432,22 @@ describe('spend view data', () => {
     const s = stackDays({ ...summary, day: '2026-01-04', days: [{ day: '2026-01-03', byProvider: { groq: 1e9 }, bySite: {} }] }, 'provider');
     assert.deepEqual(s.days, ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04']);
     assert.deepEqual(s.values, [[0, 0, 1, 0]]);
+  });
+
+  it('names each site with spend from the catalog, else from a recent receipt, else by its id', () => {
+    const ref = (id: string, provider: string, region: string, hardware: string, simulated: boolean) => ({ id, provider, region, location: region, hardware, simulated }) as SiteRef;
+    const helsinki = ref('sim:groq/eu-helsinki/lpu', 'groq', 'eu-helsinki', 'groq-lpu', true);
+    const gone = ref('together/us/h100', 'together', 'us', 'h100', false);
+    const s: SpendSummary = {
+      ...summary,
+      bySite: { [helsinki.id]: 2e9, [gone.id]: 1e9, 'local/old/cpu': 5e8 },
+      recent: [{ site: gone } as SpendSummary['recent'][number]],
+    };
+    assert.deepEqual(siteNames(s, { [helsinki.id]: helsinki }), {
+      'sim:groq/eu-helsinki/lpu': 'groq · eu-helsinki · groq-lpu (simulated)',
+      'together/us/h100': 'together · us · h100',
+      'local/old/cpu': 'local/old/cpu',
+    });
   });
 
   it('tables sort by spend with shares', () => {
