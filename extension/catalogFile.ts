@@ -48,6 +48,9 @@ export async function editCatalogFile(): Promise<string> {
   return file;
 }
 
+/** How often an override is computed and offered again when the editor refuses it as stale. */
+const EDIT_ATTEMPTS = 3;
+
 /**
  * Switches a site off or back on with an override in the catalog file, edited through its document so
  * that unsaved changes in an open editor are kept and undo works, then saved (the daemon reloads).
@@ -64,8 +67,6 @@ export async function switchSite(siteId: string, disabled: boolean): Promise<str
   if (!(await doc.save())) throw new Error(`the override is in the catalog file ${file} but it could not be saved; save it to apply the change`);
   return file;
 }
-
-const EDIT_ATTEMPTS = 3;
 
 function switchEdit(doc: vscode.TextDocument, file: string, siteId: string, disabled: boolean): vscode.WorkspaceEdit {
   let edits;

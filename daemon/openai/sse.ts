@@ -12,8 +12,9 @@ export class ChunkWriter {
   private started = false;
   private ended = false;
   private calledTools = false;
-  /** Events written this tick, not yet on the socket. */
+  /** Events not yet on the socket: this tick's, and the role chunk until the first event after it. */
   private pending = '';
+  /** A flush is queued for this tick. */
   private scheduled = false;
   /** `base()` as JSON without its closing brace: the start of every delta chunk, made once per stream. */
   private readonly head: string;
