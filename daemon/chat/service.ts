@@ -327,16 +327,18 @@ export class ChatService {
       createdAt: new Date().toISOString(),
     };
     // The answer goes out now; the acknowledgement of the bill waits for the durable append. The
-    // reservation stays held until then, so a crash in between loses a receipt but overruns no cap.
+    // reservation holds the answer's cost until then (record shrinks it from the worst case in the
+    // same step), so a crash in between loses a receipt but overruns no cap.
     r.sink.complete?.(receipt);
+    // The team ledger learns it at the same time, so its hold of the worst case goes as soon as the
+    // file's does. The file ledger stays the record this daemon bills from: a receipt the team ledger
+    // missed is sent from it when the team ledger is back.
+    void this.deps.team.record(receipt, r.teamHold);
     try {
       await meter.record(receipt, r.reservation);
     } catch (error) {
       log.error('could not record receipt; its reservation stays held', { requestId: r.requestId, error });
     }
-    // The team ledger learns it after the file ledger, which stays the record this daemon bills from;
-    // one the team ledger missed is sent when it is back.
-    void this.deps.team.record(receipt, r.teamHold);
     r.sink.receipt(receipt);
   }
 

@@ -74,6 +74,17 @@ export class Reservation {
     this.held = worstCaseNanoUsd;
   }
 
+  /**
+   * The answer is over and cost what it cost: hold exactly that until its receipt is counted as spend.
+   * The worst case held until then would refuse a client's next request for an answer it already has;
+   * a bill above the worst case is held unchecked, since that money is spent either way.
+   */
+  settle(costNanoUsd: number): void {
+    if (this.done) return;
+    this.budgets.adjust(this, this.held, checkedAmount(costNanoUsd), false);
+    this.held = costNanoUsd;
+  }
+
   /** Idempotent. */
   release(): void {
     if (this.done) return;
@@ -157,9 +168,9 @@ export class Budgets {
   }
 
   /** Called by Reservation only. Synchronous on purpose: the check and the add are one step. */
-  adjust(r: Reservation, from: number, to: number): void {
+  adjust(r: Reservation, from: number, to: number, checked = true): void {
     const delta = to - from;
-    if (delta > 0) {
+    if (checked && delta > 0) {
       for (const cap of this.caps) {
         if (!applies(cap, r.workspace)) continue;
         const capNanoUsd = Math.round(cap.capUsd * 1e9);

@@ -8,7 +8,7 @@
 //   reservation.resize(otherSiteWorstCase);   // failover: same reservation, re-checked; may throw
 //   // finished (complete, length, cancelled, cut):
 //   const { tokens, cost } = billAttempt(card, { outcome, usage, messages, text, bytesReceived });
-//   await meter.record(receipt, reservation); // durable, counted, then the reservation is released
+//   await meter.record(receipt, reservation); // holds the cost until durable and counted, then releases
 //   // failed before anything was produced or billed:
 //   reservation.release();
 //
@@ -139,11 +139,13 @@ export class Meter {
   }
 
   /**
-   * Appends the receipt durably and counts it as spend; then releases the reservation, so the cost
-   * is never missing from both spend and reservations. If the append fails the reservation stays
-   * held (that money may well have been spent) and the error is thrown.
+   * Appends the receipt durably and counts it as spend; until then the reservation holds the
+   * receipt's cost, then it is released, so the cost is never missing from both spend and
+   * reservations. If the append fails the cost stays held (that money may well have been spent) and
+   * the error is thrown.
    */
   async record(receipt: Receipt, reservation?: Reservation): Promise<void> {
+    reservation?.settle(receipt.cost.totalNanoUsd);
     await this.ledger.append(receipt);
     reservation?.release();
   }

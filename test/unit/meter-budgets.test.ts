@@ -114,6 +114,23 @@ test('a free site cannot hide a paid failover, and states follow spend', async (
   });
 });
 
+test('while a receipt is made durable its reservation holds what the answer cost, not its worst case', async () => {
+  await withMeter(async (meter) => {
+    meter.setBudgets([{ scope: 'day', capUsd: 0.0001, softRatio: 0.8 }]); // 100,000 nano
+    // An answer allowed 90,000 that cost 1,000: the next request must find the room it left.
+    const recorded = meter.record(makeReceipt(1, { nano: 1_000, workspace: null }), meter.reserve({ worstCaseNanoUsd: 90_000 }));
+    assert.equal(meter.summary().reservedNanoUsd, 1_000);
+    const next = meter.reserve({ worstCaseNanoUsd: 90_000 });
+    // A bill above its worst case is held whole, past the cap, since that money is spent.
+    const over = meter.record(makeReceipt(2, { nano: 12_000, workspace: null }), meter.reserve({ worstCaseNanoUsd: 5_000 }));
+    assert.equal(meter.summary().reservedNanoUsd, 1_000 + 90_000 + 12_000);
+    await Promise.all([recorded, over]);
+    next.release();
+    assert.equal(meter.summary().reservedNanoUsd, 0);
+    assert.equal(meter.summary().todayNanoUsd, 13_000);
+  });
+});
+
 test('invalid caps are refused and change nothing', async () => {
   await withMeter(async (meter) => {
     meter.setBudgets([{ scope: 'day', capUsd: 5, softRatio: 0.8 }]);
