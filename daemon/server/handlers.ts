@@ -110,7 +110,11 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
     return { cancelled: parts.chat.cancel(params.requestId) };
   }));
 
-  connection.onRequest(proto.spend, handle((params: proto.SpendParams | undefined) => parts.meter.summary(params?.workspace)));
+  // An answer goes out before its receipt is durable: spend asked for after it waits to count it.
+  connection.onRequest(proto.spend, handle(async (params: proto.SpendParams | undefined) => {
+    await parts.meter.settled();
+    return parts.meter.summary(params?.workspace);
+  }));
 
   connection.onRequest(proto.setBudget, handle((params: proto.SetBudgetParams) => {
     if (!Array.isArray(params?.caps)) throw new InvalidParams('params.caps must be an array of budget caps');

@@ -199,8 +199,10 @@ test('without max_tokens none is sent: the site\'s own limit applies, and the bu
   // A model whose catalog entry knows its longest answer is asked for at most that, which is what was reserved.
   await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake-short`, messages: user('a long answer, please') });
   assert.equal(fake.requests[fake.requests.length - 1].body.max_tokens, 300);
+  // The answers are out before their receipts are durable; spend asked for now counts them, none left reserved.
+  const { todayNanoUsd: spent, reservedNanoUsd } = await rpc.sendRequest(proto.spend, {});
+  assert.equal(reservedNanoUsd, 0);
   // The fake's 100,000-token window at 2 USD per 1M output tokens: ~0.2 USD reserved without a cap.
-  const spent = (await rpc.sendRequest(proto.spend, {})).todayNanoUsd;
   await rpc.sendRequest(proto.setBudget, { caps: [{ scope: 'day', capUsd: spent / 1e9 + 0.01, softRatio: 0.8 }] });
   try {
     await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('capped'), max_tokens: 100 });
