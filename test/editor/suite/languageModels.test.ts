@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { RecentRequest } from '../../../daemon/protocol';
-import { api, until } from './helpers';
+import { api, listedRequests, nextRequest, until } from './helpers';
 
 const MODEL = 'llama-3.3-70b';
 
@@ -17,14 +17,8 @@ async function switchyardModel(id = MODEL): Promise<vscode.LanguageModelChat> {
   return model;
 }
 
-/** The newest request in the spend summary once it is another than `before`. */
-async function nextRecent(before: string | undefined): Promise<RecentRequest> {
-  const a = await api();
-  return until('the request in the spend view\'s recent list', () => {
-    const latest = a.spend()?.recent[0];
-    return latest && latest.receiptId !== before ? latest : undefined;
-  });
-}
+/** How the daemon names a request that came through vscode.lm. */
+const CLIENT = 'editor:vscode.lm';
 
 export function registerLanguageModelTests(): void {
   describe('Switchyard models in vscode.lm', () => {
@@ -45,15 +39,17 @@ export function registerLanguageModelTests(): void {
     it('streams an answer placed by the active policy, billed in the ledger as editor:vscode.lm', async () => {
       const a = await api();
       const model = await switchyardModel();
-      const before = a.spend()?.recent[0]?.receiptId;
+      const listed = listedRequests(a);
       const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Name three rivers in Europe.')], {}, new vscode.CancellationTokenSource().token);
       let text = '';
       for await (const piece of response.text) text += piece;
       assert.match(text, /^\[simulated llama-3\.3-70b at /, `the answer: ${text.slice(0, 200)}`);
-      const recent = await nextRecent(before);
-      assert.equal(recent.client, 'editor:vscode.lm');
+      // Found only if it is billed to vscode.lm's client name.
+      const recent = await nextRequest(a, CLIENT, listed);
       assert.equal(recent.model, MODEL);
-      assert.equal(recent.outcome, 'complete');
+      // The answer ran to its end, or to the 1024-token cap of switchyard.chat.maxTokens: a simulated
+      // answer's length is drawn under the daemon's random seed, over the cap about once in 120 draws.
+      assert.ok(recent.outcome === 'complete' || recent.outcome === 'length', recent.outcome);
       assert.ok(recent.costNanoUsd > 0, 'the request is billed');
       assert.ok(text.includes(recent.site.location), `the answer names the site that served it (${recent.site.location})`);
     });
@@ -65,7 +61,7 @@ export function registerLanguageModelTests(): void {
       // on a loaded machine. Then the cancel had nothing to stop, and another prompt is tried.
       let recent: RecentRequest | undefined;
       for (const subject of ['a lighthouse keeper', 'a night train', 'a glacier']) {
-        const before = a.spend()?.recent[0]?.receiptId;
+        const listed = listedRequests(a);
         const source = new vscode.CancellationTokenSource();
         const response = await model.sendRequest([vscode.LanguageModelChatMessage.User(`Write a long story about ${subject}.`)], { modelOptions: { maxTokens: 4000 } }, source.token);
         try {
@@ -75,7 +71,7 @@ export function registerLanguageModelTests(): void {
         } catch {
           // The stream may end with a cancellation error: the caller asked for it.
         }
-        recent = await nextRecent(before);
+        recent = await nextRequest(a, CLIENT, listed);
         if (recent.outcome === 'cancelled') break;
       }
       assert.equal(recent!.outcome, 'cancelled');

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { api, until } from './helpers';
+import { api, listedRequests, nextRequest, until } from './helpers';
 import { startPostgres } from '../../support/postgres.cjs';
 import { startRedis } from '../../support/redis.cjs';
 
@@ -30,9 +30,10 @@ export function registerSitesViewTests(): void {
       const a = await api();
       await vscode.commands.executeCommand('switchyard.sites.focus');
       const [model] = await vscode.lm.selectChatModels({ vendor: 'switchyard', id: 'llama-3.3-70b' });
+      const listed = listedRequests(a);
       const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Which site are you?')], {}, new vscode.CancellationTokenSource().token);
       for await (const piece of response.text) void piece;
-      const served = await until('the request in the spend summary', () => a.spend()?.recent[0]);
+      const served = await nextRequest(a, 'editor:vscode.lm', listed);
       const row = await until(`${served.site.id} with its measurements`, () => {
         const r = a.sites()?.serving.find((s) => s.id === served.site.id);
         return r && /^simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(r.description) ? r : undefined;
