@@ -54,6 +54,14 @@ const TEAM_ASKS: Record<TeamPart, { title: string; prompt: string; example: stri
   },
 };
 
+/**
+ * Every pick and box a command opens stays open when focus moves, until Escape. Opened from the
+ * palette over the prompt panel, it would otherwise be dismissed on a busy machine by the focus the
+ * webview takes back as the palette closes, and the command would end as if cancelled; a second step
+ * would drop the choice just made.
+ */
+export const STAYS_OPEN = { ignoreFocusOut: true } as const;
+
 export function registerCommands({ context, events, keys, guarded, onPolicies, onKeysChanged }: CommandDeps): vscode.Disposable[] {
   const reports = new Map<string, string>();
 
@@ -65,7 +73,7 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
     if (url === undefined) {
       const sharing = (await keys.teamUrl(part)) !== undefined;
       const text = await vscode.window.showInputBox({
-        title: ask.title, password: true, ignoreFocusOut: true,
+        title: ask.title, password: true, ...STAYS_OPEN,
         prompt: `${ask.prompt}${sharing ? ' Leave empty to stop.' : ''}`,
         validateInput: (text) => {
           const problem = text.trim() ? teamUrlProblem(text.trim(), server) : null;
@@ -86,9 +94,8 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
       guarded('Showing the placement failed', async () => {
         const c = client(events);
         const wanted = typeof id === 'string' && id.trim() ? id.trim() : (await vscode.window.showInputBox({
-          title: 'Switchyard: Show Placement',
+          title: 'Switchyard: Show Placement', ...STAYS_OPEN,
           prompt: 'A placement id: the x-switchyard-placement header of an answer from the endpoint, or a receipt\'s placementId in the exported ledger',
-          ignoreFocusOut: true,
           validateInput: (v) => (v.trim() ? null : 'Paste a placement id'),
         }))?.trim();
         if (!wanted) return;
@@ -119,7 +126,7 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
             detail: policyLine(p),
           }));
           const pick = await vscode.window.showQuickPick(items, {
-            title: 'Switchyard: Switch Routing Policy', placeHolder: `Active: ${current.active}. Pick the policy for the next requests`, matchOnDetail: true,
+            title: 'Switchyard: Switch Routing Policy', placeHolder: `Active: ${current.active}. Pick the policy for the next requests`, matchOnDetail: true, ...STAYS_OPEN,
           });
           if (!pick) return;
           chosen = pick.policy;
@@ -131,9 +138,7 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
             const pick = await vscode.window.showQuickPick([
               { label: 'This workspace', description: workspace, scope: 'workspace' as const },
               { label: 'All workspaces', description: 'the default for every workspace without its own choice', scope: 'global' as const },
-            // The second step of one choice: focus going back to the panel as the first pick closes
-            // (slow machines) must not dismiss it and drop the choice just made.
-            ], { title: `Use "${chosen}" for…`, ignoreFocusOut: true });
+            ], { title: `Use "${chosen}" for…`, ...STAYS_OPEN });
             if (!pick) return;
             where = pick.scope;
           }
@@ -154,13 +159,13 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
         if (!id) {
           const stored = new Set(await keys.stored());
           const pick = await vscode.window.showQuickPick(KEYED_PROVIDERS.map((p) => ({ label: p.label, description: stored.has(p.id) ? 'key stored' : p.id, id: p.id })),
-            { title: 'Switchyard: Set API Key', placeHolder: 'Provider' });
+            { title: 'Switchyard: Set API Key', placeHolder: 'Provider', ...STAYS_OPEN });
           if (!pick) return;
           id = pick.id;
         }
         const label = KEYED_PROVIDERS.find((p) => p.id === id)?.label ?? id;
         const apiKey = await vscode.window.showInputBox({
-          title: `API key for ${label}`, password: true, ignoreFocusOut: true,
+          title: `API key for ${label}`, password: true, ...STAYS_OPEN,
           prompt: 'Kept in the editor\'s secret storage and sent only to the local Switchyard daemon, which keeps it in memory.',
           validateInput: (v) => (v.trim().length < 8 ? 'That is too short to be an API key' : undefined),
         });
@@ -180,7 +185,7 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
             return;
           }
           const pick = await vscode.window.showQuickPick(stored.map((s) => ({ label: KEYED_PROVIDERS.find((p) => p.id === s)?.label ?? s, id: s })),
-            { title: 'Switchyard: Remove API Key' });
+            { title: 'Switchyard: Remove API Key', ...STAYS_OPEN });
           if (!pick) return;
           id = pick.id;
         }
@@ -214,13 +219,13 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
           { label: 'Team daily', description: show('day'), detail: 'Cap on what the whole team spends at real sites per UTC day', scope: 'day' },
           { label: 'Team monthly', description: show('month'), detail: 'Cap on what the whole team spends at real sites per UTC month', scope: 'month' },
         ];
-        const scope = items.find((i) => i.scope === scopeArg)?.scope ?? (await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Team Budget', placeHolder: 'Which cap? Every member\'s daemon enforces it.' }))?.scope;
+        const scope = items.find((i) => i.scope === scopeArg)?.scope ?? (await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Team Budget', placeHolder: 'Which cap? Every member\'s daemon enforces it.', ...STAYS_OPEN }))?.scope;
         if (!scope) return;
         let amount = typeof amountArg === 'number' || amountArg === null ? amountArg : undefined;
         if (amount === undefined) {
           const current = capOf(scope);
           const text = await vscode.window.showInputBox({
-            title: `Team ${scope === 'day' ? 'daily' : 'monthly'} budget in USD (empty for no cap)`,
+            title: `Team ${scope === 'day' ? 'daily' : 'monthly'} budget in USD (empty for no cap)`, ...STAYS_OPEN,
             value: current ? String(current.capNanoUsd / 1e9) : '',
             validateInput: (v) => (v.trim() === '' || /^\s*\$?\d+(\.\d+)?\s*$/.test(v) ? undefined : 'A number of US dollars, e.g. 50 or 12.50; empty removes the cap'),
           });
@@ -243,12 +248,12 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
           { label: 'Monthly', description: show(b.monthly), detail: 'Cap on what all workspaces spend per calendar month', key: 'monthly' },
           ...(workspace ? [{ label: 'This workspace', description: show(b.workspace), detail: `Cap on this workspace's spend (${workspace})`, key: 'workspace' as const }] : []),
         ];
-        const key = items.find((i) => i.key === scopeArg)?.key ?? (await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Budget', placeHolder: 'Which cap?' }))?.key;
+        const key = items.find((i) => i.key === scopeArg)?.key ?? (await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Budget', placeHolder: 'Which cap?', ...STAYS_OPEN }))?.key;
         if (!key) return;
         let amount = typeof amountArg === 'number' ? amountArg : undefined;
         if (amount === undefined) {
           const text = await vscode.window.showInputBox({
-            title: `${items.find((i) => i.key === key)?.label} budget in USD (0 for no cap)`, value: String(b[key]),
+            title: `${items.find((i) => i.key === key)?.label} budget in USD (0 for no cap)`, value: String(b[key]), ...STAYS_OPEN,
             validateInput: (v) => (/^\s*\$?\d+(\.\d+)?\s*$/.test(v) ? undefined : 'A number of US dollars, e.g. 5 or 0.50'),
           });
           if (text === undefined) return;
@@ -293,7 +298,7 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
         const info = await client(events).sendRequest(proto.endpoint);
         const snippets = toolSnippets(info, defaultModel());
         const chosen = snippets.find((s) => s.id === format) ?? await vscode.window.showQuickPick(snippets.map((s) => ({ ...s, description: s.detail, detail: undefined })), {
-          title: 'Switchyard: Connect Other Tools', placeHolder: `Copy the endpoint (${info.baseUrl}) and its key for…`,
+          title: 'Switchyard: Connect Other Tools', placeHolder: `Copy the endpoint (${info.baseUrl}) and its key for…`, ...STAYS_OPEN,
         });
         if (!chosen) return;
         const snippet = snippets.find((s) => s.id === chosen.id)!;

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';
 import { realIdOf } from '../daemon/catalog/twins';
 import { switchSite } from './catalogFile';
+import { STAYS_OPEN } from './commands';
 import type { DaemonEvents } from './events';
 import type { Guard } from './guard';
 import { ledgerRow, siteGroups, teamRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
@@ -90,7 +91,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     const picked = await vscode.window.showQuickPick([...byReal].map(([id, r]) => ({ label: r.label, description: id, id })), {
       title: `Switchyard: ${disabled ? 'Disable' : 'Enable'} Site in Catalog File`,
       placeHolder: byReal.size ? `The site to ${disabled ? 'switch off' : 'switch back on'} (an override in your catalog file)` : `No site to ${disabled ? 'disable' : 'enable'}`,
-      matchOnDescription: true,
+      matchOnDescription: true, ...STAYS_OPEN,
     });
     return picked?.id;
   }
