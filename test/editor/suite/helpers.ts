@@ -27,6 +27,9 @@ export async function api(): Promise<SwitchyardApi> {
   return exports;
 }
 
+/** How the daemon names a request that came through vscode.lm. */
+export const VSCODE_LM_CLIENT = 'editor:vscode.lm';
+
 /** The requests the spend summary lists now: one made after this call is not among them. */
 export function listedRequests(a: SwitchyardApi): Set<string> {
   return new Set(a.spend()?.recent.map((r) => r.receiptId));

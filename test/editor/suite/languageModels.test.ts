@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { RecentRequest } from '../../../daemon/protocol';
-import { api, listedRequests, nextRequest, until } from './helpers';
+import { api, listedRequests, nextRequest, until, VSCODE_LM_CLIENT } from './helpers';
 
 const MODEL = 'llama-3.3-70b';
 
@@ -16,9 +16,6 @@ async function switchyardModel(id = MODEL): Promise<vscode.LanguageModelChat> {
   });
   return model;
 }
-
-/** How the daemon names a request that came through vscode.lm. */
-const CLIENT = 'editor:vscode.lm';
 
 export function registerLanguageModelTests(): void {
   describe('Switchyard models in vscode.lm', () => {
@@ -45,7 +42,7 @@ export function registerLanguageModelTests(): void {
       for await (const piece of response.text) text += piece;
       assert.match(text, /^\[simulated llama-3\.3-70b at /, `the answer: ${text.slice(0, 200)}`);
       // Found only if it is billed to vscode.lm's client name.
-      const recent = await nextRequest(a, CLIENT, listed);
+      const recent = await nextRequest(a, VSCODE_LM_CLIENT, listed);
       assert.equal(recent.model, MODEL);
       // The answer ran to its end, or to the 1024-token cap of switchyard.chat.maxTokens: a simulated
       // answer's length is drawn under the daemon's random seed, over the cap about once in 120 draws.
@@ -71,7 +68,7 @@ export function registerLanguageModelTests(): void {
         } catch {
           // The stream may end with a cancellation error: the caller asked for it.
         }
-        recent = await nextRequest(a, CLIENT, listed);
+        recent = await nextRequest(a, VSCODE_LM_CLIENT, listed);
         if (recent.outcome === 'cancelled') break;
       }
       assert.equal(recent!.outcome, 'cancelled');

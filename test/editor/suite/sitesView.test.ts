@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { api, listedRequests, nextRequest, until } from './helpers';
+import { api, listedRequests, nextRequest, until, VSCODE_LM_CLIENT } from './helpers';
 import { startPostgres } from '../../support/postgres.cjs';
 import { startRedis } from '../../support/redis.cjs';
 
@@ -33,7 +33,7 @@ export function registerSitesViewTests(): void {
       const listed = listedRequests(a);
       const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Which site are you?')], {}, new vscode.CancellationTokenSource().token);
       for await (const piece of response.text) void piece;
-      const served = await nextRequest(a, 'editor:vscode.lm', listed);
+      const served = await nextRequest(a, VSCODE_LM_CLIENT, listed);
       const row = await until(`${served.site.id} with its measurements`, () => {
         const r = a.sites()?.serving.find((s) => s.id === served.site.id);
         return r && /^simulated · TTFT \d+ ms · [\d.]+ tok\/s/.test(r.description) ? r : undefined;
