@@ -6,6 +6,9 @@
 //   switchyard  the bundled daemon (dist/daemon.js), the fake as the one site of a catalog file
 //               (endpoint kind openai-compatible), through POST /v1/chat/completions: placement,
 //               budget reservation, the OpenAI adapter, billing and a durable (fdatasync'd) receipt
+//   switchyard-ram  the same daemon with its state directory in RAM (/dev/shm, tmpfs), where fdatasync
+//               returns at once: the difference from switchyard is what a durable receipt costs on
+//               this machine's disk (left out where there is no /dev/shm)
 //   portkey     the Portkey AI gateway (@portkey-ai/gateway 1.15.2, its own start-server.js) with
 //               x-portkey-provider: openai and x-portkey-custom-host pointing at the same fake; preloaded
 //               with mutable-fetch-headers.cjs, without which it cannot stream to a custom host at all
@@ -32,6 +35,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const DAEMON = path.join(ROOT, 'dist/daemon.js');
 const PORTKEY = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
 const BARE = path.join(__dirname, 'bare-proxy.cjs');
+/** tmpfs on Linux: a file there is as durable as it gets the moment it is written, so fdatasync costs nothing. */
+const RAM_DIR = '/dev/shm';
 
 type Mode = 'json' | 'sse';
 
@@ -184,9 +189,9 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   });
 }
 
-async function startSwitchyard(upstream: FakeUpstream): Promise<{ target: Target; child: ChildProcess; stateDir: string }> {
+async function startSwitchyard(upstream: FakeUpstream, name: string, stateRoot: string): Promise<{ target: Target; child: ChildProcess; stateDir: string }> {
   if (!fs.existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: run npm run build first`);
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-overhead-'));
+  const stateDir = fs.mkdtempSync(path.join(stateRoot, 'switchyard-overhead-'));
   const catalog = path.join(stateDir, 'catalog.json');
   fs.writeFileSync(catalog, JSON.stringify({
     sites: [{
@@ -207,7 +212,7 @@ async function startSwitchyard(upstream: FakeUpstream): Promise<{ target: Target
     await new Promise((r) => setTimeout(r, 50));
   }
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { port: number; token: string };
-  return { target: { name: 'switchyard', port: state.port, path: '/v1/chat/completions', headers: { authorization: `Bearer ${state.token}` }, model: 'bench-model', pid: child.pid }, child, stateDir };
+  return { target: { name, port: state.port, path: '/v1/chat/completions', headers: { authorization: `Bearer ${state.token}` }, model: 'bench-model', pid: child.pid }, child, stateDir };
 }
 
 async function startBare(upstream: FakeUpstream): Promise<{ target: Target; child: ChildProcess }> {
@@ -256,7 +261,8 @@ void (async () => {
   const upstream = await startUpstream();
   const direct: Target = { name: 'direct', port: upstream.port, path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench-not-a-key' }, model: 'fake-model' };
   const bare = await startBare(upstream);
-  const sy = await startSwitchyard(upstream);
+  const sy = await startSwitchyard(upstream, 'switchyard', os.tmpdir());
+  const ram = fs.existsSync(RAM_DIR) ? await startSwitchyard(upstream, 'switchyard-ram', RAM_DIR) : null;
   let portkey: Awaited<ReturnType<typeof startPortkey>> | null = null;
   let portkeyError: string | null = null;
   try {
@@ -264,11 +270,12 @@ void (async () => {
   } catch (error) {
     portkeyError = (error as Error).message;
   }
-  const all = [direct, bare.target, sy.target, ...(portkey ? [portkey.target] : [])];
+  const all = [direct, bare.target, sy.target, ...(ram ? [ram.target] : []), ...(portkey ? [portkey.target] : [])];
   try {
     console.log(header('Overhead: direct vs a bare Node proxy vs Switchyard vs Portkey AI gateway, one fake OpenAI upstream on 127.0.0.1'));
     console.log(`sequential requests per target and mode: ${SEQUENTIAL} (after ${1 + WARM_SECONDS} s of load at concurrency ${CONCURRENCY} and 200 sequential, to warm up); throughput: ${SECONDS} s at concurrency ${CONCURRENCY} (after 1 s warm-up)`);
     if (portkeyError) console.log(`portkey: not measured: ${portkeyError}`);
+    if (!ram) console.log(`switchyard-ram: not measured: no ${RAM_DIR} on this machine`);
     const seqRows: (string | number)[][] = [['mode', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'over bare p50 ms', 'CPU ms/req']];
     const tputRows: (string | number)[][] = [['mode', 'target', `req/s @${CONCURRENCY}`, 'vs portkey']];
     const failures: string[] = [];
@@ -306,7 +313,7 @@ void (async () => {
       for (const t of targets) {
         const rate = rates.get(t.name)!;
         const peer = rates.get('portkey');
-        tputRows.push([mode, t.name, Math.round(rate), peer && t.name === 'switchyard' ? `${(rate / peer).toFixed(2)}x` : '-']);
+        tputRows.push([mode, t.name, Math.round(rate), peer && t.name.startsWith('switchyard') ? `${(rate / peer).toFixed(2)}x` : '-']);
       }
     }
     console.log('\n## Added latency, sequential requests (one connection, kept alive)\n');
@@ -325,12 +332,14 @@ void (async () => {
     console.log(`\nupstream requests served: ${upstream.requests}`);
   } finally {
     sy.child.kill('SIGTERM');
+    ram?.child.kill('SIGTERM');
     bare.child.kill('SIGTERM');
     portkey?.child.kill('SIGTERM');
     agent.destroy();
     await upstream.close();
     await new Promise((r) => setTimeout(r, 300));
     fs.rmSync(sy.stateDir, { recursive: true, force: true });
+    if (ram) fs.rmSync(ram.stateDir, { recursive: true, force: true });
   }
 })().catch((error) => {
   console.error(error);
