@@ -19,6 +19,8 @@ export interface ConnectionSettings {
   idleTimeoutSeconds: number;
   /** 0: any free port. */
   port: number;
+  /** The simulated fleet's seed for a daemon this window starts; undefined: drawn at random. */
+  simulationSeed?: number;
 }
 
 const CRASH_WINDOW_MS = 60_000;
@@ -96,11 +98,11 @@ export class DaemonConnection implements vscode.Disposable {
   }
 
   private async connect(generation: number): Promise<void> {
-    const { stateDir, idleTimeoutSeconds, port } = this.settings();
+    const { stateDir, idleTimeoutSeconds, port, simulationSeed } = this.settings();
     let state = await findDaemon(stateDir);
     if (!state) {
       this.log.info(`starting the daemon (state dir ${stateDir})`);
-      state = await startDaemon({ daemonScript: this.daemonScript, stateDir, idleTimeoutSeconds, port });
+      state = await startDaemon({ daemonScript: this.daemonScript, stateDir, idleTimeoutSeconds, port, simulationSeed });
       this.log.info(`daemon started, pid ${state.pid}, port ${state.port}`);
     }
     const socket = await openSocket(state);

@@ -45,13 +45,22 @@ export interface SpawnOptions {
   idleTimeoutSeconds: number;
   /** 0: any free port. */
   port?: number;
+  /** The simulated fleet's seed; absent, the daemon draws one. */
+  simulationSeed?: number;
   timeoutMs?: number;
+}
+
+/** The daemon's command line for these options. */
+export function daemonArgs(options: SpawnOptions): string[] {
+  const args = [options.daemonScript, '--port', String(options.port ?? 0), '--state-dir', options.stateDir, '--idle-timeout', String(options.idleTimeoutSeconds)];
+  if (options.simulationSeed !== undefined) args.push('--sim-seed', String(options.simulationSeed));
+  return args;
 }
 
 export async function startDaemon(options: SpawnOptions): Promise<DaemonState> {
   const child = spawn(
     process.execPath,
-    [options.daemonScript, '--port', String(options.port ?? 0), '--state-dir', options.stateDir, '--idle-timeout', String(options.idleTimeoutSeconds)],
+    daemonArgs(options),
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
   );
   let stderr = '';

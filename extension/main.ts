@@ -157,5 +157,6 @@ function readSettings(): ConnectionSettings {
     stateDir: stateDir ? stateDir : defaultStateDir(process.env, os.homedir()),
     idleTimeoutSeconds: config.get<number>('idleTimeoutSeconds') ?? 600,
     port: config.get<number>('port') ?? 0,
+    simulationSeed: config.get<number | null>('simulationSeed') ?? undefined,
   };
 }

@@ -15,13 +15,18 @@ export interface DaemonOptions {
   catalogFile?: string;
   /** Simulated sites run this many times faster than wall time (tests, demos). */
   simSpeed: number;
+  /** The simulated fleet's seed; drawn at random when absent, and logged either way. */
+  simSeed?: number;
 }
 
 export const USAGE = `usage: switchyard-daemon [--port <n|0>] [--state-dir <dir>] [--idle-timeout <seconds>]
                          [--log-level trace|debug|info|warn|error] [--log-stderr] [--catalog <file>]
-                         [--sim-speed <factor>]`;
+                         [--sim-speed <factor>] [--sim-seed <integer>]`;
 
 export class ArgsError extends Error {}
+
+/** Seeds are 31-bit, the range the daemon draws its own from. */
+export const MAX_SEED = 2 ** 31 - 1;
 
 const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
@@ -76,6 +81,13 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         const speed = Number(raw);
         if (!Number.isFinite(speed) || speed <= 0) throw new ArgsError(`--sim-speed must be a number > 0, got "${raw}"`);
         options.simSpeed = speed;
+        break;
+      }
+      case '--sim-seed': {
+        const raw = value();
+        const seed = Number(raw);
+        if (!/^\d+$/.test(raw) || seed > MAX_SEED) throw new ArgsError(`--sim-seed must be an integer 0-${MAX_SEED}, got "${raw}"`);
+        options.simSeed = seed;
         break;
       }
       case '--help':

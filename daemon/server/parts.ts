@@ -16,7 +16,7 @@ import { createAdapter } from '../providers/registry';
 import { RealClock } from '../providers/simulated/clock';
 import { mulberry32 } from '../providers/simulated/rng';
 import { Team, TEAM_LEDGER_URL_ENV, TEAM_URL_ENV } from '../team';
-import type { DaemonOptions } from './args';
+import { MAX_SEED, type DaemonOptions } from './args';
 import { loadSettings, saveSettings, type DaemonSettings } from './settings';
 
 export interface Parts {
@@ -46,7 +46,9 @@ export async function openParts(options: DaemonOptions, log: Logger, redactor: R
   catalog.onChange((_catalog, error) => (error ? log.error('catalog reload refused; the previous catalog stays in force', { error }) : log.info('catalog reloaded', { ...catalog.summary() })));
 
   const clock = new RealClock(options.simSpeed);
-  const seed = crypto.randomInt(2 ** 31);
+  // Logged so that a session's simulated answers can be had again with --sim-seed.
+  const seed = options.simSeed ?? crypto.randomInt(MAX_SEED + 1);
+  log.info('simulated fleet seeded', { seed, chosen: options.simSeed !== undefined });
   const telemetry = new Telemetry();
   const router = new Router(catalog, telemetry, clock, mulberry32(seed));
   const meter = await Meter.open(options.stateDir, { budgets: settings.budgets, log: (message) => log.warn(message) });

@@ -298,3 +298,28 @@ test('previewChat says where chat would place a request and what it would cost, 
   assert.equal(bad?.code, proto.ErrorCodes.UnknownModel);
   close();
 });
+
+test('--sim-seed: two daemons with the same seed give the same prompts the same simulated answers, another seed other ones; the log says the seed', async () => {
+  const prompts = ['Name three sorting algorithms.', 'What is a monad?', 'Summarise TCP slow start.'];
+  // Pinned to one simulated site, so only the fleet's draws decide the answers, not a placement.
+  const answers = async (seed: string) => {
+    const d = await daemon(['--sim-seed', seed]);
+    const { rpc, close } = await connect(d);
+    const chat = chats(rpc);
+    const got: { text: string; output: number }[] = [];
+    for (const p of prompts) {
+      const out = await chat(ask(p, { model: 'sim:together/us/h100/llama-3.3-70b', maxTokens: 4096 }));
+      assert.equal(out.receipt.site.id, 'sim:together/us/h100');
+      got.push({ text: out.text, output: out.receipt.tokens.output });
+    }
+    close();
+    await d.stop();
+    const seeded = fs.readFileSync(path.join(d.stateDir, 'daemon.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; seed?: number; chosen?: boolean }).find((l) => l.msg === 'simulated fleet seeded');
+    assert.deepEqual({ seed: seeded?.seed, chosen: seeded?.chosen }, { seed: Number(seed), chosen: true });
+    return got;
+  };
+  const first = await answers('7');
+  assert.deepEqual(await answers('7'), first);
+  const other = await answers('8');
+  assert.notDeepEqual(other.map((a) => a.output), first.map((a) => a.output), 'another seed draws other answer lengths');
+});

@@ -9,12 +9,15 @@ import { acquireLock, AlreadyRunningError, readState, removeState, writeState } 
 import { loadEndpointKey } from '../../daemon/server/endpointKey';
 import { checkOrigin, checkToken, isLoopbackHost } from '../../daemon/server/guard';
 import { defaultStateDir } from '../../daemon/protocol';
+import { daemonArgs } from '../../extension/daemonProcess';
 import { tempDir } from '../support/daemon';
 
 test('parseArgs reads every flag and defaults the state dir per user', () => {
   const options = parseArgs(['--port', '0', '--state-dir', '/tmp/x', '--idle-timeout', '2.5', '--log-level', 'debug'], {}, '/home/ada');
   assert.deepEqual(options, { port: 0, stateDir: '/tmp/x', idleTimeoutMs: 2500, logLevel: 'debug', logStderr: false, simSpeed: 1 });
   assert.equal(parseArgs(['--sim-speed', '50'], {}, '/h').simSpeed, 50);
+  assert.equal(parseArgs(['--sim-seed', '2147483647'], {}, '/h').simSeed, 2147483647);
+  assert.equal(parseArgs([], {}, '/h').simSeed, undefined, 'no seed: the daemon draws one');
   assert.equal(parseArgs([], {}, '/home/ada').stateDir, '/home/ada/.local/state/switchyard');
   assert.equal(parseArgs([], { XDG_STATE_HOME: '/xdg' }, '/home/ada').stateDir, '/xdg/switchyard');
 });
@@ -26,6 +29,9 @@ test('parseArgs names what was wrong', () => {
   assert.throws(() => parseArgs(['--idle-timeout', '-1']), /--idle-timeout must be seconds >= 0/);
   assert.throws(() => parseArgs(['--log-level', 'loud']), /--log-level must be one of/);
   assert.throws(() => parseArgs(['--sim-speed', '0']), /--sim-speed must be a number > 0/);
+  assert.throws(() => parseArgs(['--sim-seed', '1.5']), /--sim-seed must be an integer 0-2147483647, got "1.5"/);
+  assert.throws(() => parseArgs(['--sim-seed', '-1']), /--sim-seed must be an integer/);
+  assert.throws(() => parseArgs(['--sim-seed', '2147483648']), /--sim-seed must be an integer/);
   assert.throws(() => parseArgs(['--frobnicate']), /unknown argument "--frobnicate"/);
 });
 
@@ -99,4 +105,12 @@ test('the endpoint key is made once, readable by the user only, and the same at 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the command line the extension starts the daemon with reads back as the settings it came from', () => {
+  const settings = { daemonScript: '/x/dist/daemon.js', stateDir: '/tmp/state', idleTimeoutSeconds: 600, port: 4141 };
+  const [script, ...argv] = daemonArgs({ ...settings, simulationSeed: 7 });
+  assert.equal(script, settings.daemonScript);
+  assert.deepEqual(parseArgs(argv, {}, '/h'), { port: 4141, stateDir: '/tmp/state', idleTimeoutMs: 600_000, logLevel: 'info', logStderr: false, simSpeed: 1, simSeed: 7 });
+  assert.equal(parseArgs(daemonArgs(settings).slice(1), {}, '/h').simSeed, undefined);
 });
