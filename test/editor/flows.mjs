@@ -626,25 +626,18 @@ export const flows = [
     title: '"Share Site Telemetry with Team…" takes the team\'s Redis URL in a password box, refuses one that is not redis://, and the Sites view shows the link; an empty box stops sharing',
     timeoutMs: 60_000,
     async run(ctx) {
-      const { page } = await ctx.devEditor();
-      await waitForStatus(page, CONNECTED);
-      const redis = await startRedis({ password: 'flow-team-password-1a2b3c' });
-      const teamRow = () => rowLabel(page, 'Team telemetry');
-      try {
-        await runCommand(page, 'View: Show Switchyard');
-        const refusal = await enterTeamUrl(page, 'Switchyard: Share Site Telemetry with Team…', { wrong: 'http://127.0.0.1:6379', refusal: 'must be a redis:// or rediss:// URL', url: redis.url });
-        const shown = await until('the team row in the Sites view', async () => {
-          const label = await teamRow();
-          return label === `Team telemetry: 0 teammates · 127.0.0.1:${redis.port}` ? label : undefined;
+      const { refused, result: shown } = await teamConnection(ctx, {
+        command: 'Switchyard: Share Site Telemetry with Team…', row: 'Team telemetry', start: () => startRedis({ password: 'flow-team-password-1a2b3c' }),
+        wrong: 'http://127.0.0.1:6379', refusal: 'must be a redis:// or rediss:// URL',
+      }, async (page, redis) => {
+        const label = await until('the team row in the Sites view', async () => {
+          const text = await rowLabel(page, 'Team telemetry');
+          return text === `Team telemetry: 0 teammates · 127.0.0.1:${redis.port}` ? text : undefined;
         }, { timeoutMs: 20_000 });
         await ctx.screenshot('team-telemetry', page);
-        await runCommand(page, 'Switchyard: Share Site Telemetry with Team…');
-        await answerInputBox(page, '');
-        await until('the team row gone', async () => ((await teamRow()) === undefined ? true : undefined), { timeoutMs: 20_000 });
-        ctx.note(`refused: "${refusal}"; shown: "${shown}"; stopped from an empty box`);
-      } finally {
-        await redis.stop();
-      }
+        return label;
+      });
+      ctx.note(`refused: "${refused}"; shown: "${shown}"; stopped from an empty box`);
     },
   },
   {
@@ -652,39 +645,33 @@ export const flows = [
     title: '"Connect Team Ledger…" takes the PostgreSQL URL in a password box and refuses another kind; "Set Team Budget…" sets a team cap that the Sites view shows as spent of cap',
     timeoutMs: 90_000,
     async run(ctx) {
-      const { page } = await ctx.devEditor();
-      await waitForStatus(page, CONNECTED);
-      const db = await startPostgres({ password: 'flow-ledger-password-4d5e6f' });
-      const ledgerRow = () => rowLabel(page, 'Team ledger');
-      try {
-        await runCommand(page, 'View: Show Switchyard');
-        const refusal = await enterTeamUrl(page, 'Switchyard: Connect Team Ledger…', { wrong: 'mysql://127.0.0.1:3306/team', refusal: 'must be a postgres:// or postgresql:// URL', url: db.url });
+      const { refused, result: { shown, team } } = await teamConnection(ctx, {
+        command: 'Switchyard: Connect Team Ledger…', row: 'Team ledger', start: () => startPostgres({ password: 'flow-ledger-password-4d5e6f' }),
+        wrong: 'mysql://127.0.0.1:3306/team', refusal: 'must be a postgres:// or postgresql:// URL',
+      }, async (page) => {
+        const ledgerRow = () => rowLabel(page, 'Team ledger');
         // Earlier flows' requests at keyed sites are this month's real spend: connecting sends them along.
         await until('the ledger row in the Sites view', async () => (/^Team ledger: \$[\d.]+ today · \$[\d.]+ this month$/.test((await ledgerRow()) ?? '') ? true : undefined), { timeoutMs: 20_000 });
         await runCommand(page, 'Switchyard: Set Team Budget…');
         await pickQuickItem(page, 'Team daily');
         await answerInputBox(page, '12.50');
-        const shown = await until('the team budget in the row', async () => {
-          const label = await ledgerRow();
-          return /^Team ledger: \$[\d.]+ of \$12\.50 today$/.test(label ?? '') ? label : undefined;
+        const label = await until('the team budget in the row', async () => {
+          const text = await ledgerRow();
+          return /^Team ledger: \$[\d.]+ of \$12\.50 today$/.test(text ?? '') ? text : undefined;
         }, { timeoutMs: 20_000 });
         await ctx.screenshot('team-ledger', page);
         // The spend view has the team's section: the cap as spent of cap, and who set it.
         await runCommand(page, 'Switchyard: Show Spend');
         const spend = await webviewFrame(page, '#team:not([hidden])');
-        const team = await until('the team section of the spend view', async () => {
+        const section = await until('the team section of the spend view', async () => {
           const text = await spend.locator('#team').innerText({ timeout: 1000 }).catch(() => '');
           return /Team daily budget \(set by [^)]+\)/.test(text) && /\$[\d.]+ of \$12\.50/.test(text) ? text : undefined;
         }, { timeoutMs: 20_000 });
         await ctx.screenshot('team-ledger-spend', page);
         await closeActiveEditor(page);
-        await runCommand(page, 'Switchyard: Connect Team Ledger…');
-        await answerInputBox(page, '');
-        await until('the ledger row gone', async () => ((await ledgerRow()) === undefined ? true : undefined), { timeoutMs: 20_000 });
-        ctx.note(`refused: "${refusal}"; shown: "${shown}"; spend view: "${team.split('\n').find((l) => l.includes('$12.50'))?.trim()}"; disconnected from an empty box`);
-      } finally {
-        await db.stop();
-      }
+        return { shown: label, team: section };
+      });
+      ctx.note(`refused: "${refused}"; shown: "${shown}"; spend view: "${team.split('\n').find((l) => l.includes('$12.50'))?.trim()}"; disconnected from an empty box`);
     },
   },
   {
@@ -763,19 +750,37 @@ async function startFakeCoder() {
  * Runs a team command, checks that its box hides what is typed and refuses a URL of the wrong kind in
  * the box itself (returns that message), then enters the right one.
  */
-async function enterTeamUrl(page, command, { wrong, refusal, url }) {
-  await runCommand(page, command);
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  assert((await input.getAttribute('type')) === 'password', 'the URL box shows what is typed');
-  await input.fill(wrong);
-  const message = await until(`the box refusing ${wrong}`, async () => {
-    const text = await page.locator('.quick-input-widget .quick-input-message').textContent({ timeout: 500 }).catch(() => '');
-    return text?.includes(refusal) ? text.trim() : undefined;
-  }, { timeoutMs: 10_000 });
-  await input.fill(url);
-  await page.keyboard.press('Enter');
-  return message;
+/**
+ * A team connection from the palette, start to end: the service started, the Sites view shown, the
+ * command's URL box (a password box) refusing a URL of the wrong kind and taking the service's, then
+ * `connected(page, service)` while it is connected, and last an empty box that stops it and takes its
+ * row out of the Sites view. Returns the refusal the box showed and what `connected` returned.
+ */
+async function teamConnection(ctx, { command, row, start, wrong, refusal }, connected) {
+  const { page } = await ctx.devEditor();
+  await waitForStatus(page, CONNECTED);
+  const service = await start();
+  try {
+    await runCommand(page, 'View: Show Switchyard');
+    await runCommand(page, command);
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    assert((await input.getAttribute('type')) === 'password', 'the URL box shows what is typed');
+    await input.fill(wrong);
+    const refused = await until(`the box refusing ${wrong}`, async () => {
+      const text = await page.locator('.quick-input-widget .quick-input-message').textContent({ timeout: 500 }).catch(() => '');
+      return text?.includes(refusal) ? text.trim() : undefined;
+    }, { timeoutMs: 10_000 });
+    await input.fill(service.url);
+    await page.keyboard.press('Enter');
+    const result = await connected(page, service);
+    await runCommand(page, command);
+    await answerInputBox(page, '');
+    await until(`the ${row} row gone`, async () => ((await rowLabel(page, row)) === undefined ? true : undefined), { timeoutMs: 20_000 });
+    return { refused, result };
+  } finally {
+    await service.stop();
+  }
 }
 
 async function closeActiveEditor(page) {
