@@ -66,6 +66,14 @@ export function maxTokens(): number | undefined {
   return typeof v === 'number' && v > 0 ? Math.floor(v) : undefined;
 }
 
+/** The daemon's start settings (`switchyard.daemon.*`): read only when a window starts the daemon. */
+const START_SETTINGS = ['stateDir', 'idleTimeoutSeconds', 'port', 'simulationSeed'];
+
+/** The start settings a change touched, by full name; empty when none. */
+export function changedStartSettings(e: vscode.ConfigurationChangeEvent): string[] {
+  return START_SETTINGS.map((k) => `${SECTION}.daemon.${k}`).filter((name) => e.affectsConfiguration(name));
+}
+
 /** True when a settings change concerns what configure carries. */
 export function affectsDaemon(e: vscode.ConfigurationChangeEvent): boolean {
   return ['policies', 'defaultPolicy', 'catalogFile', 'budgets'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));

@@ -8,7 +8,7 @@ import type { PanelState } from '../media/messages';
 import { defaultStateDir } from '../daemon/protocol';
 import { ChatRequests } from './chatRequests';
 import { POLICY_STATE_KEY, registerCommands } from './commands';
-import { affectsDaemon, catalogFileSetting, readConfigure, workspaceKey } from './config';
+import { affectsDaemon, catalogFileSetting, changedStartSettings, readConfigure, workspaceKey } from './config';
 import { DaemonConnection, type ConnectionSettings } from './connection';
 import { DaemonEvents } from './events';
 import { guardWith } from './guard';
@@ -109,6 +109,17 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         log.error(`the daemon refused the new settings: ${(error as Error).message}`);
         void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`);
       }
+    }),
+    // A running daemon keeps the settings it started with, and other windows share it: say so, and let
+    // the user choose when to restart rather than restarting under someone else's request.
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      const changed = changedStartSettings(e);
+      if (changed.length === 0) return;
+      const choice = await vscode.window.showInformationMessage(
+        `Switchyard: ${changed.join(', ')} ${changed.length === 1 ? 'takes' : 'take'} effect when the daemon next starts. Restarting it stops the requests in flight in every window.`,
+        'Restart Daemon',
+      );
+      if (choice === 'Restart Daemon') await vscode.commands.executeCommand('switchyard.restartDaemon');
     }),
     vscode.commands.registerCommand('switchyard.restartDaemon', async () => {
       await conn.restart();

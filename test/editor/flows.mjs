@@ -154,6 +154,58 @@ export const flows = [
     },
   },
   {
+    name: 'daemon-settings',
+    title: 'changing switchyard.daemon.simulationSeed says it takes effect at the next start and offers "Restart Daemon"; the daemon restarted from there runs on that seed',
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const session = await ctx.devEditor();
+      const { page, stateDir } = session;
+      await waitForStatus(page, CONNECTED);
+      const settingsFile = path.join(session.dirs.userData, 'Machine', 'settings.json');
+      const before = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : null;
+      const setSeed = (seed) => {
+        const { 'switchyard.daemon.simulationSeed': _, ...rest } = JSON.parse(before ?? '{}');
+        fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+        fs.writeFileSync(settingsFile, JSON.stringify(seed === null ? rest : { ...rest, 'switchyard.daemon.simulationSeed': seed }, null, 2));
+      };
+      /** Takes "Restart Daemon" on the notification and returns the daemon that replaced `old`. */
+      const restartFromNotification = async (old, screenshot) => {
+        // From the notification center: whether a toast shows depends on the window's focus.
+        const item = page.locator('.notifications-center .notification-list-item', { hasText: 'switchyard.daemon.simulationSeed takes effect when the daemon next starts' }).first();
+        const text = await until('the notification about the seed', async () => {
+          if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications').catch(() => {});
+          return item.locator('.notification-list-item-message').textContent({ timeout: 500 }).catch(() => undefined);
+        }, { timeoutMs: 20_000 });
+        if (screenshot) await ctx.screenshot(screenshot, page);
+        await item.locator('.monaco-button', { hasText: 'Restart Daemon' }).click({ timeout: 10_000 });
+        // The next change's notification reads the same: none of this one may be left to be found for it.
+        await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+        const next = await waitForDaemon(stateDir, { notPid: old.pid, timeoutMs: 60_000 });
+        ctx.trackDaemon(next.pid);
+        await waitForStatus(page, CONNECTED, { timeoutMs: 60_000, accept: (s) => !new RegExp(`\\bpid ${old.pid}\\b`).test(s.label) });
+        const seeded = await until(`daemon ${next.pid} logging its seed`, () => fs.readFileSync(path.join(stateDir, 'daemon.log'), 'utf8').split('\n')
+          .filter((l) => l.includes('"simulated fleet seeded"')).map((l) => JSON.parse(l)).find((l) => l.pid === next.pid), { timeoutMs: 10_000 });
+        return { next, seeded, text };
+      };
+      const first = await waitForDaemon(stateDir);
+      try {
+        setSeed(4242);
+        const { next, seeded, text } = await restartFromNotification(first, 'daemon-settings');
+        assert(seeded.seed === 4242 && seeded.chosen === true, `the new daemon logged ${JSON.stringify(seeded)}`);
+        // Back to a seed drawn at each start, as the other flows run.
+        setSeed(null);
+        const { seeded: drawn } = await restartFromNotification(next);
+        assert(drawn.chosen === false, `after the setting was removed the daemon logged ${JSON.stringify(drawn)}`);
+        ctx.note(`"${text.trim()}"; daemon ${first.pid} -> ${next.pid} on seed ${seeded.seed}, then a drawn seed again`);
+      } finally {
+        if (before === null) fs.rmSync(settingsFile, { force: true });
+        else fs.writeFileSync(settingsFile, before);
+        await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+        if (await page.locator('.notifications-center.visible').count()) await runCommand(page, 'Notifications: Hide Notifications', { attempts: 2 }).catch(() => {});
+      }
+    },
+  },
+  {
     name: 'show-logs',
     title: '"Switchyard: Show Logs" opens the "Switchyard" output channel',
     timeoutMs: 60_000,
