@@ -3,17 +3,12 @@
 // benchmark that no longer starts, throws half-way or prints no rows, which nobody would notice until
 // the next time someone needs its numbers.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, tempDir } from '../support/daemon';
-
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 async function bench(script: string, args: string[]): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,7 +47,6 @@ test('bench/decision: a row per size and policy, with microseconds', { timeout: 
 
 test('bench/placement: on a small trace, every strategy and the oracle have a row, costs against the oracle', { timeout: 300_000 }, async () => {
   const dir = tempDir('switchyard-bench-trace-');
-  dirs.push(dir);
   // Two minutes of the Azure traces' format: a request every second, prompts and answers of a few sizes.
   const trace = (file: string, input: number) => {
     const lines = ['TIMESTAMP,ContextTokens,GeneratedTokens'];

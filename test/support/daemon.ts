@@ -23,8 +23,23 @@ export interface RunningDaemon {
   stop(): Promise<number | null>;
 }
 
+const made: string[] = [];
+// Each test file runs in a process of its own: its folders go when it ends, after every test has read them.
+process.once('exit', () => {
+  for (const dir of made) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // A daemon still writing there can race the removal; a leftover folder fails no test.
+    }
+  }
+});
+
+/** A fresh folder under the system's temp dir, removed when this test process exits. */
 export function tempDir(prefix = 'switchyard-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export async function startDaemon(options: { stateDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunningDaemon> {
