@@ -5,7 +5,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
 /** Bumped when a method is added or changes shape; the extension replaces a daemon that speaks another version. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /**
  * Largest single WebSocket message either side accepts (a bigger one closes the socket with 1009), and the
@@ -528,6 +528,8 @@ export interface StatusResult {
   uptimeMs: number;
   clients: number;
   stateDir: string;
+  /** The simulated fleet's seed this run; the same seed (--sim-seed, switchyard.daemon.simulationSeed) gives the same simulated answers. */
+  simulationSeed: number;
   catalog: CatalogSummary | null;
   team: TeamStatus;
 }

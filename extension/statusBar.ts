@@ -134,6 +134,6 @@ function tooltip(s: SpendSummary | undefined, ledger: TeamLedgerStatus | undefin
     }
   }
   md.appendMarkdown(`\n---\n[Show spend](command:switchyard.showSpend) · [Set budget](command:switchyard.setBudget) · [Switch policy](command:switchyard.switchPolicy)\n\n`);
-  md.appendMarkdown(`Connected to daemon ${state.status.version}, pid ${state.status.pid}, port ${state.state.port}`);
+  md.appendMarkdown(`Connected to daemon ${state.status.version}, pid ${state.status.pid}, port ${state.state.port}; simulated fleet seed ${state.status.simulationSeed}`);
   return md;
 }

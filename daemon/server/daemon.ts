@@ -133,6 +133,7 @@ export class Daemon {
       uptimeMs: Date.now() - this.startedAt,
       clients: this.clients.size,
       stateDir: this.options.stateDir,
+      simulationSeed: this.parts.seed,
       catalog: this.parts.catalog.summary(),
       team: this.parts.team.status(),
     };

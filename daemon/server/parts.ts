@@ -29,6 +29,8 @@ export interface Parts {
   chat: ChatService;
   clock: RealClock;
   team: Team;
+  /** The simulated fleet's seed. */
+  seed: number;
   settings(): DaemonSettings;
   saveSettings(change: Partial<DaemonSettings>): void;
   close(): Promise<void>;
@@ -86,6 +88,7 @@ export async function openParts(options: DaemonOptions, log: Logger, redactor: R
     chat,
     clock,
     team,
+    seed,
     settings: () => settings,
     saveSettings(change) {
       settings = { ...settings, ...change };

@@ -262,7 +262,7 @@ export const flows = [
       const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Month to date' }).first();
       await hover.waitFor({ state: 'visible', timeout: 10_000 });
       const tip = await hover.textContent();
-      assert(/Top providers/.test(tip) && /Top sites/.test(tip), `the tooltip reads ${JSON.stringify(tip)}`);
+      assert(/Top providers/.test(tip) && /Top sites/.test(tip) && /simulated fleet seed \d+/.test(tip), `the tooltip reads ${JSON.stringify(tip)}`);
       await ctx.screenshot('statusbar-tooltip', page);
       await page.mouse.move(700, 400);
       ctx.note(`site ${turn.annotations.site}; first token ${turn.annotations.ttft}; total ${turn.annotations.total}; cost ${turn.annotations.cost}; ${await rows.count()} candidates; status bar ${JSON.stringify(spendBefore.text)} -> ${JSON.stringify(after.text)}`);

@@ -81,7 +81,7 @@ test('other tools keep one key across restarts: it opens the HTTP routes, never 
 });
 
 test('switchyard/status round trip over the real WebSocket', async () => {
-  const d = await daemon();
+  const d = await daemon({ args: ['--sim-seed', '31337'] });
   const client = await connect(d);
   const status = await client.rpc.sendRequest(proto.status);
   assert.equal(status.pid, d.state.pid);
@@ -89,6 +89,7 @@ test('switchyard/status round trip over the real WebSocket', async () => {
   assert.equal(status.clients, 1);
   assert.equal(status.stateDir, d.stateDir);
   assert.ok(status.uptimeMs >= 0);
+  assert.equal(status.simulationSeed, 31337);
   client.close();
 });
 
