@@ -8,7 +8,7 @@
 //               budget reservation, the OpenAI adapter, billing and a durable (fdatasync'd) receipt
 //   switchyard-ram  the same daemon with its state directory in RAM (/dev/shm, tmpfs), where fdatasync
 //               returns at once: the difference from switchyard is what a durable receipt costs on
-//               this machine's disk (left out where there is no /dev/shm)
+//               this machine's disk (left out, with the reason, where /dev/shm is missing or small)
 //   portkey     the Portkey AI gateway (@portkey-ai/gateway 1.15.2, its own start-server.js) with
 //               x-portkey-provider: openai and x-portkey-custom-host pointing at the same fake; preloaded
 //               with mutable-fetch-headers.cjs, without which it cannot stream to a custom host at all
@@ -37,6 +37,16 @@ const PORTKEY = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-se
 const BARE = path.join(__dirname, 'bare-proxy.cjs');
 /** tmpfs on Linux: a file there is as durable as it gets the moment it is written, so fdatasync costs nothing. */
 const RAM_DIR = '/dev/shm';
+/** The receipts of a full run (about 1 KB each, tens of thousands per mode) must fit: a container's /dev/shm is often 64 MB. */
+const RAM_NEEDED_BYTES = 512 * 1024 * 1024;
+
+/** Why the RAM row cannot be measured here, or null when it can. */
+function ramUnavailable(): string | null {
+  if (!fs.existsSync(RAM_DIR)) return `no ${RAM_DIR} on this machine`;
+  const { bavail, bsize } = fs.statfsSync(RAM_DIR);
+  const free = bavail * bsize;
+  return free < RAM_NEEDED_BYTES ? `${RAM_DIR} has ${(free / 1024 / 1024).toFixed(0)} MB free, the run needs ${RAM_NEEDED_BYTES / 1024 / 1024} MB` : null;
+}
 
 type Mode = 'json' | 'sse';
 
@@ -262,7 +272,8 @@ void (async () => {
   const direct: Target = { name: 'direct', port: upstream.port, path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench-not-a-key' }, model: 'fake-model' };
   const bare = await startBare(upstream);
   const sy = await startSwitchyard(upstream, 'switchyard', os.tmpdir());
-  const ram = fs.existsSync(RAM_DIR) ? await startSwitchyard(upstream, 'switchyard-ram', RAM_DIR) : null;
+  const ramMissing = ramUnavailable();
+  const ram = ramMissing ? null : await startSwitchyard(upstream, 'switchyard-ram', RAM_DIR);
   let portkey: Awaited<ReturnType<typeof startPortkey>> | null = null;
   let portkeyError: string | null = null;
   try {
@@ -275,7 +286,7 @@ void (async () => {
     console.log(header('Overhead: direct vs a bare Node proxy vs Switchyard vs Portkey AI gateway, one fake OpenAI upstream on 127.0.0.1'));
     console.log(`sequential requests per target and mode: ${SEQUENTIAL} (after ${1 + WARM_SECONDS} s of load at concurrency ${CONCURRENCY} and 200 sequential, to warm up); throughput: ${SECONDS} s at concurrency ${CONCURRENCY} (after 1 s warm-up)`);
     if (portkeyError) console.log(`portkey: not measured: ${portkeyError}`);
-    if (!ram) console.log(`switchyard-ram: not measured: no ${RAM_DIR} on this machine`);
+    if (ramMissing) console.log(`switchyard-ram: not measured: ${ramMissing}`);
     const seqRows: (string | number)[][] = [['mode', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'over bare p50 ms', 'CPU ms/req']];
     const tputRows: (string | number)[][] = [['mode', 'target', `req/s @${CONCURRENCY}`, 'vs portkey']];
     const failures: string[] = [];
