@@ -32,7 +32,8 @@ function row(out: string, ...first: string[]): string[] | undefined {
   return undefined;
 }
 
-const number = (cell: string | undefined) => assert.ok(cell !== undefined && Number.isFinite(Number(cell.replace(/[,x×]/g, ''))), `a number, not ${cell}`);
+/** A figure as the benches print them: digits, maybe with thousands commas and a trailing x for a ratio. */
+const number = (cell: string | undefined) => assert.match(cell ?? '', /^\d[\d,]*(\.\d+)?x?$/, `a number, not ${JSON.stringify(cell)}`);
 
 test('bench/decision: a row per size and policy, with microseconds', { timeout: 300_000 }, async () => {
   const out = await bench('bench/decision/run.ts', ['--sites', '10,100', '--seconds', '0.02']);
