@@ -3,14 +3,18 @@
 // editor (the URLs are kept in its SecretStorage, as keys are) or from the environment of a standalone
 // daemon; held in memory only.
 
+import os from 'node:os';
 import type { Receipt, SetTeamParams, TeamLedgerStatus, TeamStatus } from '../protocol';
 import type { Redactor } from '../log/redact';
 import type { SiteObservation } from '../engine/telemetry';
-import { SharedTelemetry, type SharedTelemetryDeps } from './sharedTelemetry';
-import { defaultMember, TeamLedger, type TeamHold, type TeamLedgerDeps } from './ledger';
+import type * as SharedTelemetryModule from './sharedTelemetry';
+import type { SharedTelemetry, SharedTelemetryDeps } from './sharedTelemetry';
+import type * as TeamLedgerModule from './ledger';
+import type { TeamLedger, TeamLedgerDeps } from './ledger';
+import type { TeamHold } from './hold';
 import { teamUrlProblem, teamUrlSecrets, type TeamServer } from './url';
 
-export { TeamLedgerUnavailableError, type TeamHold } from './ledger';
+export { TeamLedgerUnavailableError, type TeamHold } from './hold';
 
 export const TEAM_URL_ENV = 'SWITCHYARD_TEAM_REDIS_URL';
 export const TEAM_LEDGER_URL_ENV = 'SWITCHYARD_TEAM_POSTGRES_URL';
@@ -21,7 +25,18 @@ const TELEMETRY_OFF = { telemetry: 'off', server: null, peers: 0, published: 0, 
 
 export class TeamProblem extends Error {}
 
-type TeamDeps = Omit<SharedTelemetryDeps, 'changed'> & Omit<TeamLedgerDeps, 'changed'> & { redactor: Redactor };
+/** user@host: who a daemon's receipts are recorded as when the team has not named its members. */
+export function defaultMember(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // A user without a passwd entry (some containers) is still a member.
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+type TeamDeps = Omit<SharedTelemetryDeps, 'changed'> & Omit<TeamLedgerDeps, 'changed' | 'member'> & { member?: string; redactor: Redactor };
 
 /** One part shared with the team: the URL in use and what serves it, replaced whole when the URL changes. */
 class Link<T extends { start(): void; close(): Promise<void> }> {
@@ -55,8 +70,16 @@ export class Team {
   constructor(deps: TeamDeps) {
     this.deps = { ...deps, changed: () => this.changed() };
     this.member = deps.member ?? (process.env[TEAM_MEMBER_ENV]?.trim() || defaultMember());
-    this.telemetry = new Link((url) => new SharedTelemetry(this.protect(url), this.deps));
-    this.ledgerLink = new Link((url) => new TeamLedger(this.protect(url), { ...this.deps, member: this.member }));
+    // Each part's module, and the Redis or PostgreSQL client with it, loads when its first URL is set:
+    // most daemons never have one, and loading both clients takes a sixth of a daemon's start.
+    this.telemetry = new Link((url) => {
+      const { SharedTelemetry } = require('./sharedTelemetry') as typeof SharedTelemetryModule;
+      return new SharedTelemetry(this.protect(url), this.deps);
+    });
+    this.ledgerLink = new Link((url) => {
+      const { TeamLedger } = require('./ledger') as typeof TeamLedgerModule;
+      return new TeamLedger(this.protect(url), { ...this.deps, member: this.member });
+    });
   }
 
   /** Told the status after each change (set, stopped, a link up or down, the team's spend). Returns an unsubscribe function. */

@@ -11,11 +11,11 @@
 //
 // Simulated sites cost nothing real and are neither recorded nor held.
 
-import os from 'node:os';
 import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Receipt, TeamBudgetStatus, TeamLedgerStatus } from '../protocol';
 import { BudgetExceededError } from '../meter';
+import { TeamLedgerUnavailableError, type TeamHold } from './hold';
 import { teamServerOf } from './url';
 
 /** How long a hold lives without renewal: a daemon that died stops holding the team's money after this. */
@@ -134,30 +134,14 @@ interface Standing {
   caps: { scope: 'day' | 'month'; cap: number; setBy: string }[];
 }
 
-export interface TeamHold {
-  readonly id: string;
-  nanoUsd: number;
-}
-
-export class TeamLedgerUnavailableError extends Error {}
-
 export interface TeamLedgerDeps {
   /** This daemon's receipts since a time, to catch the team ledger up after it was away. */
   receiptsSince(since: number): AsyncIterable<Receipt[]>;
   /** Status changed: the link, the team's spend or its budgets. */
   changed(): void;
   log: { info(message: string, fields?: object): void; warn(message: string, fields?: object): void };
-  member?: string;
-}
-
-export function defaultMember(): string {
-  let user = 'unknown';
-  try {
-    user = os.userInfo().username;
-  } catch {
-    // A user without a passwd entry (some containers) is still a member.
-  }
-  return `${user}@${os.hostname()}`;
+  /** Who this daemon's receipts are recorded as. */
+  member: string;
 }
 
 const real = (r: Receipt) => !r.site.simulated;
@@ -185,7 +169,7 @@ export class TeamLedger {
 
   constructor(private readonly url: string, private readonly deps: TeamLedgerDeps) {
     this.server = teamServerOf(url, 'postgres');
-    this.member = deps.member ?? defaultMember();
+    this.member = deps.member;
     this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, application_name: 'switchyard' });
     // An idle client's error (the server restarted) is not a request's: the next query reconnects.
     this.pool.on('error', (error) => this.unreachable(error));
