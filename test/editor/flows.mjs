@@ -17,6 +17,14 @@ import {
 // "Switchyard: connected to daemon pid N. Today ...".
 const CONNECTED = /Switchyard: connected/;
 
+/** The daemon that replaced `old` in `stateDir`, once the window's status bar says it is connected to it. */
+async function replacedDaemon(ctx, page, stateDir, old) {
+  const next = await waitForDaemon(stateDir, { notPid: old.pid, timeoutMs: 60_000 });
+  ctx.trackDaemon(next.pid);
+  await waitForStatus(page, CONNECTED, { timeoutMs: 60_000, accept: (s) => !new RegExp(`\\bpid ${old.pid}\\b`).test(s.label) });
+  return next;
+}
+
 /** The prompt panel's webview frame, once its model list has loaded. */
 async function panelFrame(page) {
   const frame = await webviewFrame(page, '#prompt', { timeoutMs: 30_000 });
@@ -123,10 +131,8 @@ export const flows = [
       ctx.trackDaemon(before.pid);
       process.kill(before.pid, 'SIGKILL');
       await until(`killed daemon pid ${before.pid} to be gone`, () => !pidAlive(before.pid), { timeoutMs: 10_000 });
-      const after = await waitForDaemon(stateDir, { notPid: before.pid, timeoutMs: 60_000 });
-      ctx.trackDaemon(after.pid);
       // Connected again, and (when the item names its daemon's pid) to the new daemon, not the dead one.
-      await waitForStatus(page, CONNECTED, { timeoutMs: 60_000, accept: (s) => !new RegExp(`\\bpid ${before.pid}\\b`).test(s.label) });
+      const after = await replacedDaemon(ctx, page, stateDir, before);
       // The log tells the story as it happened: no line from the client saying the daemon stays down.
       const log = await until('the restart in Switchyard\'s log', () => extensionLogs(path.join(ctx.runDir, 'dev'))
         .map((file) => fs.readFileSync(file, 'utf8')).find((text) => text.includes(`daemon pid ${before.pid} is gone; restarting it`)), { timeoutMs: 10_000 });
@@ -145,9 +151,7 @@ export const flows = [
       const before = await waitForDaemon(stateDir);
       ctx.trackDaemon(before.pid);
       const attempts = await runCommand(page, 'Switchyard: Restart Daemon');
-      const after = await waitForDaemon(stateDir, { notPid: before.pid, timeoutMs: 60_000 });
-      ctx.trackDaemon(after.pid);
-      await waitForStatus(page, CONNECTED, { timeoutMs: 60_000, accept: (s) => !new RegExp(`\\bpid ${before.pid}\\b`).test(s.label) });
+      const after = await replacedDaemon(ctx, page, stateDir, before);
       await ctx.screenshot('restart-command', page);
       const old = pidAlive(before.pid) ? `; the old daemon ${before.pid} is still running` : '';
       ctx.note(`command ran on attempt ${attempts}; daemon pid ${before.pid} -> ${after.pid}${old}`);
@@ -180,9 +184,7 @@ export const flows = [
         await item.locator('.monaco-button', { hasText: 'Restart Daemon' }).click({ timeout: 10_000 });
         // The next change's notification reads the same: none of this one may be left to be found for it.
         await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-        const next = await waitForDaemon(stateDir, { notPid: old.pid, timeoutMs: 60_000 });
-        ctx.trackDaemon(next.pid);
-        await waitForStatus(page, CONNECTED, { timeoutMs: 60_000, accept: (s) => !new RegExp(`\\bpid ${old.pid}\\b`).test(s.label) });
+        const next = await replacedDaemon(ctx, page, stateDir, old);
         const seeded = await until(`daemon ${next.pid} logging its seed`, () => fs.readFileSync(path.join(stateDir, 'daemon.log'), 'utf8').split('\n')
           .filter((l) => l.includes('"simulated fleet seeded"')).map((l) => JSON.parse(l)).find((l) => l.pid === next.pid), { timeoutMs: 10_000 });
         return { next, seeded, text };
