@@ -52,7 +52,8 @@ class Link<T extends { start(): void; close(): Promise<void> }> {
     const previous = this.part;
     this.part = null;
     await previous?.close();
-    if (url !== null) {
+    // Another set() while the previous part closed has the last word: its URL is the one to serve.
+    if (url !== null && this.url === url && !this.part) {
       this.part = this.make(url);
       this.part.start();
     }
