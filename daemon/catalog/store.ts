@@ -24,6 +24,9 @@ export class CatalogStore {
   /** Set by watch(): files named later (setFiles) are watched too, even when there were none before. */
   private watching = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Counts reloads begun; the last one's outcome is `latest`. */
+  private generation = 0;
+  private latest: Promise<string | null> = Promise.resolve(null);
   private listeners = new Set<(catalog: Catalog, error: string | null) => void>();
   private readonly debounceMs: number;
 
@@ -45,14 +48,26 @@ export class CatalogStore {
     return this.lastError;
   }
 
-  /** Reads every file and swaps the catalog in when all are valid. Resolves to the error, if any. */
-  async reload(): Promise<string | null> {
+  /**
+   * Reads every file and swaps the catalog in when all are valid. Resolves to the error, if any. Reads
+   * can end out of order: one that ends after a later reload began changes nothing and resolves to that
+   * reload's outcome, so an older file's text (or a file no longer named) never replaces a newer one.
+   */
+  reload(): Promise<string | null> {
+    const generation = ++this.generation;
+    this.latest = this.load(generation);
+    return this.latest;
+  }
+
+  private async load(generation: number): Promise<string | null> {
     let loaded: CatalogFile[];
     try {
       loaded = await Promise.all(this.files.map(async (name) => ({ name, text: await readFile(name, 'utf8') })));
     } catch (e) {
+      if (generation !== this.generation) return this.latest;
       return this.fail(`cannot read catalog file: ${(e as Error).message}`);
     }
+    if (generation !== this.generation) return this.latest;
     try {
       this.idx = indexCatalog(buildCatalog(loaded, this.options.builtin));
     } catch (e) {

@@ -126,3 +126,26 @@ test('store: reloads on change, keeps the previous catalog on error', async () =
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('store: a reload that ends after a later one changes nothing, and resolves to the later one\'s outcome', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-catalog-'));
+  // The first file is slow to read (30 MB, mostly the whitespace JSON allows), the second quick.
+  const slow = join(dir, 'old.json');
+  const quick = join(dir, 'new.json');
+  await writeFile(slow, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', disabled: true }] }) + ' '.repeat(30 * 1024 * 1024));
+  await writeFile(quick, JSON.stringify({ sites: [{ id: 'together/us/h100', disabled: true }] }));
+  const store = new CatalogStore([slow]);
+  try {
+    const first = store.reload();
+    // The setting now names the other file: its catalog is the one to hold, whichever read ends last.
+    const second = store.setFiles([quick]);
+    assert.equal(await second, null);
+    assert.equal(await first, null);
+    assert.equal(store.index.site('sim:together/us/h100')?.disabled, true);
+    assert.equal(store.index.site('sim:groq/eu-helsinki/lpu')?.disabled, undefined, 'the earlier reload, ending last, put back the file no longer named');
+    assert.deepEqual(store.catalog.files, [quick]);
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
