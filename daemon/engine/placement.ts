@@ -44,6 +44,11 @@ export interface PlaceInput {
   exclude?: ReadonlySet<string>;
   /** The placement by the policy whose fallback this is, which found no eligible site: the why starts from it. */
   instead?: Placement;
+  /**
+   * When no site passes: whether the one whose breaker opened (or that this request failed at) longest
+   * ago is tried anyway, rather than none. Off while a fallback policy may still find a healthy site.
+   */
+  lastResort?: boolean;
   rng(): number;
   now: number;
 }
@@ -201,9 +206,11 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (input.remainingBudgetNanoUsd !== undefined && worst > input.remainingBudgetNanoUsd) return BUDGET;
   // Simulated sites cost nothing real: the team's budget counts real sites only.
   if (worst > d.teamRemaining && !site.simulated) return TEAM_BUDGET;
-  if (input.exclude?.has(site.id)) return TRIED;
+  // Rate limited before tried: the last resort may retry a site the request failed at, never one that
+  // asked for a pause.
   const admits = admitsOf(rec[at + L_STATE]);
   if (admits === ADMITS_RATE_LIMITED) return RATE_LIMITED;
+  if (input.exclude?.has(site.id)) return TRIED;
   if (admits !== 1) return BREAKER;
   return 0;
 }
@@ -422,7 +429,7 @@ export function place(input: PlaceInput): Placement {
       const bFlight = numberAt(blocks, b, L_IN_FLIGHT);
       chosen = (aFlight !== bFlight ? aFlight < bFlight : !(numberAt(blocks, b, R_SCORE) < numberAt(blocks, a, R_SCORE))) ? a : b;
     }
-  } else {
+  } else if (input.lastResort !== false) {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
     // last failure is oldest, the likeliest to have recovered.
     for (let k = 0; k < n; k++) {

@@ -66,10 +66,20 @@ export class Router {
       rng: this.rng,
       now: this.clock.now(),
     };
-    const placement = place(input);
+    const { fallback } = options;
+    if (!fallback) return place(input);
+    // A healthy site under the policy, else under its fallback; only then a site that failed, the
+    // policy's before the fallback's: a request that just failed at the one site meeting the policy
+    // goes where the fallback sends it, not back there.
+    const strict = place({ ...input, lastResort: false });
+    if (strict.chosen !== null) return strict;
+    const instead = place({ ...input, policy: fallback, instead: strict, lastResort: false });
+    if (instead.chosen !== null) return instead;
+    const retried = place(input);
+    if (retried.chosen !== null) return retried;
     // Where the fallback finds nothing either, its placement still explains the refusal better: what
     // stopped it (a budget, a missing key) is what stops the request, whatever the policy's thresholds.
-    return placement.chosen === null && options.fallback ? place({ ...input, policy: options.fallback, instead: placement }) : placement;
+    return place({ ...input, policy: fallback, instead: strict });
   }
 
   /** The attempt ended (any outcome): the site leaves in-flight and telemetry learns from the result. */

@@ -243,6 +243,43 @@ test('a site that answered 429 with Retry-After, or ran out of rate-limit headro
   assert.notEqual(decide(index, { name: 'c', kind: 'cheapest' }, { telemetry: t2, now: 1_000_500 }).chosen, 'cheap');
 });
 
+test('a failover is not sent back to a site that asked for a pause: Retry-After holds for it as for a new request', () => {
+  const telemetry = new Telemetry();
+  const limited: SiteResult = {
+    outcome: 'error', text: '', usage: null, headers: { 'retry-after': '30' }, bytesReceived: 0, ttftMs: null, durationMs: 1,
+    error: { status: 429, message: 'slow down', retryable: true, retryAfterMs: 30_000 },
+  };
+  telemetry.onResult(telemetry.onPlaced('only', 'm', 1_000_000), limited, 1_000_000);
+  const failover = decide(fleet(simSite('only')), { name: 'c', kind: 'cheapest' }, { telemetry, now: 1_000_100, exclude: new Set(['only']) });
+  assert.equal(failover.chosen, null);
+  assert.match(failover.candidates[0].rejected?.detail ?? '', /rate limited/);
+});
+
+test('with a fallback, a healthy site it finds comes before retrying the policy\'s site that failed', () => {
+  // 'quick' alone meets the policy's TTFT limit; its fallback (fastest) may use 'slow'.
+  const sites = [simSite('quick', {}, { ttftMs: 100 }), simSite('slow', {}, { ttftMs: 900 })];
+  const strict: Policy = { name: 'strict', kind: 'cheapest', constraints: { maxTtftMs: 500 }, fallback: 'fastest' };
+  const book = new PolicyBook();
+  book.configure({ policies: [strict] });
+  const request = { model: 'm', inputTokens: 100, maxOutputTokens: 100 };
+  const fail: SiteResult = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 5, error: { status: 503, message: 'overloaded', retryable: true } };
+  const telemetry = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 30_000 } });
+  const router = new Router({ index: fleet(...sites) }, telemetry, new VirtualClock(1_000_000), mulberry32(1));
+  const first = router.place(request, strict, { hasKey: () => false, fallback: book.fallbackOf(strict) });
+  assert.equal(first.placement.chosen, 'quick');
+  router.settle(first.ticket!, fail);
+  // The failover (the site it failed at passed over), and a new request while quick's breaker is open.
+  const failover = router.place(request, strict, { hasKey: () => false, fallback: book.fallbackOf(strict), exclude: new Set(['quick']) }).placement;
+  assert.deepEqual([failover.chosen, failover.policy, failover.fallbackOf], ['slow', 'fastest', 'strict']);
+  const next = router.preview(request, strict, { hasKey: () => false, fallback: book.fallbackOf(strict) });
+  assert.deepEqual([next.chosen, next.policy], ['slow', 'fastest']);
+  // With no healthy site under either, the last resort still holds: the site that failed longest ago.
+  router.settle(router.place(request, book.get('fastest'), { hasKey: () => false, pinSite: 'slow' }).ticket!, fail);
+  const last = router.preview(request, strict, { hasKey: () => false, fallback: book.fallbackOf(strict) });
+  assert.deepEqual([last.chosen, last.policy], ['quick', 'strict']);
+  assert.match(last.why, /failed longest ago/);
+});
+
 test('no herding: 100 placements without completions spread evenly over equal sites', () => {
   const sites = ['a', 'b', 'c', 'd'].map((id) => simSite(id, { concurrency: 1000 }));
   const catalog = { index: fleet(...sites) };
