@@ -36,7 +36,8 @@ export interface Ticket {
   /** The catalog's time to first token for this request, queue excluded: what the site's TTFT error is measured
    *  against; 0 when not known (no error sample). */
   readonly expectedTtftMs: number;
-  readonly probe: boolean;
+  /** The breaker's number for this request when it is the half-open probe, else 0. */
+  readonly probe: number;
   settled: boolean;
 }
 
@@ -49,6 +50,7 @@ export interface SiteObservation {
   prefillMs: number;
   expectedTtftMs: number;
   outcome: SiteResult['outcome'];
+  /** Null when not measured: no token came, or the answer came whole instead of streamed. */
   ttftMs: number | null;
   durationMs: number;
   outputTokens: number;
@@ -62,7 +64,9 @@ export function observationOf(ticket: Ticket, result: SiteResult, outputTokens: 
   const e = result.error;
   return {
     siteId: ticket.siteId, model: ticket.model, queued: ticket.queued, prefillMs: ticket.prefillMs, expectedTtftMs: ticket.expectedTtftMs,
-    outcome: result.outcome, ttftMs: result.ttftMs, durationMs: result.durationMs, outputTokens,
+    // A whole (unstreamed) answer's "first token" came with its last: it measures neither time to first token
+    // nor output speed, here or at a teammate, so it is shared as unknown; its duration still holds.
+    outcome: result.outcome, ttftMs: result.streamed === false ? null : result.ttftMs, durationMs: result.durationMs, outputTokens,
     ...(result.queueDepth !== undefined ? { queueDepth: result.queueDepth } : {}),
     headroom: headroomFrom(result.headers),
     ...(e ? { error: { status: e.status, retryable: e.retryable, retryAfterMs: e.retryAfterMs } } : {}),
@@ -166,10 +170,10 @@ export class Telemetry implements TelemetryView {
 
   /** What another daemon of the team saw at a site: learned as if seen here, without this daemon's in-flight count or probe. */
   observe(observation: SiteObservation, now: number): void {
-    this.learn(this.site(observation.siteId), observation, now, false);
+    this.learn(this.site(observation.siteId), observation, now, 0);
   }
 
-  private learn(s: SiteStats, o: SiteObservation, now: number, probe: boolean): void {
+  private learn(s: SiteStats, o: SiteObservation, now: number, probe: number): void {
     if (o.queueDepth !== undefined) s.queueDepth = o.queueDepth;
     if (o.headroom !== null) s.headroom = o.headroom;
     // Stop sending before the next 429: a site that said "wait" or has no requests left in its window is
@@ -191,13 +195,15 @@ export class Telemetry implements TelemetryView {
 
     // Timings of a request that queued behind our own requests describe the queue, which placement
     // estimates separately; only unqueued ones teach the site's own speed.
-    if (o.queued || o.ttftMs === null) return;
+    if (o.queued) return;
+    // The slot's hold time needs no first token: a whole (unstreamed) answer teaches it too.
+    if (o.outcome === 'complete' || o.outcome === 'length') s.model(o.model).service.add(o.durationMs, now);
+    if (o.ttftMs === null) return;
     const m = s.model(o.model);
     if (o.expectedTtftMs > 0) m.ttftError.add(Math.log(Math.max(1, o.ttftMs) / o.expectedTtftMs), now);
     m.ttftBase.add(Math.max(0, o.ttftMs - o.prefillMs), now);
     const streamMs = o.durationMs - o.ttftMs;
     if (o.outputTokens >= 2 && streamMs > 0) m.tps.add(o.outputTokens / (streamMs / 1000), now);
-    if (o.outcome === 'complete' || o.outcome === 'length') m.service.add(o.durationMs, now);
   }
 
   load(siteId: string, model: string, now: number): SiteLoad {

@@ -240,7 +240,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
   async function send(req: SiteRequest): Promise<SiteResult> {
     const stats: WireStats = { bytes: 0, status: null, headers: {}, stalled: false };
     const tracker = openAITracker();
-    const attempt = startAttempt(req, tracker, stats, now, idleMs);
+    const attempt = startAttempt(req, tracker, stats, now, idleMs, streaming);
     if (req.signal.aborted) return attempt.result('cancelled');
     const payload = requestBody(site, req.model, req, endpoint, streaming);
     const headers: Record<string, string> = {

@@ -56,6 +56,9 @@ export interface SiteResult {
   bytesReceived: number;
   ttftMs: number | null;
   durationMs: number;
+  /** False when the answer came whole (a JSON body, not a stream): its first token arrived with its last, so
+   *  ttftMs holds the whole generation and the answer shows nothing of the output speed. Absent: streamed. */
+  streamed?: false;
   /** Queue depth the site reported with this answer, where it does. */
   queueDepth?: number;
   error?: SiteError;

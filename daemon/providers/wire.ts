@@ -262,7 +262,7 @@ export interface Attempt {
   ended(streamError?: SiteError, length?: boolean): SiteResult;
 }
 
-export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireStats, now: () => number, idleMs: number): Attempt {
+export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireStats, now: () => number, idleMs: number, streamed = true): Attempt {
   const started = now();
   let text = '';
   const calls: ToolCall[] = [];
@@ -276,6 +276,7 @@ export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireS
     bytesReceived: stats.bytes,
     ttftMs,
     durationMs: now() - started,
+    ...(streamed ? {} : { streamed: false as const }),
     ...(error ? { error: scrub(error, req.apiKey) } : {}),
   });
   const produced = () => text !== '' || calls.length > 0;
@@ -332,7 +333,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
     const wire = meteredFetch(req.signal, idleMs);
     fetchBySignal.set(wire.signal, wire.fetch);
     const tracker = family.tracker();
-    const { delta, toolCall, result, failed, ended } = startAttempt(req, tracker, wire.stats, now, idleMs);
+    const { delta, toolCall, result, failed, ended } = startAttempt(req, tracker, wire.stats, now, idleMs, streaming);
     // The library streams a call as input-start, input deltas and the whole call; some providers (Gemini)
     // send only the whole call. Calls are numbered in the order they start.
     const callIndex = new Map<string, { index: number; arguments: boolean }>();

@@ -50,6 +50,13 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
         assert.equal(r.outcome, 'length');
         assert.equal(r.text, TEXT);
       });
+
+      test(`${stream ? 'streamed' : 'JSON'}: the result says whether the answer was streamed (a whole one shows no output speed)`, async () => {
+        const s = site({ endpoint: { stream } });
+        const r = await send(createAdapter(s), s);
+        assert.equal(r.outcome, 'complete', r.error?.message);
+        assert.equal(r.streamed, stream ? undefined : false);
+      });
     }
 
     // Asked for identity or not, some servers and proxies compress; the answer must still stream as it comes.

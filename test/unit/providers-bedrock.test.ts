@@ -68,6 +68,12 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
       assert.equal(last().headers.authorization, `Bearer ${KEY}`);
       assert.equal(last().body.inferenceConfig.maxTokens, 256);
     });
+
+    test(`${stream ? 'ConverseStream' : 'Converse'}: the result says whether the answer was streamed (a whole one shows no output speed)`, async () => {
+      const r = await send(createAdapter(site(stream)), site(stream), { apiKey: KEY });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      assert.equal(r.streamed, stream ? undefined : false);
+    });
   }
 
   test('without a Bedrock API key: signed with SigV4 from the AWS credentials in the environment, in the site region', async () => {

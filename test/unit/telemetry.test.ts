@@ -117,3 +117,27 @@ test('a teammate\'s observation teaches speed, errors, the breaker and rate limi
   assert.equal(limited.load('s', 'm', 2999).admits, false, 'left alone while the site asked to wait');
   assert.equal(limited.load('s', 'm', 3001).admits, true);
 });
+
+test('a whole (unstreamed) answer teaches the service time, errors and the breaker, but no time to first token or output speed', () => {
+  const t = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 1000 } });
+  t.onResult(t.onPlaced('s', 'm', 0), { ...ok(0, 1), outcome: 'error', ttftMs: null, error: { status: 503, message: 'down', retryable: true } }, 0);
+  // The probe's JSON answer: the whole text at 2000 ms, its "first token" a few microseconds before its last.
+  const whole = ok(2000, 2000.01, { streamed: false, usage: { input: 10, cachedInput: 0, cacheWrite: 0, output: 500, reasoning: 0 } });
+  const learned = t.onResult(t.onPlaced('s', 'm', 1000, 0, 4, 300), whole, 3000)!;
+  assert.equal(learned.ttftMs, null, 'shared with the team as not measured');
+  const load = t.load('s', 'm', 3001);
+  assert.deepEqual([load.ttftBaseMs, load.outputTokensPerSecond, load.serviceMs, load.ttftErrorMean], [null, null, 2000.01, 0]);
+  assert.equal(load.breaker, 'closed');
+  assert.equal(t.snapshot('s', 3001).errorRate, 0.5, 'the failure, then the success');
+});
+
+test('a probe overtaken by another success settles as an ordinary request', () => {
+  const t = new Telemetry({ breaker: { failureThreshold: 5, cooldownMs: 30_000 } });
+  const old = t.onPlaced('s', 'm', 0);
+  for (let i = 1; i <= 5; i++) t.onResult(t.onPlaced('s', 'm', i), { ...ok(0, 5), outcome: 'error', ttftMs: null, error: { status: 503, message: 'x', retryable: true } }, i);
+  const probe = t.onPlaced('s', 'm', 30_005);
+  assert.ok(probe.probe);
+  t.onResult(old, ok(50, 100), 30_010); // closes the breaker while the probe is out
+  t.onResult(probe, { ...ok(0, 5), outcome: 'error', ttftMs: null, error: { status: 503, message: 'x', retryable: true } }, 30_020);
+  assert.deepEqual([t.load('s', 'm', 30_021).breaker, t.load('s', 'm', 30_021).consecutiveFailures], ['closed', 1]);
+});
