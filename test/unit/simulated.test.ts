@@ -129,3 +129,17 @@ test('a stop sequence ends the simulated answer where it would appear, complete,
   // "magna" is the 18th word of the lorem text: 17 words were produced before it.
   assert.equal(r.usage!.output, 17);
 });
+
+test('a cancel while the request is heading for a simulated error is cancelled, not a retryable 500', async () => {
+  const clock = new VirtualClock();
+  const s = site(1, { ttftBaseMs: 1000, ttftPerInputTokenMs: 0, jitter: 0, errorRate: 1 });
+  const adapter = createSimulatedAdapter(s, clock, 1);
+  const controller = new AbortController();
+  const pending = send(adapter, s, 'hi', 10, controller.signal);
+  await clock.advanceTo(100); // the error would come at 500 ms
+  controller.abort();
+  await clock.runUntilIdle();
+  const r = await pending;
+  assert.deepEqual([r.outcome, r.error], ['cancelled', undefined]);
+  assert.equal(adapter.queue.inService, 0);
+});

@@ -105,18 +105,20 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
       ...base, outcome: 'error', text: '', ttftMs: null, durationMs: elapsed(), queueDepth: queue.depth,
       error: { status, message: `simulated ${message} at ${site.id}`, retryable: true },
     });
+    const cancelled = (): SiteResult => ({ ...base, outcome: 'cancelled', text: '', ttftMs: null, durationMs: elapsed(), queueDepth: queue.depth });
 
     if (inOutage(spec!, start - epoch)) return failure(503, 'outage');
     const release = await queue.acquire(req.signal);
-    if (!release) return { ...base, outcome: 'cancelled', text: '', ttftMs: null, durationMs: elapsed(), queueDepth: queue.depth };
+    if (!release) return cancelled();
     try {
       const ttft = simulatedTtftMs(site, spec!, req.model.canonical, inputTokens, key, seed);
       if (errors() < spec!.errorRate) {
         await clock.sleep(ttft / 2, req.signal);
-        return failure(500, 'server error');
+        // The sleep ends early on a cancel: the user left before the error came, which says nothing about the site.
+        return req.signal.aborted ? cancelled() : failure(500, 'server error');
       }
       await clock.sleep(ttft, req.signal);
-      if (req.signal.aborted) return { ...base, outcome: 'cancelled', text: '', ttftMs: null, durationMs: elapsed(), queueDepth: queue.depth };
+      if (req.signal.aborted) return cancelled();
       if (inOutage(spec!, clock.now() - epoch)) return failure(503, 'outage');
 
       const tps = speedOf(spec!, req.model.canonical).outputTokensPerSecond;
