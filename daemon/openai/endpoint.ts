@@ -118,6 +118,17 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
       sendError(res, error, where);
     };
 
+    // The client can go away while the request is being placed (a team ledger's hold is a round trip):
+    // it is cancelled as soon as it has an id. After the answer is over, closing is just the end.
+    let requestId: string | null = null;
+    let gone = false;
+    res.on('close', () => {
+      if (finished || res.writableFinished) return;
+      gone = true;
+      if (requestId === null) return;
+      log.debug('openai client closed before the end; cancelling', { requestId });
+      chat.cancel(requestId);
+    });
     let started: Awaited<ReturnType<ChatService['start']>>;
     try {
       started = await chat.start(params, clientName(req.headers['user-agent']), () => ({
@@ -133,6 +144,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
         },
         attempt({ attempt, next, continuation }) {
           if (!writer || early) return;
+          if (next) writer.movedTo(next.id);
           writer.comment(`switchyard: ${attempt.message ?? `${attempt.siteId} ${attempt.outcome}`}; ${continuation ? 'continuing' : 'retrying'} on ${next?.id ?? '?'}`);
         },
         complete: onComplete,
@@ -141,14 +153,10 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     } catch (error) {
       return fail(res, toOpenAIError(error, params.maxTokens !== undefined));
     }
-    const { requestId, placement } = started;
-    // The client went away before the answer was over: stop paying for it (the partial is billed).
-    res.on('close', () => {
-      if (!finished && !res.writableFinished) {
-        log.debug('openai client closed before the end; cancelling', { requestId });
-        chat.cancel(requestId);
-      }
-    });
+    const { placement } = started;
+    requestId = started.requestId;
+    // Gone already: stop paying for it (what was produced is billed).
+    if (gone) return void chat.cancel(requestId);
     headers = {
       'x-switchyard-request-id': requestId,
       'x-switchyard-placement': placement.id,

@@ -10,7 +10,7 @@ import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 const SAMPLING = Object.fromEntries(Object.entries(OPENAI_SAMPLING_NAMES).map(([field, wire]) => [wire, field])) as Record<string, keyof Sampling>;
 /** Options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
 const IGNORED = new Set([
-  'user', 'logit_bias', 'store', 'metadata', 'service_tier', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
+  'user', 'safety_identifier', 'prompt_cache_key', 'logit_bias', 'store', 'metadata', 'service_tier', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
 ]);
 /** Options that change what the answer is: refused rather than silently dropped. */
 const REFUSED: Record<string, string> = {
@@ -21,6 +21,14 @@ const REFUSED: Record<string, string> = {
   audio: 'audio output is not supported by Switchyard',
   modalities: 'only text output is supported by Switchyard',
 };
+
+/** Whether a refused option's value asks for nothing beyond the default, as some clients always send it. */
+function asksNothing(key: string, value: unknown): boolean {
+  if (value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0)) return true;
+  if (key === 'modalities') return Array.isArray(value) && value.length === 1 && value[0] === 'text';
+  if (key === 'function_call') return value === 'none' || value === 'auto';
+  return key === 'top_logprobs' && value === 0;
+}
 
 export interface CompletionRequest {
   params: ChatParams;
@@ -45,9 +53,7 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RequestError('the request body must be a JSON object');
   const b = body as Record<string, unknown>;
   for (const [key, why] of Object.entries(REFUSED)) {
-    const value = b[key];
-    if (value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0)) continue;
-    throw new RequestError(`${key}: ${why}`, key);
+    if (!asksNothing(key, b[key])) throw new RequestError(`${key}: ${why}`, key);
   }
   if (typeof b.model !== 'string' || b.model.trim() === '') {
     throw new RequestError('model must be a canonical model id (GET /v1/models) or siteId/model to pin one site', 'model');

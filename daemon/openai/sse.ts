@@ -1,12 +1,20 @@
 // Server-sent events as OpenAI streams chat completions: `data: <chunk JSON>\n\n` per chunk, then
-// `data: [DONE]`. Headers go out with the first token, before the cost is known, so the cost cannot be a
-// header here: it rides on the final chunk (`switchyard`) and on the usage chunk when the client asked
-// for include_usage.
+// `data: [DONE]`. Headers go out with the first token (or a failover's comment), before the cost is
+// known, so the cost cannot be a header here: it rides on the final chunk (`switchyard`) and on the
+// usage chunk when the client asked for include_usage.
 
 import type { ServerResponse } from 'node:http';
 import type { Receipt, ToolCallDelta } from '../protocol';
 import { finishReason, switchyardInfo, usage } from './request';
 import type { OpenAIError } from './errors';
+import { sendError } from './http';
+
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
 
 export class ChunkWriter {
   private started = false;
@@ -28,15 +36,13 @@ export class ChunkWriter {
     this.head = JSON.stringify(this.base()).slice(0, -1);
   }
 
-  /** Status and headers, then the role chunk OpenAI always sends first. */
+  /**
+   * Status and headers, then the role chunk OpenAI always sends first. Set, not written: until the first
+   * event leaves, a failover can still name the site that answers, and a failure can still be an HTTP error.
+   */
   start(headers: Record<string, string>): void {
-    this.res.writeHead(200, {
-      ...headers,
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
+    this.res.statusCode = 200;
+    for (const [name, value] of Object.entries({ ...headers, ...SSE_HEADERS })) this.res.setHeader(name, value);
     this.started = true;
     // The role chunk waits for the first event after it, so that the headers, the role and the first
     // tokens reach the client in one write.
@@ -59,6 +65,11 @@ export class ChunkWriter {
     if (!this.ended) this.send(`: ${text.replace(/\n/g, ' ')}\n\n`);
   }
 
+  /** The request moved to another site: the header says so while the headers are still to be sent. */
+  movedTo(siteId: string): void {
+    if (!this.res.headersSent) this.res.setHeader('x-switchyard-site', siteId);
+  }
+
   /** The finishing chunk (with where and what it cost), the usage chunk when asked for, then [DONE]. */
   finish(receipt: Receipt, includeUsage: boolean): void {
     if (this.ended) return;
@@ -69,11 +80,20 @@ export class ChunkWriter {
   }
 
   /**
-   * An error after the stream began: OpenAI's SDKs raise an `{"error": ...}` event as an APIError.
-   * When the client asked for usage, the bill for what was produced comes first.
+   * The request failed. Before anything was sent, as OpenAI does: the error's own HTTP status and a JSON
+   * body (with the receipt of what was tried). After the stream began: an `{"error": ...}` event, which
+   * OpenAI's SDKs raise as an APIError, preceded by the bill for what was produced when the client
+   * asked for usage.
    */
   fail(error: OpenAIError, receipt: Receipt | null, includeUsage: boolean): void {
     if (this.ended) return;
+    if (!this.res.headersSent) {
+      this.ended = true;
+      this.pending = '';
+      for (const name of Object.keys(SSE_HEADERS)) this.res.removeHeader(name);
+      if (receipt) error.body.error.switchyard = { receipt };
+      return sendError(this.res, error);
+    }
     if (receipt && includeUsage) this.write({ ...this.base(), choices: [], usage: usage(receipt), switchyard: switchyardInfo(receipt) });
     this.write({ error: error.body.error, ...(receipt ? { switchyard: switchyardInfo(receipt) } : {}) });
     this.res.end(this.take());

@@ -19,8 +19,11 @@ function recordingResponse() {
       flushes.push(chunks.map((c) => String(c.chunk)));
       done();
     },
-  }) as Writable & { writeHead(status: number, headers: Record<string, string>): void };
+  }) as Writable & { writeHead(): void; setHeader(): void; removeHeader(): void; headersSent: boolean };
   res.writeHead = () => {};
+  res.setHeader = () => {};
+  res.removeHeader = () => {};
+  Object.defineProperty(res, 'headersSent', { get: () => flushes.length > 0 });
   return { res: res as unknown as ServerResponse, flushes };
 }
 
