@@ -7,7 +7,7 @@ import { ms, siteLabel, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, canRerun, costLines, imageHint, inFlight, initialState, placementRows, previewIntent, previewLine, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from './panelState';
+import { annotations, canRerun, costLines, imageHint, inFlight, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -17,7 +17,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-let state: PanelState = reviveState(vscode.getState() as Partial<PanelState> | undefined) ?? initialState();
+let state: PanelState = readSavedState(vscode.getState() as Partial<PanelState> | undefined);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = $<HTMLElement>('log');

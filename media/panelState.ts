@@ -49,7 +49,9 @@ export function restoreWith(state: PanelState, restore: Extract<PanelEvent, { ty
 export function reduce(state: PanelState, event: PanelEvent): PanelState {
   switch (event.type) {
     case 'restore':
-      return reviveState(event.state);
+      // The host's live state, taken as it is: a webview re-created by a tab switch goes on with the answer
+      // still streaming. The host marked what a reload interrupted when it read its saved state back.
+      return event.state;
     case 'connection':
       return state.connected === event.connected ? state : { ...state, connected: event.connected };
     case 'models': {
@@ -141,18 +143,21 @@ function receiptError(r: Receipt): Turn['error'] | undefined {
   };
 }
 
-/** A state read back after a reload: answers that were streaming when the window went away are marked so. */
-export function reviveState(saved: Partial<PanelState> | undefined | null): PanelState {
+/**
+ * A saved state, checked, with its answers as they were: what a webview shows until the host's `restore`
+ * arrives. A tab switch re-creates the webview while an answer may still be streaming.
+ */
+export function readSavedState(saved: Partial<PanelState> | undefined | null): PanelState {
   const base = initialState();
   if (!saved || typeof saved !== 'object') return base;
   const turns = Array.isArray(saved.turns) ? saved.turns.filter((t) => t && typeof t.id === 'string') : [];
-  return {
-    ...base,
-    ...saved,
-    turns: turns.map((t) => (isFinal(t) ? t : { ...t, status: 'interrupted' as const })).slice(-MAX_TURNS),
-    connected: saved.connected ?? false,
-    preview: undefined,
-  };
+  return { ...base, ...saved, turns: turns.slice(-MAX_TURNS), connected: saved.connected ?? false, preview: undefined };
+}
+
+/** The host's state read back after a window reload: answers that were streaming then died with it. */
+export function reviveState(saved: Partial<PanelState> | undefined | null): PanelState {
+  const state = readSavedState(saved);
+  return { ...state, turns: state.turns.map((t) => (isFinal(t) ? t : { ...t, status: 'interrupted' as const })) };
 }
 
 /** The model list from `switchyard/sites`: each canonical model, how many sites offer it and can serve now, and whether it sees images. */

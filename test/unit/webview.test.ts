@@ -8,7 +8,7 @@ import { describeError, rejectionText } from '../../media/errors';
 import { policyLine, policySummary, usd } from '../../media/format';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
-import { annotations, buildMessages, canRerun, imageHint, initialState, modelChoices, placementRows, previewIntent, previewLine, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { annotations, buildMessages, canRerun, imageHint, inFlight, initialState, modelChoices, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { placementMarkdown } from '../../media/placementReport';
 import { siteNames, stackDays, tableRows } from '../../media/spendModel';
 
@@ -294,6 +294,32 @@ describe('panel reducer', () => {
     assert.equal(revived.connected, false);
     assert.deepEqual(reviveState(null), initialState());
     assert.deepEqual(reduce(initialState(), { type: 'restore', state: s } as HostMessage).turns.length, 2);
+  });
+
+  it('a webview re-created by a tab switch mid-answer goes on with it: still streaming, cancellable, whole in later history', () => {
+    const models = [{ id: 'llama-3.3-70b', sites: 1, available: 1, images: 'no' as const }];
+    const host = run([{ type: 'models', models }, { type: 'turnStarted', turn: turn('t1', { prompt: 'q1' }) },
+      { type: 'placed', turnId: 't1', requestId: 'q1', placement: placement('groq-hel', [candidate('groq-hel')]) }, { type: 'delta', turnId: 't1', text: 'Hel', at: 2 }]);
+    // The new webview first shows what the old one saved, as it was (no flash of "interrupted"), then
+    // takes the host's live state on 'ready'.
+    const saved = readSavedState(JSON.parse(JSON.stringify(host)));
+    assert.equal(saved.turns[0].status, 'streaming');
+    let webview = restoreWith(saved, { type: 'restore', state: JSON.parse(JSON.stringify(host)) }, []);
+    assert.equal(webview.turns[0].status, 'streaming');
+    assert.equal(inFlight(webview)?.id, 't1', 'Cancel and Escape find the answer');
+    assert.ok('refused' in sendIntent(webview, 'q2'), 'no second prompt while the first still runs');
+    webview = run([{ type: 'delta', turnId: 't1', text: 'lo', at: 3 }, { type: 'receipt', turnId: 't1', receipt: receipt() }], webview);
+    assert.equal(webview.turns[0].status, 'done');
+    assert.deepEqual(buildMessages(webview, 'q2').map((m) => `${m.role}:${m.content}`), ['user:q1', 'assistant:Hello', 'user:q2']);
+  });
+
+  it('after a reload, an answer that died with the old extension host is restored as interrupted, not streaming forever', () => {
+    const saved = JSON.parse(JSON.stringify(run([{ type: 'turnStarted', turn: turn('t1') }, { type: 'delta', turnId: 't1', text: 'x', at: 2 }])));
+    // The host revives the webview's saved state (deserializeWebviewPanel) and restores the webview from it.
+    const host = reviveState(saved);
+    const webview = restoreWith(readSavedState(saved), { type: 'restore', state: host }, []);
+    assert.equal(webview.turns[0].status, 'interrupted');
+    assert.equal(inFlight(webview), undefined);
   });
 
   it('keeps the UI events the host mirrors: why here, model, draft, clear', () => {
