@@ -29,18 +29,14 @@ function entries(text: string): Entry[] {
 
 /**
  * The edits that switch `siteId` (a real id: entries never name a twin) off with `"disabled": true`,
- * or back on. On: the file's own `"disabled": true` goes, and its entry with it when nothing else is
- * left; where the file never switched the site off, the built-in fleet did, so the entry says
- * `"disabled": false`.
+ * or back on with `"disabled": false`. On is written out rather than the entry removed: only the
+ * daemon knows whether the built-in fleet ships the site switched off, and then without the entry its
+ * `true` would apply again.
  */
 export function siteSwitchEdits(text: string, siteId: string, disabled: boolean): EditResult {
   const sites = entries(text);
   const at = sites.findIndex((e) => typeof e === 'object' && e !== null && e.id === siteId);
   const entry = at >= 0 ? sites[at] : undefined;
   if (!entry) return modify(text, ['sites', -1], { id: siteId, disabled }, { ...FORMAT, isArrayInsertion: true });
-  if (!disabled && entry.disabled === true) {
-    const onlySwitch = Object.keys(entry).every((k) => k === 'id' || k === 'disabled');
-    return modify(text, onlySwitch ? ['sites', at] : ['sites', at, 'disabled'], undefined, FORMAT);
-  }
   return modify(text, ['sites', at, 'disabled'], disabled, FORMAT);
 }

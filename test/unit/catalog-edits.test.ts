@@ -14,12 +14,14 @@ const AMSTERDAM = 'groq/eu-amsterdam/lpu';
 const switched = (text: string, id: string, disabled: boolean) => applyEdits(text, siteSwitchEdits(text, id, disabled));
 const disabledIds = (text: string) => new Set(buildCatalog([{ name: 'user.json', text }]).sites.filter((s) => s.disabled).map((s) => s.id));
 
-test('switching a site off adds an override the daemon honours for the site and its twin; on again leaves the file as it was', () => {
+test('switching a site off adds an override the daemon honours for the site and its twin; on again says so', () => {
   const empty = '{\n  "sites": []\n}\n';
   const off = switched(empty, HELSINKI, true);
   assert.deepEqual(JSON.parse(off), { sites: [{ id: HELSINKI, disabled: true }] });
   assert.ok(disabledIds(off).has(HELSINKI) && disabledIds(off).has(`sim:${HELSINKI}`));
-  assert.equal(switched(off, HELSINKI, false), empty);
+  const on = switched(off, HELSINKI, false);
+  assert.deepEqual(JSON.parse(on), { sites: [{ id: HELSINKI, disabled: false }] });
+  assert.ok(!disabledIds(on).has(HELSINKI) && !disabledIds(on).has(`sim:${HELSINKI}`));
   // An empty file (created but never written) takes the entry too.
   assert.deepEqual(JSON.parse(switched('', HELSINKI, true)), { sites: [{ id: HELSINKI, disabled: true }] });
 });
@@ -29,7 +31,7 @@ test('the user\'s own overrides of the site stay when it is switched; other entr
   const off = switched(text, HELSINKI, true);
   assert.deepEqual(JSON.parse(off).sites, [{ id: 'together/us/h100', concurrency: 3 }, { id: HELSINKI, concurrency: 2, disabled: true }]);
   assert.ok(off.startsWith('{\n  "sites": [\n    { "id": "together/us/h100", "concurrency": 3 },'), off);
-  assert.deepEqual(JSON.parse(switched(off, HELSINKI, false)).sites, [{ id: 'together/us/h100', concurrency: 3 }, { id: HELSINKI, concurrency: 2 }]);
+  assert.deepEqual(JSON.parse(switched(off, HELSINKI, false)).sites, [{ id: 'together/us/h100', concurrency: 3 }, { id: HELSINKI, concurrency: 2, disabled: false }]);
 });
 
 test('a site the built-in fleet disables is switched on with an explicit "disabled": false', () => {
@@ -39,6 +41,16 @@ test('a site the built-in fleet disables is switched on with an explicit "disabl
   assert.deepEqual(JSON.parse(on), { sites: [{ id: AMSTERDAM, disabled: false }] });
   assert.ok(!disabledIds(on).has(AMSTERDAM));
   assert.deepEqual(JSON.parse(switched(on, AMSTERDAM, true)), { sites: [{ id: AMSTERDAM, disabled: true }] });
+});
+
+test('a site the built-in fleet disables stays on after Enable, Disable, Enable', () => {
+  const on = switched(switched(switched('{\n  "sites": []\n}\n', AMSTERDAM, false), AMSTERDAM, true), AMSTERDAM, false);
+  assert.deepEqual(JSON.parse(on), { sites: [{ id: AMSTERDAM, disabled: false }] });
+  assert.ok(!disabledIds(on).has(AMSTERDAM) && !disabledIds(on).has(`sim:${AMSTERDAM}`));
+  // The user's own overrides of it stay alongside.
+  const tuned = switched(`{ "sites": [ { "id": "${AMSTERDAM}", "concurrency": 2, "disabled": true } ] }`, AMSTERDAM, false);
+  assert.deepEqual(JSON.parse(tuned).sites, [{ id: AMSTERDAM, concurrency: 2, disabled: false }]);
+  assert.ok(!disabledIds(tuned).has(AMSTERDAM));
 });
 
 test('a file that is not valid JSON, or not a catalog, is refused with what is wrong, and no edit is made', () => {
