@@ -4,7 +4,8 @@
 // in one synchronous call with no await between them, and Node runs one call at a time, so N
 // concurrent requests cannot all see the same headroom: together they never overshoot a cap.
 //
-// A workspace cap covers that workspace's spend in the current calendar month.
+// A workspace cap covers that workspace's spend in the current calendar month; a day or month cap
+// covers every workspace's spend, so it takes no `workspace`.
 
 import { ErrorCodes, type BudgetCap, type BudgetExceededData, type BudgetScope, type BudgetStatus } from '../protocol';
 import { formatUsd } from './pricing';
@@ -38,9 +39,25 @@ export function validateCaps(caps: readonly BudgetCap[]): void {
     if (!(typeof c.capUsd === 'number' && Number.isFinite(c.capUsd) && c.capUsd >= 0)) throw new Error(`${at}.capUsd must be a number >= 0`);
     if (!(typeof c.softRatio === 'number' && c.softRatio >= 0 && c.softRatio <= 1)) throw new Error(`${at}.softRatio must be between 0 and 1`);
     if (c.scope === 'workspace' && !(typeof c.workspace === 'string' && c.workspace)) throw new Error(`${at}.workspace is required for scope "workspace"`);
+    // Shown as the global cap while counting one workspace, it would let the global cap be overrun.
+    if (c.scope !== 'workspace' && c.workspace !== undefined) throw new Error(`${at}.workspace is only for scope "workspace": a ${c.scope} cap covers every workspace`);
     const key = `${c.scope}\n${c.scope === 'workspace' ? c.workspace : ''}`;
     if (seen.has(key)) throw new Error(`${at} repeats the ${c.scope} cap${c.workspace ? ` of "${c.workspace}"` : ''}`);
     seen.add(key);
+  });
+}
+
+/**
+ * Saved caps without the `workspace` on a day or month cap that validateCaps now refuses (it was once
+ * accepted and saved): a settings file from then must not stop the daemon from starting.
+ */
+export function withoutStrayWorkspace(caps: readonly BudgetCap[], log?: (message: string) => void): readonly BudgetCap[] {
+  if (!Array.isArray(caps)) return caps;
+  return caps.map((c) => {
+    if (!c || c.scope === 'workspace' || c.workspace === undefined) return c;
+    log?.(`budget caps: the ${c.scope} cap covers every workspace; its workspace "${c.workspace}" is ignored`);
+    const { workspace: _, ...global } = c;
+    return global;
   });
 }
 

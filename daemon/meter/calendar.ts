@@ -16,3 +16,9 @@ export function localDay(time: number | string): string {
 export function localMonth(time: number | string): string {
   return localDay(time).slice(0, 7);
 }
+
+/** The month `by` months after `month` (YYYY-MM; negative goes back). */
+export function shiftMonth(month: string, by: number): string {
+  const d = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + by, 1));
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}`;
+}

@@ -1,13 +1,15 @@
 // Export of receipts in an inclusive local-date range, as CSV (one row per receipt, a header, RFC
 // 4180 quoting) or a JSON array. Streams month file by month file, a chunk at a time, with
-// backpressure, into a temp file renamed over the target at the end: a reader never sees half an
-// export. Only the durable part of each file is read, so concurrent appends are not torn.
+// backpressure, into a temp file of its own renamed over the target at the end: a reader never sees
+// half an export, nor two exports to the same path mixed. Only the durable part of each file is read,
+// so concurrent appends are not torn.
 
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { ExportLedgerParams, ExportLedgerResult, Receipt } from '../protocol';
-import { localDay } from './calendar';
+import { localDay, shiftMonth } from './calendar';
 import { listMonths, monthFile } from './ledger';
 import { receiptsOf } from './ledger-scan';
 
@@ -76,7 +78,9 @@ async function put(out: WriteStream, text: string): Promise<void> {
 
 /**
  * `durableSize(month)` bounds what is read of a file this process is appending to. Month files are
- * named by local month, so only files whose month overlaps the range are opened.
+ * named by the local month when their receipts were written, and the time zone may have changed since,
+ * so the files of the range's months and of the month on each side are opened; receipts are then
+ * kept by their local day now.
  */
 export async function exportReceipts(
   dir: string,
@@ -85,9 +89,12 @@ export async function exportReceipts(
 ): Promise<ExportLedgerResult> {
   validateExport(params);
   const { from, to, format } = params;
-  const months = (await listMonths(dir)).filter((m) => (!from || m >= from.slice(0, 7)) && (!to || m <= to.slice(0, 7)));
-  const temp = `${params.path}.${process.pid}.tmp`;
-  const out = createWriteStream(temp);
+  const first = from && shiftMonth(from.slice(0, 7), -1);
+  const last = to && shiftMonth(to.slice(0, 7), 1);
+  const months = (await listMonths(dir)).filter((m) => (!first || m >= first) && (!last || m <= last));
+  // One temp file per export, never shared: two exports to one path at once each rename a whole file.
+  const temp = `${params.path}.${randomUUID()}.tmp`;
+  const out = createWriteStream(temp, { flags: 'wx' });
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   failed.catch(() => {});
   let count = 0;
@@ -118,6 +125,8 @@ export async function exportReceipts(
     await rename(temp, params.path);
   } catch (error) {
     out.destroy();
+    // Closed first: a temp file still being opened would otherwise appear after the unlink.
+    if (!out.closed) await once(out, 'close').catch(() => {});
     await unlink(temp).catch(() => {});
     throw error;
   }

@@ -18,17 +18,19 @@
 //   await meter.close()
 //
 // Files under <stateDir>/ledger/: YYYY-MM.jsonl (the Ledger) and YYYY-MM.rollup.json (snapshot of
-// that month's rollups, so a restart replays only the receipts written after it).
+// that month's rollups, so a restart replays only the receipts written after it). A start replays the
+// current month and any later one that already has a file (a clock that ran ahead, a move west across
+// a month's end), so those receipts count once their month comes; earlier months are not tracked.
 
 import path from 'node:path';
 import type { BudgetCap, BudgetStatus, ChatMessage, ExportLedgerParams, ExportLedgerResult, PriceCard, Receipt, RecentRequest, SpendSummary } from '../protocol';
-import { Budgets, type Reservation } from './budgets';
-import { localDay, localMonth, type Clock } from './calendar';
+import { Budgets, withoutStrayWorkspace, type Reservation } from './budgets';
+import { localDay, localMonth, shiftMonth, type Clock } from './calendar';
 import { worstCase, type WorstCase } from './estimate';
 import { exportReceipts } from './export';
 import { Ledger, listMonths, monthFile, type DurableEntry, type FileRecovery } from './ledger';
 import { Rollups } from './rollups';
-import { readSnapshot, writeSnapshot } from './snapshot';
+import { readSnapshot, writeSnapshot, type Snapshot } from './snapshot';
 import { decodeLine } from './ledger-line';
 import { readLines, receiptsOf } from './ledger-scan';
 
@@ -38,6 +40,10 @@ export { formatUsd, priceUsage, type BillableUsage } from './pricing';
 
 export interface MeterOptions {
   clock?: Clock;
+  /**
+   * The saved caps. A `workspace` on a day or month cap, accepted before setBudgets refused it, is
+   * dropped here (and logged) rather than failing the start on an old settings file.
+   */
   budgets?: BudgetCap[];
   /** Write the month's rollup snapshot after this many new receipts (and on close). */
   snapshotEvery?: number;
@@ -71,6 +77,11 @@ function recentOf(r: Receipt): RecentRequest {
   };
 }
 
+/** Where a month's replay starts: after the receipts its trusted snapshot covers, else at the start. */
+function replayFrom(snap: Snapshot | { rejected: string }): number {
+  return 'cells' in snap ? snap.offset : 0;
+}
+
 export class Meter {
   private readonly listeners = new Set<ChangeListener>();
   /** The latest receipts, oldest first. */
@@ -86,13 +97,14 @@ export class Meter {
     readonly dir: string,
     private readonly clock: Clock,
     private readonly rollups: Rollups,
-    /** Months whose files predate this process and were not replayed: their spend is not tracked. */
+    /** Months before the current one whose files predate this process: not replayed, their spend is not tracked. */
     private readonly untracked: Set<string>,
     private readonly options: MeterOptions,
   ) {
     this.budgetBook = new Budgets((cap) => {
       const now = this.clock();
-      return cap.scope === 'day' ? rollups.spentOnDay(localDay(now)) : rollups.spentInMonth(localMonth(now), cap.workspace);
+      if (cap.scope === 'day') return rollups.spentOnDay(localDay(now));
+      return rollups.spentInMonth(localMonth(now), cap.scope === 'workspace' ? cap.workspace : undefined);
     });
   }
 
@@ -102,14 +114,19 @@ export class Meter {
     const clock = options.clock ?? Date.now;
     const month = localMonth(clock());
     const rollups = new Rollups();
-    const snap = await readSnapshot(dir, month, monthFile(dir, month));
-    if ('cells' in snap) for (const cell of snap.cells) rollups.addCell(cell);
-    const untracked = new Set((await listMonths(dir)).filter((m) => m !== month));
-    const meter = new Meter(dir, clock, rollups, untracked, options);
-    meter.budgetBook.setCaps(options.budgets ?? []);
+    const months = await listMonths(dir);
+    // Months before this one are over and not tracked. A later month's file (a clock that ran ahead, a
+    // move west across a month's end) is replayed now, from its snapshot if it has one: its receipts
+    // must count once its month comes, and the budget check cannot wait on a file then.
+    const replayedMonths = [month, ...months.filter((m) => m > month)];
+    const snaps = await Promise.all(replayedMonths.map((m) => readSnapshot(dir, m, monthFile(dir, m))));
+    for (const s of snaps) if ('cells' in s) for (const cell of s.cells) rollups.addCell(cell);
+    const snap = snaps[0];
+    const meter = new Meter(dir, clock, rollups, new Set(months.filter((m) => m < month)), options);
+    meter.budgetBook.setCaps(withoutStrayWorkspace(options.budgets ?? [], options.log));
     let replayed = 0;
     meter.ledger = await Ledger.open(dir, {
-      replay: { month, from: 'cells' in snap ? snap.offset : 0, onReceipt: (r) => (replayed++, rollups.add(r), meter.remember(r)) },
+      replay: replayedMonths.map((m, i) => ({ month: m, from: replayFrom(snaps[i]), onReceipt: (r) => (replayed++, rollups.add(r, m), meter.remember(r)) })),
       onDurable: (entries) => meter.counted(entries),
     });
     meter.recoveryReport = {
@@ -194,7 +211,9 @@ export class Meter {
   /** The durable receipts created at or after `since` (ms), a chunk at a time, oldest month first. */
   async *receiptsSince(since: number): AsyncGenerator<Receipt[]> {
     await this.ledger.settled();
-    const first = localMonth(since);
+    // A file is named by the local month when its receipts were written; the time zone may have
+    // changed since, so the month before may hold receipts after `since`.
+    const first = shiftMonth(localMonth(since), -1);
     for (const month of (await listMonths(this.dir)).filter((m) => m >= first)) {
       for await (const receipts of receiptsOf(monthFile(this.dir, month), this.ledger.durableSize(month))) {
         const recent = receipts.filter((r) => Date.parse(r.createdAt) >= since);
@@ -218,7 +237,7 @@ export class Meter {
   /** Ledger callback, synchronous with durability: rollups always equal the durable ledger. */
   private counted(entries: DurableEntry[]): void {
     for (const { receipt, month } of entries) {
-      if (!this.untracked.has(month)) this.rollups.add(receipt);
+      if (!this.untracked.has(month)) this.rollups.add(receipt, month);
       this.remember(receipt);
     }
     this.sinceSnapshot += entries.length;

@@ -44,8 +44,8 @@ export interface ReplayRequest {
 }
 
 export interface LedgerOptions {
-  /** Replay one month's receipts during recovery (the meter rebuilds its rollups from them). */
-  replay?: ReplayRequest;
+  /** Months whose receipts are replayed during recovery (the meter rebuilds its rollups from them). */
+  replay?: ReplayRequest[];
   /** Called synchronously once a batch is durable, before any of its appends resolve. */
   onDurable?(entries: DurableEntry[]): void;
 }
@@ -91,17 +91,15 @@ export class Ledger {
   static async open(dir: string, options: LedgerOptions = {}): Promise<Ledger> {
     await mkdir(dir, { recursive: true });
     const months = await listMonths(dir);
-    const { replay } = options;
-    if (replay && !months.includes(replay.month)) months.push(replay.month);
+    const replays = new Map((options.replay ?? []).map((r) => [r.month, r]));
     const recovery: FileRecovery[] = [];
     const ledger = new Ledger(dir, recovery, options.onDurable ?? (() => {}));
     for (const month of months) {
       const file = monthFile(dir, month);
       const size = await stat(file).then((s) => s.size, () => 0);
       if (size === 0) continue;
-      const scan =
-        month === replay?.month ? await scanFile(file, Math.min(replay.from, size), replay.onReceipt)
-        : await scanFile(file, await tailStart(file, size));
+      const replay = replays.get(month);
+      const scan = replay ? await scanFile(file, Math.min(replay.from, size), replay.onReceipt) : await scanFile(file, await tailStart(file, size));
       ledger.sizes.set(month, scan.goodEnd);
       if (scan.tornBytes || scan.corruptAt.length) recovery.push({ file, tornBytes: scan.tornBytes, corruptAt: scan.corruptAt });
       if (scan.tornBytes) {

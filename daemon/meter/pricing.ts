@@ -155,12 +155,13 @@ export const ZERO_COST: Readonly<CostBreakdown> = Object.freeze({
 
 /**
  * Display only: "$4.98", and more digits for amounts under a cent so a small request does not
- * read as free ("$0.000123"). Storage keeps nano-USD.
+ * read as free: six ("$0.000123"), or all nine under a micro-dollar, where six would round to
+ * nothing ("$0.0000004"). Storage keeps nano-USD.
  */
 export function formatUsd(nano: number): string {
   const sign = nano < 0 ? '-' : '';
   const abs = Math.abs(nano);
   if (abs === 0) return '$0.00';
   if (abs >= 10_000_000) return `${sign}$${(Math.round(abs / 10_000_000) / 100).toFixed(2)}`;
-  return `${sign}$${(abs / 1e9).toFixed(6).replace(/0+$/, '').replace(/\.$/, '.00')}`;
+  return `${sign}$${(abs / 1e9).toFixed(abs < 1000 ? 9 : 6).replace(/0+$/, '').replace(/\.$/, '.00')}`;
 }

@@ -1,11 +1,11 @@
 // Spend rollups, kept incrementally as receipts become durable. One cell per (day, provider, site,
-// model, workspace, client) holds a sum and a count; every view of spend (today, month, by provider/
+// model, workspace, client, month file) holds a sum and a count; every view of spend (today, month, by provider/
 // site/model/workspace/client, per day) is a fold over a month's cells, and there are few of them
 // (days x sites x models x workspaces x clients in use), so a cell list is also a compact snapshot. The totals budgets ask
 // for on every reservation are kept apart so that check stays O(1).
 
 import type { Receipt, SpendSummary } from '../protocol';
-import { localDay } from './calendar';
+import { localDay, localMonth } from './calendar';
 
 /** byWorkspace key for receipts made outside any workspace. */
 export const NO_WORKSPACE = '(none)';
@@ -20,6 +20,11 @@ export interface Cell {
   client: string;
   nanoUsd: number;
   receipts: number;
+  /**
+   * The month file (YYYY-MM) the receipts are in. A snapshot covers one file's receipts; after a time
+   * zone change a receipt's day can fall in another month than its file, and must not be counted twice.
+   */
+  file: string;
 }
 
 export type SpendRollup = Omit<SpendSummary, 'reservedNanoUsd' | 'budgets' | 'recent'>;
@@ -36,7 +41,8 @@ export class Rollups {
   /** month + '\n' + workspace */
   private readonly byMonthWorkspace = new Map<string, number>();
 
-  add(receipt: Receipt): void {
+  /** `file`: the month file holding the receipt; by default the one the ledger appends it to now. */
+  add(receipt: Receipt, file = localMonth(receipt.createdAt)): void {
     this.addCell({
       day: localDay(receipt.createdAt),
       provider: receipt.site.provider,
@@ -46,11 +52,12 @@ export class Rollups {
       client: receipt.client,
       nanoUsd: receipt.cost.totalNanoUsd,
       receipts: 1,
+      file,
     });
   }
 
   addCell(c: Cell): void {
-    const key = `${c.day}\n${c.provider}\n${c.site}\n${c.model}\n${c.workspace}\n${c.client}`;
+    const key = `${c.day}\n${c.provider}\n${c.site}\n${c.model}\n${c.workspace}\n${c.client}\n${c.file}`;
     const cell = this.cells.get(key);
     if (cell) {
       cell.nanoUsd += c.nanoUsd;
@@ -72,9 +79,9 @@ export class Rollups {
     return (workspace === undefined ? this.byMonth.get(month) : this.byMonthWorkspace.get(`${month}\n${workspace}`)) ?? 0;
   }
 
-  /** Copies of a month's cells, e.g. for a snapshot. */
-  cellsOf(month: string): Cell[] {
-    return [...this.cells.values()].filter((c) => c.day.startsWith(month)).map((c) => ({ ...c }));
+  /** Copies of the cells of one month file's receipts, for its snapshot. */
+  cellsOf(file: string): Cell[] {
+    return [...this.cells.values()].filter((c) => c.file === file).map((c) => ({ ...c }));
   }
 
   summarize(month: string, day: string, workspace?: string): SpendRollup {

@@ -78,5 +78,6 @@ export async function readSnapshot(dir: string, month: string, ledgerFile: strin
   if (anchor !== snap.anchor || anchor.length !== Math.min(snap.offset, ANCHOR_BYTES) * 2) {
     return { rejected: 'snapshot does not match the ledger file' };
   }
-  return { month, offset: snap.offset, cells: snap.cells };
+  // Cells written before they named their file came from this month's file all the same.
+  return { month, offset: snap.offset, cells: snap.cells.map((c) => ({ ...c, file: month })) };
 }

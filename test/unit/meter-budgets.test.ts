@@ -168,3 +168,27 @@ test('remainingNanoUsd is the least headroom under the caps a reservation for th
     assert.equal(meter.remainingNanoUsd('ws-1'), 0);
   });
 });
+
+test('a day or month cap takes no workspace: refused naming the field, and dropped from saved caps so a start still succeeds', async () => {
+  await withMeter(async (meter) => {
+    meter.setBudgets([{ scope: 'day', capUsd: 5, softRatio: 0.8 }]);
+    for (const scope of ['day', 'month'] as const) {
+      assert.throws(() => meter.setBudgets([{ scope, workspace: 'ws-1', capUsd: 0.00001, softRatio: 0.8 }]), /caps\[0\]\.workspace is only for scope "workspace"/);
+    }
+    assert.deepEqual(meter.budgets().map((b) => [b.scope, b.capNanoUsd]), [['day', 5_000_000_000]]);
+  });
+  // A settings file saved while such a cap was accepted: the cap is the global monthly one it was shown as.
+  const dir = await mkdtemp(path.join(tmpdir(), 'meter-budget-'));
+  const told: string[] = [];
+  const meter = await Meter.open(dir, { budgets: [{ scope: 'month', workspace: 'ws-1', capUsd: 0.00001, softRatio: 0.8 }], log: (m) => told.push(m) });
+  try {
+    assert.equal(told.length, 1);
+    await meter.record(makeReceipt(2, { nano: 9_000 })); // workspace ws-2
+    await meter.record(makeReceipt(4, { nano: 9_000 })); // no workspace
+    assert.deepEqual([meter.budgets()[0].workspace, meter.budgets()[0].spentNanoUsd, meter.budgets()[0].state], [undefined, 18_000, 'exceeded']);
+    assert.throws(() => meter.reserve({ worstCaseNanoUsd: 9_000, workspace: 'ws-1' }), BudgetExceededError);
+  } finally {
+    await meter.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -107,6 +107,14 @@ test('formatUsd rounds for display only', () => {
   assert.equal(formatUsd(123_000), '$0.000123');
 });
 
+test('formatUsd never shows a cost under a micro-dollar as free: all nine decimals there, trailing zeros trimmed', () => {
+  assert.equal(formatUsd(1), '$0.000000001');
+  assert.equal(formatUsd(400), '$0.0000004');
+  assert.equal(formatUsd(999), '$0.000000999');
+  assert.equal(formatUsd(-400), '-$0.0000004');
+  assert.equal(formatUsd(1_000), '$0.000001');
+});
+
 test('priceTotal (placement, no allocation) and priceUsage agree on random cards and usage', () => {
   const rng = mulberry32(42);
   const maybe = <T>(v: () => T) => (rng() < 0.5 ? v() : undefined);
