@@ -2,7 +2,7 @@
 // turns the parts' refusals into JSON-RPC errors the editor can act on.
 
 import path from 'node:path';
-import { ErrorCodes as RpcErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
+import { ErrorCodes as RpcErrorCodes, ResponseError, type Connection, type NotificationType } from 'vscode-languageserver/node';
 import * as proto from '../protocol';
 import { refusalOf } from '../chat/refusal';
 import { ChatError } from '../chat/service';
@@ -23,6 +23,16 @@ const EDITOR_CLIENT = 'editor';
 
 /** `owner` names this connection (editor-N): its requests are cancelled when it closes. */
 export function registerHandlers(connection: Connection, daemon: Daemon, owner: string): void {
+  // A request outlives its window (closed, reloaded): its last notifications then have nobody to go to,
+  // and the connection throws on a send. The request goes on to its receipt all the same.
+  const tell = <P>(type: NotificationType<P>, params: P): void => {
+    try {
+      // The generic overloads cannot relate P to their RequestParam<P>; the contract types params already.
+      connection.sendNotification(type, params as never).catch(() => {});
+    } catch {
+      // Closed: nobody to tell.
+    }
+  };
   const parts = daemon.parts;
   // vscode-jsonrpc answers a thrown ResponseError as that error.
   const handle = <P, R>(fn: (params: P) => R | Promise<R>) => async (params: P): Promise<R> => {
@@ -92,10 +102,10 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
   connection.onRequest(proto.chat, handle(async (params: proto.ChatParams) => {
     try {
       return await parts.chat.start(params, EDITOR_CLIENT, (requestId) => ({
-        delta: (text) => void connection.sendNotification(proto.chatDelta, { requestId, text }),
-        toolCall: (toolCall) => void connection.sendNotification(proto.chatDelta, { requestId, text: '', toolCall }),
-        attempt: (attempt) => void connection.sendNotification(proto.chatAttempt, { requestId, ...attempt }),
-        receipt: (receipt) => void connection.sendNotification(proto.receipt, { requestId, receipt }),
+        delta: (text) => tell(proto.chatDelta, { requestId, text }),
+        toolCall: (toolCall) => tell(proto.chatDelta, { requestId, text: '', toolCall }),
+        attempt: (attempt) => tell(proto.chatAttempt, { requestId, ...attempt }),
+        receipt: (receipt) => tell(proto.receipt, { requestId, receipt }),
       }), owner);
     } catch (error) {
       // Counted like the OpenAI endpoint's refusals, so /metrics sees every door.

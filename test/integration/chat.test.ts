@@ -323,3 +323,32 @@ test('--sim-seed: two daemons with the same seed give the same prompts the same 
   const other = await answers('8');
   assert.notDeepEqual(other.map((a) => a.output), first.map((a) => a.output), 'another seed draws other answer lengths');
 });
+
+test('a window that closes in the middle of an answer cancels it, and the daemon serving the other windows stays up', async () => {
+  // Real speed: the answer streams for a while.
+  const d = await startDaemon({ args: ['--sim-seed', '7'] });
+  daemons.push(d);
+  const [leaving, staying] = [await connect(d), await connect(d)];
+  const firstDelta = new Promise<void>((resolve) => leaving.rpc.onNotification(proto.chatDelta, () => resolve()));
+  const { requestId } = await leaving.rpc.sendRequest(proto.chat, { model: 'llama-3.3-70b', messages: [{ role: 'user', content: 'A long answer, please.' }], maxTokens: 2000, policy: 'cheapest' });
+  await firstDelta;
+  leaving.socket.on('error', () => {});
+  leaving.close();
+  const ledger = path.join(d.stateDir, 'ledger');
+  const receipt = await waitForReceipt(ledger, requestId);
+  assert.equal(receipt.outcome, 'cancelled');
+  assert.ok(receipt.tokens.output > 0 && receipt.cost.totalNanoUsd > 0, 'what was produced is billed');
+  assert.equal(d.process.exitCode, null, `the daemon exited: ${d.stderr()}`);
+  assert.equal((await staying.rpc.sendRequest(proto.status)).clients, 1);
+  staying.close();
+});
+
+async function waitForReceipt(ledger: string, requestId: string): Promise<proto.Receipt> {
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const lines = fs.existsSync(ledger) ? fs.readdirSync(ledger).filter((f) => f.endsWith('.jsonl')).flatMap((f) => fs.readFileSync(path.join(ledger, f), 'utf8').split('\n')) : [];
+    const found = lines.filter(Boolean).map((l) => (JSON.parse(l) as { receipt: proto.Receipt }).receipt).find((r) => r.requestId === requestId);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no receipt for ${requestId}`);
+}
