@@ -122,19 +122,22 @@ export class ChatService {
       router.settle(routed.ticket, UNSENT);
       throw error;
     }
+    const requestId = crypto.randomUUID();
+    const controller = new AbortController();
+    // Running from here: the team's hold is a round trip, and a connection that closes meanwhile cancels
+    // the request too (its run then sends nothing, and its receipt says cancelled).
+    this.running.set(requestId, { controller, owner });
     let teamHold: TeamHold | null = null;
     if (!site.simulated && this.deps.team.keepsLedger) {
       try {
         teamHold = await this.holdTeam(worst);
       } catch (error) {
+        this.running.delete(requestId);
         reservation.release();
         router.settle(routed.ticket, UNSENT);
         throw error;
       }
     }
-    const requestId = crypto.randomUUID();
-    const controller = new AbortController();
-    this.running.set(requestId, { controller, owner });
     const asker = params.via ? `${client}:${params.via}` : client;
     void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, teamHold, controller, client: asker, sink: sinkFor(requestId) }).finally(() =>
       this.running.delete(requestId),
@@ -242,6 +245,13 @@ export class ChatService {
     for (;;) {
       tried.add(target.site.id);
       const attemptStart = clock.now();
+      // Cancelled before anything was sent (its connection closed during the team's hold): nothing to
+      // bill, no attempt to record. Later attempts are not started once cancelled.
+      if (signal.aborted) {
+        last = UNSENT;
+        router.settle(target.routed.ticket!, last);
+        break;
+      }
       try {
         last = await adapters.get(target.site).send({
           site: target.site,

@@ -241,6 +241,43 @@ describe('the team ledger on PostgreSQL', () => {
     }
   });
 
+  test('an editor that goes away while its request waits for the team\'s hold has it cancelled: nothing is sent or billed', async () => {
+    const d = await startDaemon({ args: ['--catalog', catalogFile], env: { ...KEY, SWITCHYARD_TEAM_MEMBER: 'grace', SWITCHYARD_TEAM_POSTGRES_URL: db.url } });
+    daemons.push(d);
+    const editor = await connect(d);
+    await connected(editor.rpc);
+    await editor.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 1000 });
+    // Another daemon's reservation, as it were: the team's lock held, so this request's hold waits.
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1)', [0x5717c4]);
+      const before = fake.requests.length;
+      const started = editor.rpc.sendRequest(proto.chat, { model: MODEL, messages: [{ role: 'user', content: 'Never mind.' }], maxTokens: 32 }).catch(() => 'gone');
+      // The chat request is answered once placed and held: half a second without an answer is the hold waiting.
+      assert.equal(await Promise.race([started, new Promise((resolve) => setTimeout(() => resolve('waiting'), 500))]), 'waiting');
+      // The window goes away with a request outstanding: whatever the socket reports on the way down is expected.
+      editor.socket.on('error', () => {});
+      editor.close();
+      assert.equal(await started, 'gone');
+      await other.query('COMMIT');
+      const ledger = path.join(d.stateDir, 'ledger');
+      const receipt = await waitFor(() => {
+        const lines = fs.existsSync(ledger) ? fs.readdirSync(ledger).filter((f) => f.endsWith('.jsonl')).flatMap((f) => fs.readFileSync(path.join(ledger, f), 'utf8').split('\n')) : [];
+        return lines.filter(Boolean).map((l) => (JSON.parse(l) as { receipt: proto.Receipt }).receipt).find((r) => r.site.id === SITE);
+      }, 10_000, () => 'no receipt for the cancelled request');
+      assert.deepEqual([receipt.outcome, receipt.cost.totalNanoUsd, receipt.attempts.length], ['cancelled', 0, 0]);
+      assert.equal(fake.requests.length, before, 'the upstream was asked');
+    } finally {
+      await other.query('ROLLBACK').catch(() => {});
+      await other.end();
+      const again = await connect(d);
+      await again.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: null });
+      again.close();
+    }
+  });
+
   test('while the ledger cannot be reached, paid requests are refused and simulated ones go on', async () => {
     const down = db.url.replace(`:${db.port}/`, ':1/');
     const frank = await daemon('frank', down);
