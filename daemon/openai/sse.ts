@@ -1,6 +1,6 @@
 // Server-sent events as OpenAI streams chat completions: `data: <chunk JSON>\n\n` per chunk, then
-// `data: [DONE]`. Headers go out with the first token (or a failover's comment), before the cost is
-// known, so the cost cannot be a header here: it rides on the final chunk (`switchyard`) and on the
+// `data: [DONE]`. Headers go out with the first token (failovers' comments wait for it), before the cost
+// is known, so the cost cannot be a header here: it rides on the final chunk (`switchyard`) and on the
 // usage chunk when the client asked for include_usage.
 
 import type { ServerResponse } from 'node:http';
@@ -60,9 +60,12 @@ export class ChunkWriter {
     this.chunk({ tool_calls: [{ index: piece.index, ...(piece.id !== undefined ? { id: piece.id, type: 'function' } : {}), function: fn }] });
   }
 
-  /** An SSE comment: clients skip it, a human reading the stream sees the failover. */
+  /**
+   * An SSE comment: clients skip it, a human reading the stream sees the failover. It waits, like the
+   * role chunk, for the first event: until then the request can still fail as an HTTP error.
+   */
   comment(text: string): void {
-    if (!this.ended) this.send(`: ${text.replace(/\n/g, ' ')}\n\n`);
+    if (!this.ended) this.pending += `: ${text.replace(/\n/g, ' ')}\n\n`;
   }
 
   /** The request moved to another site: the header says so while the headers are still to be sent. */

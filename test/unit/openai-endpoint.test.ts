@@ -70,8 +70,11 @@ test('a stream that fails over before its first token names, in its headers, the
   }
 });
 
-test('a stream that fails before anything was sent is an HTTP error with a JSON body, as OpenAI answers', async () => {
-  const { chat } = scripted((sink) => sink.complete!(receipt('error', 'site/a')));
+test('a stream that fails before anything was sent, failovers included, is an HTTP error with a JSON body, as OpenAI answers', async () => {
+  const { chat } = scripted((sink) => {
+    sink.attempt({ attempt: { siteId: 'site/b', outcome: 'error', message: 'site/b: 500', ttftMs: null, durationMs: 1 }, next: { id: 'site/a' } as never, continuation: false });
+    setTimeout(() => sink.complete!(receipt('error', 'site/a')), 20);
+  });
   const server = await serve(chat);
   try {
     const res = await post(server.url);

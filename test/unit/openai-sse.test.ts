@@ -78,12 +78,16 @@ test('the headers and the role chunk wait for the first event after them, and le
   const events = flushes[0].join('').split('\n\n').filter(Boolean);
   assert.deepEqual(events.map((e) => JSON.parse(e.slice('data: '.length)).choices[0].delta), [{ role: 'assistant', content: '', refusal: null }, { content: 'Hi' }]);
 
-  // A failover's comment is an event too: the client hears of it at once.
+  // A failover's comment waits with them, so that a request failing everywhere can still answer with an
+  // HTTP error; it leaves with the first token, in the order of events.
   const second = recordingResponse();
   const failing = new ChunkWriter(second.res, 'chatcmpl-3', 1, 'm');
   failing.start({});
   failing.comment('switchyard: sim:a error; retrying on sim:b');
   await tick();
+  assert.equal(second.flushes.length, 0);
+  failing.delta('Hi');
+  await tick();
   assert.equal(second.flushes.length, 1);
-  assert.match(second.flushes[0].join(''), /"role":"assistant"[\s\S]*\n\n: switchyard: sim:a error; retrying on sim:b\n\n$/);
+  assert.match(second.flushes[0].join(''), /"role":"assistant"[\s\S]*\n\n: switchyard: sim:a error; retrying on sim:b\n\ndata: [^\n]*"content":"Hi"/);
 });
