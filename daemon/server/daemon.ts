@@ -36,6 +36,8 @@ export class Daemon {
   readonly startedAt = Date.now();
   private readonly clients = new Set<Connection>();
   private idleTimer: NodeJS.Timeout | undefined;
+  /** HTTP requests not yet answered: a long one must not be cut by the idle timer. */
+  private httpInFlight = 0;
   private spendTimer: NodeJS.Timeout | undefined;
   private clientCount = 0;
   private sockets: WebSocketServer | undefined;
@@ -83,13 +85,13 @@ export class Daemon {
       const openAI = createOpenAIEndpoint({ chat: parts.chat, catalog: parts.catalog, log, metrics });
       const routes = (app: import('express').Express) => {
         // A tool using the OpenAI endpoint is a client too: its requests keep an editor-less daemon alive.
-        app.use((_req, _res, next) => (daemon.armIdleTimer(), next()));
+        app.use((_req, res, next) => (daemon.busyUntilAnswered(res), next()));
         app.use(openAI.router);
         app.use(metricsRouter(metrics));
       };
       const direct = {
         'POST /v1/chat/completions': (req: http.IncomingMessage, res: http.ServerResponse) => {
-          daemon.armIdleTimer();
+          daemon.busyUntilAnswered(res);
           openAI.chatCompletions(req, res);
         },
       };
@@ -196,9 +198,19 @@ export class Daemon {
     this.log.info('client connected', { clients: this.clients.size });
   }
 
+  /** The idle spell starts again when this response is over (sent, or its client gone), not before. */
+  busyUntilAnswered(res: http.ServerResponse): void {
+    this.httpInFlight++;
+    clearTimeout(this.idleTimer);
+    res.once('close', () => {
+      this.httpInFlight--;
+      this.armIdleTimer();
+    });
+  }
+
   private armIdleTimer(): void {
     clearTimeout(this.idleTimer);
-    if (this.clients.size > 0 || this.options.idleTimeoutMs <= 0) return;
+    if (this.clients.size > 0 || this.httpInFlight > 0 || this.options.idleTimeoutMs <= 0) return;
     this.idleTimer = setTimeout(() => void this.stop('idle'), this.options.idleTimeoutMs);
     this.idleTimer.unref();
   }

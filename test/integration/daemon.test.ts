@@ -5,7 +5,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as proto from '../../daemon/protocol';
 import { freePort } from '../../scripts/ports.cjs';
-import { connect, DAEMON, openSocket, rawExchange, startDaemon, waitFor, type RunningDaemon } from '../support/daemon';
+import { connect, DAEMON, openSocket, rawExchange, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
+import { startFake } from '../fakes/upstream';
 
 const daemons: RunningDaemon[] = [];
 async function daemon(options?: Parameters<typeof startDaemon>[0]): Promise<RunningDaemon> {
@@ -197,6 +198,36 @@ test('the daemon exits by itself after the idle time with no clients', async () 
   assert.equal(d.process.exitCode, null, 'a connected client keeps it alive');
   client.close();
   assert.equal(await d.exited, 0);
+});
+
+test('an OpenAI-endpoint request that outlasts the idle time keeps an editor-less daemon up until it is answered', async () => {
+  const fake = await startFake('openai');
+  try {
+    const catalog = path.join(tempDir('switchyard-idle-catalog-'), 'catalog.json');
+    fs.writeFileSync(catalog, JSON.stringify({
+      sites: [{
+        id: 'fake/local/slow', provider: 'openai-compatible', region: 'local', location: '127.0.0.1', hardware: 'fake',
+        endpoint: { kind: 'openai-compatible', baseUrl: fake.baseUrl, idleTimeoutMs: 5000 },
+        models: [{ canonical: 'fake-slow', providerModel: 'slow', contextWindow: 100_000, price: { inputPer1M: 1, outputPer1M: 2, readOn: '2026-08-01' }, ttftMs: 50, outputTokensPerSecond: 10 }],
+      }],
+    }));
+    const d = await daemon({ args: ['--idle-timeout', '0.4', '--catalog', catalog] });
+    // Twelve pieces 100 ms apart: the answer takes three times the idle time.
+    fake.enqueue({ pieces: Array.from({ length: 12 }, (_, i) => ` w${i}`), delayMs: 100 });
+    const res = await fetch(`${d.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fake-slow', messages: [{ role: 'user', content: 'slowly' }], max_tokens: 50, stream: true }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(text, /w11/);
+    assert.match(text, /data: \[DONE\]\n\n$/);
+    // Answered, it goes idle, and then it stops.
+    assert.equal(await d.exited, 0);
+  } finally {
+    await fake.stop();
+  }
 });
 
 test('neither the token nor an API-key-shaped secret reaches the log file', async () => {
