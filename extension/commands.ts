@@ -266,7 +266,7 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
         const c = events.client;
         if (c) {
           await c.sendRequest(proto.setBudget, { caps: budgetCaps(readBudgets(), workspace) });
-          await events.refreshSpend(workspace);
+          await events.refreshSpend();
         }
       })),
 

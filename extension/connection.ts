@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
+import { closeIsDrop } from './connectionParts';
 import { delay, findDaemon, isAlive, readDaemonState, startDaemon } from './daemonProcess';
 import { socketTransports } from './transport';
 
@@ -115,6 +116,24 @@ export class DaemonConnection implements vscode.Disposable {
     this.client = client;
     const daemonPid = state.pid;
     socket.once('close', () => void this.onSocketClosed(generation, client, daemonPid));
+    let status: proto.StatusResult;
+    try {
+      status = await this.handshake(client);
+      // restart() or dispose() let go of this client meanwhile; their own loop connects, if any.
+      if (this.client !== client) throw new Error('the connection was let go during the handshake');
+    } catch (error) {
+      // Let go of the half-made connection before the run loop retries: kept, its client would never
+      // be disposed and would stand as current while the next attempt makes another.
+      if (this.client === client) this.teardown();
+      throw error;
+    }
+    this.log.info(`connected to daemon pid ${status.pid} (${status.clients} client(s))`);
+    this.setState({ kind: 'connected', status, state });
+    this.clientEmitter.fire(client);
+  }
+
+  /** Starts the client and checks the daemon speaks this extension's protocol. */
+  private async handshake(client: LanguageClient): Promise<proto.StatusResult> {
     await client.start();
     const status = await client.sendRequest(proto.status);
     if (status.protocolVersion !== proto.PROTOCOL_VERSION) {
@@ -123,13 +142,13 @@ export class DaemonConnection implements vscode.Disposable {
       process.kill(status.pid, 'SIGTERM');
       throw new Error('protocol version mismatch');
     }
-    this.log.info(`connected to daemon pid ${status.pid} (${status.clients} client(s))`);
-    this.setState({ kind: 'connected', status, state });
-    this.clientEmitter.fire(client);
+    return status;
   }
 
   private async onSocketClosed(generation: number, client: LanguageClient, pid: number): Promise<void> {
-    if (generation !== this.generation || this.client !== client || this.disposed) return;
+    // Only an established connection's drop: a failed attempt's close is its run loop's to handle.
+    const now = { generation: this.generation, client: this.client, connected: this.current.kind === 'connected', disposed: this.disposed };
+    if (!closeIsDrop({ generation, client }, now)) return;
     this.teardown();
     // Let a dying process finish exiting before judging whether it crashed.
     await delay(100);

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
 import type { DaemonConnection } from './connection';
+import { DayTimer, readSpend } from './spendParts';
 
 export class DaemonEvents implements vscode.Disposable {
   private readonly deltaEmitter = new vscode.EventEmitter<proto.ChatDeltaParams>();
@@ -27,6 +28,8 @@ export class DaemonEvents implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private lastSpend: proto.SpendSummary | undefined;
   private clientHandlers: vscode.Disposable[] = [];
+  /** "Today" turns over at midnight with no request to push it: read the spend again then. */
+  private readonly dayTimer = new DayTimer(() => this.newDay());
 
   constructor(private readonly connection: DaemonConnection, private readonly prepare: (client: LanguageClient) => Promise<void>) {
     this.disposables.push(connection.onDidConnect((client) => void this.attach(client)));
@@ -70,16 +73,22 @@ export class DaemonEvents implements vscode.Disposable {
     this.spendEmitter.fire(summary);
   }
 
-  /** Asks the daemon for the spend now (after settings changed) and publishes it. */
-  async refreshSpend(workspace: string | undefined): Promise<proto.SpendSummary | undefined> {
+  /** Asks the daemon for the spend now (after settings changed) and publishes it: every workspace's, as spendChanged pushes it (see readSpend). */
+  async refreshSpend(): Promise<proto.SpendSummary | undefined> {
     const client = this.client;
     if (!client) return undefined;
-    const summary = await client.sendRequest(proto.spend, { workspace });
+    const summary = await readSpend((type, params) => client.sendRequest(type, params));
     this.publishSpend(summary);
     return summary;
   }
 
+  /** Disconnected, there is nothing to read; the spend is read again on connecting. A failure waits for the next push. */
+  private newDay(): void {
+    if (this.client) this.refreshSpend().catch(() => undefined);
+  }
+
   dispose(): void {
+    this.dayTimer.dispose();
     for (const d of [...this.disposables, ...this.clientHandlers]) d.dispose();
     this.deltaEmitter.dispose();
     this.attemptEmitter.dispose();

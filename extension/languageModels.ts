@@ -8,6 +8,7 @@ import { appendToolCall } from '../daemon/chat/tools';
 import { siteLabel, usd } from '../media/format';
 import { chatFailure, type ChatRequests } from './chatRequests';
 import { maxTokens, workspaceKey } from './config';
+import { ownBudgets } from './spendParts';
 import type { DaemonEvents } from './events';
 import { callInput, modelInformation, requestOptions, toChatMessages, type ModelInformation } from './languageModelParts';
 
@@ -104,7 +105,7 @@ export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInf
   /** A refused request as one message for whoever called vscode.lm: what stopped it and what would help. */
   private refusal(error: unknown, model: string): Error {
     const data = (error as { data?: unknown })?.data as proto.NoEligibleSiteData | undefined;
-    const described = chatFailure(error, model, data?.placement?.policy ?? 'the active policy', this.events.spend?.budgets);
+    const described = chatFailure(error, model, data?.placement?.policy ?? 'the active policy', ownBudgets(this.events.spend?.budgets ?? [], workspaceKey()));
     const text = `Switchyard: ${described.title}.\n${described.detail.join('\n')}`;
     this.log.warn(`${VIA} ${model}: ${text}`);
     return new Error(text);

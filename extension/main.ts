@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     if (workspace && policy) {
       await client.sendRequest(proto.setPolicy, { name: policy, workspace }).catch((e: Error) => log.warn(`re-applying policy "${policy}" failed: ${e.message}`));
     }
-    await events.refreshSpend(workspace).catch((e: Error) => log.warn(`reading the spend failed: ${e.message}`));
+    await events.refreshSpend().catch((e: Error) => log.warn(`reading the spend failed: ${e.message}`));
   };
   const events = new DaemonEvents(conn, prepare);
   const chats = new ChatRequests(conn, events);
@@ -101,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       if (!client) return;
       try {
         await client.sendRequest(proto.configure, readConfigure());
-        await events.refreshSpend(workspaceKey());
+        await events.refreshSpend();
         await panel.refresh();
         languageModels.refresh();
         sitesView.refresh();

@@ -11,6 +11,7 @@ import { ALLOWED_COMMANDS, type Ask, type HostMessage, type PanelState, type Pre
 import { initialState, modelChoices, reduce, reviveState } from '../media/panelState';
 import { chatFailure, type ChatRequests } from './chatRequests';
 import { defaultModel, maxTokens, workspaceKey } from './config';
+import { ownBudgets } from './spendParts';
 import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
 import { html, webviewOptions } from './webviewHtml';
@@ -180,7 +181,7 @@ export class PromptPanel implements vscode.Disposable {
     } catch (error) {
       this.cancelWanted.delete(turnId);
       this.log.warn(`chat failed: ${(error as Error).message}`);
-      this.apply({ type: 'failed', turnId, error: chatFailure(error, turn.model, turn.policy, this.events.spend?.budgets) });
+      this.apply({ type: 'failed', turnId, error: chatFailure(error, turn.model, turn.policy, ownBudgets(this.events.spend?.budgets ?? [], workspaceKey())) });
     }
   }
 

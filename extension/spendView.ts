@@ -53,7 +53,7 @@ export class SpendView implements vscode.Disposable {
     switch (m?.type) {
       case 'ready':
       case 'refresh':
-        await this.events.refreshSpend(workspaceKey()).catch(() => undefined);
+        await this.events.refreshSpend().catch(() => undefined);
         await this.refreshSites();
         await this.events.client?.sendRequest(proto.status).then((s) => this.postTeam(s.team.ledger), () => undefined);
         return;

@@ -1,12 +1,15 @@
 // The status bar item: today's spend against the daily budget once connected (pushed by the daemon
-// with switchyard/spendChanged), the team's spend and budgets in its tooltip where a team ledger is
-// connected, the connection state otherwise. Its accessible label always starts
+// with switchyard/spendChanged; every workspace's, as the daily cap counts it), with this window's
+// own workspace budget but no other window's, the team's spend and budgets in its tooltip where a
+// team ledger is connected, the connection state otherwise. Its accessible label always starts
 // with "Switchyard:" and says whether the daemon is connected.
 
 import * as vscode from 'vscode';
 import type { BudgetStatus, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import { usd } from '../media/format';
+import { workspaceKey } from './config';
 import type { ConnectionState } from './connection';
+import { ownBudgets, worstBudget, type AnyBudget } from './spendParts';
 
 const TOP = 3;
 
@@ -66,9 +69,11 @@ export class StatusBar implements vscode.Disposable {
         break;
       case 'connected': {
         const s = this.summary;
-        const day = s?.budgets.find((b) => b.scope === 'day');
+        // The summary lists every window's workspace cap; another's, reached, is not this window's limit.
+        const budgets = ownBudgets(s?.budgets ?? [], workspaceKey());
+        const day = budgets.find((b) => b.scope === 'day');
         const teamBudgets = this.ledger?.state === 'off' ? [] : this.ledger?.budgets ?? [];
-        const worst = worstBudget([...(s?.budgets ?? []), ...teamBudgets]);
+        const worst = worstBudget([...budgets, ...teamBudgets]);
         const spent = s ? usd(s.todayNanoUsd) : '…';
         item.text = `$(pulse) ${spent}${day ? ` / ${usd(day.capNanoUsd)}` : s ? ' today' : ''}`;
         const budgetText = day ? ` of ${usd(day.capNanoUsd)} daily budget` : ' (no daily budget)';
@@ -76,7 +81,7 @@ export class StatusBar implements vscode.Disposable {
         item.accessibilityInformation = {
           label: `Switchyard: connected to daemon pid ${state.status.pid}. Today ${spent}${budgetText}${stateText}.`,
         };
-        item.tooltip = tooltip(s, this.ledger, state);
+        item.tooltip = tooltip(s, budgets, this.ledger, state);
         item.backgroundColor = worst?.state === 'exceeded'
           ? new vscode.ThemeColor('statusBarItem.errorBackground')
           : worst?.state === 'warn' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -91,23 +96,16 @@ export class StatusBar implements vscode.Disposable {
   }
 }
 
-type AnyBudget = Pick<BudgetStatus, 'state'> & { scope: BudgetStatus['scope'] | 'day' | 'month'; setBy?: string };
-
 function scopeName(b: AnyBudget): string {
   const name = b.scope === 'day' ? 'daily' : b.scope === 'month' ? 'monthly' : 'workspace';
   return b.setBy !== undefined ? `team ${name}` : name;
-}
-
-export function worstBudget<B extends AnyBudget>(budgets: B[]): B | undefined {
-  const rank = { ok: 0, warn: 1, exceeded: 2 } as const;
-  return [...budgets].sort((a, b) => rank[b.state] - rank[a.state])[0];
 }
 
 function top(record: Record<string, number>): [string, number][] {
   return Object.entries(record).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP);
 }
 
-function tooltip(s: SpendSummary | undefined, ledger: TeamLedgerStatus | undefined, state: Extract<ConnectionState, { kind: 'connected' }>): vscode.MarkdownString {
+function tooltip(s: SpendSummary | undefined, budgets: BudgetStatus[], ledger: TeamLedgerStatus | undefined, state: Extract<ConnectionState, { kind: 'connected' }>): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: ['switchyard.showSpend', 'switchyard.setBudget', 'switchyard.switchPolicy'] };
   md.appendMarkdown('**Switchyard** spend\n\n');
@@ -116,7 +114,7 @@ function tooltip(s: SpendSummary | undefined, ledger: TeamLedgerStatus | undefin
   } else {
     md.appendMarkdown(`| | |\n|---|---:|\n| Today (${s.day}) | ${usd(s.todayNanoUsd)} |\n| Month to date (${s.month}) | ${usd(s.monthNanoUsd)} |\n`);
     if (s.reservedNanoUsd > 0) md.appendMarkdown(`| Reserved in flight | ${usd(s.reservedNanoUsd)} |\n`);
-    for (const b of s.budgets) {
+    for (const b of budgets) {
       const left = Math.max(0, b.capNanoUsd - b.spentNanoUsd - b.reservedNanoUsd);
       const mark = b.state === 'exceeded' ? ' $(error)' : b.state === 'warn' ? ' $(warning)' : '';
       md.appendMarkdown(`| ${scopeName(b)} budget${mark} | ${usd(b.spentNanoUsd)} of ${usd(b.capNanoUsd)}, ${usd(left)} left |\n`);

@@ -1,0 +1,72 @@
+// The spend as this window shows it, and when to read it again. Pure (no vscode), so the unit tests
+// run it without an editor.
+//
+// The daily and monthly caps cover every workspace, so the totals shown against them are every
+// workspace's too: the summary switchyard/spendChanged pushes after each request. A workspace cap
+// belongs to one window; the summary lists every window's.
+
+import * as proto from '../daemon/protocol';
+
+/** Sends switchyard/spend, as the connected LanguageClient does. */
+export type SpendRequester = (type: typeof proto.spend, params: proto.SpendParams) => Promise<proto.SpendSummary>;
+
+/**
+ * Reads the spend as spendChanged pushes it: every workspace's. Asked for one workspace, the daemon
+ * counts only its spend, and the status bar would flip between that and the total with each push.
+ */
+export function readSpend(send: SpendRequester): Promise<proto.SpendSummary> {
+  return send(proto.spend, {});
+}
+
+/** The budgets this window answers to: the global caps and its own workspace's, not another window's workspace cap. */
+export function ownBudgets(budgets: readonly proto.BudgetStatus[], workspace: string | undefined): proto.BudgetStatus[] {
+  return budgets.filter((b) => b.scope !== 'workspace' || (workspace !== undefined && b.workspace === workspace));
+}
+
+export type AnyBudget = Pick<proto.BudgetStatus, 'state'> & { scope: proto.BudgetStatus['scope'] | 'day' | 'month'; setBy?: string };
+
+export function worstBudget<B extends AnyBudget>(budgets: B[]): B | undefined {
+  const rank = { ok: 0, warn: 1, exceeded: 2 } as const;
+  return [...budgets].sort((a, b) => rank[b.state] - rank[a.state])[0];
+}
+
+/**
+ * A moment past the next local midnight. setHours(24) rather than adding a day's milliseconds: a day
+ * with a daylight saving change is 23 or 25 hours long. The second's margin lets the daemon, reading
+ * the same clock, be sure of the new day when asked.
+ */
+export function msToNextLocalDay(now: number): number {
+  const midnight = new Date(now);
+  midnight.setHours(24, 0, 0, 0);
+  return midnight.getTime() - now + 1000;
+}
+
+/**
+ * Calls `onNewDay` just after each local midnight until disposed. The daemon pushes spend only after
+ * requests and settings changes, so without it "today" would show yesterday's total overnight.
+ */
+export class DayTimer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  constructor(private readonly onNewDay: () => void, private readonly now: () => number = Date.now) {
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.disposed) return;
+    this.timer = setTimeout(() => {
+      // Re-armed first, so a failing callback does not stop the next day's. A timer that fires early
+      // (the clock was set back) finds midnight still ahead and simply waits for it again.
+      this.arm();
+      this.onNewDay();
+    }, msToNextLocalDay(this.now()));
+    // Never what keeps a process alive.
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.timer);
+  }
+}
