@@ -5,7 +5,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
 /** Bumped when a method is added or changes shape; the extension replaces a daemon that speaks another version. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /**
  * Largest single WebSocket message either side accepts (a bigger one closes the socket with 1009), and the
@@ -349,6 +349,11 @@ export interface SpendParams {
 
 export interface SetBudgetParams {
   caps: BudgetCap[];
+  /**
+   * The sending window's workspace key (null: it has none). With it, the caps replace the global ones
+   * and that workspace's, and other workspaces' caps stay; without it, they replace every cap.
+   */
+  workspace?: string | null;
 }
 
 export interface ExportLedgerParams {
@@ -614,6 +619,8 @@ export interface ConfigureParams {
   /** The user's catalog file; '' for none. Left out, the daemon keeps the file it has. */
   catalogFile?: string;
   budgets?: BudgetCap[];
+  /** The sending window's workspace key (null: none), for `budgets` as in SetBudgetParams. */
+  workspace?: string | null;
 }
 
 export interface SetCredentialsParams {

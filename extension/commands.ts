@@ -265,7 +265,7 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
         // The settings listener sends configure; also apply directly so the status bar answers now.
         const c = events.client;
         if (c) {
-          await c.sendRequest(proto.setBudget, { caps: budgetCaps(readBudgets(), workspace) });
+          await c.sendRequest(proto.setBudget, { caps: budgetCaps(readBudgets(), workspace), workspace: workspace ?? null });
           await events.refreshSpend();
         }
       })),

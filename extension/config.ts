@@ -49,7 +49,8 @@ export function readConfigure(): ConfigureParams {
   const policies = c.get<Policy[]>('policies') ?? [];
   const defaultPolicy = c.get<string>('defaultPolicy')?.trim();
   const catalogFile = catalogFileSetting();
-  const params: ConfigureParams = { policies: Array.isArray(policies) ? policies : [], budgets: budgetCaps(readBudgets(), workspaceKey()) };
+  const workspace = workspaceKey();
+  const params: ConfigureParams = { policies: Array.isArray(policies) ? policies : [], budgets: budgetCaps(readBudgets(), workspace), workspace: workspace ?? null };
   if (defaultPolicy) params.defaultPolicy = defaultPolicy;
   // Always sent, empty when unset: the daemon keeps a file it is not told about, so a cleared setting
   // would leave the old file in force (and, once deleted, refused at every reload).

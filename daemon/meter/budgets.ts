@@ -126,6 +126,19 @@ function applies(cap: BudgetCap, workspace: string | undefined): boolean {
   return cap.scope !== 'workspace' || cap.workspace === workspace;
 }
 
+/**
+ * The caps after an editor window sends its own: the global caps and its workspace's are replaced, other
+ * workspaces' caps kept. Every window shares the daemon and knows only its own workspace's cap, so
+ * replacing everything would drop the others' at each window's settings push. `window` undefined (a
+ * client that names no window): the caps sent are all there is.
+ */
+export function capsFromWindow(current: readonly BudgetCap[], sent: readonly BudgetCap[], window: string | null | undefined): BudgetCap[] {
+  if (window === undefined) return [...sent];
+  const named = new Set(sent.flatMap((c) => (c.scope === 'workspace' && c.workspace !== undefined ? [c.workspace] : [])));
+  const kept = current.filter((c) => c.scope === 'workspace' && c.workspace !== window && !named.has(c.workspace!));
+  return [...sent, ...kept];
+}
+
 export class Budgets {
   private caps: BudgetCap[] = [];
   private reservedAll = 0;

@@ -24,7 +24,7 @@
 
 import path from 'node:path';
 import type { BudgetCap, BudgetStatus, ChatMessage, ExportLedgerParams, ExportLedgerResult, PriceCard, Receipt, RecentRequest, SpendSummary } from '../protocol';
-import { Budgets, withoutStrayWorkspace, type Reservation } from './budgets';
+import { Budgets, capsFromWindow, withoutStrayWorkspace, type Reservation } from './budgets';
 import { localDay, localMonth, shiftMonth, type Clock } from './calendar';
 import { worstCase, type WorstCase } from './estimate';
 import { exportReceipts } from './export';
@@ -179,10 +179,18 @@ export class Meter {
     };
   }
 
-  /** Replaces every cap; throws (changing nothing) when one is invalid. */
-  setBudgets(caps: BudgetCap[]): BudgetStatus[] {
-    this.budgetBook.setCaps(caps);
+  /**
+   * Replaces the caps (see capsFromWindow for `window`, the workspace of the editor window sending them);
+   * throws, changing nothing, when one is invalid.
+   */
+  setBudgets(caps: BudgetCap[], window?: string | null): BudgetStatus[] {
+    this.budgetBook.setCaps(capsFromWindow(this.budgetBook.getCaps(), caps, window));
     return this.budgets();
+  }
+
+  /** The caps in force, as saved with the settings. */
+  caps(): BudgetCap[] {
+    return this.budgetBook.getCaps();
   }
 
   /** Least headroom under the caps summary(workspace).budgets shows; undefined with no caps. Cheap: per request. */

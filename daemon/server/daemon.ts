@@ -21,7 +21,7 @@ import { InvalidParams } from '../chat/validate';
 import { warmTokenizer } from '../meter/estimate';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
-import { registerHandlers } from './handlers';
+import { registerHandlers, windowOf } from './handlers';
 import { openParts, type Parts } from './parts';
 import * as proto from '../protocol';
 import { loadEndpointKey, type EndpointKey } from './endpointKey';
@@ -149,7 +149,7 @@ export class Daemon {
     }
     if (params.budgets !== undefined) {
       try {
-        parts.meter.setBudgets(params.budgets);
+        parts.meter.setBudgets(params.budgets, windowOf(params.workspace));
       } catch (error) {
         throw new InvalidParams((error as Error).message);
       }
@@ -159,7 +159,7 @@ export class Daemon {
       const error = await parts.catalog.setFiles(catalogFile ? [catalogFile] : []);
       if (error) this.log.error('catalog file refused; the previous catalog stays in force', { error });
     }
-    parts.saveSettings({ ...parts.policies.choice(), budgets: params.budgets ?? parts.settings().budgets, catalogFile });
+    parts.saveSettings({ ...parts.policies.choice(), budgets: parts.meter.caps(), catalogFile });
     this.spendChanged();
   }
 

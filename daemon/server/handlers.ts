@@ -14,6 +14,13 @@ import { BudgetExceededError } from '../meter';
 import { countPromptTokens, countTextTokens } from '../meter/estimate';
 import type { Daemon } from './daemon';
 
+/** A budget-setting window's workspace (SetBudgetParams.workspace): a key, null for none, undefined when not said. */
+export function windowOf(raw: unknown): string | null | undefined {
+  if (raw === undefined || raw === null) return raw;
+  if (typeof raw === 'string' && raw.trim() !== '') return raw;
+  throw new InvalidParams('params.workspace must be a workspace key (a non-empty string) or null');
+}
+
 const PROVIDERS: readonly proto.ProviderId[] = [
   'simulated', 'openai', 'azure-openai', 'anthropic', 'google', 'groq', 'together', 'fireworks', 'mistral', 'openrouter', 'bedrock', 'replicate', 'openai-compatible',
 ];
@@ -130,11 +137,11 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
     if (!Array.isArray(params?.caps)) throw new InvalidParams('params.caps must be an array of budget caps');
     let statuses: proto.BudgetStatus[];
     try {
-      statuses = parts.meter.setBudgets(params.caps);
+      statuses = parts.meter.setBudgets(params.caps, windowOf(params.workspace));
     } catch (error) {
       throw new InvalidParams((error as Error).message);
     }
-    parts.saveSettings({ budgets: params.caps });
+    parts.saveSettings({ budgets: parts.meter.caps() });
     daemon.spendChanged();
     return statuses;
   }));

@@ -230,6 +230,26 @@ test('an OpenAI-endpoint request that outlasts the idle time keeps an editor-les
   }
 });
 
+test('windows of different workspaces keep each other\'s workspace budgets; each replaces the global caps and its own', async () => {
+  const d = await daemon();
+  const [a, b] = [await connect(d), await connect(d)];
+  const cap = (scope: proto.BudgetScope, capUsd: number, workspace?: string): proto.BudgetCap => ({ scope, capUsd, softRatio: 0.8, ...(workspace ? { workspace } : {}) });
+  const caps = async () => (await a.rpc.sendRequest(proto.spend, {})).budgets.map((s) => `${s.scope}:${s.workspace ?? ''}:${s.capNanoUsd / 1e9}`).sort();
+  await a.rpc.sendRequest(proto.configure, { budgets: [cap('day', 5), cap('workspace', 1, '/ws/a')], workspace: '/ws/a' });
+  await b.rpc.sendRequest(proto.configure, { budgets: [cap('day', 6), cap('workspace', 2, '/ws/b')], workspace: '/ws/b' });
+  assert.deepEqual(await caps(), ['day::6', 'workspace:/ws/a:1', 'workspace:/ws/b:2']);
+  // A window with no folder open, and one whose workspace cap was removed, change only what is theirs.
+  await b.rpc.sendRequest(proto.setBudget, { caps: [cap('day', 7)], workspace: null });
+  await a.rpc.sendRequest(proto.setBudget, { caps: [cap('day', 7)], workspace: '/ws/a' });
+  assert.deepEqual(await caps(), ['day::7', 'workspace:/ws/b:2']);
+  // A client that names no window sets every cap, as before.
+  await a.rpc.sendRequest(proto.setBudget, { caps: [] });
+  assert.deepEqual(await caps(), []);
+  await assert.rejects(a.rpc.sendRequest(proto.setBudget, { caps: [], workspace: 7 } as unknown as proto.SetBudgetParams), /params\.workspace must be a workspace key/);
+  a.close();
+  b.close();
+});
+
 test('neither the token nor an API-key-shaped secret reaches the log file', async () => {
   const d = await daemon({ args: ['--log-level', 'trace'] });
   const key = 'sk-proj-' + 'Q'.repeat(40);

@@ -7,6 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BudgetExceededError, Meter, type Reservation } from '../../daemon/meter/index';
+import { capsFromWindow } from '../../daemon/meter/budgets';
+import type { BudgetCap } from '../../daemon/protocol';
 import { makeReceipt } from '../fixtures/receipts';
 
 async function withMeter(fn: (meter: Meter) => Promise<void>): Promise<void> {
@@ -191,4 +193,14 @@ test('a day or month cap takes no workspace: refused naming the field, and dropp
     await meter.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('caps from an editor window replace the global caps and its workspace\'s; other workspaces\' stay', () => {
+  const cap = (scope: BudgetCap['scope'], capUsd: number, workspace?: string): BudgetCap => ({ scope, capUsd, softRatio: 0.8, ...(workspace ? { workspace } : {}) });
+  const current = [cap('day', 5), cap('month', 50), cap('workspace', 1, '/a'), cap('workspace', 2, '/b')];
+  assert.deepEqual(capsFromWindow(current, [cap('day', 6), cap('workspace', 3, '/a')], '/a'), [cap('day', 6), cap('workspace', 3, '/a'), cap('workspace', 2, '/b')]);
+  assert.deepEqual(capsFromWindow(current, [cap('day', 6)], '/a'), [cap('day', 6), cap('workspace', 2, '/b')], 'its own cap removed');
+  assert.deepEqual(capsFromWindow(current, [], null), [cap('workspace', 1, '/a'), cap('workspace', 2, '/b')], 'a window without a workspace');
+  assert.deepEqual(capsFromWindow(current, [cap('day', 6)], undefined), [cap('day', 6)], 'a client that names no window');
+  assert.deepEqual(capsFromWindow(current, [cap('workspace', 9, '/b')], '/a'), [cap('workspace', 9, '/b')], 'a cap sent for another workspace replaces it');
 });
