@@ -63,7 +63,7 @@ export function registerSitesViewTests(): void {
         assert.ok(!a.sites()!.serving.some((r) => r.id === `sim:${helsinki}`));
 
         await vscode.commands.executeCommand('switchyard.enableSite', helsinki);
-        assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).sites, [{ id: 'together/us/h100', concurrency: 5 }]);
+        assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).sites, [{ id: 'together/us/h100', concurrency: 5 }, { id: helsinki, disabled: false }]);
         await until('Helsinki serving again', () => a.sites()?.serving.some((r) => r.id === `sim:${helsinki}`));
       } finally {
         await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
