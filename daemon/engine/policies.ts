@@ -70,8 +70,9 @@ export function validatePolicy(input: unknown, siteIds?: ReadonlySet<string>): s
   if (!name) errors.push(at('name', 'must be a non-empty string'));
   if (!KINDS.includes(p.kind as PolicyKind)) errors.push(at('kind', `must be one of ${KINDS.join(', ')}, got ${JSON.stringify(p.kind)}`));
   const known = (id: string) => !siteIds || siteIds.has(id) || siteIds.has(twinId(id));
-  if (p.kind === 'balanced' && p.usdPerSecond !== undefined && !(typeof p.usdPerSecond === 'number' && p.usdPerSecond >= 0)) {
-    errors.push(at('usdPerSecond', 'must be a number >= 0'));
+  if (p.kind === 'balanced' && p.usdPerSecond !== undefined && !(typeof p.usdPerSecond === 'number' && Number.isFinite(p.usdPerSecond) && p.usdPerSecond >= 0)) {
+    // Infinity (1e400 in JSON) would score a zero-time site NaN, and a NaN best is never replaced.
+    errors.push(at('usdPerSecond', 'must be a finite number >= 0'));
   }
   if (p.kind === 'first-fit') {
     if (!stringList(p.order)) errors.push(at('order', 'must list at least one site id'));

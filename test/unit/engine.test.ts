@@ -87,6 +87,8 @@ test('built-in policies validate; user policy errors name the policy and the fie
   ]);
   assert.deepEqual(validatePolicy({ name: 'i', kind: 'cheapest', constraints: { ttftConfidence: 0.9 } }), ['policy "i": constraints.ttftConfidence needs constraints.maxTtftMs']);
   assert.deepEqual(validatePolicy({ name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 1000, ttftConfidence: 0.9 } }), []);
+  // 1e400 in a settings file parses to Infinity, which would score a site NaN.
+  assert.deepEqual(validatePolicy({ name: 'b', kind: 'balanced', usdPerSecond: JSON.parse('1e400') }), ['policy "b": usdPerSecond must be a finite number >= 0']);
 });
 
 test('normal quantile: the z a confidence asks for', () => {
