@@ -143,3 +143,20 @@ test('a cancel while the request is heading for a simulated error is cancelled, 
   assert.deepEqual([r.outcome, r.error], ['cancelled', undefined]);
   assert.equal(adapter.queue.inService, 0);
 });
+
+test('a request cancelled before it reaches a full site\'s queue is cancelled at once, without waiting for a server', async () => {
+  const clock = new VirtualClock();
+  const s = site(1, { jitter: 0 });
+  const adapter = createSimulatedAdapter(s, clock, 1, { replyTokens: () => 10, chunkMs: 1e9 });
+  const busy = send(adapter, s, 'x', 10);
+  await clock.advanceTo(1);
+  const abort = new AbortController();
+  abort.abort();
+  const late = adapter.send({ site: s, model: s.models[0], messages: [{ role: 'user', content: 'y' }], maxTokens: 10, signal: abort.signal, onDelta: () => {} });
+  await clock.advanceTo(2);
+  const settled = await Promise.race([late.then((r) => r.outcome), new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+  assert.equal(settled, 'cancelled');
+  assert.equal(adapter.queue.depth, 0, 'it never joined the queue');
+  await clock.runUntilIdle();
+  await busy;
+});

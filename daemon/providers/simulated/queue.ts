@@ -34,6 +34,8 @@ export class SiteQueue {
 
   /** Resolves with a release function once a server is free; null if `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<Release | null> {
+    // Already cancelled: not an arrival, and an abort listener added now would never fire.
+    if (signal?.aborted) return Promise.resolve(null);
     this.account();
     this.arrivals++;
     if (this.busy < this.servers) {
