@@ -355,7 +355,9 @@ export class ChatService {
   /** The next candidate for a failed request, with the reservations grown to cover it; null when none fits. */
   private async failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation; teamHold: TeamHold | null }, tried: Set<string>, spentNanoUsd: number, messages: proto.ChatMessage[] = r.params.messages): Promise<Target | null> {
     const { router, credentials, catalog, log, team, policies } = this.deps;
-    const routed = router.place(r.request, r.policy, {
+    // A continuation sends the answer so far as well: the context windows and costs placement weighs are the longer prompt's.
+    const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params);
+    const routed = router.place({ ...r.request, inputTokens: promptTokens }, r.policy, {
       hasKey: (p) => credentials.has(p), pinSite: r.pinSite, exclude: tried, id: crypto.randomUUID(), fallback: policies.fallbackOf(r.policy),
     });
     if (!routed.ticket || routed.placement.chosen === null) return null;
@@ -363,7 +365,6 @@ export class ChatService {
     const model = site.models.find((m) => m.canonical === r.canonical)!;
     try {
       // The same reservations, re-checked: a failover cannot escape the budgets the request was admitted under.
-      const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params);
       const needed = spentNanoUsd + worstCaseAt(model, promptTokens, r.params.maxTokens);
       r.reservation.resize(needed);
       if (r.teamHold) await team.resize(r.teamHold, needed);

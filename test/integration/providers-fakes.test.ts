@@ -302,6 +302,31 @@ describe('real adapters through the daemon against fake upstreams', () => {
     assert.ok(r.bytesReceived > 0);
   });
 
+  test('a continuation goes where the longer prompt it sends fits: a site whose window only the first prompt fits is passed over', async () => {
+    const small = path.join(tempDir('switchyard-fake-catalog-'), 'catalog.json');
+    const fitted = (s: ReturnType<typeof site>, contextWindow: number) => ({ ...s, models: s.models.map((m) => ({ ...m, contextWindow })) });
+    fs.writeFileSync(small, JSON.stringify({
+      sites: [
+        site(SITE.openai, 'openai', 'openai', openai, 'gpt-fake'),
+        // The first prompt and its 64-token cap fit in 100; with the partial answer and the request to go on, they do not.
+        fitted(site(SITE.anthropic, 'anthropic', 'anthropic', anthropic, 'claude-fake'), 100),
+        site(SITE.gemini, 'google', 'gemini', gemini, 'gemini-fake'),
+      ],
+    }));
+    const d = await startDaemon({ args: ['--catalog', small], env: KEYS });
+    daemons.push(d);
+    const c = await connect(d);
+    await c.rpc.sendRequest(proto.configure, { policies: [{ name: 'fakes-in-order', kind: 'first-fit', order: [SITE.openai, SITE.anthropic, SITE.gemini], continueOnCut: true }] });
+    openai.enqueue({ fault: { kind: 'cut', afterChunks: 3 } });
+    gemini.enqueue({ pieces: [' fake', ' upstream', '.'] });
+    const [toAnthropic, toGemini] = [requestsTo(anthropic), requestsTo(gemini)];
+    const out = await chat(c.rpc, {});
+    c.close();
+    assert.equal(out.attempts[0]?.next?.id, SITE.gemini);
+    assert.deepEqual([requestsTo(anthropic) - toAnthropic, requestsTo(gemini) - toGemini], [0, 1]);
+    assert.deepEqual(out.receipt.attempts.map((a) => [a.siteId, a.outcome]), [[SITE.openai, 'cut'], [SITE.gemini, 'complete']]);
+  });
+
   test('a cut mid-stream continues on the next site from the partial text when the policy allows', async () => {
     const { rpc, close } = await daemon();
     openai.enqueue({ fault: { kind: 'cut', afterChunks: 3 } });
