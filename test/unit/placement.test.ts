@@ -220,13 +220,15 @@ test('all breakers open: try the site that failed longest ago', () => {
   assert.ok(p.candidates.filter((c) => c.site.id !== 'fast').every((c) => c.rejected?.reason === 'breaker'));
 });
 
+/** A 429 asking for a pause of `seconds`. */
+const rateLimited = (seconds: number): SiteResult => ({
+  outcome: 'error', text: '', usage: null, headers: { 'retry-after': String(seconds) }, bytesReceived: 0, ttftMs: null, durationMs: 1,
+  error: { status: 429, message: 'slow down', retryable: true, retryAfterMs: seconds * 1000 },
+});
+
 test('a site that answered 429 with Retry-After, or ran out of rate-limit headroom, is left alone until then', () => {
   const telemetry = new Telemetry();
-  const limited: SiteResult = {
-    outcome: 'error', text: '', usage: null, headers: { 'retry-after': '5' }, bytesReceived: 0, ttftMs: null, durationMs: 1,
-    error: { status: 429, message: 'slow down', retryable: true, retryAfterMs: 5000 },
-  };
-  telemetry.onResult(telemetry.onPlaced('cheap', 'm', 1_000_000), limited, 1_000_000);
+  telemetry.onResult(telemetry.onPlaced('cheap', 'm', 1_000_000), rateLimited(5), 1_000_000);
   const during = decide(index, { name: 'c', kind: 'cheapest' }, { telemetry, now: 1_004_000 });
   assert.notEqual(during.chosen, 'cheap');
   const cheap = during.candidates.find((c) => c.site.id === 'cheap')!;
@@ -245,11 +247,7 @@ test('a site that answered 429 with Retry-After, or ran out of rate-limit headro
 
 test('a failover is not sent back to a site that asked for a pause: Retry-After holds for it as for a new request', () => {
   const telemetry = new Telemetry();
-  const limited: SiteResult = {
-    outcome: 'error', text: '', usage: null, headers: { 'retry-after': '30' }, bytesReceived: 0, ttftMs: null, durationMs: 1,
-    error: { status: 429, message: 'slow down', retryable: true, retryAfterMs: 30_000 },
-  };
-  telemetry.onResult(telemetry.onPlaced('only', 'm', 1_000_000), limited, 1_000_000);
+  telemetry.onResult(telemetry.onPlaced('only', 'm', 1_000_000), rateLimited(30), 1_000_000);
   const failover = decide(fleet(simSite('only')), { name: 'c', kind: 'cheapest' }, { telemetry, now: 1_000_100, exclude: new Set(['only']) });
   assert.equal(failover.chosen, null);
   assert.match(failover.candidates[0].rejected?.detail ?? '', /rate limited/);
