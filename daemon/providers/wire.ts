@@ -82,7 +82,7 @@ function imagePart(image: ImageInput): LanguageModelV3FilePart {
 export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Prompt {
   // A tool result names its tool in some providers' formats (Gemini's functionResponse), the contract by call id.
   const toolNames = new Map<string, string>();
-  return messages.map((m) => {
+  const prompt = messages.map((m) => {
     switch (m.role) {
       case 'system':
         return { role: 'system' as const, content: m.content };
@@ -111,6 +111,22 @@ export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Promp
         };
     }
   });
+  return mergeToolResults(prompt);
+}
+
+/**
+ * The results of one turn's calls in one tool message. Gemini wants every functionResponse of a
+ * parallel call turn in one content (else a 400), and its library, unlike Anthropic's and Bedrock's,
+ * does not merge consecutive tool messages itself.
+ */
+function mergeToolResults(prompt: LanguageModelV3Prompt): LanguageModelV3Prompt {
+  const merged: LanguageModelV3Prompt = [];
+  for (const m of prompt) {
+    const last = merged[merged.length - 1];
+    if (m.role === 'tool' && last?.role === 'tool') merged[merged.length - 1] = { ...last, content: [...last.content, ...m.content] };
+    else merged.push(m);
+  }
+  return merged;
 }
 
 /** The request's tools in the library's call options. */

@@ -136,6 +136,31 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
       });
     }
 
+    test('the results of parallel calls go back together where the wire wants one turn for them', async () => {
+      fake.enqueue({ pieces: ['Mild, and late.'] });
+      const s = site({});
+      const messages: ChatMessage[] = [
+        { role: 'user', content: 'Weather and time in Helsinki?' },
+        { role: 'assistant', content: '', toolCalls: CALLS },
+        { role: 'tool', toolCallId: 'call_1', content: '{"celsius":1}' },
+        { role: 'tool', toolCallId: 'call_2', content: '{"time":"23:10"}' },
+      ];
+      const r = await send(createAdapter(s), s, { messages, tools: TOOLS });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      const body = last().body;
+      if (format === 'openai') assert.deepEqual(body.messages.slice(2).map((m: { role: string; tool_call_id: string }) => [m.role, m.tool_call_id]), [['tool', 'call_1'], ['tool', 'call_2']]);
+      if (format === 'anthropic') {
+        assert.deepEqual(body.messages[2].content.map((p: { type: string; tool_use_id: string }) => [p.type, p.tool_use_id]), [['tool_result', 'call_1'], ['tool_result', 'call_2']]);
+      }
+      if (format === 'gemini') {
+        // Gemini refuses a turn whose function responses are fewer than its calls (400 INVALID_ARGUMENT).
+        const [, model, answers, ...rest] = body.contents as { role: string; parts: { functionCall?: unknown; functionResponse?: { name: string } }[] }[];
+        assert.deepEqual(model.parts.filter((p) => p.functionCall).length, 2);
+        assert.deepEqual(answers.parts.map((p) => p.functionResponse?.name), ['get_weather', 'get_time']);
+        assert.equal(rest.length, 0);
+      }
+    });
+
     test('parallel_tool_calls false reaches the providers that have the switch', async () => {
       fake.enqueue({ pieces: [], toolCalls: [CALLS[0]] });
       const s = site();
