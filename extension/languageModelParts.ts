@@ -72,15 +72,23 @@ const isToolCall = (p: unknown): p is ToolCallPart => isObject(p) && typeof p.ca
 const isToolResult = (p: unknown): p is ToolResultPart => isObject(p) && typeof p.callId === 'string' && Array.isArray(p.content);
 const isData = (p: unknown): p is DataPart => isObject(p) && p.data instanceof Uint8Array && typeof p.mimeType === 'string';
 
-/** Parts as text: text parts as they are, text and JSON data decoded, anything else (a prompt-tsx part) as JSON. */
+/**
+ * Parts as text: text parts as they are, text and JSON data decoded, anything else (a prompt-tsx part) as
+ * JSON. Other data parts are control data for the model's provider, not prompt: Copilot Chat marks cache
+ * breakpoints with a `cache_control` part holding "ephemeral", and sends thinking and usage markers so.
+ */
 function textOf(parts: ReadonlyArray<unknown>): string {
   return parts
     .map((p) => {
       if (isText(p)) return p.value;
-      if (isData(p)) return p.mimeType.startsWith('image/') ? `[${p.mimeType} image]` : Buffer.from(p.data).toString('utf8');
+      if (isData(p)) return p.mimeType.startsWith('image/') ? `[${p.mimeType} image]` : isTextual(p.mimeType) ? Buffer.from(p.data).toString('utf8') : '';
       return isObject(p) && 'value' in p ? JSON.stringify(p.value) : '';
     })
     .join('');
+}
+
+function isTextual(mimeType: string): boolean {
+  return mimeType.startsWith('text/') || mimeType === 'application/json' || mimeType.endsWith('+json');
 }
 
 function imageOf(p: DataPart): ImageInput {

@@ -59,6 +59,17 @@ describe('vscode.lm models and messages', () => {
     assert.deepEqual(toChatMessages([{ role: 1, content: [result('c1', [text('done')])] }]), [{ role: 'tool', toolCallId: 'c1', content: 'done' }], 'results alone make no empty user message');
   });
 
+  it('leaves out the control data parts Copilot Chat sends along (cache breakpoints, markers): they are not prompt', () => {
+    const ephemeral = data('ephemeral', 'cache_control');
+    const messages = toChatMessages([
+      { role: 3, content: [text('You are a coding assistant.'), ephemeral] },
+      { role: 1, content: [text('Fix the bug.'), ephemeral, data('{"a":1}', 'application/json')] },
+      { role: 2, content: [text('Looking.'), data('marker123', 'stateful_marker'), call('c1', 'read', {})] },
+      { role: 1, content: [result('c1', [text('file body'), ephemeral])] },
+    ]);
+    assert.deepEqual(messages.map((m) => m.content), ['You are a coding assistant.', 'Fix the bug.{"a":1}', 'Looking.', 'file body']);
+  });
+
   it('passes tools, the required tool mode and the model options the contract knows', () => {
     const tools = [{ name: 'weather', description: 'The weather', inputSchema: { type: 'object' } }, { name: 'now', description: '' }];
     assert.deepEqual(requestOptions({ tools, toolMode: 2, modelOptions: { max_tokens: 300, temperature: 0.2, top_p: 0.9, stop: 'END' } }), {
