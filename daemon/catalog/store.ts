@@ -92,9 +92,17 @@ export class CatalogStore {
     this.watching = true;
     for (const file of this.files) {
       const name = basename(file);
-      const w = watch(dirname(file), (_event, changed) => {
-        if (changed === null || changed.toString() === name) this.schedule();
-      });
+      let w: FSWatcher;
+      try {
+        w = watch(dirname(file), (_event, changed) => {
+          if (changed === null || changed.toString() === name) this.schedule();
+        });
+      } catch (e) {
+        // A folder that is gone (renamed, deleted) must not stop the daemon from starting; the read has
+        // already said the file is missing, which says more than this.
+        if (this.lastError === null) this.fail(`cannot watch ${file} for changes: ${(e as Error).message}`);
+        continue;
+      }
       w.on('error', () => this.fail(`stopped watching ${file}`));
       this.watchers.push(w);
     }

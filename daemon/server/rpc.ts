@@ -20,6 +20,9 @@ const STATUS_TEXT: Record<Refusal['status'] | 404, string> = { 401: 'Unauthorize
 export function attachRpc(server: Server, options: RpcOptions): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node takes its own error listener off a socket it hands to 'upgrade': without one, a client that
+    // resets the connection (after a refusal, say) is an uncaught exception that stops the daemon.
+    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
     const refusal: Refusal | { status: 404; message: string } | null =
       checkOrigin(req.headers) ?? (path === '/rpc' ? checkToken(req.headers, [options.token]) : { status: 404, message: `no WebSocket endpoint ${path}` });

@@ -42,6 +42,11 @@ export class SocketMessageReader extends AbstractMessageReader {
       return;
     }
     if (rpc.method === 'initialize' && rpc.params && typeof rpc.params === 'object') rpc.params.processId = null;
+    // vscode-jsonrpc reads a cancel's id without a guard, and its throw would leave the socket's
+    // 'message' event as an uncaught exception, stopping the daemon.
+    if (rpc.method === '$/cancelRequest' && !isRequestId((rpc.params as { id?: unknown } | undefined)?.id)) {
+      return this.reject(INVALID_REQUEST, 'Invalid Request: $/cancelRequest needs params.id, the id of a request');
+    }
     this.callback?.(message as Message);
   }
 
@@ -65,4 +70,8 @@ export class SocketMessageWriter extends AbstractMessageWriter {
   end(): void {
     this.socket.close();
   }
+}
+
+function isRequestId(id: unknown): boolean {
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
 }

@@ -250,6 +250,40 @@ test('windows of different workspaces keep each other\'s workspace budgets; each
   b.close();
 });
 
+test('a client that resets a refused WebSocket upgrade, or sends a cancel without an id, does not bring the daemon down', async () => {
+  const d = await daemon();
+  const net = await import('node:net');
+  for (let i = 0; i < 10; i++) {
+    await new Promise<void>((resolve) => {
+      const s = net.connect(d.state.port, '127.0.0.1', () => {
+        // No token: refused with a 401; the client resets instead of reading it.
+        s.write('GET /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+        setTimeout(() => (s.resetAndDestroy(), resolve()), i % 2 ? 0 : 20);
+      });
+      s.on('error', () => resolve());
+    });
+  }
+  const client = await connect(d);
+  for (const params of [undefined, {}, { id: null }]) {
+    const answer = (await rawExchange(client.socket, JSON.stringify({ jsonrpc: '2.0', method: '$/cancelRequest', ...(params === undefined ? {} : { params }) }))) as { error: { code: number; message: string } };
+    assert.equal(answer.error.code, -32600);
+    assert.match(answer.error.message, /\$\/cancelRequest needs params\.id/);
+  }
+  assert.equal((await client.rpc.sendRequest(proto.status)).clients, 1);
+  assert.equal(d.process.exitCode, null, `the daemon exited: ${d.stderr()}`);
+  client.close();
+});
+
+test('a catalog file whose folder is gone is refused as a catalog error; the daemon starts on the built-in fleet', async () => {
+  const gone = path.join(tempDir('switchyard-gone-'), 'renamed', 'catalog.json');
+  const d = await daemon({ args: ['--catalog', gone] });
+  const client = await connect(d);
+  const status = await client.rpc.sendRequest(proto.status);
+  assert.match(status.catalog.error ?? '', /cannot read catalog file: ENOENT/);
+  assert.ok(status.catalog.sites > 0, 'the built-in fleet is in force');
+  client.close();
+});
+
 test('neither the token nor an API-key-shaped secret reaches the log file', async () => {
   const d = await daemon({ args: ['--log-level', 'trace'] });
   const key = 'sk-proj-' + 'Q'.repeat(40);
