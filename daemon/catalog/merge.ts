@@ -27,7 +27,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /** Field-by-field override; nested objects merge, everything else (arrays included) replaces. */
 function overlay<T>(base: T, patch: Json): T {
   const out: Json = { ...(base as Json) };
-  for (const [k, v] of Object.entries(patch)) out[k] = isObject(v) && isObject(out[k]) ? overlay(out[k], v) : v;
+  for (const [k, v] of Object.entries(patch)) {
+    // Assigned, "__proto__" would set the prototype, and its values would be read as the entry's own.
+    if (k === '__proto__') continue;
+    out[k] = isObject(v) && isObject(out[k]) ? overlay(out[k], v) : v;
+  }
   return out as T;
 }
 

@@ -22,7 +22,8 @@ function matches(region: string, prefix: string): boolean {
 }
 
 export function inGroup(region: string, group: string): boolean {
-  return (GROUP_PREFIXES[group] ?? []).some((p) => matches(region, p));
+  // Own keys only: a region named "constructor" must not find Object.prototype's.
+  return (Object.hasOwn(GROUP_PREFIXES, group) ? GROUP_PREFIXES[group] : []).some((p) => matches(region, p));
 }
 
 /** True when `region` is one of `allowed`, exactly or through a group. */

@@ -66,7 +66,8 @@ export function validateShape(value: unknown, shape: Shape, path = '', errors: S
         if (obj[key] === undefined) errors.push({ path: join(path, key), message: 'is required' });
       }
       for (const [key, v] of Object.entries(obj)) {
-        const prop = shape.props[key];
+        // Own keys only: "__proto__" or "constructor" must not find Object.prototype's members and pass unchecked.
+        const prop = Object.hasOwn(shape.props, key) ? shape.props[key] : undefined;
         if (prop) validateShape(v, prop, join(path, key), errors);
         else if (!shape.open) errors.push({ path: join(path, key), message: 'is not a known field' });
       }

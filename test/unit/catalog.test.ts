@@ -149,3 +149,12 @@ test('store: a reload that ends after a later one changes nothing, and resolves 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a key named __proto__ or constructor is refused like any unknown field, never read through the prototype', () => {
+  const file = (price: string) => ({ name: 'p.json', text: `{ "sites": [ { "id": "groq/eu-helsinki/lpu", "models": [ { "canonical": "llama-3.3-70b", "price": ${price} } ] } ] }` });
+  assert.throws(() => buildCatalog([file('{ "__proto__": { "requestFee": -5 } }')]), /models\[0\]\.price\.__proto__ is not a known field/);
+  assert.throws(() => buildCatalog([file('{ "constructor": 1 }')]), /models\[0\]\.price\.constructor is not a known field/);
+  // Nor is a region group found on Object.prototype.
+  assert.equal(regionAllowed('us-east-1', ['constructor']), false);
+  assert.equal(regionAllowed('us-east-1', ['toString', 'us']), true);
+});
