@@ -27,6 +27,8 @@ export class ArgsError extends Error {}
 
 /** Seeds are 31-bit, the range the daemon draws its own from. */
 export const MAX_SEED = 2 ** 31 - 1;
+/** The longest delay setTimeout takes is 2^31 - 1 ms; Node fires a longer one at once. */
+export const MAX_IDLE_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
@@ -60,7 +62,9 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       case '--idle-timeout': {
         const raw = value();
         const seconds = Number(raw);
-        if (!Number.isFinite(seconds) || seconds < 0) throw new ArgsError(`--idle-timeout must be seconds >= 0, got "${raw}"`);
+        if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_IDLE_SECONDS) {
+          throw new ArgsError(`--idle-timeout must be seconds from 0 to ${MAX_IDLE_SECONDS} (0: never), got "${raw}"`);
+        }
         options.idleTimeoutMs = seconds * 1000;
         break;
       }

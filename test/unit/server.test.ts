@@ -26,7 +26,10 @@ test('parseArgs names what was wrong', () => {
   assert.throws(() => parseArgs(['--port', 'abc']), (e: Error) => e instanceof ArgsError && /--port must be an integer.*"abc"/.test(e.message));
   assert.throws(() => parseArgs(['--port', '70000']), /--port must be an integer 0-65535/);
   assert.throws(() => parseArgs(['--port']), /--port needs a value/);
-  assert.throws(() => parseArgs(['--idle-timeout', '-1']), /--idle-timeout must be seconds >= 0/);
+  assert.throws(() => parseArgs(['--idle-timeout', '-1']), /--idle-timeout must be seconds from 0 to 2147483 \(0: never\), got "-1"/);
+  // Longer than setTimeout can wait: Node would fire at once, and the daemon stop as soon as it started.
+  assert.throws(() => parseArgs(['--idle-timeout', '3000000']), /--idle-timeout must be seconds from 0 to 2147483/);
+  assert.equal(parseArgs(['--idle-timeout', '2147483']).idleTimeoutMs, 2_147_483_000);
   assert.throws(() => parseArgs(['--log-level', 'loud']), /--log-level must be one of/);
   assert.throws(() => parseArgs(['--sim-speed', '0']), /--sim-speed must be a number > 0/);
   assert.throws(() => parseArgs(['--sim-seed', '1.5']), /--sim-seed must be an integer 0-2147483647, got "1.5"/);
