@@ -64,6 +64,15 @@ interface Running {
   controller: AbortController;
   /** The connection that asked, whose going away cancels the request. */
   owner: string;
+  /** Resolves when the request is over: its receipt recorded, or refused before anything was sent. */
+  over: Promise<void>;
+  end(): void;
+}
+
+function newRunning(owner: string): Running {
+  let end!: () => void;
+  const over = new Promise<void>((resolve) => (end = resolve));
+  return { controller: new AbortController(), owner, over, end };
 }
 
 interface Target {
@@ -75,6 +84,8 @@ interface Target {
 export class ChatService {
   private readonly running = new Map<string, Running>();
   private readonly placements = new Map<string, proto.Placement>();
+  /** Set by stopAll: the daemon is stopping, and no request may start after the running ones were cancelled. */
+  private stopping = false;
 
   constructor(private readonly deps: ChatDeps) {}
 
@@ -115,6 +126,10 @@ export class ChatService {
     const site = catalog.index.site(placement.chosen)!;
     const target: Target = { site, model: site.models.find((m) => m.canonical === canonical)!, routed };
     const worst = worstCaseAt(target.model, request.inputTokens, params.maxTokens);
+    if (this.stopping) {
+      router.settle(routed.ticket, UNSENT);
+      throw new Error('the daemon is stopping');
+    }
     let reservation: Reservation;
     try {
       reservation = meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace });
@@ -123,16 +138,17 @@ export class ChatService {
       throw error;
     }
     const requestId = crypto.randomUUID();
-    const controller = new AbortController();
+    const entry = newRunning(owner);
+    const controller = entry.controller;
     // Running from here: the team's hold is a round trip, and a connection that closes meanwhile cancels
     // the request too (its run then sends nothing, and its receipt says cancelled).
-    this.running.set(requestId, { controller, owner });
+    this.running.set(requestId, entry);
     let teamHold: TeamHold | null = null;
     if (!site.simulated && this.deps.team.keepsLedger) {
       try {
         teamHold = await this.holdTeam(worst);
       } catch (error) {
-        this.running.delete(requestId);
+        this.finish(requestId);
         reservation.release();
         router.settle(routed.ticket, UNSENT);
         throw error;
@@ -140,7 +156,7 @@ export class ChatService {
     }
     const asker = params.via ? `${client}:${params.via}` : client;
     void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, teamHold, controller, client: asker, sink: sinkFor(requestId) }).finally(() =>
-      this.running.delete(requestId),
+      this.finish(requestId),
     );
     return { requestId, placement };
   }
@@ -212,6 +228,28 @@ export class ChatService {
   /** The connection went away: nobody will read these answers, so stop paying for them. */
   cancelOwner(owner: string): void {
     for (const running of this.running.values()) if (running.owner === owner) running.controller.abort();
+  }
+
+  /**
+   * The daemon is stopping: refuses new requests, cancels every running one and waits for their
+   * receipts, at most `waitMs` (an upstream that ignores the abort must not hold the shutdown). What
+   * was streamed before the cancel is billed by the provider, so it must reach the ledger before the
+   * ledger closes. Resolves with the number of requests still not over.
+   */
+  async stopAll(waitMs: number): Promise<number> {
+    this.stopping = true;
+    const over = [...this.running.values()].map((r) => (r.controller.abort(), r.over));
+    if (over.length === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    await Promise.race([Promise.all(over), waited]);
+    clearTimeout(timer);
+    return this.running.size;
+  }
+
+  private finish(requestId: string): void {
+    this.running.get(requestId)?.end();
+    this.running.delete(requestId);
   }
 
   private async run(r: {

@@ -31,14 +31,25 @@ export class PolicyBook {
 
   /** Replaces the user's policies and choices; throws PolicyError naming the policy and field, changing nothing. */
   configure(choice: Partial<PolicyChoice>): void {
+    const { byName, defaultName, workspaces } = this.resolve(choice);
+    this.byName = byName;
+    this.defaultName = defaultName;
+    this.workspaces = workspaces;
+  }
+
+  /** Throws as configure would, changing nothing: a dry run for a caller that must check other settings too before applying any. */
+  check(choice: Partial<PolicyChoice>): void {
+    this.resolve(choice);
+  }
+
+  /** What configure would put in force. */
+  private resolve(choice: Partial<PolicyChoice>): { byName: Map<string, Policy>; defaultName: string; workspaces: Record<string, string> } {
     const byName = choice.policies ? merged(choice.policies, this.siteIds?.()) : this.byName;
     const defaultName = choice.defaultPolicy ?? this.defaultName;
     if (!byName.has(defaultName)) throw new PolicyError(`default policy "${defaultName}" is not defined (known: ${[...byName.keys()].join(', ')})`);
     const workspaces = { ...(choice.workspacePolicies ?? this.workspaces) };
     for (const [workspace, name] of Object.entries(workspaces)) if (!byName.has(name)) delete workspaces[workspace];
-    this.byName = byName;
-    this.defaultName = defaultName;
-    this.workspaces = workspaces;
+    return { byName, defaultName, workspaces };
   }
 
   get(name: string): Policy {

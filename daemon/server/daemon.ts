@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Connection } from 'vscode-languageserver/node';
 import type { NotificationType } from 'vscode-jsonrpc';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { PROTOCOL_VERSION, type StatusResult } from '../protocol';
+import { PROTOCOL_VERSION, type BudgetCap, type StatusResult } from '../protocol';
 import { VERSION } from '../version';
 import { createLogger, type Logger } from '../log/logger';
 import { Redactor } from '../log/redact';
@@ -19,6 +19,7 @@ import { metricsRouter } from '../metrics/route';
 import { createOpenAIEndpoint } from '../openai/endpoint';
 import { InvalidParams } from '../chat/validate';
 import { warmTokenizer } from '../meter/estimate';
+import { capsFromWindow, validateCaps } from '../meter/budgets';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
 import { registerHandlers, windowOf } from './handlers';
@@ -31,6 +32,9 @@ const TOKENIZER_WARM_MS = 1000;
 
 /** Receipts within this window reach the status bar as one push. */
 const SPEND_PUSH_MS = 50;
+
+/** How long a stop waits for cancelled requests to record their receipts. */
+const STOP_WAIT_MS = 3000;
 
 export class Daemon {
   readonly startedAt = Date.now();
@@ -141,19 +145,22 @@ export class Daemon {
     };
   }
 
-  /** Applies the editor's settings; each part validates its share before anything changes. */
+  /**
+   * Applies the editor's settings. Every part is checked before any is changed: a refused call (bad
+   * budgets, say, next to a good policy change) changes nothing, in memory or in settings.json.
+   */
   async configure(params: proto.ConfigureParams): Promise<void> {
     const { parts } = this;
-    if (params.policies !== undefined || params.defaultPolicy !== undefined) {
-      parts.policies.configure({ policies: params.policies, defaultPolicy: params.defaultPolicy });
-    }
-    if (params.budgets !== undefined) {
-      try {
-        parts.meter.setBudgets(params.budgets, windowOf(params.workspace));
-      } catch (error) {
-        throw new InvalidParams((error as Error).message);
-      }
-    }
+    if (params.policies !== undefined && !Array.isArray(params.policies)) throw new InvalidParams('params.policies must be an array of policies');
+    const policyChoice = params.policies !== undefined || params.defaultPolicy !== undefined ? { policies: params.policies, defaultPolicy: params.defaultPolicy } : undefined;
+    if (policyChoice) parts.policies.check(policyChoice);
+    // The window's workspace only says whose budgets these are.
+    const window = params.budgets === undefined ? undefined : windowOf(params.workspace);
+    if (params.budgets !== undefined) checkBudgets(parts.meter.caps(), params.budgets, window);
+    if (params.catalogFile !== undefined && typeof params.catalogFile !== 'string') throw new InvalidParams('params.catalogFile must be a string: a file path, or "" for none');
+    // All checked: from here on nothing is refused.
+    if (policyChoice) parts.policies.configure(policyChoice);
+    if (params.budgets !== undefined) parts.meter.setBudgets(params.budgets, window);
     const catalogFile = params.catalogFile === undefined ? parts.settings().catalogFile : params.catalogFile || null;
     if (catalogFile !== parts.settings().catalogFile && !this.options.catalogFile) {
       const error = await parts.catalog.setFiles(catalogFile ? [catalogFile] : []);
@@ -219,11 +226,16 @@ export class Daemon {
     this.stopping ??= (async () => {
       clearTimeout(this.idleTimer);
       this.log.info('daemon stopping', { reason });
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      // What a cancelled request streamed was billed upstream: its receipt reaches the ledger (and its
+      // client, still connected) before anything closes. A stuck upstream gets STOP_WAIT_MS, no more.
+      const unfinished = await this.parts.chat.stopAll(STOP_WAIT_MS);
+      if (unfinished > 0) this.log.warn('requests still running at shutdown: their receipts are lost', { requests: unfinished });
       // Upgraded sockets are no longer the HTTP server's to close: say goodbye on each, then cut.
       for (const socket of this.sockets?.clients ?? []) socket.close(1001, 'daemon stopping');
       setTimeout(() => this.sockets?.clients.forEach((socket) => socket.terminate()), 1000).unref();
       this.server.closeAllConnections();
-      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      await closed;
       clearTimeout(this.spendTimer);
       await this.parts.close();
       removeState(this.options.stateDir);
@@ -233,5 +245,15 @@ export class Daemon {
       this.resolveStopped(reason);
     })();
     return this.stopping;
+  }
+}
+
+/** The caps a window's `budgets` would leave in force (see capsFromWindow) are valid; else InvalidParams naming the field. */
+function checkBudgets(current: BudgetCap[], sent: unknown, window: string | null | undefined): void {
+  if (!Array.isArray(sent)) throw new InvalidParams('params.budgets must be an array of budget caps');
+  try {
+    validateCaps(capsFromWindow(current, sent as BudgetCap[], window));
+  } catch (error) {
+    throw new InvalidParams((error as Error).message);
   }
 }

@@ -343,6 +343,25 @@ test('a window that closes in the middle of an answer cancels it, and the daemon
   staying.close();
 });
 
+test('SIGTERM in the middle of an answer cancels it; its receipt is in the ledger, and its window is told, before the daemon exits', async () => {
+  // Real speed: the answer is still streaming when the signal comes.
+  const d = await startDaemon({ args: ['--sim-seed', '7'] });
+  daemons.push(d);
+  const client = await connect(d);
+  client.socket.on('error', () => {});
+  const firstDelta = new Promise<void>((resolve) => client.rpc.onNotification(proto.chatDelta, () => resolve()));
+  const told = new Promise<proto.Receipt>((resolve) => client.rpc.onNotification(proto.receipt, (r) => resolve(r.receipt)));
+  const { requestId } = await client.rpc.sendRequest(proto.chat, { model: 'llama-3.3-70b', messages: [{ role: 'user', content: 'A long answer, please.' }], maxTokens: 2000, policy: 'cheapest' });
+  await firstDelta;
+  assert.equal(await d.stop(), 0);
+  const receipt = await waitForReceipt(path.join(d.stateDir, 'ledger'), requestId);
+  assert.equal(receipt.outcome, 'cancelled');
+  assert.ok(receipt.tokens.output > 0 && receipt.cost.totalNanoUsd > 0, 'what was streamed is billed');
+  const heard = await Promise.race([told, new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000))]);
+  assert.equal(heard?.id, receipt.id, 'the window hears the receipt before its connection closes');
+  client.close();
+});
+
 async function waitForReceipt(ledger: string, requestId: string): Promise<proto.Receipt> {
   for (let waited = 0; waited < 10_000; waited += 50) {
     const lines = fs.existsSync(ledger) ? fs.readdirSync(ledger).filter((f) => f.endsWith('.jsonl')).flatMap((f) => fs.readFileSync(path.join(ledger, f), 'utf8').split('\n')) : [];

@@ -284,6 +284,43 @@ test('a catalog file whose folder is gone is refused as a catalog error; the dae
   client.close();
 });
 
+test('a refused configure changes nothing: not with a good policy change beside a bad budget, nor beside a non-string catalogFile', async () => {
+  const d = await daemon();
+  const client = await connect(d);
+  const heard: proto.CatalogSummary[] = [];
+  client.rpc.onNotification(proto.catalogChanged, (s) => {
+    heard.push(s);
+  });
+  const file = path.join(d.stateDir, 'catalog.json');
+  fs.writeFileSync(file, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', disabled: true }] }));
+  await client.rpc.sendRequest(proto.configure, { catalogFile: file, budgets: [{ scope: 'day', capUsd: 5, softRatio: 0.8 }] });
+  const settingsFile = path.join(d.stateDir, 'settings.json');
+  const now = async () => ({
+    active: (await client.rpc.sendRequest(proto.policies, {})).active,
+    catalog: (await client.rpc.sendRequest(proto.status)).catalog,
+    budgets: (await client.rpc.sendRequest(proto.spend, {})).budgets.map((b) => `${b.scope}:${b.capNanoUsd / 1e9}`),
+    settings: fs.readFileSync(settingsFile, 'utf8'),
+  });
+  const before = await now();
+  assert.equal(before.active, 'balanced');
+  assert.deepEqual(before.catalog?.files, [file]);
+  await assert.rejects(
+    client.rpc.sendRequest(proto.configure, { defaultPolicy: 'cheapest', budgets: [{ scope: 'month', capUsd: -5, softRatio: 0.8 }] }),
+    /caps\[0\]\.capUsd must be a number >= 0/,
+  );
+  assert.deepEqual(await now(), before);
+  await assert.rejects(
+    client.rpc.sendRequest(proto.configure, { defaultPolicy: 'fastest', catalogFile: 5 } as unknown as proto.ConfigureParams),
+    /params\.catalogFile must be a string/,
+  );
+  assert.deepEqual(await now(), before);
+  // The catalog file is still watched: a save is still heard.
+  heard.length = 0;
+  fs.writeFileSync(file, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', concurrency: 0 }] }));
+  await waitFor(() => heard.find((s) => s.error !== null && s.files.includes(file)), 5000, () => `heard ${JSON.stringify(heard)}`);
+  client.close();
+});
+
 test('neither the token nor an API-key-shaped secret reaches the log file', async () => {
   const d = await daemon({ args: ['--log-level', 'trace'] });
   const key = 'sk-proj-' + 'Q'.repeat(40);

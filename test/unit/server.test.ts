@@ -56,6 +56,79 @@ test('the lock admits one live holder and takes over a dead one', () => {
   assert.equal(fs.existsSync(path.join(dir, 'daemon.lock')), false);
 });
 
+/** The fs calls a lock taker makes; a rival may run just before or just after any of them. */
+const LOCK_CALLS = ['openSync', 'writeSync', 'closeSync', 'writeFileSync', 'linkSync', 'renameSync', 'rmSync', 'unlinkSync', 'readFileSync'] as const;
+
+/**
+ * `first` takes the lock, and `rival` runs whole at its `step`-th stopping point (before or after one
+ * of its fs calls). Returns who got the lock, and whether the step was reached at all.
+ */
+function lockRace(dir: string, step: number, first: number, rival: number) {
+  const fsAny = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const real = Object.fromEntries(LOCK_CALLS.map((name) => [name, fsAny[name]]));
+  let points = 0;
+  let rivalRan = false;
+  let rivalRelease: (() => void) | undefined;
+  const point = () => {
+    if (rivalRan || points++ !== step) return;
+    rivalRan = true;
+    LOCK_CALLS.forEach((name) => (fsAny[name] = real[name]));
+    try {
+      rivalRelease = acquireLock(dir, rival);
+    } catch (error) {
+      if (!(error instanceof AlreadyRunningError)) throw error;
+    }
+  };
+  for (const name of LOCK_CALLS) {
+    fsAny[name] = function (this: unknown, ...args: unknown[]) {
+      point();
+      const result = real[name].apply(this, args);
+      point();
+      return result;
+    };
+  }
+  let firstRelease: (() => void) | undefined;
+  try {
+    firstRelease = acquireLock(dir, first);
+  } catch (error) {
+    if (!(error instanceof AlreadyRunningError)) throw error;
+  } finally {
+    LOCK_CALLS.forEach((name) => (fsAny[name] = real[name]));
+  }
+  return { firstRelease, rivalRelease, reached: rivalRan };
+}
+
+/** Two live starters, the rival arriving at each point of the first's acquireLock in turn: exactly one wins, and the lock names it. */
+function raceEveryStep(prepare: (dir: string) => void): number {
+  // Two live processes: this test and its parent.
+  const [first, rival] = [process.pid, process.ppid];
+  for (let step = 0; ; step++) {
+    const dir = tempDir();
+    prepare(dir);
+    const { firstRelease, rivalRelease, reached } = lockRace(dir, step, first, rival);
+    if (!reached) return step;
+    const holders = [firstRelease && first, rivalRelease && rival].filter(Boolean);
+    assert.equal(holders.length, 1, `rival at point ${step}: ${holders.length} holders`);
+    assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(holders[0]), `rival at point ${step}`);
+    (firstRelease ?? rivalRelease)!();
+    assert.equal(fs.existsSync(path.join(dir, 'daemon.lock')), false);
+    assert.deepEqual(fs.readdirSync(dir), [], 'no temp or aside file is left');
+  }
+}
+
+test('two live starters on a free state dir: wherever the second arrives, exactly one gets the lock, never read empty', () => {
+  const steps = raceEveryStep(() => {});
+  assert.ok(steps >= 4, `only ${steps} points raced`);
+});
+
+test('two live starters taking over a dead holder\'s or a torn (empty) lock: wherever the second arrives, neither removes the other\'s fresh lock', () => {
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  for (const left of [dead, '']) {
+    const steps = raceEveryStep((dir) => fs.writeFileSync(path.join(dir, 'daemon.lock'), left));
+    assert.ok(steps >= 8, `only ${steps} points raced`);
+  }
+});
+
 test('the state file is written atomically, readable only by the user, and removed only by its owner', () => {
   const dir = tempDir();
   const file = writeState(dir, { port: 1234, pid: process.pid, token: 't0k3n-abcdef', version: '1.0.0' });
