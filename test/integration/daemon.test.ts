@@ -94,15 +94,19 @@ test('switchyard/status round trip over the real WebSocket', async () => {
   client.close();
 });
 
-test('every editor hears when the catalog reloads, and when a reload is refused with the file, entry and field', async () => {
-  const d = await daemon();
+/** An editor connected to `d` that records every catalog change it hears, and a catalog file switching Helsinki off. */
+async function editorWithCatalog(d: RunningDaemon) {
   const client = await connect(d);
   const heard: proto.CatalogSummary[] = [];
-  client.rpc.onNotification(proto.catalogChanged, (s) => {
-    heard.push(s);
-  });
+  client.rpc.onNotification(proto.catalogChanged, (s) => void heard.push(s));
   const file = path.join(d.stateDir, 'catalog.json');
   fs.writeFileSync(file, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', disabled: true }] }));
+  return { client, heard, file };
+}
+
+test('every editor hears when the catalog reloads, and when a reload is refused with the file, entry and field', async () => {
+  const d = await daemon();
+  const { client, heard, file } = await editorWithCatalog(d);
   await client.rpc.sendRequest(proto.configure, { catalogFile: file });
   const loaded = await waitFor(() => heard.find((s) => s.error === null && s.files.includes(file)), 5000, () => `heard ${JSON.stringify(heard)}`);
   assert.ok(loaded.sites > 10);
@@ -286,13 +290,7 @@ test('a catalog file whose folder is gone is refused as a catalog error; the dae
 
 test('a refused configure changes nothing: not with a good policy change beside a bad budget, nor beside a non-string catalogFile', async () => {
   const d = await daemon();
-  const client = await connect(d);
-  const heard: proto.CatalogSummary[] = [];
-  client.rpc.onNotification(proto.catalogChanged, (s) => {
-    heard.push(s);
-  });
-  const file = path.join(d.stateDir, 'catalog.json');
-  fs.writeFileSync(file, JSON.stringify({ sites: [{ id: 'groq/eu-helsinki/lpu', disabled: true }] }));
+  const { client, heard, file } = await editorWithCatalog(d);
   await client.rpc.sendRequest(proto.configure, { catalogFile: file, budgets: [{ scope: 'day', capUsd: 5, softRatio: 0.8 }] });
   const settingsFile = path.join(d.stateDir, 'settings.json');
   const now = async () => ({
