@@ -130,6 +130,14 @@ export function headroomFrom(headers: Record<string, string>): number | null {
   return null;
 }
 
+/**
+ * Learns a derived sample only when it is finite: one Infinity makes an average Infinity and then NaN,
+ * for good. Figures finite each can still divide to one (a teammate's 9e15 tokens in 1e-300 ms).
+ */
+function addFinite(average: Ewma | LogError, sample: number, now: number): void {
+  if (Number.isFinite(sample)) average.add(sample, now);
+}
+
 /** How long to leave a rate-limited site alone when it gave no Retry-After. */
 const RATE_LIMIT_PAUSE_MS = 1000;
 
@@ -197,13 +205,13 @@ export class Telemetry implements TelemetryView {
     // estimates separately; only unqueued ones teach the site's own speed.
     if (o.queued) return;
     // The slot's hold time needs no first token: a whole (unstreamed) answer teaches it too.
-    if (o.outcome === 'complete' || o.outcome === 'length') s.model(o.model).service.add(o.durationMs, now);
+    if (o.outcome === 'complete' || o.outcome === 'length') addFinite(s.model(o.model).service, o.durationMs, now);
     if (o.ttftMs === null) return;
     const m = s.model(o.model);
-    if (o.expectedTtftMs > 0) m.ttftError.add(Math.log(Math.max(1, o.ttftMs) / o.expectedTtftMs), now);
-    m.ttftBase.add(Math.max(0, o.ttftMs - o.prefillMs), now);
+    if (o.expectedTtftMs > 0) addFinite(m.ttftError, Math.log(Math.max(1, o.ttftMs) / o.expectedTtftMs), now);
+    addFinite(m.ttftBase, Math.max(0, o.ttftMs - o.prefillMs), now);
     const streamMs = o.durationMs - o.ttftMs;
-    if (o.outputTokens >= 2 && streamMs > 0) m.tps.add(o.outputTokens / (streamMs / 1000), now);
+    if (o.outputTokens >= 2 && streamMs > 0) addFinite(m.tps, o.outputTokens / (streamMs / 1000), now);
   }
 
   load(siteId: string, model: string, now: number): SiteLoad {

@@ -33,6 +33,22 @@ const CATCH_UP_BATCH = 500;
 /** One lock for every reservation in the team: they are few per second, and each takes a millisecond. */
 const RESERVE_LOCK = 0x5717c4;
 const NOTIFY_CHANNEL = 'switchyard_team_spend';
+/**
+ * A reservation waits this long at most for the team's lock, and PostgreSQL ends one left idle this long
+ * in its transaction: a daemon cut off between its two round trips (a laptop closed, a network gone
+ * silent) would otherwise hold every teammate's paid requests until TCP gave up on it, hours later.
+ */
+const RESERVE_LOCK_WAIT = '5s';
+const RESERVE_IDLE = '5s';
+/**
+ * No call waits longer for the server's answer: a connection silent this long is taken for lost. Above
+ * the lock wait, so that a reservation refused for a busy lock says so rather than timing out.
+ */
+const QUERY_TIMEOUT_MS = 10_000;
+/** The schema may rebuild the running totals from every receipt the team has: given longer than a call. */
+const SCHEMA_TIMEOUT_MS = 120_000;
+/** PostgreSQL's lock_not_available: the lock wait ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** Receipts' cost summed per UTC day and month and member: the running totals' rows. */
 const SPEND_OF = (receipts: string) => `
@@ -170,7 +186,9 @@ export class TeamLedger {
   constructor(private readonly url: string, private readonly deps: TeamLedgerDeps) {
     this.server = teamServerOf(url, 'postgres');
     this.member = deps.member;
-    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, application_name: 'switchyard' });
+    this.pool = new pg.Pool({
+      connectionString: url, max: 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, query_timeout: QUERY_TIMEOUT_MS, application_name: 'switchyard',
+    });
     // An idle client's error (the server restarted) is not a request's: the next query reconnects.
     this.pool.on('error', (error) => this.unreachable(error));
   }
@@ -307,8 +325,13 @@ export class TeamLedger {
       this.unreachable(error as Error);
       throw this.unavailable();
     }
+    const release = this.checkedOut(client);
+    let failure: Error | undefined;
     try {
-      const results = (await client.query(`BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_advisory_xact_lock(${RESERVE_LOCK}); ${STANDING}`)) as unknown as pg.QueryResult[];
+      const results = (await client.query(
+        `BEGIN; SET LOCAL synchronous_commit TO off; SET LOCAL lock_timeout = '${RESERVE_LOCK_WAIT}'; SET LOCAL idle_in_transaction_session_timeout = '${RESERVE_IDLE}';
+         SELECT pg_advisory_xact_lock(${RESERVE_LOCK}); ${STANDING}`,
+      )) as unknown as pg.QueryResult[];
       const standing = parseStanding(results[results.length - 1].rows[0]);
       this.standing = standing;
       this.capsKnown = true;
@@ -338,46 +361,89 @@ export class TeamLedger {
       return true;
     } catch (error) {
       if (error instanceof BudgetExceededError) throw error;
-      await client.query('ROLLBACK').catch(() => {});
-      this.unreachable(error as Error);
+      // Closed, not returned: its transaction or its connection is in a state nobody knows (a query that
+      // timed out is still running there). The server rolls back what the connection leaves.
+      failure = error as Error;
+      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) throw this.lockBusy();
+      this.unreachable(failure);
       throw this.unavailable();
     } finally {
-      client.release();
+      release(failure);
     }
   }
 
+  /**
+   * Hears a client's error while it is out of the pool, and returns its release (with an error, the
+   * client is closed). The pool listens only to idle clients: a checked-out client whose connection
+   * ends (a server restart, a failover, an administrator) emits an error that nobody would hear, an
+   * uncaught exception that takes the daemon down.
+   */
+  private checkedOut(client: pg.PoolClient): (error?: Error) => void {
+    const onError = (error: Error) => this.unreachable(error);
+    client.on('error', onError);
+    return (error) => {
+      client.off('error', onError);
+      client.release(error);
+    };
+  }
+
+  /** The team's lock stayed taken past the wait: this request is refused, and the link is fine. */
+  private lockBusy(): TeamLedgerUnavailableError {
+    return new TeamLedgerUnavailableError(
+      `the team's budgets cannot be checked: another reservation held the team's lock at ${this.server} for over ${RESERVE_LOCK_WAIT}`,
+    );
+  }
+
   private connect(): Promise<void> {
-    this.connecting ??= this.establish().finally(() => (this.connecting = null));
+    // A failed attempt is reported once it is over: unreachable() schedules the next attempt only when
+    // none is under way, so reported from within the attempt it would schedule none, ever.
+    this.connecting ??= this.establish().then(
+      () => void (this.connecting = null),
+      (error: Error) => {
+        this.connecting = null;
+        this.unreachable(error);
+      },
+    );
     return this.connecting;
   }
 
-  /** Schema, LISTEN, the team's standing, then this daemon's missing receipts: connected once all are done. */
+  /**
+   * Schema, LISTEN, the team's standing, then this daemon's missing receipts: connected once all are
+   * done. Throws when one fails; connect() reports it.
+   */
   private async establish(): Promise<void> {
+    await this.migrate();
+    await this.listen();
+    await this.catchUp();
+    await this.readStanding();
+    if (this.closed) return;
+    this.state = 'connected';
+    this.error = null;
+    this.retryMs = 1000;
+    this.renewTimer ??= setInterval(() => void this.renew(), RENEW_MS).unref();
+    this.deps.log.info('team ledger connected', { server: this.server, member: this.member });
+    this.deps.changed();
+  }
+
+  /** Brings the schema to this version, under the team's lock (which it holds as long as a reservation's, idle or not). */
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    const release = this.checkedOut(client);
+    let failure: Error | undefined;
     try {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [RESERVE_LOCK]);
-        await client.query(SCHEMA);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-      await this.listen();
-      await this.catchUp();
-      await this.readStanding();
-      if (this.closed) return;
-      this.state = 'connected';
-      this.error = null;
-      this.retryMs = 1000;
-      this.renewTimer ??= setInterval(() => void this.renew(), RENEW_MS).unref();
-      this.deps.log.info('team ledger connected', { server: this.server, member: this.member });
-      this.deps.changed();
+      await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = '${RESERVE_IDLE}'`);
+      // The lock may wait for a teammate's migration, as long as the migration may take. pg reads
+      // query_timeout from a query's config, which its types leave out.
+      await client.query({ text: 'SELECT pg_advisory_xact_lock($1)', values: [RESERVE_LOCK], query_timeout: SCHEMA_TIMEOUT_MS } as pg.QueryConfig);
+      await client.query({ text: SCHEMA, query_timeout: SCHEMA_TIMEOUT_MS } as pg.QueryConfig);
+      await client.query('COMMIT');
     } catch (error) {
-      this.unreachable(error as Error);
+      // Closed rather than rolled back: the server rolls back what the connection leaves, and a
+      // connection that failed may not answer a ROLLBACK either.
+      failure = error as Error;
+      throw error;
+    } finally {
+      release(failure);
     }
   }
 
@@ -385,7 +451,7 @@ export class TeamLedger {
     const previous = this.listener;
     this.listener = null;
     await previous?.end().catch(() => {});
-    const listener = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000, application_name: 'switchyard' });
+    const listener = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000, query_timeout: QUERY_TIMEOUT_MS, application_name: 'switchyard' });
     listener.on('error', (error) => this.unreachable(error));
     listener.on('end', () => this.listener === listener && !this.closed && this.unreachable(new Error('connection ended')));
     // Another member spent, held or set a budget: read the standing again, a few changes at a time.

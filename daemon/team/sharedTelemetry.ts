@@ -33,19 +33,28 @@ const PEER_WINDOW_MS = 5 * 60_000;
 const MAX_RECONNECT_MS = 5000;
 
 const finite = z.number().finite();
+// Each field within what an attempt can measure: a teammate's figures are learned as this daemon's own,
+// and absurd ones (finite, but 9e15 tokens) would skew its speeds, or pin a queue depth that a real
+// site never reports again to overwrite, for as long as it runs.
+/** A day: longer than any attempt, and than any Retry-After worth honouring. */
+const MAX_MS = 86_400_000;
+/** Above any model's longest answer. */
+const MAX_OUTPUT_TOKENS = 10_000_000;
+const MAX_QUEUE_DEPTH = 10_000;
+const ms = finite.min(0).max(MAX_MS);
 const observationSchema = z.strictObject({
   siteId: z.string().min(1).max(200),
   model: z.string().min(1).max(200),
   queued: z.boolean(),
-  prefillMs: finite.min(0),
-  expectedTtftMs: finite.min(0),
+  prefillMs: ms,
+  expectedTtftMs: ms,
   outcome: z.enum(['complete', 'length', 'cancelled', 'cut', 'error']),
-  ttftMs: finite.min(0).nullable(),
-  durationMs: finite.min(0),
-  outputTokens: z.number().int().min(0),
-  queueDepth: z.number().int().min(0).optional(),
+  ttftMs: ms.nullable(),
+  durationMs: ms,
+  outputTokens: z.number().int().min(0).max(MAX_OUTPUT_TOKENS),
+  queueDepth: z.number().int().min(0).max(MAX_QUEUE_DEPTH).optional(),
   headroom: z.number().min(0).max(1).nullable(),
-  error: z.strictObject({ status: z.number().int().optional(), retryable: z.boolean().optional(), retryAfterMs: finite.min(0).optional() }).optional(),
+  error: z.strictObject({ status: z.number().int().optional(), retryable: z.boolean().optional(), retryAfterMs: ms.optional() }).optional(),
 });
 const envelopeSchema = z.strictObject({ origin: z.string().min(1).max(100), at: finite, observations: z.array(observationSchema).min(1).max(BATCH_MAX) });
 type Envelope = z.infer<typeof envelopeSchema>;

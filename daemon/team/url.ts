@@ -22,7 +22,20 @@ export function teamUrlProblem(url: string, server: TeamServer = 'redis'): strin
     return `must be a ${kind.protocols.map((p) => `${p}//`).join(' or ')} URL, not ${parsed.protocol}//`;
   }
   if (!parsed.hostname) return 'names no host';
+  // The clients and the log redactor read these %-decoded: a bare % (as in "100%sure") makes that throw,
+  // after the link in use was already replaced. Said here, before anything changes.
+  if (!decodes(parsed.username)) return 'has a malformed %-escape in its user name (write % as %25)';
+  if (!decodes(parsed.password)) return 'has a malformed %-escape in its password (write % as %25)';
   return null;
+}
+
+function decodes(part: string): boolean {
+  try {
+    decodeURIComponent(part);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What the log redactor must mask: the whole URL, and its password on its own. */

@@ -5,12 +5,14 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import * as proto from '../../daemon/protocol';
 import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
+import { freePort } from '../../scripts/ports.cjs';
 import { startPostgres, type TestPostgres } from '../support/postgres.cjs';
 import { startFake, type FakeUpstream } from '../fakes/upstream';
 
@@ -92,6 +94,86 @@ async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[]
 }
 
 const refusal = (error: unknown) => error as ResponseError<proto.BudgetExceededData>;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const RESERVE_LOCK = 0x5717c4;
+
+/**
+ * A TCP relay between a daemon and the database, standing in for the network: stopped, the server is
+ * down; frozen, every connection through it goes silent, as across a closed laptop or a lost route.
+ */
+class Relay {
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  private constructor(readonly port: number) {}
+
+  static async on(): Promise<Relay> {
+    return new Relay(await freePort());
+  }
+
+  /** The daemon's ledger URL, through the relay. */
+  get url(): string {
+    return db.url.replace(`:${db.port}/`, `:${this.port}/`);
+  }
+
+  async start(): Promise<void> {
+    this.server = net.createServer((near) => {
+      const far = net.connect(db.port, '127.0.0.1');
+      const end = () => {
+        for (const s of [near, far]) {
+          s.destroy();
+          this.sockets.delete(s);
+        }
+      };
+      for (const s of [near, far]) {
+        this.sockets.add(s);
+        s.on('error', end).on('close', end);
+      }
+      near.pipe(far).pipe(near);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+  }
+
+  freeze(): void {
+    for (const s of this.sockets) s.pause();
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+function unreachable(rpc: MessageConnection): Promise<proto.TeamLedgerStatus> {
+  return waitFor(async () => {
+    const l = await ledgerOf(rpc);
+    return l.state === 'unreachable' ? l : undefined;
+  }, 15_000, () => 'never reported unreachable');
+}
+
+/** Another daemon's reservation, as it were: a transaction holding the team's lock until ROLLBACK. */
+async function teamLockHeld(): Promise<pg.Client> {
+  const other = new pg.Client({ connectionString: db.url });
+  await other.connect();
+  await other.query('BEGIN');
+  await other.query('SELECT pg_advisory_xact_lock($1)', [RESERVE_LOCK]);
+  return other;
+}
+
+/** The backend of a reservation waiting for the team's lock. */
+function waitingForLock(admin: pg.Client): Promise<number> {
+  return waitFor(async () => {
+    const { rows } = await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [db.database]);
+    return rows[0]?.pid as number | undefined;
+  }, 5000, () => 'no reservation waits for the team\'s lock');
+}
+
+const isLedgerUnavailable = (error: ResponseError<unknown>) => {
+  assert.equal(error.code, proto.ErrorCodes.TeamLedgerUnavailable, error.message);
+  return true;
+};
 
 describe('the team ledger on PostgreSQL', () => {
   test('both members\' real-site receipts land in one ledger, and each daemon shows the team\'s spend', async () => {
@@ -323,5 +405,80 @@ describe('the team ledger on PostgreSQL', () => {
     await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 5 }), (e: ResponseError<unknown>) => invalid(e, /^no team ledger is set/));
     await d.stop();
     assert.ok(!fs.readFileSync(path.join(d.stateDir, 'daemon.log'), 'utf8').includes(PASSWORD), 'the password is in the log');
+  });
+
+  test('a daemon started while PostgreSQL is down connects once it is up, and again after a restart longer than its first retry', async () => {
+    const relay = await Relay.on();
+    try {
+      const { rpc } = await daemon('kate', relay.url);
+      assert.match((await unreachable(rpc)).error ?? '', /ECONNREFUSED|connect/i);
+      await relay.start();
+      await connected(rpc);
+      // Down for two and a half seconds: the retry a second after the drop fails too, and the next must still come.
+      await relay.stop();
+      await unreachable(rpc);
+      await sleep(2500);
+      await relay.start();
+      await connected(rpc);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  test('a connection dropped while a reservation waits for the team\'s lock refuses that request and leaves the daemon running', async () => {
+    const m = await daemon('liam');
+    await connected(m.rpc);
+    await m.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 1000 });
+    const other = await teamLockHeld();
+    try {
+      const refused = chat(m).then(() => assert.fail('admitted while the team\'s lock was held'), isLedgerUnavailable);
+      // The server ends the waiting connection (a restart, a failover, an administrator).
+      await other.query('SELECT pg_terminate_backend($1)', [await waitingForLock(other)]);
+      // A daemon that died answers nothing: bounded, so that this fails rather than hangs.
+      assert.equal(await Promise.race([refused, sleep(10_000).then(() => 'no answer')]), true);
+      await other.query('ROLLBACK');
+      await sleep(500);
+      assert.equal(m.d.process.exitCode, null, `the daemon exited: ${m.d.stderr()}`);
+      await connected(m.rpc);
+      assert.equal((await chat(m)).outcome, 'complete');
+    } finally {
+      await other.query('ROLLBACK').catch(() => {});
+      await other.end();
+      await query('DELETE FROM switchyard_team_budgets');
+    }
+  });
+
+  test('a daemon cut off between its reservation\'s round trips holds the team\'s lock for seconds, and its own request is refused', async () => {
+    const relay = await Relay.on();
+    await relay.start();
+    const m = await daemon('mona', relay.url);
+    await connected(m.rpc);
+    await m.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 1000 });
+    const other = await teamLockHeld();
+    const teammate = new pg.Client({ connectionString: db.url });
+    await teammate.connect();
+    try {
+      const started = Date.now();
+      const refused = chat(m).then(() => 'admitted', (error: ResponseError<unknown>) => isLedgerUnavailable(error) && 'refused');
+      await waitingForLock(other);
+      // The network goes silent; the reservation's backend takes the lock and answers into the void.
+      relay.freeze();
+      await other.query('ROLLBACK');
+      // A teammate's reservation gets the lock once the server ends the silent transaction.
+      await teammate.query(`SET lock_timeout = '15s'`);
+      await teammate.query('BEGIN');
+      const waited = Date.now();
+      await teammate.query('SELECT pg_advisory_xact_lock($1)', [RESERVE_LOCK]);
+      await teammate.query('COMMIT');
+      assert.ok(Date.now() - waited < 9000, `the team's lock was held ${Date.now() - waited} ms`);
+      // The cut-off daemon's own call gives up on its silent connection rather than wait for TCP.
+      assert.equal(await Promise.race([refused, sleep(20_000).then(() => 'still waiting')]), 'refused');
+      assert.ok(Date.now() - started < 15_000, `refused after ${Date.now() - started} ms`);
+    } finally {
+      await other.query('ROLLBACK').catch(() => {});
+      await Promise.all([other.end(), teammate.end()]);
+      await relay.stop();
+      await query('DELETE FROM switchyard_team_budgets');
+    }
   });
 });

@@ -219,4 +219,30 @@ describe('team telemetry through Redis', () => {
     }, 5000, () => 'the refusal was not logged');
     assert.equal(log.split('not understood').length - 1, 1);
   });
+
+  test('a teammate\'s absurd figures are refused or skipped: the site\'s speed stays a number and no queue depth is pinned', async () => {
+    const { d, rpc } = await daemon();
+    await connected(rpc);
+    const received = (await team(rpc)).received;
+    const other = createClient({ url: redis.url });
+    await other.connect();
+    const ordinary = { siteId: STEADY, model: MODEL, queued: false, prefillMs: 0, expectedTtftMs: 50, outcome: 'complete', ttftMs: 100, durationMs: 1100, outputTokens: 100, headroom: null };
+    const send = (observation: object) => other.publish('switchyard:telemetry:v2', JSON.stringify({ origin: 'mallory', at: Date.now(), observations: [observation] }));
+    // Out of any attempt's range: refused whole.
+    await send({ ...ordinary, ttftMs: 0, durationMs: 1e-300, outputTokens: 9e15, queueDepth: 1e12 });
+    // In range each, but dividing to an infinite speed: taken, and its speed skipped.
+    await send({ ...ordinary, ttftMs: 0, durationMs: 1e-300, outputTokens: 10_000_000 });
+    await send(ordinary);
+    await other.close();
+    await waitFor(async () => ((await team(rpc)).received >= received + 2 ? true : undefined), 5000, () => 'the messages were not taken');
+    // The channel is in order: the last message is in once the count is; a third would have come with it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await team(rpc)).received, received + 2);
+    const t = await telemetryOf(rpc, STEADY);
+    assert.equal(t.queueDepth, null);
+    // JSON carries NaN and Infinity as null.
+    assert.equal(typeof t.outputTokensPerSecond, 'number', `speed ${t.outputTokensPerSecond}`);
+    assert.ok(t.outputTokensPerSecond! > 0, `speed ${t.outputTokensPerSecond}`);
+    await waitFor(() => (fs.readFileSync(path.join(d.stateDir, 'daemon.log'), 'utf8').includes('not understood') ? true : undefined), 5000, () => 'the refusal was not logged');
+  });
 });

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Redactor } from '../../daemon/log/redact';
-import { Team } from '../../daemon/team';
+import { Team, TeamProblem } from '../../daemon/team';
 
 /** Whether a package's module is loaded in this process (each test file runs in a process of its own). */
 function loaded(pkg: string): boolean {
@@ -60,6 +60,27 @@ test('of two URLs set at once the later one is served, and the earlier is never 
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(tried().has(`127.0.0.1:${second}`), `the served link never tried its server: ${JSON.stringify(lines)}`);
     assert.ok(!tried().has(`127.0.0.1:${first}`), `a link for the superseded URL runs: ${JSON.stringify(lines)}`);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a ledger URL with a bare % in its password is refused as bad input, and the link in use stays', async () => {
+  const t = team();
+  const inUse = `postgres://switchyard@127.0.0.1:${await refusedPort()}/switchyard`;
+  try {
+    await t.set({ ledgerUrl: inUse });
+    const server = t.status().ledger.server;
+    await assert.rejects(t.set({ ledgerUrl: 'postgres://switchyard:100%sure@127.0.0.1:5432/switchyard' }), (error: Error) => {
+      assert.ok(error instanceof TeamProblem, `${error.constructor.name}: ${error.message}`);
+      assert.equal(error.message, 'ledgerUrl has a malformed %-escape in its password (write % as %25)');
+      return true;
+    });
+    assert.equal(t.keepsLedger, true, 'the ledger in use was closed');
+    assert.equal(t.status().ledger.server, server);
+    // The same URL again is still the one in use: nothing was recorded of the refused one.
+    await t.set({ ledgerUrl: inUse });
+    assert.equal(t.keepsLedger, true);
   } finally {
     await t.close();
   }

@@ -26,3 +26,12 @@ test('a team ledger URL must be PostgreSQL\'s, and its password is masked like R
   assert.equal(teamServerOf('postgres://u:s@db.internal/x', 'postgres'), 'db.internal:5432');
   assert.equal(teamServerOf('redis://:s@cache:6380', 'redis'), 'cache:6380');
 });
+
+test('a URL whose user name or password has a bare % is refused before anything decodes it', () => {
+  // new URL() takes these as they are; decoding them (the redactor, pg) throws URIError.
+  assert.equal(teamUrlProblem('postgres://postgres:100%sure@127.0.0.1:5432/switchyard', 'postgres'), 'has a malformed %-escape in its password (write % as %25)');
+  assert.equal(teamUrlProblem('redis://:50%off@cache:6379'), 'has a malformed %-escape in its password (write % as %25)');
+  assert.equal(teamUrlProblem('postgres://ops%@db.internal/switchyard', 'postgres'), 'has a malformed %-escape in its user name (write % as %25)');
+  assert.equal(teamUrlProblem('postgres://postgres:100%25sure@127.0.0.1:5432/switchyard', 'postgres'), null);
+  assert.deepEqual(teamUrlSecrets('postgres://postgres:100%25sure@h/db'), ['postgres://postgres:100%25sure@h/db', '100%sure']);
+});

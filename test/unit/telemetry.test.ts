@@ -141,3 +141,16 @@ test('a probe overtaken by another success settles as an ordinary request', () =
   t.onResult(probe, { ...ok(0, 5), outcome: 'error', ttftMs: null, error: { status: 503, message: 'x', retryable: true } }, 30_020);
   assert.deepEqual([t.load('s', 'm', 30_021).breaker, t.load('s', 'm', 30_021).consecutiveFailures], ['closed', 1]);
 });
+
+test('a sample whose derived figure is not finite is skipped: the averages stay numbers, and valid samples still teach', () => {
+  const t = new Telemetry();
+  const ordinary = { siteId: 's', model: 'm', queued: false, prefillMs: 0, expectedTtftMs: 100, outcome: 'complete' as const, ttftMs: 100, durationMs: 1100, outputTokens: 100, headroom: null };
+  // Finite figures each, from a teammate: 9e15 tokens streamed in 1e-300 ms, against an expected TTFT of 5e-324 ms.
+  t.observe({ ...ordinary, ttftMs: 0, durationMs: 1e-300, outputTokens: 9e15, expectedTtftMs: 5e-324 }, 0);
+  for (let k = 1; k <= DEFAULT_LOG_ERROR.minSamples; k++) t.observe(ordinary, k);
+  const load = t.load('s', 'm', 10);
+  assert.equal(load.outputTokensPerSecond, 100);
+  assert.ok(Number.isFinite(load.ttftErrorMean) && Number.isFinite(load.ttftErrorSd), `${load.ttftErrorMean} ± ${load.ttftErrorSd}`);
+  assert.equal(load.ttftErrorMean, 0);
+  assert.ok(Number.isFinite(load.ttftBaseMs!) && Number.isFinite(load.serviceMs!));
+});
