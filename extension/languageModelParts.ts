@@ -150,7 +150,14 @@ export function requestOptions(options: LmTools): Pick<ChatParams, 'tools' | 'to
 /** A finished call's arguments as the object vscode.LanguageModelToolCallPart carries: the model's JSON, or `{}` when it wrote none. */
 export function callInput(call: ToolCall): object {
   if (call.arguments.trim() === '') return {};
-  const parsed: unknown = JSON.parse(call.arguments);
-  if (!isObject(parsed) || Array.isArray(parsed)) throw new Error(`the model called ${call.name} with arguments that are not a JSON object: ${call.arguments.slice(0, 200)}`);
+  const shown = call.arguments.slice(0, 200);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(call.arguments);
+  } catch {
+    // Most often a call cut short: the answer reached its token cap, or was cancelled, in the middle of it.
+    throw new Error(`the model's call of ${call.name} is not whole JSON (an answer cut short in the middle of the call?): ${shown}`);
+  }
+  if (!isObject(parsed) || Array.isArray(parsed)) throw new Error(`the model called ${call.name} with arguments that are not a JSON object: ${shown}`);
   return parsed;
 }

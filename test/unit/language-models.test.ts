@@ -86,5 +86,7 @@ describe('vscode.lm models and messages', () => {
     assert.deepEqual(callInput({ id: 'c', name: 'f', arguments: '{"a":1}' }), { a: 1 });
     assert.deepEqual(callInput({ id: 'c', name: 'f', arguments: ' ' }), {});
     assert.throws(() => callInput({ id: 'c', name: 'f', arguments: '[1]' }), /called f with arguments that are not a JSON object: \[1\]/);
+    // A call the token cap cut in the middle: the error names the call, not a bare SyntaxError.
+    assert.throws(() => callInput({ id: 'c', name: 'edit_file', arguments: '{"path":"a.ts","text":"fun' }), /call of edit_file is not whole JSON \(an answer cut short in the middle of the call\?\): \{"path"/);
   });
 });
