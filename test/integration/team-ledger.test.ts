@@ -327,6 +327,8 @@ describe('the team ledger on PostgreSQL', () => {
     const d = await startDaemon({ args: ['--catalog', catalogFile], env: { ...KEY, SWITCHYARD_TEAM_MEMBER: 'grace', SWITCHYARD_TEAM_POSTGRES_URL: db.url } });
     daemons.push(d);
     const editor = await connect(d);
+    // A second window, which stays: it sees when the daemon has heard the first one leave.
+    const watcher = await connect(d);
     await connected(editor.rpc);
     await editor.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 1000 });
     // Another daemon's reservation, as it were: the team's lock held, so this request's hold waits.
@@ -343,6 +345,9 @@ describe('the team ledger on PostgreSQL', () => {
       editor.socket.on('error', () => {});
       editor.close();
       assert.equal(await started, 'gone');
+      // Only once the daemon has heard the window leave does the lock go: otherwise the hold could end
+      // first, and the request would rightly be sent and then cancelled.
+      await waitFor(async () => ((await watcher.rpc.sendRequest(proto.status)).clients === 1 ? true : undefined), 10_000, () => 'the daemon never heard the window leave');
       await other.query('COMMIT');
       const ledger = path.join(d.stateDir, 'ledger');
       const receipt = await waitFor(() => {
@@ -354,9 +359,8 @@ describe('the team ledger on PostgreSQL', () => {
     } finally {
       await other.query('ROLLBACK').catch(() => {});
       await other.end();
-      const again = await connect(d);
-      await again.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: null });
-      again.close();
+      await watcher.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: null });
+      watcher.close();
     }
   });
 
