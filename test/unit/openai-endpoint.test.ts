@@ -24,11 +24,17 @@ function receipt(outcome: Receipt['outcome'], siteId: string): Receipt {
   } as Receipt;
 }
 
-/** A ChatService whose start() runs `script` with the request's sink (after `placeMs`, as a team hold would take). */
+/**
+ * A ChatService whose start() runs `script` with the request's sink (after `placeMs`, as a team hold
+ * would take); `placing` resolves when a request has reached start().
+ */
 function scripted(script: (sink: ChatSink) => void, placeMs = 0) {
   const cancelled: string[] = [];
+  let reached!: () => void;
+  const placing = new Promise<void>((resolve) => (reached = resolve));
   const chat = {
     async start(_params: unknown, _client: string, sinkFor: (id: string) => ChatSink) {
+      reached();
       await new Promise((resolve) => setTimeout(resolve, placeMs));
       setImmediate(() => script(sinkFor('q1')));
       return { requestId: 'q1', placement: { id: 'p1', policy: 'cheapest', chosen: 'site/a' } as Placement };
@@ -38,7 +44,7 @@ function scripted(script: (sink: ChatSink) => void, placeMs = 0) {
       return true;
     },
   };
-  return { chat: chat as unknown as ChatService, cancelled };
+  return { chat: chat as unknown as ChatService, cancelled, placing };
 }
 
 async function serve(chat: ChatService): Promise<{ url: string; close(): void }> {
@@ -90,11 +96,12 @@ test('a stream that fails before anything was sent, failovers included, is an HT
 });
 
 test('a client that goes away while its request is still being placed has it cancelled once placed', async () => {
-  const { chat, cancelled } = scripted((sink) => setTimeout(() => sink.complete!(receipt('cancelled', 'site/a')), 100), 200);
+  const { chat, cancelled, placing } = scripted((sink) => setTimeout(() => sink.complete!(receipt('cancelled', 'site/a')), 100), 500);
   const server = await serve(chat);
   try {
     const abort = new AbortController();
-    setTimeout(() => abort.abort(), 50);
+    // Gone while the request is being placed.
+    void placing.then(() => abort.abort());
     await assert.rejects(post(server.url, abort.signal));
     for (let waited = 0; cancelled.length === 0 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(cancelled, ['q1']);
