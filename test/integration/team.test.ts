@@ -199,12 +199,18 @@ describe('team telemetry through Redis', () => {
     assert.equal((await chat(rpc)).receipt.outcome, 'complete');
   });
 
-  test('messages on the channel that are not a daemon\'s observation are ignored and said once', async () => {
+  /** A daemon on the team's Redis, the count of messages it has taken, and a raw client publishing on the team's channel. */
+  async function withRawPublisher() {
     const { d, rpc } = await daemon();
     await connected(rpc);
     const received = (await team(rpc)).received;
     const other = createClient({ url: redis.url });
     await other.connect();
+    return { d, rpc, received, other };
+  }
+
+  test('messages on the channel that are not a daemon\'s observation are ignored and said once', async () => {
+    const { d, rpc, received, other } = await withRawPublisher();
     const observation = { siteId: STEADY, model: MODEL, queued: false, prefillMs: 0, expectedTtftMs: 50, outcome: 'error', ttftMs: null, durationMs: 5, outputTokens: 0, headroom: null };
     const bad = ['not json', JSON.stringify({ origin: 'x', at: Date.now() }), JSON.stringify({ origin: 'x', at: Date.now(), observations: [{ ...observation, outcome: 'exploded' }] }), JSON.stringify({ origin: 'x', at: Date.now(), observations: [] })];
     for (const message of bad) await other.publish('switchyard:telemetry:v2', message);
@@ -221,11 +227,7 @@ describe('team telemetry through Redis', () => {
   });
 
   test('a teammate\'s absurd figures are refused or skipped: the site\'s speed stays a number and no queue depth is pinned', async () => {
-    const { d, rpc } = await daemon();
-    await connected(rpc);
-    const received = (await team(rpc)).received;
-    const other = createClient({ url: redis.url });
-    await other.connect();
+    const { d, rpc, received, other } = await withRawPublisher();
     const ordinary = { siteId: STEADY, model: MODEL, queued: false, prefillMs: 0, expectedTtftMs: 50, outcome: 'complete', ttftMs: 100, durationMs: 1100, outputTokens: 100, headroom: null };
     const send = (observation: object) => other.publish('switchyard:telemetry:v2', JSON.stringify({ origin: 'mallory', at: Date.now(), observations: [observation] }));
     // Out of any attempt's range: refused whole.
