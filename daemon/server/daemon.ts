@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Connection } from 'vscode-languageserver/node';
 import type { NotificationType } from 'vscode-jsonrpc';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { PROTOCOL_VERSION, type BudgetCap, type StatusResult } from '../protocol';
+import { PROTOCOL_VERSION, type StatusResult } from '../protocol';
 import { VERSION } from '../version';
 import { createLogger, type Logger } from '../log/logger';
 import { Redactor } from '../log/redact';
@@ -19,10 +19,9 @@ import { metricsRouter } from '../metrics/route';
 import { createOpenAIEndpoint } from '../openai/endpoint';
 import { InvalidParams } from '../chat/validate';
 import { warmTokenizer } from '../meter/estimate';
-import { capsFromWindow, validateCaps } from '../meter/budgets';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
-import { registerHandlers, windowOf } from './handlers';
+import { checkBudgets, registerHandlers, windowOf } from './handlers';
 import { openParts, type Parts } from './parts';
 import * as proto from '../protocol';
 import { loadEndpointKey, type EndpointKey } from './endpointKey';
@@ -156,7 +155,7 @@ export class Daemon {
     if (policyChoice) parts.policies.check(policyChoice);
     // The window's workspace only says whose budgets these are.
     const window = params.budgets === undefined ? undefined : windowOf(params.workspace);
-    if (params.budgets !== undefined) checkBudgets(parts.meter.caps(), params.budgets, window);
+    if (params.budgets !== undefined) checkBudgets(parts.meter.caps(), params.budgets, window, 'params.budgets');
     if (params.catalogFile !== undefined && typeof params.catalogFile !== 'string') throw new InvalidParams('params.catalogFile must be a string: a file path, or "" for none');
     // All checked: from here on nothing is refused.
     if (policyChoice) parts.policies.configure(policyChoice);
@@ -245,15 +244,5 @@ export class Daemon {
       this.resolveStopped(reason);
     })();
     return this.stopping;
-  }
-}
-
-/** The caps a window's `budgets` would leave in force (see capsFromWindow) are valid; else InvalidParams naming the field. */
-function checkBudgets(current: BudgetCap[], sent: unknown, window: string | null | undefined): void {
-  if (!Array.isArray(sent)) throw new InvalidParams('params.budgets must be an array of budget caps');
-  try {
-    validateCaps(capsFromWindow(current, sent as BudgetCap[], window));
-  } catch (error) {
-    throw new InvalidParams((error as Error).message);
   }
 }

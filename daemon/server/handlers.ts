@@ -11,6 +11,7 @@ import { PolicyError } from '../engine/policyBook';
 import { TeamProblem } from '../team';
 import { siteInfos } from '../engine/site-info';
 import { BudgetExceededError } from '../meter';
+import { capsFromWindow, validateCaps } from '../meter/budgets';
 import { countPromptTokens, countTextTokens } from '../meter/estimate';
 import type { Daemon } from './daemon';
 
@@ -19,6 +20,16 @@ export function windowOf(raw: unknown): string | null | undefined {
   if (raw === undefined || raw === null) return raw;
   if (typeof raw === 'string' && raw.trim() !== '') return raw;
   throw new InvalidParams('params.workspace must be a workspace key (a non-empty string) or null');
+}
+
+/** The caps a window's budgets would leave in force (see capsFromWindow) are valid; else InvalidParams naming `field`. */
+export function checkBudgets(current: proto.BudgetCap[], sent: unknown, window: string | null | undefined, field: string): asserts sent is proto.BudgetCap[] {
+  if (!Array.isArray(sent)) throw new InvalidParams(`${field} must be an array of budget caps`);
+  try {
+    validateCaps(capsFromWindow(current, sent as proto.BudgetCap[], window));
+  } catch (error) {
+    throw new InvalidParams((error as Error).message);
+  }
 }
 
 const PROVIDERS: readonly proto.ProviderId[] = [
@@ -134,13 +145,9 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
   }));
 
   connection.onRequest(proto.setBudget, handle((params: proto.SetBudgetParams) => {
-    if (!Array.isArray(params?.caps)) throw new InvalidParams('params.caps must be an array of budget caps');
-    let statuses: proto.BudgetStatus[];
-    try {
-      statuses = parts.meter.setBudgets(params.caps, windowOf(params.workspace));
-    } catch (error) {
-      throw new InvalidParams((error as Error).message);
-    }
+    const window = windowOf(params?.workspace);
+    checkBudgets(parts.meter.caps(), params?.caps, window, 'params.caps');
+    const statuses = parts.meter.setBudgets(params.caps, window);
     parts.saveSettings({ budgets: parts.meter.caps() });
     daemon.spendChanged();
     return statuses;
