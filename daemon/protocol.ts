@@ -25,6 +25,8 @@ export interface DaemonState {
   pid: number;
   token: string;
   version: string;
+  /** processIdentity(pid) when written, telling the daemon from a later process given its pid; absent where /proc cannot tell, and from older versions. */
+  identity?: string;
 }
 
 /** Per user, so every editor window shares one daemon: $XDG_STATE_HOME/switchyard, else ~/.local/state/switchyard. */

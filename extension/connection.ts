@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
 import { closeIsDrop } from './connectionParts';
-import { delay, findDaemon, isAlive, readDaemonState, startDaemon } from './daemonProcess';
+import { delay, findDaemon, isDaemonRunning, readDaemonState, signalDaemon, startDaemon, stopDaemon } from './daemonProcess';
 import { socketTransports } from './transport';
 
 export type ConnectionState =
@@ -72,11 +72,9 @@ export class DaemonConnection implements vscode.Disposable {
     this.crashes = [];
     const state = readDaemonState(this.settings().stateDir);
     this.teardown();
-    if (state && isAlive(state.pid)) {
+    if (state && isDaemonRunning(state)) {
       this.log.info(`stopping daemon pid ${state.pid} for restart`);
-      process.kill(state.pid, 'SIGTERM');
-      for (let i = 0; i < 50 && isAlive(state.pid); i++) await delay(100);
-      if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+      await stopDaemon(state);
     }
     await this.run(generation);
   }
@@ -114,11 +112,11 @@ export class DaemonConnection implements vscode.Disposable {
     const client = new LanguageClient('switchyard', 'Switchyard', () => Promise.resolve(socketTransports(socket)), this.clientOptions());
     this.socket = socket;
     this.client = client;
-    const daemonPid = state.pid;
-    socket.once('close', () => void this.onSocketClosed(generation, client, daemonPid));
+    const daemon = state;
+    socket.once('close', () => void this.onSocketClosed(generation, client, daemon));
     let status: proto.StatusResult;
     try {
-      status = await this.handshake(client);
+      status = await this.handshake(client, daemon);
       // restart() or dispose() let go of this client meanwhile; their own loop connects, if any.
       if (this.client !== client) throw new Error('the connection was let go during the handshake');
     } catch (error) {
@@ -133,28 +131,28 @@ export class DaemonConnection implements vscode.Disposable {
   }
 
   /** Starts the client and checks the daemon speaks this extension's protocol. */
-  private async handshake(client: LanguageClient): Promise<proto.StatusResult> {
+  private async handshake(client: LanguageClient, state: proto.DaemonState): Promise<proto.StatusResult> {
     await client.start();
     const status = await client.sendRequest(proto.status);
     if (status.protocolVersion !== proto.PROTOCOL_VERSION) {
       // A daemon from another version of the extension: replace it with ours.
       this.log.warn(`daemon pid ${status.pid} speaks protocol ${status.protocolVersion}, this extension ${proto.PROTOCOL_VERSION}: replacing it`);
-      process.kill(status.pid, 'SIGTERM');
+      signalDaemon({ pid: status.pid, identity: status.pid === state.pid ? state.identity : undefined }, 'SIGTERM');
       throw new Error('protocol version mismatch');
     }
     return status;
   }
 
-  private async onSocketClosed(generation: number, client: LanguageClient, pid: number): Promise<void> {
+  private async onSocketClosed(generation: number, client: LanguageClient, daemon: proto.DaemonState): Promise<void> {
     // Only an established connection's drop: a failed attempt's close is its run loop's to handle.
     const now = { generation: this.generation, client: this.client, connected: this.current.kind === 'connected', disposed: this.disposed };
     if (!closeIsDrop({ generation, client }, now)) return;
     this.teardown();
     // Let a dying process finish exiting before judging whether it crashed.
     await delay(100);
-    if (!isAlive(pid)) {
+    if (!isDaemonRunning(daemon)) {
       this.crashes.push(Date.now());
-      this.log.warn(`daemon pid ${pid} is gone; restarting it`);
+      this.log.warn(`daemon pid ${daemon.pid} is gone; restarting it`);
       if (this.tooManyCrashes()) return this.giveUp(`it stopped ${CRASH_LIMIT} times within a minute`);
     } else {
       this.log.warn('connection to the daemon dropped; reconnecting');

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { STATE_FILE, type DaemonState } from '../daemon/protocol';
+import { isRecordedProcessAlive } from '../daemon/server/processIdentity';
 
 /** The daemon's exit code when another live daemon already holds the state dir. */
 const EXIT_ALREADY_RUNNING = 3;
@@ -18,19 +19,32 @@ export function readDaemonState(stateDir: string): DaemonState | null {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The daemon `state` records still runs: its pid is alive and, where known, not another process's now. */
+export function isDaemonRunning(state: Pick<DaemonState, 'pid' | 'identity'>): boolean {
+  return isRecordedProcessAlive(state.pid, state.identity);
+}
+
+/**
+ * Sends `signal` to the daemon `state` records, unless it no longer runs: after a crash or a reboot its
+ * pid may belong to any program of the user's, which must not be signalled. Returns whether it was sent.
+ */
+export function signalDaemon(state: Pick<DaemonState, 'pid' | 'identity'>, signal: NodeJS.Signals): boolean {
+  if (!isDaemonRunning(state)) return false;
+  process.kill(state.pid, signal);
+  return true;
+}
+
+/** Stops the daemon `state` records: SIGTERM, then SIGKILL if it is still running 5 s later. */
+export async function stopDaemon(state: DaemonState): Promise<void> {
+  if (!signalDaemon(state, 'SIGTERM')) return;
+  for (let i = 0; i < 50 && isDaemonRunning(state); i++) await delay(100);
+  signalDaemon(state, 'SIGKILL');
 }
 
 /** A daemon that is alive and answers /healthz, or null. */
 export async function findDaemon(stateDir: string): Promise<DaemonState | null> {
   const state = readDaemonState(stateDir);
-  if (!state || !isAlive(state.pid)) return null;
+  if (!state || !isDaemonRunning(state)) return null;
   try {
     const response = await fetch(`http://127.0.0.1:${state.port}/healthz`, { signal: AbortSignal.timeout(2000) });
     return response.ok ? state : null;

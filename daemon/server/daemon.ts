@@ -21,6 +21,7 @@ import { InvalidParams } from '../chat/validate';
 import { warmTokenizer } from '../meter/estimate';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
+import { processIdentity } from './processIdentity';
 import { checkBudgets, registerHandlers, windowOf } from './handlers';
 import { openParts, type Parts } from './parts';
 import * as proto from '../protocol';
@@ -104,7 +105,8 @@ export class Daemon {
         server.once('error', reject);
         server.listen(options.port, '127.0.0.1', () => resolve());
       });
-      writeState(options.stateDir, { port: daemon.port, pid: process.pid, token, version: VERSION });
+      const identity = processIdentity(process.pid) ?? undefined;
+      writeState(options.stateDir, { port: daemon.port, pid: process.pid, token, version: VERSION, identity });
       log.info('daemon listening', { port: daemon.port, stateDir: options.stateDir, version: VERSION });
       daemon.armIdleTimer();
       // After the editor's first requests (connect, configure, spend), before its first prompt.

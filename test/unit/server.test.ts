@@ -1,15 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { ArgsError, parseArgs } from '../../daemon/server/args';
 import { acquireLock, AlreadyRunningError, readState, removeState, writeState } from '../../daemon/server/stateFile';
+import { processIdentity, startTimeFromStat } from '../../daemon/server/processIdentity';
 import { loadEndpointKey } from '../../daemon/server/endpointKey';
 import { checkOrigin, checkToken, isLoopbackHost } from '../../daemon/server/guard';
 import { defaultStateDir } from '../../daemon/protocol';
-import { daemonArgs } from '../../extension/daemonProcess';
+import { daemonArgs, findDaemon, signalDaemon, stopDaemon } from '../../extension/daemonProcess';
 import { tempDir } from '../support/daemon';
 
 test('parseArgs reads every flag and defaults the state dir per user', () => {
@@ -54,6 +58,78 @@ test('the lock admits one live holder and takes over a dead one', () => {
   assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(process.pid));
   again();
   assert.equal(fs.existsSync(path.join(dir, 'daemon.lock')), false);
+});
+
+const noProc = !fs.existsSync('/proc/self/stat') && 'needs /proc (Linux)';
+
+/** Who `pid` is, read straight from /proc: the boot id and the process's start time (field 22). */
+function procIdentity(pid: number): string {
+  const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const start = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ')[19];
+  return `${boot} ${start}`;
+}
+
+/** What daemon.json would record for a process that had `pid` before: a start later in this boot, or another boot. */
+function othersBefore(pid: number): string[] {
+  const [boot, start] = procIdentity(pid).split(' ');
+  return [`${boot} ${Number(start) + 1}`, `${crypto.randomUUID()} ${start}`];
+}
+
+/** A lock naming `pid`, and then (a minute later, as a daemon writes it once listening) daemon.json recording `pid` as `identity`. */
+function lockThenState(dir: string, pid: number, identity: string): void {
+  const lock = path.join(dir, 'daemon.lock');
+  fs.writeFileSync(lock, String(pid));
+  const json = writeState(dir, { port: 1, pid, token: 't', version: '0', identity });
+  const now = Date.now() / 1000;
+  fs.utimesSync(lock, now - 120, now - 120);
+  fs.utimesSync(json, now - 60, now - 60);
+}
+
+test('a lock whose pid is alive but, as daemon.json tells, now another process\'s is taken over, and then holds the taker\'s pid alone', { skip: noProc }, () => {
+  for (const identity of othersBefore(process.ppid)) {
+    const dir = tempDir();
+    lockThenState(dir, process.ppid, identity);
+    const release = acquireLock(dir, process.pid);
+    // Exactly the pid: older daemons read the lock with Number(), and would take anything more for torn.
+    assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(process.pid));
+    release();
+    assert.equal(fs.existsSync(path.join(dir, 'daemon.lock')), false);
+  }
+});
+
+test('a lock whose pid is alive and still the process daemon.json records is refused', { skip: noProc }, () => {
+  const dir = tempDir();
+  assert.equal(processIdentity(process.ppid), procIdentity(process.ppid));
+  lockThenState(dir, process.ppid, processIdentity(process.ppid)!);
+  assert.throws(() => acquireLock(dir, process.pid), (e: Error) => e instanceof AlreadyRunningError && e.pid === process.ppid);
+  assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(process.ppid));
+});
+
+test('a lock whose live pid has no identity recorded for it is refused: the pid alone decides', { skip: noProc }, () => {
+  // No daemon.json, as a holder leaves that died before listening, or an older version's daemon.json.
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'daemon.lock'), String(process.ppid));
+  assert.throws(() => acquireLock(dir, process.pid), (e: Error) => e instanceof AlreadyRunningError && e.pid === process.ppid);
+  writeState(dir, { port: 1, pid: process.ppid, token: 't', version: '0' });
+  assert.throws(() => acquireLock(dir, process.pid), (e: Error) => e instanceof AlreadyRunningError && e.pid === process.ppid);
+  // daemon.json of another pid, or older than the lock: a former holder's, maybe given this holder's very pid.
+  const [other] = othersBefore(process.ppid);
+  writeState(dir, { port: 1, pid: process.pid, token: 't', version: '0', identity: other });
+  assert.throws(() => acquireLock(dir, process.pid), (e: Error) => e instanceof AlreadyRunningError && e.pid === process.ppid);
+  const json = writeState(dir, { port: 1, pid: process.ppid, token: 't', version: '0', identity: other });
+  const now = Date.now() / 1000;
+  fs.utimesSync(json, now - 60, now - 60);
+  assert.throws(() => acquireLock(dir, process.pid), (e: Error) => e instanceof AlreadyRunningError && e.pid === process.ppid);
+  assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(process.ppid));
+});
+
+test('the start time is field 22 of /proc/<pid>/stat, counted after the last ")" of the command name', () => {
+  const rest = 'R 7684 7684 6632 0 -1 4194304 101 0 0 0 0 0 0 0 20 0 1 0 125795 3133440 361 18446744073709551615';
+  assert.equal(startTimeFromStat(`7688 (cat) ${rest}\n`), '125795');
+  // A name may hold spaces, digits and both parentheses: naive splitting would shift every field.
+  assert.equal(startTimeFromStat(`7688 (x) 1 2 (y) 3 4) ${rest}\n`), '125795');
+  assert.equal(startTimeFromStat('7688 (cat'), null);
+  assert.equal(startTimeFromStat('7688 (cat) R 7684'), null);
 });
 
 /** The fs calls a lock taker makes; a rival may run just before or just after any of them. */
@@ -105,6 +181,7 @@ function raceEveryStep(prepare: (dir: string) => void): number {
   for (let step = 0; ; step++) {
     const dir = tempDir();
     prepare(dir);
+    const left = fs.readdirSync(dir).filter((name) => name !== 'daemon.lock');
     const { firstRelease, rivalRelease, reached } = lockRace(dir, step, first, rival);
     if (!reached) return step;
     const holders = [firstRelease && first, rivalRelease && rival].filter(Boolean);
@@ -112,7 +189,7 @@ function raceEveryStep(prepare: (dir: string) => void): number {
     assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(holders[0]), `rival at point ${step}`);
     (firstRelease ?? rivalRelease)!();
     assert.equal(fs.existsSync(path.join(dir, 'daemon.lock')), false);
-    assert.deepEqual(fs.readdirSync(dir), [], 'no temp or aside file is left');
+    assert.deepEqual(fs.readdirSync(dir), left, 'no temp or aside file is left');
   }
 }
 
@@ -129,6 +206,13 @@ test('two live starters taking over a dead holder\'s or a torn (empty) lock: whe
   }
 });
 
+test('two live starters taking over a lock whose pid was reused, one of them given that very pid: wherever the second arrives, neither removes the other\'s fresh lock', { skip: noProc }, () => {
+  // The rival holds the pid daemon.json recorded for another process: its fresh lock must not look stale.
+  const [identity] = othersBefore(process.ppid);
+  const steps = raceEveryStep((dir) => lockThenState(dir, process.ppid, identity));
+  assert.ok(steps >= 8, `only ${steps} points raced`);
+});
+
 test('the state file is written atomically, readable only by the user, and removed only by its owner', () => {
   const dir = tempDir();
   const file = writeState(dir, { port: 1234, pid: process.pid, token: 't0k3n-abcdef', version: '1.0.0' });
@@ -140,6 +224,8 @@ test('the state file is written atomically, readable only by the user, and remov
   assert.equal(readState(dir), null);
   fs.writeFileSync(path.join(dir, 'daemon.json'), '{"port": 12');
   assert.equal(readState(dir), null, 'a torn file means no daemon');
+  writeState(dir, { port: 1234, pid: process.pid, token: 't0k3n-abcdef', version: '1.0.0', identity: 'boot 42' });
+  assert.equal(readState(dir)?.identity, 'boot 42', 'the identity is kept: the lock is judged by it');
 });
 
 test('loopback hosts are recognised with and without ports; others are not', () => {
@@ -189,4 +275,34 @@ test('the command line the extension starts the daemon with reads back as the se
   assert.equal(script, settings.daemonScript);
   assert.deepEqual(parseArgs(argv, {}, '/h'), { port: 4141, stateDir: '/tmp/state', idleTimeoutMs: 600_000, logLevel: 'info', logStderr: false, simSpeed: 1, simSeed: 7 });
   assert.equal(parseArgs(daemonArgs(settings).slice(1), {}, '/h').simSeed, undefined);
+});
+
+test('the extension neither finds nor signals a daemon whose pid now belongs to another process', { skip: noProc }, async () => {
+  const healthz = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => healthz.listen(0, '127.0.0.1', resolve));
+  // Stands in for the unrelated program now running under the crashed daemon's pid.
+  const program = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const ended = new Promise<NodeJS.Signals | null>((resolve) => program.once('exit', (_code, signal) => resolve(signal)));
+  try {
+    const dir = tempDir();
+    const recorded = { port: (healthz.address() as AddressInfo).port, pid: program.pid!, token: 't', version: '0' };
+    for (const identity of othersBefore(program.pid!)) {
+      writeState(dir, { ...recorded, identity });
+      assert.equal(await findDaemon(dir), null);
+      assert.equal(signalDaemon({ ...recorded, identity }, 'SIGTERM'), false);
+      await stopDaemon({ ...recorded, identity });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(program.exitCode ?? program.signalCode, null, 'the program was not signalled');
+    // The same record naming the process as it is: found, and stopped.
+    const itself = { ...recorded, identity: procIdentity(program.pid!) };
+    writeState(dir, itself);
+    assert.deepEqual(await findDaemon(dir), itself);
+    await stopDaemon(itself);
+    assert.equal(await ended, 'SIGTERM');
+  } finally {
+    program.kill('SIGKILL');
+    healthz.closeAllConnections();
+    healthz.close();
+  }
 });
