@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Receipt, TeamBudgetStatus, TeamLedgerStatus } from '../protocol';
 import { BudgetExceededError } from '../meter';
+import type { Clock } from '../meter/calendar';
 import { TeamLedgerUnavailableError, type TeamHold } from './hold';
 import { teamServerOf } from './url';
 
@@ -158,23 +159,43 @@ export interface TeamLedgerDeps {
   log: { info(message: string, fields?: object): void; warn(message: string, fields?: object): void };
   /** Who this daemon's receipts are recorded as. */
   member: string;
+  /** The wall clock receipts' createdAt is read from (not the simulated fleet's); Date.now unless a test sets it. */
+  clock?: Clock;
 }
 
 const real = (r: Receipt) => !r.site.simulated;
+
+/**
+ * Where a catch-up starts when this daemon cannot know what the team ledger has (it has not caught up
+ * since it started): the start of the previous UTC month. The team's periods are UTC months, and a
+ * daemon stopped while the ledger was away and started in the next month still owes the end of the
+ * last one. No further: this catch-up runs at every start, before paid requests can be held, so it
+ * reads and sends two months of receipts at most, not the years a file ledger may hold.
+ */
+function unknownSince(now: number): number {
+  const date = new Date(now);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1);
+}
 
 export class TeamLedger {
   private readonly pool: pg.Pool;
   private listener: pg.Client | null = null;
   private readonly server: string;
   private readonly member: string;
+  private readonly clock: Clock;
   private state: TeamLedgerStatus['state'] = 'connecting';
   private error: string | null = null;
   private standing: Standing = { day: 0, month: 0, held: 0, caps: [] };
   /** Whether `standing.caps` has been read at least once. */
   private capsKnown = false;
   private members: TeamLedgerStatus['members'] = [];
-  /** A receipt could not be sent: it waits in the file ledger for the next connection's catch-up. */
-  private behind = false;
+  /**
+   * Every real-site receipt of this daemon created before this time was in the team ledger, or being
+   * sent by its record(), when the last catch-up ended; undefined until one has.
+   */
+  private caughtUpTo: number | undefined;
+  /** The earliest receipt that could not be sent since the last catch-up began (Infinity: none): it waits in the file ledger. */
+  private missedSince = Infinity;
   private readonly holds = new Set<TeamHold>();
   private retryMs = 1000;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -186,6 +207,7 @@ export class TeamLedger {
   constructor(private readonly url: string, private readonly deps: TeamLedgerDeps) {
     this.server = teamServerOf(url, 'postgres');
     this.member = deps.member;
+    this.clock = deps.clock ?? Date.now;
     this.pool = new pg.Pool({
       connectionString: url, max: 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, query_timeout: QUERY_TIMEOUT_MS, application_name: 'switchyard',
     });
@@ -255,7 +277,7 @@ export class TeamLedger {
       this.settled(hold, receipt.cost.totalNanoUsd);
     } catch (error) {
       // The file ledger has it; the next connection sends it. The hold expires with its lease.
-      this.behind = true;
+      this.missed(Date.parse(receipt.createdAt));
       this.unreachable(error as Error);
     }
   }
@@ -466,16 +488,43 @@ export class TeamLedger {
     await listener.query(`LISTEN ${NOTIFY_CHANNEL}`);
   }
 
-  /** Sends this daemon's real-site receipts of the current UTC month; those already there are skipped. */
+  /** A receipt could not be sent to the team ledger, or a catch-up from this time failed. */
+  private missed(createdAt: number): void {
+    this.missedSince = Math.min(this.missedSince, createdAt);
+  }
+
+  /** Whether receipts wait in the file ledger for a catch-up. */
+  private get behind(): boolean {
+    return this.missedSince !== Infinity;
+  }
+
+  /**
+   * Sends this daemon's real-site receipts that the team ledger may lack: those since the last catch-up
+   * (since unknownSince after a start) or since the earliest that could not be sent, whichever is
+   * earlier. Those already there are skipped.
+   */
   private async catchUp(): Promise<void> {
-    const now = new Date();
-    const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    const started = this.clock();
+    const since = Math.min(this.caughtUpTo ?? unknownSince(started), this.missedSince);
+    // A receipt that fails from now on may be one this catch-up does not read: it is the next one's.
+    this.missedSince = Infinity;
+    try {
+      await this.sendSince(since);
+    } catch (error) {
+      this.missed(since);
+      throw error;
+    }
+    this.caughtUpTo = started;
+  }
+
+  /** This daemon's real-site receipts created at or after `since`, CATCH_UP_BATCH to an insert. */
+  private async sendSince(since: number): Promise<void> {
     let batch: Receipt[] = [];
     const send = async () => {
       if (batch.length) await this.pool.query(INSERT_RECEIPTS, [JSON.stringify(batch), this.member]);
       batch = [];
     };
-    for await (const receipts of this.deps.receiptsSince(monthStart)) {
+    for await (const receipts of this.deps.receiptsSince(since)) {
       for (const r of receipts) {
         if (!real(r)) continue;
         batch.push(r);
@@ -483,7 +532,6 @@ export class TeamLedger {
       }
     }
     await send();
-    this.behind = false;
   }
 
   private async readStanding(): Promise<void> {

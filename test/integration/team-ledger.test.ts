@@ -1,20 +1,26 @@
 // The team ledger and budgets on a real PostgreSQL: daemons of one team record their real-site receipts
 // in one ledger, a team budget holds across daemons without overshooting when they race, a daemon that
-// joins brings its month's receipts, a ledger that cannot be reached refuses paid requests (while
+// joins brings its month's receipts, receipts kept while the ledger was away across a month's end arrive
+// once and count in their own UTC month, a ledger that cannot be reached refuses paid requests (while
 // simulated ones go on), and the database password stays out of the status and the log.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
+import { Meter } from '../../daemon/meter/index';
+import { listMonths } from '../../daemon/meter/ledger';
 import * as proto from '../../daemon/protocol';
+import { TeamLedger } from '../../daemon/team/ledger';
 import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
 import { freePort } from '../../scripts/ports.cjs';
 import { startPostgres, type TestPostgres } from '../support/postgres.cjs';
 import { startFake, type FakeUpstream } from '../fakes/upstream';
+import { makeReceipt } from '../fixtures/receipts';
 
 const MODEL = 'ledger-chat';
 const SITE = 'team/paid';
@@ -170,6 +176,18 @@ function waitingForLock(admin: pg.Client): Promise<number> {
   }, 5000, () => 'no reservation waits for the team\'s lock');
 }
 
+/** A receipt at a real site, created at `createdAt` (ISO), costing `nano`. */
+function paid(createdAt: string, nano: number): proto.Receipt {
+  const receipt = makeReceipt(0, { id: crypto.randomUUID(), createdAt, nano });
+  return { ...receipt, site: { ...receipt.site, simulated: false } };
+}
+
+/** A member's running totals, as [period, start (ISO), nano-USD]. */
+async function spendOf(member: string): Promise<[string, string, number][]> {
+  const rows = await query<{ period: string; starts: Date; nano_usd: string }>('SELECT period, starts, nano_usd FROM switchyard_spend WHERE member = $1 ORDER BY period, starts', [member]);
+  return rows.map((r) => [r.period, r.starts.toISOString(), Number(r.nano_usd)]);
+}
+
 const isLedgerUnavailable = (error: ResponseError<unknown>) => {
   assert.equal(error.code, proto.ErrorCodes.TeamLedgerUnavailable, error.message);
   return true;
@@ -315,11 +333,86 @@ describe('the team ledger on PostgreSQL', () => {
         const rows = await query<{ id: string }>('SELECT id FROM switchyard_receipts WHERE member = $1', ['erin']).catch(() => []);
         return rows.some((r) => r.id === refusedThere.id) ? rows : undefined;
       }, 15_000, () => 'the receipt was never sent again');
-      assert.equal(resent.length, 3, 'the whole month was sent to the new table, once each');
+      // Only what the ledger may lack: the receipts before it were there when the daemon last caught up.
+      assert.deepEqual(resent.map((r) => r.id), [refusedThere.id]);
       assert.equal((await connected(again.rpc)).behind, false);
     } finally {
       await query('INSERT INTO switchyard_receipts SELECT * FROM switchyard_receipts_away ON CONFLICT (id) DO NOTHING').catch(() => {});
       await query('DROP TABLE IF EXISTS switchyard_receipts_away');
+    }
+  });
+
+  test('receipts from both sides of the month\'s end, kept while the ledger was away, each land once in their own UTC month', async () => {
+    const member = 'nina';
+    const zone = process.env.TZ;
+    let now = Date.parse('2026-01-01T09:00:00.000Z');
+    const meter = await Meter.open(tempDir('switchyard-ledger-months-'), { clock: () => now });
+    const asked: string[] = [];
+    const link = (url: string) => new TeamLedger(url, {
+      member, clock: () => now, changed() {}, log: { info() {}, warn() {} },
+      receiptsSince: (since) => (asked.push(new Date(since).toISOString()), meter.receiptsSince(since)),
+    });
+    const relay = await Relay.on();
+    let ledger = link(relay.url);
+    const state = (wanted: string) => waitFor(() => (ledger.status().state === wanted ? true : undefined), 15_000, () => `the team ledger never became ${wanted}`);
+    /** Written in the zone given (which names its month file), and sent to the team ledger as the daemon does, unless `fileOnly`. */
+    const written = async (tz: string, createdAt: string, nano: number, fileOnly = false) => {
+      process.env.TZ = tz;
+      const receipt = paid(createdAt, nano);
+      await meter.record(receipt);
+      if (!fileOnly) await ledger.record(receipt, null);
+      return receipt.id;
+    };
+    const sent = async () => (await query<{ id: string }>('SELECT id FROM switchyard_receipts WHERE member = $1 ORDER BY created_at', [member])).map((r) => r.id);
+    try {
+      ledger.start();
+      await state('unreachable');
+      // From a daemon before this one (never sent): one before the previous UTC month, one in it, filed under
+      // the local month before it (30 November in Los Angeles).
+      await written('America/Los_Angeles', '2025-11-30T20:00:00.000Z', 1, true);
+      const early = await written('America/Los_Angeles', '2025-12-01T02:00:00.000Z', 1_000, true);
+      // While the ledger is away across the year's end: 31 December in UTC filed under January in
+      // Auckland, 1 January in UTC filed under December in Los Angeles.
+      const late = await written('Pacific/Auckland', '2025-12-31T23:30:00.000Z', 20_000);
+      const next = await written('America/Los_Angeles', '2026-01-01T05:00:00.000Z', 300_000);
+      assert.deepEqual(await listMonths(meter.dir), ['2025-11', '2025-12', '2026-01']);
+      assert.equal(ledger.status().behind, true);
+
+      await relay.start();
+      await state('connected');
+      assert.deepEqual(await sent(), [early, late, next], 'the previous UTC month\'s receipts were sent, and none older');
+      assert.equal(ledger.status().behind, false);
+      const spend = [
+        ['day', '2025-12-01T00:00:00.000Z', 1_000], ['day', '2025-12-31T00:00:00.000Z', 20_000], ['day', '2026-01-01T00:00:00.000Z', 300_000],
+        ['month', '2025-12-01T00:00:00.000Z', 21_000], ['month', '2026-01-01T00:00:00.000Z', 300_000],
+      ];
+      assert.deepEqual(await spendOf(member), spend);
+
+      // Away again an hour later: the next connection sends from where the last one caught up.
+      now = Date.parse('2026-01-01T10:00:00.000Z');
+      await relay.stop();
+      await state('unreachable');
+      const later = await written('Europe/Berlin', '2026-01-01T10:00:00.000Z', 4_000_000);
+      await relay.start();
+      await state('connected');
+      assert.deepEqual(await sent(), [early, late, next, later]);
+      spend[2][2] = spend[4][2] = 4_300_000;
+      assert.deepEqual(await spendOf(member), spend);
+
+      // A restart knows nothing of what the ledger has: it sends both months again, and nothing counts twice.
+      await ledger.close();
+      ledger = link(db.url);
+      ledger.start();
+      await state('connected');
+      assert.deepEqual(await sent(), [early, late, next, later]);
+      assert.deepEqual(await spendOf(member), spend);
+      assert.deepEqual(asked, ['2025-12-01T00:00:00.000Z', '2026-01-01T09:00:00.000Z', '2025-12-01T00:00:00.000Z']);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+      await ledger.close();
+      await relay.stop();
+      await meter.close();
     }
   });
 
