@@ -1,9 +1,14 @@
-// VS Code's language model shapes and the contract's, both ways: which models to offer, and a
-// conversation as vscode.lm hands it over turned into switchyard/chat messages. Pure (the parts are
-// matched by shape, not class), so the unit tests run it without an editor.
+// VS Code's language model shapes and the contract's, both ways: which models to offer, a conversation
+// as vscode.lm hands it over turned into switchyard/chat messages, and the answer streamed back. Pure (the
+// parts are matched by shape, not class), so the unit tests run it without an editor.
 
-import type { ChatMessage, ChatParams, ImageInput, SiteInfo, ToolCall, ToolDefinition } from '../daemon/protocol';
-import { siteLabel } from '../media/format';
+import { appendToolCall } from '../daemon/chat/tools';
+import type { ChatMessage, ChatParams, ImageInput, Receipt, SiteInfo, ToolCall, ToolDefinition } from '../daemon/protocol';
+import { siteLabel, usd } from '../media/format';
+import type { ChatSink } from './chatRequests';
+
+/** Who asked, as the ledger names it (`editor:vscode.lm`) and the output channel's lines begin. */
+export const VIA = 'vscode.lm';
 
 /** What `provideLanguageModelChatInformation` answers per model (vscode.LanguageModelChatInformation). */
 export interface ModelInformation {
@@ -20,9 +25,11 @@ export interface ModelInformation {
 
 /**
  * One model per canonical id that some site serves now: the policy places each request among them,
- * so the limits are the widest of those sites (a prompt too long for one goes to another).
+ * so the limits are the widest of those sites (a prompt too long for one goes to another). `cap` is the
+ * answer cap requests carry (switchyard.chat.maxTokens): the daemon places a prompt only at a site whose
+ * window holds it and the cap, so the prompt gets the window less the cap.
  */
-export function modelInformation(sites: readonly SiteInfo[]): ModelInformation[] {
+export function modelInformation(sites: readonly SiteInfo[], cap?: number): ModelInformation[] {
   const byModel = new Map<string, { info: ModelInformation; where: string[] }>();
   for (const s of sites) {
     if (s.unavailable !== null) continue;
@@ -36,7 +43,7 @@ export function modelInformation(sites: readonly SiteInfo[]): ModelInformation[]
         byModel.set(m.canonical, entry);
       }
       const { info } = entry;
-      info.maxInputTokens = Math.max(info.maxInputTokens, m.contextWindow);
+      info.maxInputTokens = Math.max(info.maxInputTokens, m.contextWindow - (cap ?? 0));
       info.maxOutputTokens = Math.max(info.maxOutputTokens, m.maxOutputTokens ?? m.contextWindow);
       info.capabilities.imageInput ||= m.images;
       info.capabilities.toolCalling ||= m.tools;
@@ -155,9 +162,94 @@ export function callInput(call: ToolCall): object {
   try {
     parsed = JSON.parse(call.arguments);
   } catch {
-    // Most often a call cut short: the answer reached its token cap, or was cancelled, in the middle of it.
+    // Most often a call cut short: the answer reached its token cap in the middle of it.
     throw new Error(`the model's call of ${call.name} is not whole JSON (an answer cut short in the middle of the call?): ${shown}`);
   }
   if (!isObject(parsed) || Array.isArray(parsed)) throw new Error(`the model called ${call.name} with arguments that are not a JSON object: ${shown}`);
   return parsed;
+}
+
+/** The parts vscode.lm's caller receives: vscode.LanguageModelTextPart and vscode.LanguageModelToolCallPart. */
+export interface AnswerParts {
+  text(value: string): void;
+  toolCall(callId: string, name: string, input: object): void;
+}
+
+/** vscode.CancellationToken's shape. */
+export interface Cancellation {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => void): { dispose(): void };
+}
+
+/** The daemon's side of one answer. */
+export interface AnswerRequest {
+  /** Sends switchyard/chat with the sink for its notifications (ChatRequests.start); rejects with the refusal to show. */
+  start(sink: ChatSink): Promise<unknown>;
+  /** Asks the daemon to stop a placed request. */
+  cancel(requestId: string): void;
+  /** A line for the output channel. */
+  log(line: string): void;
+}
+
+/**
+ * One switchyard/chat answer for vscode.lm's caller: text as it streams, tool calls once the answer is whole.
+ * The caller's cancel ends it at once: the daemon stops the site (what it produced is billed, and the
+ * receipt still reaches the log), and the caller hears nothing more.
+ */
+export function streamAnswer(model: string, request: AnswerRequest, out: AnswerParts, token: Cancellation): Promise<void> {
+  // Sent now, it would be placed, reserved and billed for nobody.
+  if (token.isCancellationRequested) return Promise.resolve();
+  const calls: ToolCall[] = [];
+  let requestId: string | undefined;
+  let cancelling: { dispose(): void } | undefined;
+  return new Promise<void>((resolve, reject) => {
+    cancelling = token.onCancellationRequested(() => {
+      if (requestId) request.cancel(requestId);
+      resolve();
+    });
+    request.start({
+      placed: (started) => {
+        requestId = started.requestId;
+        // Cancelled while the daemon placed it: stopped now that it has an id.
+        if (token.isCancellationRequested) request.cancel(requestId);
+      },
+      delta: (p) => {
+        if (token.isCancellationRequested) return;
+        if (p.text) out.text(p.text);
+        if (p.toolCall) appendToolCall(calls, p.toolCall);
+      },
+      attempt: (p) => request.log(`${VIA} ${model}: ${p.attempt.siteId} failed (${p.attempt.message ?? p.attempt.outcome}); ${p.next ? `moving to ${siteLabel(p.next, true)}` : 'no site left'}`),
+      receipt: ({ receipt }) => {
+        request.log(`${VIA} ${model}: ${receipt.outcome} at ${siteLabel(receipt.site, true)}, ${usd(receipt.cost.totalNanoUsd)} (placement ${receipt.placementId})`);
+        // The caller's cancel: the answer ended then, and a call it cut short is no error of the caller's.
+        if (token.isCancellationRequested) return;
+        const failure = unfinished(receipt);
+        if (failure) return reject(new Error(failure));
+        try {
+          // Every call parsed before any is reported: the caller runs all of them, or gets the error and none.
+          const inputs = calls.map(callInput);
+          calls.forEach((call, i) => out.toolCall(call.id, call.name, inputs[i]));
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      },
+      lost: () => reject(new Error('Switchyard: the connection to the daemon dropped during the answer. What the site produced is billed.')),
+    }).catch(reject);
+  }).finally(() => cancelling?.dispose());
+}
+
+/** Why an answer that ended is not whole, as the caller reads it; undefined when it is (complete, or at its token cap). */
+function unfinished(receipt: Receipt): string | undefined {
+  const site = siteLabel(receipt.site, true);
+  switch (receipt.outcome) {
+    case 'error':
+    case 'cut':
+      return `Switchyard: the answer from ${site} ${receipt.outcome === 'cut' ? 'was cut off' : 'failed'}: ${receipt.error ?? 'no detail'}. What it produced is billed.`;
+    case 'cancelled':
+      // Not the caller's cancel (that ends the answer before its receipt): the daemon stops every answer when it shuts down.
+      return `Switchyard: the daemon stopped the answer from ${site} before it ended (it was shutting down or restarting). What it produced is billed.`;
+    default:
+      return undefined;
+  }
 }

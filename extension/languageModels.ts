@@ -4,16 +4,13 @@
 
 import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';
-import { appendToolCall } from '../daemon/chat/tools';
-import { siteLabel, usd } from '../media/format';
 import { chatFailure, type ChatRequests } from './chatRequests';
-import { maxTokens, workspaceKey } from './config';
+import { maxTokens, SECTION, workspaceKey } from './config';
 import { ownBudgets } from './spendParts';
 import type { DaemonEvents } from './events';
-import { callInput, modelInformation, requestOptions, toChatMessages, type ModelInformation } from './languageModelParts';
+import { modelInformation, requestOptions, streamAnswer, toChatMessages, VIA, type ModelInformation } from './languageModelParts';
 
 const LM_VENDOR = 'switchyard';
-const VIA = 'vscode.lm';
 
 export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInformation>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -29,6 +26,10 @@ export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInf
       vscode.lm.registerLanguageModelChatProvider(LM_VENDOR, this),
       // Connected or reconnected, the daemon may serve other models (another catalog, other keys).
       events.onReady(() => this.changed.fire()),
+      // The answer cap takes its room from the prompt's (maxInputTokens).
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.chat.maxTokens`)) this.changed.fire();
+      }),
       this.changed,
     ];
   }
@@ -42,7 +43,7 @@ export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInf
     const client = this.events.client;
     if (!client) return [];
     try {
-      return modelInformation(await client.sendRequest(proto.sites));
+      return modelInformation(await client.sendRequest(proto.sites), maxTokens());
     } catch (error) {
       this.log.warn(`listing models for vscode.lm failed: ${(error as Error).message}`);
       return [];
@@ -63,43 +64,16 @@ export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInf
     const cap = asked.maxTokens ?? maxTokens();
     const params: proto.ChatParams = { model: model.id, messages: toChatMessages(messages), workspace: workspaceKey(), via: VIA, ...asked, ...(cap ? { maxTokens: cap } : {}) };
 
-    const calls: proto.ToolCall[] = [];
-    let requestId: string | undefined;
-    const cancel = () => {
-      if (requestId) void client.sendRequest(proto.cancel, { requestId }).catch((e: Error) => this.log.warn(`cancel failed: ${e.message}`));
-    };
-    const cancelling = token.onCancellationRequested(cancel);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.chats.start(client, params, {
-          placed: (started) => {
-            requestId = started.requestId;
-            if (token.isCancellationRequested) cancel();
-          },
-          delta: (p) => {
-            if (p.text) progress.report(new vscode.LanguageModelTextPart(p.text));
-            if (p.toolCall) appendToolCall(calls, p.toolCall);
-          },
-          attempt: (p) => this.log.info(`${VIA} ${model.id}: ${p.attempt.siteId} failed (${p.attempt.message ?? p.attempt.outcome}); ${p.next ? `moving to ${siteLabel(p.next, true)}` : 'no site left'}`),
-          receipt: ({ receipt }) => {
-            this.log.info(`${VIA} ${model.id}: ${receipt.outcome} at ${siteLabel(receipt.site, true)}, ${usd(receipt.cost.totalNanoUsd)} (placement ${receipt.placementId})`);
-            if (receipt.outcome === 'error' || receipt.outcome === 'cut') {
-              reject(new Error(`Switchyard: the answer from ${siteLabel(receipt.site, true)} ${receipt.outcome === 'cut' ? 'was cut off' : 'failed'}: ${receipt.error ?? 'no detail'}. What it produced is billed.`));
-              return;
-            }
-            try {
-              for (const call of calls) progress.report(new vscode.LanguageModelToolCallPart(call.id, call.name, callInput(call)));
-              resolve();
-            } catch (error) {
-              reject(error);
-            }
-          },
-          lost: () => reject(new Error('Switchyard: the connection to the daemon dropped during the answer. What the site produced is billed.')),
-        }).catch((error) => reject(this.refusal(error, model.id)));
-      });
-    } finally {
-      cancelling.dispose();
-    }
+    return streamAnswer(model.id, {
+      start: (sink) => this.chats.start(client, params, sink).catch((error) => {
+        throw this.refusal(error, model.id);
+      }),
+      cancel: (requestId) => void client.sendRequest(proto.cancel, { requestId }).catch((e: Error) => this.log.warn(`cancel failed: ${e.message}`)),
+      log: (line) => this.log.info(line),
+    }, {
+      text: (value) => progress.report(new vscode.LanguageModelTextPart(value)),
+      toolCall: (callId, name, input) => progress.report(new vscode.LanguageModelToolCallPart(callId, name, input)),
+    }, token);
   }
 
   /** A refused request as one message for whoever called vscode.lm: what stopped it and what would help. */

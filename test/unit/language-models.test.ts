@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SiteInfo, SiteModelInfo } from '../../daemon/protocol';
-import { callInput, modelInformation, requestOptions, toChatMessages } from '../../extension/languageModelParts';
+import type { ChatSink } from '../../extension/chatRequests';
+import type { Outcome, Receipt, SiteInfo, SiteModelInfo, ToolCallDelta } from '../../daemon/protocol';
+import { callInput, modelInformation, requestOptions, streamAnswer, toChatMessages } from '../../extension/languageModelParts';
 
 const telemetry: SiteInfo['telemetry'] = { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 };
 
@@ -39,6 +40,13 @@ describe('vscode.lm models and messages', () => {
     const llama = models[1];
     assert.equal(llama.detail, 'Switchyard · 2 sites');
     assert.equal(llama.tooltip, 'Placed per request by your Switchyard routing policy, among:\ngroq · a · lpu\ngroq · b · lpu (simulated)');
+  });
+
+  it('leaves room in maxInputTokens for the answer cap every request carries, as the daemon places a prompt only where both fit', () => {
+    const sites = [siteInfo('a', null, [{ contextWindow: 8000 }]), siteInfo('b', null, [{ contextWindow: 32_000 }])];
+    // Copilot Chat sizes its prompt to maxInputTokens; with switchyard.chat.maxTokens at 1024, a 32 000-token prompt would be refused.
+    assert.equal(modelInformation(sites, 1024)[0].maxInputTokens, 30_976);
+    assert.equal(modelInformation(sites)[0].maxInputTokens, 32_000, 'no cap: the answer takes what the prompt leaves');
   });
 
   it('turns a conversation with tool calls, tool results, images and a system message into the contract\'s messages', () => {
@@ -88,5 +96,116 @@ describe('vscode.lm models and messages', () => {
     assert.throws(() => callInput({ id: 'c', name: 'f', arguments: '[1]' }), /called f with arguments that are not a JSON object: \[1\]/);
     // A call the token cap cut in the middle: the error names the call, not a bare SyntaxError.
     assert.throws(() => callInput({ id: 'c', name: 'edit_file', arguments: '{"path":"a.ts","text":"fun' }), /call of edit_file is not whole JSON \(an answer cut short in the middle of the call\?\): \{"path"/);
+  });
+});
+
+// A vscode.CancellationToken the test cancels.
+function cancellation() {
+  const listeners = new Set<() => void>();
+  const token = {
+    isCancellationRequested: false,
+    onCancellationRequested(listener: () => void) {
+      listeners.add(listener);
+      return { dispose: () => listeners.delete(listener) };
+    },
+  };
+  return { token, cancel: () => ((token.isCancellationRequested = true), listeners.forEach((l) => l())) };
+}
+
+const SITE = { id: 'groq-hel', provider: 'groq', region: 'hel', location: 'Helsinki', hardware: 'lpu', simulated: false } as const;
+function receipt(outcome: Outcome, error?: string): { requestId: string; receipt: Receipt } {
+  return { requestId: 'r1', receipt: { outcome, error, site: SITE, placementId: 'p1', cost: { totalNanoUsd: 1000 } } as unknown as Receipt };
+}
+const started = { requestId: 'r1', placement: {} as never };
+
+/** streamAnswer against a daemon the test plays: what the caller got, what was cancelled, and how the answer settled. */
+function answer(token = cancellation().token) {
+  const got: unknown[] = [];
+  const cancelled: string[] = [];
+  let sink: ChatSink | undefined;
+  let settled: string | undefined;
+  const sent = { count: 0 };
+  const done = streamAnswer('llama', {
+    start: (s) => ((sink = s), sent.count++, new Promise(() => {})),
+    cancel: (id) => cancelled.push(id),
+    log: () => {},
+  }, {
+    text: (value) => got.push(value),
+    toolCall: (callId, name, input) => got.push({ callId, name, input }),
+  }, token).then(() => (settled = 'resolved'), (e: Error) => (settled = e.message));
+  const call = (piece: ToolCallDelta) => sink!.delta({ requestId: 'r1', text: '', toolCall: piece });
+  return { got, cancelled, sent, sink: () => sink!, call, settled: async () => (await Promise.race([done, new Promise((r) => setTimeout(r, 20))]), settled) };
+}
+
+describe('vscode.lm answers', () => {
+  it('streams text as it comes and reports the tool calls, parsed, once the answer is whole', async () => {
+    const a = answer();
+    a.sink().placed(started);
+    a.sink().delta({ requestId: 'r1', text: 'Checking.' });
+    a.call({ index: 0, id: 'c1', name: 'weather', arguments: '{"city":' });
+    a.call({ index: 0, arguments: '"Oslo"}' });
+    a.call({ index: 1, id: 'c2', name: 'time' });
+    assert.deepEqual(a.got, ['Checking.']);
+    a.sink().receipt(receipt('complete'));
+    assert.equal(await a.settled(), 'resolved');
+    assert.deepEqual(a.got, ['Checking.', { callId: 'c1', name: 'weather', input: { city: 'Oslo' } }, { callId: 'c2', name: 'time', input: {} }]);
+  });
+
+  it('reports no call at all when one of them is not whole JSON, and says which', async () => {
+    const a = answer();
+    a.sink().placed(started);
+    a.call({ index: 0, id: 'c1', name: 'read', arguments: '{"path":"a.ts"}' });
+    a.call({ index: 1, id: 'c2', name: 'edit_file', arguments: '{"path":"a.ts","text":"fun' });
+    a.sink().receipt(receipt('length'));
+    assert.match((await a.settled())!, /call of edit_file is not whole JSON/);
+    assert.deepEqual(a.got, [], 'the caller would otherwise run read and never hear of edit_file');
+  });
+
+  it('sends nothing when the caller cancelled before the request went out', async () => {
+    const { token, cancel } = cancellation();
+    cancel();
+    const a = answer(token);
+    assert.equal(await a.settled(), 'resolved');
+    assert.equal(a.sent.count, 0, 'a request sent now would be placed, reserved and billed for nobody');
+  });
+
+  it('on the caller\'s cancel, cancels on the daemon, ends at once and reports nothing more', async () => {
+    const { token, cancel } = cancellation();
+    const a = answer(token);
+    a.sink().placed(started);
+    a.sink().delta({ requestId: 'r1', text: 'Once upon' });
+    a.call({ index: 0, id: 'c1', name: 'edit_file', arguments: '{"text":"a ti' });
+    cancel();
+    assert.deepEqual(a.cancelled, ['r1']);
+    assert.equal(await a.settled(), 'resolved', 'the caller does not wait for the daemon to stop the site');
+    a.sink().delta({ requestId: 'r1', text: ' a time' });
+    // The call the cancel cut short is no error of the caller's.
+    a.sink().receipt(receipt('cancelled'));
+    assert.deepEqual(a.got, ['Once upon']);
+  });
+
+  it('cancels a request the caller gave up on while the daemon placed it, once it has an id', async () => {
+    const { token, cancel } = cancellation();
+    const a = answer(token);
+    cancel();
+    assert.equal(await a.settled(), 'resolved');
+    assert.deepEqual(a.cancelled, []);
+    a.sink().placed(started);
+    assert.deepEqual(a.cancelled, ['r1']);
+  });
+
+  it('fails an answer the daemon cancelled itself (it stopped), rather than pass it off as whole', async () => {
+    const a = answer();
+    a.sink().placed(started);
+    a.sink().delta({ requestId: 'r1', text: 'The first half' });
+    a.sink().receipt(receipt('cancelled'));
+    assert.match((await a.settled())!, /^Switchyard: the daemon stopped the answer from groq · hel · lpu before it ended/);
+  });
+
+  it('fails an answer that failed or was cut, naming the site and why', async () => {
+    const a = answer();
+    a.sink().placed(started);
+    a.sink().receipt(receipt('cut', 'stream stalled'));
+    assert.equal(await a.settled(), 'Switchyard: the answer from groq · hel · lpu was cut off: stream stalled. What it produced is billed.');
   });
 });
