@@ -143,12 +143,14 @@ export function validateTools(raw: unknown, name: string): ToolDefinition[] | un
     if (tool.parameters !== undefined && (typeof tool.parameters !== 'object' || tool.parameters === null || Array.isArray(tool.parameters))) {
       throw new InvalidParams(`${name}[${j}].parameters must be a JSON Schema object`);
     }
-    if (tool.strict !== undefined && typeof tool.strict !== 'boolean') throw new InvalidParams(`${name}[${j}].strict must be a boolean`);
+    // null, as OpenAI's types allow it, is the provider's default.
+    const strict = tool.strict ?? undefined;
+    if (strict !== undefined && typeof strict !== 'boolean') throw new InvalidParams(`${name}[${j}].strict must be a boolean`);
     return {
       name: tool.name,
       ...(tool.description !== undefined ? { description: tool.description } : {}),
       ...(tool.parameters !== undefined ? { parameters: tool.parameters as Record<string, unknown> } : {}),
-      ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+      ...(strict !== undefined ? { strict } : {}),
     };
   });
   return tools.length > 0 ? tools : undefined;
@@ -161,7 +163,7 @@ export function validateReasoningEffort(raw: unknown, name: string, refuse: (mes
   return raw as ReasoningEffort;
 }
 
-/** {type: 'json'} with an optional schema (a JSON Schema object), its name, description and strictness. */
+/** {type: 'json'} with an optional schema (a JSON Schema object), its name, description and strictness (null: the default). */
 export function validateResponseFormat(raw: unknown, name: string): ResponseFormat | undefined {
   if (raw === undefined || raw === null) return undefined;
   const f = raw as Record<string, unknown>;
@@ -169,13 +171,15 @@ export function validateResponseFormat(raw: unknown, name: string): ResponseForm
   if (f.schema !== undefined && (typeof f.schema !== 'object' || f.schema === null || Array.isArray(f.schema))) throw new InvalidParams(`${name}.schema must be a JSON Schema object`);
   if (f.name !== undefined && (typeof f.name !== 'string' || !TOOL_NAME.test(f.name))) throw new InvalidParams(`${name}.name must be 1-64 letters, digits, _ or -, got ${JSON.stringify(f.name)}`);
   if (f.description !== undefined && typeof f.description !== 'string') throw new InvalidParams(`${name}.description must be a string`);
-  if (f.strict !== undefined && typeof f.strict !== 'boolean') throw new InvalidParams(`${name}.strict must be a boolean`);
+  // null, as OpenAI's types allow it, is the provider's default.
+  const strict = f.strict ?? undefined;
+  if (strict !== undefined && typeof strict !== 'boolean') throw new InvalidParams(`${name}.strict must be a boolean`);
   return {
     type: 'json',
     ...(f.schema !== undefined ? { schema: f.schema as Record<string, unknown> } : {}),
     ...(f.name !== undefined ? { name: f.name as string } : {}),
     ...(f.description !== undefined ? { description: f.description as string } : {}),
-    ...(f.strict !== undefined ? { strict: f.strict as boolean } : {}),
+    ...(strict !== undefined ? { strict } : {}),
   };
 }
 

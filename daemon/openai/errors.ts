@@ -59,8 +59,23 @@ function openAIErrorOf(error: unknown, capped: boolean): OpenAIError {
   if (error instanceof PolicyError) {
     return openAIError(400, 'invalid_request_error', 'unknown_policy', `x-switchyard-policy: ${error.message}`);
   }
-  if (error instanceof InvalidParams) return openAIError(400, 'invalid_request_error', null, error.message.replace(/^params\./, ''));
+  if (error instanceof InvalidParams) {
+    const message = openAIFields(error.message);
+    return openAIError(400, 'invalid_request_error', null, message, message.split(/[ :]/)[0]);
+  }
   return openAIError(500, 'server_error', null, `Switchyard internal error: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/**
+ * validateChat's refusal of the params request.ts mapped (what it checks of a conversation: tool calls
+ * and their answers), in the fields the client sent: the contract's messages[i].toolCallId and
+ * toolCalls[j].name are OpenAI's tool_call_id and tool_calls[j].function.name.
+ */
+function openAIFields(message: string): string {
+  return message
+    .replace(/^params\./, '')
+    .replace(/^(messages\[\d+\])\.toolCallId/, '$1.tool_call_id')
+    .replace(/^(messages\[\d+\])\.toolCalls(\[\d+\]\.(?=name|arguments))?/, (_, m: string, call?: string) => `${m}.tool_calls${call ? `${call}function.` : ''}`);
 }
 
 /** A request that reached sites and failed on every one it tried (after failover). */

@@ -3,14 +3,14 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ChatMessage, ChatParams, ImageInput, Receipt, ResponseFormat, Sampling, ToolCall, ToolChoice, ToolDefinition } from '../protocol';
-import { checkImage, InvalidParams, MAX_IMAGES, validateReasoningEffort, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
+import { checkImage, InvalidParams, MAX_IMAGES, MAX_MAX_TOKENS, validateReasoningEffort, validateResponseFormat, validateSampling, validateStop, validateToolChoice, validateTools } from '../chat/validate';
 import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 
 /** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
 const SAMPLING = Object.fromEntries(Object.entries(OPENAI_SAMPLING_NAMES).map(([field, wire]) => [wire, field])) as Record<string, keyof Sampling>;
 /** Options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
 const IGNORED = new Set([
-  'user', 'safety_identifier', 'prompt_cache_key', 'logit_bias', 'store', 'metadata', 'service_tier', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
+  'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'logit_bias', 'store', 'metadata', 'service_tier', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
 ]);
 /** Options that change what the answer is: refused rather than silently dropped. */
 const REFUSED: Record<string, string> = {
@@ -61,9 +61,11 @@ export function parseCompletionRequest(body: unknown, headers: IncomingHttpHeade
   if (b.n !== undefined && b.n !== null && b.n !== 1) throw new RequestError('n: only one choice per request is supported', 'n');
   if (!Array.isArray(b.messages) || b.messages.length === 0) throw new RequestError('messages must be a non-empty array', 'messages');
   const messages = b.messages.map((m, i) => message(m, i));
-  const maxTokens = b.max_completion_tokens ?? b.max_tokens;
-  if (maxTokens !== undefined && maxTokens !== null && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) {
-    throw new RequestError('max_tokens must be a positive integer', b.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens');
+  // The cap is checked here, not only by validateChat, so that the refusal names the field the client sent.
+  const capField = b.max_completion_tokens !== undefined && b.max_completion_tokens !== null ? 'max_completion_tokens' : 'max_tokens';
+  const maxTokens = b[capField];
+  if (maxTokens !== undefined && maxTokens !== null && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_MAX_TOKENS)) {
+    throw new RequestError(`${capField} must be an integer from 1 to ${MAX_MAX_TOKENS}, got ${JSON.stringify(maxTokens).slice(0, 40)}`, capField);
   }
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') throw new RequestError('stream must be a boolean', 'stream');
   const options = b.stream_options as { include_usage?: unknown } | null | undefined;
@@ -153,7 +155,8 @@ function openAIToolChoice(raw: unknown, tools: ToolDefinition[] | undefined): To
   try {
     return validateToolChoice(choice, tools, 'tool_choice');
   } catch (error) {
-    throw new RequestError((error as Error).message, 'tool_choice');
+    // The contract names a tool as {name}: tell the client OpenAI's form.
+    throw new RequestError((error as Error).message.replace('{"name": <a tool>}', '{"type": "function", "function": {"name": <a tool>}}'), 'tool_choice');
   }
 }
 
@@ -178,13 +181,15 @@ function message(raw: unknown, i: number): ChatMessage {
   else if (m.role === 'user' || m.role === 'assistant' || m.role === 'tool') role = m.role;
   else if (m.role === 'function') throw new RequestError(`${param}.role: the deprecated functions API is not supported; answer a tool call with role "tool"`, `${param}.role`);
   else throw new RequestError(`${param}.role must be "system", "developer", "user", "assistant" or "tool", got ${JSON.stringify(m.role)}`, `${param}.role`);
-  const { text, images } = content(m.content, role, param);
+  const { text: written, images } = content(m.content, role, param);
+  // A refusal read back as it came (content null, refusal its text) is what the assistant said in that turn.
+  const text = role === 'assistant' && !written && typeof m.refusal === 'string' ? m.refusal : written;
   if (role === 'tool') return { role, content: text, toolCallId: m.tool_call_id as string };
   if (role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null) return { role, content: text, toolCalls: toolCalls(m.tool_calls, `${param}.tool_calls`) };
   return images.length > 0 ? { role, content: text, images } : { role, content: text };
 }
 
-/** A string, or an array of parts: text parts joined, image parts (user messages) kept in order after it; audio and files are refused. */
+/** A string, or an array of parts: text (and an assistant's refusal) parts joined, image parts (user messages) kept in order after it; audio and files are refused. */
 function content(raw: unknown, role: ChatMessage['role'], param: string): { text: string; images: ImageInput[] } {
   const images: ImageInput[] = [];
   if (typeof raw === 'string') return { text: raw, images };
@@ -192,8 +197,10 @@ function content(raw: unknown, role: ChatMessage['role'], param: string): { text
   if (!Array.isArray(raw)) throw new RequestError(`${param}.content must be a string or an array of text and image parts`, `${param}.content`);
   const text = raw
     .map((part, j) => {
-      const p = part as { type?: unknown; text?: unknown; image_url?: string | { url?: unknown; detail?: unknown } } | null;
+      const p = part as { type?: unknown; text?: unknown; refusal?: unknown; image_url?: string | { url?: unknown; detail?: unknown } } | null;
       if (p && (p.type === 'text' || p.type === 'input_text') && typeof p.text === 'string') return p.text;
+      // An assistant turn may carry a refusal part (OpenAI's transcripts): its text is part of what was said.
+      if (p?.type === 'refusal' && role === 'assistant' && typeof p.refusal === 'string') return p.refusal;
       if (p?.type === 'image_url' && role === 'user') {
         // Some clients write the URL alone, as the API's first version did.
         const checked = checkImage(typeof p.image_url === 'string' ? { url: p.image_url } : p.image_url ?? {});

@@ -245,6 +245,10 @@ test('bad requests are OpenAI-shaped errors that name what is wrong', async () =
   await assert.rejects(client.chat.completions.create({ model: 'gpt-17', messages: user('x') }), (e: APIError) => e.status === 404 && e.code === 'model_not_found' && /gpt-17/.test(e.message));
   await assert.rejects(client.chat.completions.create({ model: 'llama-3.3-70b', messages: [] }), (e: APIError) => e.status === 400 && e.param === 'messages');
   await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), max_completion_tokens: 0 }),
+    (e: APIError) => e.status === 400 && e.param === 'max_completion_tokens' && /max_completion_tokens must be an integer from 1 to/.test(e.message),
+  );
+  await assert.rejects(
     client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), tools: [{ type: 'function', function: { name: 'f g', parameters: {} } }] }),
     (e: APIError) => e.status === 400 && e.param === 'tools[0].function.name' && /letters, digits/.test(e.message),
   );
@@ -322,7 +326,7 @@ test('tools: the next turn carries the call and its result to the site; without 
   ]);
   await assert.rejects(
     client.chat.completions.create({ model: 'fake-chat', messages: [{ role: 'tool', tool_call_id: 'call_x', content: '1' }] }),
-    (e: APIError) => e.status === 400 && /answers no tool call/.test(e.message),
+    (e: APIError) => e.status === 400 && e.param === 'messages[0].tool_call_id' && /messages\[0\]\.tool_call_id "call_x" answers no tool call/.test(e.message),
   );
   // The simulated fleet answers in text only: a request with tools has nowhere to go, and says so.
   await assert.rejects(

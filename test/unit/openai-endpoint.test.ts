@@ -1,12 +1,15 @@
 // The endpoint over a scripted ChatService, on loopback: what a client sees when the request moves,
-// fails before its first token, or is dropped by its client while it is still being placed.
+// fails before its first token, or is dropped by its client while it is still being placed. Then what
+// the request mapping makes of bodies real clients send, and how a refusal names the field.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { ChatService, ChatSink } from '../../daemon/chat/service';
+import { validateChat } from '../../daemon/chat/validate';
 import { createOpenAIEndpoint } from '../../daemon/openai/endpoint';
+import { toOpenAIError } from '../../daemon/openai/errors';
 import { parseCompletionRequest } from '../../daemon/openai/request';
 import type { Placement, Receipt } from '../../daemon/protocol';
 
@@ -112,10 +115,66 @@ test('a client that goes away while its request is still being placed has it can
 
 test('values of refused options that ask for nothing beyond the default pass, as some clients always send them', () => {
   const parse = (extra: Record<string, unknown>) => parseCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra }, {});
-  for (const extra of [{ modalities: ['text'] }, { function_call: 'none' }, { function_call: 'auto' }, { top_logprobs: 0 }, { logprobs: false }, { safety_identifier: 'u1' }, { prompt_cache_key: 'k' }]) {
+  for (const extra of [{ modalities: ['text'] }, { function_call: 'none' }, { function_call: 'auto' }, { top_logprobs: 0 }, { logprobs: false }, { safety_identifier: 'u1' }, { prompt_cache_key: 'k' }, { prompt_cache_retention: '24h' }]) {
     assert.doesNotThrow(() => parse(extra), JSON.stringify(extra));
   }
   assert.throws(() => parse({ modalities: ['text', 'audio'] }), /modalities: only text output/);
   assert.throws(() => parse({ top_logprobs: 2 }), /top_logprobs: logprobs are not supported/);
   assert.throws(() => parse({ function_call: { name: 'f' } }), /function_call: the deprecated functions API/);
+});
+
+const parse = (extra: Record<string, unknown>) => parseCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra }, {});
+
+test('an assistant turn read back as the SDKs type it: a refusal, as a part or instead of content, is what the assistant said', () => {
+  const { params } = parse({
+    messages: [
+      { role: 'user', content: 'Two things, please.' },
+      { role: 'assistant', content: [{ type: 'text', text: 'The first: yes. ' }, { type: 'refusal', refusal: 'The second: no.' }] },
+      { role: 'user', content: 'And this?' },
+      // An answer that was a refusal, appended to the conversation as it came back.
+      { role: 'assistant', content: null, refusal: 'I cannot help with that.', tool_calls: null },
+      { role: 'user', content: 'Fine.' },
+    ],
+  });
+  assert.deepEqual(validateChat(params).messages.filter((m) => m.role === 'assistant').map((m) => m.content), ['The first: yes. The second: no.', 'I cannot help with that.']);
+  assert.throws(() => parse({ messages: [{ role: 'user', content: [{ type: 'refusal', refusal: 'x' }] }] }), /messages\[0\]\.content\[0\]: text and image_url parts are supported, got "refusal"/);
+});
+
+test('strict: null on a tool or a json_schema, as OpenAI types it, is the default', () => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } } };
+  const { params } = parse({
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: schema, strict: null } }],
+    response_format: { type: 'json_schema', json_schema: { name: 'weather', schema, strict: null } },
+  });
+  assert.deepEqual(validateChat(params).tools, [{ name: 'get_weather', parameters: schema }]);
+  assert.deepEqual(params.responseFormat, { type: 'json', name: 'weather', schema });
+  assert.throws(() => parse({ tools: [{ type: 'function', function: { name: 'f', strict: 'yes' } }] }), /tools\[0\]\.function\.strict must be a boolean/);
+});
+
+test('a refused request names the field as the client sent it, in the message and in param', () => {
+  const refusal = (extra: Record<string, unknown>) => {
+    try {
+      // What ChatService.start does with the mapped params, then the endpoint with its refusal.
+      validateChat(parse(extra).params);
+    } catch (error) {
+      const { status, body } = toOpenAIError(error);
+      return [status, body.error.param, body.error.message];
+    }
+    return null;
+  };
+  assert.deepEqual(refusal({ max_completion_tokens: -1 }), [400, 'max_completion_tokens', 'max_completion_tokens must be an integer from 1 to 200000, got -1']);
+  assert.deepEqual(refusal({ max_tokens: 1_000_000 }), [400, 'max_tokens', 'max_tokens must be an integer from 1 to 200000, got 1000000']);
+  assert.equal(refusal({ max_completion_tokens: null, max_tokens: 'many' })?.[1], 'max_tokens');
+
+  const call = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } };
+  const tools = [{ type: 'function', function: { name: 'get_weather' } }];
+  const asked = { role: 'user', content: 'Weather?' };
+  const turn = (calls: unknown[], answer?: object) => ({ tools, messages: [asked, { role: 'assistant', content: null, tool_calls: calls }, ...(answer ? [answer] : [])] });
+  assert.deepEqual(refusal(turn([call], { role: 'tool', content: '3' })), [400, 'messages[2].tool_call_id', 'messages[2].tool_call_id must name the tool call this message answers']);
+  assert.deepEqual(refusal({ messages: [{ role: 'tool', tool_call_id: 'call_x', content: '3' }] })?.slice(0, 2), [400, 'messages[0].tool_call_id']);
+  assert.deepEqual(refusal(turn([{ ...call, function: { name: 'get weather', arguments: '{}' } }])), [400, 'messages[1].tool_calls[0].function.name', 'messages[1].tool_calls[0].function.name must be 1-64 letters, digits, _ or -, got "get weather"']);
+  assert.deepEqual(refusal(turn([{ ...call, function: { name: 'get_weather', arguments: {} } }]))?.[1], 'messages[1].tool_calls[0].function.arguments');
+  assert.deepEqual(refusal(turn([{ ...call, id: '' }]))?.[1], 'messages[1].tool_calls[0].id');
+  assert.deepEqual(refusal(turn([])), [400, 'messages[1].tool_calls', 'messages[1].tool_calls must be a non-empty array']);
+  assert.match(String(refusal({ tools, tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools } } })?.[2]), /^tool_choice must be "auto", "none", "required" or \{"type": "function", "function": \{"name": <a tool>\}\}, got/);
 });
