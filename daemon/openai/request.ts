@@ -20,6 +20,8 @@ const REFUSED: Record<string, string> = {
   top_logprobs: 'logprobs are not supported by Switchyard',
   audio: 'audio output is not supported by Switchyard',
   modalities: 'only text output is supported by Switchyard',
+  verbosity: 'verbosity is not supported by Switchyard: the sites answer at their own length',
+  web_search_options: 'web search is not supported by Switchyard',
 };
 
 /** Whether a refused option's value asks for nothing beyond the default, as some clients always send it. */
@@ -27,6 +29,8 @@ function asksNothing(key: string, value: unknown): boolean {
   if (value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0)) return true;
   if (key === 'modalities') return Array.isArray(value) && value.length === 1 && value[0] === 'text';
   if (key === 'function_call') return value === 'none' || value === 'auto';
+  // OpenAI's own default.
+  if (key === 'verbosity') return value === 'medium';
   return key === 'top_logprobs' && value === 0;
 }
 

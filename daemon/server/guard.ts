@@ -7,6 +7,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export interface Refusal {
   status: 401 | 403;
+  /** OpenAI's error code, so the SDKs that call the endpoint can tell a wrong key from a refused origin. */
+  code: 'invalid_api_key' | 'forbidden_origin' | 'forbidden_host';
   message: string;
 }
 
@@ -21,10 +23,10 @@ export function isLoopbackHost(host: string | undefined): boolean {
 
 export function checkOrigin(headers: IncomingHttpHeaders): Refusal | null {
   if (headers.origin !== undefined) {
-    return { status: 403, message: `requests from a browser origin (${headers.origin}) are refused` };
+    return { status: 403, code: 'forbidden_origin', message: `requests from a browser origin (${headers.origin}) are refused` };
   }
   if (!isLoopbackHost(headers.host)) {
-    return { status: 403, message: `Host "${headers.host ?? ''}" is not a loopback name` };
+    return { status: 403, code: 'forbidden_host', message: `Host "${headers.host ?? ''}" is not a loopback name` };
   }
   return null;
 }
@@ -32,12 +34,12 @@ export function checkOrigin(headers: IncomingHttpHeaders): Refusal | null {
 /** The bearer key must be one of `accepted`, compared in constant time. */
 export function checkToken(headers: IncomingHttpHeaders, accepted: readonly string[]): Refusal | null {
   const header = headers.authorization;
-  if (!header) return { status: 401, message: 'missing Authorization: Bearer <key> (the endpoint-key file in the state dir, or the token in daemon.json)' };
+  if (!header) return { status: 401, code: 'invalid_api_key', message: 'missing Authorization: Bearer <key> (the endpoint-key file in the state dir, or the token in daemon.json)' };
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   const given = Buffer.from(match?.[1] ?? '');
   const ok = accepted.some((key) => {
     const expected = Buffer.from(key);
     return given.length === expected.length && crypto.timingSafeEqual(given, expected);
   });
-  return ok ? null : { status: 401, message: 'invalid bearer key' };
+  return ok ? null : { status: 401, code: 'invalid_api_key', message: 'invalid bearer key' };
 }

@@ -17,8 +17,13 @@ export interface HttpOptions {
   direct?: Record<string, RequestListener>;
 }
 
+/** OpenAI's error body, so that the SDKs pointed at the endpoint read every refusal as they read OpenAI's. */
+function errorBody(message: string, code: string): string {
+  return JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } });
+}
+
 function refuse(res: ServerResponse, refusal: Refusal): void {
-  const body = JSON.stringify({ error: { message: refusal.message } });
+  const body = errorBody(refusal.message, refusal.code);
   res.writeHead(refusal.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -46,7 +51,7 @@ export function createHttpApp(options: HttpOptions): RequestListener {
   });
   options.routes?.(app);
   app.use((req, res) => {
-    res.status(404).json({ error: { message: `no route ${req.method} ${req.path}` } });
+    res.status(404).type('application/json').send(errorBody(`no route ${req.method} ${req.path}`, 'unknown_url'));
   });
 
   const direct = options.direct ?? {};

@@ -353,12 +353,19 @@ test('response_format: a schema reaches the site as structured output; JSON cann
 test('chat completions, served ahead of Express, passes the same checks: a browser origin is refused, a query string is ignored', async () => {
   const post = (headers: Record<string, string>, path = '/v1/chat/completions') =>
     fetch(`${d.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${d.state.token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4 }) });
+  type ErrorBody = { error: { message: string; type: string; param: null; code: string } };
   const fromPage = await post({ origin: 'https://evil.example' });
   assert.equal(fromPage.status, 403);
-  assert.match(((await fromPage.json()) as { error: { message: string } }).error.message, /browser origin/);
+  const refused = (await fromPage.json()) as ErrorBody;
+  assert.match(refused.error.message, /browser origin/);
+  assert.deepEqual([refused.error.type, refused.error.code], ['invalid_request_error', 'forbidden_origin']);
   const wrongToken = await post({ authorization: 'Bearer nope' });
   assert.equal(wrongToken.status, 401);
   assert.equal(wrongToken.headers.get('www-authenticate'), 'Bearer');
+  assert.deepEqual(await wrongToken.json(), { error: { message: 'invalid bearer key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+  const nowhere = await post({}, '/v1/completions');
+  assert.equal(nowhere.status, 404);
+  assert.deepEqual(await nowhere.json(), { error: { message: 'no route POST /v1/completions', type: 'invalid_request_error', param: null, code: 'unknown_url' } });
   const withQuery = await post({}, '/v1/chat/completions?api-version=1');
   assert.equal(withQuery.status, 200);
   assert.ok(withQuery.headers.get('x-switchyard-site'));
@@ -366,7 +373,7 @@ test('chat completions, served ahead of Express, passes the same checks: a brows
 
 test('without the token: 401 for the endpoint and for /metrics', async () => {
   const anonymous = new OpenAI({ apiKey: 'not-the-token', baseURL: `${d.url}/v1`, maxRetries: 0 });
-  await assert.rejects(anonymous.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x') }), AuthenticationError);
+  await assert.rejects(anonymous.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x') }), (e: APIError) => e instanceof AuthenticationError && e.code === 'invalid_api_key');
   await assert.rejects(anonymous.models.list(), AuthenticationError);
   assert.equal((await fetch(`${d.url}/metrics`)).status, 401);
 });

@@ -10,7 +10,7 @@ import type { ChatService, ChatSink } from '../../daemon/chat/service';
 import { validateChat } from '../../daemon/chat/validate';
 import { createOpenAIEndpoint } from '../../daemon/openai/endpoint';
 import { toOpenAIError } from '../../daemon/openai/errors';
-import { parseCompletionRequest } from '../../daemon/openai/request';
+import { parseCompletionRequest, type RequestError } from '../../daemon/openai/request';
 import type { Placement, Receipt } from '../../daemon/protocol';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -115,12 +115,15 @@ test('a client that goes away while its request is still being placed has it can
 
 test('values of refused options that ask for nothing beyond the default pass, as some clients always send them', () => {
   const parse = (extra: Record<string, unknown>) => parseCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra }, {});
-  for (const extra of [{ modalities: ['text'] }, { function_call: 'none' }, { function_call: 'auto' }, { top_logprobs: 0 }, { logprobs: false }, { safety_identifier: 'u1' }, { prompt_cache_key: 'k' }, { prompt_cache_retention: '24h' }]) {
+  for (const extra of [{ modalities: ['text'] }, { function_call: 'none' }, { function_call: 'auto' }, { top_logprobs: 0 }, { logprobs: false }, { safety_identifier: 'u1' }, { prompt_cache_key: 'k' }, { prompt_cache_retention: '24h' }, { verbosity: 'medium' }, { web_search_options: null }]) {
     assert.doesNotThrow(() => parse(extra), JSON.stringify(extra));
   }
   assert.throws(() => parse({ modalities: ['text', 'audio'] }), /modalities: only text output/);
   assert.throws(() => parse({ top_logprobs: 2 }), /top_logprobs: logprobs are not supported/);
   assert.throws(() => parse({ function_call: { name: 'f' } }), /function_call: the deprecated functions API/);
+  // Options that change the answer are refused with the reason, not as unknown.
+  assert.throws(() => parse({ verbosity: 'low' }), (e: RequestError) => e.param === 'verbosity' && /verbosity is not supported/.test(e.message));
+  assert.throws(() => parse({ web_search_options: {} }), (e: RequestError) => e.param === 'web_search_options' && /web search is not supported/.test(e.message));
 });
 
 const parse = (extra: Record<string, unknown>) => parseCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra }, {});
