@@ -29,9 +29,11 @@ export function countAttempt(a: AttemptUsage): TokenCounts {
   const tokens = { input, cachedInput, cacheWrite, output, reasoning, estimated: false };
   // An interrupted stream can carry usage from its start only (Anthropic's message_start reports
   // one output token); when the output that arrived counts more, bill that and say it is estimated.
+  // What arrived is the answer without its reasoning (Gemini reports thoughts apart): it stands in for
+  // the reported non-reasoning output only, and the reported reasoning is billed beside it.
   if (a.outcome === 'cancelled' || a.outcome === 'cut') {
     const counted = produced();
-    if (counted > output) return { ...tokens, output: counted, estimated: true };
+    if (counted > output - reasoning) return { ...tokens, output: reasoning + counted, estimated: true };
   }
   return tokens;
 }

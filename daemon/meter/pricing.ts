@@ -14,8 +14,8 @@ import type { CostBreakdown, PriceCard } from '../protocol';
  *   tokens (OpenAI/Gemini report prompt tokens including cached ones; the mapper subtracts).
  * - `cachedInput`: prompt tokens read from a cache, billed at the cached-input rate.
  * - `cacheWrite`: prompt tokens written to a cache, billed at the cache-write rate.
- * - `output`: every generated token INCLUDING reasoning tokens (Gemini reports thoughts apart; the
- *   mapper adds them in). Billed at the output rate.
+ * - `output`: every generated token INCLUDING reasoning tokens (Gemini reports thoughts apart, xAI its
+ *   reasoning; the mappers add them in). Billed at the output rate.
  * - `reasoning`: the share of `output` that was reasoning; informational, never billed again.
  */
 export interface BillableUsage {

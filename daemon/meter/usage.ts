@@ -9,21 +9,29 @@ const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(
 export interface OpenAIUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
+  total_tokens?: number;
   prompt_tokens_details?: { cached_tokens?: number } | null;
   completion_tokens_details?: { reasoning_tokens?: number } | null;
 }
 
-/** prompt_tokens includes the cached ones; completion_tokens includes the reasoning ones. */
+/**
+ * prompt_tokens includes the cached ones. OpenAI's completion_tokens includes the reasoning ones; xAI's
+ * does not (its total_tokens is prompt + completion + reasoning), and it bills reasoning as output too,
+ * so reasoning that the total shows apart is added in.
+ */
 export function fromOpenAI(usage: OpenAIUsage): ReportedUsage {
   const prompt = count(usage.prompt_tokens);
   const cached = Math.min(count(usage.prompt_tokens_details?.cached_tokens), prompt);
-  const output = count(usage.completion_tokens);
+  const completion = count(usage.completion_tokens);
+  const reasoning = count(usage.completion_tokens_details?.reasoning_tokens);
+  const apart = reasoning > 0 && count(usage.total_tokens) === prompt + completion + reasoning;
+  const output = apart ? completion + reasoning : completion;
   return {
     input: prompt - cached,
     cachedInput: cached,
     cacheWrite: 0,
     output,
-    reasoning: Math.min(count(usage.completion_tokens_details?.reasoning_tokens), output),
+    reasoning: Math.min(reasoning, output),
     raw: usage,
   };
 }
@@ -90,5 +98,18 @@ export function fromGemini(meta: GeminiUsageMetadata): ReportedUsage {
     output: count(meta.candidatesTokenCount) + thoughts,
     reasoning: thoughts,
     raw: meta,
+  };
+}
+
+/** The usage of two requests made for one answer (Gemini's long-decode hops), each billed on its own. */
+export function addUsage(a: ReportedUsage | null, b: ReportedUsage): ReportedUsage {
+  if (!a) return b;
+  return {
+    input: a.input + b.input,
+    cachedInput: a.cachedInput + b.cachedInput,
+    cacheWrite: a.cacheWrite + b.cacheWrite,
+    output: a.output + b.output,
+    reasoning: a.reasoning + b.reasoning,
+    raw: [a.raw, b.raw].flat(),
   };
 }

@@ -1,9 +1,13 @@
 // Google Gemini (generateContent / streamGenerateContent?alt=sse) through @ai-sdk/google. Every streamed
 // chunk carries the running usageMetadata: the latest is mapped with the meter's fromGemini. A
-// candidate's finishReason is the proper finish (MAX_TOKENS: the length limit).
+// candidate's finishReason is the proper finish (MAX_TOKENS: the length limit), but for CONTINUATION:
+// long decode (Gemini 4) ends a request there at its per-request output cap and the library sends the
+// request again with the token for the next hop. Each hop is billed as a request of its own (it re-reads
+// the prompt and what was generated so far), so the usage of an answer is the sum of its hops'.
 
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import { fromGemini, type GeminiUsageMetadata } from '../meter/usage';
+import { addUsage, fromGemini, type GeminiUsageMetadata } from '../meter/usage';
+import type { ReportedUsage } from './types';
 import { finishWith, type RawTracker, type WireFamily } from './wire';
 
 interface GeminiChunk {
@@ -13,6 +17,8 @@ interface GeminiChunk {
 }
 
 export function geminiTracker(): RawTracker {
+  /** The usage of the long-decode hops before the current one. */
+  let hops: ReportedUsage | null = null;
   const tracker: RawTracker = {
     usage: null,
     finished: false,
@@ -20,15 +26,23 @@ export function geminiTracker(): RawTracker {
     chunk(raw) {
       const c = raw as GeminiChunk | null;
       if (!c || typeof c !== 'object') return;
-      if (c.usageMetadata) tracker.usage = fromGemini(c.usageMetadata);
-      for (const candidate of c.candidates ?? []) finishWith(tracker, candidate?.finishReason, 'MAX_TOKENS');
+      // A usageMetadata without a prompt count (Vertex streams some with only cachedContentTokenCount)
+      // reports nothing yet: taken as usage it would bill a cut stream's prompt as 0 tokens.
+      if (c.usageMetadata?.promptTokenCount != null) tracker.usage = addUsage(hops, fromGemini(c.usageMetadata));
+      for (const candidate of c.candidates ?? []) {
+        if (candidate?.finishReason === 'CONTINUATION') hops = tracker.usage;
+        else finishWith(tracker, candidate?.finishReason, 'MAX_TOKENS');
+      }
       if (c.error && !tracker.error) {
         const status = typeof c.error.code === 'number' ? c.error.code : undefined;
         tracker.error = { status, message: `${c.error.status ?? 'error'}: ${c.error.message ?? ''}`, retryable: status === undefined || status === 429 || status >= 500 };
       }
     },
-    body(raw) {
+    body(raw, usage) {
       tracker.chunk(raw);
+      // The body is the last hop's only; the library's usage adds up every hop's usageMetadata.
+      const summed = usage?.raw as GeminiUsageMetadata | undefined;
+      if (summed?.promptTokenCount != null) tracker.usage = fromGemini(summed);
       if ((raw as GeminiChunk | null)?.candidates?.length) tracker.finished = true;
     },
   };

@@ -17,8 +17,11 @@ import type { ReportedUsage, SiteAdapter, SiteError, SiteRequest, SiteResult } f
 export interface RawTracker {
   /** One raw streamed chunk or event, as the provider sent it (parsed JSON). */
   chunk(raw: unknown): void;
-  /** The whole JSON body of a non-streamed answer. */
-  body(raw: unknown): void;
+  /**
+   * The whole JSON body of a non-streamed answer, with the library's usage of it. Where the library made
+   * several requests for the answer (Gemini's long decode) the body is the last one's, the usage all of them.
+   */
+  body(raw: unknown, usage?: LanguageModelV3Usage): void;
   usage: ReportedUsage | null;
   /** The provider said the answer is over (a finish reason, a stop event). */
   finished: boolean;
@@ -373,7 +376,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
       };
       if (!streaming) {
         const answer = await model.doGenerate(call);
-        if (answer.response?.body !== undefined) tracker.body(answer.response.body);
+        if (answer.response?.body !== undefined) tracker.body(answer.response.body, answer.usage);
         if (!tracker.usage) tracker.usage = fromSdkUsage(answer.usage);
         for (const part of answer.content) {
           if (part.type === 'text') delta(part.text);

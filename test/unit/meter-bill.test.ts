@@ -49,6 +49,15 @@ test('a cancelled stream whose usage covers the text keeps the provider count', 
   assert.deepEqual([tokens.output, tokens.estimated], [500, false]);
 });
 
+test('a cut stream whose usage reports reasoning apart: the text that arrived is counted beside the reasoning, not instead of it', () => {
+  // Gemini's running usageMetadata as far as the cut: 2 thoughts, and candidates that its tokenizer counts
+  // 3 fewer than o200k counts the text that arrived. Output is the thoughts plus the larger text count.
+  const arrived = countTextTokens(text);
+  const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: arrived - 3 + 2, reasoning: 2 };
+  const { tokens } = billAttempt(card, { outcome: 'cut', usage, messages, text, bytesReceived: 0 });
+  assert.deepEqual([tokens.output, tokens.reasoning, tokens.estimated], [arrived + 2, 2, true]);
+});
+
 test('worst case: prompt with margin, every allowed output token, egress for them', () => {
   const egress: PriceCard = { ...card, egressPerGB: 0.09 };
   const w = worstCase(egress, messages, 1000);

@@ -30,6 +30,24 @@ test('OpenAI usage with cached and reasoning tokens (gpt-4o)', () => {
   assert.equal(formatUsd(cost.totalNanoUsd), '$0.00608');
 });
 
+test('OpenAI-compatible usage with reasoning apart from completion_tokens (xAI): reasoning billed as output', () => {
+  // xAI's total_tokens is prompt + completion + reasoning (OpenAI's is prompt + completion, reasoning inside).
+  const usage = fromOpenAI({
+    prompt_tokens: 10_120,
+    completion_tokens: 1499,
+    total_tokens: 14_428,
+    prompt_tokens_details: { cached_tokens: 128 },
+    completion_tokens_details: { reasoning_tokens: 2809 },
+  });
+  assert.deepEqual([usage.input, usage.cachedInput, usage.output, usage.reasoning], [9992, 128, 4308, 2809]);
+  // input 9992 * 1250 = 12,490,000; cached 128 * 200 = 25,600; output 4308 * 2500 = 10,770,000:
+  // $0.0232856, what xAI itself reported for this request (cost_in_usd_ticks 232,856,000 at 1e10 per USD).
+  assert.equal(priceUsage(card({ inputPer1M: 1.25, cachedInputPer1M: 0.2, outputPer1M: 2.5 }), usage, 0).totalNanoUsd, 23_285_600);
+  // OpenAI's own total leaves reasoning inside completion_tokens: not added again.
+  const openai = fromOpenAI({ prompt_tokens: 100, completion_tokens: 300, total_tokens: 400, completion_tokens_details: { reasoning_tokens: 200 } });
+  assert.deepEqual([openai.output, openai.reasoning], [300, 200]);
+});
+
 test('Anthropic usage: cache creation/read from message_start, cumulative message_delta kept not added', () => {
   const events: AnthropicEvent[] = [
     { type: 'message_start', message: { usage: { input_tokens: 50, cache_creation_input_tokens: 1000, cache_read_input_tokens: 2000, output_tokens: 1 } } },
