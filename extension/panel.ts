@@ -5,12 +5,13 @@
 import * as vscode from 'vscode';
 import crypto from 'node:crypto';
 import * as proto from '../daemon/protocol';
-import { describeError } from '../media/errors';
+import { describeError, droppedError } from '../media/errors';
 import { policyLine } from '../media/format';
-import { ALLOWED_COMMANDS, type Ask, type HostMessage, type PanelState, type Preview, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
-import { initialState, modelChoices, reduce, reviveState } from '../media/panelState';
+import { type Ask, type HostMessage, type PanelState, type Preview, type PromptContext, type Turn, type WebviewMessage } from '../media/messages';
+import { initialState, isFinal, modelChoices, reduce, reviveState } from '../media/panelState';
 import { chatFailure, type ChatRequests } from './chatRequests';
 import { defaultModel, maxTokens, workspaceKey } from './config';
+import { admit, stopPlan } from './panelParts';
 import { ownBudgets } from './spendParts';
 import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
@@ -86,12 +87,14 @@ export class PromptPanel implements vscode.Disposable {
       body: BODY,
     });
     this.panelDisposables = [
-      panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       panel.onDidDispose(() => {
         this.panel = undefined;
         this.ready = false;
         for (const d of this.panelDisposables) d.dispose();
         this.panelDisposables = [];
+        // Nobody will read the answer under way: stop paying for it.
+        this.stopAll();
       }),
       panel.onDidChangeViewState((e) => {
         // A hidden webview is destroyed; when shown again it sends 'ready' and gets the state back.
@@ -108,8 +111,14 @@ export class PromptPanel implements vscode.Disposable {
     if (this.panel && this.ready) void this.panel.webview.postMessage(message);
   }
 
+  private receive(raw: unknown): void {
+    const admitted = admit(this.state, raw);
+    if ('ignored' in admitted) return this.log.warn(`prompt panel: ignored a message from the webview: ${admitted.ignored}`);
+    const m = admitted.message;
+    this.onMessage(m).catch((error) => this.log.error(`prompt panel: handling "${m.type}" failed: ${(error as Error).message}`));
+  }
+
   private async onMessage(m: WebviewMessage): Promise<void> {
-    if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
     switch (m.type) {
       case 'ready':
         this.ready = true;
@@ -128,14 +137,19 @@ export class PromptPanel implements vscode.Disposable {
         await this.context.globalState.update(MODEL_KEY, m.model);
         return;
       case 'command':
-        if ((ALLOWED_COMMANDS as readonly string[]).includes(m.command)) await vscode.commands.executeCommand(m.command, ...(m.args ?? []));
+        await vscode.commands.executeCommand(m.command, ...(m.args ?? []));
         return;
       case 'copyCode':
-        await vscode.env.clipboard.writeText(String(m.text));
+        await vscode.env.clipboard.writeText(m.text);
         vscode.window.setStatusBarMessage('$(check) Switchyard: code copied', 2000);
         return;
       case 'insertCode':
-        return this.insertCode(String(m.text), typeof m.language === 'string' ? m.language : undefined);
+        return this.insertCode(m.text, m.language);
+      case 'clear':
+        // The answer under way goes with the conversation: stop paying for it.
+        this.stopAll();
+        this.state = reduce(this.state, m);
+        return;
       default:
         this.state = reduce(this.state, m);
     }
@@ -143,10 +157,10 @@ export class PromptPanel implements vscode.Disposable {
 
   private async send(m: Extract<WebviewMessage, { type: 'send' }>): Promise<void> {
     const turn: Turn = {
-      id: crypto.randomUUID(), prompt: String(m.prompt), context: m.context, model: String(m.model), policy: m.policy || this.state.activePolicy,
+      id: crypto.randomUUID(), prompt: m.prompt, context: m.context, model: m.model, policy: m.policy || this.state.activePolicy,
       status: 'placing', sentAt: Date.now(), text: '', attempts: [],
-      ...(Array.isArray(m.images) && m.images.length > 0 ? { images: m.images } : {}),
-      ...(typeof m.rerunOf === 'string' ? { rerunOf: m.rerunOf } : {}),
+      ...(m.images?.length ? { images: m.images } : {}),
+      ...(m.rerunOf !== undefined ? { rerunOf: m.rerunOf } : {}),
     };
     this.apply({ type: 'turnStarted', turn });
     const client = this.events.client;
@@ -169,7 +183,7 @@ export class PromptPanel implements vscode.Disposable {
     }
     const turnId = turn.id;
     try {
-      await this.chats.start(client, params, {
+      const { requestId } = await this.chats.start(client, params, {
         placed: (started) => this.apply({ type: 'placed', turnId, requestId: started.requestId, placement: started.placement }),
         delta: (p) => this.apply({ type: 'delta', turnId, text: p.text, at: Date.now() }),
         attempt: (attempt) => this.apply({ type: 'attempt', turnId, attempt }),
@@ -177,7 +191,8 @@ export class PromptPanel implements vscode.Disposable {
         // onConnectionState fails every unfinished turn.
         lost: () => undefined,
       });
-      if (this.cancelWanted.delete(turnId)) await this.cancel(turnId);
+      // Cancelled while it was being placed: stopped now that it has a request id, even if cleared meanwhile.
+      if (this.cancelWanted.delete(turnId)) await this.stop(turnId, requestId);
     } catch (error) {
       this.cancelWanted.delete(turnId);
       this.log.warn(`chat failed: ${(error as Error).message}`);
@@ -227,14 +242,19 @@ export class PromptPanel implements vscode.Disposable {
   }
 
   private async cancel(turnId: string): Promise<void> {
-    const turn = this.state.turns.find((t) => t.id === turnId);
-    if (!turn) return;
-    if (!turn.requestId) {
-      this.cancelWanted.add(turnId);
-      return;
-    }
+    const plan = stopPlan(this.state, turnId);
+    if (plan === 'when placed') this.cancelWanted.add(turnId);
+    else if (plan) await this.stop(turnId, plan.requestId);
+  }
+
+  /** Cancels every answer under way (the panel closed, the conversation cleared). */
+  private stopAll(): void {
+    for (const t of this.state.turns) void this.cancel(t.id);
+  }
+
+  private async stop(turnId: string, requestId: string): Promise<void> {
     try {
-      await this.events.client?.sendRequest(proto.cancel, { requestId: turn.requestId });
+      await this.events.client?.sendRequest(proto.cancel, { requestId });
     } catch (error) {
       this.log.warn(`cancel failed: ${(error as Error).message}`);
     }
@@ -245,13 +265,7 @@ export class PromptPanel implements vscode.Disposable {
   private onConnectionState(connected: boolean): void {
     this.apply({ type: 'connection', connected });
     if (connected) return;
-    for (const t of this.state.turns) {
-      if (t.status !== 'placing' && t.status !== 'streaming') continue;
-      this.apply({ type: 'failed', turnId: t.id, error: describeError({
-        message: 'The connection to the daemon dropped while this answer was streaming. What the site produced is billed; send the prompt again once reconnected.',
-        model: t.model, policy: t.policy, unreachable: true,
-      }) });
-    }
+    for (const t of this.state.turns) if (!isFinal(t)) this.apply({ type: 'failed', turnId: t.id, error: droppedError() });
   }
 
   private async setPolicy(name: string): Promise<void> {
@@ -322,7 +336,7 @@ const BODY = `
 
 /** What the daemon is asked for a prompt, sent or previewed: the conversation, this window's workspace, the cap and policy in force. */
 function chatParams(ask: Ask): proto.ChatParams {
-  const params: proto.ChatParams = { model: ask.model, messages: Array.isArray(ask.history) ? ask.history : [], workspace: workspaceKey() };
+  const params: proto.ChatParams = { model: ask.model, messages: ask.history, workspace: workspaceKey() };
   const max = maxTokens();
   if (max) params.maxTokens = max;
   if (ask.policy) params.policy = ask.policy;

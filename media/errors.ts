@@ -3,7 +3,7 @@
 
 import { ErrorCodes, type BudgetExceededData, type BudgetStatus, type Candidate, type NoEligibleSiteData, type RejectReason } from '../daemon/protocol';
 import { siteLabel, usd } from './format';
-import type { PanelError } from './messages';
+import type { PanelAction, PanelError } from './messages';
 
 const SCOPE_NAME = { day: 'Daily', month: 'Monthly', workspace: 'Workspace' } as const;
 
@@ -36,16 +36,19 @@ export interface ErrorInput {
 /** Reasons in the order a user should read them: the ones a policy or budget change can fix first. */
 const REASON_ORDER: RejectReason[] = ['budget', 'threshold', 'residency', 'hardware', 'context', 'capability', 'breaker', 'pinned', 'no key', 'disabled', 'model'];
 
+/** What helps when the daemon is out of reach. */
+const DAEMON_ACTIONS: PanelAction[] = [
+  { label: 'Restart Daemon', command: 'switchyard.restartDaemon' },
+  { label: 'Show Logs', command: 'switchyard.showLogs' },
+];
+
 export function describeError(e: ErrorInput): PanelError {
   if (e.unreachable) {
     return {
       kind: 'unreachable',
       title: 'The Switchyard daemon is not reachable',
       detail: [e.message, 'Your prompt was not sent and nothing was billed. Restart the daemon, or read the logs for why it stopped.'],
-      actions: [
-        { label: 'Restart Daemon', command: 'switchyard.restartDaemon' },
-        { label: 'Show Logs', command: 'switchyard.showLogs' },
-      ],
+      actions: DAEMON_ACTIONS,
     };
   }
   const data = (e.data ?? undefined) as { kind?: string } | undefined;
@@ -76,6 +79,19 @@ export function describeError(e: ErrorInput): PanelError {
     };
   }
   return { kind: 'other', title: 'The request failed', detail: [e.message], actions: [{ label: 'Show Logs', command: 'switchyard.showLogs' }] };
+}
+
+/**
+ * An answer under way when the connection to the daemon dropped. Unlike a prompt that never reached
+ * the daemon, it was sent: what the site produced is billed.
+ */
+export function droppedError(): PanelError {
+  return {
+    kind: 'unreachable',
+    title: 'The connection to the daemon dropped during this answer',
+    detail: ['What the site produced before the drop is billed.', 'Send the prompt again once Switchyard is reconnected: restart the daemon, or read the logs for why it stopped.'],
+    actions: DAEMON_ACTIONS,
+  };
 }
 
 function budgetError(e: ErrorInput, d: BudgetExceededData | undefined): PanelError {

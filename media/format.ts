@@ -9,15 +9,19 @@ export function siteLabel(site: SiteRef, markSimulated = false): string {
 
 const NANO = 1e9;
 
-/** USD from integer nano-USD: cents for everyday amounts, more digits below a cent so it never reads "$0.00" for a real cost. */
+/**
+ * USD from integer nano-USD: cents from 10 cents up; below, two significant digits, so a real cost never
+ * reads "$0.00" and a few cents keep their fraction ($0.015 and $0.024 are not both "$0.02", the
+ * difference "why here?" chose by).
+ */
 export function usd(nano: number): string {
   const value = nano / NANO;
   const abs = Math.abs(value);
   if (abs === 0) return '$0.00';
-  if (abs >= 0.01) return `${value < 0 ? '-' : ''}$${abs.toFixed(2)}`;
-  // Two significant digits, at most 9 decimals (one nano-USD).
-  const digits = Math.min(9, Math.max(2, 1 - Math.floor(Math.log10(abs))));
-  return `${value < 0 ? '-' : ''}$${abs.toFixed(digits).replace(/0+$/, '')}`;
+  if (abs >= 0.1) return `${value < 0 ? '-' : ''}$${abs.toFixed(2)}`;
+  // At most 9 decimals (one nano-USD); trailing zeros go, down to cents.
+  const digits = Math.min(9, 1 - Math.floor(Math.log10(abs)));
+  return `${value < 0 ? '-' : ''}$${abs.toFixed(digits).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
 
 /** USD from a plain number of dollars (settings, price cards). */
@@ -27,8 +31,10 @@ export function dollars(value: number): string {
 
 export function ms(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  if (value < 1000) return `${Math.round(value)} ms`;
-  return `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)} s`;
+  // The unit and digits follow the figure as rounded: 999.6 reads "1.00 s", not "1000 ms".
+  if (Math.round(value) < 1000) return `${Math.round(value)} ms`;
+  const seconds = value / 1000;
+  return `${seconds.toFixed(Math.round(seconds * 100) < 1000 ? 2 : 1)} s`;
 }
 
 export function count(value: number): string {

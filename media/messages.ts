@@ -39,6 +39,13 @@ export const ALLOWED_COMMANDS = [
 ] as const;
 export type AllowedCommand = (typeof ALLOWED_COMMANDS)[number];
 
+/**
+ * The one command a panel button passes arguments to: the provider whose key Set API Key asks for.
+ * The others ask the user what they need, as from the palette; from the webview, Set Budget's amount
+ * or Connect Team Ledger's URL would change a cap or where the team's spend goes without asking.
+ */
+export const COMMAND_WITH_ARGS: AllowedCommand = 'switchyard.setApiKey';
+
 export interface PanelError {
   kind: 'budget' | 'no-eligible-site' | 'no-key' | 'unreachable' | 'unknown-model' | 'upstream' | 'other';
   title: string;

@@ -6,8 +6,9 @@ import { verdictOf } from './errors';
 import { ms, siteLabel, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
+import { checkHostMessage } from './messageChecks';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, canRerun, costLines, imageHint, inFlight, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, sendIntent, type PanelEvent } from './panelState';
+import { annotations, canRerun, costLines, drawDelay, imageHint, inFlight, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -91,9 +92,11 @@ function dispatch(event: PanelEvent, toHost = false): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rendering: per turn, only when the turn object changed (the reducer never mutates).
+// Rendering: per turn, only when the turn object changed (the reducer never mutates), and a streaming
+// answer no more often than drawDelay allows.
 
-const rendered = new Map<string, { turn: Turn; node: HTMLElement; rerun: boolean }>();
+/** A turn as last drawn: when, and what drawing it took (ms). */
+const rendered = new Map<string, { turn: Turn; node: HTMLElement; rerun: boolean; at: number; costMs: number }>();
 let pending: PanelState | undefined;
 let frame = 0;
 
@@ -121,22 +124,39 @@ function render(previous?: PanelState): void {
   let before: HTMLElement | null = null;
   for (let i = state.turns.length - 1; i >= 0; i--) {
     const turn = state.turns[i];
-    const entry = rendered.get(turn.id);
     // "run here" is offered on the latest prompt only: a new prompt takes it off the one before.
-    const rerun = canRerun(state, turn.id);
-    let node: HTMLElement;
-    if (!entry || entry.turn !== turn || entry.rerun !== rerun) {
-      node = renderTurn(turn, rerun);
-      entry?.node.replaceWith(node);
-      rendered.set(turn.id, { turn, node, rerun });
-    } else {
-      node = entry.node;
-    }
+    const node = turnNode(turn, canRerun(state, turn.id));
     if (node.nextSibling !== before || node.parentNode !== log) log.insertBefore(node, before);
     before = node;
   }
   $<HTMLElement>('empty').hidden = state.turns.length > 0;
   if (nearBottom) log.scrollTop = log.scrollHeight;
+}
+
+/** The turn's node: drawn again if the turn changed, unless it is a streaming answer whose next draw is not due. */
+function turnNode(turn: Turn, rerun: boolean): HTMLElement {
+  const entry = rendered.get(turn.id);
+  if (entry && entry.turn === turn && entry.rerun === rerun) return entry.node;
+  const wait = entry && entry.rerun === rerun ? drawDelay(entry, turn, performance.now()) : 0;
+  if (entry && wait > 0) {
+    redrawIn(wait);
+    return entry.node;
+  }
+  const at = performance.now();
+  const node = renderTurn(turn, rerun);
+  entry?.node.replaceWith(node);
+  rendered.set(turn.id, { turn, node, rerun, at, costMs: performance.now() - at });
+  return node;
+}
+
+let redrawTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** A draw put off is made when due, whether or not another delta comes by then. */
+function redrawIn(delay: number): void {
+  redrawTimer ??= setTimeout(() => {
+    redrawTimer = undefined;
+    scheduleRender(state);
+  }, delay);
 }
 
 function renderControls(previous?: PanelState): void {
@@ -359,6 +379,8 @@ function send(): void {
   post(intent.message);
   clearTimeout(draftTimer);
   prompt.value = '';
+  // Sent with the button, which is disabled now: the focus would fall to the page, away from the next prompt.
+  prompt.focus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,6 +468,8 @@ sendButton.addEventListener('click', send);
 cancelButton.addEventListener('click', () => {
   const turn = inFlight(state);
   if (turn) post({ type: 'cancel', turnId: turn.id });
+  // The button hides once the answer stops: the focus goes where the next prompt is typed.
+  prompt.focus();
 });
 prompt.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || !event.shiftKey) && !event.isComposing) {
@@ -454,7 +478,8 @@ prompt.addEventListener('keydown', (event) => {
   }
 });
 document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape' && inFlight(state)) {
+  // Escape in an input method's composition cancels the composition, not the answer.
+  if (event.key === 'Escape' && !event.isComposing && inFlight(state)) {
     event.preventDefault();
     cancelButton.click();
   }
@@ -485,9 +510,13 @@ $<HTMLButtonElement>('clear').addEventListener('click', () => dispatch({ type: '
 $<HTMLButtonElement>('reconnect').addEventListener('click', () => post({ type: 'command', command: 'switchyard.restartDaemon' }));
 
 const PREVIEW_AFTER = new Set<HostMessage['type']>(['restore', 'connection', 'models', 'policies', 'context', 'receipt', 'failed', 'cancelled', 'cleared']);
-window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
-  const message = event.data;
-  if (!message || typeof message.type !== 'string') return;
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const checked = checkHostMessage(event.data);
+  if ('problem' in checked) {
+    console.warn(`Switchyard panel: ignored a message from the host: ${checked.problem}`);
+    return;
+  }
+  const message = checked.message;
   dispatch(message);
   if (message.type === 'context') prompt.focus();
   // What the prompt would be sent with, or whether it can be sent, changed: the preview is asked again.

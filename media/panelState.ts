@@ -309,6 +309,26 @@ export function imageHint(state: PanelState): string | null {
   return `${current.id} sees no images at any site.${now || (keyed.length > 0 ? ` With an API key ("Switchyard: Set API Key") these do: ${keyed.join(', ')}.` : '')}`;
 }
 
+/** A streaming answer waits this many times what its last draw took before the next: drawing takes at most a fifth of the time. */
+const DRAW_WAIT = 4;
+
+/**
+ * How long to wait before drawing a streaming answer again (0: now). A draw renders all of the answer's
+ * Markdown so far, so drawing it at every delta adds up to work quadratic in its length, and a long
+ * answer would take the webview's whole thread, typing in the prompt box included. Waiting a multiple
+ * of the last draw's cost thins the draws out as the answer grows, and keeps their total linear. Any
+ * other change (the receipt, a cancel, "why here?") is drawn at once.
+ */
+export function drawDelay(last: { turn: Turn; at: number; costMs: number }, next: Turn, now: number): number {
+  if (last.turn.status !== 'streaming' || !onlyTextGrew(last.turn, next)) return 0;
+  return Math.max(0, last.at + DRAW_WAIT * last.costMs - now);
+}
+
+function onlyTextGrew(before: Turn, after: Turn): boolean {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)] as (keyof Turn)[]);
+  return [...keys].every((k) => k === 'text' || k === 'lastDeltaAt' || before[k] === after[k]);
+}
+
 export interface Annotation {
   key: string;
   label: string;

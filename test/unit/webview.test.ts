@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteInfo, type SiteRef, type SpendSummary } from '../../daemon/protocol';
-import { describeError, rejectionText } from '../../media/errors';
-import { policyLine, policySummary, usd } from '../../media/format';
+import { admit, stopPlan } from '../../extension/panelParts';
+import { describeError, droppedError, rejectionText } from '../../media/errors';
+import { ms, policyLine, policySummary, usd } from '../../media/format';
+import { checkHostMessage } from '../../media/messageChecks';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
-import { annotations, buildMessages, canRerun, imageHint, inFlight, initialState, modelChoices, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { annotations, buildMessages, canRerun, drawDelay, imageHint, inFlight, initialState, modelChoices, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
 import { placementMarkdown } from '../../media/placementReport';
 import { siteNames, stackDays, tableRows } from '../../media/spendModel';
 
@@ -414,6 +416,14 @@ describe('errors shown in the panel', () => {
     assert.equal(e.kind, 'unreachable');
     assert.deepEqual(e.actions.map((a) => a.command), ['switchyard.restartDaemon', 'switchyard.showLogs']);
   });
+
+  it('the connection dropped mid-answer: what the site produced is billed, not "nothing was billed"', () => {
+    const e = droppedError();
+    assert.equal(e.kind, 'unreachable');
+    assert.match(e.detail.join(' '), /What the site produced before the drop is billed/);
+    assert.doesNotMatch(e.detail.join(' '), /not sent|nothing was billed/);
+    assert.deepEqual(e.actions.map((a) => a.command), ['switchyard.restartDaemon', 'switchyard.showLogs']);
+  });
 });
 
 describe('formatting', () => {
@@ -426,6 +436,32 @@ describe('formatting', () => {
     assert.equal(usd(300_000), '$0.0003');
     assert.equal(usd(95_000), '$0.000095');
     assert.equal(usd(1), '$0.000000001');
+  });
+
+  it('a few cents keep two significant digits: costs "why here?" chose between do not read the same', () => {
+    assert.equal(usd(15_400_000), '$0.015');
+    assert.equal(usd(24_000_000), '$0.024');
+    assert.equal(usd(-12_345_678), '-$0.012');
+    assert.equal(usd(10_000_000), '$0.01');
+    assert.equal(usd(50_000_000), '$0.05');
+    assert.equal(usd(99_990_000), '$0.10');
+    assert.equal(usd(154_000_000), '$0.15');
+  });
+
+  it('times switch from ms to s on the figure as rounded', () => {
+    assert.equal(ms(999.4), '999 ms');
+    assert.equal(ms(999.6), '1.00 s');
+    assert.equal(ms(1234), '1.23 s');
+    assert.equal(ms(9_999), '10.0 s');
+    assert.equal(ms(null), '–');
+  });
+
+  it('a receipt without a first token (TTFT null) says so, and its speed is unknown rather than made up', () => {
+    const r = receipt({ ttftMs: null, tokensPerSecond: null, tokens: { input: 10, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0, estimated: false } });
+    const a = Object.fromEntries(annotations(reduce(run([{ type: 'turnStarted', turn: turn() }]), { type: 'receipt', turnId: 't1', receipt: r }).turns[0]).map((x) => [x.key, x.value]));
+    assert.equal(a.ttft, undefined);
+    assert.equal(a.tps, '–');
+    assert.equal(a.total, '900 ms');
   });
 
   it('a policy summary says what it optimises and its constraints', () => {
@@ -539,5 +575,116 @@ describe('prompt images', () => {
     assert.equal(imageBytes('data:image/png;base64,AA=='), 1);
     const url = `data:image/png;base64,${Buffer.alloc(420 * 1024).toString('base64')}`;
     assert.equal(describeImage({ name: 'screen.png', url, width: 1568, height: 980 }), 'screen.png · 1568 × 980 · 420 KB');
+  });
+});
+
+describe('messages between the panel\'s webview and the host', () => {
+  const models = { type: 'models' as const, models: [{ id: 'm', sites: 1, available: 1, images: 'no' as const }] };
+
+  it('the host ignores a message of an unknown type or with missing fields, saying why, and takes a well-formed one', () => {
+    const s = run([models]);
+    for (const raw of [null, 'send', [], {}, { type: 7 }, { type: 'bogus' }, { type: 'constructor' }, { type: 'toString' }, { type: 'cancel' }, { type: 'setModel', model: 3 },
+      { type: 'send', prompt: 'hi' }, { type: 'attach', images: [null] }, { type: 'detach', index: '0' }, { type: 'draft' },
+      { type: 'command', command: 'workbench.action.terminal.new' }, { type: 'command', command: 'switchyard.showLogs', args: 'x' }]) {
+      const verdict = admit(s, raw);
+      assert.ok('ignored' in verdict && verdict.ignored.length > 0, JSON.stringify(raw));
+    }
+    assert.match((admit(s, { type: 'bogus' }) as { ignored: string }).ignored, /unknown type "bogus"/);
+    assert.match((admit(s, { type: 'send', prompt: 'hi', policy: '' }) as { ignored: string }).ignored, /model, history/);
+    const intent = sendIntent(s, 'hi');
+    assert.ok('message' in intent);
+    for (const m of [{ type: 'ready' }, intent.message, { type: 'cancel', turnId: 't1' }, { type: 'command', command: 'switchyard.showLogs' }]) assert.deepEqual(admit(s, m), { message: m });
+  });
+
+  it('only Set API Key takes an argument from a panel button: a budget amount or a ledger URL from the webview would change them without asking', () => {
+    const s = initialState();
+    const setKey = { type: 'command', command: 'switchyard.setApiKey', args: ['groq'] };
+    assert.deepEqual(admit(s, setKey), { message: setKey });
+    for (const [command, args] of [['switchyard.setBudget', ['daily', '1000000']], ['switchyard.connectTeamLedger', ['postgres://elsewhere/ledger']], ['switchyard.switchPolicy', ['cheapest', 'global']]] as const) {
+      assert.ok('ignored' in admit(s, { type: 'command', command, args }), command);
+      assert.ok('message' in admit(s, { type: 'command', command }), `${command} without arguments asks the user`);
+    }
+  });
+
+  it('a second prompt that reaches the host while an answer is in flight (a double click) is turned away', () => {
+    const first = run([models, { type: 'turnStarted', turn: turn() }]);
+    const again = sendIntent(run([models]), 'hi');
+    assert.ok('message' in again);
+    assert.match((admit(first, again.message) as { ignored: string }).ignored, /in flight/);
+    assert.ok('message' in admit(first, { type: 'cancel', turnId: 't1' }), 'Cancel still goes through');
+    assert.ok('message' in admit(reduce(first, { type: 'receipt', turnId: 't1', receipt: receipt() }), again.message), 'once it is over, the next prompt goes');
+  });
+
+  it('the webview ignores a host message of an unknown type or with missing fields', () => {
+    for (const raw of [undefined, { type: 'bogus' }, { type: 'hasOwnProperty' }, { type: 'delta', turnId: 't1', at: 1 }, { type: 'restore', state: {} }, { type: 'turnStarted', turn: {} }, { type: 'connection' }]) {
+      assert.ok('problem' in checkHostMessage(raw), JSON.stringify(raw));
+    }
+    for (const m of [{ type: 'delta', turnId: 't1', text: 'x', at: 1 }, { type: 'restore', state: initialState() }, { type: 'preview', preview: null }, { type: 'cleared' }]) {
+      assert.deepEqual(checkHostMessage(m), { message: m });
+    }
+  });
+});
+
+describe('stopping an answer', () => {
+  const placed = (id: string): PanelEvent[] => [{ type: 'turnStarted', turn: turn(id) }, { type: 'placed', turnId: id, requestId: `q-${id}`, placement: placement('groq-hel', [candidate('groq-hel')]) }];
+
+  it('while placing, once the daemon names the request; while streaming, that request; after the end or for an unknown turn, nothing', () => {
+    assert.equal(stopPlan(run([{ type: 'turnStarted', turn: turn() }]), 't1'), 'when placed');
+    const streaming = run(placed('t1'));
+    assert.deepEqual(stopPlan(streaming, 't1'), { requestId: 'q-t1' });
+    assert.equal(stopPlan(reduce(streaming, { type: 'receipt', turnId: 't1', receipt: receipt() }), 't1'), null, 'a finished request has nothing to stop');
+    assert.equal(stopPlan(reduce(streaming, { type: 'cancelled', turnId: 't1' }), 't1'), null, 'cancelled twice (Escape, then the button) stops it once');
+    const refused = run([{ type: 'turnStarted', turn: turn() }, { type: 'failed', turnId: 't1', error: { kind: 'budget', title: '', detail: [], actions: [] } }]);
+    assert.equal(stopPlan(refused, 't1'), null, 'refused at placement: nothing will be named to stop');
+    assert.equal(stopPlan(streaming, 'nope'), null);
+  });
+
+  it('the panel closed or cleared mid-answer: every answer under way has a way to stop, finished ones none', () => {
+    const s = run([...placed('t1'), { type: 'receipt', turnId: 't1', receipt: receipt() }, ...placed('t2'), { type: 'turnStarted', turn: turn('t3') }]);
+    assert.deepEqual(s.turns.map((t) => stopPlan(s, t.id)), [null, { requestId: 'q-t2' }, 'when placed']);
+  });
+});
+
+describe('drawing a streaming answer', () => {
+  /**
+   * A stream of `deltas` deltas of 8 characters, 20 ms apart, drawn as the webview does: at a delta
+   * when drawDelay says so. A draw costs 0.5 ms per KB of answer (markdown-it, highlight.js, DOMPurify).
+   */
+  function stream(deltas: number): { drawMs: number; draws: number; durationMs: number } {
+    const cost = (t: Turn) => (t.text.length / 1024) * 0.5;
+    let t = run([{ type: 'turnStarted', turn: turn() }, { type: 'placed', turnId: 't1', requestId: 'q1', placement: placement('groq-hel', [candidate('groq-hel')]) }, { type: 'delta', turnId: 't1', text: 'x', at: 0 }]).turns[0];
+    let last = { turn: t, at: 0, costMs: cost(t) };
+    let drawMs = last.costMs;
+    let draws = 1;
+    for (let i = 1; i <= deltas; i++) {
+      const now = i * 20;
+      t = reduce({ ...initialState(), turns: [t] }, { type: 'delta', turnId: 't1', text: 'abcdefgh', at: now }).turns[0];
+      if (drawDelay(last, t, now) > 0) continue;
+      last = { turn: t, at: now, costMs: cost(t) };
+      drawMs += last.costMs;
+      draws++;
+    }
+    return { drawMs, draws, durationMs: deltas * 20 };
+  }
+
+  it('a short answer is drawn at every delta', () => {
+    assert.equal(stream(500).draws, 501);
+  });
+
+  it('a long one is drawn less often as it grows: drawing stays a fraction of the time, and its total grows linearly, not quadratically', () => {
+    const long = stream(10_000);
+    const twice = stream(20_000);
+    assert.ok(long.drawMs < long.durationMs / 4, `${long.drawMs} ms of drawing in ${long.durationMs} ms`);
+    assert.ok(twice.drawMs / long.drawMs < 2.5, `twice the answer, ${twice.drawMs / long.drawMs} times the drawing`);
+  });
+
+  it('anything but more text is drawn at once', () => {
+    const streaming = run([{ type: 'turnStarted', turn: turn() }, { type: 'delta', turnId: 't1', text: 'x'.repeat(100_000), at: 1 }]);
+    const last = { turn: streaming.turns[0], at: 0, costMs: 50 };
+    assert.ok(drawDelay(last, reduce(streaming, { type: 'delta', turnId: 't1', text: 'y', at: 2 }).turns[0], 10) > 0);
+    for (const event of [{ type: 'receipt', turnId: 't1', receipt: receipt() }, { type: 'cancelled', turnId: 't1' }, { type: 'togglePlacement', turnId: 't1' },
+      { type: 'attempt', turnId: 't1', attempt: { requestId: 'q1', attempt: { siteId: 'a', outcome: 'error', ttftMs: null, durationMs: 1 }, next: site('b'), continuation: false } }] as PanelEvent[]) {
+      assert.equal(drawDelay(last, reduce(streaming, event).turns[0], 10), 0, event.type);
+    }
   });
 });

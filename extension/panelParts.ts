@@ -1,0 +1,29 @@
+// The prompt panel host's decisions that need no editor (panel.ts holds the webview and the vscode
+// calls), so the unit tests can run them.
+
+import { checkWebviewMessage } from '../media/messageChecks';
+import { COMMAND_WITH_ARGS, type PanelState, type WebviewMessage } from '../media/messages';
+import { inFlight, isFinal } from '../media/panelState';
+
+/** A message from the webview the host acts on, or why it is ignored (the host logs it). */
+export function admit(state: PanelState, raw: unknown): { message: WebviewMessage } | { ignored: string } {
+  const checked = checkWebviewMessage(raw);
+  if ('problem' in checked) return { ignored: checked.problem };
+  const m = checked.message;
+  if (m.type === 'command' && m.args?.length && m.command !== COMMAND_WITH_ARGS) return { ignored: `arguments for ${m.command}, which takes none from the panel` };
+  // One answer at a time. The webview refuses a second prompt too, but it learns of a turn only when
+  // the host's turnStarted comes back: a double click on Send or "run here" gets here twice.
+  if (m.type === 'send' && inFlight(state)) return { ignored: 'a prompt sent while an answer is still in flight' };
+  return { message: m };
+}
+
+/**
+ * How to stop a turn's answer: its request, or, while it is being placed and has no request id yet,
+ * as soon as the daemon names one. Null when there is nothing to stop: the answer is over (a webview
+ * a step behind may still ask) or the turn is unknown.
+ */
+export function stopPlan(state: PanelState, turnId: string): { requestId: string } | 'when placed' | null {
+  const turn = state.turns.find((t) => t.id === turnId);
+  if (!turn || isFinal(turn)) return null;
+  return turn.requestId ? { requestId: turn.requestId } : 'when placed';
+}
