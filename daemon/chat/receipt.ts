@@ -1,6 +1,7 @@
 // Folding a request's attempts into its one receipt: costs and tokens add up across every attempt
 // that produced something billable; timings run from the moment the request was placed.
 
+import { addTokenFields } from '../meter/usage';
 import type { CostBreakdown, TokenCounts } from '../protocol';
 
 export { ZERO_COST } from '../meter/pricing';
@@ -20,14 +21,7 @@ export function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
 }
 
 export function addTokens(a: TokenCounts, b: TokenCounts): TokenCounts {
-  return {
-    input: a.input + b.input,
-    cachedInput: a.cachedInput + b.cachedInput,
-    cacheWrite: a.cacheWrite + b.cacheWrite,
-    output: a.output + b.output,
-    reasoning: a.reasoning + b.reasoning,
-    estimated: a.estimated || b.estimated,
-  };
+  return { ...addTokenFields(a, b), estimated: a.estimated || b.estimated };
 }
 
 /** Output tokens per second of streaming, after the first token; null when it cannot be told. */

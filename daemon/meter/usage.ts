@@ -101,15 +101,21 @@ export function fromGemini(meta: GeminiUsageMetadata): ReportedUsage {
   };
 }
 
-/** The usage of two requests made for one answer (Gemini's long-decode hops), each billed on its own. */
-export function addUsage(a: ReportedUsage | null, b: ReportedUsage): ReportedUsage {
-  if (!a) return b;
+type TokenFields = Pick<ReportedUsage, 'input' | 'cachedInput' | 'cacheWrite' | 'output' | 'reasoning'>;
+
+/** Each kind of token of two counts added: what every sum of usage or of receipts' tokens starts from. */
+export function addTokenFields(a: TokenFields, b: TokenFields): TokenFields {
   return {
     input: a.input + b.input,
     cachedInput: a.cachedInput + b.cachedInput,
     cacheWrite: a.cacheWrite + b.cacheWrite,
     output: a.output + b.output,
     reasoning: a.reasoning + b.reasoning,
-    raw: [a.raw, b.raw].flat(),
   };
+}
+
+/** The usage of two requests made for one answer (Gemini's long-decode hops), each billed on its own. */
+export function addUsage(a: ReportedUsage | null, b: ReportedUsage): ReportedUsage {
+  if (!a) return b;
+  return { ...addTokenFields(a, b), raw: [a.raw, b.raw].flat() };
 }
