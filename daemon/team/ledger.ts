@@ -254,14 +254,14 @@ export class TeamLedger {
     if (this.capsKnown && this.standing.caps.length === 0) return null;
     if (this.state !== 'connected') throw this.unavailable();
     const hold: TeamHold = { id: crypto.randomUUID(), nanoUsd: worstCaseNanoUsd };
-    const held = await this.reserve(hold, null);
+    const held = await this.reserve(hold);
     if (held) this.holds.add(hold);
     return held ? hold : null;
   }
 
   /** Failover: the same hold, re-checked for the next site's worst case plus what was spent. */
   async resize(hold: TeamHold, nanoUsd: number): Promise<void> {
-    await this.reserve({ id: hold.id, nanoUsd }, hold);
+    await this.reserve({ id: hold.id, nanoUsd });
     hold.nanoUsd = nanoUsd;
   }
 
@@ -339,7 +339,7 @@ export class TeamLedger {
    * is a lease that a crash of the database may lose, which frees nothing that was spent, and the lock
    * still orders every reservation. The lock is held for one round trip and the check.
    */
-  private async reserve(hold: TeamHold, previous: TeamHold | null): Promise<boolean> {
+  private async reserve(hold: TeamHold): Promise<boolean> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -352,17 +352,20 @@ export class TeamLedger {
     try {
       const results = (await client.query(
         `BEGIN; SET LOCAL synchronous_commit TO off; SET LOCAL lock_timeout = '${RESERVE_LOCK_WAIT}'; SET LOCAL idle_in_transaction_session_timeout = '${RESERVE_IDLE}';
-         SELECT pg_advisory_xact_lock(${RESERVE_LOCK}); ${STANDING}`,
+         SELECT pg_advisory_xact_lock(${RESERVE_LOCK}); ${STANDING};
+         SELECT coalesce(sum(nano_usd), 0) AS own FROM switchyard_holds WHERE id = ${client.escapeLiteral(hold.id)} AND expires_at > now()`,
       )) as unknown as pg.QueryResult[];
-      const standing = parseStanding(results[results.length - 1].rows[0]);
+      const standing = parseStanding(results[results.length - 2].rows[0]);
       this.standing = standing;
       this.capsKnown = true;
       if (standing.caps.length === 0) {
         await client.query('COMMIT');
         return false;
       }
-      // A resize replaces the request's own hold: it does not count against itself.
-      const held = standing.held - (previous?.nanoUsd ?? 0);
+      // A resize replaces the request's own hold: it does not count against itself. What the ledger
+      // holds for it, not what this daemon last asked for: a lapsed lease (or a database that lost an
+      // unflushed hold) holds nothing, and subtracting it anyway would admit more than the caps allow.
+      const held = standing.held - Number(results[results.length - 1].rows[0].own);
       for (const { scope, cap } of standing.caps) {
         const spent = scope === 'day' ? standing.day : standing.month;
         if (spent + held + hold.nanoUsd > cap) {

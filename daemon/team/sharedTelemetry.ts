@@ -86,6 +86,11 @@ export class SharedTelemetry {
   private replayed = false;
   private closed = false;
   private pending: SiteObservation[] = [];
+  /**
+   * Live messages heard before the first replay is done (at most RECENT_KEEP): a teammate's batch sent
+   * between subscribing and reading the list arrives both ways, and is learned once, in its order.
+   */
+  private heldLive: string[] | null = [];
   private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, private readonly deps: SharedTelemetryDeps) {
@@ -193,6 +198,10 @@ export class SharedTelemetry {
     try {
       const recent = await this.publisher.lRange(RECENT_KEY, 0, RECENT_KEEP - 1);
       for (const message of recent.reverse()) this.take(message, true);
+      const replayed = new Set(recent);
+      const live = this.heldLive ?? [];
+      this.heldLive = null;
+      for (const message of live) if (!replayed.has(message)) this.take(message);
       return true;
     } catch (error) {
       this.unreachable(error as Error);
@@ -201,6 +210,10 @@ export class SharedTelemetry {
   }
 
   private take(message: string, replaying = false): void {
+    if (!replaying && this.heldLive) {
+      if (this.heldLive.length < RECENT_KEEP) this.heldLive.push(message);
+      return;
+    }
     let envelope: Envelope;
     try {
       envelope = envelopeSchema.parse(JSON.parse(message));

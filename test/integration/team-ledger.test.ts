@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -17,8 +16,8 @@ import { listMonths } from '../../daemon/meter/ledger';
 import * as proto from '../../daemon/protocol';
 import { TeamLedger } from '../../daemon/team/ledger';
 import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
-import { freePort } from '../../scripts/ports.cjs';
 import { startPostgres, type TestPostgres } from '../support/postgres.cjs';
+import { Relay } from '../support/relay';
 import { startFake, type FakeUpstream } from '../fakes/upstream';
 import { makeReceipt } from '../fixtures/receipts';
 
@@ -102,55 +101,6 @@ async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[]
 const refusal = (error: unknown) => error as ResponseError<proto.BudgetExceededData>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const RESERVE_LOCK = 0x5717c4;
-
-/**
- * A TCP relay between a daemon and the database, standing in for the network: stopped, the server is
- * down; frozen, every connection through it goes silent, as across a closed laptop or a lost route.
- */
-class Relay {
-  private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
-  private constructor(readonly port: number) {}
-
-  static async on(): Promise<Relay> {
-    return new Relay(await freePort());
-  }
-
-  /** The daemon's ledger URL, through the relay. */
-  get url(): string {
-    return db.url.replace(`:${db.port}/`, `:${this.port}/`);
-  }
-
-  async start(): Promise<void> {
-    this.server = net.createServer((near) => {
-      const far = net.connect(db.port, '127.0.0.1');
-      const end = () => {
-        for (const s of [near, far]) {
-          s.destroy();
-          this.sockets.delete(s);
-        }
-      };
-      for (const s of [near, far]) {
-        this.sockets.add(s);
-        s.on('error', end).on('close', end);
-      }
-      near.pipe(far).pipe(near);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  freeze(): void {
-    for (const s of this.sockets) s.pause();
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 function unreachable(rpc: MessageConnection): Promise<proto.TeamLedgerStatus> {
   return waitFor(async () => {
@@ -289,6 +239,37 @@ describe('the team ledger on PostgreSQL', () => {
     assert.equal((await chat(a)).outcome, 'complete');
   });
 
+  test('a failover\'s grown hold is checked against what the ledger holds for it, also after its lease lapsed', async () => {
+    const ledger = new TeamLedger(db.url, { member: 'quinn', changed() {}, log: { info() {}, warn() {} }, receiptsSince: async function* () {} });
+    ledger.start();
+    await waitFor(() => (ledger.status().state === 'connected' ? true : undefined), 15_000, () => 'the team ledger never connected');
+    await query('DELETE FROM switchyard_receipts');
+    await query('DELETE FROM switchyard_spend');
+    await ledger.setBudget('day', 10_000 / 1e9);
+    try {
+      // A teammate holds 6 of 10; ours holds 3.
+      const teammate = await ledger.hold(6_000);
+      const ours = (await ledger.hold(3_000))!;
+      // Ours outlives its lease (a long outage, a database that lost it): the ledger no longer counts it.
+      await query(`UPDATE switchyard_holds SET expires_at = now() - interval '1 second' WHERE id = $1`, [ours.id]);
+      // Grown to 5, it must fit beside the teammate's 6: it does not, though 5 - 3 + 6 + 3 would.
+      await assert.rejects(ledger.resize(ours, 5_000), (error: Error & { data?: proto.BudgetExceededData }) => {
+        assert.equal(error.data?.team, true);
+        assert.equal(error.data?.reservedNanoUsd, 6_000);
+        return true;
+      });
+      assert.equal(ours.nanoUsd, 3_000, 'a refused resize leaves the hold as it was');
+      // Grown to 4, it fits, and the ledger holds it again.
+      await ledger.resize(ours, 4_000);
+      const [{ held }] = await query<{ held: string }>('SELECT sum(nano_usd) AS held FROM switchyard_holds WHERE expires_at > now()');
+      assert.equal(Number(held), 10_000);
+      await Promise.all([ledger.release(teammate), ledger.release(ours)]);
+    } finally {
+      await ledger.setBudget('day', null);
+      await ledger.close();
+    }
+  });
+
   test('a daemon whose view of the team\'s headroom is stale asks the ledger before refusing, and places on the fresh figure', async () => {
     const m = await daemon('heidi');
     await connected(m.rpc);
@@ -352,8 +333,8 @@ describe('the team ledger on PostgreSQL', () => {
       member, clock: () => now, changed() {}, log: { info() {}, warn() {} },
       receiptsSince: (since) => (asked.push(new Date(since).toISOString()), meter.receiptsSince(since)),
     });
-    const relay = await Relay.on();
-    let ledger = link(relay.url);
+    const relay = await Relay.on(db.port);
+    let ledger = link(relay.through(db.url));
     const state = (wanted: string) => waitFor(() => (ledger.status().state === wanted ? true : undefined), 15_000, () => `the team ledger never became ${wanted}`);
     /** Written in the zone given (which names its month file), and sent to the team ledger as the daemon does, unless `fileOnly`. */
     const written = async (tz: string, createdAt: string, nano: number, fileOnly = false) => {
@@ -505,9 +486,9 @@ describe('the team ledger on PostgreSQL', () => {
   });
 
   test('a daemon started while PostgreSQL is down connects once it is up, and again after a restart longer than its first retry', async () => {
-    const relay = await Relay.on();
+    const relay = await Relay.on(db.port);
     try {
-      const { rpc } = await daemon('kate', relay.url);
+      const { rpc } = await daemon('kate', relay.through(db.url));
       assert.match((await unreachable(rpc)).error ?? '', /ECONNREFUSED|connect/i);
       await relay.start();
       await connected(rpc);
@@ -546,9 +527,9 @@ describe('the team ledger on PostgreSQL', () => {
   });
 
   test('a daemon cut off between its reservation\'s round trips holds the team\'s lock for seconds, and its own request is refused', async () => {
-    const relay = await Relay.on();
+    const relay = await Relay.on(db.port);
     await relay.start();
-    const m = await daemon('mona', relay.url);
+    const m = await daemon('mona', relay.through(db.url));
     await connected(m.rpc);
     await m.rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: 1000 });
     const other = await teamLockHeld();

@@ -11,6 +11,9 @@ import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import * as proto from '../../daemon/protocol';
 import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
 import { startRedis, type TestRedis } from '../support/redis.cjs';
+import { Relay } from '../support/relay';
+import type { Site } from '../../daemon/catalog/types';
+import { SharedTelemetry } from '../../daemon/team/sharedTelemetry';
 import { startFake, type FakeUpstream } from '../fakes/upstream';
 
 const MODEL = 'team-chat';
@@ -143,6 +146,48 @@ describe('team telemetry through Redis', () => {
     }, 5000, () => 'the late daemon replayed nothing');
     assert.notEqual(t.ttftMs, null);
     assert.equal((await telemetryOf(c.rpc, FLAKY)).breaker, 'open');
+  });
+
+  test('a daemon that joins while a teammate sends learns each batch once, in the order sent', async () => {
+    const SITE = 'team/join-race';
+    // Slow enough that batches are sent between the joiner's subscribing and its reading the list.
+    const relay = await Relay.on(redis.port, { delayMs: 100 });
+    await relay.start();
+    const teammate = createClient({ url: redis.url });
+    await teammate.connect();
+    const learned: number[] = [];
+    const joiner = new SharedTelemetry(relay.through(redis.url), {
+      site: (id) => (id === SITE ? ({ id, simulated: false } as Site) : undefined),
+      observe: (o) => learned.push(o.durationMs),
+      now: Date.now,
+      changed() {},
+      log: { info() {}, warn() {} },
+    });
+    let sent = 0;
+    let sending = true;
+    // As a daemon sends: on the channel and into the list, in one transaction. Each batch numbered by its durationMs.
+    const sender = (async () => {
+      while (sending) {
+        const message = JSON.stringify({ origin: 'teammate', at: Date.now(), observations: [{ siteId: SITE, model: MODEL, queued: false, prefillMs: 0, expectedTtftMs: 50, outcome: 'complete', ttftMs: 80, durationMs: sent++, outputTokens: 10, headroom: null }] });
+        await teammate.multi().publish('switchyard:telemetry:v2', message).lPush('switchyard:telemetry:v2:recent', message).exec();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      joiner.start();
+      await waitFor(() => (joiner.status().telemetry === 'connected' ? true : undefined), 10_000, () => 'the joiner never connected');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      sending = false;
+      await sender;
+      await waitFor(() => (learned.length >= sent ? true : undefined), 5000, () => `learned ${learned.length} of ${sent}`);
+      assert.deepEqual(learned, [...Array(sent).keys()]);
+    } finally {
+      sending = false;
+      await joiner.close();
+      await teammate.close();
+      await relay.stop();
+    }
   });
 
   test('simulated sites stay each daemon\'s own', async () => {
