@@ -58,8 +58,12 @@ export type EndpointKind = 'simulated' | 'openai' | 'azure-openai' | 'anthropic'
 /** Prices in USD as the provider publishes them; converted to nano-USD only when a cost is computed. */
 export interface PriceCard {
   inputPer1M: number;
+  /** Tokens read from a prompt cache. Absent: billed as input (no discount). */
   cachedInputPer1M?: number;
+  /** Tokens written to a prompt cache (Anthropic's 5-minute cache). Absent: billed as input. */
   cacheWritePer1M?: number;
+  /** Tokens written to a 1-hour prompt cache (Anthropic, Claude on Bedrock). Absent: twice the input price, Anthropic's rule. */
+  cacheWrite1hPer1M?: number;
   outputPer1M: number;
   /** Flat fee per request, USD. */
   requestFee?: number;
@@ -208,6 +212,7 @@ export type RejectReason =
 export interface CostBreakdown {
   inputNanoUsd: number;
   cachedInputNanoUsd: number;
+  /** Every cache write, 5-minute and 1-hour, each kind at its own rate. */
   cacheWriteNanoUsd: number;
   outputNanoUsd: number;
   requestFeeNanoUsd: number;
@@ -249,6 +254,8 @@ export interface TokenCounts {
   input: number;
   cachedInput: number;
   cacheWrite: number;
+  /** The share of `cacheWrite` written to a 1-hour cache. Absent: none (and on every receipt made before it existed). */
+  cacheWrite1h?: number;
   output: number;
   reasoning: number;
   /** True when the provider reported no usage and the meter counted with a tokenizer. */

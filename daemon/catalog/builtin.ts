@@ -2,6 +2,12 @@
 // SimulationSpec its simulated twin runs on (see twins.ts). Prices carry the date they were read and
 // their caveats; speeds are the reference's medians where it gives them and labelled estimates where not.
 //
+// Cached-input, cache-write and tier prices the reference lacks come from the providers' own pages where
+// one could be read; such a card names that page as its source and carries the page's own date (or, for
+// an undated copy, the day it was read), never the mirror's. Where no source gave a figure the card
+// leaves it out and the meter's defaults apply (docs/meter.md): cached reads and 5-minute writes at the
+// input price, 1-hour writes at twice it.
+//
 // Simulated servers are per-account concurrency, not the provider's whole cluster: what a single
 // developer or small team actually gets before requests queue or hit 429. They are sized so that the
 // one-hour Azure conversation trace (about 5.4 requests/s) loads the fleet: no single cheap site can
@@ -12,6 +18,16 @@ import type { SimulationSpec, Site, SiteModel } from './types';
 
 const MIRROR = 'public price mirror (fleet-reference.md)';
 const READ_ON = '2026-07-24';
+
+// Stored copies of the providers' pages, read on 2026-12-07. Neither copy carries a date of its own, so
+// the cards that use them say they were read that day; the notes say how old the copies look.
+const PAGES_READ_ON = '2026-12-07';
+const ANTHROPIC_PAGE: Partial<PriceCard> = { readOn: PAGES_READ_ON, source: 'Anthropic pricing page (docs.anthropic.com/en/docs/about-claude/pricing)' };
+const ANTHROPIC_NOTE = 'undated copy of the page (its newest model is Claude Opus 4.1); input and output match the 2026-07-24 mirror';
+const GEMINI_PAGE: Partial<PriceCard> = { readOn: PAGES_READ_ON, source: 'Gemini Developer API pricing page (ai.google.dev/gemini-api/docs/pricing)' };
+// The site is reached through the Gemini API (endpoint kind gemini), whose prices these are.
+const GEMINI_NOTE = 'undated copy of the page (it lists Gemini 2.5 Flash Preview 05-20); the page warns Vertex AI prices may differ; '
+  + 'context-cache storage, billed per hour apart from requests, is not metered';
 
 function price(inputPer1M: number, outputPer1M: number, extra: Partial<PriceCard> = {}): PriceCard {
   return { inputPer1M, outputPer1M, readOn: READ_ON, source: MIRROR, ...extra };
@@ -87,6 +103,9 @@ export function builtinSites(): Site[] {
       LLAMA70_H100),
     model('llama-3.1-8b', 'meta.llama3-1-8b-instruct-v1:0', 128_000, price(0.22, 0.22, { egressPerGB: AWS_EGRESS }), LLAMA8_H100),
   ];
+  // Claude on Bedrock: the reference gives cache prices for Sonnet only, and no source read gave a
+  // 1-hour write price for it, so 1-hour writes take the meter's default (twice input, as Anthropic's
+  // 6.00). For Haiku no source gave cache prices: its cache reads and writes are billed as input.
   const bedrockClaude: SiteModel[] = [
     model('claude-3.5-sonnet', 'anthropic.claude-3-5-sonnet-20241022-v2:0', 200_000,
       price(3, 15, { cachedInputPer1M: 0.3, cacheWritePer1M: 3.75, egressPerGB: AWS_EGRESS }), CLAUDE_SONNET),
@@ -101,11 +120,18 @@ export function builtinSites(): Site[] {
       id: 'google/us-central1/tpu-v5e', provider: 'google', region: 'us-central1', location: 'us-central1 · Council Bluffs, Iowa',
       hardware: 'tpu-v5e', label: 'Vertex AI Gemini on TPU v5e', endpoint: { kind: 'gemini' }, servers: 12,
       models: [
-        model('gemini-2.0-flash', 'gemini-2.0-flash', 1_000_000, price(0.1, 0.4), GEMINI_FLASH),
+        model('gemini-2.0-flash', 'gemini-2.0-flash', 1_000_000, price(0.1, 0.4, { cachedInputPer1M: 0.025, ...GEMINI_PAGE, note: GEMINI_NOTE }), GEMINI_FLASH),
         model('gemini-1.5-pro', 'gemini-1.5-pro', 2_000_000,
-          price(1.25, 5, { tier: { aboveInputTokens: 128_000, inputPer1M: 2.5 }, readOn: '2025-02-01', note: 'input 2.50 above 128k context (Feb 2025 entry); the serving hardware is not published, TPU v5e is illustrative' }),
+          price(1.25, 5, {
+            cachedInputPer1M: 0.3125,
+            tier: { aboveInputTokens: 128_000, inputPer1M: 2.5, cachedInputPer1M: 0.625, outputPer1M: 10 },
+            ...GEMINI_PAGE,
+            note: `${GEMINI_NOTE}; the 2.50 tier input is also the mirror's Feb 2025 entry; the serving hardware is not published, TPU v5e is illustrative`,
+          }),
           GEMINI_PRO),
-        model('gemini-1.5-flash', 'gemini-1.5-flash', 1_000_000, price(0.075, 0.3), GEMINI_FLASH),
+        model('gemini-1.5-flash', 'gemini-1.5-flash', 1_000_000,
+          price(0.075, 0.3, { cachedInputPer1M: 0.01875, tier: { aboveInputTokens: 128_000, inputPer1M: 0.15, cachedInputPer1M: 0.0375, outputPer1M: 0.6 }, ...GEMINI_PAGE, note: GEMINI_NOTE }),
+          GEMINI_FLASH),
       ],
     }),
     site({
@@ -186,15 +212,24 @@ export function builtinSites(): Site[] {
       hardware: 'managed', label: 'OpenAI API', endpoint: { kind: 'openai' }, servers: 16,
       models: [
         model('gpt-4o', 'gpt-4o', 128_000, price(2.5, 10, { cachedInputPer1M: 1.25 }), GPT4O),
-        model('gpt-4o-mini', 'gpt-4o-mini', 128_000, price(0.15, 0.6), GPT4O_MINI),
+        model('gpt-4o-mini', 'gpt-4o-mini', 128_000,
+          price(0.15, 0.6, {
+            cachedInputPer1M: 0.075, readOn: '2024-10-01', source: 'OpenAI, "Prompt Caching in the API" (openai.com/index/api-prompt-caching)',
+            note: 'input and output match the 2026-07-24 mirror too',
+          }),
+          GPT4O_MINI),
       ],
     }),
     site({
       id: 'anthropic/us/managed', provider: 'anthropic', region: 'us', location: 'United States (Anthropic API)',
       hardware: 'managed', label: 'Anthropic API', endpoint: { kind: 'anthropic' }, servers: 8,
       models: [
-        model('claude-3.5-sonnet', 'claude-3-5-sonnet-latest', 200_000, price(3, 15), CLAUDE_SONNET),
-        model('claude-3.5-haiku', 'claude-3-5-haiku-latest', 200_000, price(0.8, 4), CLAUDE_HAIKU),
+        model('claude-3.5-sonnet', 'claude-3-5-sonnet-latest', 200_000,
+          price(3, 15, { cachedInputPer1M: 0.3, cacheWritePer1M: 3.75, cacheWrite1hPer1M: 6, ...ANTHROPIC_PAGE, note: `${ANTHROPIC_NOTE}; the page marks Sonnet 3.5 deprecated` }),
+          CLAUDE_SONNET),
+        model('claude-3.5-haiku', 'claude-3-5-haiku-latest', 200_000,
+          price(0.8, 4, { cachedInputPer1M: 0.08, cacheWritePer1M: 1, cacheWrite1hPer1M: 1.6, ...ANTHROPIC_PAGE, note: ANTHROPIC_NOTE }),
+          CLAUDE_HAIKU),
       ],
     }),
   ];

@@ -23,8 +23,9 @@ export const PRICE_SHAPE: Shape = {
   description: 'Prices in USD as the provider publishes them.',
   props: {
     inputPer1M: usd('USD per 1M input tokens.'),
-    cachedInputPer1M: usd('USD per 1M cached input tokens (cache read).'),
-    cacheWritePer1M: usd('USD per 1M tokens written to the prompt cache.'),
+    cachedInputPer1M: usd('USD per 1M cached input tokens (cache read). Default: the input price.'),
+    cacheWritePer1M: usd('USD per 1M tokens written to the prompt cache (Anthropic: the 5-minute cache). Default: the input price.'),
+    cacheWrite1hPer1M: usd('USD per 1M tokens written to a 1-hour prompt cache (Anthropic, Claude on Bedrock). Default: twice the input price.'),
     outputPer1M: usd('USD per 1M output tokens.'),
     requestFee: usd('Flat fee per request, USD.'),
     egressPerGB: usd('Data transfer out, USD per GB received.'),

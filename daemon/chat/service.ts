@@ -21,6 +21,7 @@ import type { SiteResult } from '../providers/types';
 import { TeamLedgerUnavailableError, type Team, type TeamHold } from '../team';
 import { backoffMs, failsOver, MAX_ATTEMPTS } from './failover';
 import { addCost, addTokens, tokensPerSecond, ZERO_COST, ZERO_TOKENS } from './receipt';
+import { StopScanner } from './stop';
 import { usesTools } from './tools';
 import { validateChat } from './validate';
 
@@ -280,6 +281,9 @@ export class ChatService {
     // After a cut that the policy continues, the next attempt gets the answer so far and is asked to go on.
     let messages = r.params.messages;
     let partial = '';
+    // Providers take only a few stop strings; the daemon ends the answer at every one. One scanner for the
+    // request, as a continuation goes on with the same answer.
+    const stops = r.params.stop ? new StopScanner(r.params.stop) : null;
     for (;;) {
       tried.add(target.site.id);
       const attemptStart = clock.now();
@@ -290,6 +294,8 @@ export class ChatService {
         router.settle(target.routed.ticket!, last);
         break;
       }
+      // Reaching a stop string ends the attempt as a cancel would: the upstream request is aborted.
+      const atStop = new AbortController();
       try {
         last = await adapters.get(target.site).send({
           site: target.site,
@@ -303,15 +309,19 @@ export class ChatService {
           responseFormat: r.params.responseFormat,
           reasoningEffort: r.params.reasoningEffort,
           maxTokens: sentCap(r.params.maxTokens, target.model, partial ? tokens.output : 0),
-          signal,
+          signal: stops ? AbortSignal.any([signal, atStop.signal]) : signal,
           apiKey: credentials.get(target.site.provider),
           onDelta: (text) => {
             firstTokenAt ??= clock.now();
-            r.sink.delta(text);
+            if (!stops) return r.sink.delta(text);
+            const shown = stops.push(text);
+            if (shown) r.sink.delta(shown);
+            if (stops.stopped) atStop.abort();
           },
           onToolCall: (piece) => {
             firstTokenAt ??= clock.now();
-            r.sink.toolCall?.(piece);
+            // Past a stop string the answer is over, calls included.
+            if (!stops?.stopped) r.sink.toolCall?.(piece);
           },
         });
       } catch (error) {
@@ -319,6 +329,9 @@ export class ChatService {
         log.error('adapter threw', { site: target.site.id, error });
         last = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: clock.now() - attemptStart, error: { message: (error as Error).message, retryable: false } };
       }
+      // The bill follows what the upstream did (aborted: what arrived); the answer ended at the stop string, complete.
+      const upstreamOutcome = last.outcome;
+      if (stops?.stopped) last = { ...last, outcome: 'complete', error: undefined };
       router.settle(target.routed.ticket!, last);
       const attempt: proto.Attempt = {
         siteId: target.site.id,
@@ -331,7 +344,7 @@ export class ChatService {
       attempts.push(attempt);
       bytes += last.bytesReceived;
       if (last.outcome !== 'error' || last.usage || last.text || last.toolCalls) {
-        const billed = billAttempt(target.model.price, { outcome: last.outcome, usage: last.usage, messages, definitions: r.params, text: last.text, toolCalls: last.toolCalls, bytesReceived: last.bytesReceived });
+        const billed = billAttempt(target.model.price, { outcome: upstreamOutcome, usage: last.usage, messages, definitions: r.params, text: last.text, toolCalls: last.toolCalls, bytesReceived: last.bytesReceived });
         cost = addCost(cost, billed.cost);
         tokens = addTokens(tokens, billed.tokens);
       }
@@ -351,6 +364,9 @@ export class ChatService {
       await clock.sleep(backoffMs(attempts.length, Math.random()), signal);
       target = next;
     }
+    // The text ended before any stop string: what was held back as the possible start of one is its end.
+    const rest = stops && !stops.stopped ? stops.flush() : '';
+    if (rest) r.sink.delta(rest);
     const totalMs = clock.now() - startedAt;
     const ttftMs = firstTokenAt === null ? null : firstTokenAt - startedAt;
     const receipt: proto.Receipt = {

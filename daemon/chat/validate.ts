@@ -199,16 +199,28 @@ export function validateToolChoice(raw: unknown, tools: readonly ToolDefinition[
   throw new InvalidParams(`${name} must be "auto", "none", "required" or {"name": <a tool>}, got ${JSON.stringify(raw).slice(0, 80)}`);
 }
 
-/** OpenAI's limit, which the other providers' APIs accept too. */
-export const MAX_STOP_SEQUENCES = 4;
+/**
+ * Stop strings a request may carry. Providers take 4 or 5 (OpenAI, Gemini), and the daemon enforces the
+ * rest on the streamed text, so the bound is only against mistakes: Continue's autocomplete sends a
+ * template's stop tokens (up to 9), five or more of its own and a language's keywords (a dozen to about
+ * thirty in all); 64 leaves room for such lists and still refuses one never meant as stop strings.
+ */
+export const MAX_STOP_SEQUENCES = 64;
+/** Far longer than any stop token or marker a client sends, and it bounds the text held back while one may be beginning. */
+export const MAX_STOP_LENGTH = 1000;
 
-/** Stop sequences: one string or an array of up to 4 non-empty strings; absent or null is none. */
+/** Stop sequences: one string or a list of non-empty strings; absent, null or empty is none. */
 export function validateStop(raw: unknown, name: string, refuse: (message: string) => Error = (message) => new InvalidParams(message)): string[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   const list = typeof raw === 'string' ? [raw] : raw;
-  if (!Array.isArray(list) || list.length > MAX_STOP_SEQUENCES || list.some((s) => typeof s !== 'string' || s === '')) {
-    throw refuse(`${name} must be a non-empty string or an array of at most ${MAX_STOP_SEQUENCES} non-empty strings, got ${JSON.stringify(raw).slice(0, 80)}`);
-  }
+  if (!Array.isArray(list)) throw refuse(`${name} must be a string or an array of strings, got ${JSON.stringify(raw).slice(0, 80)}`);
+  if (list.length > MAX_STOP_SEQUENCES) throw refuse(`${name} has ${list.length} strings; at most ${MAX_STOP_SEQUENCES} are taken`);
+  list.forEach((s: unknown, i) => {
+    if (typeof s !== 'string' || s === '' || s.length > MAX_STOP_LENGTH) {
+      const at = typeof raw === 'string' ? name : `${name}[${i}]`;
+      throw refuse(`${at} must be a non-empty string of at most ${MAX_STOP_LENGTH} characters, got ${JSON.stringify(s)?.slice(0, 80)}`);
+    }
+  });
   return list.length > 0 ? (list as string[]) : undefined;
 }
 

@@ -7,6 +7,7 @@ import type { ChatMessage, CostBreakdown, Outcome, PriceCard, TokenCounts, ToolC
 import type { ReportedUsage } from '../providers/types';
 import { countPromptTokens, countTextTokens, countToolCallTokens, type PromptDefinitions } from './estimate';
 import { priceUsage } from './pricing';
+import { oneHourShare } from './usage';
 
 export interface AttemptUsage {
   outcome: Outcome;
@@ -25,8 +26,8 @@ export function countAttempt(a: AttemptUsage): TokenCounts {
   if (!a.usage) {
     return { input: countPromptTokens(a.messages, a.definitions), cachedInput: 0, cacheWrite: 0, output: produced(), reasoning: 0, estimated: true };
   }
-  const { input, cachedInput, cacheWrite, output, reasoning } = a.usage;
-  const tokens = { input, cachedInput, cacheWrite, output, reasoning, estimated: false };
+  const { input, cachedInput, cacheWrite, cacheWrite1h, output, reasoning } = a.usage;
+  const tokens = { input, cachedInput, cacheWrite, ...oneHourShare(cacheWrite1h, cacheWrite), output, reasoning, estimated: false };
   // An interrupted stream can carry usage from its start only (Anthropic's message_start reports
   // one output token); when the output that arrived counts more, bill that and say it is estimated.
   // What arrived is the answer without its reasoning (Gemini reports thoughts apart): it stands in for

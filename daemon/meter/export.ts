@@ -35,6 +35,8 @@ const COLUMNS: [string, (r: Receipt) => unknown][] = [
   ['inputTokens', (r) => r.tokens.input],
   ['cachedInputTokens', (r) => r.tokens.cachedInput],
   ['cacheWriteTokens', (r) => r.tokens.cacheWrite],
+  // The share of cacheWriteTokens written to a 1-hour cache; none on receipts made before it was recorded.
+  ['cacheWrite1hTokens', (r) => r.tokens.cacheWrite1h ?? 0],
   ['outputTokens', (r) => r.tokens.output],
   ['reasoningTokens', (r) => r.tokens.reasoning],
   ['tokensEstimated', (r) => r.tokens.estimated],

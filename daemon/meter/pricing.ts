@@ -14,6 +14,8 @@ import type { CostBreakdown, PriceCard } from '../protocol';
  *   tokens (OpenAI/Gemini report prompt tokens including cached ones; the mapper subtracts).
  * - `cachedInput`: prompt tokens read from a cache, billed at the cached-input rate.
  * - `cacheWrite`: prompt tokens written to a cache, billed at the cache-write rate.
+ * - `cacheWrite1h`: the share of `cacheWrite` written to a 1-hour cache (Anthropic, Claude on Bedrock), billed
+ *   at the 1-hour rate instead; absent, every write is an ordinary (5-minute) one.
  * - `output`: every generated token INCLUDING reasoning tokens (Gemini reports thoughts apart, xAI its
  *   reasoning; the mappers add them in). Billed at the output rate.
  * - `reasoning`: the share of `output` that was reasoning; informational, never billed again.
@@ -22,6 +24,7 @@ export interface BillableUsage {
   input: number;
   cachedInput: number;
   cacheWrite: number;
+  cacheWrite1h?: number;
   output: number;
   reasoning: number;
 }
@@ -38,7 +41,7 @@ function scaled(count: number, micro: number, divisor: number): number {
   return Number.isSafeInteger(product) ? Math.floor((product + divisor / 2) / divisor) : scaledBig(count, micro, divisor);
 }
 
-// Apart from `scaled` so that it stays small enough for V8 to inline at all five of placement's per-site calls.
+// Apart from `scaled` so that it stays small enough for V8 to inline at each of placement's per-site calls.
 function scaledBig(count: number, micro: number, divisor: number): number {
   const d = BigInt(divisor);
   return Number((BigInt(count) * BigInt(micro) + d / 2n) / d);
@@ -59,6 +62,9 @@ export function ratesFor(card: PriceCard, promptTokens: number) {
     // cached rate bills cached tokens as ordinary input (the provider gives no discount we know of).
     cachedInput: tier?.cachedInputPer1M ?? card.cachedInputPer1M ?? input,
     cacheWrite: card.cacheWritePer1M ?? input,
+    // A card without a 1-hour price follows Anthropic's rule, twice the base input price; as a multiple of
+    // the input price it follows a tier's input too. A card's own write prices apply in its tier as well.
+    cacheWrite1h: card.cacheWrite1hPer1M ?? 2 * input,
     output: tier?.outputPer1M ?? card.outputPer1M,
   };
 }
@@ -68,6 +74,7 @@ export interface MicroRates {
   readonly input: number;
   readonly cachedInput: number;
   readonly cacheWrite: number;
+  readonly cacheWrite1h: number;
   readonly output: number;
 }
 
@@ -87,7 +94,10 @@ export interface CompiledCard {
 
 function microRates(card: PriceCard, promptTokens: number): MicroRates {
   const r = ratesFor(card, promptTokens);
-  return { input: microPer1M(r.input), cachedInput: microPer1M(r.cachedInput), cacheWrite: microPer1M(r.cacheWrite), output: microPer1M(r.output) };
+  return {
+    input: microPer1M(r.input), cachedInput: microPer1M(r.cachedInput), cacheWrite: microPer1M(r.cacheWrite),
+    cacheWrite1h: microPer1M(r.cacheWrite1h), output: microPer1M(r.output),
+  };
 }
 
 export function compileCard(card: PriceCard): CompiledCard {
@@ -108,11 +118,15 @@ type Parts = Omit<CostBreakdown, 'totalNanoUsd'>;
  * components; with `parts` the components are written there too. `priceUsage` (receipts, estimates,
  * explanations) and `priceTotal` (placement's hot path, no allocation) are both this function.
  */
-function price(c: CompiledCard, input: number, cachedInput: number, cacheWrite: number, output: number, bytesReceived: number, parts: Parts | null): number {
+function price(c: CompiledCard, input: number, cachedInput: number, cacheWrite: number, cacheWrite1h: number, output: number, bytesReceived: number, parts: Parts | null): number {
   const r = input + cachedInput + cacheWrite > c.tierAbove ? c.tier : c.base;
   const inputNano = scaled(Math.round(input), r.input, 1000);
   const cachedNano = scaled(Math.round(cachedInput), r.cachedInput, 1000);
-  const writeNano = scaled(Math.round(cacheWrite), r.cacheWrite, 1000);
+  // Both kinds of write are one component; each kind is rounded on its own. The 1-hour share is held to
+  // the writes, so a bad report cannot bill more than every write as a 1-hour one.
+  const writes = Math.round(cacheWrite);
+  const writes1h = Math.min(Math.round(cacheWrite1h), writes);
+  const writeNano = scaled(writes - writes1h, r.cacheWrite, 1000) + scaled(writes1h, r.cacheWrite1h, 1000);
   const outputNano = scaled(Math.round(output), r.output, 1000);
   // USD per 1e9 bytes == nano-USD per byte; micro-USD per GB / 1e6 keeps it integer.
   const transferNano = scaled(Math.round(bytesReceived), c.egressMicroPerGB, 1e6);
@@ -127,9 +141,9 @@ function price(c: CompiledCard, input: number, cachedInput: number, cacheWrite: 
   return inputNano + cachedNano + writeNano + outputNano + c.requestFeeNanoUsd + transferNano;
 }
 
-/** The total of `priceUsage` for the same usage, without building the breakdown. */
+/** The total of `priceUsage` for the same usage (no 1-hour writes: placement never expects any), without building the breakdown. */
 export function priceTotal(card: CompiledCard, input: number, cachedInput: number, cacheWrite: number, output: number, bytesReceived: number): number {
-  return price(card, input, cachedInput, cacheWrite, output, bytesReceived, null);
+  return price(card, input, cachedInput, cacheWrite, 0, output, bytesReceived, null);
 }
 
 export function priceUsage(card: PriceCard, usage: BillableUsage, bytesReceived: number): CostBreakdown {
@@ -139,7 +153,7 @@ export function priceUsage(card: PriceCard, usage: BillableUsage, bytesReceived:
 /** `priceUsage` with a card compiled beforehand. */
 export function priceUsageCompiled(card: CompiledCard, usage: BillableUsage, bytesReceived: number): CostBreakdown {
   const cost: CostBreakdown = { inputNanoUsd: 0, cachedInputNanoUsd: 0, cacheWriteNanoUsd: 0, outputNanoUsd: 0, requestFeeNanoUsd: 0, dataTransferNanoUsd: 0, totalNanoUsd: 0 };
-  cost.totalNanoUsd = price(card, usage.input, usage.cachedInput, usage.cacheWrite, usage.output, bytesReceived, cost);
+  cost.totalNanoUsd = price(card, usage.input, usage.cachedInput, usage.cacheWrite, usage.cacheWrite1h ?? 0, usage.output, bytesReceived, cost);
   return cost;
 }
 

@@ -6,6 +6,16 @@ import type { ReportedUsage } from '../providers/types';
 
 const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
 
+/**
+ * The 1-hour share of `cacheWrite` as usage and receipts carry it: present only when some write was a
+ * 1-hour one (so usage without any, and every receipt made before the share existed, look alike), and
+ * never more than the writes.
+ */
+export function oneHourShare(oneHour: number | undefined, cacheWrite: number): { cacheWrite1h?: number } {
+  const share = Math.min(count(oneHour), cacheWrite);
+  return share > 0 ? { cacheWrite1h: share } : {};
+}
+
 export interface OpenAIUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
@@ -38,7 +48,9 @@ export function fromOpenAI(usage: OpenAIUsage): ReportedUsage {
 
 export interface AnthropicUsage {
   input_tokens?: number;
+  /** Every cache write; `cache_creation` breaks it down by cache lifetime. */
   cache_creation_input_tokens?: number | null;
+  cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
   cache_read_input_tokens?: number | null;
   output_tokens?: number;
 }
@@ -52,7 +64,8 @@ export type AnthropicEvent =
 /**
  * Folds one Anthropic stream event into the usage so far. input_tokens excludes cache reads and
  * writes (unlike OpenAI), so no subtraction. message_delta usage is cumulative: a field it carries
- * replaces the earlier value, never adds to it.
+ * replaces the earlier value, never adds to it. The 1-hour writes (billed at their own rate) are
+ * cache_creation.ephemeral_1h_input_tokens, a share of cache_creation_input_tokens.
  */
 export function foldAnthropic(prev: ReportedUsage | null, event: AnthropicEvent): ReportedUsage | null {
   const usage: AnthropicUsage | undefined =
@@ -63,10 +76,12 @@ export function foldAnthropic(prev: ReportedUsage | null, event: AnthropicEvent)
   const base = prev ?? { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0 };
   const latest = (value: number | null | undefined, before: number) => (value == null ? before : count(value));
   const rawSoFar = (prev?.raw as AnthropicUsage | undefined) ?? {};
+  const cacheWrite = latest(usage.cache_creation_input_tokens, base.cacheWrite);
   return {
     input: latest(usage.input_tokens, base.input),
     cachedInput: latest(usage.cache_read_input_tokens, base.cachedInput),
-    cacheWrite: latest(usage.cache_creation_input_tokens, base.cacheWrite),
+    cacheWrite,
+    ...oneHourShare(latest(usage.cache_creation?.ephemeral_1h_input_tokens, base.cacheWrite1h ?? 0), cacheWrite),
     output: latest(usage.output_tokens, base.output),
     reasoning: 0, // Anthropic bills thinking as output tokens and does not report it apart.
     raw: { ...rawSoFar, ...usage },
@@ -101,14 +116,16 @@ export function fromGemini(meta: GeminiUsageMetadata): ReportedUsage {
   };
 }
 
-type TokenFields = Pick<ReportedUsage, 'input' | 'cachedInput' | 'cacheWrite' | 'output' | 'reasoning'>;
+type TokenFields = Pick<ReportedUsage, 'input' | 'cachedInput' | 'cacheWrite' | 'cacheWrite1h' | 'output' | 'reasoning'>;
 
 /** Each kind of token of two counts added: what every sum of usage or of receipts' tokens starts from. */
 export function addTokenFields(a: TokenFields, b: TokenFields): TokenFields {
+  const cacheWrite = a.cacheWrite + b.cacheWrite;
   return {
     input: a.input + b.input,
     cachedInput: a.cachedInput + b.cachedInput,
-    cacheWrite: a.cacheWrite + b.cacheWrite,
+    cacheWrite,
+    ...oneHourShare((a.cacheWrite1h ?? 0) + (b.cacheWrite1h ?? 0), cacheWrite),
     output: a.output + b.output,
     reasoning: a.reasoning + b.reasoning,
   };

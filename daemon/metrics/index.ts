@@ -85,7 +85,7 @@ export class Metrics {
     });
     this.tokens = new Counter({
       name: 'switchyard_tokens_total',
-      help: 'Billed tokens by kind (input, cached_input, cache_write, output).',
+      help: 'Billed tokens by kind (input, cached_input, cache_write, cache_write_1h, output); cache_write_1h counts 1-hour cache writes, cache_write the others.',
       labelNames: ['site', 'provider', 'model', 'kind'],
       registers,
     });
@@ -208,7 +208,10 @@ export class Metrics {
     this.total.observe({ site, model }, r.totalMs / 1000);
     if (r.cost.totalNanoUsd > 0) this.cost.inc({ site, provider, model }, r.cost.totalNanoUsd / 1e9);
     const t = r.tokens;
-    for (const [kind, n] of [['input', t.input], ['cached_input', t.cachedInput], ['cache_write', t.cacheWrite], ['output', t.output]] as const) {
+    // Kinds are disjoint, billed at their own rates: 1-hour writes are a share of cacheWrite, counted apart.
+    const oneHour = t.cacheWrite1h ?? 0;
+    const kinds = [['input', t.input], ['cached_input', t.cachedInput], ['cache_write', t.cacheWrite - oneHour], ['cache_write_1h', oneHour], ['output', t.output]] as const;
+    for (const [kind, n] of kinds) {
       if (n > 0) this.tokens.inc({ site, provider, model, kind }, n);
     }
   }

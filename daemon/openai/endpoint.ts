@@ -27,7 +27,10 @@ export interface EndpointDeps {
 export interface OpenAIEndpoint {
   /** POST /v1/chat/completions: a plain node:http listener, guarded by the caller. */
   chatCompletions(req: IncomingMessage, res: ServerResponse): void;
-  /** GET /v1/models, /v1/models/:id and /v1/switchyard/placements/:id. */
+  /**
+   * GET /v1/models, /v1/models/:id and /v1/switchyard/placements/:id, each also with a trailing slash;
+   * and POST /v1/chat/completions/, which some clients build with one and the direct route does not match.
+   */
   router: Router;
 }
 
@@ -53,7 +56,8 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
 
   router.get('/v1/models/*id', (req, res) => {
     const raw = (req.params as Record<string, string | string[]>).id;
-    const id = Array.isArray(raw) ? raw.join('/') : String(raw);
+    // A trailing slash is an empty last segment, not part of the id.
+    const id = (Array.isArray(raw) ? raw.join('/') : String(raw)).replace(/\/$/, '');
     const index = catalog.index;
     if (index.offers(id).length > 0) return void sendJson(res, 200, { id, object: 'model', created, owned_by: 'switchyard' });
     const site = index.catalog.sites.find((s) => id.startsWith(`${s.id}/`) && s.models.some((m) => `${s.id}/${m.providerModel}` === id));
@@ -172,6 +176,8 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
       early = null;
     }
   }
+
+  router.post('/v1/chat/completions', (req, res) => chatCompletions(req, res));
 
   return { chatCompletions, router };
 }

@@ -8,10 +8,14 @@ import { OPENAI_SAMPLING_NAMES, wireToolCalls } from '../providers/openai';
 
 /** Sampling options passed to the site: the contract's field for each name in the chat completions API. */
 const SAMPLING = Object.fromEntries(Object.entries(OPENAI_SAMPLING_NAMES).map(([field, wire]) => [wire, field])) as Record<string, keyof Sampling>;
-/** Options we accept so that ordinary clients work, but do not forward (the sites' defaults apply). */
-const IGNORED = new Set([
-  'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'logit_bias', 'store', 'metadata', 'service_tier', 'prediction', 'top_k', 'min_p', 'repetition_penalty',
-]);
+/**
+ * Options we accept so that ordinary clients work, but do not forward: none changes the answer or its
+ * bill. A prediction (Continue sends one for gpt-4o) only lets OpenAI answer sooner, billing the
+ * predicted tokens it rejects: without it the answer is the same and costs no more.
+ */
+const IGNORED = new Set(['user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'store', 'metadata', 'prediction']);
+/** Why a sampling setting the contract does not carry is refused: dropping it would change the answer. */
+const NOT_SAMPLED = 'not among the sampling settings Switchyard passes to the sites (temperature, top_p, presence_penalty, frequency_penalty, seed)';
 /** Options that change what the answer is: refused rather than silently dropped. */
 const REFUSED: Record<string, string> = {
   functions: 'the deprecated functions API is not supported; send tools instead',
@@ -22,6 +26,12 @@ const REFUSED: Record<string, string> = {
   modalities: 'only text output is supported by Switchyard',
   verbosity: 'verbosity is not supported by Switchyard: the sites answer at their own length',
   web_search_options: 'web search is not supported by Switchyard',
+  // Another tier is another price (flex half, priority more), and the meter prices the default one.
+  service_tier: 'only the default tier ("auto") is served: the other tiers are billed at prices Switchyard does not meter',
+  logit_bias: 'token ids are one tokenizer\'s, and the request may be placed on any site serving the model',
+  top_k: NOT_SAMPLED,
+  min_p: NOT_SAMPLED,
+  repetition_penalty: NOT_SAMPLED,
 };
 
 /** Whether a refused option's value asks for nothing beyond the default, as some clients always send it. */
@@ -31,6 +41,12 @@ function asksNothing(key: string, value: unknown): boolean {
   if (key === 'function_call') return value === 'none' || value === 'auto';
   // OpenAI's own default.
   if (key === 'verbosity') return value === 'medium';
+  if (key === 'service_tier') return value === 'auto' || value === 'default';
+  if (key === 'logit_bias') return typeof value === 'object' && Object.keys(value).length === 0;
+  // The values that switch the setting off, as servers that have it read them.
+  if (key === 'top_k') return value === 0 || value === -1;
+  if (key === 'min_p') return value === 0;
+  if (key === 'repetition_penalty') return value === 1;
   return key === 'top_logprobs' && value === 0;
 }
 

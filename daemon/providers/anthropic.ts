@@ -39,6 +39,8 @@ export function anthropicTracker(): RawTracker {
 
 export const anthropicFamily: WireFamily = {
   tracker: anthropicTracker,
+  // No count is documented; a whitespace-only stop string is a 400 ("must contain non-whitespace").
+  stops: { max: Infinity, blank: false },
   model(site, model, apiKey, fetch) {
     return createAnthropic({ baseURL: site.endpoint.baseUrl, apiKey: apiKey ?? '', fetch }).languageModel(model.providerModel);
   },

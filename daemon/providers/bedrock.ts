@@ -1,9 +1,11 @@
 // AWS Bedrock (Converse / ConverseStream, AWS event-stream framing) through @ai-sdk/amazon-bedrock, in the
 // site's region. Authentication: a Bedrock API key (SiteRequest.apiKey, or AWS_BEARER_TOKEN_BEDROCK), else
 // SigV4 with the AWS credentials in the daemon's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-// AWS_SESSION_TOKEN), read by the library. Usage: metadata.usage of the stream, or usage of the body.
+// AWS_SESSION_TOKEN), read by the library. Usage: metadata.usage of the stream, or usage of the body; its
+// cacheDetails say which cache writes were 1-hour ones (billed at their own rate).
 
 import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
+import { oneHourShare } from '../meter/usage';
 import type { ReportedUsage } from './types';
 import { finishWith, type RawTracker, type WireFamily } from './wire';
 
@@ -12,17 +14,29 @@ export interface BedrockUsage {
   outputTokens?: number;
   cacheReadInputTokens?: number | null;
   cacheWriteInputTokens?: number | null;
+  /** The cache writes by TTL ("5m", "1h"). */
+  cacheDetails?: { ttl?: string; inputTokens?: number }[] | null;
   totalTokens?: number;
 }
 
 const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
 
+/** Tokens cacheDetails says were written with this TTL. */
+function writtenFor(details: NonNullable<BedrockUsage['cacheDetails']>, ttl: string): number {
+  return details.reduce((n, d) => (d?.ttl === ttl ? n + count(d.inputTokens) : n), 0);
+}
+
 /** Converse usage: inputTokens excludes cache reads and writes (as in Anthropic's API). */
 export function fromBedrock(usage: BedrockUsage): ReportedUsage {
+  const details = Array.isArray(usage.cacheDetails) ? usage.cacheDetails : [];
+  const oneHour = writtenFor(details, '1h');
+  // Both the total and the breakdown are optional fields: bill no fewer writes than either shows.
+  const cacheWrite = Math.max(count(usage.cacheWriteInputTokens), oneHour + writtenFor(details, '5m'));
   return {
     input: count(usage.inputTokens),
     cachedInput: count(usage.cacheReadInputTokens),
-    cacheWrite: count(usage.cacheWriteInputTokens),
+    cacheWrite,
+    ...oneHourShare(oneHour, cacheWrite),
     output: count(usage.outputTokens),
     reasoning: 0,
     raw: usage,
@@ -46,9 +60,11 @@ export function bedrockTracker(): RawTracker {
       if (c.metadata?.usage) tracker.usage = fromBedrock(c.metadata.usage);
       finish(c.messageStop?.stopReason);
     },
-    body(raw) {
-      const b = raw as { usage?: BedrockUsage; stopReason?: string } | null;
-      if (b?.usage) tracker.usage = fromBedrock(b.usage);
+    body(raw, sdkUsage) {
+      const b = raw as { usage?: BedrockUsage; stopReason?: string } | undefined;
+      // The library keeps no Converse body, but its usage keeps Converse's own (cacheDetails and all).
+      const usage = b?.usage ?? (sdkUsage?.raw as BedrockUsage | undefined);
+      if (usage) tracker.usage = fromBedrock(usage);
       finish(b?.stopReason ?? 'end_turn');
     },
   };
@@ -57,6 +73,9 @@ export function bedrockTracker(): RawTracker {
 
 export const bedrockFamily: WireFamily = {
   tracker: bedrockTracker,
+  // Converse hands stopSequences to the model, and several of Bedrock's models take no more than 4;
+  // Claude there refuses whitespace-only ones as Anthropic's API does.
+  stops: { max: 4, blank: false },
   model(site, model, apiKey, fetch) {
     return createAmazonBedrock({
       region: site.region,

@@ -51,6 +51,8 @@ export function geminiTracker(): RawTracker {
 
 export const geminiFamily: WireFamily = {
   tracker: geminiTracker,
+  // generationConfig.stopSequences takes up to 5.
+  stops: { max: 5, blank: true },
   model(site, model, apiKey, fetch) {
     return createGoogleGenerativeAI({ baseURL: site.endpoint.baseUrl, apiKey: apiKey ?? '', fetch }).languageModel(model.providerModel);
   },

@@ -22,7 +22,7 @@ import type { ChatMessage, Sampling, ToolCall, ToolCallDelta } from '../protocol
 import { fromOpenAI, type OpenAIUsage } from '../meter/usage';
 import type { WireStats } from './fetch';
 import type { SiteAdapter, SiteError, SiteRequest, SiteResult } from './types';
-import { DEFAULT_IDLE_TIMEOUT_MS, finishWith, retryableStatus, retryAfterMs, startAttempt, toSiteError, type AdapterOptions, type RawTracker } from './wire';
+import { DEFAULT_IDLE_TIMEOUT_MS, finishWith, retryableStatus, retryAfterMs, startAttempt, toSiteError, upstreamStops, type AdapterOptions, type RawTracker, type StopRule } from './wire';
 
 interface WireToolCall {
   index?: number;
@@ -135,6 +135,14 @@ function wireTools(req: SiteRequest): Record<string, unknown> {
   };
 }
 
+/** OpenAI, Azure and the compatible servers that say (Groq, Mistral, vLLM by default) take 4; more is a 400 there. */
+const OPENAI_STOPS: StopRule = { max: 4, blank: true };
+
+function wireStops(stops: readonly string[] | undefined): Record<string, unknown> {
+  const stop = upstreamStops(stops, OPENAI_STOPS);
+  return stop ? { stop } : {};
+}
+
 /** JSON mode, or structured output to a schema, as the chat completions API asks for it. */
 function wireResponseFormat(req: SiteRequest): Record<string, unknown> {
   const f = req.responseFormat;
@@ -150,7 +158,7 @@ function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: E
     messages: req.messages.map(wireMessage),
     [endpoint.maxTokensField]: req.maxTokens,
     ...wireSampling(req.sampling),
-    ...(req.stop ? { stop: req.stop } : {}),
+    ...wireStops(req.stop),
     ...wireTools(req),
     ...wireResponseFormat(req),
     ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),

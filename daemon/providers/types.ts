@@ -9,6 +9,8 @@ export interface ReportedUsage {
   input: number;
   cachedInput: number;
   cacheWrite: number;
+  /** The share of `cacheWrite` written to a 1-hour cache; absent when none was. */
+  cacheWrite1h?: number;
   output: number;
   reasoning: number;
   /** The provider's own usage object, kept for the receipt's audit trail. */

@@ -20,6 +20,8 @@ export interface RawTracker {
   /**
    * The whole JSON body of a non-streamed answer, with the library's usage of it. Where the library made
    * several requests for the answer (Gemini's long decode) the body is the last one's, the usage all of them.
+   * Where the library keeps no body (Bedrock's Converse) `raw` is undefined; its usage still has the
+   * provider's own usage object in `raw`.
    */
   body(raw: unknown, usage?: LanguageModelV3Usage): void;
   usage: ReportedUsage | null;
@@ -48,6 +50,25 @@ export interface WireFamily {
   tracker(): RawTracker;
   /** What the request asks that the library takes only as this provider's own option. */
   providerOptions?(req: SiteRequest): LanguageModelV3CallOptions['providerOptions'];
+  /** Which of the request's stop strings the provider takes. */
+  stops: StopRule;
+}
+
+/** How many stop strings a provider takes, and whether it takes whitespace-only ones. */
+export interface StopRule {
+  max: number;
+  blank: boolean;
+}
+
+/**
+ * The stop strings sent upstream: the first the provider takes, in the request's order. The daemon ends
+ * the answer at every stop string itself (chat/stop.ts), so one left out only lets the upstream go on
+ * until the daemon sees it and aborts the request.
+ */
+export function upstreamStops(stops: readonly string[] | undefined, rule: StopRule): string[] | undefined {
+  if (!stops) return undefined;
+  const taken = (rule.blank ? stops : stops.filter((s) => s.trim() !== '')).slice(0, rule.max);
+  return taken.length > 0 ? taken : undefined;
 }
 
 export interface AdapterOptions {
@@ -370,13 +391,13 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
       const model = modelFor(req.site, req.model, req.apiKey);
       // The SDK's call options use the contract's names; a provider without a setting warns and ignores it.
       const call = {
-        prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: req.stop, ...toolOptions(req),
+        prompt: toPrompt(req.messages), maxOutputTokens: req.maxTokens, ...req.sampling, stopSequences: upstreamStops(req.stop, family.stops), ...toolOptions(req),
         ...(req.responseFormat ? { responseFormat: { type: 'json' as const, schema: req.responseFormat.schema as JSONSchema7 | undefined, name: req.responseFormat.name, description: req.responseFormat.description } } : {}),
         providerOptions: family.providerOptions?.(req), abortSignal: wire.signal,
       };
       if (!streaming) {
         const answer = await model.doGenerate(call);
-        if (answer.response?.body !== undefined) tracker.body(answer.response.body, answer.usage);
+        tracker.body(answer.response?.body, answer.usage);
         if (!tracker.usage) tracker.usage = fromSdkUsage(answer.usage);
         for (const part of answer.content) {
           if (part.type === 'text') delta(part.text);

@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 
 export interface BedrockScript {
   pieces?: string[];
-  usage?: { input: number; output: number; cacheRead?: number };
+  /** cacheWrite1h: the share of cacheWrite written with a 1-hour TTL, reported in cacheDetails (1h before 5m, as Bedrock sorts them). */
+  usage?: { input: number; output: number; cacheRead?: number; cacheWrite?: number; cacheWrite1h?: number };
   stopReason?: string;
   /** Tool uses after the text (input as JSON text); the turn then stops with tool_use. */
   toolUses?: { id: string; name: string; input: string }[];
@@ -52,6 +53,14 @@ export function eventMessage(eventType: string, payload: unknown): Buffer {
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(zlib.crc32(withoutCrc), 0);
   return Buffer.concat([withoutCrc, crc]);
+}
+
+/** Converse's cache-write fields: the total, and cacheDetails by TTL (empty entries left out). */
+function cacheWrites(usage: BedrockScript['usage']): Record<string, unknown> {
+  if (!usage?.cacheWrite) return {};
+  const oneHour = usage.cacheWrite1h ?? 0;
+  const details = [{ ttl: '1h', inputTokens: oneHour }, { ttl: '5m', inputTokens: usage.cacheWrite - oneHour }].filter((d) => d.inputTokens > 0);
+  return { cacheWriteInputTokens: usage.cacheWrite, cacheDetails: details };
 }
 
 export class FakeBedrock {
@@ -99,7 +108,7 @@ export class FakeBedrock {
       return void res.end();
     }
     const pieces = script.pieces ?? ['Hello', ' from', ' Bedrock', '.'];
-    const usage = { inputTokens: script.usage?.input ?? 10, outputTokens: script.usage?.output ?? pieces.length, totalTokens: (script.usage?.input ?? 10) + (script.usage?.output ?? pieces.length), ...(script.usage?.cacheRead ? { cacheReadInputTokens: script.usage.cacheRead } : {}) };
+    const usage = { inputTokens: script.usage?.input ?? 10, outputTokens: script.usage?.output ?? pieces.length, totalTokens: (script.usage?.input ?? 10) + (script.usage?.output ?? pieces.length), ...(script.usage?.cacheRead ? { cacheReadInputTokens: script.usage.cacheRead } : {}), ...cacheWrites(script.usage) };
     const toolUses = script.toolUses ?? [];
     const stopReason = script.stopReason ?? (toolUses.length ? 'tool_use' : 'end_turn');
     if (!(req.url ?? '').endsWith('/converse-stream')) {

@@ -29,8 +29,11 @@ export type Fault =
 
 export interface Script {
   pieces?: string[];
-  /** Reported usage; input defaults to a char/4 count of the prompt, output to the number of pieces. */
-  usage?: { input?: number; cached?: number; cacheWrite?: number; output?: number; reasoning?: number };
+  /**
+   * Reported usage; input defaults to a char/4 count of the prompt, output to the number of pieces.
+   * cacheWrite1h: the share of cacheWrite written to Anthropic's 1-hour cache (the rest is 5-minute).
+   */
+  usage?: { input?: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number; output?: number; reasoning?: number };
   /** Finish as the length limit. */
   length?: boolean;
   /** Before the response headers, ms. */
@@ -162,6 +165,7 @@ export class FakeUpstream {
       input: script.usage?.input ?? Math.max(1, Math.ceil(JSON.stringify(body?.messages ?? body?.contents ?? '').length / 4)),
       cached: script.usage?.cached ?? 0,
       cacheWrite: script.usage?.cacheWrite ?? 0,
+      cacheWrite1h: script.usage?.cacheWrite1h ?? 0,
       output: script.usage?.output ?? pieces.length,
       reasoning: script.usage?.reasoning ?? 0,
     };
@@ -257,7 +261,7 @@ function encodeResponse(res: http.ServerResponse, encoder: zlib.Gzip | zlib.Defl
 
 interface Ctx {
   model: string;
-  usage: { input: number; cached: number; cacheWrite: number; output: number; reasoning: number };
+  usage: { input: number; cached: number; cacheWrite: number; cacheWrite1h: number; output: number; reasoning: number };
   length: boolean;
   includeUsage: boolean;
   toolCalls: FakeToolCall[];
@@ -318,8 +322,11 @@ const openAIChunk = (ctx: Ctx, choices: unknown[], extra: Record<string, unknown
   id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: CREATED, model: ctx.model, system_fingerprint: 'fp_fake', choices, ...extra,
 });
 
+// cache_creation breaks the writes down by cache lifetime; the API sends it with zeros when nothing was written.
 const anthropicUsage = (ctx: Ctx) => ({
-  input_tokens: ctx.usage.input, cache_creation_input_tokens: ctx.usage.cacheWrite, cache_read_input_tokens: ctx.usage.cached, output_tokens: ctx.usage.output,
+  input_tokens: ctx.usage.input, cache_creation_input_tokens: ctx.usage.cacheWrite, cache_read_input_tokens: ctx.usage.cached,
+  cache_creation: { ephemeral_5m_input_tokens: ctx.usage.cacheWrite - ctx.usage.cacheWrite1h, ephemeral_1h_input_tokens: ctx.usage.cacheWrite1h },
+  output_tokens: ctx.usage.output,
 });
 
 function geminiUsage(ctx: Ctx, output: number) {

@@ -192,6 +192,89 @@ test('temperature, top_p, seed and stop from an OpenAI client reach the site; a 
   );
 });
 
+/** Continue's autocomplete stop list for a chat model: more than OpenAI's 4, with "world" beyond them. */
+const LONG_STOPS = ['</COMPLETION>', '\n\n', '/src/', '#- coding: utf-8', '```', 'world'];
+/** An answer that would go on for seconds after "world", split across pieces. */
+const PAST_THE_STOP = { pieces: ['Hello', ' wor', 'ld', ' and', ...Array.from({ length: 80 }, (_, i) => ` more${i}`)], delayMs: 40 };
+
+/** The receipt of the last request to the fake site, once it is in the ledger. */
+const lastFakeReceipt = (placementId: string) => waitFor(async () => (await ledger()).find((x) => x.placementId === placementId), 10_000, () => `no receipt for ${placementId}`);
+
+test('stop: every string ends the answer, beyond the 4 the site takes; the daemon aborts the upstream there and bills what it produced', async () => {
+  fake.enqueue(PAST_THE_STOP);
+  const before = fake.requests.length;
+  const started = Date.now();
+  const { data, response } = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('hi'), stop: LONG_STOPS }).withResponse();
+  assert.equal(data.choices[0].message.content, 'Hello ');
+  assert.equal(data.choices[0].finish_reason, 'stop');
+  assert.ok(Date.now() - started < 2000, 'the answer did not wait for the upstream to finish (3.4 s)');
+  const sent = fake.requests[before];
+  assert.deepEqual(sent.body.stop, LONG_STOPS.slice(0, 4), 'the site is sent the 4 it takes');
+  assert.equal(await sent.closed, true, 'the upstream request was aborted');
+  const r = await lastFakeReceipt(response.headers.get('x-switchyard-placement')!);
+  assert.equal(r.outcome, 'complete');
+  // What arrived is billed (the stop string and the piece after it too: the upstream produced them).
+  assert.ok(r.tokens.output >= 2 && r.tokens.output < 10, `billed ${r.tokens.output} output tokens`);
+  assert.equal(r.tokens.estimated, true);
+  assert.ok(r.cost.totalNanoUsd > 0);
+});
+
+test('stop, streamed: text before a stop string split across pieces is let through as it comes, the rest never, finish_reason stop', async () => {
+  fake.enqueue(PAST_THE_STOP);
+  const before = fake.requests.length;
+  const stream = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('hi'), stop: LONG_STOPS, stream: true, stream_options: { include_usage: true } });
+  const pieces: string[] = [];
+  let finish: string | null = null;
+  let usage: (OpenAI.CompletionUsage & { cost: number }) | undefined;
+  for await (const chunk of stream) {
+    if (chunk.choices[0]?.delta.content) pieces.push(chunk.choices[0].delta.content);
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    if (chunk.usage) usage = chunk.usage as typeof usage;
+  }
+  // " wor" may begin "world": only its space goes out until the next piece settles it.
+  assert.deepEqual(pieces, ['Hello', ' ']);
+  assert.equal(finish, 'stop');
+  assert.ok(usage && usage.completion_tokens > 0 && usage.cost > 0);
+  assert.equal(await fake.requests[before].closed, true);
+});
+
+test('stop on the editor\'s switchyard/chat: the same list, the same end', async () => {
+  fake.enqueue(PAST_THE_STOP);
+  let text = '';
+  const receipt = new Promise<proto.Receipt>((resolve) => {
+    const deltas = rpc.onNotification(proto.chatDelta, (d) => void (text += d.text));
+    const receipts = rpc.onNotification(proto.receipt, (p) => {
+      if (p.receipt.site.id !== FAKE_SITE) return;
+      deltas.dispose();
+      receipts.dispose();
+      resolve(p.receipt);
+    });
+  });
+  await rpc.sendRequest(proto.chat, { model: `${FAKE_SITE}/gpt-fake`, messages: [{ role: 'user', content: 'hi' }], stop: LONG_STOPS });
+  const r = await receipt;
+  assert.equal(text, 'Hello ');
+  assert.equal(r.outcome, 'complete');
+  await assert.rejects(rpc.sendRequest(proto.chat, { model: `${FAKE_SITE}/gpt-fake`, messages: [{ role: 'user', content: 'hi' }], stop: Array.from({ length: 65 }, (_, i) => `S${i}`) }), /params\.stop has 65 strings; at most 64 are taken/);
+});
+
+test('a trailing slash reaches the same routes, as some clients build the URL', async () => {
+  const auth = { authorization: `Bearer ${d.state.token}` };
+  const answer = await fetch(`${d.url}/v1/chat/completions/`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4 }) });
+  assert.equal(answer.status, 200);
+  assert.equal(((await answer.json()) as { object: string }).object, 'chat.completion');
+  assert.ok(answer.headers.get('x-switchyard-site'));
+  const streamed = await fetch(`${d.url}/v1/chat/completions/?api-version=1`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4, stream: true }) });
+  assert.equal(streamed.status, 200);
+  assert.match(await streamed.text(), /data: \[DONE\]\n\n$/);
+  const list = await fetch(`${d.url}/v1/models/`, { headers: auth });
+  assert.equal(list.status, 200);
+  const one = await fetch(`${d.url}/v1/models/llama-3.3-70b/`, { headers: auth });
+  assert.equal(one.status, 200);
+  assert.equal(((await one.json()) as { id: string }).id, 'llama-3.3-70b');
+  const pinned = await fetch(`${d.url}/v1/models/${FAKE_SITE}/gpt-fake/`, { headers: auth });
+  assert.equal(((await pinned.json()) as { id: string }).id, `${FAKE_SITE}/gpt-fake`);
+});
+
 test('without max_tokens none is sent: the site\'s own limit applies, and the budget reserves the longest answer it allows', async () => {
   const answer = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('a long answer, please') });
   assert.equal(answer.choices[0].finish_reason, 'stop');

@@ -75,6 +75,32 @@ test('invalid input is refused naming the file, the entry and the field', () => 
   assert.match(refused([file([{ id: 'groq/eu-helsinki/lpu', colour: 'red' }], 'f.json')]), /^f\.json: sites\[0\] "groq\/eu-helsinki\/lpu": colour is not a known field/);
 });
 
+test('a price card may name the 1-hour cache-write price; a bad one is refused naming the field', () => {
+  const { sites } = buildCatalog([file([{ id: 'anthropic/us/managed', models: [{ canonical: 'claude-3.5-haiku', price: { cacheWrite1hPer1M: 1.7 } }] }])]);
+  const haiku = sites.find((s) => s.id === 'anthropic/us/managed')!.models.find((m) => m.canonical === 'claude-3.5-haiku')!;
+  assert.equal(haiku.price.cacheWrite1hPer1M, 1.7);
+  assert.equal(haiku.price.inputPer1M, 0.8, 'the rest of the card stays');
+  assert.equal(refused([file([{ id: 'anthropic/us/managed', models: [{ canonical: 'claude-3.5-haiku', price: { cacheWrite1hPer1M: -2 } }] }], 'g.json')]),
+    'g.json: sites[0] "anthropic/us/managed": models[0].price.cacheWrite1hPer1M must be a number >= 0, got -2');
+  const schema = catalogJsonSchema() as any;
+  const price = schema.properties.sites.items.properties.models.items.properties.price;
+  assert.deepEqual(price.properties.cacheWrite1hPer1M.type, 'number');
+});
+
+test('built-in cards: a tier prices output too, and the Anthropic API cards price cache reads and both kinds of cache writes', () => {
+  for (const s of builtinSites()) {
+    for (const m of s.models) {
+      if (m.price.tier) assert.notEqual(m.price.tier.outputPer1M, undefined, `${s.id} ${m.canonical}`);
+    }
+  }
+  const anthropic = builtinSites().find((s) => s.id === 'anthropic/us/managed')!;
+  for (const m of anthropic.models) {
+    const p = m.price;
+    assert.ok(p.cachedInputPer1M !== undefined && p.cacheWritePer1M !== undefined && p.cacheWrite1hPer1M !== undefined, m.canonical);
+    assert.notEqual(p.readOn, '2026-07-24', `${m.canonical}: the cache prices were not read from the 2026-07-24 mirror`);
+  }
+});
+
 test('region groups: eu, us by name, never a global router', () => {
   assert.ok(regionAllowed('eu-central-1', ['eu']) && regionAllowed('europe-west4', ['eu']) && regionAllowed('swedencentral', ['eu']));
   assert.ok(regionAllowed('eastus2', ['us']) && regionAllowed('us-central1', ['us']) && regionAllowed('us', ['us']));

@@ -58,14 +58,23 @@ test('switchyard/chat: a sampling field out of range is refused, naming it', () 
   assert.throws(() => validateChat({ ...base, sampling: [] }), /params\.sampling must be an object/);
 });
 
-test('stop sequences: a string or up to 4 non-empty strings, for both APIs; otherwise refused naming the field', () => {
+test('stop sequences: a string or a list of up to 64 non-empty strings, for both APIs (Continue sends more than OpenAI\'s 4); otherwise refused naming the field', () => {
   assert.deepEqual(validateChat({ ...base, stop: ['\n\n', '###'] }).stop, ['\n\n', '###']);
   assert.equal(validateChat(base).stop, undefined);
-  assert.throws(() => validateChat({ ...base, stop: ['a', 'b', 'c', 'd', 'e'] }), /params\.stop must be a non-empty string or an array of at most 4/);
-  assert.throws(() => validateChat({ ...base, stop: [''] }), /params\.stop/);
+  // Continue's autocomplete: a template's stop tokens, its own, the language's.
+  const continues = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>', '<|im_start|>', '<|im_end|>', '\n\n', '\r\n\r\n', '/src/', '#- coding: utf-8', '```'];
+  assert.deepEqual(validateChat({ ...base, stop: continues }).stop, continues);
+  assert.deepEqual(parseCompletionRequest({ ...base, stop: continues }, {}).params.stop, continues);
+  const many = Array.from({ length: 64 }, (_, i) => `S${i}`);
+  assert.equal(validateChat({ ...base, stop: many }).stop?.length, 64);
+  assert.throws(() => validateChat({ ...base, stop: [...many, 'one more'] }), /params\.stop has 65 strings; at most 64 are taken$/);
+  assert.throws(() => parseCompletionRequest({ ...base, stop: [...many, 'x'] }, {}), (e: Error) => e instanceof RequestError && e.param === 'stop' && /^stop has 65 strings; at most 64/.test(e.message));
+  assert.throws(() => validateChat({ ...base, stop: ['a', ''] }), /params\.stop\[1\] must be a non-empty string of at most 1000 characters, got ""/);
+  assert.throws(() => validateChat({ ...base, stop: ['x'.repeat(1001)] }), /params\.stop\[0\] must be a non-empty string of at most 1000 characters/);
   assert.deepEqual(parseCompletionRequest({ ...base, stop: 'END' }, {}).params.stop, ['END']);
   assert.equal(parseCompletionRequest({ ...base, stop: null }, {}).params.stop, undefined);
-  assert.throws(() => parseCompletionRequest({ ...base, stop: 42 }, {}), (e: Error) => e instanceof RequestError && e.param === 'stop');
+  assert.throws(() => parseCompletionRequest({ ...base, stop: 42 }, {}), (e: Error) => e instanceof RequestError && e.param === 'stop' && /^stop must be a string or an array of strings, got 42$/.test(e.message));
+  assert.throws(() => parseCompletionRequest({ ...base, stop: ['ok', 7] }, {}), (e: Error) => e instanceof RequestError && e.param === 'stop' && /^stop\[1\] must be a non-empty string/.test(e.message));
 });
 
 test('OpenAI body: temperature, top_p, penalties and seed become sampling; null means the site default', () => {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage, PriceCard } from '../../daemon/protocol';
 import { billAttempt } from '../../daemon/meter/bill';
+import { addTokenFields, addUsage } from '../../daemon/meter/usage';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { countPromptTokens, countTextTokens, createTokenCounter, IMAGE_TOKENS, worstCase } from '../../daemon/meter/estimate';
 
@@ -56,6 +57,27 @@ test('a cut stream whose usage reports reasoning apart: the text that arrived is
   const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: arrived - 3 + 2, reasoning: 2 };
   const { tokens } = billAttempt(card, { outcome: 'cut', usage, messages, text, bytesReceived: 0 });
   assert.deepEqual([tokens.output, tokens.reasoning, tokens.estimated], [arrived + 2, 2, true]);
+});
+
+test('a 1-hour cache write the provider reported reaches the receipt\'s tokens and is billed at its rate', () => {
+  const claude: PriceCard = { inputPer1M: 3, cacheWritePer1M: 3.75, cacheWrite1hPer1M: 6, outputPer1M: 15, readOn: '2026-07-24' };
+  const usage = { input: 20, cachedInput: 0, cacheWrite: 300, cacheWrite1h: 200, output: 500, reasoning: 0 };
+  const { tokens, cost } = billAttempt(claude, { outcome: 'complete', usage, messages, text, bytesReceived: 0 });
+  assert.deepEqual([tokens.cacheWrite, tokens.cacheWrite1h], [300, 200]);
+  // 100 * 3750 + 200 * 6000
+  assert.equal(cost.cacheWriteNanoUsd, 1_575_000);
+  // Without 1-hour writes the receipt carries no share at all, as receipts written before it existed.
+  const plain = billAttempt(claude, { outcome: 'complete', usage: { ...usage, cacheWrite1h: undefined }, messages, text, bytesReceived: 0 });
+  assert.equal('cacheWrite1h' in plain.tokens, false);
+});
+
+test('sums of usage and of receipt tokens add the 1-hour share, an absent one (an older receipt) counting as none', () => {
+  const old = { input: 1, cachedInput: 2, cacheWrite: 30, output: 4, reasoning: 0 };
+  const withHour = { ...old, cacheWrite1h: 20 };
+  assert.equal(addTokenFields(old, withHour).cacheWrite1h, 20);
+  assert.equal(addTokenFields(withHour, withHour).cacheWrite1h, 40);
+  assert.equal('cacheWrite1h' in addTokenFields(old, old), false);
+  assert.deepEqual([addUsage(withHour, withHour).cacheWrite, addUsage(withHour, withHour).cacheWrite1h], [60, 40]);
 });
 
 test('worst case: prompt with margin, every allowed output token, egress for them', () => {

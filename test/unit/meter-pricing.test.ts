@@ -69,6 +69,36 @@ test('Anthropic usage: cache creation/read from message_start, cumulative messag
   assert.equal(cost.totalNanoUsd, 9_675_000);
 });
 
+test('Anthropic 1-hour cache writes: the cache_creation breakdown is read and each kind of write billed at its own rate', () => {
+  const events: AnthropicEvent[] = [
+    { type: 'message_start', message: { usage: { input_tokens: 50, cache_creation_input_tokens: 3000, cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 }, cache_read_input_tokens: 0, output_tokens: 1 } } },
+    // A later message_delta repeats the total without the breakdown: the breakdown already read stands.
+    { type: 'message_delta', usage: { cache_creation_input_tokens: 3000, output_tokens: 10 } },
+  ];
+  const usage = events.reduce<ReportedUsage | null>(foldAnthropic, null)!;
+  assert.deepEqual([usage.cacheWrite, usage.cacheWrite1h], [3000, 2000]);
+  const cost = priceUsage(card({ inputPer1M: 3, cacheWritePer1M: 3.75, cacheWrite1hPer1M: 6, outputPer1M: 15 }), usage, 0);
+  // 5-minute 1000 * 3750 = 3,750,000; 1-hour 2000 * 6000 = 12,000,000 (at the 5-minute rate it was 7,500,000)
+  assert.equal(cost.cacheWriteNanoUsd, 15_750_000);
+  // input 50 * 3000 = 150,000; output 10 * 15000 = 150,000
+  assert.equal(cost.totalNanoUsd, 16_050_000);
+  // Without a breakdown (older API versions, other providers) every write is a 5-minute one.
+  const plain = foldAnthropic(null, { type: 'message_start', message: { usage: { input_tokens: 1, cache_creation_input_tokens: 40 } } })!;
+  assert.equal(plain.cacheWrite1h, undefined);
+});
+
+test('a card without a 1-hour write price bills those writes at twice the input rate that applies (Anthropic\'s rule)', () => {
+  const c = card({ inputPer1M: 3, cacheWritePer1M: 3.75, outputPer1M: 15, tier: { aboveInputTokens: 200_000, inputPer1M: 6 } });
+  assert.equal(ratesFor(c, 1000).cacheWrite1h, 6);
+  assert.equal(ratesFor(c, 300_000).cacheWrite1h, 12, 'above the tier: twice the tier input');
+  assert.equal(ratesFor({ ...c, cacheWrite1hPer1M: 5 }, 300_000).cacheWrite1h, 5, 'a named price wins');
+  const usage = { input: 0, cachedInput: 0, cacheWrite: 1500, cacheWrite1h: 1000, output: 0, reasoning: 0 };
+  // 500 * 3750 + 1000 * 6000
+  assert.equal(priceUsage(c, usage, 0).cacheWriteNanoUsd, 7_875_000);
+  // A share larger than the writes (a bad report) never bills more than every write as a 1-hour one.
+  assert.equal(priceUsage(c, { ...usage, cacheWrite1h: 9000 }, 0).cacheWriteNanoUsd, 9_000_000);
+});
+
 const geminiPro = card({
   inputPer1M: 1.25, cachedInputPer1M: 0.3125, outputPer1M: 5,
   tier: { aboveInputTokens: 128_000, inputPer1M: 2.5, cachedInputPer1M: 0.625, outputPer1M: 10 },
@@ -140,7 +170,7 @@ test('priceTotal (placement, no allocation) and priceUsage agree on random cards
   for (let k = 0; k < 20_000; k++) {
     const c = card({
       inputPer1M: rng() * 20, outputPer1M: rng() * 80, cachedInputPer1M: maybe(() => rng() * 5), cacheWritePer1M: maybe(() => rng() * 25),
-      requestFee: maybe(() => rng() / 1000), egressPerGB: maybe(() => rng() * 0.2),
+      cacheWrite1hPer1M: maybe(() => rng() * 40), requestFee: maybe(() => rng() / 1000), egressPerGB: maybe(() => rng() * 0.2),
       tier: maybe(() => ({ aboveInputTokens: Math.floor(rng() * 200_000), inputPer1M: rng() * 40, cachedInputPer1M: maybe(() => rng() * 10), outputPer1M: maybe(() => rng() * 160) })),
     });
     const usage = { input: count(), cachedInput: count(), cacheWrite: count(), output: count(), reasoning: 0 };
@@ -149,10 +179,14 @@ test('priceTotal (placement, no allocation) and priceUsage agree on random cards
     const cost = priceUsage(c, usage, bytes);
     assert.equal(priceTotal(compiled, usage.input, usage.cachedInput, usage.cacheWrite, usage.output, bytes), cost.totalNanoUsd);
     assert.deepEqual(priceUsageCompiled(compiled, usage, bytes), cost);
-    // And both are still the per-component formula of the card's own rates.
+    // And both are still the per-component formula of the card's own rates, a 1-hour share of the writes
+    // (placement never expects one) billed at its own rate beside the rest.
+    const oneHour = Math.floor(rng() * usage.cacheWrite);
+    const split = priceUsage(c, { ...usage, cacheWrite1h: oneHour }, bytes);
     const rates = ratesFor(c, usage.input + usage.cachedInput + usage.cacheWrite);
-    const parts = [tokenCost(usage.input, rates.input), tokenCost(usage.cachedInput, rates.cachedInput), tokenCost(usage.cacheWrite, rates.cacheWrite), tokenCost(usage.output, rates.output)];
-    assert.deepEqual([cost.inputNanoUsd, cost.cachedInputNanoUsd, cost.cacheWriteNanoUsd, cost.outputNanoUsd], parts);
-    assert.equal(cost.totalNanoUsd, parts.reduce((a, b) => a + b, 0) + cost.requestFeeNanoUsd + cost.dataTransferNanoUsd);
+    const writes = tokenCost(usage.cacheWrite - oneHour, rates.cacheWrite) + tokenCost(oneHour, rates.cacheWrite1h);
+    const parts = [tokenCost(usage.input, rates.input), tokenCost(usage.cachedInput, rates.cachedInput), writes, tokenCost(usage.output, rates.output)];
+    assert.deepEqual([split.inputNanoUsd, split.cachedInputNanoUsd, split.cacheWriteNanoUsd, split.outputNanoUsd], parts);
+    assert.equal(split.totalNanoUsd, parts.reduce((a, b) => a + b, 0) + split.requestFeeNanoUsd + split.dataTransferNanoUsd);
   }
 });

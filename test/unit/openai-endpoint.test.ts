@@ -181,3 +181,64 @@ test('a refused request names the field as the client sent it, in the message an
   assert.deepEqual(refusal(turn([])), [400, 'messages[1].tool_calls', 'messages[1].tool_calls must be a non-empty array']);
   assert.match(String(refusal({ tools, tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools } } })?.[2]), /^tool_choice must be "auto", "none", "required" or \{"type": "function", "function": \{"name": <a tool>\}\}, got/);
 });
+
+const WEATHER_TOOL = { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+const CALLED = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oulu"}' } };
+
+test('requests as Continue, Cline, aider (through LiteLLM) and the OpenAI SDKs send them by default are taken', () => {
+  // Continue (provider openai): its stop list is not cut to 4 for a local apiBase; a prediction for
+  // gpt-4o-like names; parallel_tool_calls false whenever it sends tools; " " for empty content.
+  const continueAgent = parse({
+    model: 'gpt-4o', max_tokens: 4096, stream: true,
+    stop: ['</COMPLETION>', '\n\n', '\r\n\r\n', '/src/', '#- coding: utf-8', '```'],
+    prediction: { type: 'content', content: 'const x = 1;' },
+    tools: [WEATHER_TOOL], parallel_tool_calls: false,
+    messages: [
+      { role: 'system', content: 'You are a coding agent.' },
+      { role: 'user', content: 'Weather in Oulu?' },
+      { role: 'assistant', content: ' ', tool_calls: [CALLED] },
+      { role: 'tool', content: '{"celsius":-12}', tool_call_id: 'call_1' },
+    ],
+  });
+  assert.equal(validateChat(continueAgent.params).stop?.length, 6);
+  assert.equal(continueAgent.params.parallelToolCalls, false);
+  // Cline (OpenAI compatible): developer role for reasoning models, usage in the stream, tool_choice auto.
+  const cline = parse({
+    model: 'o4-mini', temperature: 0, reasoning_effort: 'medium', stream: true, stream_options: { include_usage: true },
+    tools: [WEATHER_TOOL], tool_choice: 'auto', parallel_tool_calls: false,
+    messages: [{ role: 'developer', content: 'You are Cline.' }, { role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }],
+  });
+  assert.equal(cline.includeUsage, true);
+  assert.deepEqual([cline.params.toolChoice, cline.params.reasoningEffort, cline.params.messages[0].role], ['auto', 'medium', 'system']);
+  // aider through LiteLLM: temperature 0, and for its function edit formats one tool forced by name.
+  const aider = parse({ temperature: 0, stream: true, tools: [WEATHER_TOOL], tool_choice: { type: 'function', function: { name: 'get_weather' } } });
+  assert.deepEqual(aider.params.toolChoice, { name: 'get_weather' });
+  // The OpenAI SDKs' defaults and bookkeeping fields: none changes the answer or its bill.
+  assert.doesNotThrow(() => validateChat(parse({
+    n: 1, store: false, metadata: { ticket: 'T-1' }, user: 'u-1', service_tier: 'auto', logprobs: false, top_logprobs: null,
+    max_completion_tokens: 256, stream_options: { include_usage: false, include_obfuscation: false }, logit_bias: {}, top_k: null, min_p: 0, repetition_penalty: 1,
+  }).params));
+  assert.doesNotThrow(() => parse({ service_tier: 'default' }));
+});
+
+test('options that would change the answer or its bill when dropped are refused, naming the field; their defaults pass', () => {
+  const refused = (extra: Record<string, unknown>) => {
+    try {
+      parse(extra);
+    } catch (error) {
+      const { status, body } = toOpenAIError(error);
+      return [status, body.error.param, body.error.message];
+    }
+    return null;
+  };
+  // Another tier is another price (flex is half, priority more): the meter prices the default tier only.
+  assert.deepEqual(refused({ service_tier: 'flex' })?.slice(0, 2), [400, 'service_tier']);
+  assert.match(String(refused({ service_tier: 'priority' })?.[2]), /^service_tier: only the default tier/);
+  // Token ids mean nothing across the models a request may be placed on.
+  assert.deepEqual(refused({ logit_bias: { 50256: -100 } })?.slice(0, 2), [400, 'logit_bias']);
+  for (const [key, value] of Object.entries({ top_k: 40, min_p: 0.05, repetition_penalty: 1.1 })) {
+    const [status, param, message] = refused({ [key]: value }) ?? [];
+    assert.deepEqual([status, param], [400, key]);
+    assert.match(String(message), new RegExp(`^${key}: `));
+  }
+});

@@ -69,6 +69,17 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
       assert.equal(last().body.inferenceConfig.maxTokens, 256);
     });
 
+    test(`${stream ? 'ConverseStream' : 'Converse'}: cache writes with their 1-hour share from cacheDetails`, async () => {
+      fake.enqueue({ usage: { input: 120, output: 4, cacheRead: 30, cacheWrite: 1500, cacheWrite1h: 1000 } });
+      const r = await send(createAdapter(site(stream)), site(stream), { apiKey: KEY });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      assert.deepEqual({ ...r.usage, raw: undefined }, { input: 120, cachedInput: 30, cacheWrite: 1500, cacheWrite1h: 1000, output: 4, reasoning: 0, raw: undefined });
+      // Only 5-minute writes: no share.
+      fake.enqueue({ usage: { input: 120, output: 4, cacheWrite: 700 } });
+      const plain = await send(createAdapter(site(stream)), site(stream), { apiKey: KEY });
+      assert.deepEqual([plain.usage?.cacheWrite, plain.usage?.cacheWrite1h], [700, undefined]);
+    });
+
     test(`${stream ? 'ConverseStream' : 'Converse'}: the result says whether the answer was streamed (a whole one shows no output speed)`, async () => {
       const r = await send(createAdapter(site(stream)), site(stream), { apiKey: KEY });
       assert.equal(r.outcome, 'complete', r.error?.message);

@@ -4,6 +4,7 @@
 // plainly that it is simulated.
 
 import { BYTES_PER_STREAMED_TOKEN, outputCap } from '../../meter/estimate';
+import { StopScanner } from '../../chat/stop';
 import type { ChatMessage } from '../../protocol';
 import type { SimulationSpec, Site, SiteModel } from '../../catalog/types';
 import type { SiteAdapter, SiteRequest, SiteResult } from '../types';
@@ -65,16 +66,6 @@ function words(from: number, to: number): string {
   return out;
 }
 
-/** Where the first of `stops` begins in `text`, or -1. */
-function firstStop(text: string, stops: readonly string[] | undefined): number {
-  let first = -1;
-  for (const stop of stops ?? []) {
-    const at = text.indexOf(stop);
-    if (at >= 0 && (first < 0 || at < first)) first = at;
-  }
-  return first;
-}
-
 function inOutage(spec: SimulationSpec, t: number): boolean {
   return (spec.outages ?? []).some((o) => t >= o.startMs && t < o.endMs);
 }
@@ -134,24 +125,27 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
       let produced = 0;
       let text = head;
       let answer = '';
-      // A stop sequence ends the answer where it would appear, as a model's does; the label is not searched.
+      // A stop sequence ends the answer where it would appear, as a model's does (every one: a simulated
+      // site takes any number); the label is not searched.
+      const stops = req.stop ? new StopScanner(req.stop) : null;
       let stopped = false;
       req.onDelta(head);
+      const show = (piece: string) => {
+        answer += piece;
+        text += piece;
+        if (piece) req.onDelta(piece);
+      };
       const emitUpTo = (t: number) => {
         const due = Math.min(target, Math.floor(((t - firstTokenAt) / 1000) * tps));
         if (due > produced && !stopped) {
-          let piece = words(produced, due);
+          const piece = words(produced, due);
           produced = due;
-          const at = firstStop(answer + piece, req.stop);
-          if (at >= 0) {
-            piece = piece.slice(0, Math.max(0, at - answer.length));
+          show(stops ? stops.push(piece) : piece);
+          if (stops?.stopped) {
             stopped = true;
             // Billed for what was produced up to the stop: one token per word begun.
-            produced = (answer + piece).split(' ').filter(Boolean).length;
+            produced = answer.split(' ').filter(Boolean).length;
           }
-          answer += piece;
-          text += piece;
-          if (piece) req.onDelta(piece);
         }
       };
       while (clock.now() < endAt && !req.signal.aborted && !stopped) {
@@ -160,6 +154,8 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
       }
       // The first token rides with the header; a finished stream has produced all it was going to.
       if (!req.signal.aborted && cutAt === null) emitUpTo(Infinity);
+      // Words held back as the possible start of a stop sequence were produced all the same.
+      if (stops && !stopped) show(stops.flush());
       const outcome = req.signal.aborted ? 'cancelled' : stopped ? 'complete' : cutAt !== null ? 'cut' : target < wanted ? 'length' : 'complete';
       const output = Math.max(1, produced);
       return {
