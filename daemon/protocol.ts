@@ -412,7 +412,8 @@ export interface ToolDefinition {
   strict?: boolean;
 }
 
-export const REASONING_EFFORTS = ['minimal', 'low', 'medium', 'high'] as const;
+/** OpenAI's values, from GPT-5.1's "none" to the codex models' "xhigh"; each model takes its own subset and says so. */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 /** Ask for the answer as JSON: any JSON object, or one that matches `schema`. */

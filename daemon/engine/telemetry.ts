@@ -171,6 +171,11 @@ export class Telemetry implements TelemetryView {
     ticket.settled = true;
     const s = this.site(ticket.siteId);
     s.inFlight = Math.max(0, s.inFlight - 1);
+    // Refused before anything was sent, for the request's shape: it says nothing of the site, here or to a teammate.
+    if (result.error?.unsupported) {
+      s.breaker.onNeutral(ticket.probe);
+      return null;
+    }
     const observation = observationOf(ticket, result, outputTokens);
     this.learn(s, observation, now, ticket.probe);
     return observation;

@@ -45,6 +45,11 @@ export interface SiteError {
   /** Worth trying the next candidate (429, 5xx, timeout, reset, malformed stream). */
   retryable: boolean;
   retryAfterMs?: number;
+  /**
+   * The site's API cannot express the request as sent (Gemini takes no system message mid-conversation):
+   * nothing was sent, another site may serve it, and the site's health is not in question.
+   */
+  unsupported?: true;
 }
 
 export interface SiteResult {

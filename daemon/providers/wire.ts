@@ -238,6 +238,10 @@ export function toSiteError(error: unknown, headers: Record<string, string>): Si
     return out;
   }
   const name = (error as { name?: string } | null)?.name;
+  if (name === 'AI_UnsupportedFunctionalityError') {
+    const functionality = (error as { functionality?: string }).functionality ?? (error as Error).message;
+    return { message: `this site's API cannot take the request as sent: ${functionality}`, retryable: true, unsupported: true };
+  }
   if (name === 'AI_LoadAPIKeyError') return { message: 'no API key for this provider: set it in Switchyard (Set API Key) or in the daemon environment', retryable: false };
   if (name === 'AI_JSONParseError' || name === 'AI_TypeValidationError' || name === 'AI_EmptyResponseBodyError') {
     return { message: `malformed response: ${(error as Error).message.split('\n')[0]}`, retryable: true };

@@ -167,7 +167,9 @@ test('response format: the contract\'s {type: json} and OpenAI\'s json_object an
 
 test('reasoning effort: one of OpenAI\'s, in both APIs; anything else refused naming the field', () => {
   assert.equal(validateChat({ ...base, reasoningEffort: 'low' }).reasoningEffort, 'low');
-  assert.throws(() => validateChat({ ...base, reasoningEffort: 'max' }), /params\.reasoningEffort must be one of "minimal", "low", "medium", "high", got "max"/);
+  assert.throws(() => validateChat({ ...base, reasoningEffort: 'max' }), /params\.reasoningEffort must be one of "none", "minimal", "low", "medium", "high", "xhigh", got "max"/);
+  // GPT-5.1's "none" and the codex models' "xhigh" go to the site as written.
+  for (const effort of ['none', 'xhigh']) assert.equal(parseCompletionRequest({ ...base, reasoning_effort: effort }, {}).params.reasoningEffort, effort);
   assert.equal(parseCompletionRequest({ ...base, reasoning_effort: 'high' }, {}).params.reasoningEffort, 'high');
   assert.equal(parseCompletionRequest({ ...base, reasoning_effort: null }, {}).params.reasoningEffort, undefined);
   assert.throws(() => parseCompletionRequest({ ...base, reasoning_effort: 3 }, {}), (e: Error) => e instanceof RequestError && e.param === 'reasoning_effort');

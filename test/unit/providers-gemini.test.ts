@@ -8,9 +8,25 @@ import type { Site } from '../../daemon/catalog/types';
 import { geminiTracker } from '../../daemon/providers/gemini';
 import { createAdapter } from '../../daemon/providers/registry';
 import { adapterSuite } from '../fakes/adapter-suite';
-import { send, testModel } from '../fakes/sites';
+import { send, testModel, testSite } from '../fakes/sites';
+import { startFake } from '../fakes/upstream';
 
 adapterSuite('gemini', 'x-goog-fake');
+
+test('a system message mid-conversation, which Gemini cannot take: nothing is sent, and another site may serve it without blame on this one', async () => {
+  const fake = await startFake('gemini');
+  try {
+    const site = testSite(fake);
+    const r = await send(createAdapter(site), site, {
+      messages: [{ role: 'user', content: 'Hello.' }, { role: 'assistant', content: 'Hi.' }, { role: 'system', content: 'From now on, answer in French.' }, { role: 'user', content: 'Thanks.' }],
+    });
+    assert.equal(r.outcome, 'error');
+    assert.deepEqual(r.error, { message: 'this site\'s API cannot take the request as sent: system messages are only supported at the beginning of the conversation', retryable: true, unsupported: true });
+    assert.equal(fake.requests.length, 0);
+  } finally {
+    await fake.stop();
+  }
+});
 
 test('a usageMetadata without a prompt count (Vertex streams some with only cachedContentTokenCount) is no usage report', () => {
   const tracker = geminiTracker();

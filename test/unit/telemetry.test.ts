@@ -72,6 +72,16 @@ test('error rate, queue depth and rate-limit headroom come from results; a 400 d
   assert.ok(snap.errorRate > 0 && snap.errorRate < 1);
 });
 
+test('a request the site\'s wire cannot express teaches nothing: in flight released, no error sample, breaker and probe untouched, nothing shared', () => {
+  const t = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 1000 } });
+  const unsupported = { ...ok(0, 1), outcome: 'error' as const, ttftMs: null, error: { message: 'system messages are only supported at the beginning of the conversation', retryable: true, unsupported: true as const } };
+  assert.equal(t.onResult(t.onPlaced('s', 'm', 0), unsupported, 1), null);
+  const snap = t.snapshot('s', 2);
+  assert.equal(snap.breaker, 'closed');
+  assert.equal(snap.errorRate, 0);
+  assert.equal(snap.inFlight, 0);
+});
+
 test('TTFT errors are logged against the figure placement hands over, from the first result, unqueued requests only', () => {
   const t = new Telemetry();
   // Alternately 20% late and 20% early against an expected 100 ms.
