@@ -283,6 +283,8 @@ export interface Receipt {
   client: string;
   outcome: Outcome;
   error?: string;
+  /** The site's content filter, a guardrail or the model's refusal ended the answer: it may be cut short though complete. */
+  filtered?: true;
   attempts: Attempt[];
   tokens: TokenCounts;
   ttftMs: number | null;

@@ -381,6 +381,7 @@ export class ChatService {
       client: r.client,
       outcome: last.outcome,
       error: last.outcome === 'error' ? attempts[attempts.length - 1].message : undefined,
+      ...(last.filtered ? { filtered: true as const } : {}),
       attempts,
       tokens,
       ttftMs,

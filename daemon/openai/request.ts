@@ -245,11 +245,12 @@ export function clientName(userAgent: string | undefined): string {
   return product ? `openai-api:${product}` : 'openai-api';
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool_calls';
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
-/** 'tool_calls' when the model ended its turn by calling tools, as OpenAI reports it. */
+/** 'tool_calls' when the model ended its turn by calling tools, as OpenAI reports it; 'content_filter' whatever wire's filter ended it. */
 export function finishReason(receipt: Receipt, calledTools: boolean): FinishReason {
   if (receipt.outcome === 'length') return 'length';
+  if (receipt.filtered) return 'content_filter';
   return calledTools ? 'tool_calls' : 'stop';
 }
 

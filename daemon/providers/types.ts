@@ -69,6 +69,8 @@ export interface SiteResult {
   /** Queue depth the site reported with this answer, where it does. */
   queueDepth?: number;
   error?: SiteError;
+  /** A content filter, a guardrail or the model's refusal ended the answer (the outcome stays complete or length). */
+  filtered?: true;
 }
 
 export interface SiteAdapter {

@@ -29,15 +29,27 @@ export interface RawTracker {
   finished: boolean;
   /** It ended because of the output token limit. */
   length: boolean;
+  /** A content filter, a guardrail or the model's refusal ended it. */
+  filtered?: boolean;
   /** An error the provider sent inside the stream. */
   error?: SiteError;
 }
+
+/**
+ * The finish reasons that mean a filter or a refusal ended the answer, in each wire's own words: OpenAI's
+ * content_filter, Anthropic's refusal, Gemini's safety family, Bedrock's filter and guardrail. No two
+ * wires use one word for different things, so one set serves them all.
+ */
+const FILTERED_REASONS = new Set([
+  'content_filter', 'refusal', 'SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'content_filtered', 'guardrail_intervened',
+]);
 
 /** Records a provider's finish reason: any reason ends the answer properly; `lengthReason` means the output limit did. */
 export function finishWith(tracker: RawTracker, reason: string | null | undefined, lengthReason: string): void {
   if (!reason) return;
   tracker.finished = true;
   if (reason === lengthReason) tracker.length = true;
+  if (FILTERED_REASONS.has(reason)) tracker.filtered = true;
 }
 
 export interface WireFamily {
@@ -301,9 +313,10 @@ export interface Attempt {
   failed(error: SiteError): SiteResult;
   /**
    * Every byte of the answer is in: how it ended, from what the tracker saw, an error the library or
-   * the stream reported, and whether the library saw the output limit.
+   * the stream reported, and the library's own finish reason where it read one (it sees bodies the
+   * tracker does not: Bedrock's Converse).
    */
-  ended(streamError?: SiteError, length?: boolean): SiteResult;
+  ended(streamError?: SiteError, libraryFinish?: string): SiteResult;
 }
 
 export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireStats, now: () => number, idleMs: number, streamed = true): Attempt {
@@ -343,7 +356,7 @@ export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireS
     },
     result,
     failed,
-    ended(streamError, length = false) {
+    ended(streamError, libraryFinish) {
       if (req.signal.aborted) return result('cancelled');
       if (stats.stalled) return failed(toSiteError(new StallError(idleMs), stats.headers));
       if (tracker.error) return failed(tracker.error);
@@ -351,7 +364,8 @@ export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireS
       if (!tracker.finished) {
         return failed({ message: produced() ? 'the stream ended before the provider finished the answer' : 'the stream ended without an answer', retryable: true });
       }
-      return result(tracker.length || length ? 'length' : 'complete');
+      const answer = result(tracker.length || libraryFinish === 'length' ? 'length' : 'complete');
+      return tracker.filtered || libraryFinish === 'content-filter' ? { ...answer, filtered: true } : answer;
     },
   };
 }
@@ -409,7 +423,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
         }
         // The library parsed a whole answer, so it is complete even where the raw body was not kept.
         tracker.finished = true;
-        return ended(undefined, answer.finishReason.unified === 'length');
+        return ended(undefined, answer.finishReason.unified);
       }
 
       const { stream } = await model.doStream({ ...call, includeRawChunks: true });
@@ -458,7 +472,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
         return failed(toSiteError(wire.stats.stalled ? new StallError(idleMs) : error, wire.stats.headers));
       }
       if (!tracker.usage) tracker.usage = fromSdkUsage(sdkUsage);
-      return ended(streamError === undefined ? undefined : toSiteError(streamError, wire.stats.headers), finishReason === 'length');
+      return ended(streamError === undefined ? undefined : toSiteError(streamError, wire.stats.headers), finishReason);
     } catch (error) {
       if (req.signal.aborted) return result('cancelled');
       return failed(toSiteError(wire.stats.stalled ? new StallError(idleMs) : error, wire.stats.headers));

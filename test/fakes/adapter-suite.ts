@@ -51,6 +51,17 @@ export function adapterSuite(format: WireFormat, rateHeader: string): void {
         assert.equal(r.text, TEXT);
       });
 
+      test(`${stream ? 'streamed' : 'JSON'}: an answer the provider's content filter ended is complete and says so`, async () => {
+        fake.enqueue({ filtered: true });
+        const s = site({ endpoint: { stream } });
+        const r = await send(createAdapter(s), s);
+        assert.equal(r.outcome, 'complete');
+        assert.equal(r.filtered, true);
+        assert.equal(r.text, TEXT);
+        fake.enqueue({});
+        assert.equal((await send(createAdapter(s), s)).filtered, undefined);
+      });
+
       test(`${stream ? 'streamed' : 'JSON'}: the result says whether the answer was streamed (a whole one shows no output speed)`, async () => {
         const s = site({ endpoint: { stream } });
         const r = await send(createAdapter(s), s);

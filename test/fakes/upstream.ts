@@ -36,6 +36,8 @@ export interface Script {
   usage?: { input?: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number; output?: number; reasoning?: number };
   /** Finish as the length limit. */
   length?: boolean;
+  /** Finish as the provider's content filter stopping the answer (OpenAI content_filter, Anthropic refusal, Gemini SAFETY). */
+  filtered?: boolean;
   /** Before the response headers, ms. */
   firstDelayMs?: number;
   /** Between pieces, ms. */
@@ -170,7 +172,7 @@ export class FakeUpstream {
       reasoning: script.usage?.reasoning ?? 0,
     };
     const model = this.format === 'gemini' ? decodeURIComponent(url.pathname.split('/models/')[1]?.split(':')[0] ?? 'model') : String(body?.model ?? 'model');
-    const ctx: Ctx = { model, usage, length: script.length === true, includeUsage: body?.stream_options?.include_usage === true, toolCalls: script.toolCalls ?? [] };
+    const ctx: Ctx = { model, usage, length: script.length === true, filtered: script.filtered === true, includeUsage: body?.stream_options?.include_usage === true, toolCalls: script.toolCalls ?? [] };
     const headers = { ...rateLimitHeaders(this.format), ...script.headers, ...(script.encoding ? { 'content-encoding': script.encoding } : {}) };
 
     if (!stream) {
@@ -263,6 +265,7 @@ interface Ctx {
   model: string;
   usage: { input: number; cached: number; cacheWrite: number; cacheWrite1h: number; output: number; reasoning: number };
   length: boolean;
+  filtered: boolean;
   includeUsage: boolean;
   toolCalls: FakeToolCall[];
 }
@@ -341,8 +344,9 @@ function geminiUsage(ctx: Ctx, output: number) {
 
 /** Argument text in two pieces, as providers stream it in several. */
 const halves = (text: string) => [text.slice(0, Math.ceil(text.length / 2)), text.slice(Math.ceil(text.length / 2))].filter(Boolean);
-const openAIFinish = (ctx: Ctx) => (ctx.length ? 'length' : ctx.toolCalls.length ? 'tool_calls' : 'stop');
-const anthropicStop = (ctx: Ctx) => (ctx.length ? 'max_tokens' : ctx.toolCalls.length ? 'tool_use' : 'end_turn');
+const openAIFinish = (ctx: Ctx) => (ctx.length ? 'length' : ctx.filtered ? 'content_filter' : ctx.toolCalls.length ? 'tool_calls' : 'stop');
+const anthropicStop = (ctx: Ctx) => (ctx.length ? 'max_tokens' : ctx.filtered ? 'refusal' : ctx.toolCalls.length ? 'tool_use' : 'end_turn');
+const geminiFinish = (ctx: Ctx) => (ctx.length ? 'MAX_TOKENS' : ctx.filtered ? 'SAFETY' : 'STOP');
 const geminiCalls = (ctx: Ctx) => ctx.toolCalls.map((c) => ({ functionCall: { name: c.name, args: JSON.parse(c.arguments) } }));
 
 const RENDER: Record<WireFormat, Renderer> = {
@@ -414,7 +418,7 @@ const RENDER: Record<WireFormat, Renderer> = {
   },
   gemini: {
     json: (ctx, text) => ({
-      candidates: [{ content: { parts: [...(text || !ctx.toolCalls.length ? [{ text }] : []), ...geminiCalls(ctx)], role: 'model' }, finishReason: ctx.length ? 'MAX_TOKENS' : 'STOP', index: 0 }],
+      candidates: [{ content: { parts: [...(text || !ctx.toolCalls.length ? [{ text }] : []), ...geminiCalls(ctx)], role: 'model' }, finishReason: geminiFinish(ctx), index: 0 }],
       usageMetadata: geminiUsage(ctx, ctx.usage.output), modelVersion: ctx.model, responseId: 'fake',
     }),
     start: () => [],
@@ -423,7 +427,7 @@ const RENDER: Record<WireFormat, Renderer> = {
     // Gemini sends each call whole, without an id.
     tools: (ctx) => [`data: ${JSON.stringify({ candidates: [{ content: { parts: geminiCalls(ctx), role: 'model' }, index: 0 }], modelVersion: ctx.model, responseId: 'fake' })}\r\n\r\n`],
     finish: (ctx) => [
-      `data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: ctx.length ? 'MAX_TOKENS' : 'STOP', index: 0 }], usageMetadata: geminiUsage(ctx, ctx.usage.output), modelVersion: ctx.model, responseId: 'fake' })}\r\n\r\n`,
+      `data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: geminiFinish(ctx), index: 0 }], usageMetadata: geminiUsage(ctx, ctx.usage.output), modelVersion: ctx.model, responseId: 'fake' })}\r\n\r\n`,
     ],
     malformed: () => 'data: {"candidates": [{"content": {"parts": [{"text": "oo\r\n\r\n',
     errorEvent: (type, message) => `data: ${JSON.stringify({ error: { code: 503, message, status: type } })}\r\n\r\n`,

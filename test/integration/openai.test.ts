@@ -257,6 +257,21 @@ test('stop on the editor\'s switchyard/chat: the same list, the same end', async
   await assert.rejects(rpc.sendRequest(proto.chat, { model: `${FAKE_SITE}/gpt-fake`, messages: [{ role: 'user', content: 'hi' }], stop: Array.from({ length: 65 }, (_, i) => `S${i}`) }), /params\.stop has 65 strings; at most 64 are taken/);
 });
 
+test('an answer the site\'s content filter ended says finish_reason content_filter, JSON and streamed, and is billed', async () => {
+  fake.enqueue({ filtered: true });
+  const { data, response } = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('hi') }).withResponse();
+  assert.equal(data.choices[0].finish_reason, 'content_filter');
+  const r = await lastFakeReceipt(response.headers.get('x-switchyard-placement')!);
+  assert.deepEqual([r.outcome, r.filtered], ['complete', true]);
+  assert.ok(r.cost.totalNanoUsd > 0);
+  fake.enqueue({ filtered: true });
+  let finish: string | null = null;
+  for await (const chunk of await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake`, messages: user('hi'), stream: true })) {
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  assert.equal(finish, 'content_filter');
+});
+
 test('a trailing slash reaches the same routes, as some clients build the URL', async () => {
   const auth = { authorization: `Bearer ${d.state.token}` };
   const answer = await fetch(`${d.url}/v1/chat/completions/`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4 }) });

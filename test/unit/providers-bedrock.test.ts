@@ -69,6 +69,14 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
       assert.equal(last().body.inferenceConfig.maxTokens, 256);
     });
 
+    test(`${stream ? 'ConverseStream' : 'Converse'}: an answer a content filter or a guardrail ended is complete and says so`, async () => {
+      for (const stopReason of ['content_filtered', 'guardrail_intervened']) {
+        fake.enqueue({ stopReason });
+        const r = await send(createAdapter(site(stream)), site(stream), { apiKey: KEY });
+        assert.deepEqual([r.outcome, r.filtered], ['complete', true], stopReason);
+      }
+    });
+
     test(`${stream ? 'ConverseStream' : 'Converse'}: cache writes with their 1-hour share from cacheDetails`, async () => {
       fake.enqueue({ usage: { input: 120, output: 4, cacheRead: 30, cacheWrite: 1500, cacheWrite1h: 1000 } });
       const r = await send(createAdapter(site(stream)), site(stream), { apiKey: KEY });
