@@ -6,12 +6,12 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
-import { closeIsDrop } from './connectionParts';
+import { closeIsDrop, type Connecting } from './connectionParts';
 import { delay, findDaemon, isDaemonRunning, readDaemonState, signalDaemon, startDaemon, stopDaemon } from './daemonProcess';
 import { socketTransports } from './transport';
 
 export type ConnectionState =
-  | { kind: 'connecting'; attempt: number }
+  | ({ kind: 'connecting' } & Connecting)
   | { kind: 'connected'; status: proto.StatusResult; state: proto.DaemonState }
   | { kind: 'stopped'; message: string };
 
@@ -70,18 +70,21 @@ export class DaemonConnection implements vscode.Disposable {
   async restart(): Promise<void> {
     const generation = ++this.generation;
     this.crashes = [];
+    // Said before anything else: the old daemon may take seconds to stop (it finishes its answers'
+    // receipts first), and until the new one's handshake this window is connected to neither.
+    this.setState({ kind: 'connecting', attempt: 0, restarting: true });
     const state = readDaemonState(this.settings().stateDir);
     this.teardown();
     if (state && isDaemonRunning(state)) {
       this.log.info(`stopping daemon pid ${state.pid} for restart`);
       await stopDaemon(state);
     }
-    await this.run(generation);
+    await this.run(generation, true);
   }
 
-  private async run(generation: number): Promise<void> {
+  private async run(generation: number, restarting = false): Promise<void> {
     for (let attempt = 0; generation === this.generation && !this.disposed; attempt++) {
-      this.setState({ kind: 'connecting', attempt });
+      this.setState({ kind: 'connecting', attempt, ...(restarting ? { restarting } : {}) });
       try {
         await this.connect(generation);
         return;

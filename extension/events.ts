@@ -27,6 +27,8 @@ export class DaemonEvents implements vscode.Disposable {
   readonly onReady = this.readyEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private lastSpend: proto.SpendSummary | undefined;
+  /** The client whose connection has had this window's settings, keys and team link sent. */
+  private prepared: LanguageClient | undefined;
   private clientHandlers: vscode.Disposable[] = [];
   /** "Today" turns over at midnight with no request to push it: read the spend again then. */
   private readonly dayTimer = new DayTimer(() => this.newDay());
@@ -48,6 +50,12 @@ export class DaemonEvents implements vscode.Disposable {
     }
   }
 
+  /** The connected client once onReady fired for it: a request sent sooner could be placed without this window's keys. */
+  get readyClient(): LanguageClient | undefined {
+    const client = this.client;
+    return client && client === this.prepared ? client : undefined;
+  }
+
   private async attach(client: LanguageClient): Promise<void> {
     // The previous client is gone (the supervisor disposed it): drop its handlers.
     for (const d of this.clientHandlers) d.dispose();
@@ -64,6 +72,7 @@ export class DaemonEvents implements vscode.Disposable {
     try {
       await this.prepare(client);
     } finally {
+      this.prepared = client;
       this.readyEmitter.fire(client);
     }
   }

@@ -5,6 +5,7 @@
 import { appendToolCall } from '../daemon/chat/tools';
 import type { ChatMessage, ChatParams, ImageInput, Receipt, SiteInfo, ToolCall, ToolDefinition } from '../daemon/protocol';
 import { siteLabel, usd } from '../media/format';
+import type { PanelError } from '../media/messages';
 import type { ChatSink } from './chatRequests';
 
 /** Who asked, as the ledger names it (`editor:vscode.lm`) and the output channel's lines begin. */
@@ -57,6 +58,105 @@ export function modelInformation(sites: readonly SiteInfo[], cap?: number): Mode
       tooltip: `Placed per request by your Switchyard routing policy, among:\n${where.join('\n')}`,
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+function isModelInformation(m: unknown): m is ModelInformation {
+  if (!isObject(m) || !isObject(m.capabilities)) return false;
+  return ['id', 'name', 'family', 'version', 'tooltip', 'detail'].every((k) => typeof m[k] === 'string')
+    && typeof m.maxInputTokens === 'number' && typeof m.maxOutputTokens === 'number'
+    && typeof m.capabilities.imageInput === 'boolean' && typeof m.capabilities.toolCalling === 'boolean';
+}
+
+/** The extension's globalState, as far as the model list uses it (vscode.Memento). */
+export interface ModelStore {
+  get(key: string): unknown;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+const MODELS_KEY = 'switchyard.lm.models';
+
+/**
+ * The models offered to vscode.lm. While the daemon is away (the window starting, a restart, a
+ * reconnect) they are the last ones it offered, kept across windows: an empty list would take them out
+ * of every picker, and Copilot Chat's chosen model with them. The provider says the list changed once
+ * the daemon is ready, and VS Code asks again.
+ */
+export class OfferedModels {
+  constructor(private readonly store: ModelStore) {}
+
+  /** The daemon's list when `read` is given (it is ready) and answers, kept for later; else the last one kept. */
+  async list(read: (() => Promise<ModelInformation[]>) | undefined, warn: (line: string) => void): Promise<ModelInformation[]> {
+    if (read) {
+      try {
+        const models = await read();
+        // VS Code asks often; the stored copy is written only when the list changed.
+        if (JSON.stringify(models) !== JSON.stringify(this.kept())) await this.store.update(MODELS_KEY, models);
+        return models;
+      } catch (error) {
+        warn(`listing models for vscode.lm failed, the last list stays offered: ${(error as Error).message}`);
+      }
+    }
+    return this.kept();
+  }
+
+  private kept(): ModelInformation[] {
+    const kept = this.store.get(MODELS_KEY);
+    // Kept by an older version in another shape: offer nothing rather than models VS Code cannot read.
+    return Array.isArray(kept) && kept.every(isModelInformation) ? kept : [];
+  }
+}
+
+/** The codes of vscode.LanguageModelError a caller can act on: no such model to be had now; the request is blocked by a limit. */
+export type LmErrorCode = 'NotFound' | 'Blocked';
+
+/**
+ * Which refusals a caller can tell apart by code. NotFound: there is no such model, or nothing to send
+ * it to now (no daemon, no usable site), so another model or a moment's wait may help. Blocked: a budget
+ * cap (or the team ledger that must check one) refuses it. The rest are about this request (too long,
+ * needs images or tools, outside the policy's limits) or the sites' failures: no code, the words say.
+ */
+const CODES: Record<PanelError['kind'], LmErrorCode | undefined> = {
+  unreachable: 'NotFound',
+  'unknown-model': 'NotFound',
+  'no-key': 'NotFound',
+  budget: 'Blocked',
+  'no-eligible-site': undefined,
+  upstream: undefined,
+  other: undefined,
+};
+
+/** A refused request as vscode.lm's caller gets it: the panel's wording, the daemon's own message kept, and the code. */
+export function refusal(described: PanelError, daemonMessage: string): { code?: LmErrorCode; message: string } {
+  const lines = [`Switchyard: ${described.title}.`, ...described.detail];
+  if (!lines.some((line) => line.includes(daemonMessage))) lines.push(`The daemon said: ${daemonMessage}`);
+  const code = CODES[described.kind];
+  return { ...(code ? { code } : {}), message: lines.join('\n') };
+}
+
+/** An event's subscription (vscode.Event's shape). */
+export type Signal = (listener: () => void) => { dispose(): void };
+
+/**
+ * What `probe` answers (not undefined), as soon as it does: now, or when one of `signals` fires.
+ * Undefined when `timeoutMs` passes first or the caller cancels. A probe answers false when waiting
+ * is pointless (the daemon stopped for good).
+ */
+export function waitFor<T>(probe: () => T | undefined, signals: readonly Signal[], timeoutMs: number, token: Cancellation): Promise<T | undefined> {
+  const now = probe();
+  if (now !== undefined || token.isCancellationRequested) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const finish = (value: T | undefined) => {
+      clearTimeout(timer);
+      for (const s of subscriptions) s.dispose();
+      resolve(value);
+    };
+    const check = () => {
+      const value = probe();
+      if (value !== undefined) finish(value);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    const subscriptions = [...signals.map((signal) => signal(check)), token.onCancellationRequested(() => finish(undefined))];
+  });
 }
 
 /** vscode.LanguageModelChatMessage's shape: role 1 user, 2 assistant; the proposed System role is 3. */

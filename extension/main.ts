@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const events = new DaemonEvents(conn, prepare);
   const chats = new ChatRequests(conn, events);
   const panel = new PromptPanel(context, conn, events, chats, log);
-  const languageModels = new LanguageModels(events, chats, log);
+  const languageModels = new LanguageModels(conn, events, chats, context.globalState, log);
   const guarded = guardWith(log);
   const sitesView = new SitesView(events, guarded);
   /** The refusal last shown, so a file saved twice with the same mistake does not stack notifications. */

@@ -11,7 +11,7 @@ import { type Ask, type HostMessage, type PanelState, type Preview, type PromptC
 import { initialState, isFinal, modelChoices, reduce, reviveState } from '../media/panelState';
 import { chatFailure, type ChatRequests } from './chatRequests';
 import { defaultModel, maxTokens, workspaceKey } from './config';
-import { admit, stopPlan } from './panelParts';
+import { admit, Stops } from './panelParts';
 import { ownBudgets } from './spendParts';
 import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
@@ -25,7 +25,7 @@ export class PromptPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private state: PanelState = initialState();
   private ready = false;
-  private readonly cancelWanted = new Set<string>();
+  private readonly stops = new Stops((requestId) => void this.cancelRequest(requestId));
   /** Previews asked so far: only the latest one's answer is shown. */
   private previews = 0;
   private readonly disposables: vscode.Disposable[] = [];
@@ -129,7 +129,10 @@ export class PromptPanel implements vscode.Disposable {
       case 'askPreview':
         return this.preview(m);
       case 'cancel':
-        return this.cancel(m.turnId);
+        // The webview shows it cancelled already; the mirror follows, and the daemon is told now or once it names the request.
+        this.stops.stop(this.state, m.turnId);
+        this.state = reduce(this.state, m);
+        return;
       case 'setPolicy':
         return this.setPolicy(m.name);
       case 'setModel':
@@ -183,18 +186,20 @@ export class PromptPanel implements vscode.Disposable {
     }
     const turnId = turn.id;
     try {
-      const { requestId } = await this.chats.start(client, params, {
-        placed: (started) => this.apply({ type: 'placed', turnId, requestId: started.requestId, placement: started.placement }),
+      await this.chats.start(client, params, {
+        placed: (started) => {
+          this.apply({ type: 'placed', turnId, requestId: started.requestId, placement: started.placement });
+          // Stopped while it was being placed (even if cleared meanwhile): stopped now that it has an id.
+          this.stops.placed(turnId, started.requestId);
+        },
         delta: (p) => this.apply({ type: 'delta', turnId, text: p.text, at: Date.now() }),
         attempt: (attempt) => this.apply({ type: 'attempt', turnId, attempt }),
         receipt: (p) => this.apply({ type: 'receipt', turnId, receipt: p.receipt }),
         // onConnectionState fails every unfinished turn.
         lost: () => undefined,
       });
-      // Cancelled while it was being placed: stopped now that it has a request id, even if cleared meanwhile.
-      if (this.cancelWanted.delete(turnId)) await this.stop(turnId, requestId);
     } catch (error) {
-      this.cancelWanted.delete(turnId);
+      this.stops.forget(turnId);
       this.log.warn(`chat failed: ${(error as Error).message}`);
       this.apply({ type: 'failed', turnId, error: chatFailure(error, turn.model, turn.policy, ownBudgets(this.events.spend?.budgets ?? [], workspaceKey())) });
     }
@@ -241,25 +246,21 @@ export class PromptPanel implements vscode.Disposable {
     if (!done) void vscode.window.showWarningMessage('Switchyard could not insert the code: the editor did not take the edit.');
   }
 
-  private async cancel(turnId: string): Promise<void> {
-    const plan = stopPlan(this.state, turnId);
-    if (plan === 'when placed') this.cancelWanted.add(turnId);
-    else if (plan) await this.stop(turnId, plan.requestId);
-  }
-
   /** Cancels every answer under way (the panel closed, the conversation cleared). */
   private stopAll(): void {
-    for (const t of this.state.turns) void this.cancel(t.id);
+    for (const t of this.state.turns) {
+      this.stops.stop(this.state, t.id);
+      this.apply({ type: 'cancelled', turnId: t.id });
+    }
   }
 
-  private async stop(turnId: string, requestId: string): Promise<void> {
+  /** The receipt (outcome cancelled, with what was produced) follows and is shown on the turn. */
+  private async cancelRequest(requestId: string): Promise<void> {
     try {
       await this.events.client?.sendRequest(proto.cancel, { requestId });
     } catch (error) {
       this.log.warn(`cancel failed: ${(error as Error).message}`);
     }
-    // The receipt (outcome cancelled, with what was produced) follows; mark it now so the UI answers at once.
-    this.apply({ type: 'cancelled', turnId });
   }
 
   private onConnectionState(connected: boolean): void {

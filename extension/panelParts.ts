@@ -27,3 +27,31 @@ export function stopPlan(state: PanelState, turnId: string): { requestId: string
   if (!turn || isFinal(turn)) return null;
   return turn.requestId ? { requestId: turn.requestId } : 'when placed';
 }
+
+/**
+ * The answers the user stopped, as the daemon is to stop them: at once when it has named the request,
+ * else as soon as it does. The turn itself reads cancelled from the moment of the Stop (the reducer);
+ * this is only what the daemon must still be told, as a request placed for nobody is billed.
+ */
+export class Stops {
+  private readonly whenPlaced = new Set<string>();
+
+  constructor(private readonly cancel: (requestId: string) => void) {}
+
+  /** Stops the turn's request as `state` knew it when the Stop came (before the cancel is applied to it). */
+  stop(state: PanelState, turnId: string): void {
+    const plan = stopPlan(state, turnId);
+    if (plan === 'when placed') this.whenPlaced.add(turnId);
+    else if (plan) this.cancel(plan.requestId);
+  }
+
+  /** The daemon named the turn's request: stopped now if the user stopped it while it was placed. */
+  placed(turnId: string, requestId: string): void {
+    if (this.whenPlaced.delete(turnId)) this.cancel(requestId);
+  }
+
+  /** The request was refused or never sent: nothing will be named to stop. */
+  forget(turnId: string): void {
+    this.whenPlaced.delete(turnId);
+  }
+}

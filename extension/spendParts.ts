@@ -31,6 +31,48 @@ export function worstBudget<B extends AnyBudget>(budgets: B[]): B | undefined {
 }
 
 /**
+ * The spend and the team ledger's standing as the status bar shows them: the connected daemon's only.
+ * They go with the connection, so a restart or a drop never shows the old daemon's figures as live, and
+ * a push that arrives while there is none (the old daemon billing its last answers as it stops) is not
+ * taken for the next daemon's; the next are read once it is connected.
+ */
+export class LiveFigures {
+  private live = false;
+  private figures: { summary?: proto.SpendSummary; ledger?: proto.TeamLedgerStatus } = {};
+
+  get summary(): proto.SpendSummary | undefined {
+    return this.figures.summary;
+  }
+
+  get ledger(): proto.TeamLedgerStatus | undefined {
+    return this.figures.ledger;
+  }
+
+  /** Connected: the team ledger as the new daemon's status says; its spend follows. */
+  connected(ledger: proto.TeamLedgerStatus): void {
+    this.live = true;
+    this.figures = { ...this.figures, ledger };
+  }
+
+  disconnected(): void {
+    this.live = false;
+    this.figures = {};
+  }
+
+  /** Takes a spend summary; false (ignored) while not connected. */
+  spend(summary: proto.SpendSummary): boolean {
+    if (this.live) this.figures = { ...this.figures, summary };
+    return this.live;
+  }
+
+  /** Takes the team ledger's standing; false (ignored) while not connected. */
+  team(ledger: proto.TeamLedgerStatus): boolean {
+    if (this.live) this.figures = { ...this.figures, ledger };
+    return this.live;
+  }
+}
+
+/**
  * A moment past the next local midnight. setHours(24) rather than adding a day's milliseconds: a day
  * with a daylight saving change is 23 or 25 hours long. The second's margin lets the daemon, reading
  * the same clock, be sure of the new day when asked.

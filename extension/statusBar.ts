@@ -1,24 +1,25 @@
 // The status bar item: today's spend against the daily budget once connected (pushed by the daemon
 // with switchyard/spendChanged; every workspace's, as the daily cap counts it), with this window's
 // own workspace budget but no other window's, the team's spend and budgets in its tooltip where a
-// team ledger is connected, the connection state otherwise. Its accessible label always starts
-// with "Switchyard:" and says whether the daemon is connected.
+// team ledger is connected, the connection state otherwise (restarting, from Restart Daemon until the
+// new daemon's handshake). Its accessible label always starts with "Switchyard:" and says whether the
+// daemon is connected. Its figures are the connected daemon's only (LiveFigures).
 
 import * as vscode from 'vscode';
 import type { BudgetStatus, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import { usd } from '../media/format';
 import { workspaceKey } from './config';
 import type { ConnectionState } from './connection';
-import { ownBudgets, worstBudget, type AnyBudget } from './spendParts';
+import { connectingView } from './connectionParts';
+import { LiveFigures, ownBudgets, worstBudget, type AnyBudget } from './spendParts';
 
 const TOP = 3;
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('switchyard.status', vscode.StatusBarAlignment.Right, 100);
   private state: ConnectionState = { kind: 'connecting', attempt: 0 };
-  private summary: SpendSummary | undefined;
-  /** As pushed with switchyard/teamChanged; until then, as the connection's status said. */
-  private ledger: TeamLedgerStatus | undefined;
+  /** Today's spend and the team ledger's standing (as teamChanged pushed it, else as the connection's status said). */
+  private readonly figures = new LiveFigures();
   private wasConnected = false;
 
   constructor() {
@@ -31,19 +32,19 @@ export class StatusBar implements vscode.Disposable {
     this.state = state;
     if (state.kind === 'connected') {
       this.wasConnected = true;
-      this.ledger = state.status.team.ledger;
+      this.figures.connected(state.status.team.ledger);
+    } else {
+      this.figures.disconnected();
     }
     this.render();
   }
 
   spend(summary: SpendSummary): void {
-    this.summary = summary;
-    this.render();
+    if (this.figures.spend(summary)) this.render();
   }
 
   team(ledger: TeamLedgerStatus): void {
-    this.ledger = ledger;
-    this.render();
+    if (this.figures.team(ledger)) this.render();
   }
 
   private render(): void {
@@ -51,12 +52,11 @@ export class StatusBar implements vscode.Disposable {
     const state = this.state;
     switch (state.kind) {
       case 'connecting': {
-        const lost = this.wasConnected || state.attempt > 0;
-        item.text = lost ? '$(debug-disconnect) Switchyard: disconnected' : '$(sync~spin) Switchyard: connecting';
-        const why = lost ? `Disconnected from the Switchyard daemon; reconnecting (attempt ${state.attempt + 1})` : 'Connecting to the Switchyard daemon';
-        item.tooltip = `${why}. Click for the logs.`;
-        item.accessibilityInformation = { label: `Switchyard: ${lost ? 'disconnected, reconnecting' : 'connecting'}` };
-        item.backgroundColor = lost ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+        const view = connectingView(state, this.wasConnected);
+        item.text = view.text;
+        item.tooltip = view.tooltip;
+        item.accessibilityInformation = { label: view.label };
+        item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
         item.command = 'switchyard.showLogs';
         break;
       }
@@ -68,11 +68,11 @@ export class StatusBar implements vscode.Disposable {
         item.command = 'switchyard.restartDaemon';
         break;
       case 'connected': {
-        const s = this.summary;
+        const { summary: s, ledger } = this.figures;
         // The summary lists every window's workspace cap; another's, reached, is not this window's limit.
         const budgets = ownBudgets(s?.budgets ?? [], workspaceKey());
         const day = budgets.find((b) => b.scope === 'day');
-        const teamBudgets = this.ledger?.state === 'off' ? [] : this.ledger?.budgets ?? [];
+        const teamBudgets = ledger?.state === 'off' ? [] : ledger?.budgets ?? [];
         const worst = worstBudget([...budgets, ...teamBudgets]);
         const spent = s ? usd(s.todayNanoUsd) : '…';
         item.text = `$(pulse) ${spent}${day ? ` / ${usd(day.capNanoUsd)}` : s ? ' today' : ''}`;
@@ -81,7 +81,7 @@ export class StatusBar implements vscode.Disposable {
         item.accessibilityInformation = {
           label: `Switchyard: connected to daemon pid ${state.status.pid}. Today ${spent}${budgetText}${stateText}.`,
         };
-        item.tooltip = tooltip(s, budgets, this.ledger, state);
+        item.tooltip = tooltip(s, budgets, ledger, state);
         item.backgroundColor = worst?.state === 'exceeded'
           ? new vscode.ThemeColor('statusBarItem.errorBackground')
           : worst?.state === 'warn' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

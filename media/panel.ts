@@ -467,7 +467,10 @@ imageFile.addEventListener('change', () => {
 sendButton.addEventListener('click', send);
 cancelButton.addEventListener('click', () => {
   const turn = inFlight(state);
-  if (turn) post({ type: 'cancel', turnId: turn.id });
+  // Shown cancelled at once, whether or not the daemon has placed the request yet; the host stops it there.
+  if (turn) dispatch({ type: 'cancel', turnId: turn.id }, true);
+  // What was typed meanwhile can go now: say where.
+  schedulePreview();
   // The button hides once the answer stops: the focus goes where the next prompt is typed.
   prompt.focus();
 });

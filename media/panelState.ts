@@ -81,9 +81,17 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
     case 'attempt':
       return updateTurn(state, event.turnId, (t) => ({ ...t, attempts: [...t.attempts, event.attempt] }));
     case 'receipt':
-      return updateTurn(state, event.turnId, (t) => ({ ...t, receipt: event.receipt, status: statusFromReceipt(event.receipt), error: receiptError(event.receipt) ?? t.error }));
+      // A turn the user stopped stays stopped: the text after the Stop was not shown, so even a receipt
+      // that crossed it ("complete") ends no whole answer. It still tells what was billed.
+      return updateTurn(state, event.turnId, (t) => (t.status === 'cancelled' ? { ...t, receipt: event.receipt }
+        : { ...t, receipt: event.receipt, status: statusFromReceipt(event.receipt), error: receiptError(event.receipt) ?? t.error }));
     case 'failed':
-      return updateTurn(state, event.turnId, (t) => ({ ...t, status: 'error', error: event.error }));
+      // Refused or dropped after the user's Stop: nothing they need to act on.
+      return updateTurn(state, event.turnId, (t) => (t.status === 'cancelled' ? t : { ...t, status: 'error', error: event.error }));
+    // The user's Stop ('cancel', applied by the webview as it is pressed and by the host's mirror as it
+    // arrives) and the host's: the turn reads cancelled at once, before the daemon has named the request
+    // to stop, and what arrives for it afterwards (placement, tokens) never draws it as running again.
+    case 'cancel':
     case 'cancelled':
       return updateTurn(state, event.turnId, (t) => (isFinal(t) ? t : { ...t, status: 'cancelled' }));
     case 'cleared':
@@ -112,7 +120,6 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
     case 'ready':
     case 'send':
     case 'askPreview':
-    case 'cancel':
     case 'command':
     case 'copyCode':
     case 'insertCode':

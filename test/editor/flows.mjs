@@ -10,7 +10,8 @@ import { extensionLogs, pidAlive } from '../../scripts/editor-server.mjs';
 import { startPostgres } from '../support/postgres.cjs';
 import { startRedis } from '../support/redis.cjs';
 import {
-  answerInputBox, assert, pickQuickItem, readStatus, rowLabel, runCommand, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench, webviewFrame,
+  answerInputBox, assert, pickQuickItem, readStatus, recordStatus, rowLabel, runCommand, statusHistory, statusItem, until, waitForDaemon, waitForStatus, waitForWorkbench,
+  webviewFrame,
 } from './workbench.mjs';
 
 // Once connected the item's text is the spend (`$(pulse) $0.00 / $5.00`); its accessible label says
@@ -143,18 +144,36 @@ export const flows = [
   },
   {
     name: 'restart-command',
-    title: '"Switchyard: Restart Daemon" from the command palette starts a new daemon and reconnects',
+    title: '"Switchyard: Restart Daemon" from the command palette: the status bar says restarting, with no spend, while the old daemon is slow to stop, and connected only once the new one is up',
     timeoutMs: 90_000,
     async run(ctx) {
       const { page, stateDir } = await ctx.devEditor();
       await waitForStatus(page, CONNECTED);
       const before = await waitForDaemon(stateDir);
       ctx.trackDaemon(before.pid);
-      const attempts = await runCommand(page, 'Switchyard: Restart Daemon');
-      const after = await replacedDaemon(ctx, page, stateDir, before);
-      await ctx.screenshot('restart-command', page);
-      const old = pidAlive(before.pid) ? `; the old daemon ${before.pid} is still running` : '';
-      ctx.note(`command ran on attempt ${attempts}; daemon pid ${before.pid} -> ${after.pid}${old}`);
+      await recordStatus(page);
+      // A daemon slow to stop (finishing its answers' receipts): frozen, it is given 5 s and then killed.
+      process.kill(before.pid, 'SIGSTOP');
+      try {
+        const attempts = await runCommand(page, 'Switchyard: Restart Daemon');
+        await waitForStatus(page, /^Switchyard: restarting/);
+        await ctx.screenshot('restart-statusbar', statusItem(page));
+        const after = await replacedDaemon(ctx, page, stateDir, before);
+        const shown = await statusHistory(page);
+        const oldPid = new RegExp(`\\bpid ${before.pid}\\b`);
+        const from = shown.findIndex((s) => /^Switchyard: restarting/.test(s.label));
+        const to = shown.findIndex((s) => new RegExp(`pid ${after.pid}\\b`).test(s.label));
+        const story = shown.map((s) => `${s.label} [${s.text}]`).join('\n');
+        assert(from > 0 && to > from, `the status bar never said "restarting" between the old daemon and the new one:\n${story}`);
+        // From the command until the new daemon's handshake: restarting, never connected, and no figures.
+        const between = shown.slice(from, to);
+        assert(between.every((s) => /^Switchyard: restarting/.test(s.label) && !/\$\d/.test(s.text)), `between the two daemons the status bar showed:\n${story}`);
+        assert(!shown.slice(from).some((s) => oldPid.test(s.label)), `the old daemon showed as connected after the restart began:\n${story}`);
+        await ctx.screenshot('restart-command', page);
+        ctx.note(`command ran on attempt ${attempts}; daemon pid ${before.pid} -> ${after.pid}; status bar: ${between.map((s) => s.text).join(' → ')} → connected`);
+      } finally {
+        if (pidAlive(before.pid)) process.kill(before.pid, 'SIGCONT');
+      }
     },
   },
   {
@@ -326,6 +345,63 @@ export const flows = [
       const cost = await until('the cancelled answer\'s receipt', async () => (await turn.locator('.annotation[data-key="cost"] .value').textContent({ timeout: 500 }).catch(() => undefined)) || undefined, { timeoutMs: 15_000 }).catch(() => 'no receipt');
       await ctx.screenshot('panel-cancel', page);
       ctx.note(`cancelled; cost ${cost}`);
+    },
+  },
+  {
+    name: 'panel-stop-placing',
+    title: 'prompt panel: Stop while the request is still being placed (the daemon frozen, nothing back yet) reads "Cancelled" at once and the panel takes the next prompt; the placement and receipt that come later leave it cancelled',
+    timeoutMs: 90_000,
+    async run(ctx) {
+      const { page, stateDir } = await ctx.devEditor();
+      await waitForStatus(page, CONNECTED);
+      const daemon = await waitForDaemon(stateDir);
+      ctx.trackDaemon(daemon.pid);
+      const frame = await openPanel(page);
+      const before = await frame.locator('article.turn').count();
+      await frame.locator('#prompt').fill('Write a very long essay about signal boxes.');
+      // Frozen, the daemon neither places the request nor answers: the turn stays "placing" until the Stop.
+      process.kill(daemon.pid, 'SIGSTOP');
+      let frozen = true;
+      try {
+        await frame.locator('#prompt').press('Enter');
+        const turn = frame.locator('article.turn').nth(before);
+        await turn.waitFor({ state: 'attached', timeout: 15_000 });
+        const id = await turn.getAttribute('data-turn');
+        const article = frame.locator(`article[data-turn="${id}"]`);
+        assert((await article.getAttribute('data-status')) === 'placing', `the turn reads "${await article.getAttribute('data-status')}" before the Stop`);
+        // Every status the turn shows from here on, however briefly.
+        await frame.evaluate((turnId) => {
+          const seen = (window.__turnStatuses = []);
+          const read = () => {
+            const status = document.querySelector(`article[data-turn="${turnId}"]`)?.getAttribute('data-status');
+            if (status && seen.at(-1) !== status) seen.push(status);
+          };
+          read();
+          new MutationObserver(read).observe(document.querySelector('#log'), { subtree: true, childList: true, attributes: true });
+        }, id);
+        await frame.locator('#cancel').waitFor({ state: 'visible', timeout: 10_000 });
+        await frame.locator('#prompt').press('Escape');
+        await until('the turn to read cancelled', async () => (await article.getAttribute('data-status')) === 'cancelled' || undefined, { timeoutMs: 10_000 });
+        // Still nothing from the daemon, and the panel is ready for the next prompt.
+        assert(await frame.locator('#send').isEnabled(), 'Send is still disabled after the Stop');
+        assert(await frame.locator('#cancel').isHidden(), 'Cancel still shows after the Stop');
+        const line = await article.locator('.status-line').textContent();
+        assert(line.trim() === 'Cancelled', `the turn's status line reads ${JSON.stringify(line)}`);
+        await ctx.screenshot('panel-stop-placing', page);
+        process.kill(daemon.pid, 'SIGCONT');
+        frozen = false;
+        // The daemon places it now and is told to stop it: its receipt bills what was produced, and the turn stays cancelled.
+        const cost = await until('the stopped request\'s receipt', async () => (await article.locator('.annotation[data-key="cost"] .value').textContent({ timeout: 500 }).catch(() => undefined)) || undefined, { timeoutMs: 30_000 });
+        const statuses = await frame.evaluate(() => window.__turnStatuses);
+        assert(JSON.stringify(statuses) === '["placing","cancelled"]', `the turn went through ${statuses.join(' → ')}`);
+        const text = await article.locator('[data-role="answer"]').count();
+        assert(text === 0, 'words that came after the Stop are shown');
+        const next = await ask(frame, 'Name a river in Asia.');
+        assert(next.status === 'done', `the next prompt ended "${next.status}": ${next.error}`);
+        ctx.note(`stopped while placing; its receipt: ${cost}; the next prompt answered at ${next.annotations.site}`);
+      } finally {
+        if (frozen) process.kill(daemon.pid, 'SIGCONT');
+      }
     },
   },
   {

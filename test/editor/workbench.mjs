@@ -52,6 +52,31 @@ export async function readStatus(page) {
 }
 
 /**
+ * Starts recording each change of the Switchyard status bar item ({label, text}, consecutive repeats
+ * dropped) from now on, for statusHistory: a state the item passes through is seen however briefly.
+ */
+export async function recordStatus(page) {
+  await page.evaluate((selector) => {
+    window.__switchyardStatusObserver?.disconnect();
+    const seen = (window.__switchyardStatus = []);
+    const read = () => {
+      const item = [...document.querySelectorAll(selector)].find((el) => (el.getAttribute('aria-label') || '').startsWith('Switchyard'));
+      const last = seen.at(-1);
+      const now = item && { label: item.getAttribute('aria-label') || '', text: (item.textContent || '').trim() };
+      if (now && (!last || last.label !== now.label || last.text !== now.text)) seen.push(now);
+    };
+    read();
+    window.__switchyardStatusObserver = new MutationObserver(read);
+    window.__switchyardStatusObserver.observe(document.querySelector('#workbench\\.parts\\.statusbar'), { subtree: true, childList: true, attributes: true, characterData: true });
+  }, STATUS_ITEMS);
+}
+
+/** What the Switchyard status bar item showed since recordStatus, in order. */
+export async function statusHistory(page) {
+  return page.evaluate(() => window.__switchyardStatus ?? []);
+}
+
+/**
  * Waits until the Switchyard status bar item's text matches `pattern` (and `accept`, when given, agrees).
  * The error names what the item showed last.
  */

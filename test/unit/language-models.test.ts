@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it, mock } from 'node:test';
 import type { ChatSink } from '../../extension/chatRequests';
-import type { Outcome, Receipt, SiteInfo, SiteModelInfo, ToolCallDelta } from '../../daemon/protocol';
-import { callInput, modelInformation, requestOptions, streamAnswer, toChatMessages } from '../../extension/languageModelParts';
+import { ErrorCodes, type Outcome, type Receipt, type SiteInfo, type SiteModelInfo, type ToolCallDelta } from '../../daemon/protocol';
+import { callInput, modelInformation, OfferedModels, refusal, requestOptions, streamAnswer, toChatMessages, waitFor, type ModelInformation } from '../../extension/languageModelParts';
+import { describeError } from '../../media/errors';
 
 const telemetry: SiteInfo['telemetry'] = { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 };
 
@@ -207,5 +208,103 @@ describe('vscode.lm answers', () => {
     a.sink().placed(started);
     a.sink().receipt(receipt('cut', 'stream stalled'));
     assert.equal(await a.settled(), 'Switchyard: the answer from groq · hel · lpu was cut off: stream stalled. What it produced is billed.');
+  });
+});
+
+describe('vscode.lm refusals', () => {
+  const model = 'llama-3.3-70b';
+  const refused = (input: { code?: number; message: string; data?: unknown; unreachable?: boolean }) => refusal(describeError({ model, policy: 'balanced', ...input }), input.message);
+
+  it('tell "no such model, or no daemon to serve it now" (NotFound) from a budget that blocks the request (Blocked), keeping the daemon\'s words', () => {
+    const budget = { kind: 'budget', scope: 'day', capNanoUsd: 1000, spentNanoUsd: 1000, reservedNanoUsd: 0, remainingNanoUsd: 0, worstCaseNanoUsd: 500 };
+    const capped = refused({ code: ErrorCodes.BudgetExceeded, message: 'daily budget exceeded: $0.000001 left', data: budget });
+    assert.equal(capped.code, 'Blocked');
+    assert.match(capped.message, /^Switchyard: Daily budget exhausted/);
+    assert.match(capped.message, /daily budget exceeded: \$0\.000001 left/, 'the daemon\'s own message is kept');
+    assert.equal(refused({ code: ErrorCodes.TeamLedgerUnavailable, message: 'team ledger unreachable' }).code, 'Blocked');
+    const unknown = refused({ code: ErrorCodes.UnknownModel, message: 'unknown model "llama-9"' });
+    assert.equal(unknown.code, 'NotFound');
+    assert.equal(unknown.message.split('\n').filter((l) => l.includes('unknown model "llama-9"')).length, 1, 'said once');
+    const away = refused({ message: 'Switchyard is still connecting to its daemon', unreachable: true });
+    assert.equal(away.code, 'NotFound');
+    assert.match(away.message, /not reachable[\s\S]*still connecting[\s\S]*nothing was billed/);
+    const noKey = { kind: 'no-eligible-site', placement: { id: 'p', policy: 'balanced', model, chosen: null, why: 'no site', decidedAt: '', candidates: [
+      { site: { id: 'groq/x', provider: 'groq', region: 'x', location: 'x', hardware: 'lpu', simulated: false }, providerModel: 'm', cost: { totalNanoUsd: 1 }, queueWaitMs: 0, ttftMs: 1, totalMs: 1, inFlight: 0, queueDepth: 0, breaker: 'closed', rejected: { reason: 'no key' } },
+    ] } };
+    assert.equal(refused({ code: ErrorCodes.NoEligibleSite, message: 'no site', data: noKey }).code, 'NotFound', 'no site it can be sent to now');
+  });
+
+  it('leave a refusal of this request (what it needs, the policy\'s limits) and an upstream failure without a code, to be told by their words', () => {
+    assert.equal(refused({ code: ErrorCodes.NoEligibleSite, message: 'no eligible site', data: { kind: 'no-eligible-site' } }).code, undefined);
+    const upstream = refused({ code: ErrorCodes.UpstreamFailed, message: 'groq: 503 Service Unavailable' });
+    assert.equal(upstream.code, undefined);
+    assert.match(upstream.message, /^Switchyard: Every site that was tried failed\.\ngroq: 503 Service Unavailable/);
+  });
+});
+
+describe('vscode.lm models while the daemon is away', () => {
+  function store(saved?: unknown) {
+    const values = new Map<string, unknown>(saved === undefined ? [] : [['switchyard.lm.models', saved]]);
+    return { get: (key: string) => values.get(key), update: async (key: string, value: unknown) => void values.set(key, value) };
+  }
+  const llama = modelInformation([siteInfo('a', null, [{}])]);
+  const warnings: string[] = [];
+  const warn = (line: string) => warnings.push(line);
+
+  it('are the last ones the daemon offered, this session\'s or an earlier one\'s, so pickers keep them and a chosen model stays chosen', async () => {
+    const kept = store();
+    const offered = new OfferedModels(kept);
+    assert.deepEqual(await offered.list(undefined, warn), [], 'never connected, nothing known');
+    assert.deepEqual(await offered.list(async () => llama, warn), llama);
+    assert.deepEqual(await offered.list(undefined, warn), llama, 'disconnected: the last list');
+    assert.deepEqual(await offered.list(async () => { throw new Error('socket closed'); }, warn), llama, 'a failed read: the last list');
+    assert.match(warnings.at(-1)!, /socket closed/);
+    assert.deepEqual(await new OfferedModels(kept).list(undefined, warn), llama, 'the next window, before its daemon is up');
+    const none: ModelInformation[] = [];
+    assert.deepEqual(await offered.list(async () => none, warn), [], 'the daemon\'s own empty list is the list');
+  });
+
+  it('ignore a kept list of another shape (an older version\'s)', async () => {
+    assert.deepEqual(await new OfferedModels(store([{ id: 'llama' }])).list(undefined, warn), []);
+    assert.deepEqual(await new OfferedModels(store('llama')).list(undefined, warn), []);
+  });
+});
+
+describe('a vscode.lm request while the daemon (re)starts', () => {
+  afterEach(() => mock.timers.reset());
+
+  function signal() {
+    const listeners = new Set<() => void>();
+    return { on: (listener: () => void) => (listeners.add(listener), { dispose: () => void listeners.delete(listener) }), fire: () => listeners.forEach((l) => l()), listeners };
+  }
+
+  it('goes at once when connected, else as soon as the daemon is ready, and leaves no listener behind', async () => {
+    assert.equal(await waitFor(() => 'client', [], 1000, cancellation().token), 'client');
+    let ready: string | undefined;
+    const onReady = signal();
+    const waiting = waitFor(() => ready, [onReady.on], 10_000, cancellation().token);
+    onReady.fire();
+    ready = 'client';
+    onReady.fire();
+    assert.equal(await waiting, 'client');
+    assert.equal(onReady.listeners.size, 0);
+  });
+
+  it('gives up after the wait, when the caller cancels, or at once when waiting is pointless (the daemon stopped)', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const onReady = signal();
+    const timedOut = waitFor(() => undefined, [onReady.on], 10_000, cancellation().token);
+    mock.timers.tick(10_000);
+    assert.equal(await timedOut, undefined);
+    const { token, cancel } = cancellation();
+    const cancelled = waitFor(() => undefined, [onReady.on], 10_000, token);
+    cancel();
+    assert.equal(await cancelled, undefined);
+    let stopped = false;
+    const pointless = waitFor(() => (stopped ? false : undefined), [onReady.on], 10_000, cancellation().token);
+    stopped = true;
+    onReady.fire();
+    assert.equal(await pointless, false);
+    assert.equal(onReady.listeners.size, 0);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it, mock } from 'node:test';
-import type { BudgetStatus, SpendParams, SpendSummary } from '../../daemon/protocol';
-import { DayTimer, msToNextLocalDay, ownBudgets, readSpend, worstBudget } from '../../extension/spendParts';
+import type { BudgetStatus, SpendParams, SpendSummary, TeamLedgerStatus } from '../../daemon/protocol';
+import { DayTimer, LiveFigures, msToNextLocalDay, ownBudgets, readSpend, worstBudget } from '../../extension/spendParts';
 
 // Local midnight is the point: one zone with a daylight saving change (2026-03-29, 03:00 -> 04:00), whatever the machine's.
 process.env.TZ = 'Europe/Helsinki';
@@ -27,6 +27,30 @@ describe('the spend the status bar shows', () => {
     assert.equal(worstBudget(ownBudgets(budgets, '/src/a')), budgets[1]);
     // A window without a folder has no workspace cap of its own.
     assert.deepEqual(ownBudgets(budgets, undefined), [budgets[0], budgets[2]]);
+  });
+});
+
+describe('the figures the status bar shows as live', () => {
+  const summary = (todayNanoUsd: number) => ({ todayNanoUsd } as SpendSummary);
+  const ledger = (state: TeamLedgerStatus['state']) => ({ state } as TeamLedgerStatus);
+
+  it('are the connected daemon\'s only: gone with the connection (a restart, a drop), a late push from the old daemon ignored, the new one\'s taken', () => {
+    const figures = new LiveFigures();
+    // What the status bar would show: today's spend and the team ledger's state.
+    const shown = () => [figures.summary?.todayNanoUsd, figures.ledger?.state];
+    assert.equal(figures.spend(summary(1)), false, 'nothing is live before the first connection');
+    figures.connected(ledger('connected'));
+    assert.equal(figures.spend(summary(42)), true);
+    assert.deepEqual(shown(), [42, 'connected']);
+    figures.disconnected();
+    assert.deepEqual(shown(), [undefined, undefined], 'the old daemon\'s figures are not shown as live while the new one starts');
+    // The old daemon, stopping, bills its last answers and pushes the spend once more.
+    assert.equal(figures.spend(summary(43)), false);
+    assert.equal(figures.team(ledger('connected')), false);
+    figures.connected(ledger('off'));
+    assert.deepEqual(shown(), [undefined, 'off'], 'the spend waits for the new daemon\'s');
+    assert.equal(figures.spend(summary(44)), true);
+    assert.deepEqual(shown(), [44, 'off']);
   });
 });
 

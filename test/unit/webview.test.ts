@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteInfo, type SiteRef, type SpendSummary } from '../../daemon/protocol';
-import { admit, stopPlan } from '../../extension/panelParts';
+import { admit, Stops, stopPlan } from '../../extension/panelParts';
 import { describeError, droppedError, rejectionText } from '../../media/errors';
 import { ms, policyLine, policySummary, usd } from '../../media/format';
 import { checkHostMessage } from '../../media/messageChecks';
@@ -642,6 +642,61 @@ describe('stopping an answer', () => {
   it('the panel closed or cleared mid-answer: every answer under way has a way to stop, finished ones none', () => {
     const s = run([...placed('t1'), { type: 'receipt', turnId: 't1', receipt: receipt() }, ...placed('t2'), { type: 'turnStarted', turn: turn('t3') }]);
     assert.deepEqual(s.turns.map((t) => stopPlan(s, t.id)), [null, { requestId: 'q-t2' }, 'when placed']);
+  });
+
+  const models: PanelEvent = { type: 'models', models: [{ id: 'llama-3.3-70b', sites: 1, available: 1, images: 'no' }] };
+
+  it('Stop while the request is being placed reads cancelled at once, in the webview and the host alike, and the panel takes the next prompt', () => {
+    const placing = run([models, { type: 'turnStarted', turn: turn() }]);
+    // The webview applies its own Stop before the host hears of it; the host's mirror applies the same message.
+    const stopped = reduce(placing, { type: 'cancel', turnId: 't1' });
+    assert.equal(stopped.turns[0].status, 'cancelled');
+    assert.equal(inFlight(stopped), undefined, 'Cancel hides and Send is back');
+    const next = sendIntent(stopped, 'next question');
+    assert.ok('message' in next, 'the next prompt can be sent at once');
+    assert.ok('message' in admit(stopped, next.message), 'and the host takes it');
+  });
+
+  it('what arrives for a stopped request afterwards never draws it as running again: its placement, tokens, a refusal, its receipt', () => {
+    const stopped = run([models, { type: 'turnStarted', turn: turn() }, { type: 'cancel', turnId: 't1' }]);
+    const late = run([
+      { type: 'placed', turnId: 't1', requestId: 'q1', placement: placement('groq-hel', [candidate('groq-hel')]) },
+      { type: 'delta', turnId: 't1', text: 'Too late', at: 1200 },
+    ], stopped);
+    assert.equal(late.turns[0].status, 'cancelled');
+    assert.equal(late.turns[0].text, '', 'tokens after the Stop are not shown');
+    assert.equal(late.turns[0].requestId, 'q1', 'where it was placed is still told');
+    // The daemon stops it once it has an id: its receipt bills what was produced and the turn stays stopped.
+    const billed = reduce(late, { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cancelled' }) });
+    assert.equal(billed.turns[0].status, 'cancelled');
+    assert.equal(billed.turns[0].receipt?.id, 'r1');
+    // A receipt that crossed the Stop (the answer ended just before it) keeps the turn stopped: the text after the Stop was not shown, so it is no whole answer for the history.
+    const crossed = reduce(late, { type: 'receipt', turnId: 't1', receipt: receipt() });
+    assert.equal(crossed.turns[0].status, 'cancelled');
+    assert.deepEqual(buildMessages(crossed, 'next').map((m) => m.role), ['user']);
+    // Refused after the Stop (the budget ran out meanwhile): nothing was sent, and the user had already stopped it.
+    const refused = reduce(stopped, { type: 'failed', turnId: 't1', error: { kind: 'budget', title: 'x', detail: [], actions: [] } });
+    assert.equal(refused.turns[0].status, 'cancelled');
+    assert.equal(refused.turns[0].error, undefined);
+  });
+
+  it('the host tells the daemon once the request it was placing has an id, once; a streaming one at once; a refused or finished one never', () => {
+    const sent: string[] = [];
+    const stops = new Stops((requestId) => sent.push(requestId));
+    const placing = run([{ type: 'turnStarted', turn: turn('t1') }]);
+    stops.stop(placing, 't1');
+    assert.deepEqual(sent, [], 'no request id yet');
+    stops.placed('t1', 'q-t1');
+    stops.placed('t1', 'q-t1');
+    assert.deepEqual(sent, ['q-t1']);
+    stops.stop(run(placed('t2')), 't2');
+    assert.deepEqual(sent, ['q-t1', 'q-t2']);
+    stops.stop(run([{ type: 'turnStarted', turn: turn('t3') }]), 't3');
+    stops.forget('t3');
+    stops.placed('t3', 'q-t3');
+    stops.stop(run([...placed('t4'), { type: 'receipt', turnId: 't4', receipt: receipt() }]), 't4');
+    stops.placed('t5', 'q-t5');
+    assert.deepEqual(sent, ['q-t1', 'q-t2']);
   });
 });
 

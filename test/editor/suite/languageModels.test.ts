@@ -84,6 +84,49 @@ export function registerLanguageModelTests(): void {
       assert.ok(framed > 2, `a message counts its chat framing too (${framed})`);
     });
 
+    it('a budget refusal reaches the caller as LanguageModelError "Blocked", in the panel\'s words', async () => {
+      const a = await api();
+      const model = await switchyardModel();
+      await vscode.commands.executeCommand('switchyard.setBudget', 'daily', 0.000001);
+      try {
+        await until('the tiny daily cap in the spend summary', () => a.spend()?.budgets.some((b) => b.scope === 'day' && b.capNanoUsd < 1e6));
+        await assert.rejects(
+          async () => {
+            const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Name a lake in Finland.')], {}, new vscode.CancellationTokenSource().token);
+            for await (const piece of response.text) void piece;
+          },
+          (error: Error) => {
+            assert.ok(error instanceof vscode.LanguageModelError, `${error.name}: ${error.message}`);
+            assert.equal(error.code, vscode.LanguageModelError.Blocked.name);
+            assert.match(error.message, /^Switchyard: Daily budget exhausted/);
+            return true;
+          },
+        );
+      } finally {
+        await vscode.commands.executeCommand('switchyard.setBudget', 'daily', 5);
+        await until('the daily cap back at $5', () => a.spend()?.budgets.some((b) => b.scope === 'day' && b.capNanoUsd === 5e9));
+      }
+    });
+
+    it('while the daemon restarts its models stay offered, and a request made then waits for the new daemon and is answered', async () => {
+      const a = await api();
+      const model = await switchyardModel();
+      const restarted = vscode.commands.executeCommand('switchyard.restartDaemon');
+      try {
+        await until('the restart to begin', () => !a.connected());
+        // Asked at once: the old daemon takes a moment to stop and the new one about a second to start.
+        const asked = model.sendRequest([vscode.LanguageModelChatMessage.User('Name a mountain in Norway.')], {}, new vscode.CancellationTokenSource().token);
+        const offered = await vscode.lm.selectChatModels({ vendor: 'switchyard' });
+        assert.ok(offered.some((m) => m.id === MODEL), `offered during the restart: ${offered.map((m) => m.id).join(', ') || 'nothing'}`);
+        const response = await asked;
+        let text = '';
+        for await (const piece of response.text) text += piece;
+        assert.match(text, /^\[simulated llama-3\.3-70b at /, `the answer: ${text.slice(0, 200)}`);
+      } finally {
+        await restarted;
+      }
+    });
+
     it('refuses tools on the simulated fleet with a message that says why and what would help', async () => {
       const model = await switchyardModel();
       const tools: vscode.LanguageModelChatTool[] = [{ name: 'get_weather', description: 'The weather in a city', inputSchema: { type: 'object', properties: { city: { type: 'string' } } } }];
