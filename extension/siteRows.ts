@@ -93,6 +93,8 @@ function perMillion(value: number): string {
   return `$${value.toFixed(4).replace(/0{1,2}$/, '')}`;
 }
 
+const cached = (per1M: number | undefined) => (per1M !== undefined ? `, cached ${perMillion(per1M)}` : '');
+
 function modelRow(m: SiteModelInfo): ModelRow {
   const p = m.price;
   const can = [m.images ? 'images' : '', m.tools ? 'tools' : ''].filter(Boolean);
@@ -109,8 +111,10 @@ function contextText(tokens: number): string {
 
 /** A price card as a user reads it: every term that applies, then where and when it was read. */
 function priceLines(p: PriceCard): string[] {
-  const lines = [`- input ${perMillion(p.inputPer1M)} per 1M tokens${p.cachedInputPer1M !== undefined ? `, cached ${perMillion(p.cachedInputPer1M)}` : ''}${p.cacheWritePer1M !== undefined ? `, cache write ${perMillion(p.cacheWritePer1M)}` : ''}`, `- output ${perMillion(p.outputPer1M)} per 1M tokens`];
-  if (p.tier) lines.push(`- above ${count(p.tier.aboveInputTokens)} input tokens: input ${perMillion(p.tier.inputPer1M)}${p.tier.outputPer1M !== undefined ? `, output ${perMillion(p.tier.outputPer1M)}` : ''} per 1M`);
+  const oneHour = p.cacheWrite1hPer1M !== undefined ? ` (1 h: ${perMillion(p.cacheWrite1hPer1M)})` : '';
+  const write = p.cacheWritePer1M !== undefined ? `, cache write ${perMillion(p.cacheWritePer1M)}${oneHour}` : oneHour ? `, 1-hour cache write ${perMillion(p.cacheWrite1hPer1M!)}` : '';
+  const lines = [`- input ${perMillion(p.inputPer1M)} per 1M tokens${cached(p.cachedInputPer1M)}${write}`, `- output ${perMillion(p.outputPer1M)} per 1M tokens`];
+  if (p.tier) lines.push(`- above ${count(p.tier.aboveInputTokens)} input tokens: input ${perMillion(p.tier.inputPer1M)}${cached(p.tier.cachedInputPer1M)}${p.tier.outputPer1M !== undefined ? `, output ${perMillion(p.tier.outputPer1M)}` : ''} per 1M`);
   if (p.requestFee) lines.push(`- ${dollars(p.requestFee)} per request`);
   if (p.egressPerGB) lines.push(`- data transfer ${dollars(p.egressPerGB)} per GB received`);
   lines.push(`- read ${p.readOn}${p.source ? ` from ${p.source}` : ''}${p.note ? `; ${p.note}` : ''}`);

@@ -355,13 +355,16 @@ export function annotations(turn: Turn): Annotation[] {
     out.push({ key: 'total', label: 'total', value: ms(r.totalMs) });
     out.push({ key: 'tps', label: 'speed', value: rate(r.tokensPerSecond) });
     const est = r.tokens.estimated ? ' (estimated)' : '';
-    out.push({ key: 'tokens', label: 'tokens', value: `${count(r.tokens.input)} in · ${count(r.tokens.cachedInput)} cached · ${count(r.tokens.output)} out${est}`,
+    const t = r.tokens;
+    const writes = t.cacheWrite ? ` · ${count(t.cacheWrite)} cache write${t.cacheWrite1h ? ` (${count(t.cacheWrite1h)} for 1 h)` : ''}` : '';
+    out.push({ key: 'tokens', label: 'tokens', value: `${count(t.input)} in · ${count(t.cachedInput)} cached${writes} · ${count(t.output)} out${est}`,
       title: r.tokens.estimated ? 'The provider reported no usage; counted with a tokenizer.' : 'As reported by the provider.' });
     const c = r.cost;
     out.push({ key: 'cost', label: 'cost', value: usd(c.totalNanoUsd),
       title: `input ${usd(c.inputNanoUsd)} · cached ${usd(c.cachedInputNanoUsd)} · output ${usd(c.outputNanoUsd)} · request fee ${usd(c.requestFeeNanoUsd)} · data transfer ${usd(c.dataTransferNanoUsd)}` });
     if (r.outcome === 'cut') out.push({ key: 'outcome', label: 'outcome', value: 'cut mid-stream' });
     if (r.outcome === 'length') out.push({ key: 'outcome', label: 'outcome', value: 'stopped at max tokens' });
+    else if (r.filtered) out.push({ key: 'outcome', label: 'outcome', value: 'ended by the provider\'s content filter', title: 'A content filter, a guardrail or the model\'s refusal ended this answer; what it produced is billed.' });
   } else if (turn.placement) {
     const chosen = turn.placement.candidates.find((c) => c.site.id === turn.placement?.chosen);
     if (chosen) out.push({ key: 'estimate', label: 'estimated', value: `${usd(chosen.cost.totalNanoUsd)} · ${ms(chosen.totalMs)}` });

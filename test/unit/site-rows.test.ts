@@ -53,6 +53,16 @@ describe('the Sites view rows', () => {
     assert.match(model.tooltip, /- input \$0\.59 per 1M tokens, cached \$0\.295\n- output \$0\.79 per 1M tokens\n- \$0\.0001 per request\n- read 2026-07-24 from groq\.com\/pricing/);
     assert.match(model.tooltip, /answers up to 32,768 tokens/);
   });
+
+  it('shows every cache price a card has, the 1-hour write and the tier\'s cached price included', () => {
+    const site = info('x');
+    site.models[0].price = {
+      inputPer1M: 1.25, outputPer1M: 5, cachedInputPer1M: 0.3125, cacheWritePer1M: 1.5625, cacheWrite1hPer1M: 2.5, readOn: '2026-12-07',
+      tier: { aboveInputTokens: 128_000, inputPer1M: 2.5, outputPer1M: 10, cachedInputPer1M: 0.625 },
+    };
+    const [model] = siteGroups([site]).serving[0].models;
+    assert.match(model.tooltip, /- input \$1\.25 per 1M tokens, cached \$0\.3125, cache write \$1\.5625 \(1 h: \$2\.50\)\n- output \$5\.00 per 1M tokens\n- above 128,000 input tokens: input \$2\.50, cached \$0\.625, output \$10\.00 per 1M/);
+  });
 });
 
 describe('the Sites view\'s team row', () => {

@@ -82,6 +82,18 @@ describe('panel reducer', () => {
     assert.equal(refused.turns[0].error?.kind, 'budget');
   });
 
+  it('says when a content filter ended the answer, and counts the cache writes among the tokens', () => {
+    const r = receipt({ filtered: true, tokens: { input: 1200, cachedInput: 800, cacheWrite: 2048, cacheWrite1h: 1024, output: 6, reasoning: 0, estimated: false } });
+    const s = run([{ type: 'turnStarted', turn: turn() }, { type: 'delta', turnId: 't1', text: 'I can', at: 5 }, { type: 'receipt', turnId: 't1', receipt: r }]);
+    assert.equal(s.turns[0].status, 'done');
+    const notes = annotations(s.turns[0]);
+    assert.equal(notes.find((a) => a.key === 'outcome')?.value, 'ended by the provider\'s content filter');
+    assert.equal(notes.find((a) => a.key === 'tokens')?.value, '1,200 in · 800 cached · 2,048 cache write (1,024 for 1 h) · 6 out');
+    const plain = run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: receipt() }]);
+    assert.equal(annotations(plain.turns[0]).find((a) => a.key === 'outcome'), undefined);
+    assert.doesNotMatch(annotations(plain.turns[0]).find((a) => a.key === 'tokens')!.value, /cache write/);
+  });
+
   it('cancels only turns still in flight', () => {
     const s = run([{ type: 'turnStarted', turn: turn() }, { type: 'cancelled', turnId: 't1' }]);
     assert.equal(s.turns[0].status, 'cancelled');
