@@ -70,10 +70,32 @@ interface Scored {
 
 const usd = (nano: number) => `$${(nano / 1e9).toPrecision(3)}`;
 const ms = (v: number) => `${Math.round(v)} ms`;
+/** A confidence as the percentage it was set at: 0.57 * 100 is 56.99999999999999. */
+const percent = (confidence: number) => `${Number((confidence * 100).toPrecision(12))}%`;
+
+/**
+ * `show(value, digits)` from `digits` on, with as many more as it takes to read above `limit`: a worst case
+ * of $0.0010004 shown as "$0.00100" would not say why it exceeds $0.001, nor $0.0002 per 1M as "$0.000".
+ */
+function above(value: number, limit: number, show: (v: number, digits: number) => string, digits: number): string {
+  let d = digits;
+  while (d < digits + 12 && !(Number(show(value, d)) > limit)) d++;
+  return show(value, d);
+}
+const usdAbove = (nano: number, limitNano: number) => `$${above(nano / 1e9, limitNano / 1e9, (v, d) => v.toPrecision(d), 3)}`;
 
 /** A policy naming a real site id also means its simulated twin. */
 function names(ref: string, siteId: string): boolean {
   return siteId === ref || realIdOf(siteId) === ref;
+}
+
+/**
+ * Whether the request or the policy names this simulated twin by its own id: a twin stands down for its
+ * keyed real site only where it was meant through the real id; asked for itself, it serves.
+ */
+function namesTwin(input: PlaceInput, twin: string): boolean {
+  const { policy } = input;
+  return input.pinSite === twin || (policy.kind === 'pinned' && policy.site === twin) || (policy.kind === 'first-fit' && (policy.order ?? []).includes(twin));
 }
 
 function rankIn(policy: Policy, siteId: string): number {
@@ -134,6 +156,16 @@ interface Decision {
   ttftZ: number;
   /** The team's headroom for real sites; Infinity without team budgets. Read once: the bench's inputs lack the field, and a missing property is a slow read per site. */
   teamRemaining: number;
+  /** maxUsdPerRequest in whole nano-USD, as worst cases are priced; Infinity without it. */
+  maxNanoPerRequest: number;
+}
+
+/**
+ * A policy's maxUsdPerRequest in nano-USD, rounded: worst cases are whole nano-USD, and 0.00013 x 1e9 is
+ * 129999.99999999999, which would refuse a worst case of exactly the limit.
+ */
+function maxNanoPerRequest(c: NonNullable<Policy['constraints']>): number {
+  return c.maxUsdPerRequest === undefined ? Infinity : Math.round(c.maxUsdPerRequest * 1e9);
 }
 
 /**
@@ -177,7 +209,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   const c = d.constraints;
   if (site.disabled) return DISABLED;
   if (!site.simulated && !input.hasKey(site.provider)) return NO_KEY;
-  if (site.simulated && input.hasKey(site.provider)) {
+  if (site.simulated && input.hasKey(site.provider) && !namesTwin(input, site.id)) {
     const real = realIdOf(site.id);
     const realSite = real === null ? undefined : input.index.site(real);
     if (realSite && !realSite.disabled) return TWIN;
@@ -198,7 +230,7 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   if (req.images !== undefined && !seesImages(offer, req.images)) return IMAGES;
   if (c.maxUsdPer1MTokens !== undefined && usdPer1MOf(e.totalNanoUsd, req.inputTokens + d.expected.output) > c.maxUsdPer1MTokens) return USD_PER_1M;
   const worst = !d.needsWorst ? 0 : totalCostAt(offer.card, d.worst ?? worstTermsAt(model, req));
-  if (c.maxUsdPerRequest !== undefined && worst > c.maxUsdPerRequest * 1e9) return USD_PER_REQUEST;
+  if (worst > d.maxNanoPerRequest) return USD_PER_REQUEST;
   // Not a helper that returns the judged TTFT: a double returned by a call V8 does not inline is boxed,
   // a heap number per site per decision (gc 17 -> 25 per 1000 decisions at 1000 sites).
   if (c.maxTtftMs !== undefined && e.queueWaitMs + (d.ttftZ === d.ttftZ ? e.catalogTtftMs : e.ttftMs) * ttftMargin(d.ttftZ, rec[at + L_TTFT_ERROR_MEAN], rec[at + L_TTFT_ERROR_SD]) > c.maxTtftMs) return TTFT;
@@ -221,7 +253,8 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
   const { policy, request: req } = input;
   const c = policy.constraints ?? {};
   const e = s.est;
-  const worst = () => usd(worstCaseCost(model, req).totalNanoUsd);
+  /** The worst case, in as many digits as it takes to read above `limitNano`. */
+  const worst = (limitNano: number) => usdAbove(worstCaseCost(model, req).totalNanoUsd, limitNano);
   switch (check) {
     case 'disabled': return { reason: 'disabled', detail: 'disabled in the catalog', summary: 'disabled' };
     case 'no-key': return { reason: 'no key', detail: `no API key for ${site.provider}; its simulated twin ${twinId(site.id)} serves instead`, summary: 'without an API key' };
@@ -255,22 +288,25 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
       : model.images !== true
         ? { reason: 'capability', detail: `${model.providerModel} here takes text only (the catalog does not set images)`, summary: 'whose model takes text only' }
         : { reason: 'capability', detail: 'Bedrock takes images inline only: send them as data: URLs', summary: 'that take images inline only' };
-    case 'usd-per-1m': return { reason: 'threshold', detail: `$${e.usdPer1M.toFixed(3)} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
-    case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst()} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
+    case 'usd-per-1m': {
+      const price = above(e.usdPer1M, c.maxUsdPer1MTokens!, (v, d) => v.toFixed(d), 3);
+      return { reason: 'threshold', detail: `$${price} per 1M tokens for this request exceeds max $${c.maxUsdPer1MTokens}`, summary: `over max $${c.maxUsdPer1MTokens} per 1M tokens` };
+    }
+    case 'usd-per-request': return { reason: 'threshold', detail: `worst case ${worst(maxNanoPerRequest(c))} exceeds max $${c.maxUsdPerRequest} per request`, summary: `over max $${c.maxUsdPerRequest} per request` };
     case 'ttft': {
       const expected = `expected ${ms(e.queueWaitMs + e.ttftMs)} to first token (${ms(e.queueWaitMs)} queue)`;
       if (c.ttftConfidence === undefined) return { reason: 'threshold', detail: `${expected} exceeds max ${ms(c.maxTtftMs!)}`, summary: `over max TTFT ${ms(c.maxTtftMs!)}` };
       const likely = e.queueWaitMs + ttftEstimateMs(model, null, req.inputTokens) * ttftMargin(normalQuantile(c.ttftConfidence), s.load.ttftErrorMean, s.load.ttftErrorSd);
-      return { reason: 'threshold', detail: `${expected}, ${ms(likely)} at ${c.ttftConfidence * 100}% confidence, exceeds max ${ms(c.maxTtftMs!)}`, summary: `over max TTFT ${ms(c.maxTtftMs!)} at ${c.ttftConfidence * 100}% confidence` };
+      return { reason: 'threshold', detail: `${expected}, ${ms(likely)} at ${percent(c.ttftConfidence)} confidence, exceeds max ${ms(c.maxTtftMs!)}`, summary: `over max TTFT ${ms(c.maxTtftMs!)} at ${percent(c.ttftConfidence)} confidence` };
     }
     case 'queue': return { reason: 'threshold', detail: `${e.ahead} requests ahead exceed max queue depth ${c.maxQueueDepth}`, summary: `over max queue depth ${c.maxQueueDepth}` };
     case 'budget': {
       const left = usd(input.remainingBudgetNanoUsd!);
-      return { reason: 'budget', detail: `worst case ${worst()} exceeds the remaining budget ${left}`, summary: `over the remaining budget ${left}` };
+      return { reason: 'budget', detail: `worst case ${worst(input.remainingBudgetNanoUsd!)} exceeds the remaining budget ${left}`, summary: `over the remaining budget ${left}` };
     }
     case 'team-budget': {
       const left = usd(input.teamRemainingNanoUsd!);
-      return { reason: 'budget', detail: `worst case ${worst()} exceeds the team's remaining budget ${left}`, summary: `over the team's remaining budget ${left}` };
+      return { reason: 'budget', detail: `worst case ${worst(input.teamRemainingNanoUsd!)} exceeds the team's remaining budget ${left}`, summary: `over the team's remaining budget ${left}` };
     }
     case 'tried': return { reason: 'breaker', detail: 'already failed for this request', summary: 'already tried for this request' };
     case 'rate-limited': return { reason: 'threshold', detail: 'rate limited: the provider asked to wait (Retry-After) or has no requests left in its window', summary: 'rate limited' };
@@ -363,6 +399,7 @@ export function place(input: PlaceInput): Placement {
     regionOk: c.regions ? new Map() : null,
     ttftZ: c.ttftConfidence !== undefined ? normalQuantile(c.ttftConfidence) : NaN,
     teamRemaining,
+    maxNanoPerRequest: maxNanoPerRequest(c),
   };
   // The decision record: per site, its telemetry at this instant, its check and its score. Deciding
   // reads it; the explanation is rebuilt from it later, so it shows the state the decision saw.
@@ -406,6 +443,7 @@ export function place(input: PlaceInput): Placement {
   let chosen = -1;
   let ties = 0;
   let runnerUp = -1;
+  let resort = 0;
   if (eligible > 0) {
     ties = 1;
     if (policy.kind !== 'first-fit' && policy.kind !== 'pinned') {
@@ -437,10 +475,13 @@ export function place(input: PlaceInput): Placement {
       if (failed !== BREAKER && failed !== TRIED) continue;
       if (chosen < 0 || lastFailureAt(blocks, k) < lastFailureAt(blocks, chosen)) chosen = k;
     }
-    if (chosen >= 0) blocks[chosen >>> BLOCK_BITS][atOf(chosen) + R_CHECK] = 0;
+    if (chosen >= 0) {
+      resort = numberAt(blocks, chosen, R_CHECK);
+      blocks[chosen >>> BLOCK_BITS][atOf(chosen) + R_CHECK] = 0;
+    }
   }
 
-  return new DecidedPlacement(chosen >= 0 ? offers[chosen].site.id : null, { input, offers, blocks, chosen, eligible, ties, runnerUp, why: undefined, candidates: undefined });
+  return new DecidedPlacement(chosen >= 0 ? offers[chosen].site.id : null, { input, offers, blocks, chosen, eligible, ties, runnerUp, resort, why: undefined, candidates: undefined });
 }
 
 /** When the site failed last, -Infinity if never: the breaker fallback tries the one that failed longest ago. */
@@ -460,6 +501,8 @@ interface Explanation {
   ties: number;
   /** The best eligible site after the chosen one, when there was no draw; -1 otherwise. */
   runnerUp: number;
+  /** What the chosen site failed (breaker, or already tried) when the last resort chose it anyway; 0 otherwise. */
+  resort: number;
   why: string | undefined;
   candidates: Candidate[] | undefined;
 }
@@ -477,12 +520,39 @@ function whyOf(x: Explanation): string {
   if (chosen >= 0) {
     const at = lastFailureAt(blocks, chosen);
     const ago = at === -Infinity ? 'unknown' : `${Math.round((input.now - at) / 1000)} s ago`;
-    return `every eligible site's breaker is open; trying ${offers[chosen].site.id}, which failed longest ago (${ago})`;
+    return `${keptOut(x)}; trying ${offers[chosen].site.id}${x.resort === TRIED ? ' again' : ''}, which failed longest ago (${ago})`;
   }
   const all: Scored[] = [];
   for (let k = 0; k < offers.length; k++) all.push(scored(input, offers, blocks, k));
-  if (input.instead) return `${input.instead.why}; nor by its fallback ${policy.name}: ${summarise(input, all)}`;
-  return `no eligible site for ${req.model}: ${summarise(input, all)}`;
+  if (input.instead) return `${input.instead.why}; nor by its fallback ${policy.name}: ${summarise(input, all)}${pinNote(input, offers)}`;
+  return `no eligible site for ${req.model}: ${summarise(input, all)}${pinNote(input, offers)}`;
+}
+
+/** What kept out every site that passed the other checks, when the last resort tries one anyway. */
+function keptOut(x: Explanation): string {
+  let breaker = x.resort === BREAKER;
+  let tried = x.resort === TRIED;
+  for (let k = 0; k < x.offers.length; k++) {
+    const failed = numberAt(x.blocks, k, R_CHECK);
+    breaker ||= failed === BREAKER;
+    tried ||= failed === TRIED;
+  }
+  if (!tried) return 'every eligible site\'s breaker is open';
+  return `every eligible site already failed for this request${breaker ? ' or has its breaker open' : ''}`;
+}
+
+/**
+ * Why a pin can never be met for this model: it names a site that does not offer it, or none in the
+ * catalog ("not the pinned site" alone would hide that). Empty where a pinned site offers the model.
+ */
+function pinNote(input: PlaceInput, offers: readonly Offer[]): string {
+  const { policy, request, index } = input;
+  const offered = (ref: string) => offers.some((o) => names(ref, o.site.id));
+  const which = (ref: string) => (index.site(ref) || index.site(twinId(ref)) ? `which does not offer ${request.model}` : 'which is not in the catalog');
+  if (input.pinSite !== undefined && !offered(input.pinSite)) return `; the request is pinned to ${input.pinSite}, ${which(input.pinSite)}`;
+  if (policy.kind === 'pinned' && !offered(policy.site ?? '')) return `; policy "${policy.name}" pins ${policy.site}, ${which(policy.site ?? '')}`;
+  if (policy.kind === 'first-fit' && !(policy.order ?? []).some(offered)) return `; policy "${policy.name}"'s first-fit order names no site that offers ${request.model}`;
+  return '';
 }
 
 /**

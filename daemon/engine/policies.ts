@@ -51,7 +51,13 @@ export function scoreInto(e: EstimateScratch, policy: Policy, rank: number): voi
 }
 
 const KINDS: readonly PolicyKind[] = ['cheapest', 'fastest', 'balanced', 'first-fit', 'pinned'];
-const CONSTRAINT_NUMBERS = ['maxUsdPer1MTokens', 'maxUsdPerRequest', 'maxTtftMs', 'maxQueueDepth'] as const;
+const CONSTRAINT_NUMBERS = ['maxUsdPer1MTokens', 'maxUsdPerRequest', 'maxTtftMs'] as const;
+/** Fields that mean something to one kind only: elsewhere they would be silently ignored. */
+const KIND_FIELDS = { usdPerSecond: 'balanced', order: 'first-fit', site: 'pinned' } as const satisfies Partial<Record<keyof Policy, PolicyKind>>;
+/** Every field of a Policy: one it gains fails to compile here until validation knows it. */
+const FIELDS: ReadonlySet<string> = new Set(Object.keys({
+  name: true, kind: true, description: true, constraints: true, continueOnCut: true, fallback: true, usdPerSecond: true, order: true, site: true,
+} satisfies Record<keyof Policy, true>));
 
 function stringList(v: unknown): v is string[] {
   return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0);
@@ -64,11 +70,19 @@ function stringList(v: unknown): v is string[] {
 export function validatePolicy(input: unknown, siteIds?: ReadonlySet<string>): string[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return ['policy must be an object'];
   const p = input as Record<string, unknown>;
-  const name = typeof p.name === 'string' && p.name.length > 0 ? p.name : null;
+  const name = typeof p.name === 'string' && p.name.trim().length > 0 ? p.name : null;
   const at = (field: string, msg: string) => `policy ${name ? `"${name}"` : '(unnamed)'}: ${field} ${msg}`;
   const errors: string[] = [];
-  if (!name) errors.push(at('name', 'must be a non-empty string'));
+  // "eu " reads like "eu" in the picker and in every why, and is another policy.
+  if (!name || name !== name.trim()) errors.push(at('name', 'must be a non-empty string without spaces around it'));
   if (!KINDS.includes(p.kind as PolicyKind)) errors.push(at('kind', `must be one of ${KINDS.join(', ')}, got ${JSON.stringify(p.kind)}`));
+  // An unknown field is a misspelt one: "constraint" for "constraints" would drop a residency rule unseen.
+  for (const k of Object.keys(p)) if (!FIELDS.has(k)) errors.push(at(k, 'is not a known field'));
+  for (const [k, kind] of Object.entries(KIND_FIELDS)) {
+    if (p[k] !== undefined && KINDS.includes(p.kind as PolicyKind) && p.kind !== kind) errors.push(at(k, `applies only to kind ${kind}, not ${p.kind}`));
+  }
+  if (p.description !== undefined && typeof p.description !== 'string') errors.push(at('description', 'must be a string'));
+  if (p.continueOnCut !== undefined && typeof p.continueOnCut !== 'boolean') errors.push(at('continueOnCut', 'must be true or false'));
   const known = (id: string) => !siteIds || siteIds.has(id) || siteIds.has(twinId(id));
   if (p.kind === 'balanced' && p.usdPerSecond !== undefined && !(typeof p.usdPerSecond === 'number' && Number.isFinite(p.usdPerSecond) && p.usdPerSecond >= 0)) {
     // Infinity (1e400 in JSON) would score a zero-time site NaN, and a NaN best is never replaced.
@@ -88,7 +102,7 @@ export function validatePolicy(input: unknown, siteIds?: ReadonlySet<string>): s
       errors.push(at('constraints', 'must be an object'));
     } else {
       const c = p.constraints as Record<string, unknown>;
-      const allowed = new Set<string>(['regions', 'hardware', 'ttftConfidence', ...CONSTRAINT_NUMBERS]);
+      const allowed = new Set<string>(['regions', 'hardware', 'ttftConfidence', 'maxQueueDepth', ...CONSTRAINT_NUMBERS]);
       for (const k of Object.keys(c)) if (!allowed.has(k)) errors.push(at(`constraints.${k}`, 'is not a known constraint'));
       for (const k of ['regions', 'hardware'] as const) {
         if (c[k] !== undefined && !stringList(c[k])) errors.push(at(`constraints.${k}`, `must be a non-empty list of strings${k === 'regions' ? ` (regions or groups: ${regionGroups().join(', ')})` : ''}`));
@@ -97,6 +111,9 @@ export function validatePolicy(input: unknown, siteIds?: ReadonlySet<string>): s
         const v = c[k];
         if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) errors.push(at(`constraints.${k}`, `must be a number >= 0, got ${JSON.stringify(v)}`));
       }
+      // Requests ahead are whole: 1.5 would read as 1 and say something else.
+      const depth = c.maxQueueDepth;
+      if (depth !== undefined && !(Number.isSafeInteger(depth) && (depth as number) >= 0)) errors.push(at('constraints.maxQueueDepth', `must be an integer >= 0, got ${JSON.stringify(depth)}`));
       const conf = c.ttftConfidence;
       if (conf !== undefined) {
         if (!(typeof conf === 'number' && conf > 0 && conf < 1)) errors.push(at('constraints.ttftConfidence', `must be a number between 0 and 1 (exclusive), got ${JSON.stringify(conf)}`));

@@ -13,6 +13,13 @@ export interface PolicyChoice {
   workspacePolicies: Record<string, string>;
 }
 
+/** What a choice puts in force. */
+interface InForce {
+  byName: Map<string, Policy>;
+  defaultName: string;
+  workspaces: Record<string, string>;
+}
+
 export class PolicyBook {
   private byName = new Map<string, Policy>();
   private defaultName = 'balanced';
@@ -22,29 +29,35 @@ export class PolicyBook {
     this.byName = merged([]);
     if (choice) {
       try {
-        this.configure(choice);
+        // Not held to the catalog in force: the file that adds a pinned site may be refused or not read
+        // yet, and one such policy would take every other with it, residency rules included. A policy
+        // pinned to a site that is gone places nothing and says why.
+        this.apply(this.resolve(choice, undefined));
       } catch {
-        // A stored choice that no longer validates (a site id gone from the catalog): start from defaults.
+        // A stored choice that no longer validates at all: start from defaults.
       }
     }
   }
 
   /** Replaces the user's policies and choices; throws PolicyError naming the policy and field, changing nothing. */
   configure(choice: Partial<PolicyChoice>): void {
-    const { byName, defaultName, workspaces } = this.resolve(choice);
+    this.apply(this.resolve(choice, this.siteIds?.()));
+  }
+
+  /** Throws as configure would, changing nothing: a dry run for a caller that must check other settings too before applying any. */
+  check(choice: Partial<PolicyChoice>): void {
+    this.resolve(choice, this.siteIds?.());
+  }
+
+  private apply({ byName, defaultName, workspaces }: InForce): void {
     this.byName = byName;
     this.defaultName = defaultName;
     this.workspaces = workspaces;
   }
 
-  /** Throws as configure would, changing nothing: a dry run for a caller that must check other settings too before applying any. */
-  check(choice: Partial<PolicyChoice>): void {
-    this.resolve(choice);
-  }
-
-  /** What configure would put in force. */
-  private resolve(choice: Partial<PolicyChoice>): { byName: Map<string, Policy>; defaultName: string; workspaces: Record<string, string> } {
-    const byName = choice.policies ? merged(choice.policies, this.siteIds?.()) : this.byName;
+  /** What configure would put in force; `siteIds`, when given, are the sites a policy may name. */
+  private resolve(choice: Partial<PolicyChoice>, siteIds: ReadonlySet<string> | undefined): InForce {
+    const byName = choice.policies ? merged(choice.policies, siteIds) : this.byName;
     const defaultName = choice.defaultPolicy ?? this.defaultName;
     if (!byName.has(defaultName)) throw new PolicyError(`default policy "${defaultName}" is not defined (known: ${[...byName.keys()].join(', ')})`);
     const workspaces = { ...(choice.workspacePolicies ?? this.workspaces) };
@@ -91,6 +104,10 @@ export class PolicyBook {
 /** Built-in policies, with the user's replacing any of the same name. */
 function merged(user: readonly Policy[], siteIds?: ReadonlySet<string>): Map<string, Policy> {
   const errors = user.flatMap((policy) => validatePolicy(policy, siteIds));
+  // The later would replace the earlier unseen: which of the two the user meant is not ours to guess.
+  const counts = new Map<string, number>();
+  for (const policy of user) if (typeof policy?.name === 'string') counts.set(policy.name, (counts.get(policy.name) ?? 0) + 1);
+  for (const [name, n] of counts) if (n > 1) errors.push(`policy "${name}": name is given to ${n} policies`);
   if (errors.length > 0) throw new PolicyError(errors.join('; '));
   const byName = new Map(builtinPolicies().map((p) => [p.name, p]));
   for (const policy of user) byName.set(policy.name, policy);

@@ -70,7 +70,7 @@ test('invalid input is refused naming the file, the entry and the field', () => 
   assert.equal(refused([file([{ id: 'new/site', provider: 'groq', region: 'us', location: 'x', hardware: 'h100', endpoint: { kind: 'openai' } }], 'b.json')]),
     'b.json: sites[0] "new/site": models is required for a new site');
   assert.match(refused([file([{ id: 'x/y', provider: 'nobody' }], 'c.json')]), /^c\.json: sites\[0\] "x\/y": provider must be one of simulated, openai/);
-  assert.match(refused([file([{ id: 'sim:groq/eu-helsinki/lpu', disabled: true }], 'd.json')]), /^d\.json: sites\[0\] "sim:groq\/eu-helsinki\/lpu": id: address the real site/);
+  assert.match(refused([file([{ id: 'sim:groq/eu-helsinki/lpu', disabled: true }], 'd.json')]), /^d\.json: sites\[0\] "sim:groq\/eu-helsinki\/lpu": id must be a real site id .*not a simulated twin's/);
   assert.match(refused([{ name: 'e.json', text: '{ "sites": [' }]), /^e\.json: not valid JSON/);
   assert.match(refused([file([{ id: 'groq/eu-helsinki/lpu', colour: 'red' }], 'f.json')]), /^f\.json: sites\[0\] "groq\/eu-helsinki\/lpu": colour is not a known field/);
 });
@@ -183,4 +183,52 @@ test('a key named __proto__ or constructor is refused like any unknown field, ne
   // Nor is a region group found on Object.prototype.
   assert.equal(regionAllowed('us-east-1', ['constructor']), false);
   assert.equal(regionAllowed('us-east-1', ['toString', 'us']), true);
+});
+
+test('a price tier merges field by field like the rest of the card, and null removes it', () => {
+  const pro = (sites: { id: string; models: { canonical: string; price: { tier?: unknown } }[] }[]) =>
+    buildCatalog([file(sites)]).sites.find((s) => s.id === 'google/us-central1/tpu-v5e')!.models.find((m) => m.canonical === 'gemini-1.5-pro')!.price;
+  assert.deepEqual(pro([{ id: 'google/us-central1/tpu-v5e', models: [{ canonical: 'gemini-1.5-pro', price: { tier: { outputPer1M: 12 } } }] }]).tier,
+    { aboveInputTokens: 128_000, inputPer1M: 2.5, cachedInputPer1M: 0.625, outputPer1M: 12 });
+  const untiered = pro([{ id: 'google/us-central1/tpu-v5e', models: [{ canonical: 'gemini-1.5-pro', price: { tier: null } }] }]);
+  assert.ok(!('tier' in untiered));
+  assert.equal(untiered.inputPer1M, 1.25, 'the rest of the card stays');
+  // A card without a tier gets a whole one.
+  assert.equal(refused([file([{ id: 'groq/eu-helsinki/lpu', models: [{ canonical: 'llama-3.3-70b', price: { tier: { outputPer1M: 1 } } }] }], 't.json')]),
+    't.json: 2 problems:\n  sites[0] "groq/eu-helsinki/lpu": models[0].price.tier.aboveInputTokens is required for a new tier\n'
+    + '  sites[0] "groq/eu-helsinki/lpu": models[0].price.tier.inputPer1M is required for a new tier');
+});
+
+test('a site the file leaves unusable is refused when the file is read, not when a request reaches it', () => {
+  const mine = (over: Record<string, unknown>) => ({
+    id: 'me/x/y', provider: 'openai-compatible', region: 'eu-central-1', location: 'x', hardware: 'a100',
+    endpoint: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:8000/v1' },
+    models: [{ canonical: 'mm', providerModel: 'mm', contextWindow: 8000, price: { inputPer1M: 0, outputPer1M: 0, readOn: '2026-11-01' }, ttftMs: 100, outputTokensPerSecond: 50 }],
+    ...over,
+  });
+  assert.equal(refused([file([mine({ endpoint: {} })], 'k.json')]), 'k.json: sites[0] "me/x/y": endpoint.kind is required for a new site');
+  assert.equal(refused([file([mine({ endpoint: { kind: 'openai-compatible' } })], 'u.json')]),
+    'u.json: sites[0] "me/x/y": endpoint.baseUrl is required for a new site of kind openai-compatible');
+  assert.equal(refused([file([mine({ endpoint: { kind: 'simulated' } })], 's.json')]),
+    's.json: sites[0] "me/x/y": endpoint.kind "simulated" is for a simulated site: set "simulated": true and give it a simulation');
+  assert.equal(refused([file([{ id: 'groq/eu-helsinki/lpu', simulated: true, simulation: null }], 'n.json')]),
+    'n.json: sites[0] "groq/eu-helsinki/lpu": simulation is required for a simulated site');
+  assert.equal(refused([file([{ id: 'groq/eu-helsinki/lpu', simulation: { errorRate: 1.5 } }], 'e.json')]),
+    'e.json: sites[0] "groq/eu-helsinki/lpu": simulation.errorRate must be a number >= 0 and <= 1, got 1.5');
+  // JSON's 1e400 reads as Infinity: say the number, not "null".
+  assert.equal(refused([{ name: 'i.json', text: '{ "sites": [ { "id": "groq/eu-helsinki/lpu", "concurrency": 1e400 } ] }' }]),
+    'i.json: sites[0] "groq/eu-helsinki/lpu": concurrency must be an integer >= 1, got Infinity');
+});
+
+test('entries are read in order: a site the file adds may be named again, and what an entry removes is new again after it', () => {
+  const mine = {
+    id: 'me/x/y', provider: 'openai-compatible', region: 'eu-central-1', location: 'x', hardware: 'a100',
+    endpoint: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:8000/v1' },
+    models: [{ canonical: 'mm', providerModel: 'mm', contextWindow: 8000, price: { inputPer1M: 0, outputPer1M: 0, readOn: '2026-11-01' }, ttftMs: 100, outputTokensPerSecond: 50 }],
+  };
+  // The schema, judging each entry against the built-in fleet alone, flags the second entry; the daemon reads it as an override.
+  assert.equal(buildCatalog([file([mine, { id: 'me/x/y', disabled: true }])]).sites.find((s) => s.id === 'me/x/y')?.disabled, true);
+  assert.equal(refused([file([{ id: 'groq/eu-helsinki/lpu', simulation: null }, { id: 'groq/eu-helsinki/lpu', simulation: { servers: 2 } }], 'r.json')]),
+    'r.json: 2 problems:\n  sites[1] "groq/eu-helsinki/lpu": simulation.ttftBaseMs is required for a new simulation\n'
+    + '  sites[1] "groq/eu-helsinki/lpu": simulation.outputTokensPerSecond is required for a new simulation');
 });

@@ -80,7 +80,7 @@ test('built-in policies validate; user policy errors name the policy and the fie
   ]);
   assert.deepEqual(validatePolicy({ name: 'p', kind: 'pinned', site: 'nowhere' }, new Set(['sim:a/b/c'])), ['policy "p": site names unknown site "nowhere"']);
   assert.deepEqual(validatePolicy({ name: 'p', kind: 'pinned', site: 'a/b/c' }, new Set(['sim:a/b/c'])), []);
-  assert.deepEqual(validatePolicy({ kind: 'fast' }), ['policy (unnamed): name must be a non-empty string', 'policy (unnamed): kind must be one of cheapest, fastest, balanced, first-fit, pinned, got "fast"']);
+  assert.deepEqual(validatePolicy({ kind: 'fast' }), ['policy (unnamed): name must be a non-empty string without spaces around it', 'policy (unnamed): kind must be one of cheapest, fastest, balanced, first-fit, pinned, got "fast"']);
   assert.deepEqual(validatePolicy({ name: 'f', kind: 'first-fit' }), ['policy "f": order must list at least one site id']);
   assert.deepEqual(validatePolicy({ name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 1000, ttftConfidence: 1 } }), [
     'policy "i": constraints.ttftConfidence must be a number between 0 and 1 (exclusive), got 1',

@@ -479,3 +479,55 @@ test('a decision over more sites than one block of its record (1024) reads, rank
   assert.equal(fallback.chosen, 'p1800');
   assert.match(fallback.why, /trying p1800, which failed longest ago \(460 s ago\)/);
 });
+
+test('a confidence reads as the percentage the policy set, not its floating-point product', () => {
+  const p = decide(fleet(simSite('slow', {}, { ttftMs: 900 })), { name: 'i', kind: 'cheapest', constraints: { maxTtftMs: 100, ttftConfidence: 0.57 } });
+  assert.equal(p.why, 'no eligible site for m: 1 over max TTFT 100 ms at 57% confidence');
+  assert.match(p.candidates[0].rejected!.detail, /, 900 ms at 57% confidence, exceeds max 100 ms$/);
+});
+
+test('a price over its limit reads over it: enough digits to see why, never a nonzero price shown as $0', () => {
+  const card = (outputPer1M: number) => ({ price: { inputPer1M: 0, outputPer1M, readOn: '2026-01-01' } });
+  const limit = (constraints: PolicyConstraints, outputPer1M: number, over: Parameters<typeof decide>[2] = {}) =>
+    decide(fleet(simSite('s', {}, card(outputPer1M))), { name: 'c', kind: 'cheapest', constraints }, over);
+  // 100 output tokens over 1100 tokens in all at 0.0011 USD/1M: $0.0001 per 1M.
+  assert.equal(limit({ maxUsdPer1MTokens: 0.00005 }, 0.0011).candidates[0].rejected?.detail, '$0.0001 per 1M tokens for this request exceeds max $0.00005');
+  // Worst case: 500 output tokens. At 2.0008 USD/1M that is $0.0010004, over a limit of $0.001 that three digits would show as equal.
+  assert.equal(limit({ maxUsdPerRequest: 0.001 }, 2.0008).candidates[0].rejected?.detail, 'worst case $0.0010004 exceeds max $0.001 per request');
+  assert.equal(limit({}, 2.0008, { remainingBudgetNanoUsd: 1_000_000 }).candidates[0].rejected?.detail, 'worst case $0.0010004 exceeds the remaining budget $0.00100');
+  // A worst case of exactly the limit passes: 500 tokens at 0.26 USD/1M are 130,000 nano-USD, though 0.00013 x 1e9 < 130,000 in floating point.
+  assert.equal(limit({ maxUsdPerRequest: 0.00013 }, 0.26).chosen, 's');
+});
+
+test('nothing eligible under a pin that no site offering the model answers: the why says so', () => {
+  const i = fleet(simSite('a'), simSite('other', {}, { canonical: 'n' }));
+  assert.equal(decide(i, { name: 'p', kind: 'pinned', site: 'gone/x/y' }).why, 'no eligible site for m: 1 not the pinned site; policy "p" pins gone/x/y, which is not in the catalog');
+  assert.equal(decide(i, { name: 'p', kind: 'pinned', site: 'other' }).why, 'no eligible site for m: 1 not the pinned site; policy "p" pins other, which does not offer m');
+  assert.equal(decide(i, { name: 'c', kind: 'cheapest' }, { pinSite: 'other' }).why, 'no eligible site for m: 1 not the pinned site; the request is pinned to other, which does not offer m');
+  assert.equal(decide(i, { name: 'ff', kind: 'first-fit', order: ['other', 'gone/x/y'] }).why, 'no eligible site for m: 1 not in the first-fit order; policy "ff"\'s first-fit order names no site that offers m');
+  // A pinned site that offers the model and is passed over for its own reasons needs no note.
+  assert.equal(decide(i, { name: 'p', kind: 'pinned', site: 'a', constraints: { maxTtftMs: 1 } }).why, 'no eligible site for m: 1 over max TTFT 1 ms');
+});
+
+test('a failover sent back to the one site it failed at says so, not that a breaker is open', () => {
+  const telemetry = new Telemetry();
+  const fail: SiteResult = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 1, error: { status: 503, message: 'x', retryable: true } };
+  telemetry.onResult(telemetry.onPlaced('only', 'm', 990_000), fail, 990_000);
+  const p = decide(fleet(simSite('only')), { name: 'c', kind: 'cheapest' }, { telemetry, exclude: new Set(['only']) });
+  assert.equal(p.chosen, 'only');
+  assert.equal(p.candidates[0].breaker, 'closed');
+  assert.equal(p.why, 'every eligible site already failed for this request; trying only again, which failed longest ago (10 s ago)');
+});
+
+test('a pin naming a simulated twin itself is served by the twin, key or not: only the real id moves to the real site', () => {
+  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } });
+  const twin = simSite('sim:groq/x/lpu', { provider: 'groq' });
+  const i = fleet(real, twin);
+  const keyed = { hasKey: (p: string) => p === 'groq' };
+  assert.equal(decide(i, { name: 'c', kind: 'cheapest' }, { ...keyed, pinSite: 'sim:groq/x/lpu' }).chosen, 'sim:groq/x/lpu');
+  assert.equal(decide(i, { name: 'p', kind: 'pinned', site: 'sim:groq/x/lpu' }, keyed).chosen, 'sim:groq/x/lpu');
+  assert.equal(decide(i, { name: 'ff', kind: 'first-fit', order: ['sim:groq/x/lpu'] }, keyed).chosen, 'sim:groq/x/lpu');
+  // Named by its real id, the twin still stands down for the keyed real site.
+  assert.equal(decide(i, { name: 'p', kind: 'pinned', site: 'groq/x/lpu' }, keyed).chosen, 'groq/x/lpu');
+  assert.equal(decide(i, { name: 'ff', kind: 'first-fit', order: ['groq/x/lpu', 'sim:groq/x/lpu'] }, keyed).chosen, 'groq/x/lpu');
+});
