@@ -13,7 +13,7 @@ import type { PolicyBook } from '../engine/policyBook';
 import type { PlacementRequest } from '../engine/types';
 import type { Logger } from '../log/logger';
 import { billAttempt, BudgetExceededError, type Meter, type Reservation } from '../meter';
-import { countPromptTokens, outputCap, worstCaseOf } from '../meter/estimate';
+import { countPromptTokens, heldToModel, outputCap, worstCaseOf } from '../meter/estimate';
 import type { Clock } from '../providers/simulated/clock';
 import type { Credentials } from '../providers/keys';
 import type { AdapterPool } from '../providers/pool';
@@ -475,7 +475,7 @@ function imagesIn(messages: readonly proto.ChatMessage[]): Pick<PlacementRequest
  * model's maximum where the catalog knows it (so the answer cannot outgrow what was reserved), else none.
  */
 function sentCap(maxTokens: number | undefined, model: SiteModel, produced: number): number | undefined {
-  const cap = maxTokens ?? model.maxOutputTokens;
+  const cap = maxTokens === undefined ? model.maxOutputTokens : heldToModel(model, maxTokens);
   return cap === undefined ? undefined : Math.max(1, cap - produced);
 }
 

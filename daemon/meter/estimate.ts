@@ -108,12 +108,21 @@ export function worstCasePromptTokens(promptTokens: number): number {
 }
 
 /**
- * The most output a request can get at a site: its own cap, or without one the model's: its catalog
- * maximum, else the context window left after the prompt. The prompt is taken at the smallest another
- * tokenizer could count it (the margin's other side), so the room is never smaller than the provider's.
+ * The request's own cap held to the model's catalog maximum: a provider refuses a max_tokens above what
+ * its model gives (a 400, not a shorter answer), and the answer cannot be longer anyway.
+ */
+export function heldToModel(model: { maxOutputTokens?: number }, maxTokens: number): number {
+  return model.maxOutputTokens !== undefined ? Math.min(maxTokens, model.maxOutputTokens) : maxTokens;
+}
+
+/**
+ * The most output a request can get at a site: its own cap (held to the model's maximum), or without
+ * one the model's: its catalog maximum, else the context window left after the prompt. The prompt is
+ * taken at the smallest another tokenizer could count it (the margin's other side), so the room is
+ * never smaller than the provider's.
  */
 export function outputCap(model: { contextWindow: number; maxOutputTokens?: number }, promptTokens: number, maxTokens: number | undefined): number {
-  if (maxTokens !== undefined) return maxTokens;
+  if (maxTokens !== undefined) return heldToModel(model, maxTokens);
   const room = Math.max(0, model.contextWindow - Math.floor(promptTokens / PROMPT_MARGIN));
   return model.maxOutputTokens !== undefined ? Math.min(model.maxOutputTokens, room) : room;
 }

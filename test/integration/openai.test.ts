@@ -297,6 +297,10 @@ test('without max_tokens none is sent: the site\'s own limit applies, and the bu
   // A model whose catalog entry knows its longest answer is asked for at most that, which is what was reserved.
   await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake-short`, messages: user('a long answer, please') });
   assert.equal(fake.requests[fake.requests.length - 1].body.max_tokens, 300);
+  // Asked for more than it can give, it is asked for what it can (a provider refuses the rest with a 400).
+  const over = await client.chat.completions.create({ model: `${FAKE_SITE}/gpt-fake-short`, messages: user('a long answer, please'), max_tokens: 5000 });
+  assert.equal(over.choices[0].finish_reason, 'stop');
+  assert.equal(fake.requests[fake.requests.length - 1].body.max_tokens, 300);
   // The answers are out before their receipts are durable; spend asked for now counts them, none left reserved.
   const { todayNanoUsd: spent, reservedNanoUsd } = await rpc.sendRequest(proto.spend, {});
   assert.equal(reservedNanoUsd, 0);

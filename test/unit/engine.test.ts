@@ -37,6 +37,8 @@ test('estimated cost: input, cached input, output, request fee and data transfer
 
 test('output cap: the request\'s own, else the model\'s maximum, else the window left after the smallest the prompt can count', () => {
   assert.equal(outputCap(m, 1000, 400), 400);
+  // No more than the model gives: the site is asked for that, and no more is reserved.
+  assert.equal(outputCap({ ...m, maxOutputTokens: 8192 }, 1000, 20_000), 8192);
   // 100,000 - floor(1000 / 1.1): another tokenizer may count the prompt up to the margin smaller.
   assert.equal(outputCap(m, 1000, undefined), 99_091);
   assert.equal(outputCap({ ...m, maxOutputTokens: 8192 }, 1000, undefined), 8192);
