@@ -108,7 +108,7 @@ export const SITE_SHAPE: Shape = {
       description: 'Site id, e.g. groq/eu-helsinki/lpu. A known id overrides that site; a new id adds one.',
     },
     provider: { kind: 'string', enum: PROVIDERS },
-    region: text('Region id, e.g. eu-central-1; policies may also name groups (eu, us, asia).'),
+    region: text('Region id, e.g. eu-central-1; policies may also name groups (eu, europe, us, asia).'),
     location: text('Human location, e.g. "us-central1 · Council Bluffs, Iowa".'),
     hardware: text('Hardware, e.g. h100, tpu-v5e, groq-lpu.'),
     label: text('Display name.'),

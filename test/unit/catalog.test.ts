@@ -103,6 +103,14 @@ test('built-in cards: a tier prices output too, and the Anthropic API cards pric
 
 test('region groups: eu, us by name, never a global router', () => {
   assert.ok(regionAllowed('eu-central-1', ['eu']) && regionAllowed('europe-west4', ['eu']) && regionAllowed('swedencentral', ['eu']));
+  // London and Zurich are in Europe, not the EU: "eu" keeps them out, "europe" takes them.
+  for (const region of ['eu-west-2', 'eu-central-2', 'europe-west2', 'europe-west6', 'switzerlandnorth', 'uksouth']) {
+    assert.equal(regionAllowed(region, ['eu']), false, region);
+    assert.equal(regionAllowed(region, ['europe']), true, region);
+  }
+  assert.ok(regionAllowed('eu-west-1', ['europe']) && regionAllowed('europe-west10', ['eu']));
+  assert.ok(!regionAllowed('us-east-1', ['europe']) && !regionAllowed('global', ['europe']));
+  assert.ok(regionAllowed('ap-northeast-1', ['asia']) && !regionAllowed('ap-southeast-2', ['asia']));
   assert.ok(regionAllowed('eastus2', ['us']) && regionAllowed('us-central1', ['us']) && regionAllowed('us', ['us']));
   assert.ok(!regionAllowed('global', ['eu']) && !regionAllowed('global', ['us']) && !regionAllowed('useless', ['us']));
   assert.ok(regionAllowed('eu-helsinki', ['eu-helsinki']) && !regionAllowed('eu-helsinki', ['us']));
