@@ -77,7 +77,7 @@ test('built-in policies validate; user policy errors name the policy and the fie
   for (const p of builtinPolicies()) assert.deepEqual(validatePolicy(p), []);
   assert.deepEqual(validatePolicy({ name: 'x', kind: 'cheapest', constraints: { maxTtftMs: -1, regions: [], colour: 'red' } }), [
     'policy "x": constraints.colour is not a known constraint',
-    'policy "x": constraints.regions must be a non-empty list of strings (regions or groups: eu, us, asia)',
+    'policy "x": constraints.regions must be a non-empty list of strings (regions or groups: eu, europe, us, asia)',
     'policy "x": constraints.maxTtftMs must be a number >= 0, got -1',
   ]);
   assert.deepEqual(validatePolicy({ name: 'p', kind: 'pinned', site: 'nowhere' }, new Set(['sim:a/b/c'])), ['policy "p": site names unknown site "nowhere"']);
