@@ -122,8 +122,8 @@ export interface SiteInfo {
   endpointKind: EndpointKind;
   models: SiteModelInfo[];
   telemetry: TelemetrySnapshot;
-  /** Why the site cannot be placed right now, or null when it can. */
-  unavailable: null | 'no key' | 'disabled';
+  /** Why the site cannot be placed right now, or null when it can ('no address': the catalog must give its endpoint.baseUrl). */
+  unavailable: null | 'no key' | 'no address' | 'disabled';
 }
 
 export interface CatalogSummary {
@@ -199,6 +199,8 @@ export type RejectReason =
   | 'model'
   | 'disabled'
   | 'no key'
+  /** A real site of a kind with no default address (Azure OpenAI, OpenAI-compatible) whose catalog entry gives no endpoint.baseUrl. */
+  | 'no address'
   | 'residency'
   | 'hardware'
   | 'context'

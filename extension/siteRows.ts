@@ -5,7 +5,7 @@ import type { PriceCard, ProviderId, SiteInfo, SiteModelInfo, TeamStatus } from 
 import { count, dollars, ms, rate, siteLabel, usd } from '../media/format';
 
 /** What the engine would do with the site now: place on it, probe it (half-open), skip it (open), or cannot. */
-export type SiteState = 'serving' | 'half-open' | 'open' | 'no key' | 'disabled';
+export type SiteState = 'serving' | 'half-open' | 'open' | 'no key' | 'no address' | 'disabled';
 
 export interface ModelRow {
   label: string;
@@ -29,7 +29,7 @@ export interface SiteRow {
 export interface SiteGroups {
   /** Sites placement can choose now, breakers open or not. */
   serving: SiteRow[];
-  /** Real sites that stand aside until their provider's key is set (their simulated twins serve meanwhile). */
+  /** Real sites that stand aside until their provider's key (or their base URL) is set; their simulated twins serve meanwhile. */
   needKey: SiteRow[];
   disabled: SiteRow[];
 }
@@ -38,7 +38,7 @@ export function siteGroups(sites: readonly SiteInfo[]): SiteGroups {
   const groups: SiteGroups = { serving: [], needKey: [], disabled: [] };
   const rows = sites.map(siteRow).sort((a, b) => a.label.localeCompare(b.label));
   for (const row of rows) {
-    if (row.state === 'no key') groups.needKey.push(row);
+    if (row.state === 'no key' || row.state === 'no address') groups.needKey.push(row);
     else if (row.state === 'disabled') groups.disabled.push(row);
     else groups.serving.push(row);
   }
@@ -47,7 +47,7 @@ export function siteGroups(sites: readonly SiteInfo[]): SiteGroups {
 
 function stateOf(s: SiteInfo): SiteState {
   if (s.unavailable === 'disabled') return 'disabled';
-  if (s.unavailable === 'no key') return 'no key';
+  if (s.unavailable === 'no key' || s.unavailable === 'no address') return s.unavailable;
   return s.telemetry.breaker === 'closed' ? 'serving' : s.telemetry.breaker;
 }
 
@@ -56,6 +56,7 @@ const STATE_TEXT: Record<SiteState, string> = {
   'half-open': 'circuit breaker half-open: the next request probes it',
   open: 'circuit breaker open after repeated failures: skipped until its cool-down ends',
   'no key': 'needs an API key: its simulated twin serves meanwhile',
+  'no address': 'needs endpoint.baseUrl in the catalog file',
   disabled: 'disabled in the catalog',
 };
 

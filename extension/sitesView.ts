@@ -29,8 +29,12 @@ const ICONS: Record<SiteState, vscode.ThemeIcon> = {
   'half-open': new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
   open: new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')),
   'no key': new vscode.ThemeIcon('key'),
+  'no address': new vscode.ThemeIcon('link'),
   disabled: new vscode.ThemeIcon('circle-slash'),
 };
+
+/** What a site row's menu offers (package.json's view/item/context): set its key, give its address, enable it. */
+const CONTEXT: Partial<Record<SiteState, string>> = { 'no key': 'site.noKey', 'no address': 'site.noAddress', disabled: 'site.disabled' };
 
 /** Telemetry moves with every request; the view follows at most this often. */
 const REFRESH_MS = 1000;
@@ -187,7 +191,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
         item.description = node.row.description;
         item.tooltip = new vscode.MarkdownString(node.row.tooltip);
         item.iconPath = ICONS[node.row.state];
-        item.contextValue = node.row.state === 'no key' ? 'site.noKey' : node.row.state === 'disabled' ? 'site.disabled' : 'site';
+        item.contextValue = CONTEXT[node.row.state] ?? 'site';
         item.accessibilityInformation = { label: `${node.row.label}: ${node.row.state}${node.row.description === node.row.state ? '' : `, ${node.row.description}`}` };
         return item;
       }

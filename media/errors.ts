@@ -11,6 +11,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   model: 'does not serve the model',
   disabled: 'disabled',
   'no key': 'no API key',
+  'no address': 'no endpoint.baseUrl in the catalog',
   residency: 'outside the allowed regions',
   hardware: 'hardware not allowed',
   context: 'context window too small',
@@ -34,7 +35,7 @@ export interface ErrorInput {
 }
 
 /** Reasons in the order a user should read them: the ones a policy or budget change can fix first. */
-const REASON_ORDER: RejectReason[] = ['budget', 'threshold', 'residency', 'hardware', 'context', 'capability', 'breaker', 'pinned', 'no key', 'disabled', 'model'];
+const REASON_ORDER: RejectReason[] = ['budget', 'threshold', 'residency', 'hardware', 'context', 'capability', 'breaker', 'pinned', 'no key', 'no address', 'disabled', 'model'];
 
 /** What helps when the daemon is out of reach. */
 const DAEMON_ACTIONS: PanelAction[] = [
@@ -133,7 +134,7 @@ function noSiteError(e: ErrorInput, placement: NoEligibleSiteData['placement'] |
       placement,
     };
   }
-  const fixable = serving.filter((c) => c.rejected?.reason !== 'no key' && c.rejected?.reason !== 'disabled');
+  const fixable = serving.filter((c) => c.rejected?.reason !== 'no key' && c.rejected?.reason !== 'no address' && c.rejected?.reason !== 'disabled');
   if (fixable.length > 0 && fixable.every((c) => c.rejected?.reason === 'budget')) {
     const cheapest = fixable.reduce((a, b) => (b.cost.totalNanoUsd < a.cost.totalNanoUsd ? b : a));
     const binding = [...(e.budgets ?? [])].sort((a, b) => remaining(a) - remaining(b))[0];

@@ -39,6 +39,21 @@ export function indexCatalog(catalog: Catalog): CatalogIndex {
   };
 }
 
+/**
+ * Where to find the address of a site whose endpoint kind has none by default: an Azure resource is the
+ * user's own, and an OpenAI-compatible server is wherever it runs. The catalog must give endpoint.baseUrl.
+ */
+export const ADDRESS_EXAMPLE: Readonly<Record<'azure-openai' | 'openai-compatible', string>> = {
+  'azure-openai': 'https://<resource>.openai.azure.com/openai',
+  'openai-compatible': 'the server\'s URL, e.g. https://host/v1',
+};
+
+/** Whether the catalog says where to reach the site (a real site of a kind with no default address needs its baseUrl). */
+export function addressed(site: Site): boolean {
+  const { kind, baseUrl } = site.endpoint;
+  return baseUrl !== undefined || (kind !== 'azure-openai' && kind !== 'openai-compatible');
+}
+
 /** The wire identity of a site. */
 export function siteRef(site: Site): SiteRef {
   return { id: site.id, provider: site.provider, region: site.region, location: site.location, hardware: site.hardware, simulated: site.simulated };

@@ -2,7 +2,7 @@
 // policy, key availability, the remaining budget, an rng and the time. No I/O; one pass over the sites
 // that offer the model.
 
-import { siteRef, type CatalogIndex, type Offer } from '../catalog/lookup';
+import { ADDRESS_EXAMPLE, addressed, siteRef, type CatalogIndex, type Offer } from '../catalog/lookup';
 import { regionAllowed } from '../catalog/regions';
 import { realIdOf, twinId } from '../catalog/twins';
 import type { Candidate, Placement, Policy, ProviderId, RejectReason } from '../protocol';
@@ -106,17 +106,20 @@ function rankIn(policy: Policy, siteId: string): number {
 /** Why a site was passed over, decided in the hot path without building any text. */
 type Check =
   | 'disabled' | 'no-key' | 'twin' | 'pin-request' | 'pin-policy' | 'first-fit' | 'residency' | 'hardware' | 'context'
-  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'team-budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools' | 'json' | 'images';
+  | 'usd-per-1m' | 'usd-per-request' | 'ttft' | 'queue' | 'budget' | 'team-budget' | 'tried' | 'rate-limited' | 'breaker' | 'tools' | 'json' | 'images'
+  | 'no-address';
 
 const CHECKS: readonly Check[] = [
   'disabled', 'no-key', 'twin', 'pin-request', 'pin-policy', 'first-fit', 'residency', 'hardware', 'context',
   'usd-per-1m', 'usd-per-request', 'ttft', 'queue', 'budget', 'team-budget', 'tried', 'rate-limited', 'breaker', 'tools', 'json', 'images',
+  'no-address',
 ];
 /** A check as a number in the decision record: 0 passed, else 1 + its index in CHECKS. */
 const code = (c: Check) => CHECKS.indexOf(c) + 1;
 const DISABLED = code('disabled'), NO_KEY = code('no-key'), TWIN = code('twin'), PIN_REQUEST = code('pin-request'), PIN_POLICY = code('pin-policy');
 const FIRST_FIT = code('first-fit'), RESIDENCY = code('residency'), HARDWARE = code('hardware'), CONTEXT = code('context');
 const USD_PER_1M = code('usd-per-1m'), USD_PER_REQUEST = code('usd-per-request'), TTFT = code('ttft'), QUEUE = code('queue');
+const NO_ADDRESS = code('no-address');
 const BUDGET = code('budget'), TEAM_BUDGET = code('team-budget'), TRIED = code('tried'), RATE_LIMITED = code('rate-limited'), BREAKER = code('breaker'), TOOLS = code('tools'), JSON_ANSWER = code('json'), IMAGES = code('images');
 
 /** Per site in the decision record: the telemetry load record, then the check and the score. */
@@ -209,10 +212,11 @@ function check(d: Decision, offer: Offer, e: EstimateScratch, rec: LoadRecord, a
   const c = d.constraints;
   if (site.disabled) return DISABLED;
   if (!site.simulated && !input.hasKey(site.provider)) return NO_KEY;
+  if (!site.simulated && !addressed(site)) return NO_ADDRESS;
   if (site.simulated && input.hasKey(site.provider) && !namesTwin(input, site.id)) {
     const real = realIdOf(site.id);
     const realSite = real === null ? undefined : input.index.site(real);
-    if (realSite && !realSite.disabled) return TWIN;
+    if (realSite && !realSite.disabled && addressed(realSite)) return TWIN;
   }
   if (input.pinSite !== undefined && !names(input.pinSite, site.id)) return PIN_REQUEST;
   if (policy.kind === 'pinned' && !names(policy.site ?? '', site.id)) return PIN_POLICY;
@@ -257,6 +261,11 @@ function explain(check: Check, input: PlaceInput, s: Scored): Rejection {
   const worst = (limitNano: number) => usdAbove(worstCaseCost(model, req).totalNanoUsd, limitNano);
   switch (check) {
     case 'disabled': return { reason: 'disabled', detail: 'disabled in the catalog', summary: 'disabled' };
+    case 'no-address': return {
+      reason: 'no address',
+      detail: `${site.endpoint.kind} needs endpoint.baseUrl (${ADDRESS_EXAMPLE[site.endpoint.kind as keyof typeof ADDRESS_EXAMPLE]}) for ${site.id} in the catalog file${input.index.site(twinId(site.id)) ? `; its simulated twin ${twinId(site.id)} serves instead` : ''}`,
+      summary: 'without a base URL',
+    };
     case 'no-key': return { reason: 'no key', detail: `no API key for ${site.provider}; its simulated twin ${twinId(site.id)} serves instead`, summary: 'without an API key' };
     case 'twin': return { reason: 'disabled', detail: `simulated twin stands down: a ${site.provider} key is set, so ${realIdOf(site.id)} serves`, summary: 'simulated twins of keyed sites' };
     case 'pin-request': return { reason: 'pinned', detail: `request pinned to ${input.pinSite}`, summary: 'not the pinned site' };

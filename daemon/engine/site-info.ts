@@ -1,6 +1,6 @@
 // The wire view of the catalog with live telemetry, for the sites panel.
 
-import { siteRef } from '../catalog/lookup';
+import { addressed, siteRef } from '../catalog/lookup';
 import type { Catalog } from '../catalog/types';
 import type { ProviderId, SiteInfo } from '../protocol';
 import { callsTools, seesImages } from './placement';
@@ -22,6 +22,6 @@ export function siteInfos(catalog: Catalog, telemetry: Telemetry, hasKey: (provi
       tools: callsTools(site),
     })),
     telemetry: telemetry.snapshot(site.id, now),
-    unavailable: site.disabled ? 'disabled' : !site.simulated && !hasKey(site.provider) ? 'no key' : null,
+    unavailable: site.disabled ? 'disabled' : site.simulated ? null : !hasKey(site.provider) ? 'no key' : !addressed(site) ? 'no address' : null,
   }));
 }

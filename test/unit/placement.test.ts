@@ -71,8 +71,8 @@ test('each constraint rejects with its reason and a detail', () => {
 
 test('the team\'s headroom passes over real sites whose worst case exceeds it; simulated sites cost the team nothing', () => {
   const keyed = { hasKey: () => true };
-  const realFast = simSite('groq/eu/fast', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' }, ttftMs: 100, outputTokensPerSecond: 500 });
-  const realMid = simSite('together/us/mid', { provider: 'together', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 300, outputTokensPerSecond: 150 });
+  const realFast = simSite('groq/eu/fast', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'https://api.example/v1' } }, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' }, ttftMs: 100, outputTokensPerSecond: 500 });
+  const realMid = simSite('together/us/mid', { provider: 'together', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'https://api.example/v1' } }, { price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' }, ttftMs: 300, outputTokensPerSecond: 150 });
   // Worst cases (1000 prompt tokens with the 10% margin, 500 output): fast 4.8 mUSD, mid 1.6 mUSD, the simulated cheap site 0.8 mUSD.
   const p = decide(fleet(realFast, realMid, cheap), { name: 'f', kind: 'fastest' }, { ...keyed, teamRemainingNanoUsd: 2_000_000 });
   assert.equal(p.chosen, 'together/us/mid');
@@ -122,7 +122,7 @@ test('images go only to real sites whose model sees them; Bedrock only inline', 
   const vision = { images: true, price: { inputPer1M: 2, outputPer1M: 2, readOn: '2026-01-01' } };
   const openai = simSite('openai/us/x', { provider: 'openai', simulated: false, endpoint: { kind: 'openai' } }, vision);
   const bedrock = simSite('bedrock/us/x', { provider: 'bedrock', simulated: false, endpoint: { kind: 'bedrock' } }, { ...vision, price: { inputPer1M: 1, outputPer1M: 1, readOn: '2026-01-01' } });
-  const textOnly = simSite('groq/eu/x', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 0.1, outputPer1M: 0.1, readOn: '2026-01-01' } });
+  const textOnly = simSite('groq/eu/x', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'https://api.example/v1' } }, { price: { inputPer1M: 0.1, outputPer1M: 0.1, readOn: '2026-01-01' } });
   const simulated = simSite('sim:openai/us/x', { provider: 'openai' }, { ...vision, price: { inputPer1M: 0.01, outputPer1M: 0.01, readOn: '2026-01-01' } });
   const i = fleet(openai, bedrock, textOnly, simulated);
   const ask = (images: 'inline' | 'url') => decide(i, { name: 'c', kind: 'cheapest' }, { request: { model: 'm', inputTokens: 1000, maxOutputTokens: 500, images }, hasKey: () => true });
@@ -143,7 +143,7 @@ test('images go only to real sites whose model sees them; Bedrock only inline', 
 });
 
 test('a real site needs a key; its twin stands down once the key is set', () => {
-  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } });
+  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'https://api.example/v1' } });
   const twin = simSite('sim:groq/x/lpu', { provider: 'groq' });
   const i = fleet(real, twin);
   const noKey = decide(i, { name: 'c', kind: 'cheapest' });
@@ -154,8 +154,21 @@ test('a real site needs a key; its twin stands down once the key is set', () => 
   assert.equal(keyed.candidates.find((c) => c.site.id === 'sim:groq/x/lpu')?.rejected?.reason, 'disabled');
 });
 
+test('a real site its endpoint kind cannot reach without a base URL stands aside, key or not, and its twin serves', () => {
+  const azure = simSite('azure-openai/x/managed', { provider: 'azure-openai', simulated: false, endpoint: { kind: 'azure-openai' } });
+  const twin = simSite('sim:azure-openai/x/managed', { provider: 'azure-openai' });
+  const p = decide(fleet(azure, twin), { name: 'c', kind: 'cheapest' }, { hasKey: () => true });
+  assert.equal(p.chosen, 'sim:azure-openai/x/managed');
+  const rejected = p.candidates.find((c) => c.site.id === 'azure-openai/x/managed')?.rejected;
+  assert.equal(rejected?.reason, 'no address');
+  assert.match(rejected!.detail, /azure-openai needs endpoint\.baseUrl .*in the catalog file/);
+  // Given one, it serves and its twin stands down.
+  const addressed = { ...azure, endpoint: { ...azure.endpoint, baseUrl: 'https://r.openai.azure.com/openai' } };
+  assert.equal(decide(fleet(addressed, twin), { name: 'c', kind: 'cheapest' }, { hasKey: () => true }).chosen, 'azure-openai/x/managed');
+});
+
 test('a request with tools goes only to a site that can call them: a real one; simulated sites are passed over saying why', () => {
-  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } }, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' } });
+  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'https://api.example/v1' } }, { price: { inputPer1M: 3, outputPer1M: 3, readOn: '2026-01-01' } });
   const i = fleet(real, cheap, mid);
   const tools = { model: 'm', inputTokens: 1000, maxOutputTokens: 500, tools: true };
   const keyed = decide(i, { name: 'c', kind: 'cheapest' }, { request: tools, hasKey: (p) => p === 'groq' });
@@ -168,7 +181,7 @@ test('a request with tools goes only to a site that can call them: a real one; s
   assert.equal(offline.chosen, null);
   assert.equal(offline.why, 'no eligible site for m: 1 without an API key, 2 simulated, which cannot call tools');
   // A local server the catalog marks as unable to call tools is passed over too, and serves requests without them.
-  const local = simSite('llama-cpp/local/cpu', { provider: 'openai-compatible', simulated: false, endpoint: { kind: 'openai-compatible', tools: false } });
+  const local = simSite('llama-cpp/local/cpu', { provider: 'openai-compatible', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:8080/v1', tools: false } });
   const withLocal = fleet(real, local);
   const both = (p: string) => p === 'groq' || p === 'openai-compatible';
   const placed = decide(withLocal, { name: 'c', kind: 'cheapest' }, { request: tools, hasKey: both });
@@ -179,7 +192,7 @@ test('a request with tools goes only to a site that can call them: a real one; s
 
 test('an answer in JSON goes only where it can be had: any object where the API has a JSON mode, to a schema on every real wire', () => {
   const real = (id: string, kind: 'openai-compatible' | 'anthropic', provider: 'groq' | 'anthropic', price: number) =>
-    simSite(id, { provider, simulated: false, endpoint: { kind } }, { price: { inputPer1M: price, outputPer1M: price, readOn: '2026-01-01' } });
+    simSite(id, { provider, simulated: false, endpoint: { kind, baseUrl: 'https://api.example/v1' } }, { price: { inputPer1M: price, outputPer1M: price, readOn: '2026-01-01' } });
   const i = fleet(real('anthropic/x/y', 'anthropic', 'anthropic', 1), real('groq/x/lpu', 'openai-compatible', 'groq', 2), cheap);
   const keys = { hasKey: () => true };
   const ask = (json: 'object' | 'schema') => decide(i, { name: 'c', kind: 'cheapest' }, { ...keys, request: { model: 'm', inputTokens: 1000, maxOutputTokens: 500, json } });
@@ -520,7 +533,7 @@ test('a failover sent back to the one site it failed at says so, not that a brea
 });
 
 test('a pin naming a simulated twin itself is served by the twin, key or not: only the real id moves to the real site', () => {
-  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible' } });
+  const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'https://api.example/v1' } });
   const twin = simSite('sim:groq/x/lpu', { provider: 'groq' });
   const i = fleet(real, twin);
   const keyed = { hasKey: (p: string) => p === 'groq' };

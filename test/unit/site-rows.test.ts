@@ -38,6 +38,12 @@ describe('the Sites view rows', () => {
     assert.match(g.serving[1].tooltip, /circuit breaker open after repeated failures/);
   });
 
+  it('puts a real site that needs its base URL with those that need a key, saying what to set', () => {
+    const g = siteGroups([info('azure', { unavailable: 'no address', simulated: false })]);
+    assert.deepEqual(g.needKey.map((r) => [r.id, r.state, r.description]), [['azure', 'no address', 'no address']]);
+    assert.match(g.needKey[0].tooltip, /needs endpoint\.baseUrl in the catalog file/);
+  });
+
   it('describes a busy site by what placement weighs: measured TTFT and speed, in flight, queued, errors, rate-limit headroom', () => {
     const [row] = siteGroups([info('x', { telemetry: { samples: 40, ttftMs: 212.4, outputTokensPerSecond: 301.2, inFlight: 3, queueDepth: 2, errorRate: 0.025, headroom: 0.4 } })]).serving;
     assert.equal(row.description, 'simulated · TTFT 212 ms · 301 tok/s · 3 in flight · 2 queued · 2.5% errors · 40% rate-limit headroom');
