@@ -40,7 +40,13 @@ export function createLogger(options: LoggerOptions): Logger {
           const { level: number, time: _time, pid: _pid, msg, ...fields } = JSON.parse(chunk.toString()) as Record<string, unknown>;
           const level = pino.levels.labels[number as number] as Level;
           const line = Object.keys(fields).length > 0 ? `${String(msg)} ${JSON.stringify(fields)}` : String(msg);
-          for (const sink of sinks) sink(level, line);
+          for (const sink of sinks) {
+            try {
+              sink(level, line);
+            } catch {
+              // A window whose connection closed a moment ago: its line is lost, the caller's log call is not.
+            }
+          }
         }
         done();
       },

@@ -29,22 +29,47 @@ function describe(d: BudgetExceededData): string {
     `this request could cost up to ${formatUsd(d.worstCaseNanoUsd)}`;
 }
 
-/** Throws a plain Error naming the bad field; changes nothing. */
-export function validateCaps(caps: readonly BudgetCap[]): void {
-  if (!Array.isArray(caps)) throw new Error('caps must be an array');
+/** The largest cap whose nano-USD is still an exact integer: any more would reach the wire as null. */
+export const MAX_CAP_USD = Math.floor(Number.MAX_SAFE_INTEGER / 1e9);
+
+const CAP_FIELDS = ['scope', 'workspace', 'capUsd', 'softRatio'];
+
+/** Why one cap cannot be used (a sentence naming the field, `at` being the cap's own name), or null. */
+function capProblem(c: unknown, at: string): string | null {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return `${at} must be a budget cap object (${CAP_FIELDS.join(', ')})`;
+  const stray = Object.keys(c).find((key) => !CAP_FIELDS.includes(key));
+  if (stray !== undefined) return `${at}.${stray} is not a field of a budget cap (known: ${CAP_FIELDS.join(', ')})`;
+  const cap = c as Partial<BudgetCap>;
+  if (!['day', 'month', 'workspace'].includes(cap.scope as string)) return `${at}.scope must be "day", "month" or "workspace"`;
+  if (!(typeof cap.capUsd === 'number' && cap.capUsd >= 0 && cap.capUsd <= MAX_CAP_USD)) return `${at}.capUsd must be a number from 0 to ${MAX_CAP_USD} (USD)`;
+  if (!(typeof cap.softRatio === 'number' && cap.softRatio >= 0 && cap.softRatio <= 1)) return `${at}.softRatio must be between 0 and 1`;
+  if (cap.scope === 'workspace' && !(typeof cap.workspace === 'string' && cap.workspace.trim() !== '')) return `${at}.workspace is required for scope "workspace"`;
+  // Shown as the global cap while counting one workspace, it would let the global cap be overrun.
+  if (cap.scope !== 'workspace' && cap.workspace !== undefined) return `${at}.workspace is only for scope "workspace": a ${cap.scope} cap covers every workspace`;
+  return null;
+}
+
+/** Each refused cap's problem by index: its own, or that it repeats an earlier good cap. */
+function capProblems(caps: readonly unknown[], field: string): Map<number, string> {
+  const problems = new Map<number, string>();
   const seen = new Set<string>();
   caps.forEach((c, i) => {
-    const at = `caps[${i}]`;
-    if (!c || !['day', 'month', 'workspace'].includes(c.scope)) throw new Error(`${at}.scope must be "day", "month" or "workspace"`);
-    if (!(typeof c.capUsd === 'number' && Number.isFinite(c.capUsd) && c.capUsd >= 0)) throw new Error(`${at}.capUsd must be a number >= 0`);
-    if (!(typeof c.softRatio === 'number' && c.softRatio >= 0 && c.softRatio <= 1)) throw new Error(`${at}.softRatio must be between 0 and 1`);
-    if (c.scope === 'workspace' && !(typeof c.workspace === 'string' && c.workspace)) throw new Error(`${at}.workspace is required for scope "workspace"`);
-    // Shown as the global cap while counting one workspace, it would let the global cap be overrun.
-    if (c.scope !== 'workspace' && c.workspace !== undefined) throw new Error(`${at}.workspace is only for scope "workspace": a ${c.scope} cap covers every workspace`);
-    const key = `${c.scope}\n${c.scope === 'workspace' ? c.workspace : ''}`;
-    if (seen.has(key)) throw new Error(`${at} repeats the ${c.scope} cap${c.workspace ? ` of "${c.workspace}"` : ''}`);
+    const at = `${field}[${i}]`;
+    const problem = capProblem(c, at);
+    if (problem) return void problems.set(i, problem);
+    const { scope, workspace } = c as BudgetCap;
+    const key = `${scope}\n${scope === 'workspace' ? workspace : ''}`;
+    if (seen.has(key)) return void problems.set(i, `${at} repeats the ${scope} cap${workspace ? ` of "${workspace}"` : ''}`);
     seen.add(key);
   });
+  return problems;
+}
+
+/** Throws a plain Error naming the bad field (as `field[i].name`); changes nothing. */
+export function validateCaps(caps: readonly BudgetCap[], field = 'caps'): void {
+  if (!Array.isArray(caps)) throw new Error(`${field} must be an array`);
+  const [first] = capProblems(caps, field).values();
+  if (first !== undefined) throw new Error(first);
 }
 
 /**
@@ -59,6 +84,18 @@ export function withoutStrayWorkspace(caps: readonly BudgetCap[], log?: (message
     const { workspace: _, ...global } = c;
     return global;
   });
+}
+
+/**
+ * The saved caps a daemon can start with. A cap validateCaps now refuses (saved by an older version,
+ * edited by hand) is dropped and told to `log`, the others kept: refusing them all would stop the
+ * daemon from starting, or leave the user without the caps that were fine.
+ */
+export function usableCaps(caps: readonly BudgetCap[], log: (message: string) => void): BudgetCap[] {
+  const fixed = withoutStrayWorkspace(caps, log);
+  const problems = capProblems(fixed, 'caps');
+  for (const problem of problems.values()) log(`budget caps: ${problem}; that cap is dropped`);
+  return fixed.filter((_, i) => !problems.has(i));
 }
 
 /** Spend so far that a cap covers (today, this month, or the workspace this month). */

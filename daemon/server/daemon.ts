@@ -22,7 +22,8 @@ import { warmTokenizer } from '../meter/estimate';
 import { attachRpc } from './rpc';
 import { acquireLock, removeState, writeState } from './stateFile';
 import { processIdentity } from './processIdentity';
-import { checkBudgets, registerHandlers, windowOf } from './handlers';
+import { registerHandlers } from './handlers';
+import { checkBudgets, paramsOf, policiesOf, policyNameOf, windowOf } from './params';
 import { openParts, type Parts } from './parts';
 import * as proto from '../protocol';
 import { loadEndpointKey, type EndpointKey } from './endpointKey';
@@ -99,7 +100,7 @@ export class Daemon {
           openAI.chatCompletions(req, res);
         },
       };
-      server.on('request', createHttpApp({ keys: [token, endpointKey.key], version: VERSION, routes, direct }));
+      server.on('request', createHttpApp({ keys: [token, endpointKey.key], version: VERSION, routes, direct, log }));
       daemon.sockets = attachRpc(server, { token, onConnection: (connection, socket) => daemon.accept(connection, socket) });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -150,14 +151,16 @@ export class Daemon {
    * Applies the editor's settings. Every part is checked before any is changed: a refused call (bad
    * budgets, say, next to a good policy change) changes nothing, in memory or in settings.json.
    */
-  async configure(params: proto.ConfigureParams): Promise<void> {
+  async configure(raw: unknown): Promise<void> {
     const { parts } = this;
-    if (params.policies !== undefined && !Array.isArray(params.policies)) throw new InvalidParams('params.policies must be an array of policies');
-    const policyChoice = params.policies !== undefined || params.defaultPolicy !== undefined ? { policies: params.policies, defaultPolicy: params.defaultPolicy } : undefined;
+    const params = paramsOf(proto.configure, raw, true);
+    const policies = policiesOf(params.policies);
+    const defaultPolicy = params.defaultPolicy === undefined ? undefined : policyNameOf(params.defaultPolicy, 'params.defaultPolicy');
+    const policyChoice = policies !== undefined || defaultPolicy !== undefined ? { policies, defaultPolicy } : undefined;
     if (policyChoice) parts.policies.check(policyChoice);
     // The window's workspace only says whose budgets these are.
-    const window = params.budgets === undefined ? undefined : windowOf(params.workspace);
-    if (params.budgets !== undefined) checkBudgets(parts.meter.caps(), params.budgets, window, 'params.budgets');
+    const window = windowOf(params.workspace);
+    if (params.budgets !== undefined) checkBudgets(params.budgets, 'params.budgets');
     if (params.catalogFile !== undefined && typeof params.catalogFile !== 'string') throw new InvalidParams('params.catalogFile must be a string: a file path, or "" for none');
     // All checked: from here on nothing is refused.
     if (policyChoice) parts.policies.configure(policyChoice);

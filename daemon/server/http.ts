@@ -2,9 +2,12 @@
 // route without the token, and it says nothing a web page could use.
 // Routes named in `direct` are served by a plain node:http listener ahead of Express, behind the same
 // checks: the OpenAI endpoint's chat completions, where the framework's per-request cost showed.
+// A route asked with a method it does not serve is answered 405 with Allow, as HTTP says; 404 is for
+// paths that are served by no method.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../log/logger';
 import { checkOrigin, checkToken, type Refusal } from './guard';
 
 export interface HttpOptions {
@@ -15,6 +18,8 @@ export interface HttpOptions {
   routes?: (app: Express) => void;
   /** Listeners by "METHOD /path" (no query), served without Express, behind the same checks. */
   direct?: Record<string, RequestListener>;
+  /** Where a route's failure is told (the client gets no more than that it failed). */
+  log?: Logger;
 }
 
 /** OpenAI's error body, so that the SDKs pointed at the endpoint read every refusal as they read OpenAI's. */
@@ -30,6 +35,33 @@ function refuse(res: ServerResponse, refusal: Refusal): void {
     ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
   });
   res.end(body);
+}
+
+/** The part of an Express 5 router layer read here: its path matcher, and its route or mounted router. */
+interface Layer {
+  match(path: string): unknown;
+  route?: { _methods(): string[] };
+  handle: { stack?: Layer[] };
+}
+
+/**
+ * The methods Express's routes serve at `path`, read from the router as its own OPTIONS answer reads
+ * them (Express has no public matcher). Routers are mounted at "/", so `path` holds inside them too.
+ */
+function routeMethods(stack: readonly Layer[], path: string): string[] {
+  return stack.flatMap((layer) => {
+    if (!layer.match(path)) return [];
+    if (layer.route) return layer.route._methods();
+    return layer.handle.stack ? routeMethods(layer.handle.stack, path) : [];
+  });
+}
+
+/** The methods of the direct routes ("METHOD /path") at `path`. */
+function directMethods(direct: Record<string, RequestListener>, path: string): string[] {
+  return Object.keys(direct).flatMap((key) => {
+    const [method, at] = key.split(' ');
+    return at === path ? [method] : [];
+  });
 }
 
 export function createHttpApp(options: HttpOptions): RequestListener {
@@ -50,11 +82,25 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     next();
   });
   options.routes?.(app);
+  const direct = options.direct ?? {};
   app.use((req, res) => {
+    const allowed = [...new Set([...routeMethods(app.router.stack as unknown as Layer[], req.path), ...directMethods(direct, req.path)])];
+    if (allowed.length > 0) {
+      res.status(405).set('allow', allowed.join(', ')).type('application/json')
+        .send(errorBody(`${req.method} ${req.path} is not served; use ${allowed.join(', ')}`, 'method_not_allowed'));
+      return;
+    }
     res.status(404).type('application/json').send(errorBody(`no route ${req.method} ${req.path}`, 'unknown_url'));
   });
+  // Express's own answer to an error is an HTML page with the stack: no SDK reads that.
+  app.use((error: { status?: unknown; message?: unknown }, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) options.log?.error('HTTP route failed', { route: `${req.method} ${req.path}`, error });
+    const message = status === 500 ? 'the daemon failed to answer; its log (daemon.log in the state dir) says why' : String(error.message);
+    res.status(status).type('application/json').send(errorBody(message, status === 500 ? 'internal_error' : 'bad_request'));
+  });
 
-  const direct = options.direct ?? {};
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');

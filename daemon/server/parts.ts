@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger';
 import type { Redactor } from '../log/redact';
 import { Meter } from '../meter';
 import { Credentials } from '../providers/keys';
+import { usableCaps } from '../meter/budgets';
 import { AdapterPool } from '../providers/pool';
 import { createAdapter } from '../providers/registry';
 import { RealClock } from '../providers/simulated/clock';
@@ -18,6 +19,9 @@ import { mulberry32 } from '../providers/simulated/rng';
 import { Team, TEAM_LEDGER_URL_ENV, TEAM_URL_ENV } from '../team';
 import { MAX_SEED, type DaemonOptions } from './args';
 import { loadSettings, saveSettings, type DaemonSettings } from './settings';
+
+/** The parts of AWS credentials that are secret (the access key id is masked by its shape). */
+const AWS_SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 
 export interface Parts {
   catalog: CatalogStore;
@@ -37,6 +41,13 @@ export interface Parts {
 }
 
 export async function openParts(options: DaemonOptions, log: Logger, redactor: Redactor): Promise<Parts> {
+  // The keys are masked before anything is logged: a refused catalog file may quote any of its text.
+  const credentials = Credentials.fromEnv(process.env);
+  for (const key of credentials.secrets()) redactor.add(key);
+  // Signed AWS credentials are read by the Bedrock adapter itself, and are secrets all the same.
+  for (const name of AWS_SECRET_ENV) if (process.env[name]) redactor.add(process.env[name]!);
+  // A removed key stays masked: a late error from a request still in flight may quote it.
+  credentials.onChange((key, added) => added && redactor.add(key));
   const loaded = loadSettings(options.stateDir);
   if (loaded.error) log.warn(loaded.error);
   let settings = loaded.settings;
@@ -53,14 +64,12 @@ export async function openParts(options: DaemonOptions, log: Logger, redactor: R
   log.info('simulated fleet seeded', { seed, chosen: options.simSeed !== undefined });
   const telemetry = new Telemetry();
   const router = new Router(catalog, telemetry, clock, mulberry32(seed));
+  // What is in force is what is saved next: settings.json no longer holds the caps dropped here.
+  settings = { ...settings, budgets: usableCaps(settings.budgets, (message) => log.warn(`settings.json: ${message}`)) };
   const meter = await Meter.open(options.stateDir, { budgets: settings.budgets, log: (message) => log.warn(message) });
   const report = meter.recoveryReport;
   log.info('ledger recovered', { rollups: report.rollups, replayed: report.replayed, ms: report.ms, damagedFiles: report.files.length });
   const policies = new PolicyBook(settings, () => new Set(catalog.catalog.sites.map((s) => s.id)));
-  const credentials = Credentials.fromEnv(process.env);
-  // A removed key stays masked: a late error from a request still in flight may quote it.
-  for (const provider of credentials.providers()) redactor.add(credentials.get(provider)!);
-  credentials.onChange((key, added) => added && redactor.add(key));
   const adapters = new AdapterPool(clock, seed, createAdapter);
   const team = new Team({
     site: (id) => catalog.index.site(id), observe: (o, now) => telemetry.observe(o, now), now: () => clock.now(),

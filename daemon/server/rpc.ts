@@ -35,7 +35,8 @@ export function attachRpc(server: Server, options: RpcOptions): WebSocketServer 
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = createConnection(new SocketMessageReader(ws), new SocketMessageWriter(ws));
+      const reader = new SocketMessageReader(ws);
+      const connection = createConnection(reader, new SocketMessageWriter(ws, reader.pending));
       options.onConnection(connection, ws);
       connection.listen();
     });

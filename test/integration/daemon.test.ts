@@ -304,7 +304,7 @@ test('a refused configure changes nothing: not with a good policy change beside 
   assert.deepEqual(before.catalog?.files, [file]);
   await assert.rejects(
     client.rpc.sendRequest(proto.configure, { defaultPolicy: 'cheapest', budgets: [{ scope: 'month', capUsd: -5, softRatio: 0.8 }] }),
-    /caps\[0\]\.capUsd must be a number >= 0/,
+    /params\.budgets\[0\]\.capUsd must be a number from 0 to 9007199 \(USD\)/,
   );
   assert.deepEqual(await now(), before);
   await assert.rejects(
@@ -332,4 +332,189 @@ test('neither the token nor an API-key-shaped secret reaches the log file', asyn
   assert.ok(log.includes('client connected'), 'the log is written');
   assert.ok(!log.includes(d.state.token), 'token leaked into the log');
   assert.ok(!log.includes(key), 'API key leaked into the log');
+});
+
+test('a daemon with AWS credentials in its environment starts, and masks them in its log', async () => {
+  const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  const session = 'IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN0123456789';
+  // A catalog error quotes the site id, so the log would carry the secret if the redactor did not know it.
+  const catalog = path.join(tempDir('switchyard-aws-'), 'catalog.json');
+  fs.writeFileSync(catalog, JSON.stringify({ sites: [{ id: secret, concurrency: 0 }, { id: session, concurrency: 0 }] }));
+  const d = await daemon({ args: ['--catalog', catalog], env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: session } });
+  const client = await connect(d);
+  const sites = await client.rpc.sendRequest(proto.sites);
+  assert.ok(sites.some((s) => s.site.provider === 'bedrock' && s.unavailable === null), 'Bedrock is usable with signed AWS credentials');
+  client.close();
+  await d.stop();
+  const log = fs.readFileSync(path.join(d.stateDir, 'daemon.log'), 'utf8');
+  assert.match(log, /catalog not loaded/);
+  for (const leaked of [secret, session]) assert.ok(!log.includes(leaked), `${leaked} reached the log`);
+});
+
+test('saved budgets the daemon no longer accepts do not stop it: each bad cap is dropped and named in the log', async () => {
+  const stateDir = tempDir();
+  const good = { scope: 'month', capUsd: 5, softRatio: 0.8 };
+  fs.writeFileSync(path.join(stateDir, 'settings.json'), JSON.stringify({ budgets: [{ scope: 'day', capUsd: -1, softRatio: 0.5 }, good] }));
+  const d = await daemon({ stateDir });
+  const client = await connect(d);
+  assert.deepEqual((await client.rpc.sendRequest(proto.spend, {})).budgets.map((b) => `${b.scope}:${b.capNanoUsd / 1e9}`), ['month:5']);
+  client.close();
+  await d.stop();
+  assert.match(fs.readFileSync(path.join(stateDir, 'daemon.log'), 'utf8'), /settings\.json.*caps\[0\]\.capUsd must be a number from 0/);
+  // Not an array at all: the daemon starts without caps.
+  fs.writeFileSync(path.join(stateDir, 'settings.json'), JSON.stringify({ budgets: null }));
+  const again = await daemon({ stateDir });
+  const c2 = await connect(again);
+  assert.deepEqual((await c2.rpc.sendRequest(proto.spend, {})).budgets, []);
+  c2.close();
+});
+
+test('every request refuses bad params with InvalidParams naming the field, and changes nothing', async () => {
+  const d = await daemon();
+  const client = await connect(d);
+  await client.rpc.sendRequest(proto.configure, { budgets: [{ scope: 'day', capUsd: 5, softRatio: 0.8 }], defaultPolicy: 'fastest' });
+  await client.rpc.sendRequest(proto.setPolicy, { name: 'cheapest', workspace: '/ws/a' });
+  await client.rpc.sendRequest(proto.setCredentials, { provider: 'groq', apiKey: 'gsk_' + 'A'.repeat(40) });
+  const exports = tempDir('switchyard-export-');
+  const out = path.join(exports, 'ledger.json');
+  const now = async () => ({
+    settings: fs.readFileSync(path.join(d.stateDir, 'settings.json'), 'utf8'),
+    global: await client.rpc.sendRequest(proto.policies, {}),
+    workspace: await client.rpc.sendRequest(proto.policies, { workspace: '/ws/a' }),
+    budgets: (await client.rpc.sendRequest(proto.spend, {})).budgets,
+    status: await client.rpc.sendRequest(proto.status),
+    keys: (await client.rpc.sendRequest(proto.sites)).filter((s) => s.unavailable === null).map((s) => s.site.id),
+    files: [...fs.readdirSync(exports), ...fs.readdirSync(d.stateDir)].sort(),
+  });
+  const before = await now();
+  const cases: [string, unknown, RegExp][] = [
+    ['switchyard/configure', 'fastest', /^params must be an object/],
+    ['switchyard/configure', { polices: [] }, /^params\.polices is not a field of switchyard\/configure \(known: policies, defaultPolicy, catalogFile, budgets, workspace\)/],
+    ['switchyard/configure', { policies: [{ name: 'mine', kind: 'cheapest' }, null] }, /^params\.policies\[1\] must be a policy object/],
+    ['switchyard/configure', { defaultPolicy: 7 }, /^params\.defaultPolicy must be a policy name/],
+    ['switchyard/configure', { defaultPolicy: 'cheapest', workspace: 7 }, /^params\.workspace must be a workspace key/],
+    ['switchyard/setPolicy', { name: 'cheapest', workspace: 5 }, /^params\.workspace must be a workspace key/],
+    ['switchyard/setPolicy', { name: 'cheapest', workspace: '' }, /^params\.workspace must be a workspace key/],
+    ['switchyard/setPolicy', { name: '' }, /^params\.name must be a policy name/],
+    ['switchyard/setPolicy', { name: 'nope' }, /unknown policy "nope"/],
+    ['switchyard/policies', { workspace: { a: 1 } }, /^params\.workspace must be a workspace key/],
+    ['switchyard/spend', { workspace: 5 }, /^params\.workspace must be a workspace key/],
+    ['switchyard/setBudget', { caps: [{ scope: 'day', capUsd: 1e300, softRatio: 0.5 }] }, /^params\.caps\[0\]\.capUsd must be a number from 0 to 9007199/],
+    ['switchyard/setBudget', { caps: [{ scope: 'day', capUsd: 1, softRatio: 0.5, capUSD: 2 }] }, /^params\.caps\[0\]\.capUSD is not a field of a budget cap/],
+    ['switchyard/setBudget', { caps: [{ scope: 'day', capUsd: -1, softRatio: 0.5 }, { scope: 'month', capUsd: 1, softRatio: 0.5 }] }, /^params\.caps\[0\]\.capUsd must be a number/],
+    ['switchyard/setBudget', { caps: [], limit: 1 }, /^params\.limit is not a field of switchyard\/setBudget/],
+    ['switchyard/setCredentials', { provider: 'openai', apiKey: 'sk-abcdef ghijklmnop' }, /^params\.apiKey must be one key, without spaces or control characters/],
+    ['switchyard/setCredentials', { provider: 'groq', apiKey: '          ' }, /^params\.apiKey must be a key of at least 8 characters/],
+    ['switchyard/setTeam', { redisUrl: 'redis://127.0.0.1:1' }, /^params\.redisUrl is not a field of switchyard\/setTeam \(known: telemetryUrl, ledgerUrl\)/],
+    ['switchyard/setTeam', { telemetryUrl: 'http://127.0.0.1:1' }, /telemetryUrl must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['switchyard/setTeamBudget', { scope: 'day', capUsd: 1, cap: 2 }, /^params\.cap is not a field/],
+    ['switchyard/cancel', { requestId: 'r', now: true }, /^params\.now is not a field/],
+    ['switchyard/exportLedger', { path: path.join(exports, 'gone', 'ledger.json'), format: 'json' }, /^params\.path: the folder .*gone does not exist/],
+    ['switchyard/exportLedger', { path: exports, format: 'json' }, /^params\.path is a folder: name a file in it/],
+    ['switchyard/exportLedger', { path: out, format: 'json', from: '2026-02-31' }, /^params\.from must be a date YYYY-MM-DD/],
+    ['switchyard/exportLedger', { path: out, format: 'json', from: '2026-03-01', to: '2026-02-01' }, /^params\.from is after to/],
+    ['switchyard/exportLedger', { path: out, format: 'json', form: '2026-01-01' }, /^params\.form is not a field/],
+  ];
+  for (const [method, params, expected] of cases) {
+    await assert.rejects(client.rpc.sendRequest(method, params), (error: { code: number; message: string }) => {
+      assert.equal(error.code, -32602, `${method} ${JSON.stringify(params)}: ${error.message}`);
+      assert.match(error.message, expected, `${method} ${JSON.stringify(params)}`);
+      return true;
+    });
+  }
+  const after = await now();
+  assert.deepEqual({ ...after, status: { ...after.status, uptimeMs: 0 } }, { ...before, status: { ...before.status, uptimeMs: 0 } });
+  client.close();
+});
+
+test('a request id already in progress is refused, and the request using it first is still answered', async () => {
+  const d = await daemon();
+  const socket = await openSocket(d);
+  const answers: { id: unknown; result?: unknown; error?: { code: number; message: string } }[] = [];
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString()) as { id?: unknown; method?: string };
+    if (message.method === undefined) answers.push(message as never);
+  });
+  socket.send(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'switchyard/spend', params: {} }));
+  socket.send(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'switchyard/status' }));
+  // Other bad shapes the library would drop without a word.
+  socket.send(JSON.stringify({ jsonrpc: '2.0', id: { a: 1 }, method: 'switchyard/status' }));
+  socket.send(JSON.stringify({ jsonrpc: '2.0', id: 8, method: 5 }));
+  socket.send(JSON.stringify({ jsonrpc: '2.0', id: 9 }));
+  await waitFor(() => (answers.length >= 5 ? true : undefined), 5000, () => `answers: ${JSON.stringify(answers)}`);
+  const spend = answers.find((a) => a.id === 7 && a.result !== undefined) as { result: proto.SpendSummary } | undefined;
+  assert.ok(spend && 'todayNanoUsd' in spend.result, `the first request with id 7 was answered: ${JSON.stringify(answers)}`);
+  const refused = answers.filter((a) => a.error);
+  assert.deepEqual(refused.map((a) => a.error!.code), [-32600, -32600, -32600, -32600]);
+  assert.match(refused[0].error!.message, /id 7 is already in use by a request in progress/);
+  assert.match(refused[1].error!.message, /id must be a string or a number/);
+  assert.match(refused[2].error!.message, /method must be a string/);
+  assert.match(refused[3].error!.message, /method must be a string/);
+  // The id is free again once answered.
+  const again = (await rawExchange(socket, JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'switchyard/status' }))) as { result: proto.StatusResult };
+  assert.equal(again.result.pid, d.state.pid);
+  socket.close();
+});
+
+test('a client that stops reading is cut off once its unread answers pile up; the others are still served', async () => {
+  const d = await daemon();
+  const bystander = await connect(d);
+  const socket = await openSocket(d);
+  // Reading nothing more, as a hung window would: the daemon's answers back up on its side.
+  (socket as unknown as { _socket: import('node:net').Socket })._socket.pause();
+  const request = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'switchyard/sites' });
+  // Each answer is ~33 KB: 4000 of them are far past what the daemon holds for one client.
+  for (let i = 0; i < 4000; i++) socket.send(request.replace('"id":0', `"id":${i}`));
+  await waitFor(async () => ((await bystander.rpc.sendRequest(proto.status)).clients === 1 ? true : undefined), 30_000, () => 'the stalled client is still connected');
+  assert.equal(d.process.exitCode, null);
+  assert.ok((await bystander.rpc.sendRequest(proto.sites)).length > 0);
+  socket.terminate();
+  bystander.close();
+});
+
+test('a known route asked with another method answers 405 with Allow; an unknown route 404', async () => {
+  const d = await daemon();
+  const ask = async (method: string, route: string) => {
+    const res = await fetch(`${d.url}${route}`, { method, headers: { authorization: `Bearer ${d.state.token}` } });
+    const body = (await res.json()) as { error: { message: string; code: string } };
+    return { status: res.status, allow: res.headers.get('allow'), code: body.error.code, message: body.error.message };
+  };
+  assert.deepEqual(await ask('POST', '/metrics'), { status: 405, allow: 'GET, HEAD', code: 'method_not_allowed', message: 'POST /metrics is not served; use GET, HEAD' });
+  assert.equal((await ask('GET', '/v1/chat/completions')).allow, 'POST');
+  assert.equal((await ask('DELETE', '/v1/models')).status, 405);
+  assert.equal((await ask('PUT', '/v1/models/llama-3.1-8b')).allow, 'GET, HEAD');
+  assert.deepEqual(await ask('POST', '/nowhere'), { status: 404, allow: null, code: 'unknown_url', message: 'no route POST /nowhere' });
+  // The token check still comes first.
+  assert.equal((await fetch(`${d.url}/metrics`, { method: 'POST' })).status, 401);
+});
+
+test('a request Express cannot route (a malformed %-escape) is answered 400 in the OpenAI error shape, with no stack trace', async () => {
+  const d = await daemon();
+  for (const [method, route] of [['GET', '/v1/models/%E0%A4%A'], ['DELETE', '/v1/switchyard/placements/%ZZ']]) {
+    const res = await fetch(`${d.url}${route}`, { method, headers: { authorization: `Bearer ${d.state.token}` } });
+    assert.equal(res.status, 400);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const body = (await res.json()) as { error: { message: string; type: string; code: string } };
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.equal(body.error.code, 'bad_request');
+    assert.match(body.error.message, /^Failed to decode param '%/);
+    assert.doesNotMatch(JSON.stringify(body), /\bat \S+ \(/, 'a stack trace');
+  }
+});
+
+test('an error message never carries a secret, even one the client put where it did not belong', async () => {
+  const d = await daemon();
+  const client = await connect(d);
+  const key = 'gsk_' + 'K'.repeat(40);
+  await client.rpc.sendRequest(proto.setCredentials, { provider: 'groq', apiKey: key });
+  // A key pasted into the policy box, and one in a path: both come back in the refusal, masked.
+  const pasted = 'sk-proj-' + 'P'.repeat(40);
+  for (const [method, params] of [['switchyard/setPolicy', { name: pasted }], ['switchyard/exportLedger', { path: `/nowhere-${key}/ledger.json`, format: 'json' }]] as const) {
+    await assert.rejects(client.rpc.sendRequest(method, params), (error: Error) => {
+      assert.match(error.message, /\[redacted\]/);
+      for (const secret of [pasted, key]) assert.ok(!error.message.includes(secret), error.message);
+      return true;
+    });
+  }
+  client.close();
 });

@@ -11,6 +11,7 @@ import { ArgsError, parseArgs } from '../../daemon/server/args';
 import { acquireLock, AlreadyRunningError, readState, removeState, writeState } from '../../daemon/server/stateFile';
 import { processIdentity, startTimeFromStat } from '../../daemon/server/processIdentity';
 import { loadEndpointKey } from '../../daemon/server/endpointKey';
+import { DEFAULT_SETTINGS, loadSettings } from '../../daemon/server/settings';
 import { checkOrigin, checkToken, isLoopbackHost } from '../../daemon/server/guard';
 import { defaultStateDir } from '../../daemon/protocol';
 import { daemonArgs, findDaemon, signalDaemon, stopDaemon } from '../../extension/daemonProcess';
@@ -305,4 +306,17 @@ test('the extension neither finds nor signals a daemon whose pid now belongs to 
     healthz.closeAllConnections();
     healthz.close();
   }
+});
+
+test('a settings file with a field of the wrong type keeps the rest, and names the field', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'settings.json');
+  fs.writeFileSync(file, JSON.stringify({ defaultPolicy: 'fastest', budgets: null, workspacePolicies: { '/ws': 'cheapest', '/bad': 5 }, catalogFile: 7, policies: 'cheapest' }));
+  const { settings, error } = loadSettings(dir);
+  assert.deepEqual(settings, { ...DEFAULT_SETTINGS, defaultPolicy: 'fastest' });
+  assert.equal(error, `${file}: policies must be an array, workspacePolicies must map workspace keys to policy names, budgets must be an array, catalogFile must be a file path or null; those use their defaults`);
+  fs.writeFileSync(file, '[1]');
+  assert.deepEqual(loadSettings(dir), { settings: DEFAULT_SETTINGS, error: `${file}: must hold a JSON object; using defaults` });
+  fs.writeFileSync(file, JSON.stringify({ ...DEFAULT_SETTINGS, catalogFile: '/c.json' }));
+  assert.deepEqual(loadSettings(dir), { settings: { ...DEFAULT_SETTINGS, catalogFile: '/c.json' }, error: null });
 });
