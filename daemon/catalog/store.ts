@@ -60,23 +60,39 @@ export class CatalogStore {
   }
 
   private async load(generation: number): Promise<string | null> {
-    let loaded: CatalogFile[];
-    try {
-      loaded = await Promise.all(this.files.map(async (name) => ({ name, text: await readFile(name, 'utf8') })));
-    } catch (e) {
-      if (generation !== this.generation) return this.latest;
-      return this.fail(`cannot read catalog file: ${(e as Error).message}`);
-    }
+    const read = await this.read(this.files);
     if (generation !== this.generation) return this.latest;
-    try {
-      this.idx = indexCatalog(buildCatalog(loaded, this.options.builtin));
-    } catch (e) {
-      if (e instanceof CatalogError) return this.fail(e.message);
-      throw e;
-    }
+    if (typeof read === 'string') return this.fail(read);
+    this.idx = indexCatalog(read);
     this.lastError = null;
     this.emit();
     return null;
+  }
+
+  /** The catalog `files` would make, or why they would be refused; changes nothing. */
+  private async read(files: readonly string[]): Promise<Catalog | string> {
+    let loaded: CatalogFile[];
+    try {
+      loaded = await Promise.all(files.map(async (name) => ({ name, text: await readFile(name, 'utf8') })));
+    } catch (e) {
+      return `cannot read catalog file: ${(e as Error).message}`;
+    }
+    try {
+      return buildCatalog(loaded, this.options.builtin);
+    } catch (e) {
+      if (e instanceof CatalogError) return e.message;
+      throw e;
+    }
+  }
+
+  /**
+   * The site ids in force once `files` are set: theirs when they would load, else the current ones (a
+   * refused file leaves the catalog as it is). Settings that name a new file and a policy pinned to a
+   * site in it are checked against this before either is applied.
+   */
+  async siteIdsWith(files: readonly string[]): Promise<ReadonlySet<string>> {
+    const read = await this.read(files);
+    return new Set((typeof read === 'string' ? this.catalog : read).sites.map((s) => s.id));
   }
 
   /** Points the store at other files (the user changed the setting), reloads and re-watches. */

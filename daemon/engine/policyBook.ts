@@ -39,14 +39,17 @@ export class PolicyBook {
     }
   }
 
-  /** Replaces the user's policies and choices; throws PolicyError naming the policy and field, changing nothing. */
-  configure(choice: Partial<PolicyChoice>): void {
-    this.apply(this.resolve(choice, this.siteIds?.()));
+  /**
+   * Replaces the user's policies and choices; throws PolicyError naming the policy and field, changing
+   * nothing. `siteIds`: the sites a policy may name, when not the catalog's in force (one about to change).
+   */
+  configure(choice: Partial<PolicyChoice>, siteIds = this.siteIds?.()): void {
+    this.apply(this.resolve(choice, siteIds));
   }
 
   /** Throws as configure would, changing nothing: a dry run for a caller that must check other settings too before applying any. */
-  check(choice: Partial<PolicyChoice>): void {
-    this.resolve(choice, this.siteIds?.());
+  check(choice: Partial<PolicyChoice>, siteIds = this.siteIds?.()): void {
+    this.resolve(choice, siteIds);
   }
 
   private apply({ byName, defaultName, workspaces }: InForce): void {

@@ -157,17 +157,20 @@ export class Daemon {
     const policies = policiesOf(params.policies);
     const defaultPolicy = params.defaultPolicy === undefined ? undefined : policyNameOf(params.defaultPolicy, 'params.defaultPolicy');
     const policyChoice = policies !== undefined || defaultPolicy !== undefined ? { policies, defaultPolicy } : undefined;
-    if (policyChoice) parts.policies.check(policyChoice);
     // The window's workspace only says whose budgets these are.
     const window = windowOf(params.workspace);
     if (params.budgets !== undefined) checkBudgets(params.budgets, 'params.budgets');
     if (params.catalogFile !== undefined && typeof params.catalogFile !== 'string') throw new InvalidParams('params.catalogFile must be a string: a file path, or "" for none');
-    // All checked: from here on nothing is refused.
-    if (policyChoice) parts.policies.configure(policyChoice);
-    if (params.budgets !== undefined) parts.meter.setBudgets(params.budgets, window);
     const catalogFile = params.catalogFile === undefined ? parts.settings().catalogFile : params.catalogFile || null;
-    if (catalogFile !== parts.settings().catalogFile && !this.options.catalogFile) {
-      const error = await parts.catalog.setFiles(catalogFile ? [catalogFile] : []);
+    const catalogFiles = catalogFile !== parts.settings().catalogFile && !this.options.catalogFile ? (catalogFile ? [catalogFile] : []) : undefined;
+    // Policies may pin a site that the new catalog file adds: they are checked against the catalog as it will be.
+    const siteIds = catalogFiles ? await parts.catalog.siteIdsWith(catalogFiles) : undefined;
+    if (policyChoice) parts.policies.check(policyChoice, siteIds);
+    // All checked: from here on nothing is refused.
+    if (policyChoice) parts.policies.configure(policyChoice, siteIds);
+    if (params.budgets !== undefined) parts.meter.setBudgets(params.budgets, window);
+    if (catalogFiles) {
+      const error = await parts.catalog.setFiles(catalogFiles);
       if (error) this.log.error('catalog file refused; the previous catalog stays in force', { error });
     }
     parts.saveSettings({ ...parts.policies.choice(), budgets: parts.meter.caps(), catalogFile });

@@ -288,6 +288,27 @@ test('a catalog file whose folder is gone is refused as a catalog error; the dae
   client.close();
 });
 
+test('settings that add a catalog file and a policy pinned to a site in it are taken together; a pin to a site in neither is refused', async () => {
+  const d = await daemon();
+  const client = await connect(d);
+  const file = path.join(d.stateDir, 'mine.json');
+  const mine = {
+    id: 'mine/local/box', provider: 'openai-compatible', region: 'local', location: 'my desk', hardware: 'rtx-4090',
+    endpoint: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1' },
+    models: [{ canonical: 'llama-3.3-70b', providerModel: 'llama3.3', contextWindow: 8192, price: { inputPer1M: 0, outputPer1M: 0, readOn: '2026-12-07' }, ttftMs: 200, outputTokensPerSecond: 30 }],
+  };
+  fs.writeFileSync(file, JSON.stringify({ sites: [mine] }));
+  await client.rpc.sendRequest(proto.configure, { catalogFile: file, policies: [{ name: 'my-box', kind: 'pinned', site: 'mine/local/box' }], defaultPolicy: 'my-box' });
+  assert.equal((await client.rpc.sendRequest(proto.policies, {})).active, 'my-box');
+  assert.deepEqual((await client.rpc.sendRequest(proto.status)).catalog?.files, [file]);
+  await assert.rejects(
+    client.rpc.sendRequest(proto.configure, { policies: [{ name: 'typo', kind: 'pinned', site: 'mine/local/bx' }] }),
+    /policy "typo": site .*mine\/local\/bx/,
+  );
+  assert.deepEqual((await client.rpc.sendRequest(proto.policies, {})).policies.map((p) => p.name).filter((n) => n === 'my-box' || n === 'typo'), ['my-box']);
+  client.close();
+});
+
 test('a refused configure changes nothing: not with a good policy change beside a bad budget, nor beside a non-string catalogFile', async () => {
   const d = await daemon();
   const { client, heard, file } = await editorWithCatalog(d);
