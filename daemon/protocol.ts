@@ -470,7 +470,7 @@ export interface ChatParams {
   /** The output cap. Absent: the model's longest answer (the catalog's maxOutputTokens, else the window left), which the budget reserves. */
   maxTokens?: number;
   sampling?: Sampling;
-  /** Up to 4 sequences that end the answer where they would appear; they are not part of it. */
+  /** Up to 64 sequences that end the answer where they would appear; they are not part of it (the daemon enforces those a provider does not take). */
   stop?: string[];
   /** Tools the model may call; the request is placed only on sites that can call them. */
   tools?: ToolDefinition[];

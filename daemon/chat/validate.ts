@@ -7,9 +7,22 @@ export const MAX_MAX_TOKENS = 200_000;
 
 export class InvalidParams extends Error {}
 
+/**
+ * Every field of a chat request. Extension and daemon speak one protocol version, so another field is a
+ * mistake that would otherwise change the answer unseen (a misspelt `temprature`); one the contract
+ * gains fails to compile here until it is known.
+ */
+const CHAT_FIELDS = Object.keys({
+  model: true, messages: true, maxTokens: true, sampling: true, stop: true, tools: true, toolChoice: true, parallelToolCalls: true,
+  responseFormat: true, reasoningEffort: true, policy: true, workspace: true, via: true,
+} satisfies Record<keyof ChatParams, true>);
+const SAMPLING_FIELDS = Object.keys({ temperature: true, topP: true, presencePenalty: true, frequencyPenalty: true, seed: true } satisfies Record<keyof Sampling, true>);
+
 export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' | 'messages'>> & ChatParams {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidParams('params must be an object');
   const p = input as Record<string, unknown>;
+  const stray = Object.keys(p).find((key) => !CHAT_FIELDS.includes(key));
+  if (stray !== undefined) throw new InvalidParams(`params.${stray} is not a field of a chat request (known: ${CHAT_FIELDS.join(', ')})`);
   if (typeof p.model !== 'string' || p.model.trim() === '') throw new InvalidParams('params.model must be a non-empty string (a canonical model id or siteId/providerModel)');
   const messages = validateMessages(p.messages, 'params.messages');
   // null, as in OpenAI's API, means no cap.
@@ -22,6 +35,8 @@ export function validateChat(input: unknown): Required<Pick<ChatParams, 'model' 
   }
   if (p.via !== undefined && (typeof p.via !== 'string' || !VIA.test(p.via))) throw new InvalidParams(`params.via must be 1-40 letters, digits, ".", "_", "-", "@" or "/", got ${JSON.stringify(p.via)}`);
   if (p.sampling !== undefined && (typeof p.sampling !== 'object' || p.sampling === null || Array.isArray(p.sampling))) throw new InvalidParams('params.sampling must be an object');
+  const strayKnob = p.sampling === undefined ? undefined : Object.keys(p.sampling).find((key) => !SAMPLING_FIELDS.includes(key));
+  if (strayKnob !== undefined) throw new InvalidParams(`params.sampling.${strayKnob} is not a sampling setting (known: ${SAMPLING_FIELDS.join(', ')})`);
   const sampling = p.sampling === undefined ? undefined : validateSampling(p.sampling as Record<string, unknown>, (field) => `params.sampling.${field}`);
   const stop = validateStop(p.stop, 'params.stop');
   const tools = validateTools(p.tools, 'params.tools');

@@ -174,3 +174,11 @@ test('reasoning effort: one of OpenAI\'s, in both APIs; anything else refused na
   assert.equal(parseCompletionRequest({ ...base, reasoning_effort: null }, {}).params.reasoningEffort, undefined);
   assert.throws(() => parseCompletionRequest({ ...base, reasoning_effort: 3 }, {}), (e: Error) => e instanceof RequestError && e.param === 'reasoning_effort');
 });
+
+test('a chat request\'s unknown field is refused by name, not ignored: a misspelt temprature would change the answer unseen', () => {
+  const ok = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+  assert.throws(() => validateChat({ ...ok, temprature: 0.2 }), /^Error: params\.temprature is not a field of a chat request \(known: model, messages, /);
+  assert.throws(() => validateChat({ ...ok, sampling: { temprature: 0.2 } }), /params\.sampling\.temprature is not a sampling setting/);
+  assert.equal(validateChat({ ...ok, sampling: { temperature: 0.2 } }).sampling?.temperature, 0.2);
+});
+
