@@ -84,27 +84,44 @@ export function msToNextLocalDay(now: number): number {
 }
 
 /**
- * Calls `onNewDay` just after each local midnight until disposed. The daemon pushes spend only after
- * requests and settings changes, so without it "today" would show yesterday's total overnight.
+ * The longest single wait. A timer's delay runs on a clock that stops while the machine sleeps: armed
+ * for midnight in the evening, it would end hours into the morning after a night with the lid closed.
+ */
+const MAX_WAIT_MS = 60_000;
+
+/**
+ * Calls `onNewDay` just after each local midnight until disposed, and within a minute of waking on a
+ * later day. The daemon pushes spend only after requests and settings changes, so without it "today"
+ * would show yesterday's total overnight.
  */
 export class DayTimer {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  /** When the day after the one last read begins (a second past its midnight). */
+  private due: number;
 
   constructor(private readonly onNewDay: () => void, private readonly now: () => number = Date.now) {
+    const start = this.now();
+    this.due = start + msToNextLocalDay(start);
     this.arm();
   }
 
   private arm(): void {
     if (this.disposed) return;
-    this.timer = setTimeout(() => {
-      // Re-armed first, so a failing callback does not stop the next day's. A timer that fires early
-      // (the clock was set back) finds midnight still ahead and simply waits for it again.
-      this.arm();
-      this.onNewDay();
-    }, msToNextLocalDay(this.now()));
+    this.timer = setTimeout(() => this.wake(), Math.min(Math.max(0, this.due - this.now()), MAX_WAIT_MS));
     // Never what keeps a process alive.
     (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private wake(): void {
+    const now = this.now();
+    const next = now + msToNextLocalDay(now);
+    // Past the day awaited, or the clock was set back before the midnight before it: either way the
+    // day shown is not today's. Re-armed first, so a failing callback does not stop the next day's.
+    const newDay = now >= this.due || next < this.due;
+    if (newDay) this.due = next;
+    this.arm();
+    if (newDay) this.onNewDay();
   }
 
   dispose(): void {

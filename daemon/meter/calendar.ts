@@ -6,6 +6,11 @@ export type Clock = () => number;
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
+/** The time zone local days are taken in, as an IANA name ("Europe/Berlin"). */
+export function localZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
 /** YYYY-MM-DD in local time. */
 export function localDay(time: number | string): string {
   const d = new Date(time);

@@ -140,7 +140,9 @@ export class Meter {
     }
     // Replay started at the snapshot; the latest requests before it are read from just ahead of it.
     if ('cells' in snap && snap.offset > 0 && meter.latest.length < RECENT_SHOWN) await meter.rememberBefore(monthFile(dir, month), snap.offset);
-    // A long replay is worth keeping: the next start need not repeat it.
+    // The replayed receipts are not in a snapshot yet: the next start need not replay them again (a
+    // snapshot set aside, one of another time zone, is replaced at close at the latest).
+    meter.sinceSnapshot = replayed;
     if (replayed >= (options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY)) meter.snapshotSoon();
     return meter;
   }

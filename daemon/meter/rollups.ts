@@ -30,9 +30,12 @@ export interface Cell {
 export type SpendRollup = Omit<SpendSummary, 'reservedNanoUsd' | 'budgets' | 'recent'>;
 
 const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
-const bump = (record: Record<string, number>, key: string, n: number) => {
-  record[key] = (record[key] ?? 0) + n;
-};
+/**
+ * The sums as the record SpendSummary sends. Summed in a Map first: names come from any client (a
+ * workspace from a header at the OpenAI endpoint), and in a plain object "constructor" would start
+ * from Object's function and "__proto__" would not be a key at all.
+ */
+const record = (map: Map<string, number>): Record<string, number> => Object.fromEntries(map);
 
 export class Rollups {
   private readonly cells = new Map<string, Cell>();
@@ -85,27 +88,34 @@ export class Rollups {
   }
 
   summarize(month: string, day: string, workspace?: string): SpendRollup {
-    const s: SpendRollup = {
-      day, month, todayNanoUsd: 0, monthNanoUsd: 0, receipts: 0,
-      byProvider: {}, bySite: {}, byModel: {}, byWorkspace: {}, byClient: {}, days: [],
-    };
-    const days = new Map<string, SpendRollup['days'][number]>();
+    let todayNanoUsd = 0;
+    let monthNanoUsd = 0;
+    let receipts = 0;
+    const byProvider = new Map<string, number>();
+    const bySite = new Map<string, number>();
+    const byModel = new Map<string, number>();
+    const byWorkspace = new Map<string, number>();
+    const byClient = new Map<string, number>();
+    const days = new Map<string, { byProvider: Map<string, number>; bySite: Map<string, number> }>();
     for (const c of this.cells.values()) {
       if (!c.day.startsWith(month) || (workspace !== undefined && c.workspace !== workspace)) continue;
-      s.monthNanoUsd += c.nanoUsd;
-      s.receipts += c.receipts;
-      if (c.day === day) s.todayNanoUsd += c.nanoUsd;
-      bump(s.byProvider, c.provider, c.nanoUsd);
-      bump(s.bySite, c.site, c.nanoUsd);
-      bump(s.byModel, c.model, c.nanoUsd);
-      bump(s.byWorkspace, c.workspace, c.nanoUsd);
-      bump(s.byClient, c.client, c.nanoUsd);
+      monthNanoUsd += c.nanoUsd;
+      receipts += c.receipts;
+      if (c.day === day) todayNanoUsd += c.nanoUsd;
+      add(byProvider, c.provider, c.nanoUsd);
+      add(bySite, c.site, c.nanoUsd);
+      add(byModel, c.model, c.nanoUsd);
+      add(byWorkspace, c.workspace, c.nanoUsd);
+      add(byClient, c.client, c.nanoUsd);
       let d = days.get(c.day);
-      if (!d) days.set(c.day, (d = { day: c.day, byProvider: {}, bySite: {} }));
-      bump(d.byProvider, c.provider, c.nanoUsd);
-      bump(d.bySite, c.site, c.nanoUsd);
+      if (!d) days.set(c.day, (d = { byProvider: new Map(), bySite: new Map() }));
+      add(d.byProvider, c.provider, c.nanoUsd);
+      add(d.bySite, c.site, c.nanoUsd);
     }
-    s.days = [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
-    return s;
+    return {
+      day, month, todayNanoUsd, monthNanoUsd, receipts,
+      byProvider: record(byProvider), bySite: record(bySite), byModel: record(byModel), byWorkspace: record(byWorkspace), byClient: record(byClient),
+      days: [...days].sort(([a], [b]) => a.localeCompare(b)).map(([d, sums]) => ({ day: d, byProvider: record(sums.byProvider), bySite: record(sums.bySite) })),
+    };
   }
 }

@@ -7,11 +7,13 @@
 
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { localZone } from './calendar';
 import { checksum } from './ledger-line';
 import type { Cell } from './rollups';
 
-// 2: cells carry the client. An older snapshot is not trusted, so the month is replayed from the ledger.
-const VERSION = 2;
+// 2: cells carry the client. 3: the snapshot names the time zone of its cells' days. An older snapshot
+// is not trusted, so the month is replayed from the ledger.
+const VERSION = 3;
 const ANCHOR_BYTES = 32;
 
 export interface Snapshot {
@@ -25,6 +27,8 @@ interface SnapshotFile extends Snapshot {
   version: number;
   /** Hex of the ANCHOR_BYTES before `offset` in the ledger file. */
   anchor: string;
+  /** The time zone the cells' days were taken in (localZone). */
+  zone: string;
 }
 
 export function snapshotFile(dir: string, month: string): string {
@@ -44,7 +48,7 @@ async function readAnchor(ledgerFile: string, offset: number): Promise<string> {
 }
 
 export async function writeSnapshot(dir: string, ledgerFile: string, snap: Snapshot): Promise<void> {
-  const body = JSON.stringify({ version: VERSION, ...snap, anchor: await readAnchor(ledgerFile, snap.offset) } satisfies SnapshotFile);
+  const body = JSON.stringify({ version: VERSION, ...snap, anchor: await readAnchor(ledgerFile, snap.offset), zone: localZone() } satisfies SnapshotFile);
   const target = snapshotFile(dir, snap.month);
   const temp = `${target}.${process.pid}.tmp`;
   const handle = await open(temp, 'w');
@@ -74,6 +78,9 @@ export async function readSnapshot(dir: string, month: string, ledgerFile: strin
   if (snap.version !== VERSION || snap.month !== month || !Number.isSafeInteger(snap.offset) || !Array.isArray(snap.cells)) {
     return { rejected: 'snapshot of another version or month' };
   }
+  // A cell holds a day, not a time: after the daemon starts in another zone (a laptop that travelled),
+  // only a replay puts each receipt on its local day here.
+  if (snap.zone !== localZone()) return { rejected: 'snapshot taken in another time zone' };
   const anchor = await readAnchor(ledgerFile, snap.offset).catch(() => '');
   if (anchor !== snap.anchor || anchor.length !== Math.min(snap.offset, ANCHOR_BYTES) * 2) {
     return { rejected: 'snapshot does not match the ledger file' };

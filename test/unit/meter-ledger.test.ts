@@ -139,3 +139,31 @@ test('two exports to one path at once each write a whole file; a failed one leav
     await rm(stateDir, { recursive: true, force: true });
   }
 });
+
+test('a snapshot taken in another time zone is set aside: its cells hold that zone\'s days', async () => {
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'ledger-snapshot-zone-'));
+  await inZones(async (zone) => {
+    // 00:30 on 11 March in Berlin is 19:30 on 10 March in New York.
+    zone('Europe/Berlin');
+    let now = Date.parse('2026-03-10T23:30:00Z');
+    const clock = () => now;
+    let meter = await Meter.open(stateDir, { clock });
+    await meter.record(makeReceipt(1, { nano: 1_000, createdAt: new Date(now).toISOString() }));
+    await meter.close(); // the March snapshot: 1,000 on 11 March
+
+    // Back home in New York the same evening, the daemon starts again: that receipt was made today.
+    zone('America/New_York');
+    now = Date.parse('2026-03-11T01:00:00Z'); // 21:00 on 10 March
+    const budgets = [{ scope: 'day' as const, capUsd: 0.0000015, softRatio: 0.8 }];
+    meter = await Meter.open(stateDir, { clock, budgets });
+    assert.equal(meter.recoveryReport.rollups, 'snapshot taken in another time zone');
+    assert.deepEqual([meter.summary().day, meter.summary().todayNanoUsd], ['2026-03-10', 1_000]);
+    assert.throws(() => meter.reserve({ worstCaseNanoUsd: 1_000 }), BudgetExceededError, 'the daily cap counts it');
+    await meter.close();
+    // Taken again in New York, the snapshot is trusted there.
+    meter = await Meter.open(stateDir, { clock });
+    assert.deepEqual([meter.recoveryReport.rollups, meter.summary().todayNanoUsd], ['snapshot', 1_000]);
+    await meter.close();
+  });
+  await rm(stateDir, { recursive: true, force: true });
+});
