@@ -72,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       else if (choice === 'Show Logs') log.show();
     });
   };
-  const spendView = new SpendView(context, events);
+  const spendView = new SpendView(context, conn, events);
 
   context.subscriptions.push(
     log,

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';
 import type { SpendHostMessage, SpendWebviewMessage } from '../media/messages';
 import { workspaceKey } from './config';
+import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
 import { html, webviewOptions } from './webviewHtml';
 
@@ -16,9 +17,12 @@ export class SpendView implements vscode.Disposable {
   /** The catalog's sites by id, read when the view opens and again when the catalog changes. */
   private sites: Record<string, proto.SiteRef> = {};
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly events: DaemonEvents) {
+  constructor(private readonly context: vscode.ExtensionContext, private readonly connection: DaemonConnection, private readonly events: DaemonEvents) {
     this.disposables.push(
       events.onSpendChanged(() => this.post()),
+      // The figures stay on screen while the daemon is away, saying they are the last known; the spend
+      // read at the next connect redraws them as live.
+      connection.onDidChangeState((state) => state.kind !== 'connected' && this.postConnection(false)),
       events.onCatalogChanged(() => void this.refreshSites()),
       events.onTeamChanged((team) => this.postTeam(team.ledger)),
       vscode.window.registerWebviewPanelSerializer(SPEND_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => this.attach(panel) }),
@@ -83,8 +87,13 @@ export class SpendView implements vscode.Disposable {
   private post(): void {
     if (!this.panel) return;
     const summary = this.events.spend;
-    const message: SpendHostMessage = summary ? { type: 'spend', summary, workspace: workspaceKey() ?? null, sites: this.sites } : { type: 'connection', connected: !!this.events.client };
-    void this.panel.webview.postMessage(message);
+    if (!summary) return this.postConnection(!!this.events.client);
+    void this.panel.webview.postMessage({ type: 'spend', summary, workspace: workspaceKey() ?? null, sites: this.sites } satisfies SpendHostMessage);
+    if (this.connection.state.kind !== 'connected') this.postConnection(false);
+  }
+
+  private postConnection(connected: boolean): void {
+    void this.panel?.webview.postMessage({ type: 'connection', connected } satisfies SpendHostMessage);
   }
 
   private postTeam(ledger: proto.TeamLedgerStatus): void {

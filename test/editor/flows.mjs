@@ -645,10 +645,10 @@ export const flows = [
   },
   {
     name: 'spend-view',
-    title: '"Switchyard: Show Spend" (also the status bar click) opens the spend view: per-day chart, tables, totals',
-    timeoutMs: 90_000,
+    title: '"Switchyard: Show Spend" (also the status bar click) opens the spend view: per-day chart, tables, totals; with the daemon gone it says its figures are the last known, and reads live ones again after the reconnect',
+    timeoutMs: 120_000,
     async run(ctx) {
-      const { page } = await ctx.devEditor();
+      const { page, stateDir } = await ctx.devEditor();
       await waitForStatus(page, CONNECTED);
       let frame = await webviewFrame(page, '#prompt', { timeoutMs: 3000 }).catch(() => undefined);
       if (!frame) {
@@ -684,7 +684,23 @@ export const flows = [
       assert(report.startsWith(`# Placement ${placementId}`), `the report reads ${JSON.stringify(report.slice(0, 120))}, expected placement ${placementId}`);
       await ctx.screenshot('spend-view-placement', page);
       await closeActiveEditor(page);
-      ctx.note(`totals: ${totals}; ${counts}, the first "${siteName}" (${siteId}); clients ${clients.join(', ')}; the latest's placement opened`);
+      // The daemon dies: the view keeps the figures and says they are the last known, until a new daemon's are read.
+      const daemon = await waitForDaemon(stateDir);
+      ctx.trackDaemon(daemon.pid);
+      const view = await webviewFrame(page, '#chart', { timeoutMs: 10_000 });
+      process.kill(daemon.pid, 'SIGKILL');
+      const away = await until('the spend view to say it is not connected', async () => {
+        const text = await view.locator('#status').textContent();
+        return /^Not connected/.test(text) ? text : undefined;
+      }, { timeoutMs: 20_000 });
+      await ctx.screenshot('spend-view-disconnected', page);
+      const back = await until('the spend view to read live figures again', async () => {
+        const text = await view.locator('#status').textContent();
+        return /^\d{4}-\d{2}/.test(text) ? text : undefined;
+      }, { timeoutMs: 30_000 });
+      const after = await waitForDaemon(stateDir, { notPid: daemon.pid });
+      ctx.trackDaemon(after.pid);
+      ctx.note(`totals: ${totals}; ${counts}, the first "${siteName}" (${siteId}); clients ${clients.join(', ')}; the latest's placement opened; daemon killed: "${away}", then "${back}"`);
     },
   },
   {
