@@ -60,8 +60,14 @@ export function exactUsd(nano: number): string {
   return `${sign}${digits.slice(0, -9)}.${digits.slice(-9)}`;
 }
 
+/**
+ * One CSV field (RFC 4180). Text that begins as a formula would (=, +, -, @, tab, CR) gets a leading
+ * apostrophe, so a spreadsheet shows it rather than runs it: an error message is an upstream's words and
+ * a workspace or client name a tool's, and the ledger is opened in spreadsheets. Numbers stay numbers.
+ */
 export function csvField(value: unknown): string {
-  const s = String(value);
+  const raw = String(value);
+  const s = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

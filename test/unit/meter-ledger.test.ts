@@ -13,6 +13,7 @@ import path from 'node:path';
 import { BudgetExceededError, Meter } from '../../daemon/meter/index';
 import { Ledger, listMonths } from '../../daemon/meter/ledger';
 import { snapshotFile } from '../../daemon/meter/snapshot';
+import { csvField } from '../../daemon/meter/export';
 import type { Receipt } from '../../daemon/protocol';
 import { makeReceipt } from '../fixtures/receipts';
 
@@ -166,4 +167,15 @@ test('a snapshot taken in another time zone is set aside: its cells hold that zo
     await meter.close();
   });
   await rm(stateDir, { recursive: true, force: true });
+});
+
+test('a CSV field that a spreadsheet would run as a formula is written as text; the rest as RFC 4180 has it', () => {
+  // An upstream's error message, a tool's workspace name: text a provider or a client chose.
+  assert.equal(csvField('=HYPERLINK("http://x","y")'), `"'=HYPERLINK(""http://x"",""y"")"`);
+  for (const lead of ['+', '-', '@', '\t']) assert.equal(csvField(`${lead}1+1`), `'${lead}1+1`);
+  assert.equal(csvField('a, "b"'), '"a, ""b"""');
+  assert.equal(csvField('plain'), 'plain');
+  // Numbers are numbers, however they start.
+  assert.equal(csvField(-5), '-5');
+  assert.equal(csvField(0.5), '0.5');
 });
