@@ -9,10 +9,23 @@ export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to another user, which still means the pid is taken.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie answers signal 0 but has exited: a daemon killed after its window closed stays one where
+  // nothing reaps orphans (a container whose PID 1 does not), and its lock would be held for good.
+  return !exited(pid);
+}
+
+/** True when /proc says `pid` has exited and waits to be reaped (state Z or X); false where /proc cannot tell. */
+function exited(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 1).trim()[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 

@@ -124,6 +124,25 @@ test('a lock whose live pid has no identity recorded for it is refused: the pid 
   assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(process.ppid));
 });
 
+test('a lock held by a daemon that was killed and not yet reaped (a zombie) is taken over: it has exited', { skip: noProc }, async () => {
+  // Its parent (here a shell exec'd into sleep, as a container's PID 1 that never reaps) keeps it a zombie.
+  const parent = spawn('bash', ['-c', 'sleep 300 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    const identity = processIdentity(pid)!;
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && !/^\S+ \(sleep\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'), /^\d+ \(sleep\) Z/, 'the killed process is a zombie');
+    const dir = tempDir();
+    lockThenState(dir, pid, identity);
+    const release = acquireLock(dir, process.pid);
+    assert.equal(fs.readFileSync(path.join(dir, 'daemon.lock'), 'utf8'), String(process.pid));
+    release();
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
+
 test('the start time is field 22 of /proc/<pid>/stat, counted after the last ")" of the command name', () => {
   const rest = 'R 7684 7684 6632 0 -1 4194304 101 0 0 0 0 0 0 0 20 0 1 0 125795 3133440 361 18446744073709551615';
   assert.equal(startTimeFromStat(`7688 (cat) ${rest}\n`), '125795');
