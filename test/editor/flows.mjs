@@ -610,6 +610,12 @@ export const flows = [
       assert(/error-kind|has-background-color/.test(final?.classes ?? ''), `the status bar item has no error background (classes ${final?.classes})`);
       await ctx.screenshot('budget-refusal', page);
       await ctx.screenshot('budget-statusbar', statusItem(page));
+      // Left as found, the default $5 a day: a later flow that needs an answer (from a daemon started
+      // since, with nothing measured yet) must not meet this cap.
+      await runCommand(page, 'Switchyard: Set Budget');
+      await pickQuickItem(page, 'Daily', { match: 'Daily' });
+      await answerInputBox(page, '5');
+      await waitForStatus(page, /\/ \$5\.00/, { timeoutMs: 20_000 });
       ctx.note(`status bar ${JSON.stringify(status.text)}; previewed: ${warned.slice(0, 120)}; refusal: ${turn.error.slice(0, 200)}`);
     },
   },
