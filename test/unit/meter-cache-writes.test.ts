@@ -51,12 +51,19 @@ test('the ledger keeps the 1-hour share; the CSV export has a column for it, 0 f
 });
 
 test('/metrics counts 1-hour writes as their own token kind: the kinds still add up to the billed tokens', async () => {
-  const stub = { meter: { onChange: () => () => {}, settled: async () => {} } } as unknown as MetricsDeps;
-  const metrics = new Metrics(stub);
-  metrics.observe(withOneHour(1));
-  metrics.observe(makeReceipt(4, { tokens: { input: 10, cachedInput: 0, cacheWrite: 50, output: 5, reasoning: 0, estimated: false } }));
-  const { values } = await metrics.registry.getSingleMetric('switchyard_tokens_total')!.get();
-  const byKind = (kind: string) => values.filter((v) => v.labels.kind === kind).reduce((sum, v) => sum + v.value, 0);
-  assert.deepEqual([byKind('cache_write'), byKind('cache_write_1h')], [100 + 50, 200]);
-  metrics.close();
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'metrics-cache-1h-'));
+  const meter = await Meter.open(stateDir);
+  // Counting a receipt's tokens reads nothing but the receipt; of its parts, Metrics subscribes to the meter alone.
+  const metrics = new Metrics({ meter } as Pick<MetricsDeps, 'meter'> as MetricsDeps);
+  try {
+    metrics.observe(withOneHour(1));
+    metrics.observe(makeReceipt(4, { tokens: { input: 10, cachedInput: 0, cacheWrite: 50, output: 5, reasoning: 0, estimated: false } }));
+    const { values } = await metrics.registry.getSingleMetric('switchyard_tokens_total')!.get();
+    const byKind = (kind: string) => values.filter((v) => v.labels.kind === kind).reduce((sum, v) => sum + v.value, 0);
+    assert.deepEqual([byKind('cache_write'), byKind('cache_write_1h')], [100 + 50, 200]);
+  } finally {
+    metrics.close();
+    await meter.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
 });
