@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
 import { MAX_MESSAGE_BYTES, type Receipt, type ToolCall, type ToolCallDelta } from '../protocol';
 import { openAIError, toOpenAIError, upstreamError, type OpenAIError } from './errors';
+import { served } from '../server/http';
 import { readJson, sendError, sendJson } from './http';
 import { clientName, completion, parseCompletionRequest } from './request';
 import { ChunkWriter } from './sse';
@@ -44,7 +45,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     sendError(res, error);
   };
 
-  router.get('/v1/models', (_req, res) => {
+  served(router, '/v1/models', { get: (_req, res) => {
     const index = catalog.index;
     const data: { id: string; object: 'model'; created: number; owned_by: string }[] = index.models().map((id) => ({ id, object: 'model', created, owned_by: 'switchyard' }));
     for (const site of index.catalog.sites) {
@@ -52,9 +53,9 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
       for (const m of site.models) data.push({ id: `${site.id}/${m.providerModel}`, object: 'model', created, owned_by: site.provider });
     }
     sendJson(res, 200, { object: 'list', data });
-  });
+  } });
 
-  router.get('/v1/models/*id', (req, res) => {
+  served(router, '/v1/models/*id', { get: (req, res) => {
     const raw = (req.params as Record<string, string | string[]>).id;
     // A trailing slash is an empty last segment, not part of the id.
     const id = (Array.isArray(raw) ? raw.join('/') : String(raw)).replace(/\/$/, '');
@@ -63,13 +64,14 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     const site = index.catalog.sites.find((s) => id.startsWith(`${s.id}/`) && s.models.some((m) => `${s.id}/${m.providerModel}` === id));
     if (site) return void sendJson(res, 200, { id, object: 'model', created, owned_by: site.provider });
     fail(res, openAIError(404, 'invalid_request_error', 'model_not_found', `The model "${id}" does not exist here; GET /v1/models lists them`, 'model'));
-  });
+  } });
 
-  router.get('/v1/switchyard/placements/:id', (req, res) => {
-    const placement = chat.placement(req.params.id);
+  served(router, '/v1/switchyard/placements/:id', { get: (req, res) => {
+    const id = String(req.params.id);
+    const placement = chat.placement(id);
     if (placement) return void sendJson(res, 200, placement);
-    fail(res, openAIError(404, 'invalid_request_error', 'placement_not_found', `no recent placement ${req.params.id} (the last ${PLACEMENTS_KEPT} are kept)`));
-  });
+    fail(res, openAIError(404, 'invalid_request_error', 'placement_not_found', `no recent placement ${id} (the last ${PLACEMENTS_KEPT} are kept)`));
+  } });
 
   const chatCompletions = (req: IncomingMessage, res: ServerResponse) => {
     readJson(req, MAX_MESSAGE_BYTES)
@@ -177,7 +179,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     }
   }
 
-  router.post('/v1/chat/completions', (req, res) => chatCompletions(req, res));
+  served(router, '/v1/chat/completions', { post: (req, res) => chatCompletions(req, res) });
 
   return { chatCompletions, router };
 }

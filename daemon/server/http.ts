@@ -2,11 +2,11 @@
 // route without the token, and it says nothing a web page could use.
 // Routes named in `direct` are served by a plain node:http listener ahead of Express, behind the same
 // checks: the OpenAI endpoint's chat completions, where the framework's per-request cost showed.
-// A route asked with a method it does not serve is answered 405 with Allow, as HTTP says; 404 is for
+// A route asked with a method it does not serve is answered 405 with Allow (`served`); 404 is for
 // paths that are served by no method.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from '../log/logger';
 import { checkOrigin, checkToken, type Refusal } from './guard';
 
@@ -37,30 +37,22 @@ function refuse(res: ServerResponse, refusal: Refusal): void {
   res.end(body);
 }
 
-/** The part of an Express 5 router layer read here: its path matcher, and its route or mounted router. */
-interface Layer {
-  match(path: string): unknown;
-  route?: { _methods(): string[] };
-  handle: { stack?: Layer[] };
-}
+type Handlers = Partial<Record<'get' | 'post', RequestHandler>>;
 
 /**
- * The methods Express's routes serve at `path`, read from the router as its own OPTIONS answer reads
- * them (Express has no public matcher). Routers are mounted at "/", so `path` holds inside them too.
+ * Serves `handlers` by method at `path`, and answers any other method there 405 with Allow, as HTTP
+ * says (404 is for paths no method serves). Express answers HEAD wherever it answers GET.
  */
-function routeMethods(stack: readonly Layer[], path: string): string[] {
-  return stack.flatMap((layer) => {
-    if (!layer.match(path)) return [];
-    if (layer.route) return layer.route._methods();
-    return layer.handle.stack ? routeMethods(layer.handle.stack, path) : [];
-  });
-}
-
-/** The methods of the direct routes ("METHOD /path") at `path`. */
-function directMethods(direct: Record<string, RequestListener>, path: string): string[] {
-  return Object.keys(direct).flatMap((key) => {
-    const [method, at] = key.split(' ');
-    return at === path ? [method] : [];
+export function served(router: Router, path: string, handlers: Handlers): void {
+  const route = router.route(path);
+  const allow: string[] = [];
+  for (const [method, handler] of Object.entries(handlers) as ['get' | 'post', RequestHandler][]) {
+    route[method](handler);
+    allow.push(...(method === 'get' ? ['GET', 'HEAD'] : ['POST']));
+  }
+  route.all((req, res) => {
+    res.status(405).set('allow', allow.join(', ')).type('application/json')
+      .send(errorBody(`${req.method} ${req.path} is not served; use ${allow.join(', ')}`, 'method_not_allowed'));
   });
 }
 
@@ -82,14 +74,7 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     next();
   });
   options.routes?.(app);
-  const direct = options.direct ?? {};
   app.use((req, res) => {
-    const allowed = [...new Set([...routeMethods(app.router.stack as unknown as Layer[], req.path), ...directMethods(direct, req.path)])];
-    if (allowed.length > 0) {
-      res.status(405).set('allow', allowed.join(', ')).type('application/json')
-        .send(errorBody(`${req.method} ${req.path} is not served; use ${allowed.join(', ')}`, 'method_not_allowed'));
-      return;
-    }
     res.status(404).type('application/json').send(errorBody(`no route ${req.method} ${req.path}`, 'unknown_url'));
   });
   // Express's own answer to an error is an HTML page with the stack: no SDK reads that.
@@ -101,6 +86,7 @@ export function createHttpApp(options: HttpOptions): RequestListener {
     res.status(status).type('application/json').send(errorBody(message, status === 500 ? 'internal_error' : 'bad_request'));
   });
 
+  const direct = options.direct ?? {};
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
