@@ -48,6 +48,20 @@ interface ConverseChunk {
   metadata?: { usage?: BedrockUsage };
 }
 
+/**
+ * The exceptions ConverseStream sends inside the stream, with the HTTP status each has as an answer of its
+ * own (AWS's API reference). The library passes on only their message; without the status a throttled
+ * site would not be paused as rate-limited, and a validation error would be retried at another site.
+ */
+const STREAM_EXCEPTIONS: Record<string, { status: number; retryable: boolean }> = {
+  throttlingException: { status: 429, retryable: true },
+  serviceUnavailableException: { status: 503, retryable: true },
+  internalServerException: { status: 500, retryable: true },
+  // 424, but AWS says to retry it: the model's stream broke.
+  modelStreamErrorException: { status: 424, retryable: true },
+  validationException: { status: 400, retryable: false },
+};
+
 export function bedrockTracker(): RawTracker {
   const finish = (reason: string | undefined) => finishWith(tracker, reason, 'max_tokens');
   const tracker: RawTracker = {
@@ -59,6 +73,11 @@ export function bedrockTracker(): RawTracker {
       if (!c || typeof c !== 'object') return;
       if (c.metadata?.usage) tracker.usage = fromBedrock(c.metadata.usage);
       finish(c.messageStop?.stopReason);
+      for (const [name, { status, retryable }] of Object.entries(STREAM_EXCEPTIONS)) {
+        const e = (c as Record<string, { message?: unknown } | undefined>)[name];
+        if (!e || tracker.error) continue;
+        tracker.error = { status, message: `${name}: ${typeof e.message === 'string' ? e.message : 'no message'}`, retryable };
+      }
     },
     body(raw, sdkUsage) {
       const b = raw as { usage?: BedrockUsage; stopReason?: string } | undefined;

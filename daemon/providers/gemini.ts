@@ -12,6 +12,7 @@ import { finishWith, type RawTracker, type WireFamily } from './wire';
 
 interface GeminiChunk {
   candidates?: { finishReason?: string }[];
+  promptFeedback?: { blockReason?: string };
   usageMetadata?: GeminiUsageMetadata;
   error?: { code?: number; message?: string; status?: string };
 }
@@ -29,6 +30,13 @@ export function geminiTracker(): RawTracker {
       // A usageMetadata without a prompt count (Vertex streams some with only cachedContentTokenCount)
       // reports nothing yet: taken as usage it would bill a cut stream's prompt as 0 tokens.
       if (c.usageMetadata?.promptTokenCount != null) tracker.usage = addUsage(hops, fromGemini(c.usageMetadata));
+      // A blocked prompt is answered with no candidates at all, only promptFeedback: the filter ended the
+      // answer before it began, as the library reports it (content-filter) and as a JSON answer ends.
+      const blocked = c.promptFeedback?.blockReason;
+      if (blocked && blocked !== 'BLOCK_REASON_UNSPECIFIED' && blocked !== 'BLOCKED_REASON_UNSPECIFIED') {
+        tracker.finished = true;
+        tracker.filtered = true;
+      }
       for (const candidate of c.candidates ?? []) {
         if (candidate?.finishReason === 'CONTINUATION') hops = tracker.usage;
         else finishWith(tracker, candidate?.finishReason, 'MAX_TOKENS');

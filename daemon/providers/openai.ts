@@ -46,7 +46,13 @@ export function openAITracker(): RawTracker {
       if (!c || typeof c !== 'object') return;
       if (c.error && typeof c.error === 'object') tracker.error ??= toSiteError(c.error, {});
       if (c.usage && typeof c.usage === 'object') tracker.usage = fromOpenAI(c.usage);
-      for (const choice of c.choices ?? []) finishWith(tracker, choice?.finish_reason, 'length');
+      for (const choice of c.choices ?? []) {
+        const reason = choice?.finish_reason;
+        // Mistral ends a failed generation with finish_reason "error" (not an error body), and one that
+        // filled the model's context with "model_length": neither is an answer that finished.
+        if (reason === 'error') tracker.error ??= { message: 'the provider ended the answer with finish_reason "error"', retryable: true };
+        finishWith(tracker, reason === 'model_length' ? 'length' : reason, 'length');
+      }
     },
     body(raw) {
       tracker.chunk(raw);
@@ -166,10 +172,40 @@ function requestBody(site: Site, model: SiteModel, req: SiteRequest, endpoint: E
   });
 }
 
-/** A streamed or whole tool call from the wire; whole calls (JSON answers) have no index and take their position. */
-function toolCallDelta(call: WireToolCall, position: number): ToolCallDelta {
+/**
+ * The number of the call each streamed piece belongs to. OpenAI numbers calls with `index` and sends the id
+ * in a call's first piece only; Gemini's OpenAI compatibility and some proxies leave `index` out, or number
+ * every call 0, yet still start each call with its own id. So a new id starts a new call, and a piece
+ * without one goes on with the call its index names (without an index, the call before it).
+ */
+function streamedCallNumbers(): (call: WireToolCall) => number {
+  /** Ours by the wire's index, with the id that call started with. */
+  const byIndex = new Map<number | undefined, { ours: number; id?: string }>();
+  let count = 0;
+  let last = -1;
+  return (call) => {
+    const index = typeof call.index === 'number' ? call.index : undefined;
+    const id = typeof call.id === 'string' && call.id ? call.id : undefined;
+    const seen = byIndex.get(index);
+    let ours: number;
+    if (seen && (id === undefined || seen.id === undefined || seen.id === id)) {
+      ours = seen.ours;
+      seen.id ??= id;
+    } else if (!id && index === undefined && last >= 0) {
+      ours = last;
+    } else {
+      ours = count++;
+      byIndex.set(index, { ours, id });
+    }
+    last = ours;
+    return ours;
+  };
+}
+
+/** A piece of call number `index`, streamed or whole (JSON answers number calls by their position). */
+function toolCallDelta(call: WireToolCall, index: number): ToolCallDelta {
   return {
-    index: typeof call.index === 'number' ? call.index : position,
+    index,
     ...(typeof call.id === 'string' && call.id ? { id: call.id } : {}),
     ...(typeof call.function?.name === 'string' && call.function.name ? { name: call.function.name } : {}),
     ...(typeof call.function?.arguments === 'string' && call.function.arguments ? { arguments: call.function.arguments } : {}),
@@ -304,6 +340,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
           return settle(attempt.failed({ message: `the answer is in a content coding Switchyard cannot read: ${source.unsupported}`, retryable: true }));
         }
         const decoder = new StringDecoder('utf8');
+        const callNumber = streamedCallNumbers();
         let body = '';
         let streamError: SiteError | undefined;
         const parser = ok && streaming
@@ -320,7 +357,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
                 tracker.chunk(chunk);
                 const delta = chunk.choices?.[0]?.delta;
                 if (typeof delta?.content === 'string') attempt.delta(delta.content);
-                if (Array.isArray(delta?.tool_calls)) delta.tool_calls.forEach((call, i) => attempt.toolCall(toolCallDelta(call, i)));
+                if (Array.isArray(delta?.tool_calls)) for (const call of delta.tool_calls) attempt.toolCall(toolCallDelta(call, callNumber(call)));
               },
             })
           : null;
@@ -360,7 +397,7 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
           tracker.body(answer);
           const message = answer.choices?.[0]?.message;
           if (typeof message?.content === 'string') attempt.delta(message.content);
-          if (Array.isArray(message?.tool_calls)) message.tool_calls.forEach((call, i) => attempt.toolCall(toolCallDelta({ ...call, index: i }, i)));
+          if (Array.isArray(message?.tool_calls)) message.tool_calls.forEach((call, i) => attempt.toolCall(toolCallDelta(call, i)));
           settle(attempt.ended());
         });
       }, broke);

@@ -284,8 +284,9 @@ export function scrub(error: SiteError, apiKey: string | undefined): SiteError {
   const redactor = new Redactor();
   if (apiKey) {
     redactor.add(apiKey);
-    // Providers quote a key partly ("sk-abc...wxyz"); mask any long run of it too.
-    if (apiKey.length >= 12) for (let i = 0; i + 8 <= apiKey.length; i += 4) redactor.add(apiKey.slice(i, i + 8));
+    // Providers quote a key partly ("sk-abc...wxyz"); mask any run of 8 of it too, from every offset (a
+    // grid of them would miss a quoted tail or a short run that straddles two).
+    if (apiKey.length >= 12) for (let i = 0; i + 8 <= apiKey.length; i++) redactor.add(apiKey.slice(i, i + 8));
   }
   return { ...error, message: redactor.text(error.message) };
 }

@@ -15,7 +15,11 @@ export interface BedrockScript {
   stopReason?: string;
   /** Tool uses after the text (input as JSON text); the turn then stops with tool_use. */
   toolUses?: { id: string; name: string; input: string }[];
-  fault?: { kind: 'status'; status: number; type: string; message: string } | { kind: 'cut'; afterChunks: number };
+  fault?:
+    | { kind: 'status'; status: number; type: string; message: string }
+    | { kind: 'cut'; afterChunks: number }
+    /** An exception message inside the stream after `afterChunks` pieces (throttlingException, validationException...), then the end. */
+    | { kind: 'exception'; afterChunks: number; type: string; message: string };
 }
 
 export interface BedrockRecorded {
@@ -39,9 +43,11 @@ function header(name: string, value: string): Buffer {
   return out;
 }
 
-/** One event-stream message. */
-export function eventMessage(eventType: string, payload: unknown): Buffer {
-  const headers = Buffer.concat([header(':event-type', eventType), header(':content-type', 'application/json'), header(':message-type', 'event')]);
+/** One event-stream message: an event, or an exception (`:message-type` exception, named by `:exception-type`). */
+export function eventMessage(eventType: string, payload: unknown, messageType: 'event' | 'exception' = 'event'): Buffer {
+  const headers = messageType === 'event'
+    ? Buffer.concat([header(':event-type', eventType), header(':content-type', 'application/json'), header(':message-type', 'event')])
+    : Buffer.concat([header(':exception-type', eventType), header(':content-type', 'application/json'), header(':message-type', 'exception')]);
   const body = Buffer.from(JSON.stringify(payload), 'utf8');
   const total = 12 + headers.length + body.length + 4;
   const prelude = Buffer.alloc(8);
@@ -121,6 +127,10 @@ export class FakeBedrock {
     send(eventMessage('messageStart', { role: 'assistant', p: 'abcd' }));
     for (let i = 0; i < pieces.length; i++) {
       if (script.fault?.kind === 'cut' && i === script.fault.afterChunks) return void res.end();
+      if (script.fault?.kind === 'exception' && i === script.fault.afterChunks) {
+        send(eventMessage(script.fault.type, { message: script.fault.message }, 'exception'));
+        return void res.end();
+      }
       send(eventMessage('contentBlockDelta', { contentBlockIndex: 0, delta: { text: pieces[i] }, p: 'abcdefgh' }));
     }
     send(eventMessage('contentBlockStop', { contentBlockIndex: 0, p: 'ab' }));

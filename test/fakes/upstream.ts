@@ -38,6 +38,10 @@ export interface Script {
   length?: boolean;
   /** Finish as the provider's content filter stopping the answer (OpenAI content_filter, Anthropic refusal, Gemini SAFETY). */
   filtered?: boolean;
+  /** OpenAI: this finish_reason instead of the one the script implies (Mistral's `error` and `model_length`). */
+  finishReason?: string;
+  /** Gemini: the prompt itself is blocked (promptFeedback.blockReason, e.g. SAFETY): no candidates, only the prompt's usage. */
+  promptBlocked?: string;
   /** Before the response headers, ms. */
   firstDelayMs?: number;
   /** Between pieces, ms. */
@@ -47,6 +51,12 @@ export interface Script {
   headers?: Record<string, string>;
   /** Tool calls after the text pieces (arguments are JSON text); the answer then ends as a tool-use turn. */
   toolCalls?: FakeToolCall[];
+  /**
+   * OpenAI: how streamed calls are numbered. Default: index 0, 1, ... as OpenAI does. Some compatible
+   * servers and proxies (Gemini's OpenAI compatibility among them) leave `index` out, or give every call
+   * index 0, each new call still starting with its own id.
+   */
+  toolIndex?: 'omitted' | 'zero';
   /**
    * Answer in this content coding whatever the request asked for (servers that compress regardless).
    * gzip, deflate and br are encoded, flushed per write; any other name is only sent as the header.
@@ -172,8 +182,19 @@ export class FakeUpstream {
       reasoning: script.usage?.reasoning ?? 0,
     };
     const model = this.format === 'gemini' ? decodeURIComponent(url.pathname.split('/models/')[1]?.split(':')[0] ?? 'model') : String(body?.model ?? 'model');
-    const ctx: Ctx = { model, usage, length: script.length === true, filtered: script.filtered === true, includeUsage: body?.stream_options?.include_usage === true, toolCalls: script.toolCalls ?? [] };
+    const ctx: Ctx = { model, usage, length: script.length === true, filtered: script.filtered === true, includeUsage: body?.stream_options?.include_usage === true, toolCalls: script.toolCalls ?? [], toolIndex: script.toolIndex, finishReason: script.finishReason };
     const headers = { ...rateLimitHeaders(this.format), ...script.headers, ...(script.encoding ? { 'content-encoding': script.encoding } : {}) };
+
+    if (script.promptBlocked && this.format === 'gemini') {
+      // A blocked prompt gets one response (or one streamed chunk) with no candidates, as Gemini sends it.
+      const blocked = {
+        promptFeedback: { blockReason: script.promptBlocked, safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] },
+        usageMetadata: { promptTokenCount: usage.input, totalTokenCount: usage.input },
+        modelVersion: model, responseId: 'fake',
+      };
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json', ...headers });
+      return void res.end(stream ? `data: ${JSON.stringify(blocked)}\r\n\r\n` : JSON.stringify(blocked));
+    }
 
     if (!stream) {
       const json = JSON.stringify(render.json(ctx, text));
@@ -268,6 +289,8 @@ interface Ctx {
   filtered: boolean;
   includeUsage: boolean;
   toolCalls: FakeToolCall[];
+  toolIndex?: 'omitted' | 'zero';
+  finishReason?: string;
 }
 
 interface Renderer {
@@ -344,7 +367,7 @@ function geminiUsage(ctx: Ctx, output: number) {
 
 /** Argument text in two pieces, as providers stream it in several. */
 const halves = (text: string) => [text.slice(0, Math.ceil(text.length / 2)), text.slice(Math.ceil(text.length / 2))].filter(Boolean);
-const openAIFinish = (ctx: Ctx) => (ctx.length ? 'length' : ctx.filtered ? 'content_filter' : ctx.toolCalls.length ? 'tool_calls' : 'stop');
+const openAIFinish = (ctx: Ctx) => ctx.finishReason ?? (ctx.length ? 'length' : ctx.filtered ? 'content_filter' : ctx.toolCalls.length ? 'tool_calls' : 'stop');
 const anthropicStop = (ctx: Ctx) => (ctx.length ? 'max_tokens' : ctx.filtered ? 'refusal' : ctx.toolCalls.length ? 'tool_use' : 'end_turn');
 const geminiFinish = (ctx: Ctx) => (ctx.length ? 'MAX_TOKENS' : ctx.filtered ? 'SAFETY' : 'STOP');
 const geminiCalls = (ctx: Ctx) => ctx.toolCalls.map((c) => ({ functionCall: { name: c.name, args: JSON.parse(c.arguments) } }));
@@ -365,10 +388,13 @@ const RENDER: Record<WireFormat, Renderer> = {
     }),
     start: (ctx) => [sse(openAIChunk(ctx, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]))],
     delta: (ctx, piece) => sse(openAIChunk(ctx, [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }])),
-    tools: (ctx) => ctx.toolCalls.flatMap((c, i) => [
-      { index: i, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
-      ...halves(c.arguments).map((part) => ({ index: i, function: { arguments: part } })),
-    ].map((call) => sse(openAIChunk(ctx, [{ index: 0, delta: { tool_calls: [call] }, logprobs: null, finish_reason: null }])))),
+    tools: (ctx) => ctx.toolCalls.flatMap((c, i) => {
+      const index = ctx.toolIndex === 'omitted' ? {} : { index: ctx.toolIndex === 'zero' ? 0 : i };
+      return [
+        { ...index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
+        ...halves(c.arguments).map((part) => ({ ...index, function: { arguments: part } })),
+      ].map((call) => sse(openAIChunk(ctx, [{ index: 0, delta: { tool_calls: [call] }, logprobs: null, finish_reason: null }])));
+    }),
     finish: (ctx) => [
       sse(openAIChunk(ctx, [{ index: 0, delta: {}, logprobs: null, finish_reason: openAIFinish(ctx) }])),
       ...(ctx.includeUsage ? [sse(openAIChunk(ctx, [], { usage: openAIUsage(ctx) }))] : []),

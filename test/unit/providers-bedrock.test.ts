@@ -189,3 +189,42 @@ describe('bedrock adapter against the fake Bedrock runtime', () => {
     assert.equal(r.text, 'Hello from');
   });
 });
+
+describe('bedrock: an exception inside ConverseStream keeps the status it stands for', () => {
+  let fake: FakeBedrock;
+  before(async () => (fake = await new FakeBedrock().start()));
+  after(() => fake.stop());
+  const site = (): Site => ({
+    id: 'fake-bedrock/us-east-1/exceptions', provider: 'bedrock', region: 'us-east-1', location: '127.0.0.1', hardware: 'fake', simulated: false,
+    endpoint: { kind: 'bedrock', baseUrl: fake.baseUrl, idleTimeoutMs: 2000 },
+    models: [{ canonical: 'llama-3.1-8b', providerModel: 'meta.llama3-1-8b-instruct-v1:0', contextWindow: 128_000, price: { inputPer1M: 0.22, outputPer1M: 0.22, readOn: '2026-07-24' }, ttftMs: 100, outputTokensPerSecond: 100 }],
+  });
+
+  test('throttlingException before any text: a retryable 429 (so the site is paused as rate-limited), with the provider message', async () => {
+    fake.enqueue({ fault: { kind: 'exception', afterChunks: 0, type: 'throttlingException', message: 'Too many tokens, please wait before trying again.' } });
+    const r = await send(createAdapter(site()), site(), { apiKey: KEY });
+    assert.deepEqual([r.outcome, r.error?.status, r.error?.retryable], ['error', 429, true], JSON.stringify(r.error));
+    assert.match(r.error!.message, /throttlingException: Too many tokens/);
+  });
+
+  test('validationException before any text: a 400, not retried elsewhere', async () => {
+    fake.enqueue({ fault: { kind: 'exception', afterChunks: 0, type: 'validationException', message: 'The model returned an invalid response.' } });
+    const r = await send(createAdapter(site()), site(), { apiKey: KEY });
+    assert.deepEqual([r.outcome, r.error?.status, r.error?.retryable], ['error', 400, false], JSON.stringify(r.error));
+  });
+
+  test('modelStreamErrorException and serviceUnavailableException are retryable', async () => {
+    for (const [type, status] of [['modelStreamErrorException', 424], ['serviceUnavailableException', 503], ['internalServerException', 500]] as const) {
+      fake.enqueue({ fault: { kind: 'exception', afterChunks: 0, type, message: 'try again' } });
+      const r = await send(createAdapter(site()), site(), { apiKey: KEY });
+      assert.deepEqual([r.outcome, r.error?.status, r.error?.retryable], ['error', status, true], `${type}: ${JSON.stringify(r.error)}`);
+    }
+  });
+
+  test('throttlingException after text: a cut with the text so far', async () => {
+    fake.enqueue({ fault: { kind: 'exception', afterChunks: 2, type: 'throttlingException', message: 'Too many tokens' } });
+    const r = await send(createAdapter(site()), site(), { apiKey: KEY });
+    assert.deepEqual([r.outcome, r.text, r.error?.retryable], ['cut', 'Hello from', true]);
+    assert.match(r.error!.message, /throttlingException/);
+  });
+});

@@ -99,3 +99,20 @@ describe('gemini long decode: every hop the library continues is billed', () => 
     assert.deepEqual([tracker.usage?.input, tracker.usage?.output], [1000, 65_536]);
   });
 });
+
+describe('gemini: a prompt the safety filter blocks (promptFeedback.blockReason, no candidates)', () => {
+  for (const stream of [true, false]) {
+    test(`${stream ? 'streamed' : 'JSON'}: complete with no text, marked filtered, the prompt's usage kept; not a site failure to fail over from`, async () => {
+      const fake = await startFake('gemini');
+      try {
+        fake.enqueue({ promptBlocked: 'SAFETY', usage: { input: 42 } });
+        const site = testSite(fake, { endpoint: { stream, idleTimeoutMs: 1500 } });
+        const r = await send(createAdapter(site), site);
+        assert.deepEqual([r.outcome, r.filtered, r.text, r.error], ['complete', true, '', undefined], r.error?.message);
+        assert.deepEqual([r.usage?.input, r.usage?.output], [42, 0]);
+      } finally {
+        await fake.stop();
+      }
+    });
+  }
+});

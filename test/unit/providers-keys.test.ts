@@ -62,6 +62,15 @@ describe('error details', () => {
     assert.ok(!out.message.includes('sk-proj-abcdefghijklmnopqrst'));
     assert.match(out.message, /^bad key/);
   });
+
+  test('scrub masks every 8-character run of the key, wherever it starts (a quoted tail, a run off the 4-character grid)', () => {
+    // 51 characters, as OpenAI's older keys: its last 8 do not start on a multiple of 4.
+    const key = 'sk-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL';
+    for (const run of [key.slice(-8), key.slice(-10), key.slice(5, 13), key.slice(1, 11)]) {
+      const out = scrub({ message: `Invalid API key ending in ${run}.`, retryable: false }, key);
+      assert.ok(!out.message.includes(run), `${run}: ${out.message}`);
+    }
+  });
 });
 
 describe('registry: OpenAI-shaped kinds', () => {

@@ -35,3 +35,59 @@ describe('openai adapter: content codings it cannot read', () => {
     });
   }
 });
+
+describe('openai adapter: streamed calls numbered otherwise than OpenAI numbers them', () => {
+  let fake: FakeUpstream;
+  before(async () => (fake = await startFake('openai')));
+  after(() => fake.stop());
+  const CALLS = [
+    { id: 'call_a', name: 'get_weather', arguments: '{"city":"Helsinki"}' },
+    { id: 'call_b', name: 'get_time', arguments: '{"zone":"Europe/Helsinki"}' },
+  ];
+
+  // Gemini's OpenAI compatibility and some proxies leave index out, or number every call 0; a new id still starts each call.
+  for (const toolIndex of ['omitted', 'zero'] as const) {
+    test(`index ${toolIndex}: each id starts a call of its own, its argument pieces follow it`, async () => {
+      fake.enqueue({ pieces: [], toolCalls: CALLS, toolIndex });
+      const s = testSite(fake);
+      const r = await send(createAdapter(s), s, { tools: [{ name: 'get_weather' }, { name: 'get_time' }] });
+      assert.equal(r.outcome, 'complete', r.error?.message);
+      assert.deepEqual(r.toolCalls, CALLS);
+      // The pieces the caller saw add up to the same calls.
+      const byIndex = new Map<number, string>();
+      for (const d of r.toolCallDeltas) byIndex.set(d.index, (byIndex.get(d.index) ?? '') + (d.arguments ?? ''));
+      assert.deepEqual([...byIndex.values()], CALLS.map((c) => c.arguments));
+    });
+  }
+});
+
+describe('openai adapter: finish reasons beyond OpenAI\'s own (Mistral: error, model_length)', () => {
+  let fake: FakeUpstream;
+  before(async () => (fake = await startFake('openai')));
+  after(() => fake.stop());
+
+  for (const stream of [true, false]) {
+    test(`${stream ? 'streamed' : 'JSON'}: finish_reason "error" is the provider failing the answer: a cut after text, not complete`, async () => {
+      fake.enqueue({ finishReason: 'error' });
+      const s = testSite(fake, { provider: 'openai-compatible', kind: 'openai-compatible', endpoint: { stream } });
+      const r = await send(createAdapter(s), s);
+      assert.deepEqual([r.outcome, r.error?.retryable], ['cut', true], JSON.stringify(r.error));
+      assert.match(r.error!.message, /finish_reason "error"/);
+      assert.ok(r.usage, 'the usage that came is kept for the bill');
+    });
+
+    test(`${stream ? 'streamed' : 'JSON'}: finish_reason "error" before any text is a retryable error`, async () => {
+      fake.enqueue({ finishReason: 'error', pieces: [] });
+      const s = testSite(fake, { provider: 'openai-compatible', kind: 'openai-compatible', endpoint: { stream } });
+      const r = await send(createAdapter(s), s);
+      assert.deepEqual([r.outcome, r.error?.retryable], ['error', true], JSON.stringify(r.error));
+    });
+
+    test(`${stream ? 'streamed' : 'JSON'}: finish_reason "model_length" (the model's context filled up) ends as length`, async () => {
+      fake.enqueue({ finishReason: 'model_length' });
+      const s = testSite(fake, { provider: 'openai-compatible', kind: 'openai-compatible', endpoint: { stream } });
+      const r = await send(createAdapter(s), s);
+      assert.equal(r.outcome, 'length', r.error?.message);
+    });
+  }
+});
