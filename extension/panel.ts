@@ -11,7 +11,7 @@ import { type Ask, type HostMessage, type PanelState, type Preview, type PromptC
 import { initialState, isFinal, modelChoices, reduce, reviveState } from '../media/panelState';
 import { chatFailure, type ChatRequests } from './chatRequests';
 import { defaultModel, maxTokens, workspaceKey } from './config';
-import { admit, Stops } from './panelParts';
+import { admit, languageId, Stops } from './panelParts';
 import { ownBudgets } from './spendParts';
 import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
@@ -342,10 +342,4 @@ function chatParams(ask: Ask): proto.ChatParams {
   if (max) params.maxTokens = max;
   if (ask.policy) params.policy = ask.policy;
   return params;
-}
-
-/** VS Code's language id for a fence's language name, where the two differ. */
-function languageId(fence: string): string {
-  const ids: Record<string, string> = { ts: 'typescript', js: 'javascript', py: 'python', sh: 'shellscript', bash: 'shellscript', shell: 'shellscript', rs: 'rust', yml: 'yaml', md: 'markdown' };
-  return ids[fence] ?? fence;
 }

@@ -55,3 +55,17 @@ export class Stops {
     this.whenPlaced.delete(turnId);
   }
 }
+
+/** VS Code's language ids for the fence names answers use where the two differ. */
+const LANGUAGE_IDS = new Map(Object.entries({
+  ts: 'typescript', tsx: 'typescriptreact', js: 'javascript', mjs: 'javascript', cjs: 'javascript', jsx: 'javascriptreact',
+  py: 'python', sh: 'shellscript', bash: 'shellscript', shell: 'shellscript', zsh: 'shellscript', rs: 'rust', rb: 'ruby',
+  yml: 'yaml', md: 'markdown', svg: 'xml', cs: 'csharp', 'c#': 'csharp', kt: 'kotlin', golang: 'go', 'c++': 'cpp',
+  ps1: 'powershell', pwsh: 'powershell', objc: 'objective-c', text: 'plaintext',
+}));
+
+/** The language of a new document for a code block's fence name (a Map: "constructor" is a fence name too). */
+export function languageId(fence: string): string {
+  const name = fence.toLowerCase();
+  return LANGUAGE_IDS.get(name) ?? name;
+}

@@ -40,15 +40,21 @@ const md: MarkdownIt = new MarkdownIt({
     const language = lang && hljs.getLanguage(lang) ? lang : undefined;
     try {
       const html = language ? hljs.highlight(code, { language, ignoreIllegals: true }).value : md.utils.escapeHtml(code);
-      return `<pre class="hljs"><code class="language-${md.utils.escapeHtml(language ?? 'text')}">${html}</code></pre>`;
+      // The fence's own language stays on the block, highlighted here or not: Insert opens a new file in it.
+      return `<pre class="hljs"><code class="language-${md.utils.escapeHtml(lang || 'text')}">${html}</code></pre>`;
     } catch {
       return '';
     }
   },
 });
 
+/** The answer's HTML before sanitizing (the webview only ever draws renderMarkdown's). */
+export function markdownHtml(text: string): string {
+  return md.render(text);
+}
+
 export function renderMarkdown(text: string): string {
-  return DOMPurify.sanitize(md.render(text), {
+  return DOMPurify.sanitize(markdownHtml(text), {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ['style', 'form', 'input', 'button', 'iframe', 'img'],
     FORBID_ATTR: ['style'],

@@ -3,7 +3,8 @@
 // the state undefined. The webview renders model output, so the host takes nothing from it on trust.
 // Shallow on purpose: what a message carries on to the daemon (the history) is checked there.
 
-import { ALLOWED_COMMANDS, type HostMessage, type WebviewMessage } from './messages';
+import type { ImageAttachment } from './images';
+import { ALLOWED_COMMANDS, type HostMessage, type PromptContext, type WebviewMessage } from './messages';
 
 type Check = (value: unknown) => boolean;
 
@@ -17,7 +18,14 @@ const oneOf = (values: readonly string[]): Check => (v) => typeof v === 'string'
 const fields = (shape: Record<string, Check>): Check => (v) => object(v) && Object.entries(shape).every(([k, check]) => check((v as Record<string, unknown>)[k]));
 
 const image = fields({ name: string, url: string, width: number, height: number });
-const ask = { prompt: string, model: string, policy: string, context: optional(object), images: optional(arrayOf(image)), history: arrayOf(object) };
+const lines: Check = (v) => Array.isArray(v) && v.length === 2 && v.every(number);
+// The host keeps it with the turn, and every webview it restores draws its file name and text.
+const context = fields({ fileName: string, text: string, language: optional(string), lines: optional(lines) });
+const ask = { prompt: string, model: string, policy: string, context: optional(context), images: optional(arrayOf(image)), history: arrayOf(object) };
+
+/** An image attachment and a prompt's context as the panel keeps them: for reading a saved state back too. */
+export const isImageAttachment = image as (v: unknown) => v is ImageAttachment;
+export const isPromptContext = context as (v: unknown) => v is PromptContext;
 
 const FROM_WEBVIEW: { [K in WebviewMessage['type']]: Record<string, Check> } = {
   ready: {},

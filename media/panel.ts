@@ -2,13 +2,11 @@
 // the pure reducer in panelState.ts; this file only draws and wires the DOM.
 
 import type { Candidate, Placement } from '../daemon/protocol';
-import { verdictOf } from './errors';
-import { ms, siteLabel, usd } from './format';
 import { describeImage, fitWithin, MAX_ATTACHMENTS, sendable, type ImageAttachment } from './images';
 import { renderMarkdown } from './markdown';
 import { checkHostMessage } from './messageChecks';
 import type { HostMessage, PanelError, PanelState, Turn, WebviewMessage } from './messages';
-import { annotations, canRerun, costLines, drawDelay, imageHint, inFlight, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, sendIntent, type PanelEvent } from './panelState';
+import { annotations, candidateCells, canRerun, costLines, drawDelay, imageHint, inFlight, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, sendIntent, type PanelEvent } from './panelState';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -316,18 +314,19 @@ function runHere(turnId: string, c: Candidate): void {
 
 function candidateRow(c: Candidate, chosen: string | null, run?: (c: Candidate) => void): HTMLElement {
   const won = c.site.id === chosen;
-  const verdict = el('td', {}, verdictOf(c, chosen));
+  const cells = candidateCells(c, chosen);
+  const verdict = el('td', {}, cells.verdict);
   if (run && !won && !c.rejected) {
-    const button = el('button', { class: 'link run-here', 'data-action': 'run-here', title: `Ask this prompt again at ${siteLabel(c.site, true)}, to compare`, 'aria-label': `Run here: ask again at ${siteLabel(c.site, true)}` }, icon('debug-rerun'), 'run here');
+    const button = el('button', { class: 'link run-here', 'data-action': 'run-here', title: `Ask this prompt again at ${cells.site}, to compare`, 'aria-label': `Run here: ask again at ${cells.site}` }, icon('debug-rerun'), 'run here');
     button.addEventListener('click', () => run(c));
     verdict.append(' ', button);
   }
   return el('tr', { class: won ? 'chosen' : c.rejected ? 'rejected' : 'eligible', 'data-site': c.site.id },
-    el('td', { title: c.site.location }, won ? icon('check') : null, siteLabel(c.site)),
-    el('td', { class: 'num' }, usd(c.cost.totalNanoUsd)),
-    el('td', { class: 'num' }, ms(c.ttftMs)),
-    el('td', { class: 'num' }, ms(c.totalMs)),
-    el('td', { class: 'num' }, c.queueDepth === null ? `${c.inFlight}` : `${c.inFlight} / ${c.queueDepth}`),
+    el('td', { title: c.site.location }, won ? icon('check') : null, cells.site),
+    el('td', { class: 'num' }, cells.cost),
+    el('td', { class: 'num' }, cells.ttft),
+    el('td', { class: 'num' }, cells.total),
+    el('td', { class: 'num' }, cells.load),
     verdict);
 }
 

@@ -2,12 +2,13 @@
 // sends and the panel's own UI events (which are also posted to the host, so the host keeps a mirror
 // it can restore a reloaded webview from). No DOM here: unit tests drive it directly.
 
-import { ErrorCodes, type Candidate, type ChatMessage, type Placement, type Receipt, type SiteInfo } from '../daemon/protocol';
-import { describeError } from './errors';
+import { ErrorCodes, type Candidate, type ChatMessage, type Placement, type Receipt, type SiteInfo, type SiteRef } from '../daemon/protocol';
+import { describeError, verdictOf } from './errors';
 import { twinId } from '../daemon/catalog/twins';
 import { count, ms, rate, siteLabel, usd } from './format';
 import { MAX_ATTACHMENTS, type ImageAttachment } from './images';
-import type { HostMessage, ModelChoice, PanelState, Preview, PromptContext, Turn, WebviewMessage } from './messages';
+import { isImageAttachment, isPromptContext } from './messageChecks';
+import type { HostMessage, ModelChoice, PanelAction, PanelError, PanelState, Preview, PromptContext, Turn, WebviewMessage } from './messages';
 
 export type PanelEvent = HostMessage | WebviewMessage;
 
@@ -153,12 +154,120 @@ function receiptError(r: Receipt): Turn['error'] | undefined {
 /**
  * A saved state, checked, with its answers as they were: what a webview shows until the host's `restore`
  * arrives. A tab switch re-creates the webview while an answer may still be streaming.
+ *
+ * What VS Code hands back was saved by whichever version of the panel ran then, or is not a state at all:
+ * each part that is not of the shape drawing it needs goes (a turn keeps its words), as one that throws
+ * would leave the panel blank, and the host would restore the same state into every webview it opens.
  */
 export function readSavedState(saved: Partial<PanelState> | undefined | null): PanelState {
   const base = initialState();
-  if (!saved || typeof saved !== 'object') return base;
-  const turns = Array.isArray(saved.turns) ? saved.turns.filter((t) => t && typeof t.id === 'string') : [];
-  return { ...base, ...saved, turns: turns.slice(-MAX_TURNS), connected: saved.connected ?? false, preview: undefined };
+  if (!isRecord(saved)) return base;
+  const s = saved as Record<string, unknown>;
+  const turns = (Array.isArray(s.turns) ? s.turns : []).map(readTurn).filter((t): t is Turn => t !== null);
+  const images = readImages(s.pendingImages);
+  return {
+    ...base,
+    turns: turns.slice(-MAX_TURNS),
+    models: (Array.isArray(s.models) ? s.models : []).filter((m): m is ModelChoice => isRecord(m) && typeof m.id === 'string'),
+    model: text(s.model),
+    policies: (Array.isArray(s.policies) ? s.policies : []).filter(isRecord).filter((p) => typeof p.name === 'string')
+      .map((p) => ({ name: p.name as string, summary: text(p.summary) })),
+    activePolicy: text(s.activePolicy),
+    policyScope: s.policyScope === 'workspace' ? 'workspace' : 'global',
+    connected: s.connected === true,
+    draft: text(s.draft),
+    ...(isPromptContext(s.pendingContext) ? { pendingContext: s.pendingContext } : {}),
+    ...(images ? { pendingImages: images } : {}),
+  };
+}
+
+const STATUSES: readonly Turn['status'][] = ['placing', 'streaming', 'done', 'cancelled', 'error', 'interrupted'];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function readImages(v: unknown): ImageAttachment[] | undefined {
+  const images = Array.isArray(v) ? v.filter(isImageAttachment) : [];
+  return images.length > 0 ? images : undefined;
+}
+
+/** A saved turn, its parts of an unknown shape left out; null without an id. */
+function readTurn(raw: unknown): Turn | null {
+  if (!isRecord(raw) || typeof raw.id !== 'string') return null;
+  const status = STATUSES.find((k) => k === raw.status);
+  const images = readImages(raw.images);
+  const placement = readPlacement(raw.placement);
+  const error = readError(raw.error);
+  const receipt = readReceipt(raw.receipt);
+  return {
+    id: raw.id,
+    prompt: text(raw.prompt),
+    ...(isPromptContext(raw.context) ? { context: raw.context } : {}),
+    ...(images ? { images } : {}),
+    model: text(raw.model),
+    policy: text(raw.policy),
+    // A state this panel does not know is no answer to go on with as history.
+    status: status ?? 'interrupted',
+    sentAt: finite(raw.sentAt) ? raw.sentAt : 0,
+    ...(typeof raw.requestId === 'string' ? { requestId: raw.requestId } : {}),
+    ...(placement ? { placement } : {}),
+    text: text(raw.text),
+    ...(finite(raw.firstTokenAt) ? { firstTokenAt: raw.firstTokenAt } : {}),
+    ...(finite(raw.lastDeltaAt) ? { lastDeltaAt: raw.lastDeltaAt } : {}),
+    attempts: (Array.isArray(raw.attempts) ? raw.attempts : []).filter((a): a is Turn['attempts'][number] =>
+      isRecord(a) && isRecord(a.attempt) && (a.next === null || a.next === undefined || isSite(a.next))),
+    ...(receipt ? { receipt } : {}),
+    ...(error ? { error } : {}),
+    ...(raw.showPlacement === true ? { showPlacement: true } : {}),
+    ...(typeof raw.rerunOf === 'string' ? { rerunOf: raw.rerunOf } : {}),
+  };
+}
+
+function isSite(v: unknown): v is SiteRef {
+  return isRecord(v) && typeof v.id === 'string' && typeof v.provider === 'string' && typeof v.region === 'string' && typeof v.hardware === 'string';
+}
+
+function isCost(v: unknown): boolean {
+  return isRecord(v) && finite(v.totalNanoUsd);
+}
+
+function isCandidate(v: unknown): v is Candidate {
+  if (!isRecord(v) || !isSite(v.site) || !isCost(v.cost)) return false;
+  const r = v.rejected;
+  return r === undefined || (isRecord(r) && typeof r.reason === 'string' && (r.detail === undefined || typeof r.detail === 'string'));
+}
+
+function readPlacement(v: unknown): Placement | undefined {
+  if (!isRecord(v) || !Array.isArray(v.candidates) || !v.candidates.every(isCandidate)) return undefined;
+  if (v.chosen !== null && typeof v.chosen !== 'string') return undefined;
+  return { ...(v as unknown as Placement), why: text(v.why) };
+}
+
+const COST_PARTS = ['inputNanoUsd', 'cachedInputNanoUsd', 'cacheWriteNanoUsd', 'outputNanoUsd', 'requestFeeNanoUsd', 'dataTransferNanoUsd'] as const;
+
+/** A receipt as drawn; kinds of tokens and cost a receipt of its time did not count read as none. */
+function readReceipt(v: unknown): Receipt | undefined {
+  if (!isRecord(v) || !isSite(v.site) || !isCost(v.cost) || !Array.isArray(v.attempts) || !v.attempts.every(isRecord)) return undefined;
+  const t = v.tokens;
+  if (!isRecord(t) || !finite(t.input) || !finite(t.output)) return undefined;
+  const cost = v.cost as Record<string, unknown>;
+  return {
+    ...(v as unknown as Receipt),
+    tokens: { ...(t as unknown as Receipt['tokens']), cachedInput: finite(t.cachedInput) ? t.cachedInput : 0, cacheWrite: finite(t.cacheWrite) ? t.cacheWrite : 0 },
+    cost: { ...(cost as unknown as Receipt['cost']), ...Object.fromEntries(COST_PARTS.map((k) => [k, finite(cost[k]) ? cost[k] : 0])) },
+  };
+}
+
+function readError(v: unknown): PanelError | undefined {
+  if (!isRecord(v) || typeof v.title !== 'string' || !Array.isArray(v.detail) || !v.detail.every((d) => typeof d === 'string')) return undefined;
+  const actions = (Array.isArray(v.actions) ? v.actions : []).filter((a): a is PanelAction => isRecord(a) && typeof a.label === 'string' && typeof a.command === 'string');
+  const placement = readPlacement(v.placement);
+  const { placement: _dropped, ...rest } = v;
+  return { ...(rest as unknown as PanelError), kind: typeof v.kind === 'string' ? v.kind as PanelError['kind'] : 'other', actions, ...(placement ? { placement } : {}) };
 }
 
 /** The host's state read back after a window reload: answers that were streaming then died with it. */
@@ -361,7 +470,7 @@ export function annotations(turn: Turn): Annotation[] {
       title: r.tokens.estimated ? 'The provider reported no usage; counted with a tokenizer.' : 'As reported by the provider.' });
     const c = r.cost;
     out.push({ key: 'cost', label: 'cost', value: usd(c.totalNanoUsd),
-      title: `input ${usd(c.inputNanoUsd)} · cached ${usd(c.cachedInputNanoUsd)} · output ${usd(c.outputNanoUsd)} · request fee ${usd(c.requestFeeNanoUsd)} · data transfer ${usd(c.dataTransferNanoUsd)}` });
+      title: `input ${usd(c.inputNanoUsd)} · cached ${usd(c.cachedInputNanoUsd)}${c.cacheWriteNanoUsd ? ` · cache write ${usd(c.cacheWriteNanoUsd)}` : ''} · output ${usd(c.outputNanoUsd)} · request fee ${usd(c.requestFeeNanoUsd)} · data transfer ${usd(c.dataTransferNanoUsd)}` });
     if (r.outcome === 'cut') out.push({ key: 'outcome', label: 'outcome', value: 'cut mid-stream' });
     if (r.outcome === 'length') out.push({ key: 'outcome', label: 'outcome', value: 'stopped at max tokens' });
     else if (r.filtered) out.push({ key: 'outcome', label: 'outcome', value: 'ended by the provider\'s content filter', title: 'A content filter, a guardrail or the model\'s refusal ended this answer; what it produced is billed.' });
@@ -394,6 +503,18 @@ export function costLines(r: Receipt): [string, string][] {
     ['data transfer', usd(c.dataTransferNanoUsd)],
     ['total', usd(c.totalNanoUsd)],
   ];
+}
+
+/**
+ * A candidate's cells in "why here?" and in the Show Placement report. A simulated twin is named as one:
+ * with a key for some providers, real sites and other providers' twins are listed side by side, and
+ * "run here" on a twin read as a real site would compare a real answer with a simulated one.
+ */
+export function candidateCells(c: Candidate, chosen: string | null): { site: string; cost: string; ttft: string; total: string; load: string; verdict: string } {
+  return {
+    site: siteLabel(c.site, true), cost: usd(c.cost.totalNanoUsd), ttft: ms(c.ttftMs), total: ms(c.totalMs),
+    load: c.queueDepth === null ? `${c.inFlight}` : `${c.inFlight} / ${c.queueDepth}`, verdict: verdictOf(c, chosen),
+  };
 }
 
 /**

@@ -2,9 +2,7 @@
 // for a placement made for any client (the endpoint's x-switchyard-placement header, a receipt's placementId).
 
 import type { Candidate, Placement } from '../daemon/protocol';
-import { verdictOf } from './errors';
-import { ms, siteLabel, usd } from './format';
-import { placementRows } from './panelState';
+import { candidateCells, placementRows } from './panelState';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 
@@ -13,9 +11,8 @@ function table(candidates: Candidate[], chosen: string | null): string[] {
     '| site | where | est. cost | first token | total | in flight / queue | verdict |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- |',
     ...candidates.map((c) => {
-      const name = siteLabel(c.site, true);
-      return `| ${c.site.id === chosen ? `**${cell(name)}**` : cell(name)} | ${cell(c.site.location)} | ${usd(c.cost.totalNanoUsd)} | ${ms(c.ttftMs)} | ${ms(c.totalMs)} | `
-        + `${c.queueDepth === null ? c.inFlight : `${c.inFlight} / ${c.queueDepth}`} | ${cell(verdictOf(c, chosen))} |`;
+      const row = candidateCells(c, chosen);
+      return `| ${c.site.id === chosen ? `**${cell(row.site)}**` : cell(row.site)} | ${cell(c.site.location)} | ${row.cost} | ${row.ttft} | ${row.total} | ${row.load} | ${cell(row.verdict)} |`;
     }),
   ];
 }

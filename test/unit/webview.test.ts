@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteInfo, type SiteRef, type SpendSummary } from '../../daemon/protocol';
-import { admit, Stops, stopPlan } from '../../extension/panelParts';
-import { describeError, droppedError, rejectionText } from '../../media/errors';
+import { admit, languageId, Stops, stopPlan } from '../../extension/panelParts';
+import { describeError, droppedError, rejectionText, verdictOf } from '../../media/errors';
 import { ms, policyLine, policySummary, usd } from '../../media/format';
 import { checkHostMessage } from '../../media/messageChecks';
 import type { HostMessage, PanelState, Turn } from '../../media/messages';
 import { describeImage, fitWithin, imageBytes, MAX_ATTACHMENTS, MAX_IMAGE_EDGE, sendable, type ImageAttachment } from '../../media/images';
-import { annotations, buildMessages, canRerun, drawDelay, imageHint, inFlight, initialState, modelChoices, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { annotations, buildMessages, candidateCells, canRerun, costLines, drawDelay, imageHint, inFlight, initialState, modelChoices, placementRows, previewIntent, previewLine, readSavedState, reduce, rerunIntent, restoreWith, reviveState, sendIntent, type PanelEvent } from '../../media/panelState';
+import { markdownHtml } from '../../media/markdown';
 import { placementMarkdown } from '../../media/placementReport';
 import { siteNames, stackDays, tableRows } from '../../media/spendModel';
 
@@ -92,6 +93,16 @@ describe('panel reducer', () => {
     const plain = run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: receipt() }]);
     assert.equal(annotations(plain.turns[0]).find((a) => a.key === 'outcome'), undefined);
     assert.doesNotMatch(annotations(plain.turns[0]).find((a) => a.key === 'tokens')!.value, /cache write/);
+  });
+
+  it('the cost\'s hover names every part the total is made of, cache writes included', () => {
+    const cost = { inputNanoUsd: 600_000, cachedInputNanoUsd: 40_000, cacheWriteNanoUsd: 7_680_000, outputNanoUsd: 90_000, requestFeeNanoUsd: 0, dataTransferNanoUsd: 0, totalNanoUsd: 8_410_000 };
+    const r = receipt({ cost, tokens: { input: 200, cachedInput: 800, cacheWrite: 2048, output: 6, reasoning: 0, estimated: false } });
+    const done = run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: r }]).turns[0];
+    const note = annotations(done).find((a) => a.key === 'cost')!;
+    assert.equal(note.value, '$0.0084');
+    assert.match(note.title!, /cache write \$0\.0077/);
+    assert.doesNotMatch(annotations(run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: receipt() }]).turns[0]).find((a) => a.key === 'cost')!.title!, /cache write/);
   });
 
   it('cancels only turns still in flight', () => {
@@ -282,6 +293,21 @@ describe('panel reducer', () => {
     assert.deepEqual(standingDown.map((c) => c.site.id), ['groq']);
   });
 
+  it('"why here?" names a simulated twin as one, as the answer\'s site and the Show Placement report do: a real site and a twin never read the same', () => {
+    const real = (id: string) => ({ ...site(id), simulated: false });
+    const p = placement('groq-hel', [
+      candidate('groq-hel', { site: real('groq-hel') }),
+      candidate('sim:groq-hel', { site: { ...site('sim:groq-hel') }, rejected: { reason: 'disabled', detail: 'simulated twin stands down: a groq key is set, so groq-hel serves' } }),
+      candidate('sim:together', { site: site('sim:together', 'together', 'us-east') }),
+    ]);
+    const cells = placementRows(p).rows.map((c) => candidateCells(c, p.chosen));
+    assert.deepEqual(cells.map((c) => c.site), ['groq · europe-north1 · LPU', 'together · us-east · LPU (simulated)', 'groq · europe-north1 · LPU (simulated)']);
+    assert.deepEqual(cells.map((c) => c.verdict), ['chosen', 'eligible, scored lower', 'disabled: simulated twin stands down: a groq key is set, so groq-hel serves']);
+    assert.deepEqual([cells[0].cost, cells[0].ttft, cells[0].total, cells[0].load], ['$0.000001', '200 ms', '900 ms', '0 / 0']);
+    const done = reduce(run([{ type: 'turnStarted', turn: turn() }, { type: 'placed', turnId: 't1', requestId: 'q1', placement: p }]), { type: 'receipt', turnId: 't1', receipt: receipt({ site: site('sim:together', 'together', 'us-east') }) });
+    assert.equal(annotations(done.turns[0]).find((a) => a.key === 'site')?.value, cells[1].site);
+  });
+
   it('"Show Placement" renders a placement as Markdown: the reason, the chosen site in bold, each verdict, keyless real sites apart', () => {
     const p = { ...placement('sim:together', [
       candidate('groq', { rejected: { reason: 'no key', detail: 'no API key for groq; its simulated twin sim:groq serves instead' } }),
@@ -334,6 +360,86 @@ describe('panel reducer', () => {
     const webview = restoreWith(readSavedState(saved), { type: 'restore', state: host }, []);
     assert.equal(webview.turns[0].status, 'interrupted');
     assert.equal(inFlight(webview), undefined);
+  });
+
+  /** What drawing a restored panel reads of its state, as renderControls and renderTurn read it: throws where they would. */
+  function draw(s: PanelState): void {
+    for (const m of s.models) assert.equal(typeof m.id, 'string');
+    for (const p of s.policies) assert.ok(typeof p.name === 'string' && typeof p.summary === 'string');
+    assert.equal(typeof s.draft, 'string');
+    if (s.pendingContext) assert.ok(s.pendingContext.fileName.length >= 0 && s.pendingContext.text.slice(0, 1) !== undefined);
+    for (const image of s.pendingImages ?? []) describeImage(image);
+    imageHint(s);
+    for (const t of s.turns) {
+      assert.ok(typeof t.prompt === 'string' && typeof t.text === 'string' && typeof t.model === 'string' && typeof t.policy === 'string');
+      if (t.context) assert.equal(typeof t.context.text.slice(0, 2000), 'string');
+      for (const image of t.images ?? []) describeImage(image);
+      for (const line of t.error?.detail ?? []) assert.equal(typeof line, 'string');
+      for (const action of t.error?.actions ?? []) assert.equal(typeof action.label, 'string');
+      annotations(t);
+      if (t.receipt) costLines(t.receipt);
+      const p = t.placement ?? t.error?.placement;
+      if (p) for (const c of [...placementRows(p).rows, ...placementRows(p).standingDown]) verdictOf(c, p.chosen);
+      canRerun(s, t.id);
+    }
+    buildMessages(s, 'next');
+    sendIntent(s, 'next');
+  }
+
+  it('a saved state of another version\'s shape, or no state at all, restores without breaking the panel; the words of each turn stay', () => {
+    const shapes: unknown[] = [
+      'x', 42, [], { turns: 'x' }, { turns: [null, 7, { prompt: 'no id' }] },
+      // A version before failover and images: no attempts, models as names, policies without summaries.
+      { turns: [{ id: 'a', prompt: 'q', text: 'an answer', status: 'done', model: 'm', policy: 'p', sentAt: 1 }], models: ['m'], policies: [{ name: 'p' }], model: 'm', draft: null },
+      // Parts of shapes this version does not draw.
+      { models: null, policies: 'cheapest', pendingImages: [{ url: 'data:image/png;base64,AA' }], pendingContext: { fileName: 'a.ts' }, turns: [
+        { id: 'b', prompt: 7, status: 'thinking', attempts: [null, { siteId: 'x' }], context: { fileName: 'a.ts', text: null }, images: 'x',
+          receipt: { site: site('s'), cost: { totalNanoUsd: 5 }, attempts: [], tokens: { in: 3 } },
+          placement: { chosen: 's', candidates: [{ site: 's' }] },
+          error: { title: 'failed', detail: 'not a list', actions: [] } },
+        { id: 'c', prompt: 'q', text: 'partial', status: 'error', attempts: [], error: { kind: 'other', title: 'x', detail: ['y'], actions: [null, { label: 'Show Logs', command: 'switchyard.showLogs' }], placement: { candidates: 'none' } } },
+      ] },
+    ];
+    for (const saved of shapes) {
+      for (const read of [readSavedState, reviveState]) {
+        const s = read(saved as Partial<PanelState>);
+        assert.doesNotThrow(() => draw(s), JSON.stringify(saved));
+        assert.ok('message' in checkHostMessage({ type: 'restore', state: s }), 'the host can restore it into a webview');
+      }
+    }
+    const old = readSavedState(shapes[5] as Partial<PanelState>);
+    assert.equal(old.turns[0].text, 'an answer');
+    assert.deepEqual(buildMessages({ ...old, models: [] }, 'next').map((m) => m.content), ['q', 'an answer', 'next'], 'a whole answer of an older version is still history');
+    const odd = readSavedState(shapes[6] as Partial<PanelState>);
+    assert.deepEqual(odd.turns.map((t) => [t.id, t.status]), [['b', 'interrupted'], ['c', 'error']], 'a status this version does not know is no whole answer');
+    assert.equal(odd.turns[0].receipt, undefined);
+    assert.deepEqual(odd.turns[1].error?.actions, [{ label: 'Show Logs', command: 'switchyard.showLogs' }]);
+    // A receipt from before cached tokens and cache writes were counted still tells its cost.
+    const early = receipt();
+    const { cachedInput: _c, cacheWrite: _w, ...tokens } = early.tokens;
+    const { cacheWriteNanoUsd: _cw, ...cost } = early.cost;
+    const kept = readSavedState({ turns: [{ ...turn('r', { status: 'done', text: 'a' }), receipt: { ...early, tokens, cost } as unknown as Receipt }] }).turns[0];
+    assert.equal(annotations(kept).find((a) => a.key === 'tokens')?.value, '120 in · 0 cached · 80 out');
+    assert.deepEqual(costLines(kept.receipt!).map(([k]) => k), ['input', 'cached input', 'output', 'request fee', 'data transfer', 'total']);
+  });
+
+  it('a saved state of this version reads back as it was saved', () => {
+    const images = [{ name: 'a.png', url: 'data:image/png;base64,AAAA', width: 2, height: 1 }];
+    const s = run([
+      { type: 'models', models: [{ id: 'llama-3.3-70b', sites: 1, available: 1, images: 'yes' }] },
+      { type: 'policies', policies: [{ name: 'balanced', summary: 'cost + time' }], active: 'balanced', scope: 'workspace' },
+      { type: 'turnStarted', turn: turn('t1', { context: { fileName: 'a.ts', language: 'typescript', text: 'x', lines: [1, 2] }, images }) },
+      { type: 'placed', turnId: 't1', requestId: 'q1', placement: placement('groq-hel', [candidate('groq-hel'), candidate('b', { rejected: { reason: 'budget', detail: 'worst case $1 exceeds' } })]) },
+      { type: 'attempt', turnId: 't1', attempt: { requestId: 'q1', attempt: { siteId: 'a', outcome: 'error', ttftMs: null, durationMs: 1 }, next: site('b'), continuation: true } },
+      { type: 'delta', turnId: 't1', text: 'Hello', at: 1200 },
+      { type: 'receipt', turnId: 't1', receipt: receipt() },
+      { type: 'togglePlacement', turnId: 't1' },
+      { type: 'turnStarted', turn: turn('t2', { rerunOf: 't1' }) },
+      { type: 'failed', turnId: 't2', error: describeError({ code: ErrorCodes.NoEligibleSite, message: 'no', model: 'm', policy: 'p', data: { kind: 'no-eligible-site', placement: placement(null, [candidate('x', { rejected: { reason: 'context', detail: 'too long' } })]) } }) },
+      { type: 'attach', images }, { type: 'context', context: { fileName: 'b.ts', text: 'y' } }, { type: 'draft', text: 'typing' },
+    ]);
+    const saved = JSON.parse(JSON.stringify(s));
+    assert.deepEqual(JSON.parse(JSON.stringify(readSavedState(saved))), saved);
   });
 
   it('keeps the UI events the host mirrors: why here, model, draft, clear', () => {
@@ -608,6 +714,20 @@ describe('messages between the panel\'s webview and the host', () => {
     for (const m of [{ type: 'ready' }, intent.message, { type: 'cancel', turnId: 't1' }, { type: 'command', command: 'switchyard.showLogs' }]) assert.deepEqual(admit(s, m), { message: m });
   });
 
+  it('a prompt whose selection context is not a file name and its text is turned away: the host would keep it and every webview it restores would draw it', () => {
+    const s = run([models]);
+    const ask = { prompt: 'hi', model: 'm', policy: '', history: [{ role: 'user', content: 'hi' }] };
+    for (const context of [{}, { fileName: 'a.ts' }, { fileName: 'a.ts', text: 5 }, { fileName: 'a.ts', text: 'x', lines: ['1', '2'] }, { fileName: 'a.ts', text: 'x', lines: [1] }, { fileName: 'a.ts', text: 'x', language: 3 }]) {
+      for (const type of ['send', 'askPreview']) {
+        const verdict = admit(s, { type, ...ask, context });
+        assert.ok('ignored' in verdict && /context/.test(verdict.ignored), `${type} ${JSON.stringify(context)}`);
+      }
+    }
+    const context = { fileName: 'a.ts', language: 'typescript', text: 'const x = 1;', lines: [3, 4] };
+    assert.ok('message' in admit(s, { type: 'send', ...ask, context }));
+    assert.ok('message' in admit(s, { type: 'askPreview', ...ask, context: { fileName: 'a.ts', text: '' } }));
+  });
+
   it('only Set API Key takes an argument from a panel button: a budget amount or a ledger URL from the webview would change them without asking', () => {
     const s = initialState();
     const setKey = { type: 'command', command: 'switchyard.setApiKey', args: ['groq'] };
@@ -634,6 +754,20 @@ describe('messages between the panel\'s webview and the host', () => {
     for (const m of [{ type: 'delta', turnId: 't1', text: 'x', at: 1 }, { type: 'restore', state: initialState() }, { type: 'preview', preview: null }, { type: 'cleared' }]) {
       assert.deepEqual(checkHostMessage(m), { message: m });
     }
+  });
+});
+
+describe('a code block\'s Insert into a new file', () => {
+  const fenceOf = (answer: string) => /<code class="language-([^"]*)"/.exec(markdownHtml(answer))?.[1];
+
+  it('opens it in the block\'s language, one highlight.js does not know or under another name included', () => {
+    assert.equal(fenceOf('```ruby\nputs 1\n```'), 'ruby');
+    assert.equal(fenceOf('```tsx\nconst a = <b/>;\n```'), 'tsx');
+    assert.equal(fenceOf('```\nplain\n```'), 'text');
+    assert.match(markdownHtml('```ts\nconst x = 1;\n```'), /<code class="language-ts"><span class="hljs-keyword">const<\/span>/, 'a language it knows is still highlighted');
+    assert.equal(fenceOf('```a"onclick="x\ny\n```'), 'a&quot;onclick=&quot;x', 'the name stays inside its attribute');
+    const ids = ['ruby', 'tsx', 'jsx', 'zsh', 'TS', 'py', 'kt', 'constructor', 'toString'].map(languageId);
+    assert.deepEqual(ids, ['ruby', 'typescriptreact', 'javascriptreact', 'shellscript', 'typescript', 'python', 'kotlin', 'constructor', 'tostring']);
   });
 });
 
