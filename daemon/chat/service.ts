@@ -273,6 +273,9 @@ export class ChatService {
     const attempts: proto.Attempt[] = [];
     const tried = new Set<string>();
     let target = r.target;
+    // The last site the request was sent to: a cancel during a failover's backoff ends it there, not at
+    // the next site, which never heard of it.
+    let reached: Target | null = null;
     let cost = ZERO_COST;
     let tokens = ZERO_TOKENS;
     let bytes = 0;
@@ -294,7 +297,14 @@ export class ChatService {
         router.settle(target.routed.ticket!, last);
         break;
       }
-      // Reaching a stop string ends the attempt as a cancel would: the upstream request is aborted.
+      // Reaching a stop string ends the attempt as a cancel would: the upstream request is aborted. A
+      // simulated site ends its answer at every stop string itself, and its label, which is no part of
+      // the answer, must not be searched: its text goes straight through, after what was held back.
+      const scan = target.site.simulated ? null : stops;
+      if (stops && !scan) {
+        const held = stops.flush();
+        if (held) r.sink.delta(held);
+      }
       const atStop = new AbortController();
       try {
         last = await adapters.get(target.site).send({
@@ -309,14 +319,14 @@ export class ChatService {
           responseFormat: r.params.responseFormat,
           reasoningEffort: r.params.reasoningEffort,
           maxTokens: sentCap(r.params.maxTokens, target.model, partial ? tokens.output : 0),
-          signal: stops ? AbortSignal.any([signal, atStop.signal]) : signal,
+          signal: scan ? AbortSignal.any([signal, atStop.signal]) : signal,
           apiKey: credentials.get(target.site.provider),
           onDelta: (text) => {
             firstTokenAt ??= clock.now();
-            if (!stops) return r.sink.delta(text);
-            const shown = stops.push(text);
+            if (!scan) return r.sink.delta(text);
+            const shown = scan.push(text);
             if (shown) r.sink.delta(shown);
-            if (stops.stopped) atStop.abort();
+            if (scan.stopped) atStop.abort();
           },
           onToolCall: (piece) => {
             firstTokenAt ??= clock.now();
@@ -331,6 +341,7 @@ export class ChatService {
       }
       // The bill follows what the upstream did (aborted: what arrived); the answer ended at the stop string, complete.
       const upstreamOutcome = last.outcome;
+      reached = target;
       if (stops?.stopped) last = { ...last, outcome: 'complete', error: undefined };
       router.settle(target.routed.ticket!, last);
       const attempt: proto.Attempt = {
@@ -369,13 +380,14 @@ export class ChatService {
     if (rest) r.sink.delta(rest);
     const totalMs = clock.now() - startedAt;
     const ttftMs = firstTokenAt === null ? null : firstTokenAt - startedAt;
+    const answered = reached ?? target;
     const receipt: proto.Receipt = {
       id: crypto.randomUUID(),
       requestId: r.requestId,
       placementId: r.target.routed.placement.id,
-      site: siteRef(target.site),
+      site: siteRef(answered.site),
       model: r.canonical,
-      providerModel: target.model.providerModel,
+      providerModel: answered.model.providerModel,
       policy: r.policy.name,
       workspace: r.params.workspace ?? null,
       client: r.client,
@@ -409,11 +421,17 @@ export class ChatService {
 
   /** The next candidate for a failed request, with the reservations grown to cover it; null when none fits. */
   private async failover(r: { params: ReturnType<typeof validateChat>; canonical: string; pinSite: string | undefined; policy: proto.Policy; request: PlacementRequest; reservation: Reservation; teamHold: TeamHold | null }, tried: Set<string>, spentNanoUsd: number, messages: proto.ChatMessage[] = r.params.messages): Promise<Target | null> {
-    const { router, credentials, catalog, log, team, policies } = this.deps;
+    const { router, credentials, catalog, log, team, policies, meter } = this.deps;
     // A continuation sends the answer so far as well: the context windows and costs placement weighs are the longer prompt's.
     const promptTokens = messages === r.params.messages ? r.request.inputTokens : countPromptTokens(messages, r.params);
+    // Placed within this daemon's budgets, as the first attempt was, or a site they cannot cover would be
+    // chosen and then given up on below while one they can was passed over. The request's reservation is
+    // resized, not added to: its part beyond what was spent is room for the next site. (The team's
+    // headroom is as last heard, possibly stale: its exact check stays the hold below.)
+    const remaining = meter.remainingNanoUsd(r.params.workspace);
     const routed = router.place({ ...r.request, inputTokens: promptTokens }, r.policy, {
       hasKey: (p) => credentials.has(p), pinSite: r.pinSite, exclude: tried, id: crypto.randomUUID(), fallback: policies.fallbackOf(r.policy),
+      remainingBudgetNanoUsd: remaining === undefined ? undefined : Math.max(0, remaining + r.reservation.nanoUsd - spentNanoUsd),
     });
     if (!routed.ticket || routed.placement.chosen === null) return null;
     const site = catalog.index.site(routed.placement.chosen)!;

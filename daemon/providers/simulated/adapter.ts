@@ -100,7 +100,8 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
 
     if (inOutage(spec!, start - epoch)) return failure(503, 'outage');
     const release = await queue.acquire(req.signal);
-    if (!release) return cancelled();
+    // Cancelled before a server took it: the site did no work, and says so (no usage would bill the prompt).
+    if (!release) return { ...cancelled(), usage: { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0, raw: { simulated: true } } };
     try {
       const ttft = simulatedTtftMs(site, spec!, req.model.canonical, inputTokens, key, seed);
       if (errors() < spec!.errorRate) {
