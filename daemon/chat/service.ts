@@ -354,8 +354,8 @@ export class ChatService {
       };
       attempts.push(attempt);
       bytes += last.bytesReceived;
-      if (last.outcome !== 'error' || last.usage || last.text || last.toolCalls) {
-        const billed = billAttempt(target.model.price, { outcome: upstreamOutcome, usage: last.usage, messages, definitions: r.params, text: last.text, toolCalls: last.toolCalls, bytesReceived: last.bytesReceived });
+      if (last.outcome !== 'error' || last.usage || last.text || last.toolCalls || last.reasoningText) {
+        const billed = billAttempt(target.model.price, { outcome: upstreamOutcome, usage: last.usage, messages, definitions: r.params, text: last.text, toolCalls: last.toolCalls, reasoningText: last.reasoningText, bytesReceived: last.bytesReceived });
         cost = addCost(cost, billed.cost);
         tokens = addTokens(tokens, billed.tokens);
       }

@@ -18,23 +18,28 @@ export interface AttemptUsage {
   text: string;
   /** The tool calls it made, likewise. */
   toolCalls?: readonly ToolCall[];
+  /** The reasoning it streamed apart from the text, likewise. */
+  reasoningText?: string;
   bytesReceived: number;
 }
 
 export function countAttempt(a: AttemptUsage): TokenCounts {
   const produced = () => countTextTokens(a.text) + countToolCallTokens(a.toolCalls);
+  const thought = () => (a.reasoningText ? countTextTokens(a.reasoningText) : 0);
   if (!a.usage) {
-    return { input: countPromptTokens(a.messages, a.definitions), cachedInput: 0, cacheWrite: 0, output: produced(), reasoning: 0, estimated: true };
+    const reasoning = thought();
+    return { input: countPromptTokens(a.messages, a.definitions), cachedInput: 0, cacheWrite: 0, output: produced() + reasoning, reasoning, estimated: true };
   }
   const { input, cachedInput, cacheWrite, cacheWrite1h, output, reasoning } = a.usage;
   const tokens = { input, cachedInput, cacheWrite, ...oneHourShare(cacheWrite1h, cacheWrite), output, reasoning, estimated: false };
-  // An interrupted stream can carry usage from its start only (Anthropic's message_start reports
-  // one output token); when the output that arrived counts more, bill that and say it is estimated.
-  // What arrived is the answer without its reasoning (Gemini reports thoughts apart): it stands in for
-  // the reported non-reasoning output only, and the reported reasoning is billed beside it.
-  if (a.outcome === 'cancelled' || a.outcome === 'cut') {
-    const counted = produced();
-    if (counted > output - reasoning) return { ...tokens, output: reasoning + counted, estimated: true };
+  // An interrupted stream (cancelled, cut, or failed after thinking) can carry usage from its start only (Anthropic's message_start reports
+  // one output token); where what arrived counts more, bill that and say it is estimated. The answer
+  // and the reasoning are weighed apart (Gemini reports thoughts apart; Anthropic's thinking comes
+  // before any text, so a cancel while it thinks has only reasoning to show).
+  if (a.outcome !== 'complete' && a.outcome !== 'length' && !a.usage.final) {
+    const answer = Math.max(output - reasoning, produced());
+    const thinking = Math.max(reasoning, thought());
+    if (answer + thinking > output) return { ...tokens, output: answer + thinking, reasoning: thinking, estimated: true };
   }
   return tokens;
 }

@@ -6,7 +6,7 @@
 // nano-USD, so a component is tokens * micro / 1000 rounded half-up. Each component is rounded on
 // its own and the total is the sum of the rounded components, so the parts always add up.
 
-import type { CostBreakdown, PriceCard } from '../protocol';
+import type { CostBreakdown, PriceCard, TokenCounts } from '../protocol';
 
 /**
  * Token counts as the meter bills them. Provider mappers (usage.ts) produce this shape.
@@ -20,14 +20,7 @@ import type { CostBreakdown, PriceCard } from '../protocol';
  *   reasoning; the mappers add them in). Billed at the output rate.
  * - `reasoning`: the share of `output` that was reasoning; informational, never billed again.
  */
-export interface BillableUsage {
-  input: number;
-  cachedInput: number;
-  cacheWrite: number;
-  cacheWrite1h?: number;
-  output: number;
-  reasoning: number;
-}
+export type BillableUsage = Omit<TokenCounts, 'estimated'>;
 
 /** USD per 1M tokens -> integer micro-USD per 1M tokens (== nano-USD per 1000 tokens). */
 export function microPer1M(usd: number): number {

@@ -31,7 +31,7 @@ interface WireToolCall {
 }
 
 interface ChatChunk {
-  choices?: { finish_reason?: string | null; delta?: { content?: string | null; tool_calls?: WireToolCall[] }; message?: { content?: string | null; tool_calls?: WireToolCall[] } }[];
+  choices?: { finish_reason?: string | null; delta?: { content?: string | null; tool_calls?: WireToolCall[]; reasoning_content?: string | null; reasoning?: string | null }; message?: { content?: string | null; tool_calls?: WireToolCall[] } }[];
   usage?: OpenAIUsage | null;
   error?: { message?: string; type?: string; code?: unknown };
 }
@@ -357,6 +357,9 @@ export function createOpenAIAdapter(site: Site, options: AdapterOptions = {}): S
                 tracker.chunk(chunk);
                 const delta = chunk.choices?.[0]?.delta;
                 if (typeof delta?.content === 'string') attempt.delta(delta.content);
+                // DeepSeek and vLLM stream a reasoning model's thinking as reasoning_content, OpenRouter and Groq as reasoning.
+                const thinking = delta?.reasoning_content ?? delta?.reasoning;
+                if (typeof thinking === 'string') attempt.reasoning(thinking);
                 if (Array.isArray(delta?.tool_calls)) for (const call of delta.tool_calls) attempt.toolCall(toolCallDelta(call, callNumber(call)));
               },
             })

@@ -1,20 +1,19 @@
 // One interface for every way a site is reached: real provider APIs and simulated sites alike, so the
 // engine and the meter cannot tell them apart.
 
-import type { ChatMessage, ChatParams, Outcome, ToolCall, ToolCallDelta } from '../protocol';
+import type { ChatMessage, ChatParams, Outcome, TokenCounts, ToolCall, ToolCallDelta } from '../protocol';
 import type { Site, SiteModel } from '../catalog/types';
 
-/** Usage as the provider reported it, already mapped onto the meter's counts. */
-export interface ReportedUsage {
-  input: number;
-  cachedInput: number;
-  cacheWrite: number;
-  /** The share of `cacheWrite` written to a 1-hour cache; absent when none was. */
-  cacheWrite1h?: number;
-  output: number;
-  reasoning: number;
+/** Usage as the provider reported it, already mapped onto the meter's counts (meter/pricing.ts says what each means). */
+export interface ReportedUsage extends Omit<TokenCounts, 'estimated'> {
   /** The provider's own usage object, kept for the receipt's audit trail. */
   raw?: unknown;
+  /**
+   * The counts cover all that was produced even when the answer was cut short (a simulated site counts
+   * its own words). Absent: an interrupted stream's usage may be from its start only, and the meter
+   * counts what arrived instead where that is more.
+   */
+  final?: true;
 }
 
 /**
@@ -57,6 +56,11 @@ export interface SiteResult {
   text: string;
   /** The tool calls the model made, whole (for a cut stream, as far as they arrived). */
   toolCalls?: ToolCall[];
+  /**
+   * The reasoning the provider streamed apart from the answer (Anthropic's thinking, `reasoning_content`
+   * on compatible servers), never shown: billed from it when the stream ended before its usage did.
+   */
+  reasoningText?: string;
   usage: ReportedUsage | null;
   /** Lower-cased response headers (rate limits, retry-after). */
   headers: Record<string, string>;

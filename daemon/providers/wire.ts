@@ -309,6 +309,8 @@ export interface Attempt {
   delta(piece: string): void;
   /** A piece of a tool call, likewise. */
   toolCall(piece: ToolCallDelta): void;
+  /** A piece of reasoning: kept for the bill only (not shown, no first token). */
+  reasoning(piece: string): void;
   result(outcome: SiteResult['outcome'], error?: SiteError): SiteResult;
   /** A failure: cancelled if the caller left, cut if text had started, else an error. */
   failed(error: SiteError): SiteResult;
@@ -323,12 +325,14 @@ export interface Attempt {
 export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireStats, now: () => number, idleMs: number, streamed = true): Attempt {
   const started = now();
   let text = '';
+  let thought = '';
   const calls: ToolCall[] = [];
   let ttftMs: number | null = null;
   const result = (outcome: SiteResult['outcome'], error?: SiteError): SiteResult => ({
     outcome,
     text,
     ...(calls.length > 0 ? { toolCalls: calls.map((c) => ({ ...c })) } : {}),
+    ...(thought ? { reasoningText: thought } : {}),
     usage: tracker.usage,
     headers: { ...stats.headers },
     bytesReceived: stats.bytes,
@@ -354,6 +358,9 @@ export function startAttempt(req: SiteRequest, tracker: RawTracker, stats: WireS
       if (ttftMs === null) ttftMs = now() - started;
       appendToolCall(calls, piece);
       req.onToolCall?.(piece);
+    },
+    reasoning(piece) {
+      thought += piece;
     },
     result,
     failed,
@@ -392,7 +399,7 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
     const wire = meteredFetch(req.signal, idleMs);
     fetchBySignal.set(wire.signal, wire.fetch);
     const tracker = family.tracker();
-    const { delta, toolCall, result, failed, ended } = startAttempt(req, tracker, wire.stats, now, idleMs, streaming);
+    const { delta, toolCall, reasoning, result, failed, ended } = startAttempt(req, tracker, wire.stats, now, idleMs, streaming);
     // The library streams a call as input-start, input deltas and the whole call; some providers (Gemini)
     // send only the whole call. Calls are numbered in the order they start.
     const callIndex = new Map<string, { index: number; arguments: boolean }>();
@@ -439,6 +446,9 @@ export function createWireAdapter(family: WireFamily, options: AdapterOptions = 
           switch (value.type) {
             case 'text-delta':
               delta(value.delta);
+              break;
+            case 'reasoning-delta':
+              reasoning(value.delta);
               break;
             case 'tool-input-start':
               callIndex.set(value.id, { index: callIndex.size, arguments: false });

@@ -52,6 +52,11 @@ export interface Script {
   /** Tool calls after the text pieces (arguments are JSON text); the answer then ends as a tool-use turn. */
   toolCalls?: FakeToolCall[];
   /**
+   * Reasoning streamed before any text (and before a fault's pieces are counted): Anthropic's thinking
+   * block, OpenAI-compatible servers' `reasoning_content`.
+   */
+  thinking?: string[];
+  /**
    * OpenAI: how streamed calls are numbered. Default: index 0, 1, ... as OpenAI does. Some compatible
    * servers and proxies (Gemini's OpenAI compatibility among them) leave `index` out, or give every call
    * index 0, each new call still starting with its own id.
@@ -182,7 +187,7 @@ export class FakeUpstream {
       reasoning: script.usage?.reasoning ?? 0,
     };
     const model = this.format === 'gemini' ? decodeURIComponent(url.pathname.split('/models/')[1]?.split(':')[0] ?? 'model') : String(body?.model ?? 'model');
-    const ctx: Ctx = { model, usage, length: script.length === true, filtered: script.filtered === true, includeUsage: body?.stream_options?.include_usage === true, toolCalls: script.toolCalls ?? [], toolIndex: script.toolIndex, finishReason: script.finishReason };
+    const ctx: Ctx = { model, usage, length: script.length === true, filtered: script.filtered === true, includeUsage: body?.stream_options?.include_usage === true, toolCalls: script.toolCalls ?? [], toolIndex: script.toolIndex, finishReason: script.finishReason, thinking: script.thinking ?? [] };
     const headers = { ...rateLimitHeaders(this.format), ...script.headers, ...(script.encoding ? { 'content-encoding': script.encoding } : {}) };
 
     if (script.promptBlocked && this.format === 'gemini') {
@@ -291,6 +296,7 @@ interface Ctx {
   toolCalls: FakeToolCall[];
   toolIndex?: 'omitted' | 'zero';
   finishReason?: string;
+  thinking: string[];
 }
 
 interface Renderer {
@@ -368,6 +374,8 @@ function geminiUsage(ctx: Ctx, output: number) {
 /** Argument text in two pieces, as providers stream it in several. */
 const halves = (text: string) => [text.slice(0, Math.ceil(text.length / 2)), text.slice(Math.ceil(text.length / 2))].filter(Boolean);
 const openAIFinish = (ctx: Ctx) => ctx.finishReason ?? (ctx.length ? 'length' : ctx.filtered ? 'content_filter' : ctx.toolCalls.length ? 'tool_calls' : 'stop');
+/** Anthropic numbers content blocks in order: a thinking block comes first. */
+const textBlock = (ctx: Ctx) => (ctx.thinking.length ? 1 : 0);
 const anthropicStop = (ctx: Ctx) => (ctx.length ? 'max_tokens' : ctx.filtered ? 'refusal' : ctx.toolCalls.length ? 'tool_use' : 'end_turn');
 const geminiFinish = (ctx: Ctx) => (ctx.length ? 'MAX_TOKENS' : ctx.filtered ? 'SAFETY' : 'STOP');
 const geminiCalls = (ctx: Ctx) => ctx.toolCalls.map((c) => ({ functionCall: { name: c.name, args: JSON.parse(c.arguments) } }));
@@ -386,7 +394,10 @@ const RENDER: Record<WireFormat, Renderer> = {
       }],
       usage: openAIUsage(ctx),
     }),
-    start: (ctx) => [sse(openAIChunk(ctx, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]))],
+    start: (ctx) => [
+      sse(openAIChunk(ctx, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }])),
+      ...ctx.thinking.map((piece) => sse(openAIChunk(ctx, [{ index: 0, delta: { reasoning_content: piece }, logprobs: null, finish_reason: null }]))),
+    ],
     delta: (ctx, piece) => sse(openAIChunk(ctx, [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }])),
     tools: (ctx) => ctx.toolCalls.flatMap((c, i) => {
       const index = ctx.toolIndex === 'omitted' ? {} : { index: ctx.toolIndex === 'zero' ? 0 : i };
@@ -417,21 +428,27 @@ const RENDER: Record<WireFormat, Renderer> = {
         type: 'message_start',
         message: { id: 'msg_fake', type: 'message', role: 'assistant', model: ctx.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...anthropicUsage(ctx), output_tokens: 1 } },
       }),
-      event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+      ...(ctx.thinking.length ? [
+        event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } }),
+        ...ctx.thinking.map((piece) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: piece } })),
+        event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'EqQBCgIYAhIM' } }),
+        event('content_block_stop', { type: 'content_block_stop', index: 0 }),
+      ] : []),
+      event('content_block_start', { type: 'content_block_start', index: textBlock(ctx), content_block: { type: 'text', text: '' } }),
       event('ping', { type: 'ping' }),
     ],
-    delta: (_ctx, piece) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }),
+    delta: (ctx, piece) => event('content_block_delta', { type: 'content_block_delta', index: textBlock(ctx), delta: { type: 'text_delta', text: piece } }),
     // The text block closes before the first tool_use block opens.
     tools: (ctx) => [
-      event('content_block_stop', { type: 'content_block_stop', index: 0 }),
+      event('content_block_stop', { type: 'content_block_stop', index: textBlock(ctx) }),
       ...ctx.toolCalls.flatMap((c, i) => [
-        event('content_block_start', { type: 'content_block_start', index: i + 1, content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} } }),
-        ...halves(c.arguments).map((part) => event('content_block_delta', { type: 'content_block_delta', index: i + 1, delta: { type: 'input_json_delta', partial_json: part } })),
-        event('content_block_stop', { type: 'content_block_stop', index: i + 1 }),
+        event('content_block_start', { type: 'content_block_start', index: textBlock(ctx) + i + 1, content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} } }),
+        ...halves(c.arguments).map((part) => event('content_block_delta', { type: 'content_block_delta', index: textBlock(ctx) + i + 1, delta: { type: 'input_json_delta', partial_json: part } })),
+        event('content_block_stop', { type: 'content_block_stop', index: textBlock(ctx) + i + 1 }),
       ]),
     ],
     finish: (ctx) => [
-      ...(ctx.toolCalls.length ? [] : [event('content_block_stop', { type: 'content_block_stop', index: 0 })]),
+      ...(ctx.toolCalls.length ? [] : [event('content_block_stop', { type: 'content_block_stop', index: textBlock(ctx) })]),
       event('message_delta', { type: 'message_delta', delta: { stop_reason: anthropicStop(ctx), stop_sequence: null }, usage: { output_tokens: ctx.usage.output } }),
       event('message_stop', { type: 'message_stop' }),
     ],

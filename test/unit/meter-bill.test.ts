@@ -124,3 +124,27 @@ test('long texts are counted once and then remembered, least recently used first
   const asked = `Explain this function, please.\n\nFrom add.py (lines 1-200):\n\`\`\`python\n${long}\`\`\``;
   assert.equal(countTextTokens(asked), countTokens(asked));
 });
+
+test('a cancel while the model thinks bills the reasoning that streamed, not message_start\'s one token', () => {
+  // Anthropic streams thinking before any text; cancelled then, its usage is message_start's.
+  const reasoningText = 'The user asks about group commit. I should explain that appends waiting for the same flush share it, '.repeat(4);
+  const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: 1, reasoning: 0 };
+  const { tokens, cost } = billAttempt(card, { outcome: 'cancelled', usage, messages, text: '', reasoningText, bytesReceived: 0 });
+  const thought = countTextTokens(reasoningText);
+  assert.ok(thought > 50);
+  assert.deepEqual([tokens.output, tokens.reasoning, tokens.estimated], [1 + thought, thought, true]);
+  assert.equal(cost.totalNanoUsd, 20 * 1000 + (1 + thought) * 2000);
+});
+
+test('a stream that reported no usage bills its reasoning beside its text', () => {
+  const reasoningText = 'First recall what fsync guarantees, then what batching changes.';
+  const { tokens } = billAttempt(card, { outcome: 'complete', usage: null, messages, text, reasoningText, bytesReceived: 0 });
+  assert.deepEqual([tokens.output, tokens.reasoning, tokens.estimated], [countTextTokens(text) + countTextTokens(reasoningText), countTextTokens(reasoningText), true]);
+});
+
+test('an interrupted answer whose usage is final keeps the site\'s own count, whatever its text counts', () => {
+  // A simulated site counts the words it made; its label around them is text, not output.
+  const usage = { input: 20, cachedInput: 0, cacheWrite: 0, output: 3, reasoning: 0, final: true as const };
+  const { tokens } = billAttempt(card, { outcome: 'cancelled', usage, messages, text: `[simulated answer at some site] ${text}`, bytesReceived: 0 });
+  assert.deepEqual([tokens.output, tokens.estimated], [3, false]);
+});

@@ -1,6 +1,8 @@
 // The production anthropic adapter against the fake anthropic upstream: see test/fakes/adapter-suite.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { billAttempt } from '../../daemon/meter/bill';
+import { countTextTokens } from '../../daemon/meter/estimate';
 import { createAdapter } from '../../daemon/providers/registry';
 import { adapterSuite } from '../fakes/adapter-suite';
 import { send, testSite } from '../fakes/sites';
@@ -22,4 +24,24 @@ describe('anthropic usage: cache writes by lifetime', () => {
       assert.deepEqual({ ...r.usage, raw: undefined }, { input: 40, cachedInput: 500, cacheWrite: 3000, cacheWrite1h: 2000, output: 6, reasoning: 0, raw: undefined });
     });
   }
+});
+
+describe('anthropic thinking', () => {
+  let fake: FakeUpstream;
+  before(async () => (fake = await startFake('anthropic')));
+  after(() => fake.stop());
+
+  test('thinking streamed before the text is kept for the bill, never shown; a stream cut while thinking bills it', async () => {
+    const thinking = ['The user wants a greeting. ', 'A short one will do, in English.'];
+    const site = testSite(fake, { endpoint: { idleTimeoutMs: 1500 } });
+    fake.enqueue({ thinking, pieces: ['Hello', '!'] });
+    const whole = await send(createAdapter(site), site);
+    assert.deepEqual([whole.outcome, whole.text, whole.reasoningText], ['complete', 'Hello!', thinking.join('')]);
+
+    fake.enqueue({ thinking, pieces: ['Hello', '!'], fault: { kind: 'cut', afterChunks: 0 } });
+    const cut = await send(createAdapter(site), site);
+    assert.deepEqual([cut.outcome, cut.text, cut.deltas], ['error', '', []]);
+    const { tokens } = billAttempt({ inputPer1M: 3, outputPer1M: 15, readOn: '2026-12-08' }, { outcome: cut.outcome, usage: cut.usage, messages: [], text: cut.text, reasoningText: cut.reasoningText, bytesReceived: 0 });
+    assert.deepEqual([tokens.output, tokens.reasoning], [1 + countTextTokens(thinking.join('')), countTextTokens(thinking.join(''))]);
+  });
 });

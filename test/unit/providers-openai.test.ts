@@ -91,3 +91,21 @@ describe('openai adapter: finish reasons beyond OpenAI\'s own (Mistral: error, m
     });
   }
 });
+
+describe('openai adapter: reasoning streamed apart from the answer', () => {
+  let fake: FakeUpstream;
+  before(async () => (fake = await startFake('openai')));
+  after(() => fake.stop());
+
+  test('reasoning_content is kept for the bill, never shown, and does not count as the first token', async () => {
+    const thinking = ['Greeting requested; ', 'keep it short.'];
+    const site = testSite(fake, { endpoint: { idleTimeoutMs: 1500 } });
+    fake.enqueue({ thinking, pieces: ['Hi', '.'] });
+    const r = await send(createAdapter(site), site);
+    assert.deepEqual([r.outcome, r.text, r.deltas.join(''), r.reasoningText], ['complete', 'Hi.', 'Hi.', thinking.join('')]);
+
+    fake.enqueue({ thinking, pieces: ['Hi', '.'], fault: { kind: 'cut', afterChunks: 0 } });
+    const cut = await send(createAdapter(site), site);
+    assert.deepEqual([cut.outcome, cut.ttftMs, cut.reasoningText], ['error', null, thinking.join('')]);
+  });
+});

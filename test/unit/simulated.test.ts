@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Site } from '../../daemon/catalog/types';
+import { billAttempt } from '../../daemon/meter/bill';
+import { countTextTokens } from '../../daemon/meter/estimate';
 import { createSimulatedAdapter } from '../../daemon/providers/simulated/adapter';
 import { RealClock, VirtualClock } from '../../daemon/providers/simulated/clock';
 import { mulberry32 } from '../../daemon/providers/simulated/rng';
@@ -85,6 +87,11 @@ test('cancel mid-stream gives outcome cancelled with the partial text', async ()
   assert.equal(r.text, streamed);
   assert.ok(r.usage!.output >= 25 && r.usage!.output <= 31, `output ${r.usage!.output}`);
   assert.equal(adapter.queue.inService, 0);
+  // Billed as the site counted, one token per word: the label around the words is no output, and the
+  // tokenizer's count of the text (label included) must not stand in for it.
+  const { tokens } = billAttempt(s.models[0].price, { outcome: r.outcome, usage: r.usage, messages: [], text: r.text, bytesReceived: r.bytesReceived });
+  assert.ok(countTextTokens(r.text) > r.usage!.output, 'the text counts more than the words');
+  assert.deepEqual([tokens.output, tokens.estimated], [r.usage!.output, false]);
 });
 
 test('an outage fails requests with a retryable 503 and cuts a stream that runs into it', async () => {

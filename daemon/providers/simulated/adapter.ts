@@ -101,7 +101,7 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
     if (inOutage(spec!, start - epoch)) return failure(503, 'outage');
     const release = await queue.acquire(req.signal);
     // Cancelled before a server took it: the site did no work, and says so (no usage would bill the prompt).
-    if (!release) return { ...cancelled(), usage: { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0, raw: { simulated: true } } };
+    if (!release) return { ...cancelled(), usage: { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0, raw: { simulated: true }, final: true } };
     try {
       const ttft = simulatedTtftMs(site, spec!, req.model.canonical, inputTokens, key, seed);
       if (errors() < spec!.errorRate) {
@@ -163,7 +163,8 @@ export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, o
         ...base,
         outcome,
         text,
-        usage: { input: inputTokens, cachedInput: 0, cacheWrite: 0, output, reasoning: 0, raw: { simulated: true } },
+        // Its own count of the words it made: the label around them is no output (counted, it would be).
+        usage: { input: inputTokens, cachedInput: 0, cacheWrite: 0, output, reasoning: 0, raw: { simulated: true }, final: true },
         bytesReceived: output * BYTES_PER_STREAMED_TOKEN,
         ttftMs: firstTokenAt - start,
         durationMs: elapsed(),
