@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Site } from '../../daemon/catalog/types';
 import { billAttempt } from '../../daemon/meter/bill';
 import { countTextTokens } from '../../daemon/meter/estimate';
+import { AdapterPool } from '../../daemon/providers/pool';
 import { createSimulatedAdapter } from '../../daemon/providers/simulated/adapter';
 import { RealClock, VirtualClock } from '../../daemon/providers/simulated/clock';
 import { mulberry32 } from '../../daemon/providers/simulated/rng';
@@ -166,4 +167,25 @@ test('a request cancelled before it reaches a full site\'s queue is cancelled at
   assert.equal(adapter.queue.depth, 0, 'it never joined the queue');
   await clock.runUntilIdle();
   await busy;
+});
+
+test('a catalog reload keeps a twin\'s queue and its outage clock: requests in service keep their servers, outages count from the start', async () => {
+  const clock = new VirtualClock();
+  const pool = new AdapterPool(clock, 1, () => { throw new Error('no real sites here'); });
+  const before = site(1, { jitter: 0, outages: [{ startMs: 5000, endMs: 6000 }] });
+  const first = send(pool.get(before) as ReturnType<typeof createSimulatedAdapter>, before, 'first', 100);
+  await clock.advanceTo(150);
+  // The reload makes every site anew, the same in substance.
+  const after = { ...before, simulation: { ...before.simulation! } };
+  const reloaded = pool.get(after) as ReturnType<typeof createSimulatedAdapter>;
+  const second = send(reloaded, after, 'second', 10);
+  await clock.advanceTo(200);
+  assert.deepEqual([reloaded.queue.inService, reloaded.queue.depth], [1, 1], 'the one server is still busy with the first request');
+  await clock.runUntilIdle();
+  assert.deepEqual([(await first).error, (await second).error], [undefined, undefined]);
+
+  await clock.advanceTo(5500);
+  const late = { ...after, simulation: { ...after.simulation! } };
+  const r = await send(pool.get(late) as ReturnType<typeof createSimulatedAdapter>, late, 'third');
+  assert.deepEqual([r.outcome, r.error?.status], ['error', 503], 'inside the outage window, counted from when the simulation began');
 });

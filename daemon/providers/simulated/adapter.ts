@@ -17,6 +17,10 @@ export interface SimulatedOptions {
   chunkMs?: number;
   /** Length of the answer the simulated model "wants" to give; max tokens caps it. */
   replyTokens?: (request: SiteRequest, inputTokens: number) => number;
+  /** When the simulation began, the origin of `outages` windows. Default: now. */
+  epoch?: number;
+  /** The site's queue before a catalog reload made it anew: kept while it has as many servers. */
+  queue?: SiteQueue;
 }
 
 export interface SimulatedAdapter extends SiteAdapter {
@@ -79,9 +83,9 @@ function nextOutageStart(spec: SimulationSpec, from: number, to: number): number
 export function createSimulatedAdapter(site: Site, clock: Clock, seed: number, options: SimulatedOptions = {}): SimulatedAdapter {
   const spec = site.simulation;
   if (!spec) throw new Error(`site ${site.id} has no simulation spec`);
-  const queue = new SiteQueue(spec.servers, clock);
+  const queue = options.queue?.servers === spec.servers ? options.queue : new SiteQueue(spec.servers, clock);
   const errors = mulberry32(hash32(site.id, seed ^ 0x5eed));
-  const epoch = clock.now();
+  const epoch = options.epoch ?? clock.now();
   const chunkMs = options.chunkMs ?? 50;
 
   const header = (model: SiteModel) => `[simulated ${model.canonical} at ${site.provider} · ${site.location}] `;
