@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions } from 'vscode-languageclient/node';
 import * as proto from '../daemon/protocol';
 import { closeIsDrop, type Connecting } from './connectionParts';
-import { delay, findDaemon, isDaemonRunning, readDaemonState, signalDaemon, startDaemon, stopDaemon } from './daemonProcess';
+import { DaemonStartFailed, delay, findDaemon, isDaemonRunning, readDaemonState, signalDaemon, startDaemon, stopDaemon } from './daemonProcess';
 import { socketTransports } from './transport';
 
 export type ConnectionState =
@@ -27,6 +27,8 @@ export interface ConnectionSettings {
 const CRASH_WINDOW_MS = 60_000;
 const CRASH_LIMIT = 3;
 const MAX_BACKOFF_MS = 10_000;
+/** The close code of every socket when the daemon stops on purpose (daemon/server/daemon.ts): "going away". */
+const DAEMON_STOPPING = 1001;
 
 export class DaemonConnection implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<ConnectionState>();
@@ -92,6 +94,9 @@ export class DaemonConnection implements vscode.Disposable {
         if (generation !== this.generation) return;
         const message = (error as Error).message;
         this.log.warn(`connecting to the daemon failed (attempt ${attempt + 1}): ${message}`);
+        // A daemon that dies at start (its port taken, its state dir unusable) would otherwise be started
+        // again every 10 s for good, the status bar saying "reconnecting" and nothing saying why.
+        if (error instanceof DaemonStartFailed) this.crashes.push(Date.now());
         if (this.tooManyCrashes()) return this.giveUp(`it crashed ${CRASH_LIMIT} times within a minute (last: ${message})`);
         const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
         await delay(backoff);
@@ -116,7 +121,7 @@ export class DaemonConnection implements vscode.Disposable {
     this.socket = socket;
     this.client = client;
     const daemon = state;
-    socket.once('close', () => void this.onSocketClosed(generation, client, daemon));
+    socket.once('close', (code) => void this.onSocketClosed(generation, client, daemon, code));
     let status: proto.StatusResult;
     try {
       status = await this.handshake(client, daemon);
@@ -146,7 +151,7 @@ export class DaemonConnection implements vscode.Disposable {
     return status;
   }
 
-  private async onSocketClosed(generation: number, client: LanguageClient, daemon: proto.DaemonState): Promise<void> {
+  private async onSocketClosed(generation: number, client: LanguageClient, daemon: proto.DaemonState, code: number): Promise<void> {
     // Only an established connection's drop: a failed attempt's close is its run loop's to handle.
     const now = { generation: this.generation, client: this.client, connected: this.current.kind === 'connected', disposed: this.disposed };
     if (!closeIsDrop({ generation, client }, now)) return;
@@ -154,9 +159,15 @@ export class DaemonConnection implements vscode.Disposable {
     // Let a dying process finish exiting before judging whether it crashed.
     await delay(100);
     if (!isDaemonRunning(daemon)) {
-      this.crashes.push(Date.now());
-      this.log.warn(`daemon pid ${daemon.pid} is gone; restarting it`);
-      if (this.tooManyCrashes()) return this.giveUp(`it stopped ${CRASH_LIMIT} times within a minute`);
+      if (code === DAEMON_STOPPING) {
+        // Stopped on purpose (another window's Restart Daemon, a SIGTERM): no crash, or a few restarts
+        // from other windows would make this one give up.
+        this.log.info(`daemon pid ${daemon.pid} stopped; connecting to the next one`);
+      } else {
+        this.crashes.push(Date.now());
+        this.log.warn(`daemon pid ${daemon.pid} is gone; restarting it`);
+        if (this.tooManyCrashes()) return this.giveUp(`it stopped ${CRASH_LIMIT} times within a minute`);
+      }
     } else {
       this.log.warn('connection to the daemon dropped; reconnecting');
     }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { STATE_FILE, type DaemonState } from '../daemon/protocol';
 import { isRecordedProcessAlive } from '../daemon/server/processIdentity';
+import { liveLockHolder } from '../daemon/server/stateFile';
 
 /** The daemon's exit code when another live daemon already holds the state dir. */
 const EXIT_ALREADY_RUNNING = 3;
@@ -71,6 +72,17 @@ export function daemonArgs(options: SpawnOptions): string[] {
   return args;
 }
 
+/**
+ * The daemon this window started died before it was ready (exited, or never wrote its state file): a
+ * crash as the supervisor counts them, unlike losing the race to another window's start.
+ */
+export class DaemonStartFailed extends Error {}
+
+/** What the daemon said on stderr as it failed, without the stack under it: the message is for the user. */
+function failureText(stderr: string): string {
+  return stderr.split('\n').filter((line) => line.trim() !== '' && !/^\s+at /.test(line)).join('\n').trim();
+}
+
 export async function startDaemon(options: SpawnOptions): Promise<DaemonState> {
   const child = spawn(
     process.execPath,
@@ -80,22 +92,33 @@ export async function startDaemon(options: SpawnOptions): Promise<DaemonState> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const deadline = Date.now() + timeoutMs;
+  let holder: number | null = null;
   try {
     while (Date.now() < deadline) {
       const state = readDaemonState(options.stateDir);
       if (state && state.pid === child.pid) return state;
       const code = await Promise.race([exited, delay(100).then(() => undefined)]);
       if (code === EXIT_ALREADY_RUNNING) {
-        // Another window won the race to start it: attach to that one.
+        // Another window won the race to start it: attach to that one once it answers.
         const winner = await findDaemon(options.stateDir);
         if (winner) return winner;
+        // Or the holder was a daemon on its way out (idle, or stopped for a restart): nobody else will
+        // start one, so say so at once and let the supervisor start again.
+        holder = liveLockHolder(options.stateDir);
+        if (holder === null) throw new Error(`the daemon holding ${options.stateDir} stopped before it answered; starting one again`);
+        // `exited` has settled: without this wait the loop would never yield, and the editor would freeze.
+        await delay(100);
       } else if (code !== undefined) {
-        throw new Error(`the daemon exited with code ${code} before it was ready${stderr ? `: ${stderr.trim()}` : ''}`);
+        const said = failureText(stderr);
+        throw new DaemonStartFailed(`the daemon exited with code ${code} before it was ready${said ? `: ${said}` : ''}`);
       }
     }
     child.kill();
-    throw new Error(`the daemon did not write ${STATE_FILE} within ${options.timeoutMs ?? 15_000} ms`);
+    throw new DaemonStartFailed(holder !== null
+      ? `the daemon (pid ${holder}) holding ${options.stateDir} did not answer within ${timeoutMs} ms`
+      : `the daemon did not write ${STATE_FILE} within ${timeoutMs} ms`);
   } finally {
     child.stderr?.destroy();
     child.unref();

@@ -31,6 +31,13 @@ export const TEAM_PARTS = {
 export type TeamPart = keyof typeof TEAM_PARTS;
 
 export class Keys {
+  /**
+   * Keys removed while no daemon heard it (not connected, or the connection dropped as it was told).
+   * The daemon outlives this window's connection and serves every window: without being told at the
+   * next connect, it would go on placing everyone's requests with the removed key.
+   */
+  private readonly unsentRemovals = new Set<proto.ProviderId>();
+
   constructor(private readonly secrets: vscode.SecretStorage, private readonly log: vscode.LogOutputChannel) {}
 
   async stored(): Promise<proto.ProviderId[]> {
@@ -41,25 +48,32 @@ export class Keys {
 
   async set(provider: proto.ProviderId, apiKey: string, client: LanguageClient | undefined): Promise<void> {
     await this.secrets.store(secretKey(provider), apiKey);
+    this.unsentRemovals.delete(provider);
     if (client) await client.sendRequest(proto.setCredentials, { provider, apiKey });
     this.log.info(`API key for ${provider} stored`);
   }
 
   async remove(provider: proto.ProviderId, client: LanguageClient | undefined): Promise<void> {
     await this.secrets.delete(secretKey(provider));
-    if (client) await client.sendRequest(proto.setCredentials, { provider, apiKey: null });
+    this.unsentRemovals.add(provider);
+    if (client) {
+      await client.sendRequest(proto.setCredentials, { provider, apiKey: null });
+      this.unsentRemovals.delete(provider);
+    }
     this.log.info(`API key for ${provider} removed`);
   }
 
-  /** Every stored key to a freshly connected daemon. */
+  /** Every stored key to a freshly connected daemon, and the removals it has not heard of. */
   async sendAll(client: LanguageClient): Promise<void> {
     for (const p of KEYED_PROVIDERS) {
       const apiKey = await this.secrets.get(secretKey(p.id));
-      if (!apiKey) continue;
+      const removed = !apiKey && this.unsentRemovals.has(p.id);
+      if (!apiKey && !removed) continue;
       try {
-        await client.sendRequest(proto.setCredentials, { provider: p.id, apiKey });
+        await client.sendRequest(proto.setCredentials, { provider: p.id, apiKey: apiKey || null });
+        if (removed) this.unsentRemovals.delete(p.id);
       } catch (error) {
-        this.log.warn(`sending the ${p.id} key to the daemon failed: ${(error as Error).message}`);
+        this.log.warn(`${removed ? 'removing' : 'sending'} the ${p.id} key ${removed ? 'from' : 'to'} the daemon failed: ${(error as Error).message}`);
       }
     }
   }

@@ -42,6 +42,12 @@ export function acquireLock(stateDir: string, pid = process.pid): () => void {
   throw new Error(`could not take ${lockPath}: another process keeps recreating it`);
 }
 
+/** The pid of the live process holding the state dir's lock (judged as a starter judges it), or null when none does. */
+export function liveLockHolder(stateDir: string): number | null {
+  const holder = readHolder(path.join(stateDir, LOCK_FILE));
+  return holder !== null && isLiveHolder(stateDir, holder) ? holder.pid : null;
+}
+
 /**
  * Creates the lock already holding `pid`, so no other starter can ever read it empty: the pid goes to a
  * file of this starter's own, which is then hard-linked as the lock (failing with EEXIST when taken).
