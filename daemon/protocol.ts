@@ -188,8 +188,10 @@ export interface PoliciesResult {
 
 export interface SetPolicyParams {
   name: string;
-  /** Set for this workspace only; omitted: the global default. */
+  /** The workspace asking: the choice is its own, unless `everywhere`. Omitted: the global default. */
   workspace?: string;
+  /** Set the global default, and `workspace` gives up its own choice to follow it. */
+  everywhere?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

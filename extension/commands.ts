@@ -143,7 +143,8 @@ export function registerCommands({ context, events, keys, guarded, onPolicies, o
             where = pick.scope;
           }
         }
-        const result = await c.sendRequest(proto.setPolicy, where === 'workspace' && workspace ? { name: chosen, workspace } : { name: chosen });
+        // "All workspaces" from a workspace with its own choice drops that choice, or it would go on routing with it.
+        const result = await c.sendRequest(proto.setPolicy, workspace ? { name: chosen, workspace, everywhere: where !== 'workspace' } : { name: chosen });
         if (where === 'workspace') await context.workspaceState.update(POLICY_STATE_KEY, chosen);
         else {
           await context.workspaceState.update(POLICY_STATE_KEY, undefined);

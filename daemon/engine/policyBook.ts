@@ -83,10 +83,15 @@ export class PolicyBook {
     return this.get((workspace && this.workspaces[workspace]) || this.defaultName);
   }
 
-  setActive(name: string, workspace?: string): void {
+  /** The workspace's own choice; or, `everywhere` or without one, the default, which the workspace then follows. */
+  setActive(name: string, workspace?: string, everywhere = false): void {
     this.get(name);
-    if (workspace) this.workspaces[workspace] = name;
-    else this.defaultName = name;
+    if (workspace && !everywhere) {
+      this.workspaces[workspace] = name;
+      return;
+    }
+    this.defaultName = name;
+    if (workspace) delete this.workspaces[workspace];
   }
 
   list(workspace?: string): PoliciesResult {

@@ -59,7 +59,8 @@ export function registerHandlers(connection: Connection, daemon: Daemon, owner: 
     const params = paramsOf(proto.setPolicy, raw);
     const name = policyNameOf(params.name, 'params.name');
     const workspace = workspaceOf(params.workspace);
-    parts.policies.setActive(name, workspace);
+    if (params.everywhere !== undefined && typeof params.everywhere !== 'boolean') throw new InvalidParams('params.everywhere must be true or false');
+    parts.policies.setActive(name, workspace, params.everywhere === true);
     parts.saveSettings(parts.policies.choice());
     daemon.log.info('policy switched', { policy: name, workspace: workspace ?? null });
     return parts.policies.list(workspace);

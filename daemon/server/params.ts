@@ -20,7 +20,7 @@ const fieldsOf = <T>(all: Record<keyof Required<T>, true>): readonly string[] =>
 const FIELDS: Record<string, readonly string[]> = {
   [proto.configure.method]: fieldsOf<proto.ConfigureParams>({ policies: true, defaultPolicy: true, catalogFile: true, budgets: true, workspace: true }),
   [proto.policies.method]: fieldsOf<{ workspace?: string }>({ workspace: true }),
-  [proto.setPolicy.method]: fieldsOf<proto.SetPolicyParams>({ name: true, workspace: true }),
+  [proto.setPolicy.method]: fieldsOf<proto.SetPolicyParams>({ name: true, workspace: true, everywhere: true }),
   [proto.setCredentials.method]: fieldsOf<proto.SetCredentialsParams>({ provider: true, apiKey: true }),
   [proto.setTeam.method]: fieldsOf<proto.SetTeamParams>({ telemetryUrl: true, ledgerUrl: true }),
   [proto.setTeamBudget.method]: fieldsOf<proto.SetTeamBudgetParams>({ scope: true, capUsd: true }),

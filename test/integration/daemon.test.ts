@@ -417,6 +417,7 @@ test('every request refuses bad params with InvalidParams naming the field, and 
     ['switchyard/setPolicy', { name: 'cheapest', workspace: 5 }, /^params\.workspace must be a workspace key/],
     ['switchyard/setPolicy', { name: 'cheapest', workspace: '' }, /^params\.workspace must be a workspace key/],
     ['switchyard/setPolicy', { name: '' }, /^params\.name must be a policy name/],
+    ['switchyard/setPolicy', { name: 'fastest', workspace: '/ws/a', everywhere: 'yes' }, /^params\.everywhere must be true or false/],
     ['switchyard/setPolicy', { name: 'nope' }, /unknown policy "nope"/],
     ['switchyard/policies', { workspace: { a: 1 } }, /^params\.workspace must be a workspace key/],
     ['switchyard/spend', { workspace: 5 }, /^params\.workspace must be a workspace key/],

@@ -58,3 +58,16 @@ test('a stored choice whose pinned site is not in the catalog yet is kept whole,
   // Set by the user now, an unknown site is still refused.
   assert.throws(() => book.configure({ policies: [{ name: 'typo', kind: 'pinned', site: 'mine/x/z' }] }), /policy "typo": site names unknown site "mine\/x\/z"/);
 });
+
+test('a policy chosen for all workspaces from one with its own choice applies there too; other workspaces keep theirs', () => {
+  const book = new PolicyBook();
+  book.configure({ policies: [], defaultPolicy: 'balanced' });
+  book.setActive('fastest', '/ws/a');
+  book.setActive('interactive', '/ws/b');
+  assert.deepEqual([book.active('/ws/a').name, book.list('/ws/a').scope], ['fastest', 'workspace']);
+
+  book.setActive('cheapest', '/ws/a', true);
+  assert.deepEqual([book.active('/ws/a').name, book.list('/ws/a').scope, book.active().name], ['cheapest', 'global', 'cheapest']);
+  assert.equal(book.active('/ws/b').name, 'interactive');
+  assert.deepEqual(book.choice().workspacePolicies, { '/ws/b': 'interactive' }, 'the dropped choice is not saved either');
+});
