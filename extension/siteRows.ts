@@ -1,11 +1,12 @@
 // The Sites view's rows, from switchyard/sites: each site's state and live figures, its models and
 // their price cards. Pure (no vscode), so the unit tests read the words without an editor.
 
+import { realIdOf } from '../daemon/catalog/twins';
 import type { PriceCard, ProviderId, SiteInfo, SiteModelInfo, TeamStatus } from '../daemon/protocol';
-import { count, dollars, ms, rate, siteLabel, usd } from '../media/format';
+import { count, ms, rate, siteLabel, usd } from '../media/format';
 
 /** What the engine would do with the site now: place on it, probe it (half-open), skip it (open), or cannot. */
-export type SiteState = 'serving' | 'half-open' | 'open' | 'no key' | 'no address' | 'disabled';
+export type SiteState = 'serving' | 'half-open' | 'open' | 'no key' | 'no address' | 'disabled' | 'stands down';
 
 export interface ModelRow {
   label: string;
@@ -31,23 +32,55 @@ export interface SiteGroups {
   serving: SiteRow[];
   /** Real sites that stand aside until their provider's key (or their base URL) is set; their simulated twins serve meanwhile. */
   needKey: SiteRow[];
+  /** Simulated twins whose real site has its key (and address): placement sends their requests there. */
+  standingDown: SiteRow[];
   disabled: SiteRow[];
 }
 
+/** A collapsible group of the Sites view, below the serving sites. */
+export interface GroupRow {
+  /** Stable while the count in the label changes, so the tree keeps the group open across refreshes. */
+  id: 'needKey' | 'standingDown' | 'disabled';
+  label: string;
+  tooltip: string;
+  icon: string;
+  rows: SiteRow[];
+}
+
+/** The groups that have sites, in the order the view shows them. */
+export function groupRows(g: SiteGroups): GroupRow[] {
+  const groups: GroupRow[] = [];
+  if (g.needKey.length > 0) {
+    groups.push({ id: 'needKey', label: `Need an API key (${g.needKey.length})`, icon: 'key', rows: g.needKey, tooltip: 'Real sites that stand aside until their provider\'s key is set with "Switchyard: Set API Key"; their simulated twins serve meanwhile.' });
+  }
+  if (g.standingDown.length > 0) {
+    groups.push({ id: 'standingDown', label: `Twins standing down (${g.standingDown.length})`, icon: 'debug-pause', rows: g.standingDown, tooltip: 'Simulated twins of real sites that have their key: placement sends their requests to the real site, unless a request or policy names the twin itself.' });
+  }
+  if (g.disabled.length > 0) {
+    groups.push({ id: 'disabled', label: `Disabled (${g.disabled.length})`, icon: 'circle-slash', rows: g.disabled, tooltip: 'Disabled in the catalog (the built-in fleet or your switchyard.catalogFile).' });
+  }
+  return groups;
+}
+
 export function siteGroups(sites: readonly SiteInfo[]): SiteGroups {
-  const groups: SiteGroups = { serving: [], needKey: [], disabled: [] };
-  const rows = sites.map(siteRow).sort((a, b) => a.label.localeCompare(b.label));
+  const groups: SiteGroups = { serving: [], needKey: [], standingDown: [], disabled: [] };
+  // As placement decides: a twin stands down while its real site can be placed (keyed, addressed, enabled).
+  const placeable = new Set(sites.filter((s) => !s.site.simulated && s.unavailable === null).map((s) => s.site.id));
+  const rows = sites.map((s) => siteRow(s, placeable)).sort((a, b) => a.label.localeCompare(b.label));
   for (const row of rows) {
     if (row.state === 'no key' || row.state === 'no address') groups.needKey.push(row);
     else if (row.state === 'disabled') groups.disabled.push(row);
+    else if (row.state === 'stands down') groups.standingDown.push(row);
     else groups.serving.push(row);
   }
   return groups;
 }
 
-function stateOf(s: SiteInfo): SiteState {
+function stateOf(s: SiteInfo, placeable: ReadonlySet<string>): SiteState {
   if (s.unavailable === 'disabled') return 'disabled';
   if (s.unavailable === 'no key' || s.unavailable === 'no address') return s.unavailable;
+  const real = s.site.simulated ? realIdOf(s.site.id) : null;
+  if (real !== null && placeable.has(real)) return 'stands down';
   return s.telemetry.breaker === 'closed' ? 'serving' : s.telemetry.breaker;
 }
 
@@ -58,20 +91,25 @@ const STATE_TEXT: Record<SiteState, string> = {
   'no key': 'needs an API key: its simulated twin serves meanwhile',
   'no address': 'needs endpoint.baseUrl in the catalog file',
   disabled: 'disabled in the catalog',
+  'stands down': 'stands down while its real site has its key: requests go there, unless they name the twin itself',
 };
 
-function siteRow(s: SiteInfo): SiteRow {
+function siteRow(s: SiteInfo, placeable: ReadonlySet<string>): SiteRow {
   const t = s.telemetry;
-  const state = stateOf(s);
+  const state = stateOf(s, placeable);
   const live: string[] = [];
-  if (t.samples > 0) {
-    live.push(`TTFT ${ms(t.ttftMs)}`, rate(t.outputTokensPerSecond));
-  }
+  // Samples count every result, failures too: a site that has only failed has no first token or speed yet.
+  if (t.ttftMs !== null) live.push(`TTFT ${ms(t.ttftMs)}`);
+  if (t.outputTokensPerSecond !== null) live.push(rate(t.outputTokensPerSecond));
   if (t.inFlight > 0) live.push(`${t.inFlight} in flight`);
   if (t.queueDepth) live.push(`${t.queueDepth} queued`);
-  if (t.errorRate > 0) live.push(`${(t.errorRate * 100).toFixed(t.errorRate < 0.1 ? 1 : 0)}% errors`);
-  if (t.headroom < 1) live.push(`${Math.round(t.headroom * 100)}% rate-limit headroom`);
-  const now = state === 'serving' ? (live.length > 0 ? live.join(' · ') : 'no requests yet') : state === 'half-open' || state === 'open' ? [`breaker ${state}`, ...live].join(' · ') : state;
+  // Only what reads as more than nothing: the error rate decays towards 0 without reaching it, and a
+  // provider's headers leave remaining = limit - 1 after every request.
+  const errors = (t.errorRate * 100).toFixed(t.errorRate < 0.1 ? 1 : 0);
+  if (Number(errors) > 0) live.push(`${errors}% errors`);
+  if (Math.round(t.headroom * 100) < 100) live.push(`${Math.round(t.headroom * 100)}% rate-limit headroom`);
+  const quiet = t.samples > 0 ? `${count(t.samples)} ${t.samples === 1 ? 'request' : 'requests'}, no timings yet` : 'no requests yet';
+  const now = state === 'serving' ? (live.length > 0 ? live.join(' · ') : quiet) : state === 'half-open' || state === 'open' ? [`breaker ${state}`, ...live].join(' · ') : state;
   // The label stays short for a narrow sidebar; whether the site is simulated leads the description.
   const description = s.site.simulated ? `simulated · ${now}` : now;
   const tooltip = [
@@ -82,16 +120,20 @@ function siteRow(s: SiteInfo): SiteRow {
     `State: ${STATE_TEXT[state]}.`,
     '',
     t.samples > 0
-      ? `Measured over ${count(t.samples)} requests: time to first token ${ms(t.ttftMs)}, ${rate(t.outputTokensPerSecond)}, ${(t.errorRate * 100).toFixed(1)}% errors.`
+      ? `Measured over ${count(t.samples)} requests: ${[
+        ...(t.ttftMs !== null ? [`time to first token ${ms(t.ttftMs)}`] : []),
+        ...(t.outputTokensPerSecond !== null ? [rate(t.outputTokensPerSecond)] : []),
+        `${(t.errorRate * 100).toFixed(1)}% errors`,
+      ].join(', ')}.`
       : 'No requests measured yet: placement uses the catalog\'s figures.',
   ].join('\n');
   return { id: s.site.id, provider: s.site.provider, simulated: s.site.simulated, label: siteLabel(s.site), state, description, tooltip, models: s.models.map(modelRow) };
 }
 
 
-/** A per-1M price as published: cents, or the tenths of a cent some cards quote ($0.075). */
+/** A price as published: cents, or every further digit the card quotes ($0.075, Gemini's cached $0.01875). */
 function perMillion(value: number): string {
-  return `$${value.toFixed(4).replace(/0{1,2}$/, '')}`;
+  return `$${value.toFixed(6).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
 
 const cached = (per1M: number | undefined) => (per1M !== undefined ? `, cached ${perMillion(per1M)}` : '');
@@ -116,8 +158,8 @@ function priceLines(p: PriceCard): string[] {
   const write = p.cacheWritePer1M !== undefined ? `, cache write ${perMillion(p.cacheWritePer1M)}${oneHour}` : oneHour ? `, 1-hour cache write ${perMillion(p.cacheWrite1hPer1M!)}` : '';
   const lines = [`- input ${perMillion(p.inputPer1M)} per 1M tokens${cached(p.cachedInputPer1M)}${write}`, `- output ${perMillion(p.outputPer1M)} per 1M tokens`];
   if (p.tier) lines.push(`- above ${count(p.tier.aboveInputTokens)} input tokens: input ${perMillion(p.tier.inputPer1M)}${cached(p.tier.cachedInputPer1M)}${p.tier.outputPer1M !== undefined ? `, output ${perMillion(p.tier.outputPer1M)}` : ''} per 1M`);
-  if (p.requestFee) lines.push(`- ${dollars(p.requestFee)} per request`);
-  if (p.egressPerGB) lines.push(`- data transfer ${dollars(p.egressPerGB)} per GB received`);
+  if (p.requestFee) lines.push(`- ${perMillion(p.requestFee)} per request`);
+  if (p.egressPerGB) lines.push(`- data transfer ${perMillion(p.egressPerGB)} per GB received`);
   lines.push(`- read ${p.readOn}${p.source ? ` from ${p.source}` : ''}${p.note ? `; ${p.note}` : ''}`);
   return lines;
 }

@@ -1,8 +1,9 @@
 // The Sites view (Switchyard's activity bar container): every site with what placement sees of it now
 // (serving, breaker open or half-open, measured time to first token and speed, in flight, queued,
 // errors, rate-limit headroom) and its models with their price cards. Refreshed after requests while
-// the view is visible; sites that need a key or are disabled sit in groups of their own. A site is
-// switched off or on from its row, by an override in the user's catalog file.
+// the view is visible; sites that need a key, twins standing down for their keyed real sites and
+// disabled sites sit in groups of their own. A site is switched off or on from its row, by an override
+// in the user's catalog file.
 
 import * as vscode from 'vscode';
 import * as proto from '../daemon/protocol';
@@ -11,7 +12,7 @@ import { switchSite } from './catalogFile';
 import { STAYS_OPEN } from './commands';
 import type { DaemonEvents } from './events';
 import type { Guard } from './guard';
-import { ledgerRow, siteGroups, teamRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
+import { groupRows, ledgerRow, siteGroups, teamRow, type GroupRow, type ModelRow, type SiteGroups, type SiteRow, type SiteState, type TeamRow } from './siteRows';
 
 const SITES_VIEW = 'switchyard.sites';
 
@@ -22,7 +23,7 @@ type Node =
   | { kind: 'team'; row: TeamRow }
   | { kind: 'site'; row: SiteRow }
   | { kind: 'model'; row: ModelRow; site: SiteRow }
-  | { kind: 'group'; label: string; tooltip: string; rows: SiteRow[]; icon: string };
+  | { kind: 'group'; row: GroupRow };
 
 const ICONS: Record<SiteState, vscode.ThemeIcon> = {
   serving: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
@@ -31,6 +32,7 @@ const ICONS: Record<SiteState, vscode.ThemeIcon> = {
   'no key': new vscode.ThemeIcon('key'),
   'no address': new vscode.ThemeIcon('link'),
   disabled: new vscode.ThemeIcon('circle-slash'),
+  'stands down': new vscode.ThemeIcon('debug-pause'),
 };
 
 /** What a site row's menu offers (package.json's view/item/context): set its key, give its address, enable it. */
@@ -90,7 +92,7 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
   private async pickSite(disabled: boolean): Promise<string | undefined> {
     await this.load();
     const g = this.groups;
-    const rows = !g ? [] : disabled ? [...g.serving, ...g.needKey] : g.disabled;
+    const rows = !g ? [] : disabled ? [...g.serving, ...g.needKey, ...g.standingDown] : g.disabled;
     const byReal = new Map(rows.map((r) => [realIdOf(r.id) ?? r.id, r]));
     const picked = await vscode.window.showQuickPick([...byReal].map(([id, r]) => ({ label: r.label, description: id, id })), {
       title: `Switchyard: ${disabled ? 'Disable' : 'Enable'} Site in Catalog File`,
@@ -152,18 +154,13 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
 
   getChildren(node?: Node): Node[] {
     if (node?.kind === 'site') return node.row.models.map((row) => ({ kind: 'model', row, site: node.row }));
-    if (node?.kind === 'group') return node.rows.map((row) => ({ kind: 'site', row }));
+    if (node?.kind === 'group') return node.row.rows.map((row) => ({ kind: 'site', row }));
     if (node) return [];
     const g = this.groups;
     if (!g) return [];
     const teamRows = [this.team, this.ledger].filter((row) => row !== null);
     const nodes: Node[] = [...teamRows.map((row) => ({ kind: 'team' as const, row })), ...g.serving.map((row) => ({ kind: 'site' as const, row }))];
-    if (g.needKey.length > 0) {
-      nodes.push({ kind: 'group', label: `Need an API key (${g.needKey.length})`, icon: 'key', rows: g.needKey, tooltip: 'Real sites that stand aside until their provider\'s key is set with "Switchyard: Set API Key"; their simulated twins serve meanwhile.' });
-    }
-    if (g.disabled.length > 0) {
-      nodes.push({ kind: 'group', label: `Disabled (${g.disabled.length})`, icon: 'circle-slash', rows: g.disabled, tooltip: 'Disabled in the catalog (the built-in fleet or your switchyard.catalogFile).' });
-    }
+    nodes.push(...groupRows(g).map((row) => ({ kind: 'group' as const, row })));
     return nodes;
   }
 
@@ -180,9 +177,12 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
         return item;
       }
       case 'group': {
-        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
-        item.iconPath = new vscode.ThemeIcon(node.icon);
-        item.tooltip = node.tooltip;
+        const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.Collapsed);
+        // Without an id the tree knows a node by its label, whose count changes: the group would fold shut
+        // whenever a key is set or a site is switched.
+        item.id = `group:${node.row.id}`;
+        item.iconPath = new vscode.ThemeIcon(node.row.icon);
+        item.tooltip = node.row.tooltip;
         return item;
       }
       case 'site': {

@@ -5,7 +5,7 @@ import uPlot from 'uplot';
 import type { RecentRequest, SiteRef, SpendSummary, TeamLedgerStatus } from '../daemon/protocol';
 import { ms, siteLabel, usd } from './format';
 import type { SpendHostMessage, SpendWebviewMessage } from './messages';
-import { siteNames, stackDays, tableRows } from './spendModel';
+import { axisDollars, chartColours, coloursChanged, siteNames, stackDays, tableRows, type ChartColours } from './spendModel';
 
 interface VsCodeApi {
   postMessage(message: SpendWebviewMessage): void;
@@ -23,6 +23,8 @@ let catalog: Record<string, SiteRef> = {};
 /** Site id to what the view calls it (siteNames); ids it does not know read as themselves. */
 let names: Record<string, string> = {};
 let plot: uPlot | undefined;
+/** The colours the chart on screen was drawn in; undefined while none is drawn. */
+let drawnWith: ChartColours | undefined;
 const saved = (vscode.getState() ?? {}) as { stack?: 'provider' | 'site' };
 stackSelect.value = saved.stack ?? 'provider';
 
@@ -33,12 +35,10 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', ...children
   return node;
 }
 
-/** Series colours from the theme's chart palette. */
-function palette(): string[] {
+/** The theme's colours for the chart, as they are now. */
+function themeColours(): ChartColours {
   const style = getComputedStyle(document.body);
-  const names = ['blue', 'orange', 'green', 'purple', 'yellow', 'red'];
-  const colours = names.map((n) => style.getPropertyValue(`--vscode-charts-${n}`).trim()).filter(Boolean);
-  return colours.length ? colours : ['#3794ff', '#d18616', '#89d185', '#b180d7', '#cca700', '#f14c4c'];
+  return chartColours((name) => style.getPropertyValue(name));
 }
 
 function renderTotals(s: SpendSummary): void {
@@ -122,18 +122,21 @@ function renderChart(s: SpendSummary): void {
   const host = $('chart');
   plot?.destroy();
   plot = undefined;
+  drawnWith = undefined;
   host.replaceChildren();
-  const colours = palette();
+  const colours = themeColours();
+  const series = colours.series;
   $('legend').replaceChildren(...data.keys.map((k, i) => {
-    const swatch = el('span', `swatch c${i % colours.length}`);
+    const swatch = el('span', `swatch c${i % series.length}`);
     return el('span', 'legend-item', swatch, `${name(k)} ${usd(Math.round(data.values[i].reduce((a, b) => a + b, 0) * 1e9))}`);
   }));
-  if (data.x.length === 0) {
+  // Every day of the month so far is on the x axis, spent or not: with no series there is nothing to draw.
+  if (data.keys.length === 0) {
     host.append(el('div', 'muted', 'No spend this month yet.'));
     return;
   }
-  const fg = getComputedStyle(document.body).getPropertyValue('--vscode-foreground').trim() || '#ccc';
-  const grid = getComputedStyle(document.body).getPropertyValue('--vscode-panel-border').trim() || '#444';
+  const fg = colours.axis;
+  const grid = colours.grid;
   const bars = uPlot.paths.bars!({ size: [0.6, 48] });
   const opts: uPlot.Options = {
     width: Math.max(320, host.clientWidth || 600),
@@ -143,12 +146,13 @@ function renderChart(s: SpendSummary): void {
     scales: { x: { time: false, range: () => [-0.5, data.x.length - 0.5] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] } },
     axes: [
       { stroke: fg, grid: { show: false }, ticks: { stroke: grid }, incrs: [1, 2, 5, 7, 10], values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? data.days[v]?.slice(5) ?? '' : '')) },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 90, values: (_u, splits) => splits.map((v) => usd(Math.round(v * 1e9))) },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 90, values: (_u, splits, _axis, _space, step) => axisDollars(splits, step) },
     ],
     // Cumulative series drawn largest first, so each smaller stack paints over the bottom of the one before.
-    series: [{}, ...data.keys.map((k, i) => ({ label: name(k), fill: colours[i % colours.length], stroke: colours[i % colours.length], width: 0, paths: bars, points: { show: false } }))],
+    series: [{}, ...data.keys.map((k, i) => ({ label: name(k), fill: series[i % series.length], stroke: series[i % series.length], width: 0, paths: bars, points: { show: false } }))],
   };
   plot = new uPlot(opts, [data.x, ...data.stacked], host);
+  drawnWith = colours;
 }
 
 function render(): void {
@@ -185,6 +189,14 @@ stackSelect.addEventListener('change', () => {
 $('export').addEventListener('click', () => vscode.postMessage({ type: 'export' }));
 $('budget').addEventListener('click', () => vscode.postMessage({ type: 'setBudget' }));
 $('team-budget').addEventListener('click', () => vscode.postMessage({ type: 'setTeamBudget' }));
+// A theme switch restyles the page, but the canvas keeps the colours it was drawn in. VS Code switches
+// by rewriting the body's classes and the --vscode-* variables on <html> in one go; by the time this
+// runs both are done.
+const themeWatch = new MutationObserver(() => {
+  if (summary && coloursChanged(drawnWith, themeColours())) renderChart(summary);
+});
+themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);

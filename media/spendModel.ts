@@ -56,3 +56,42 @@ export function siteNames(summary: SpendSummary, catalog: Record<string, SiteRef
   }
   return names;
 }
+
+/** The theme colours the chart is drawn in: a canvas keeps them, where the page's CSS follows the theme. */
+export interface ChartColours {
+  series: string[];
+  axis: string;
+  grid: string;
+}
+
+/** The chart palette's names, in the order of the legend's swatches (spend.css's .c0 to .c5), with the same fallbacks. */
+const SERIES: readonly [name: string, fallback: string][] = [
+  ['blue', '#3794ff'], ['orange', '#d18616'], ['green', '#89d185'], ['purple', '#b180d7'], ['yellow', '#cca700'], ['red', '#f14c4c'],
+];
+
+/** The chart's colours from the theme's CSS variables (`cssVar` reads one, '' when unset). */
+export function chartColours(cssVar: (name: string) => string): ChartColours {
+  return {
+    series: SERIES.map(([name, fallback]) => cssVar(`--vscode-charts-${name}`).trim() || fallback),
+    axis: cssVar('--vscode-foreground').trim() || '#ccc',
+    grid: cssVar('--vscode-panel-border').trim() || '#444',
+  };
+}
+
+/**
+ * Whether a chart drawn in `drawn` needs drawing again in the theme's colours `now`. VS Code rewrites the
+ * webview body's classes on every style push, and two dark themes share a class, so the colours decide.
+ */
+export function coloursChanged(drawn: ChartColours | undefined, now: ChartColours): boolean {
+  if (!drawn) return false;
+  return drawn.axis !== now.axis || drawn.grid !== now.grid || drawn.series.some((c, i) => c !== now.series[i]);
+}
+
+/**
+ * The dollar axis's tick labels, each with the decimals its step needs (at least cents): ticks 0.025
+ * apart read $0.125 and $0.175, where two significant digits would round them to $0.13 and $0.17.
+ */
+export function axisDollars(splits: readonly number[], step: number): string[] {
+  const decimals = Math.min(9, Math.max(2, (step.toFixed(9).replace(/0+$/, '').split('.')[1] ?? '').length));
+  return splits.map((v) => `$${v.toFixed(decimals)}`);
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SiteInfo, TeamLedgerStatus, TeamStatus, TelemetrySnapshot } from '../../daemon/protocol';
-import { ledgerRow, siteGroups, teamRow } from '../../extension/siteRows';
+import { groupRows, ledgerRow, siteGroups, teamRow } from '../../extension/siteRows';
 
 const LEDGER_OFF: TeamLedgerStatus = {
   state: 'off', server: null, error: null, member: 'ann@laptop', spentTodayNanoUsd: 0, spentMonthNanoUsd: 0, reservedNanoUsd: 0, budgets: [], members: [], behind: false,
@@ -68,6 +68,53 @@ describe('the Sites view rows', () => {
     };
     const [model] = siteGroups([site]).serving[0].models;
     assert.match(model.tooltip, /- input \$1\.25 per 1M tokens, cached \$0\.3125, cache write \$1\.5625 \(1 h: \$2\.50\)\n- output \$5\.00 per 1M tokens\n- above 128,000 input tokens: input \$2\.50, cached \$0\.625, output \$10\.00 per 1M/);
+  });
+});
+
+describe('the Sites view rows with telemetry missing, zero or near its bounds', () => {
+  it('leaves out what was never measured, rather than a dash: a site whose requests all failed', () => {
+    // Samples count every result; a site that only failed (a refused key, a dead host) has no first token or speed.
+    const [row] = siteGroups([info('down', { simulated: false, telemetry: { breaker: 'open', samples: 3, errorRate: 1, ttftMs: null, outputTokensPerSecond: null } })]).serving;
+    assert.equal(row.description, 'breaker open · 100% errors');
+    assert.match(row.tooltip, /Measured over 3 requests: 100\.0% errors\./);
+    const [slow] = siteGroups([info('one-token', { telemetry: { samples: 2, ttftMs: 340, outputTokensPerSecond: null } })]).serving;
+    assert.equal(slow.description, 'simulated · TTFT 340 ms');
+    assert.match(slow.tooltip, /Measured over 2 requests: time to first token 340 ms, 0\.0% errors\./);
+    // Answered, but never a token to time (an empty answer): not "no requests yet".
+    assert.equal(siteGroups([info('empty', { telemetry: { samples: 1 } })]).serving[0].description, 'simulated · 1 request, no timings yet');
+  });
+
+  it('does not read "0.0% errors" or "100% rate-limit headroom" for figures that round to nothing', () => {
+    // The error rate decays towards 0 after a failure long ago; OpenAI-style headers leave remaining = limit - 1.
+    const [row] = siteGroups([info('x', { telemetry: { samples: 500, ttftMs: 200, outputTokensPerSecond: 250, errorRate: 0.0003, headroom: 14_399 / 14_400 } })]).serving;
+    assert.equal(row.description, 'simulated · TTFT 200 ms · 250 tok/s');
+    const [low] = siteGroups([info('y', { telemetry: { samples: 5, ttftMs: 200, outputTokensPerSecond: 250, errorRate: 0.0006, headroom: 0.994 } })]).serving;
+    assert.equal(low.description, 'simulated · TTFT 200 ms · 250 tok/s · 0.1% errors · 99% rate-limit headroom');
+  });
+
+  it('shows a price with every published digit: Gemini 1.5 Flash\'s cached input at $0.01875, not $0.0187', () => {
+    const site = info('x');
+    site.models[0].price = { inputPer1M: 0.075, outputPer1M: 0.3, cachedInputPer1M: 0.01875, readOn: '2026-12-07', tier: { aboveInputTokens: 128_000, inputPer1M: 0.15, cachedInputPer1M: 0.0375, outputPer1M: 0.6 } };
+    const [model] = siteGroups([site]).serving[0].models;
+    assert.equal(model.description, '$0.075 in · $0.30 out per 1M · 131k context');
+    assert.match(model.tooltip, /- input \$0\.075 per 1M tokens, cached \$0\.01875\n- output \$0\.30 per 1M tokens\n- above 128,000 input tokens: input \$0\.15, cached \$0\.0375, output \$0\.60 per 1M/);
+  });
+
+  it('sets a twin apart while its real site serves in its place: placement does not send it requests', () => {
+    const real = (id: string, unavailable: SiteInfo['unavailable'] = null) => info(id, { simulated: false, unavailable });
+    const g = siteGroups([real('groq/h'), info('sim:groq/h'), real('azure/x', 'no address'), info('sim:azure/x'), real('together/t', 'no key'), info('sim:together/t'), info('local/sim-only')]);
+    assert.deepEqual(g.serving.map((r) => r.id), ['groq/h', 'local/sim-only', 'sim:azure/x', 'sim:together/t']);
+    assert.deepEqual(g.standingDown.map((r) => [r.id, r.state, r.description]), [['sim:groq/h', 'stands down', 'simulated · stands down']]);
+    assert.match(g.standingDown[0].tooltip, /State: stands down while its real site has its key: requests go there, unless they name the twin itself\./);
+    assert.deepEqual(groupRows(g).map((row) => [row.id, row.label]), [['needKey', 'Need an API key (2)'], ['standingDown', 'Twins standing down (1)']]);
+  });
+
+  it('keeps each group\'s identity while its count changes, so an expanded group stays open across refreshes', () => {
+    const before = groupRows(siteGroups([info('a', { unavailable: 'no key', simulated: false }), info('b', { unavailable: 'no key', simulated: false }), info('c', { unavailable: 'disabled' })]));
+    const after = groupRows(siteGroups([info('a', { unavailable: 'no key', simulated: false }), info('c', { unavailable: 'disabled' }), info('d', { unavailable: 'disabled' })]));
+    assert.deepEqual(before.map((g) => [g.id, g.label]), [['needKey', 'Need an API key (2)'], ['disabled', 'Disabled (1)']]);
+    assert.deepEqual(after.map((g) => [g.id, g.label]), [['needKey', 'Need an API key (1)'], ['disabled', 'Disabled (2)']]);
+    assert.deepEqual(groupRows(siteGroups([info('e')])), []);
   });
 });
 
