@@ -2,7 +2,7 @@
 // switchyard/configure on every (re)connect and whenever the settings change.
 
 import os from 'node:os';
-import path from 'node:path';
+import { expandHome } from './daemonProcess';
 import * as vscode from 'vscode';
 import type { BudgetCap, ConfigureParams, Policy } from '../daemon/protocol';
 
@@ -41,7 +41,7 @@ export function budgetCaps(b: BudgetSettings, workspace: string | undefined): Bu
 export function catalogFileSetting(): string | undefined {
   const named = vscode.workspace.getConfiguration(SECTION).get<string>('catalogFile')?.trim();
   if (!named) return undefined;
-  return named.startsWith('~/') ? path.join(os.homedir(), named.slice(2)) : named;
+  return expandHome(named, os.homedir());
 }
 
 export function readConfigure(): ConfigureParams {

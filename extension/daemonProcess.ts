@@ -72,6 +72,12 @@ export function daemonArgs(options: SpawnOptions): string[] {
   return args;
 }
 
+/** A path from a setting: `~` and `~/...` are the home folder, as in a shell. */
+export function expandHome(named: string, home: string): string {
+  if (named === '~') return home;
+  return named.startsWith('~/') ? path.join(home, named.slice(2)) : named;
+}
+
 /**
  * The daemon this window started died before it was ready (exited, or never wrote its state file): a
  * crash as the supervisor counts them, unlike losing the race to another window's start.

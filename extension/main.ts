@@ -9,6 +9,7 @@ import { defaultStateDir } from '../daemon/protocol';
 import { ChatRequests } from './chatRequests';
 import { POLICY_STATE_KEY, registerCommands } from './commands';
 import { affectsDaemon, catalogFileSetting, changedStartSettings, readConfigure, workspaceKey } from './config';
+import { expandHome } from './daemonProcess';
 import { DaemonConnection, type ConnectionSettings } from './connection';
 import { DaemonEvents } from './events';
 import { guardWith } from './guard';
@@ -165,7 +166,7 @@ function readSettings(): ConnectionSettings {
   const config = vscode.workspace.getConfiguration('switchyard.daemon');
   const stateDir = config.get<string>('stateDir')?.trim();
   return {
-    stateDir: stateDir ? stateDir : defaultStateDir(process.env, os.homedir()),
+    stateDir: stateDir ? expandHome(stateDir, os.homedir()) : defaultStateDir(process.env, os.homedir()),
     idleTimeoutSeconds: config.get<number>('idleTimeoutSeconds') ?? 600,
     port: config.get<number>('port') ?? 0,
     simulationSeed: config.get<number | null>('simulationSeed') ?? undefined,
