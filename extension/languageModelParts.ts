@@ -181,18 +181,27 @@ const isData = (p: unknown): p is DataPart => isObject(p) && p.data instanceof U
 
 /**
  * Parts as text: text parts as they are, text and JSON data decoded, anything else (a prompt-tsx part) as
- * JSON. Other data parts are control data for the model's provider, not prompt: Copilot Chat marks cache
- * breakpoints with a `cache_control` part holding "ephemeral", and sends thinking and usage markers so.
+ * JSON. Data parts whose type is no MIME type are control data for the model's provider, not prompt:
+ * Copilot Chat marks cache breakpoints with a `cache_control` part holding "ephemeral", and sends thinking
+ * and usage markers so. Other data (an image, a PDF or audio a tool returned) is named where it was, so
+ * the model knows something is there; `shownBelow` says an image goes with the next user message.
  */
-function textOf(parts: ReadonlyArray<unknown>): string {
+function textOf(parts: ReadonlyArray<unknown>, shownBelow: (p: DataPart) => boolean = () => false): string {
   return parts
     .map((p) => {
       if (isText(p)) return p.value;
-      if (isData(p)) return p.mimeType.startsWith('image/') ? `[${p.mimeType} image]` : isTextual(p.mimeType) ? Buffer.from(p.data).toString('utf8') : '';
+      if (isData(p)) {
+        if (p.mimeType.startsWith('image/')) return shownBelow(p) ? `[${p.mimeType} image, shown in the next user message]` : `[${p.mimeType} image]`;
+        if (isTextual(p.mimeType)) return Buffer.from(p.data).toString('utf8');
+        return p.mimeType.includes('/') ? `[${p.mimeType} data omitted]` : '';
+      }
       return isObject(p) && 'value' in p ? JSON.stringify(p.value) : '';
     })
     .join('');
 }
+
+/** The image types the contract carries (daemon/chat/validate.ts): another in a tool's result would have every later request refused. */
+const CARRIED_IMAGE = /^image\/(png|jpeg|gif|webp)$/;
 
 function isTextual(mimeType: string): boolean {
   return mimeType.startsWith('text/') || mimeType === 'application/json' || mimeType.endsWith('+json');
@@ -204,27 +213,46 @@ function imageOf(p: DataPart): ImageInput {
 
 /**
  * vscode.lm's conversation in the contract's shape. A user message there carries the results of the
- * previous turn's tool calls; here each is a tool message of its own, ahead of what the user wrote.
+ * previous turn's tool calls (Copilot Chat sends each in a user message of its own); here each is a tool
+ * message of its own, ahead of what the user wrote. The contract shows images with user messages only,
+ * so when the model sees images (`seesImages`: some site of it does) those a tool returned (a
+ * screenshot) go with the user message after the last result: one between two results would part the
+ * second from its call, which the providers refuse.
  */
-export function toChatMessages(messages: readonly LmMessage[]): ChatMessage[] {
+export function toChatMessages(messages: readonly LmMessage[], seesImages = false): ChatMessage[] {
   const out: ChatMessage[] = [];
+  const shown = (p: DataPart) => seesImages && CARRIED_IMAGE.test(p.mimeType);
+  let fromTools: ImageInput[] = [];
+  const showFromTools = () => {
+    if (fromTools.length > 0) out.push({ role: 'user', content: '', images: fromTools });
+    fromTools = [];
+  };
   for (const m of messages) {
     if (m.role === ASSISTANT) {
+      showFromTools();
       const toolCalls: ToolCall[] = m.content.filter(isToolCall).map((c) => ({ id: c.callId, name: c.name, arguments: JSON.stringify(c.input ?? {}) }));
       const content = textOf(m.content.filter((p) => !isToolCall(p)));
       out.push(toolCalls.length > 0 ? { role: 'assistant', content, toolCalls } : { role: 'assistant', content });
       continue;
     }
     if (m.role !== USER) {
+      showFromTools();
       out.push({ role: 'system', content: textOf(m.content) });
       continue;
     }
-    for (const r of m.content.filter(isToolResult)) out.push({ role: 'tool', toolCallId: r.callId, content: textOf(r.content) });
+    for (const r of m.content.filter(isToolResult)) {
+      out.push({ role: 'tool', toolCallId: r.callId, content: textOf(r.content, shown) });
+      fromTools.push(...r.content.filter((p): p is DataPart => isData(p) && shown(p)).map(imageOf));
+    }
     const rest = m.content.filter((p) => !isToolResult(p));
     const images = rest.filter((p): p is DataPart => isData(p) && p.mimeType.startsWith('image/')).map(imageOf);
     const content = textOf(rest.filter((p) => !(isData(p) && p.mimeType.startsWith('image/'))));
-    if (content || images.length > 0) out.push(images.length > 0 ? { role: 'user', content, images } : { role: 'user', content });
+    if (!content && images.length === 0) continue;
+    const all = [...fromTools, ...images];
+    fromTools = [];
+    out.push(all.length > 0 ? { role: 'user', content, images: all } : { role: 'user', content });
   }
+  showFromTools();
   return out;
 }
 
@@ -331,10 +359,12 @@ export function streamAnswer(model: string, request: AnswerRequest, out: AnswerP
           calls.forEach((call, i) => out.toolCall(call.id, call.name, inputs[i]));
           resolve();
         } catch (error) {
-          reject(error);
+          // The cap (switchyard.chat.maxTokens, 1024 unless set) stopped the model mid-call: a larger one lets it finish.
+          if (receipt.outcome !== 'length') return reject(error);
+          reject(new Error(`Switchyard: the answer from ${siteLabel(receipt.site, true)} reached its token cap (after ${receipt.tokens.output} output tokens) in the middle of a tool call, so none of its calls is reported: ${(error as Error).message}. Raise "switchyard.chat.maxTokens" (or the request's maxTokens) and ask again. What it produced is billed.`));
         }
       },
-      lost: () => reject(new Error('Switchyard: the connection to the daemon dropped during the answer. What the site produced is billed.')),
+      lost: () => reject(new Error('Switchyard: the connection to the daemon dropped during the answer. What the site produced is billed. Ask again once Switchyard has reconnected (the status bar says when); if it does not, run "Switchyard: Restart Daemon" or read "Switchyard: Show Logs".')),
     }).catch(reject);
   }).finally(() => cancelling?.dispose());
 }

@@ -73,7 +73,7 @@ export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInf
     const asked = requestOptions(options);
     // The caller's cap, else the prompt panel's (switchyard.chat.maxTokens), else the model's.
     const cap = asked.maxTokens ?? maxTokens();
-    const params: proto.ChatParams = { model: model.id, messages: toChatMessages(messages), workspace: workspaceKey(), via: VIA, ...asked, ...(cap ? { maxTokens: cap } : {}) };
+    const params: proto.ChatParams = { model: model.id, messages: toChatMessages(messages, model.capabilities.imageInput), workspace: workspaceKey(), via: VIA, ...asked, ...(cap ? { maxTokens: cap } : {}) };
 
     return streamAnswer(model.id, {
       start: (sink) => this.chats.start(client, params, sink).catch((error) => {
@@ -118,7 +118,7 @@ export class LanguageModels implements vscode.LanguageModelChatProvider<ModelInf
   async provideTokenCount(model: ModelInformation, text: string | vscode.LanguageModelChatRequestMessage, token: vscode.CancellationToken): Promise<number> {
     const client = await this.readyClient(model.id, token);
     if (!client) throw new vscode.CancellationError();
-    const params: proto.CountTokensParams = typeof text === 'string' ? { text } : { messages: toChatMessages([text]) };
+    const params: proto.CountTokensParams = typeof text === 'string' ? { text } : { messages: toChatMessages([text], model.capabilities.imageInput) };
     if ('messages' in params && params.messages.length === 0) return 0;
     return (await client.sendRequest(proto.countTokens, params)).tokens;
   }

@@ -4,6 +4,7 @@ import type { ChatSink } from '../../extension/chatRequests';
 import { ErrorCodes, type Outcome, type Receipt, type SiteInfo, type SiteModelInfo, type ToolCallDelta } from '../../daemon/protocol';
 import { callInput, modelInformation, OfferedModels, refusal, requestOptions, streamAnswer, toChatMessages, waitFor, type ModelInformation } from '../../extension/languageModelParts';
 import { describeError } from '../../media/errors';
+import { validateMessages } from '../../daemon/chat/validate';
 
 const telemetry: SiteInfo['telemetry'] = { inFlight: 0, queueDepth: null, ttftMs: null, outputTokensPerSecond: null, errorRate: 0, headroom: 1, breaker: 'closed', samples: 0 };
 
@@ -79,6 +80,45 @@ describe('vscode.lm models and messages', () => {
     assert.deepEqual(messages.map((m) => m.content), ['You are a coding assistant.', 'Fix the bug.{"a":1}', 'Looking.', 'file body']);
   });
 
+  it('shows a model that sees images the images a tool returned, with the user message after the last result, as the contract has images only there', () => {
+    const png = data('PNG', 'image/png');
+    const url = `data:image/png;base64,${Buffer.from('PNG').toString('base64')}`;
+    const calls = { role: 2, content: [call('c1', 'screenshot', {}), call('c2', 'read', {})] };
+    // As Copilot Chat sends them: each result in a user message of its own.
+    const conversation = [calls, { role: 1, content: [result('c1', [text('The page:'), png])] }, { role: 1, content: [result('c2', [text('body')])] }];
+    assert.deepEqual(toChatMessages(conversation, true).slice(1), [
+      { role: 'tool', toolCallId: 'c1', content: 'The page:[image/png image, shown in the next user message]' },
+      { role: 'tool', toolCallId: 'c2', content: 'body' },
+      { role: 'user', content: '', images: [{ url }] },
+    ], 'no user message between two results, which would part c2 from its call');
+    assert.deepEqual(toChatMessages([...conversation, { role: 1, content: [text('What is wrong?')] }, { role: 2, content: [text('The button.')] }], true).slice(3), [
+      { role: 'user', content: 'What is wrong?', images: [{ url }] },
+      { role: 'assistant', content: 'The button.' },
+    ], 'with what the user wrote next');
+    assert.deepEqual(toChatMessages([calls, { role: 1, content: [result('c1', [png]), result('c2', [text('body')]), text('Why?')] }], true).slice(1), [
+      { role: 'tool', toolCallId: 'c1', content: '[image/png image, shown in the next user message]' },
+      { role: 'tool', toolCallId: 'c2', content: 'body' },
+      { role: 'user', content: 'Why?', images: [{ url }] },
+    ], 'results and words in one message');
+    assert.deepEqual(toChatMessages([calls, conversation[1], { role: 2, content: [text('Done.')] }], true).slice(2), [{ role: 'user', content: '', images: [{ url }] }, { role: 'assistant', content: 'Done.' }]);
+    assert.doesNotThrow(() => validateMessages(toChatMessages(conversation, true), 'params.messages'), 'as the daemon takes it');
+    // A model no site of which sees images: the request would be refused for the image, so the result says one was there.
+    assert.deepEqual(toChatMessages(conversation).slice(1), [{ role: 'tool', toolCallId: 'c1', content: 'The page:[image/png image]' }, { role: 'tool', toolCallId: 'c2', content: 'body' }]);
+    // A type the contract does not carry would have the whole conversation refused, now and at every later turn.
+    assert.deepEqual(toChatMessages([calls, { role: 1, content: [result('c1', [data('<svg/>', 'image/svg+xml')])] }], true).slice(1), [
+      { role: 'tool', toolCallId: 'c1', content: '[image/svg+xml image]' },
+    ]);
+  });
+
+  it('says where data the model cannot be given was (a PDF or audio a tool returned), rather than leave it out unseen', () => {
+    const messages = toChatMessages([
+      { role: 2, content: [call('c1', 'fetch', {})] },
+      { role: 1, content: [result('c1', [data('%PDF-1.7', 'application/pdf')]), data('RIFF', 'audio/wav'), text('Summarise it.')] },
+    ]);
+    assert.deepEqual(messages.slice(1).map((m) => m.content), ['[application/pdf data omitted]', '[audio/wav data omitted]Summarise it.']);
+    assert.deepEqual(toChatMessages([{ role: 1, content: [data('%PDF', 'application/pdf')] }]), [{ role: 'user', content: '[application/pdf data omitted]' }], 'not an empty conversation the daemon refuses');
+  });
+
   it('passes tools, the required tool mode and the model options the contract knows', () => {
     const tools = [{ name: 'weather', description: 'The weather', inputSchema: { type: 'object' } }, { name: 'now', description: '' }];
     assert.deepEqual(requestOptions({ tools, toolMode: 2, modelOptions: { max_tokens: 300, temperature: 0.2, top_p: 0.9, stop: 'END' } }), {
@@ -115,7 +155,7 @@ function cancellation() {
 
 const SITE = { id: 'groq-hel', provider: 'groq', region: 'hel', location: 'Helsinki', hardware: 'lpu', simulated: false } as const;
 function receipt(outcome: Outcome, error?: string): { requestId: string; receipt: Receipt } {
-  return { requestId: 'r1', receipt: { outcome, error, site: SITE, placementId: 'p1', cost: { totalNanoUsd: 1000 } } as unknown as Receipt };
+  return { requestId: 'r1', receipt: { outcome, error, site: SITE, placementId: 'p1', cost: { totalNanoUsd: 1000 }, tokens: { output: 1024 } } as unknown as Receipt };
 }
 const started = { requestId: 'r1', placement: {} as never };
 
@@ -162,6 +202,23 @@ describe('vscode.lm answers', () => {
     assert.deepEqual(a.got, [], 'the caller would otherwise run read and never hear of edit_file');
   });
 
+  it('says what to do when the token cap cut a call: Copilot Chat writing a file outgrows the default cap of 1024', async () => {
+    const a = answer();
+    a.sink().placed(started);
+    a.call({ index: 0, id: 'c1', name: 'create_file', arguments: '{"path":"a.ts","content":"export function' });
+    a.sink().receipt(receipt('length'));
+    const message = (await a.settled())!;
+    assert.match(message, /^Switchyard: the answer from groq · hel · lpu reached its token cap \(after 1024 output tokens\) in the middle of a tool call/);
+    assert.match(message, /call of create_file is not whole JSON/);
+    assert.match(message, /Raise "switchyard\.chat\.maxTokens"/);
+    // Written whole yet not JSON: the model's mistake, which no cap explains.
+    const b = answer();
+    b.sink().placed(started);
+    b.call({ index: 0, id: 'c1', name: 'create_file', arguments: '{"path":' });
+    b.sink().receipt(receipt('complete'));
+    assert.doesNotMatch((await b.settled())!, /maxTokens/);
+  });
+
   it('sends nothing when the caller cancelled before the request went out', async () => {
     const { token, cancel } = cancellation();
     cancel();
@@ -201,6 +258,16 @@ describe('vscode.lm answers', () => {
     a.sink().delta({ requestId: 'r1', text: 'The first half' });
     a.sink().receipt(receipt('cancelled'));
     assert.match((await a.settled())!, /^Switchyard: the daemon stopped the answer from groq · hel · lpu before it ended/);
+  });
+
+  it('fails an answer whose connection to the daemon dropped, saying what to do', async () => {
+    const a = answer();
+    a.sink().placed(started);
+    a.sink().delta({ requestId: 'r1', text: 'The first half' });
+    a.sink().lost();
+    const message = (await a.settled())!;
+    assert.match(message, /^Switchyard: the connection to the daemon dropped during the answer/);
+    assert.match(message, /Ask again once Switchyard has reconnected/);
   });
 
   it('fails an answer that failed or was cut, naming the site and why', async () => {
