@@ -126,7 +126,7 @@ export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Promp
         return {
           role: 'user' as const,
           content: [
-            ...(m.content || !m.images?.length ? [{ type: 'text' as const, text: m.content }] : []),
+            ...(m.content ? [{ type: 'text' as const, text: m.content }] : []),
             ...(m.images ?? []).map(imagePart),
           ],
         };
@@ -135,8 +135,8 @@ export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Promp
         return {
           role: 'assistant' as const,
           content: [
-            // A turn that only called tools has no text part (providers refuse empty text blocks beside calls).
-            ...(m.content || !m.toolCalls?.length ? [{ type: 'text' as const, text: m.content }] : []),
+            // No empty text part: Anthropic and Bedrock refuse empty text blocks, beside calls or alone.
+            ...(m.content ? [{ type: 'text' as const, text: m.content }] : []),
             ...(m.toolCalls ?? []).map((c) => ({ type: 'tool-call' as const, toolCallId: c.id, toolName: c.name, input: parsedArguments(c.arguments) })),
           ],
         };
@@ -147,7 +147,9 @@ export function toPrompt(messages: readonly ChatMessage[]): LanguageModelV3Promp
         };
     }
   });
-  return mergeToolResults(prompt);
+  // A turn with nothing in it (an assistant that said nothing, an empty user message) is left out: the
+  // providers refuse empty content, and the libraries join the turns on either side where they must.
+  return mergeToolResults(prompt.filter((m) => m.role === 'system' || m.content.length > 0));
 }
 
 /**

@@ -45,3 +45,19 @@ describe('anthropic thinking', () => {
     assert.deepEqual([tokens.output, tokens.reasoning], [1 + countTextTokens(thinking.join('')), countTextTokens(thinking.join(''))]);
   });
 });
+
+describe('anthropic: empty turns', () => {
+  let fake: FakeUpstream;
+  before(async () => (fake = await startFake('anthropic')));
+  after(() => fake.stop());
+
+  test('an assistant turn that said nothing is left out, not sent as the empty text block Anthropic refuses', async () => {
+    const site = testSite(fake, { endpoint: { idleTimeoutMs: 1500 } });
+    fake.enqueue({});
+    const r = await send(createAdapter(site), site, { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '' }, { role: 'user', content: 'Still there?' }] });
+    assert.equal(r.outcome, 'complete');
+    const messages = fake.requests[fake.requests.length - 1].body.messages as { role: string; content: { type: string; text?: string }[] }[];
+    assert.deepEqual(messages.map((m) => m.role), ['user'], 'the two user turns, with nothing between them, go as one');
+    assert.deepEqual(messages[0].content.map((c) => c.text), ['Hi', 'Still there?']);
+  });
+});
