@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { ExportLedgerParams, ExportLedgerResult, Receipt } from '../protocol';
 import { localDay, shiftMonth } from './calendar';
 import { listMonths, monthFile } from './ledger';
@@ -80,8 +81,23 @@ export function validateExport(p: ExportLedgerParams): void {
   if (p.from && p.to && p.from > p.to) throw new Error('from is after to');
 }
 
-async function put(out: WriteStream, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+/**
+ * A stream that failed never drains, and waiting for it would keep the export reading (a ledger file
+ * open) forever: `stop` ends the wait when the export gives up.
+ */
+async function put(out: WriteStream, text: string, stop: AbortSignal): Promise<void> {
+  stop.throwIfAborted();
+  if (!out.write(text)) await once(out, 'drain', { signal: stop });
+}
+
+/**
+ * The export's own file, not the temp file beside it that the user never chose: "cannot write
+ * /home/me/spend.csv: EACCES: permission denied".
+ */
+function cannotWrite(target: string, error: unknown): Error {
+  const e = error as NodeJS.ErrnoException;
+  const reason = e?.code ? e.message.replace(/, \w+ '.*$/s, '') : String(e?.message ?? error);
+  return Object.assign(new Error(`cannot write ${target}: ${reason}`, { cause: error }), e?.code ? { code: e.code } : {});
 }
 
 /**
@@ -105,9 +121,10 @@ export async function exportReceipts(
   const out = createWriteStream(temp, { flags: 'wx' });
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   failed.catch(() => {});
+  const stop = new AbortController();
   let count = 0;
   const run = async () => {
-    await put(out, format === 'csv' ? COLUMNS.map(([name]) => name).join(',') + '\r\n' : '[');
+    await put(out, format === 'csv' ? COLUMNS.map(([name]) => name).join(',') + '\r\n' : '[', stop.signal);
     for (const month of months) {
       const file = monthFile(dir, month);
       const limit = durableSize(month) ?? (await stat(file)).size;
@@ -121,22 +138,29 @@ export async function exportReceipts(
             : (count ? ',\n' : '\n') + JSON.stringify(r);
           count++;
         }
-        if (chunk) await put(out, chunk);
+        if (chunk) await put(out, chunk, stop.signal);
       }
     }
-    if (format === 'json') await put(out, count ? '\n]\n' : ']\n');
+    if (format === 'json') await put(out, count ? '\n]\n' : ']\n', stop.signal);
     out.end();
-    await once(out, 'finish');
+    // Unlike once(out, 'finish'), settles for a stream that failed or was destroyed before.
+    await finished(out);
   };
+  const running = run();
   try {
-    await Promise.race([run(), failed]);
-    await rename(temp, params.path);
+    await Promise.race([running, failed]);
+    await rename(temp, params.path).catch((error) => {
+      throw cannotWrite(params.path, error);
+    });
   } catch (error) {
+    stop.abort();
     out.destroy();
+    // The reading stops at its next write: its ledger file is closed before the export answers.
+    await running.catch(() => {});
     // Closed first: a temp file still being opened would otherwise appear after the unlink.
     if (!out.closed) await once(out, 'close').catch(() => {});
     await unlink(temp).catch(() => {});
-    throw error;
+    throw error === out.errored ? cannotWrite(params.path, error) : error;
   }
   return { path: params.path, receipts: count };
 }

@@ -3,12 +3,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Meter } from '../../daemon/meter/index';
 import { monthFile } from '../../daemon/meter/ledger';
-import { checksum } from '../../daemon/meter/ledger-line';
+import { checksum, encodeLine } from '../../daemon/meter/ledger-line';
 import { snapshotFile } from '../../daemon/meter/snapshot';
 import { makeReceipt } from '../fixtures/receipts';
 
@@ -155,6 +155,47 @@ test('export CSV and JSON for an inclusive date range across month files', async
   const empty = await meter.exportLedger({ path: jsonPath, format: 'json', from: '2025-01-01', to: '2025-01-31' });
   assert.deepEqual([empty.receipts, JSON.parse(await readFile(jsonPath, 'utf8'))], [0, []]);
   await assert.rejects(meter.exportLedger({ path: jsonPath, format: 'json', from: '2026-08-05', to: '2026-08-01' }), /from is after to/);
+  await meter.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+test('recovery starts whatever the files hold, and keeps every valid receipt: garbage, foreign bytes, a long line, empty and future files', async () => {
+  const stateDir = await tempState();
+  const dir = path.join(stateDir, 'ledger');
+  await mkdir(dir, { recursive: true });
+  let now = at(2026, 5, 15);
+  const clock = () => now;
+  const receipt = (i: number, time = now, over = {}) => makeReceipt(i, { nano: 100 * (i + 1), createdAt: new Date(time).toISOString(), ...over });
+  // Longer than a read chunk (4 MB), so the line is put together across reads.
+  const long = receipt(3, now, { error: 'x'.repeat(5_000_000) });
+  await writeFile(monthFile(dir, '2026-05'), Buffer.concat([
+    encodeLine(receipt(0)), 'not a receipt\n', encodeLine(receipt(1)), Buffer.from([0xff, 0xfe, 0xc3, 0x0a]),
+    encodeLine(receipt(2)), encodeLine(long), encodeLine(receipt(4)).slice(0, 60),
+  ].map((part) => (typeof part === 'string' ? Buffer.from(part) : part))));
+  await writeFile(monthFile(dir, '2026-04'), 'all\ngarbage');
+  await writeFile(monthFile(dir, '2026-03'), '');
+  await writeFile(monthFile(dir, '2026-07'), encodeLine(receipt(9, at(2026, 7, 1))));
+
+  let meter = await Meter.open(stateDir, { clock });
+  const damaged = Object.fromEntries(meter.recoveryReport.files.map((f) => [path.basename(f.file), [f.corruptAt.length, f.tornBytes]]));
+  assert.deepEqual(damaged, { '2026-04.jsonl': [0, 11], '2026-05.jsonl': [2, 60] });
+  assert.deepEqual([meter.summary().receipts, meter.summary().monthNanoUsd], [4, 100 + 200 + 300 + 400]);
+  await meter.record(receipt(5));
+  await meter.close();
+
+  meter = await Meter.open(stateDir, { clock });
+  assert.deepEqual(meter.recoveryReport.files, []);
+  assert.deepEqual([meter.summary().receipts, meter.summary().monthNanoUsd], [5, 1_600]);
+  const out = path.join(stateDir, 'all.json');
+  await meter.exportLedger({ path: out, format: 'json' });
+  const ids = (JSON.parse(await readFile(out, 'utf8')) as { id: string }[]).map((r) => r.id);
+  assert.deepEqual(ids, ['r-0', 'r-1', 'r-2', 'r-3', 'r-5', 'r-9']);
+  await meter.close();
+
+  // The month the clock once ran ahead to comes: its receipt counts then.
+  now = at(2026, 7, 2);
+  meter = await Meter.open(stateDir, { clock });
+  assert.deepEqual([meter.summary().receipts, meter.summary().monthNanoUsd], [1, 1_000]);
   await meter.close();
   await rm(stateDir, { recursive: true, force: true });
 });

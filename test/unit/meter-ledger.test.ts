@@ -7,7 +7,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BudgetExceededError, Meter } from '../../daemon/meter/index';
@@ -178,4 +179,32 @@ test('a CSV field that a spreadsheet would run as a formula is written as text; 
   // Numbers are numbers, however they start.
   assert.equal(csvField(-5), '-5');
   assert.equal(csvField(0.5), '0.5');
+});
+
+test('a failed export names the file asked for, and leaves no temp file nor a ledger file open behind it', async () => {
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'ledger-export-fail-'));
+  const meter = await Meter.open(stateDir);
+  // The ledger file's descriptors, where the system lists them (Linux).
+  const ledgerFds = async () => {
+    if (!existsSync('/proc/self/fd')) return [];
+    const links = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    return links.filter((l) => l.startsWith(path.join(stateDir, 'ledger') + path.sep));
+  };
+  try {
+    for (let i = 0; i < 50; i++) await meter.record(makeReceipt(i));
+    const open = (await ledgerFds()).length;
+    // The temp file beside it cannot be made (as in a folder that is not writable): the stream fails
+    // while the ledger is being read, and the reading must stop with it.
+    const out = path.join(stateDir, 'no-such-folder', 'spend.csv');
+    await assert.rejects(meter.exportLedger({ path: out, format: 'csv' }), (error: Error) => {
+      assert.ok(error.message.includes(out), error.message);
+      assert.ok(!error.message.includes('.tmp'), `names a file the user never chose: ${error.message}`);
+      return true;
+    });
+    assert.equal((await ledgerFds()).length, open, 'the export still holds a ledger file open');
+    assert.deepEqual((await readdir(stateDir)).filter((n) => n.endsWith('.tmp')), []);
+  } finally {
+    await meter.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
 });
