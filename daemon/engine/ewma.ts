@@ -6,13 +6,19 @@
 // what it did a quarter of an hour ago says little about now (deploys, other tenants, time of day).
 // The first samples are averaged with equal weight (1 / n) until the floor takes over: otherwise the
 // first one, lucky or not, would weigh as much as the next ten together.
+//
+// A value with no sample for `staleMs` reads as unknown (the catalog's figure then serves), as the next
+// sample would nearly replace it anyway (weight 1 - exp(-5) at 5 tau). Kept, a pessimistic value would
+// hold for good: a site estimated slow is not chosen, so it gets no sample that could correct it.
 
 export interface EwmaOptions {
   tauMs: number;
   minAlpha: number;
+  /** Age of the last sample from which `valueAt` reads null; 5 tau when not given. */
+  staleMs?: number;
 }
 
-export const DEFAULT_EWMA: EwmaOptions = { tauMs: 60_000, minAlpha: 0.1 };
+export const DEFAULT_EWMA: EwmaOptions = { tauMs: 60_000, minAlpha: 0.1, staleMs: 300_000 };
 
 export class Ewma {
   private v: number | null = null;
@@ -23,6 +29,11 @@ export class Ewma {
 
   get value(): number | null {
     return this.v;
+  }
+
+  /** The value as of `now`: null without samples, or once the last one is `staleMs` old. */
+  valueAt(now: number): number | null {
+    return now - this.at < (this.options.staleMs ?? 5 * this.options.tauMs) ? this.v : null;
   }
 
   get samples(): number {

@@ -257,9 +257,9 @@ export class Telemetry implements TelemetryView {
 
   private write(s: SiteStats, m: ModelStats | undefined, now: number, out: LoadRecord, at: number): void {
     const state = s.breaker.stateAt(now);
-    const ttft = m ? m.ttftBase.value : null;
-    const tps = m ? m.tps.value : null;
-    const service = m ? m.service.value : null;
+    const ttft = m ? m.ttftBase.valueAt(now) : null;
+    const tps = m ? m.tps.valueAt(now) : null;
+    const service = m ? m.service.valueAt(now) : null;
     const lastFailure = s.breaker.lastFailure;
     out[at + L_IN_FLIGHT] = s.inFlight;
     out[at + L_QUEUE_DEPTH] = s.queueDepth ?? 0;
@@ -275,15 +275,16 @@ export class Telemetry implements TelemetryView {
     out[at + L_TTFT_ERROR_SD] = m ? m.ttftError.sd(now) : 0;
   }
 
-  /** The wire snapshot; for a site with several models, the most sampled one's speeds. */
+  /** The wire snapshot; for a site with several models, the speeds of the most sampled one that placement still reads. */
   snapshot(siteId: string, now: number): TelemetrySnapshot {
     const s = this.sites.get(siteId);
-    const busiest = s ? [...s.models.values()].sort((a, b) => b.ttftBase.samples - a.ttftBase.samples)[0] : undefined;
+    const busiest = s ? [...s.models.values()].filter((m) => m.ttftBase.valueAt(now) !== null).sort((a, b) => b.ttftBase.samples - a.ttftBase.samples)[0] : undefined;
     return {
       inFlight: s?.inFlight ?? 0,
       queueDepth: s?.queueDepth ?? null,
-      ttftMs: busiest?.ttftBase.value ?? null,
-      outputTokensPerSecond: busiest?.tps.value ?? null,
+      // As placement reads them: a figure whose samples are stale is not shown as measured.
+      ttftMs: busiest?.ttftBase.valueAt(now) ?? null,
+      outputTokensPerSecond: busiest?.tps.valueAt(now) ?? null,
       errorRate: s?.errors.value ?? 0,
       headroom: s?.headroom ?? 1,
       breaker: s ? s.breaker.view(now).state : 'closed',

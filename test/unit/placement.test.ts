@@ -544,3 +544,23 @@ test('a pin naming a simulated twin itself is served by the twin, key or not: on
   assert.equal(decide(i, { name: 'p', kind: 'pinned', site: 'groq/x/lpu' }, keyed).chosen, 'groq/x/lpu');
   assert.equal(decide(i, { name: 'ff', kind: 'first-fit', order: ['groq/x/lpu', 'sim:groq/x/lpu'] }, keyed).chosen, 'groq/x/lpu');
 });
+
+test('one slow answer does not keep the faster site out for good: once its measurements are 5 minutes old, fastest tries it again', async () => {
+  const clock = new VirtualClock(1_000_000);
+  const telemetry = new Telemetry();
+  const router = new Router({ index: fleet(simSite('a', {}, { ttftMs: 300 }), simSite('b', {}, { ttftMs: 400 })) }, telemetry, clock, mulberry32(1));
+  const request = { model: 'm', inputTokens: 100, maxOutputTokens: 100 };
+  const fastest: Policy = { name: 'f', kind: 'fastest' };
+  const once = async (ttftMs: (site: string) => number) => {
+    const { placement, ticket } = router.place(request, fastest, { hasKey: () => false });
+    await clock.advanceTo(clock.now() + 100);
+    router.settle(ticket!, ok(ttftMs(placement.chosen!)));
+    return placement.chosen;
+  };
+  assert.equal(await once(() => 100_000), 'a');
+  assert.equal(await once(() => 400), 'b');
+  await clock.advanceTo(clock.now() + 290_000);
+  assert.equal(await once(() => 400), 'b', 'kept out while the slow answer is recent');
+  await clock.advanceTo(clock.now() + 300_000);
+  assert.equal(await once(() => 300), 'a');
+});

@@ -164,3 +164,24 @@ test('a sample whose derived figure is not finite is skipped: the averages stay 
   assert.equal(load.ttftErrorMean, 0);
   assert.ok(Number.isFinite(load.ttftBaseMs!) && Number.isFinite(load.serviceMs!));
 });
+
+test('measured speeds do not outlive their samples: 5 minutes after the last, a site reads as unmeasured, so one slow answer cannot keep it out for good', () => {
+  const t = new Telemetry();
+  for (let k = 0; k < 20; k++) t.onResult(t.onPlaced('s', 'm', k * 100), ok(300, 1300, { usage: { input: 5, cachedInput: 0, cacheWrite: 0, output: 100, reasoning: 0 } }), k * 100);
+  // One first token after 100 s (within the 120 s idle timeout): a tenth of it is 10 s on the estimate,
+  // under which `fastest` never sends the site the request that would correct it.
+  t.onResult(t.onPlaced('s', 'm', 2000), ok(100_000, 101_000, { usage: { input: 5, cachedInput: 0, cacheWrite: 0, output: 100, reasoning: 0 } }), 102_000);
+  const slow = t.load('s', 'm', 102_000).ttftBaseMs!;
+  assert.ok(slow > 10_000);
+  assert.ok(t.load('s', 'm', 102_000 + 299_999).ttftBaseMs! > 10_000, 'still the estimate within the 5 minutes');
+  const later = t.load('s', 'm', 102_000 + 300_000);
+  assert.deepEqual([later.ttftBaseMs, later.outputTokensPerSecond, later.serviceMs], [null, null, null]);
+  const snap = t.snapshot('s', 102_000 + 300_000);
+  assert.deepEqual([snap.ttftMs, snap.outputTokensPerSecond], [null, null], 'the sites view shows what placement uses');
+  // Another model's fresh figure is shown rather than nothing, though it has fewer samples.
+  t.onResult(t.onPlaced('s', 'n', 400_000), ok(250, 1250), 400_000);
+  assert.equal(t.snapshot('s', 402_000).ttftMs, 250);
+  // The next answer all but replaces it, at the weight of a sample after 5 minutes' silence.
+  t.onResult(t.onPlaced('s', 'm', 402_000), ok(310, 1310), 402_000);
+  assert.ok(Math.abs(t.load('s', 'm', 402_000).ttftBaseMs! - (slow + (1 - Math.exp(-5)) * (310 - slow))) < 1e-6);
+});
