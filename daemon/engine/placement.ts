@@ -478,11 +478,18 @@ export function place(input: PlaceInput): Placement {
     }
   } else if (input.lastResort !== false) {
     // Every otherwise eligible site has its breaker open: rather than fail blind, try the one whose
-    // last failure is oldest, the likeliest to have recovered.
+    // last failure is oldest, the likeliest to have recovered. A site this request already tried failed
+    // it just now, whatever its record says (one that could not take the request records nothing), so
+    // it comes last.
+    let oldest = Infinity;
     for (let k = 0; k < n; k++) {
       const failed = numberAt(blocks, k, R_CHECK);
       if (failed !== BREAKER && failed !== TRIED) continue;
-      if (chosen < 0 || lastFailureAt(blocks, k) < lastFailureAt(blocks, chosen)) chosen = k;
+      const at = failed === TRIED ? Infinity : lastFailureAt(blocks, k);
+      if (chosen < 0 || at < oldest) {
+        chosen = k;
+        oldest = at;
+      }
     }
     if (chosen >= 0) {
       resort = numberAt(blocks, chosen, R_CHECK);

@@ -532,6 +532,17 @@ test('a failover sent back to the one site it failed at says so, not that a brea
   assert.equal(p.why, 'every eligible site already failed for this request; trying only again, which failed longest ago (10 s ago)');
 });
 
+test('a failover with every other breaker open tries one of them, not again the site that could not take the request', () => {
+  // `odd` refused the request as unsupported: nothing was sent, so it recorded no failure, and as the
+  // site that "failed" longest ago (never) it would be chosen again at every attempt.
+  const telemetry = new Telemetry({ breaker: { failureThreshold: 1, cooldownMs: 600_000 } });
+  const fail: SiteResult = { outcome: 'error', text: '', usage: null, headers: {}, bytesReceived: 0, ttftMs: null, durationMs: 1, error: { status: 503, message: 'x', retryable: true } };
+  for (const [id, at] of [['b', 900_000], ['c', 800_000]] as const) telemetry.onResult(telemetry.onPlaced(id, 'm', at), fail, at);
+  const p = decide(fleet(simSite('odd'), simSite('b'), simSite('c')), { name: 'c', kind: 'cheapest' }, { telemetry, now: 960_000, exclude: new Set(['odd']) });
+  assert.equal(p.chosen, 'c');
+  assert.match(p.why, /trying c, which failed longest ago/);
+});
+
 test('a pin naming a simulated twin itself is served by the twin, key or not: only the real id moves to the real site', () => {
   const real = simSite('groq/x/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'https://api.example/v1' } });
   const twin = simSite('sim:groq/x/lpu', { provider: 'groq' });
