@@ -34,9 +34,22 @@ const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const sizes = (arg('--sites') ?? '10,100,1000,10000').split(',').map(Number);
-const seconds = Number(arg('--seconds') ?? 1);
+/** A bad option ends the run before anything is measured, saying which: no table from figures it misread. */
+function refuse(message: string): never {
+  console.error(`bench/decision/run.ts: ${message}`);
+  process.exit(2);
+}
+const list = (name: string, fallback: string) => {
+  const text = arg(name) ?? fallback;
+  return text.split(',').map((part) => ({ text, part, n: part.trim() === '' ? NaN : Number(part) }));
+};
+const sizes = list('--sites', '10,100,1000,10000')
+  .map(({ text, part, n }) => (Number.isSafeInteger(n) && n > 0 ? n : refuse(`--sites ${text}: "${part}" is not a whole number of sites above 0`)));
+const [seconds] = list('--seconds', '1').map(({ text, n }) => (Number.isFinite(n) && n > 0 ? n : refuse(`--seconds ${text}: not a positive number of seconds`)));
 const policyNames = (arg('--policies') ?? 'balanced,interactive').split(',');
+for (const name of policyNames) {
+  if (!builtinPolicies().some((p) => p.name === name)) refuse(`--policies ${policyNames.join(',')}: no built-in policy "${name}" (${builtinPolicies().map((p) => p.name).join(', ')})`);
+}
 const regions = ['eu-central-1', 'us-east-1', 'europe-west4', 'us-central1', 'asia-east1'];
 const MODEL = 'llama-3.3-70b';
 const NOW = 3000;

@@ -47,14 +47,15 @@ export async function replay(trace: readonly TraceRequest[], load: number, sites
   const jitter = mulberry32(seed ^ 0xfa11);
   const outcomes: Outcome[] = new Array(trace.length);
   // One request as the daemon serves it: placed, sent, and on a retryable failure before the first token
-  // placed again after the daemon's backoff; times count from its arrival, whatever the attempts.
+  // placed again and sent after the daemon's backoff; times count from its arrival, whatever the attempts.
   async function serve(i: number, req: TraceRequest, arrival: number): Promise<void> {
     const failed = new Set<string>();
     let cost = 0;
+    // The router knows the prompt, not the answer's length: it sees a typical client cap and assumes
+    // the engine's default expected length. The simulated model answers with the trace's length.
+    const choose = () => strategy.choose({ model: MODEL, inputTokens: req.input, maxOutputTokens: CLIENT_MAX_TOKENS }, failed);
+    let decision = choose();
     for (let attempts = 1; ; attempts++) {
-      // The router knows the prompt, not the answer's length: it sees a typical client cap and assumes
-      // the engine's default expected length. The simulated model answers with the trace's length.
-      const decision = strategy.choose({ model: MODEL, inputTokens: req.input, maxOutputTokens: CLIENT_MAX_TOKENS }, failed);
       const { site, adapter } = adapters.get(decision.siteId)!;
       const start = clock.now() - arrival;
       const r: SiteResult = await adapter.send({ site, model: site.models.find((m) => m.canonical === MODEL)!, messages: promptFor(i, req.input), maxTokens: req.output, signal: new AbortController().signal, onDelta: () => {} });
@@ -62,7 +63,12 @@ export async function replay(trace: readonly TraceRequest[], load: number, sites
       if (r.usage) cost += costOf(site, r.usage.input, r.usage.output);
       if (failsOver(r) && attempts < MAX_ATTEMPTS) {
         failed.add(site.id);
-        await clock.sleep(backoffMs(attempts, jitter()));
+        const pause = backoffMs(attempts, jitter());
+        // The daemon places the next attempt the moment one fails (on what it knows then, the new site
+        // counted in flight through the pause); a baseline's router chooses again when it retries.
+        if (strategy.placesBeforeBackoff) decision = choose();
+        await clock.sleep(pause);
+        if (!strategy.placesBeforeBackoff) decision = choose();
         continue;
       }
       const ok = r.outcome === 'complete' || r.outcome === 'length';

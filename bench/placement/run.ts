@@ -28,9 +28,24 @@ const traces = {
   conv: arg('conv', join(DATA, 'azure-llm-inference-2023-conv.csv')),
   code: arg('code', join(DATA, 'azure-llm-inference-2023-code.csv')),
 };
-const loads = arg('loads', '1,2,4').split(',').map(Number);
-const minutes = Number(arg('minutes', '60'));
-const seed = Number(arg('seed', '20231116'));
+/** A bad option ends the run before anything is printed, saying which: no table from figures it misread. */
+function refuse(message: string): never {
+  console.error(`bench/placement/run.ts: ${message}`);
+  process.exit(2);
+}
+
+/** `--name`'s comma-separated numbers, each passing `ok` (described by `what`). */
+function numbers(name: string, fallback: string, ok: (n: number) => boolean, what: string): number[] {
+  const text = arg(name, fallback);
+  return text.split(',').map((part) => {
+    const n = part.trim() === '' ? NaN : Number(part);
+    return ok(n) ? n : refuse(`--${name} ${text}: "${part}" is not ${what}`);
+  });
+}
+
+const loads = numbers('loads', '1,2,4', (n) => Number.isFinite(n) && n > 0, 'a positive load factor');
+const [minutes] = numbers('minutes', '60', (n) => Number.isFinite(n) && n > 0, 'a positive number of minutes');
+const [seed] = numbers('seed', '20231116', (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number from 0');
 
 const policies = new PolicyBook();
 const engine = (name: string) => {
@@ -38,7 +53,7 @@ const engine = (name: string) => {
   return enginePolicy(policy, policies.fallbackOf(policy));
 };
 /** The draw-blind reference judges TTFT at interactive's own confidence, so it shows what that rule could reach. */
-const blindConfidences = arg('blind', String(policies.get('interactive').constraints!.ttftConfidence)).split(',').map(Number);
+const blindConfidences = numbers('blind', String(policies.get('interactive').constraints!.ttftConfidence), (n) => n > 0 && n < 1, 'a confidence between 0 and 1');
 const allStrategies: [string, StrategyFactory][] = [
   ['cheapest', engine('cheapest')],
   ['fastest', engine('fastest')],
@@ -51,6 +66,9 @@ const allStrategies: [string, StrategyFactory][] = [
   ['litellm-cost', litellmCost],
 ];
 const only = arg('strategies', '');
+for (const name of only ? only.split(',') : []) {
+  if (!allStrategies.some(([known]) => known === name)) refuse(`--strategies ${only}: no strategy "${name}" (${allStrategies.map(([known]) => known).join(', ')})`);
+}
 const strategies = only ? allStrategies.filter(([name]) => only.split(',').includes(name)) : allStrategies;
 
 const fleet: Site[] = buildCatalog().sites.filter((s) => s.simulated && !s.disabled && s.models.some((m) => m.canonical === MODEL));

@@ -18,6 +18,8 @@ export interface Decision {
 
 export interface Strategy {
   name: string;
+  /** After a failure, the next attempt is placed before the backoff (the daemon's order), not after it. */
+  placesBeforeBackoff?: boolean;
   /** `failed`: the sites this request already failed at (the replay fails over as the daemon does). */
   choose(req: PlacementRequest, failed: ReadonlySet<string>): Decision;
 }
@@ -29,14 +31,15 @@ const noop = () => {};
 /**
  * An engine policy, placed as the daemon places it: when no site meets its thresholds (the whole fleet
  * over the TTFT limit) the request goes where its fallback places it (interactive's is fastest), and a
- * failover passes over the sites the request failed at. The baselines choose again by their own rule,
- * as their routers retry.
+ * failover, placed the moment the attempt fails, passes over the sites the request failed at. The
+ * baselines choose again by their own rule, as their routers retry.
  */
 export function enginePolicy(policy: Policy, fallback?: Policy): StrategyFactory {
   return (sites, clock, seed) => {
     const router = new Router({ index: indexCatalog({ sites, files: [] }) }, new Telemetry(), clock, mulberry32(seed));
     return {
       name: policy.name,
+      placesBeforeBackoff: true,
       choose(req, failed) {
         const routed = router.place(req, policy, { hasKey: () => false, fallback, exclude: failed });
         const ticket = routed.ticket!;
@@ -70,26 +73,45 @@ export const leastBusy: StrategyFactory = (sites) => {
   };
 };
 
+/** How long LiteLLM keeps its latency map: an hour from the write that made it (later writes do not renew it). */
+const LITELLM_LATENCY_TTL_MS = 3_600_000;
+
 /**
- * LiteLLM latency-based routing: per deployment the last 10 samples of response time divided by
- * completion tokens; the lowest mean wins, a deployment with no samples counts as 0 (so each is tried),
- * first on a tie. Only successes are recorded.
+ * LiteLLM latency-based routing (`router_strategy/lowest_latency.py`, default routing args: 10 samples,
+ * no buffer, an hour's TTL): per deployment the last 10 samples of response time divided by completion
+ * tokens, from successes only; the lowest mean wins, and among equals LiteLLM picks at random. Untried
+ * deployments read 0, so each is tried: before any success every deployment reads 0 (LiteLLM has no map
+ * yet); once its map exists, a decision writes a sample of 0 for each deployment missing from it, and
+ * that 0 stays among the deployment's samples, in the mean's count, until ten later ones push it out
+ * (the oldest sample goes first since BerriAI/litellm#25548, April 2026; before it, the newest did).
  */
-export const litellmLatency: StrategyFactory = (sites) => {
-  const samples = new Map<string, number[]>(sites.map((s) => [s.id, []]));
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+export const litellmLatency: StrategyFactory = (sites, clock, seed) => {
+  const rng = mulberry32(seed ^ 0x1a7e);
+  let samples: Map<string, number[]> | null = null;
+  let expiresAt = 0;
+  const map = () => (samples && clock.now() > expiresAt ? (samples = null) : samples);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     name: 'litellm-latency',
     choose() {
-      let best = sites[0].id;
-      for (const s of sites) if (mean(samples.get(s.id)!) < mean(samples.get(best)!)) best = s.id;
+      const read = map();
+      if (read) for (const s of sites) if (!read.has(s.id)) read.set(s.id, [0]);
+      const latency = sites.map((s) => (read ? mean(read.get(s.id)!) : 0));
+      const lowest = Math.min(...latency);
+      const equal = sites.filter((_, k) => latency[k] === lowest);
+      const best = equal[Math.floor(rng() * equal.length)].id;
       return {
         siteId: best,
         done(r) {
-          const tokens = r.usage?.output ?? 0;
           if (r.outcome !== 'complete' && r.outcome !== 'length') return;
-          const list = samples.get(best)!;
-          list.push(r.durationMs / 1000 / Math.max(1, tokens));
+          let write = map();
+          if (!write) {
+            write = samples = new Map();
+            expiresAt = clock.now() + LITELLM_LATENCY_TTL_MS;
+          }
+          const list = write.get(best) ?? [];
+          write.set(best, list);
+          list.push(r.durationMs / 1000 / Math.max(1, r.usage?.output ?? 0));
           if (list.length > 10) list.shift();
         },
       };
