@@ -117,8 +117,12 @@ export class Meter {
     const months = await listMonths(dir);
     // Months before this one are over and not tracked. A later month's file (a clock that ran ahead, a
     // move west across a month's end) is replayed now, from its snapshot if it has one: its receipts
-    // must count once its month comes, and the budget check cannot wait on a file then.
-    const replayedMonths = [month, ...months.filter((m) => m > month)];
+    // must count once its month comes, and the budget check cannot wait on a file then. So is last
+    // month's on the first two days of a month: after a move east (up to 26 hours between zones) it
+    // holds receipts of today, which today's cap must see.
+    const previous = shiftMonth(month, -1);
+    const early = Number(localDay(clock()).slice(8)) <= 2 && months.includes(previous);
+    const replayedMonths = [month, ...(early ? [previous] : []), ...months.filter((m) => m > month)];
     const snaps = await Promise.all(replayedMonths.map((m) => readSnapshot(dir, m, monthFile(dir, m))));
     for (const s of snaps) if ('cells' in s) for (const cell of s.cells) rollups.addCell(cell);
     const snap = snaps[0];

@@ -208,3 +208,24 @@ test('a failed export names the file asked for, and leaves no temp file nor a le
     await rm(stateDir, { recursive: true, force: true });
   }
 });
+
+test('moving east across a month\'s end: last month\'s file holds receipts of today, and they count against today\'s cap', async () => {
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'ledger-east-'));
+  await inZones(async (zone) => {
+    // 21:00 on 31 March in New York, filed under March: 03:00 on 1 April in Berlin.
+    zone('America/New_York');
+    let now = Date.parse('2026-04-01T01:00:00Z');
+    const clock = () => now;
+    let meter = await Meter.open(stateDir, { clock });
+    await meter.record(makeReceipt(1, { nano: 5_000, createdAt: new Date(now).toISOString() }));
+    await meter.close();
+
+    zone('Europe/Berlin');
+    now = Date.parse('2026-04-01T06:00:00Z');
+    meter = await Meter.open(stateDir, { clock, budgets: [{ scope: 'day', capUsd: 0.000006, softRatio: 0.8 }] });
+    assert.deepEqual([meter.summary().todayNanoUsd, meter.summary().monthNanoUsd], [5_000, 5_000]);
+    assert.throws(() => meter.reserve({ worstCaseNanoUsd: 2_000 }), BudgetExceededError, 'the day\'s cap sees what was spent today under last month\'s file');
+    await meter.close();
+  });
+  await rm(stateDir, { recursive: true, force: true });
+});
