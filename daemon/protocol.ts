@@ -98,6 +98,8 @@ export interface TelemetrySnapshot {
   errorRate: number;
   /** 0..1; lowered by rate-limit headers before the site answers 429. */
   headroom: number;
+  /** How long placement still leaves the site alone because it said to wait (429, Retry-After); absent or 0: it does not. */
+  rateLimitedMs?: number;
   breaker: BreakerState;
   samples: number;
 }

@@ -6,7 +6,7 @@ import type { PriceCard, ProviderId, SiteInfo, SiteModelInfo, TeamStatus } from 
 import { count, ms, rate, siteLabel, usd } from '../media/format';
 
 /** What the engine would do with the site now: place on it, probe it (half-open), skip it (open), or cannot. */
-export type SiteState = 'serving' | 'half-open' | 'open' | 'no key' | 'no address' | 'disabled' | 'stands down';
+export type SiteState = 'serving' | 'rate-limited' | 'half-open' | 'open' | 'no key' | 'no address' | 'disabled' | 'stands down';
 
 export interface ModelRow {
   label: string;
@@ -81,11 +81,13 @@ function stateOf(s: SiteInfo, placeable: ReadonlySet<string>): SiteState {
   if (s.unavailable === 'no key' || s.unavailable === 'no address') return s.unavailable;
   const real = s.site.simulated ? realIdOf(s.site.id) : null;
   if (real !== null && placeable.has(real)) return 'stands down';
-  return s.telemetry.breaker === 'closed' ? 'serving' : s.telemetry.breaker;
+  if (s.telemetry.breaker !== 'closed') return s.telemetry.breaker;
+  return (s.telemetry.rateLimitedMs ?? 0) > 0 ? 'rate-limited' : 'serving';
 }
 
 const STATE_TEXT: Record<SiteState, string> = {
   serving: 'serving',
+  'rate-limited': 'rate-limited: it said to wait (429, Retry-After), and placement leaves it alone until then',
   'half-open': 'circuit breaker half-open: the next request probes it',
   open: 'circuit breaker open after repeated failures: skipped until its cool-down ends',
   'no key': 'needs an API key: its simulated twin serves meanwhile',
@@ -109,7 +111,10 @@ function siteRow(s: SiteInfo, placeable: ReadonlySet<string>): SiteRow {
   if (Number(errors) > 0) live.push(`${errors}% errors`);
   if (Math.round(t.headroom * 100) < 100) live.push(`${Math.round(t.headroom * 100)}% rate-limit headroom`);
   const quiet = t.samples > 0 ? `${count(t.samples)} ${t.samples === 1 ? 'request' : 'requests'}, no timings yet` : 'no requests yet';
-  const now = state === 'serving' ? (live.length > 0 ? live.join(' · ') : quiet) : state === 'half-open' || state === 'open' ? [`breaker ${state}`, ...live].join(' · ') : state;
+  const now = state === 'serving' ? (live.length > 0 ? live.join(' · ') : quiet)
+    : state === 'half-open' || state === 'open' ? [`breaker ${state}`, ...live].join(' · ')
+    : state === 'rate-limited' ? [`rate-limited for ${ms(t.rateLimitedMs ?? 0)}`, ...live].join(' · ')
+    : state;
   // The label stays short for a narrow sidebar; whether the site is simulated leads the description.
   const description = s.site.simulated ? `simulated · ${now}` : now;
   const tooltip = [

@@ -27,6 +27,7 @@ type Node =
 
 const ICONS: Record<SiteState, vscode.ThemeIcon> = {
   serving: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
+  'rate-limited': new vscode.ThemeIcon('watch', new vscode.ThemeColor('list.warningForeground')),
   'half-open': new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
   open: new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')),
   'no key': new vscode.ThemeIcon('key'),
@@ -148,7 +149,8 @@ export class SitesView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     this.view.message = this.message();
     const g = this.groups;
     const open = g?.serving.filter((r) => r.state === 'open').length ?? 0;
-    this.view.description = g ? `${g.serving.length} serving${open ? `, ${open} breaker open` : ''}` : undefined;
+    const limited = g?.serving.filter((r) => r.state === 'rate-limited').length ?? 0;
+    this.view.description = g ? `${g.serving.length} serving${open ? `, ${open} breaker open` : ''}${limited ? `, ${limited} rate-limited` : ''}` : undefined;
     this.changed.fire(undefined);
   }
 

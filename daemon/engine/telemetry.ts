@@ -287,6 +287,7 @@ export class Telemetry implements TelemetryView {
       outputTokensPerSecond: busiest?.tps.valueAt(now) ?? null,
       errorRate: s?.errors.value ?? 0,
       headroom: s?.headroom ?? 1,
+      rateLimitedMs: s && now < s.limitedUntil ? Math.ceil(s.limitedUntil - now) : 0,
       breaker: s ? s.breaker.view(now).state : 'closed',
       samples: s?.errors.samples ?? 0,
     };

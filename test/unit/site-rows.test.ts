@@ -51,6 +51,15 @@ describe('the Sites view rows', () => {
     assert.match(row.tooltip, /x · Helsinki · endpoint `simulated` · id `x`/);
   });
 
+  it('shows a site that said to wait as rate-limited for as long as placement leaves it alone', () => {
+    const [row] = siteGroups([info('x', { simulated: false, telemetry: { samples: 12, ttftMs: 300, outputTokensPerSecond: 90, rateLimitedMs: 12_400, headroom: 0 } })]).serving;
+    assert.equal(row.state, 'rate-limited');
+    assert.equal(row.description, 'rate-limited for 12.4 s · TTFT 300 ms · 90 tok/s · 0% rate-limit headroom');
+    assert.match(row.tooltip, /State: rate-limited: it said to wait \(429, Retry-After\)/);
+    const [after] = siteGroups([info('x', { simulated: false, telemetry: { samples: 12, ttftMs: 300, outputTokensPerSecond: 90, rateLimitedMs: 0 } })]).serving;
+    assert.equal(after.state, 'serving');
+  });
+
   it('shows each model\'s price card as published, with the cents\' fractions kept', () => {
     const [model] = siteGroups([info('x')]).serving[0].models;
     assert.equal(model.label, 'llama-3.3-70b');

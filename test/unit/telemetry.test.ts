@@ -125,7 +125,9 @@ test('a teammate\'s observation teaches speed, errors, the breaker and rate limi
   const limited = new Telemetry();
   limited.observe({ ...failed, error: { status: 429, retryable: true, retryAfterMs: 2000 } }, 1000);
   assert.equal(limited.load('s', 'm', 2999).admits, false, 'left alone while the site asked to wait');
+  assert.equal(limited.snapshot('s', 1500).rateLimitedMs, 1500, 'the Sites view says so, and for how long');
   assert.equal(limited.load('s', 'm', 3001).admits, true);
+  assert.equal(limited.snapshot('s', 3001).rateLimitedMs, 0);
 });
 
 test('a whole (unstreamed) answer teaches the service time, errors and the breaker, but no time to first token or output speed', () => {
