@@ -60,10 +60,22 @@ export function prepareRunDir(runDir, settings = {}) {
     extensions: path.join(runDir, 'extensions'),
   };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
-  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'),
-    JSON.stringify({ ...QUIET_SETTINGS, ...settings }, null, 2) + '\n');
+  // code-server's window is a remote one: a machine-scoped setting (the daemon's state dir, port, seed,
+  // the catalog file) is read from the remote machine's settings and ignored in the user's.
+  const machine = machineSettings();
+  const split = (keep) => Object.fromEntries(Object.entries(settings).filter(([key]) => machine.has(key) === keep));
+  for (const [folder, values] of [['User', { ...QUIET_SETTINGS, ...split(false) }], ['Machine', split(true)]]) {
+    fs.mkdirSync(path.join(dirs.userData, folder), { recursive: true });
+    fs.writeFileSync(path.join(dirs.userData, folder, 'settings.json'), JSON.stringify(values, null, 2) + '\n');
+  }
   return dirs;
+}
+
+/** The extension's settings whose scope is machine, from its manifest. */
+function machineSettings() {
+  const manifest = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const properties = manifest.contributes.configuration.properties;
+  return new Set(Object.keys(properties).filter((key) => properties[key].scope === 'machine'));
 }
 
 /** Environment for code-server and everything it starts: its own home, XDG folders and TMPDIR. */

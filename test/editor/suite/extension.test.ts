@@ -35,7 +35,7 @@ export function registerExtensionTests(): void {
 
     it('starts a daemon that writes a private daemon.json', async () => {
       const stateDir = vscode.workspace.getConfiguration('switchyard.daemon').get<string>('stateDir');
-      assert.ok(stateDir, 'the editor tests set switchyard.daemon.stateDir in the user settings');
+      assert.ok(stateDir, 'the editor tests set switchyard.daemon.stateDir in the machine settings');
       const file = path.join(stateDir, 'daemon.json');
       const state = await until('daemon.json', () => {
         try {
