@@ -37,15 +37,19 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   connection = new DaemonConnection(context.asAbsolutePath('dist/daemon.js'), readSettings, log);
   const conn = connection;
 
+  /** A refusal of the settings, logged and shown with the way to them. */
+  const settingsRefused = (error: unknown, what: string) => {
+    log.error(`${what}: ${(error as Error).message}`);
+    void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`, 'Open Settings').then((c) => {
+      if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'switchyard');
+    });
+  };
   /** On every (re)connect, before anything else asks: settings, keys, the team link, this workspace's policy, then the spend. */
   const prepare = async (client: import('vscode-languageclient/node').LanguageClient) => {
     try {
       await client.sendRequest(proto.configure, readConfigure());
     } catch (error) {
-      log.error(`the daemon refused the settings: ${(error as Error).message}`);
-      void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`, 'Open Settings').then((c) => {
-        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'switchyard');
-      });
+      settingsRefused(error, 'the daemon refused the settings');
     }
     await keys.sendAll(client);
     await keys.sendTeam(client);
@@ -107,8 +111,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         languageModels.refresh();
         sitesView.refresh();
       } catch (error) {
-        log.error(`the daemon refused the new settings: ${(error as Error).message}`);
-        void vscode.window.showErrorMessage(`Switchyard settings: ${(error as Error).message}`);
+        settingsRefused(error, 'the daemon refused the new settings');
       }
     }),
     // A running daemon keeps the settings it started with, and other windows share it: say so, and let
