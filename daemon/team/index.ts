@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { Receipt, SetTeamParams, TeamLedgerStatus, TeamStatus } from '../protocol';
 import type { Redactor } from '../log/redact';
+import { MAX_CAP_USD } from '../meter/budgets';
 import type { SiteObservation } from '../engine/telemetry';
 import type * as SharedTelemetryModule from './sharedTelemetry';
 import type { SharedTelemetry, SharedTelemetryDeps } from './sharedTelemetry';
@@ -137,7 +138,8 @@ export class Team {
 
   async setBudget(scope: unknown, capUsd: unknown): Promise<TeamStatus> {
     if (scope !== 'day' && scope !== 'month') throw new TeamProblem('scope must be "day" or "month"');
-    if (capUsd !== null && !(typeof capUsd === 'number' && Number.isFinite(capUsd) && capUsd >= 0)) throw new TeamProblem('capUsd must be a number >= 0, or null to remove the budget');
+    // The same bound as a cap of one's own: nano-USD stay exact integers, and the ledger's column holds them.
+    if (capUsd !== null && !(typeof capUsd === 'number' && capUsd >= 0 && capUsd <= MAX_CAP_USD)) throw new TeamProblem(`capUsd must be a number from 0 to ${MAX_CAP_USD} (USD), or null to remove the budget`);
     if (!this.ledger) throw new TeamProblem('no team ledger is set: connect one first (ledgerUrl)');
     await this.ledger.setBudget(scope, capUsd);
     return this.status();

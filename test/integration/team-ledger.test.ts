@@ -475,7 +475,8 @@ describe('the team ledger on PostgreSQL', () => {
     };
     await assert.rejects(rpc.sendRequest(proto.setTeam, { ledgerUrl: 'mysql://127.0.0.1/x' }), (e: ResponseError<unknown>) => invalid(e, /^ledgerUrl must be a postgres:\/\/ or postgresql:\/\/ URL, not mysql:\/\/$/));
     await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'week' as 'day', capUsd: 1 }), (e: ResponseError<unknown>) => invalid(e, /^scope must be "day" or "month"$/));
-    await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: -1 }), (e: ResponseError<unknown>) => invalid(e, /^capUsd must be a number >= 0/));
+    await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'month', capUsd: -1 }), (e: ResponseError<unknown>) => invalid(e, /^capUsd must be a number from 0 to 9007199 \(USD\)/));
+    await assert.rejects(rpc.sendRequest(proto.setTeamBudget, { scope: 'day', capUsd: 1e10 }), (e: ResponseError<unknown>) => invalid(e, /^capUsd must be a number from 0 to 9007199 \(USD\), or null/));
     assert.equal((await ledgerOf(rpc)).state, 'connected');
     assert.deepEqual(await query('SELECT * FROM switchyard_team_budgets'), budgets);
 
