@@ -1,4 +1,4 @@
-// GET /metrics in the Prometheus text format. Mounted behind the daemon's token like every route but
+// GET /metrics in the Prometheus text format. Mounted behind the daemon's token or the endpoint key like every route but
 // /healthz: point Prometheus at it with `authorization: { credentials_file: ... }`.
 
 import { Router } from 'express';

@@ -45,24 +45,25 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     sendError(res, error);
   };
 
-  served(router, '/v1/models', { get: (_req, res) => {
+  /** Every model a request may name: canonical ids, placed by policy, then each site's own (not a disabled site's). */
+  const models = () => {
     const index = catalog.index;
     const data: { id: string; object: 'model'; created: number; owned_by: string }[] = index.models().map((id) => ({ id, object: 'model', created, owned_by: 'switchyard' }));
     for (const site of index.catalog.sites) {
       if (site.disabled) continue;
       for (const m of site.models) data.push({ id: `${site.id}/${m.providerModel}`, object: 'model', created, owned_by: site.provider });
     }
-    sendJson(res, 200, { object: 'list', data });
-  } });
+    return data;
+  };
+
+  served(router, '/v1/models', { get: (_req, res) => sendJson(res, 200, { object: 'list', data: models() }) });
 
   served(router, '/v1/models/*id', { get: (req, res) => {
     const raw = (req.params as Record<string, string | string[]>).id;
     // A trailing slash is an empty last segment, not part of the id.
     const id = (Array.isArray(raw) ? raw.join('/') : String(raw)).replace(/\/$/, '');
-    const index = catalog.index;
-    if (index.offers(id).length > 0) return void sendJson(res, 200, { id, object: 'model', created, owned_by: 'switchyard' });
-    const site = index.catalog.sites.find((s) => id.startsWith(`${s.id}/`) && s.models.some((m) => `${s.id}/${m.providerModel}` === id));
-    if (site) return void sendJson(res, 200, { id, object: 'model', created, owned_by: site.provider });
+    const model = models().find((m) => m.id === id);
+    if (model) return void sendJson(res, 200, model);
     fail(res, openAIError(404, 'invalid_request_error', 'model_not_found', `The model "${id}" does not exist here; GET /v1/models lists them`, 'model'));
   } });
 

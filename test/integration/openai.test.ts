@@ -288,6 +288,11 @@ test('a trailing slash reaches the same routes, as some clients build the URL', 
   assert.equal(((await one.json()) as { id: string }).id, 'llama-3.3-70b');
   const pinned = await fetch(`${d.url}/v1/models/${FAKE_SITE}/gpt-fake/`, { headers: auth });
   assert.equal(((await pinned.json()) as { id: string }).id, `${FAKE_SITE}/gpt-fake`);
+  // A disabled site's models are not listed, and not found one by one either (a request naming one is refused).
+  const listed = ((await (await fetch(`${d.url}/v1/models`, { headers: auth })).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+  assert.ok(!listed.some((id) => id.startsWith('sim:groq/eu-amsterdam/lpu/')) && listed.some((id) => id.startsWith('sim:groq/eu-helsinki/lpu/')));
+  assert.equal((await fetch(`${d.url}/v1/models/sim:groq/eu-helsinki/lpu/llama-3.3-70b-versatile`, { headers: auth })).status, 200);
+  assert.equal((await fetch(`${d.url}/v1/models/sim:groq/eu-amsterdam/lpu/llama-3.3-70b-versatile`, { headers: auth })).status, 404);
 });
 
 test('without max_tokens none is sent: the site\'s own limit applies, and the budget reserves the longest answer it allows', async () => {
