@@ -140,6 +140,8 @@ function addFinite(average: Ewma | LogError, sample: number, now: number): void 
 
 /** How long to leave a rate-limited site alone when it gave no Retry-After. */
 const RATE_LIMIT_PAUSE_MS = 1000;
+/** The longest Retry-After honoured, a day (as from a teammate): a header of years would shut a site out for the daemon's life. */
+const MAX_RATE_LIMIT_PAUSE_MS = 86_400_000;
 
 export class Telemetry implements TelemetryView {
   private readonly sites = new Map<string, SiteStats>();
@@ -193,7 +195,7 @@ export class Telemetry implements TelemetryView {
     // left alone for that long (a second when it did not say how long), then tried again.
     const retryAfterMs = o.error?.retryAfterMs;
     if (retryAfterMs !== undefined || o.headroom === 0 || o.error?.status === 429) {
-      s.limitedUntil = Math.max(s.limitedUntil, now + (retryAfterMs ?? RATE_LIMIT_PAUSE_MS));
+      s.limitedUntil = Math.max(s.limitedUntil, now + Math.min(retryAfterMs ?? RATE_LIMIT_PAUSE_MS, MAX_RATE_LIMIT_PAUSE_MS));
     }
 
     if (o.outcome === 'cancelled' && o.ttftMs === null) {

@@ -128,6 +128,11 @@ test('a teammate\'s observation teaches speed, errors, the breaker and rate limi
   assert.equal(limited.snapshot('s', 1500).rateLimitedMs, 1500, 'the Sites view says so, and for how long');
   assert.equal(limited.load('s', 'm', 3001).admits, true);
   assert.equal(limited.snapshot('s', 3001).rateLimitedMs, 0);
+
+  // A Retry-After of years is honoured for a day at most.
+  limited.observe({ ...failed, error: { status: 429, retryable: true, retryAfterMs: 1e12 } }, 10_000);
+  assert.equal(limited.snapshot('s', 10_000).rateLimitedMs, 86_400_000);
+  assert.equal(limited.load('s', 'm', 10_000 + 86_400_001).admits, true);
 });
 
 test('a whole (unstreamed) answer teaches the service time, errors and the breaker, but no time to first token or output speed', () => {
