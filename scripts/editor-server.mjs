@@ -120,10 +120,11 @@ export function workbenchUrl({ port, workspace, devPath, testsPath }) {
 }
 
 /**
- * Starts code-server in its own process group (like `setsid`) and waits for /healthz.
+ * Starts code-server in its own process group (like `setsid`) and waits for /healthz. `onSpawn({ child, stop })`
+ * is called as soon as it runs: a Ctrl-C before it answers must stop it too, or it outlives us in its own group.
  * @returns {Promise<{ child: import('node:child_process').ChildProcess, port: number, logFile: string, stop: () => Promise<void> }>}
  */
-export async function startCodeServer({ editor, dirs, port, workspace, logFile, devMode = true, timeoutMs = 60_000, inheritOutput = false }) {
+export async function startCodeServer({ editor, dirs, port, workspace, logFile, devMode = true, timeoutMs = 60_000, inheritOutput = false, onSpawn }) {
   const args = [
     editor.entry,
     '--auth', 'none',
@@ -152,6 +153,7 @@ export async function startCodeServer({ editor, dirs, port, workspace, logFile, 
   child.on('exit', (code, signal) => { exited = { code, signal }; });
 
   const stop = () => stopGroup(child);
+  onSpawn?.({ child, stop });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited) {

