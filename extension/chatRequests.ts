@@ -9,6 +9,7 @@ import { describeError } from '../media/errors';
 import type { PanelError } from '../media/messages';
 import type { DaemonConnection } from './connection';
 import type { DaemonEvents } from './events';
+import { neverAnswered } from './panelParts';
 
 export interface ChatSink {
   /** First, once the daemon placed the request and reserved its budget. */
@@ -88,7 +89,5 @@ export class ChatRequests implements vscode.Disposable {
 export function chatFailure(error: unknown, model: string, policy: string, budgets?: proto.BudgetStatus[]): PanelError {
   const message = (error as Error)?.message ?? String(error);
   const response = error instanceof ResponseError ? (error as ResponseError<unknown>) : undefined;
-  // A request the connection dropped is a ResponseError too, but one without data.
-  const unreachable = !response || (/connection|disposed|closed/i.test(message) && !response.data);
-  return describeError({ code: response?.code, message, data: response?.data, model, policy, unreachable, budgets });
+  return describeError({ code: response?.code, message, data: response?.data, model, policy, unreachable: neverAnswered(response), budgets });
 }

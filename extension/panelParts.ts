@@ -1,6 +1,7 @@
 // The prompt panel host's decisions that need no editor (panel.ts holds the webview and the vscode
 // calls), so the unit tests can run them.
 
+import { ErrorCodes as RpcErrorCodes } from 'vscode-jsonrpc';
 import { checkWebviewMessage } from '../media/messageChecks';
 import { COMMAND_WITH_ARGS, type PanelState, type WebviewMessage } from '../media/messages';
 import { inFlight, isFinal } from '../media/panelState';
@@ -54,6 +55,19 @@ export class Stops {
   forget(turnId: string): void {
     this.whenPlaced.delete(turnId);
   }
+}
+
+/** The codes vscode-jsonrpc and the language client reject a request with when no answer came back. */
+const NO_ANSWER = new Set<number>([RpcErrorCodes.MessageWriteError, RpcErrorCodes.MessageReadError, RpcErrorCodes.PendingResponseRejected, RpcErrorCodes.ConnectionInactive]);
+
+/**
+ * Whether a request that failed never had the daemon's answer (not connected, the socket closed under
+ * it, the client stopped), rather than being refused. Told by the code, not the words: a refusal may
+ * quote another link's failure, as the team ledger's does ("... is unreachable (Connection terminated
+ * unexpectedly)"), and "restart the daemon, nothing was sent" would then be the wrong advice.
+ */
+export function neverAnswered(response: { code: number } | undefined): boolean {
+  return !response || NO_ANSWER.has(response.code);
 }
 
 /** VS Code's language ids for the fence names answers use where the two differ. */

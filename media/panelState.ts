@@ -84,6 +84,8 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
     case 'receipt':
       // A turn the user stopped stays stopped: the text after the Stop was not shown, so even a receipt
       // that crossed it ("complete") ends no whole answer. It still tells what was billed.
+      // A cancelled receipt for a turn nobody here stopped (the user's Stop and the host's mark the turn
+      // first) is the daemon stopping every answer as it shuts down or restarts: that is no Cancel.
       return updateTurn(state, event.turnId, (t) => (t.status === 'cancelled' ? { ...t, receipt: event.receipt }
         : { ...t, receipt: event.receipt, status: statusFromReceipt(event.receipt), error: receiptError(event.receipt) ?? t.error }));
     case 'failed':
@@ -117,6 +119,10 @@ export function reduce(state: PanelState, event: PanelEvent): PanelState {
       return { ...state, pendingImages: images.length > 0 ? images : undefined };
     }
     case 'preview':
+      // No preview is asked while an answer is in flight: one arriving now was asked for the prompt just
+      // sent (the send overtook the daemon's answer), and would be shown for it once the answer is in.
+      // "run here" leaves the draft in the box, so its preview still holds.
+      if (state.turns.some((t) => !isFinal(t) && !t.rerunOf)) return state;
       return { ...state, preview: event.preview ?? undefined };
     case 'ready':
     case 'send':
@@ -134,14 +140,23 @@ function statusFromReceipt(r: Receipt): Turn['status'] {
     case 'length':
     case 'cut':
       return 'done';
+    // Only a cancel nobody here asked for gets this far (see 'receipt').
     case 'cancelled':
-      return 'cancelled';
     case 'error':
       return 'error';
   }
 }
 
 function receiptError(r: Receipt): Turn['error'] | undefined {
+  if (r.outcome === 'cancelled') {
+    return {
+      kind: 'unreachable',
+      title: 'The daemon stopped this answer before it ended',
+      detail: ['It was shutting down or restarting ("Restart Daemon", in this window or another).', `What the site produced before then is billed: ${usd(r.cost.totalNanoUsd)}.`,
+        'Send the prompt again once Switchyard is reconnected.'],
+      actions: [{ label: 'Restart Daemon', command: 'switchyard.restartDaemon' }, { label: 'Show Logs', command: 'switchyard.showLogs' }],
+    };
+  }
   if (r.outcome !== 'error') return undefined;
   return {
     kind: 'upstream',
@@ -305,9 +320,16 @@ export function buildMessages(state: PanelState, prompt: string, context?: Promp
   for (const t of state.turns) {
     if (t.status !== 'done' || !t.text || latest.get(t.rerunOf ?? t.id) !== t.id) continue;
     history.push(userMessage(t.prompt, t.context, t.images, resend ? undefined : state.model));
-    history.push({ role: 'assistant', content: t.text });
+    history.push({ role: 'assistant', content: t.text + cutNote(t) });
   }
   return [...history.slice(-20), userMessage(prompt, context, images)];
+}
+
+/** An answer that ended before the model finished it is said to, so the model does not take it for whole. */
+function cutNote(t: Turn): string {
+  if (t.receipt?.outcome === 'cut') return '\n\n[This answer was cut off here: the stream from the site broke off before it ended.]';
+  if (t.receipt?.outcome === 'length') return '\n\n[This answer was cut off here: it reached the limit on answer length.]';
+  return '';
 }
 
 /** The user's message; with `omitFor`, its images are left out and the text says so (that model sees none). */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, type Candidate, type Placement, type Receipt, type SiteInfo, type SiteRef, type SpendSummary } from '../../daemon/protocol';
-import { admit, languageId, Stops, stopPlan } from '../../extension/panelParts';
+import { admit, languageId, neverAnswered, Stops, stopPlan } from '../../extension/panelParts';
 import { describeError, droppedError, rejectionText, verdictOf } from '../../media/errors';
 import { ms, policyLine, policySummary, usd } from '../../media/format';
 import { checkHostMessage } from '../../media/messageChecks';
@@ -113,8 +113,9 @@ describe('panel reducer', () => {
   });
 
   it('a cancelled receipt keeps what was produced and says cancelled', () => {
-    const s = run([{ type: 'turnStarted', turn: turn() }, { type: 'delta', turnId: 't1', text: 'par', at: 5 }, { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cancelled' }) }]);
+    const s = run([{ type: 'turnStarted', turn: turn() }, { type: 'delta', turnId: 't1', text: 'par', at: 5 }, { type: 'cancel', turnId: 't1' }, { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cancelled' }) }]);
     assert.equal(s.turns[0].status, 'cancelled');
+    assert.equal(s.turns[0].receipt?.id, 'r1');
     assert.equal(s.turns[0].text, 'par');
     const cancelledAt = receipt({ outcome: 'cancelled', attempts: [{ siteId: 'groq-hel', outcome: 'cancelled', ttftMs: null, durationMs: 90 }] });
     const alone = run([{ type: 'turnStarted', turn: turn() }, { type: 'receipt', turnId: 't1', receipt: cancelledAt }]);
@@ -887,5 +888,62 @@ describe('drawing a streaming answer', () => {
       { type: 'attempt', turnId: 't1', attempt: { requestId: 'q1', attempt: { siteId: 'a', outcome: 'error', ttftMs: null, durationMs: 1 }, next: site('b'), continuation: false } }] as PanelEvent[]) {
       assert.equal(drawDelay(last, reduce(streaming, event).turns[0], 10), 0, event.type);
     }
+  });
+});
+
+describe('turns the user did not end', () => {
+  const models: PanelEvent = { type: 'models', models: [{ id: 'llama-3.3-70b', sites: 1, available: 1, images: 'no' }] };
+  const streaming = (id: string, prompt = 'hello'): PanelEvent[] => [{ type: 'turnStarted', turn: turn(id, { prompt }) },
+    { type: 'placed', turnId: id, requestId: `q-${id}`, placement: placement('groq-hel', [candidate('groq-hel')]) }, { type: 'delta', turnId: id, text: 'Half an ans', at: 5 }];
+
+  it('an answer the daemon stopped as it shut down or restarted (another window\'s Restart Daemon) says so, rather than reading as the user\'s Cancel', () => {
+    // The daemon, stopping, cancels every running request and sends each its receipt before it closes the sockets.
+    const s = run([models, ...streaming('t1'), { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cancelled', attempts: [{ siteId: 'groq-hel', outcome: 'cancelled', ttftMs: 100, durationMs: 900 }] }) }]);
+    assert.equal(s.turns[0].status, 'error');
+    assert.match(s.turns[0].error!.title, /daemon stopped this answer/);
+    assert.match(s.turns[0].error!.detail.join(' '), /billed: \$0\.00013/);
+    assert.ok(s.turns[0].error!.actions.some((a) => a.command === 'switchyard.restartDaemon'));
+    assert.equal(s.turns[0].text, 'Half an ans', 'what was produced stays on screen');
+    assert.deepEqual(buildMessages(s, 'next').map((m) => m.content), ['next'], 'and is no answer for the history');
+    // The user's own Cancel still reads as one.
+    const own = run([models, ...streaming('t1'), { type: 'cancel', turnId: 't1' }, { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cancelled' }) }]);
+    assert.equal(own.turns[0].status, 'cancelled');
+    assert.equal(own.turns[0].error, undefined);
+  });
+
+  it('an answer cut short goes as history marked so, not as a whole answer', () => {
+    const s = run([models, ...streaming('t1', 'q1'), { type: 'receipt', turnId: 't1', receipt: receipt({ outcome: 'cut' }) },
+      ...streaming('t2', 'q2'), { type: 'receipt', turnId: 't2', receipt: receipt({ outcome: 'length' }) },
+      ...streaming('t3', 'q3'), { type: 'receipt', turnId: 't3', receipt: receipt() }]);
+    assert.deepEqual(s.turns.map((t) => t.status), ['done', 'done', 'done']);
+    const history = buildMessages(s, 'q4').map((m) => `${m.role}:${m.content}`);
+    assert.equal(history.length, 7);
+    assert.match(history[1], /^assistant:Half an ans\n\n\[.*cut off.*\]$/);
+    assert.match(history[3], /^assistant:Half an ans\n\n\[.*(limit|max).*\]$/);
+    assert.equal(history[5], 'assistant:Half an ans', 'a whole answer goes as it is');
+  });
+
+  it('where a prompt would go is not shown for a prompt already sent: an answer to a preview asked before the send is dropped', () => {
+    const p = placement('groq-hel', [candidate('groq-hel')]);
+    // The webview asked where "q1" would go, then sent it before the daemon answered the preview.
+    const sent = run([models, { type: 'turnStarted', turn: turn('t1', { prompt: 'q1' }) }, { type: 'preview', preview: { placement: p } }]);
+    assert.equal(sent.preview, undefined);
+    const answered = run([{ type: 'receipt', turnId: 't1', receipt: receipt() }], sent);
+    assert.equal(answered.preview, undefined, 'once answered, the line would say where the answered prompt would go');
+    // "run here" leaves the draft in the box: where it would go still holds.
+    const rerun = run([{ type: 'turnStarted', turn: turn('t2', { prompt: 'q1', rerunOf: 't1' }) }, { type: 'preview', preview: { placement: p } }], answered);
+    assert.deepEqual(rerun.preview, { placement: p });
+  });
+});
+
+describe('a prompt that failed to start', () => {
+  it('reads as the daemon out of reach only when no answer came (the connection failed or dropped), never by the words of a refusal', () => {
+    // The daemon's own refusal, quoting the team's PostgreSQL going away: the team ledger's error (Connect Team Ledger…), not "restart the daemon".
+    assert.equal(neverAnswered({ code: ErrorCodes.TeamLedgerUnavailable }), false);
+    assert.equal(neverAnswered({ code: -32603 }), false, 'a daemon error is an answer');
+    assert.equal(neverAnswered({ code: ErrorCodes.InvalidParams }), false);
+    // vscode-jsonrpc and the language client: the request pending when the socket closed, a client not running, a write that failed.
+    for (const code of [-32097, -32096, -32099, -32098]) assert.equal(neverAnswered({ code }), true, String(code));
+    assert.equal(neverAnswered(undefined), true, 'not a response at all: the connection threw');
   });
 });
