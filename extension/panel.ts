@@ -166,7 +166,9 @@ export class PromptPanel implements vscode.Disposable {
       ...(m.rerunOf !== undefined ? { rerunOf: m.rerunOf } : {}),
     };
     this.apply({ type: 'turnStarted', turn });
-    const client = this.events.client;
+    // Ready, not only connected: until this window's settings and keys are sent, a daemon that just
+    // started would place the prompt without them (a twin instead of the keyed site, or "no key").
+    const client = this.events.readyClient;
     if (!client) {
       const message = this.connection.state.kind === 'stopped' ? this.connection.state.message : 'Switchyard is not connected to its daemon right now (it is reconnecting).';
       this.apply({ type: 'failed', turnId: turn.id, error: describeError({ message, model: turn.model, policy: turn.policy, unreachable: true }) });
@@ -208,7 +210,7 @@ export class PromptPanel implements vscode.Disposable {
   /** Asks where the draft would go; an answer overtaken by a later ask is dropped, so the line shows the latest. */
   private async preview(m: Extract<WebviewMessage, { type: 'askPreview' }>): Promise<void> {
     const asked = ++this.previews;
-    const client = this.events.client;
+    const client = this.events.readyClient;
     let preview: Preview | null = null;
     if (client) {
       try {
