@@ -25,6 +25,13 @@ export interface MetricsDeps {
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 const TEAM_STATES: readonly TeamStatus['telemetry'][] = ['off', 'connecting', 'connected', 'unreachable'];
 
+/**
+ * Distinct `client` label values kept; later ones are counted as `<door>:other`. The endpoint's client
+ * name comes from the User-Agent, which a tool may set to anything (a run id, a host name), and each
+ * value is a series per site, model and outcome kept for the daemon's life, here and in Prometheus.
+ */
+const MAX_CLIENT_LABELS = 64;
+
 /** Seconds; from a few ms (a local server, a cached answer) to long generations. */
 const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 const TOTAL_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -39,6 +46,7 @@ export class Metrics {
   private readonly cost: Counter<'site' | 'provider' | 'model'>;
   private readonly tokens: Counter<'site' | 'provider' | 'model' | 'kind'>;
   private readonly unsubscribe: () => void;
+  private readonly clients = new Set<string>();
 
   private readonly meter: Meter;
 
@@ -200,7 +208,7 @@ export class Metrics {
     const site = r.site.id;
     const provider = r.site.provider;
     const model = r.model;
-    this.requests.inc({ site, provider, model, outcome: r.outcome, client: r.client });
+    this.requests.inc({ site, provider, model, outcome: r.outcome, client: this.clientLabel(r.client) });
     if (r.outcome === 'error') this.errors.inc({ site, reason: 'upstream' });
     else if (r.outcome === 'cut') this.errors.inc({ site, reason: 'cut' });
     for (const attempt of r.attempts.slice(0, -1)) this.failovers.inc({ site: attempt.siteId });
@@ -214,6 +222,16 @@ export class Metrics {
     for (const [kind, n] of kinds) {
       if (n > 0) this.tokens.inc({ site, provider, model, kind }, n);
     }
+  }
+
+  private clientLabel(client: string): string {
+    if (this.clients.has(client)) return client;
+    if (this.clients.size < MAX_CLIENT_LABELS) {
+      this.clients.add(client);
+      return client;
+    }
+    // The door ("openai-api", "editor") is the daemon's own word, so this stays bounded.
+    return `${client.split(':')[0]}:other`;
   }
 
   /** A request refused before any site was asked: nothing billed, no receipt. */

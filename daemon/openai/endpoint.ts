@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics';
 import { MAX_MESSAGE_BYTES, type Receipt, type ToolCall, type ToolCallDelta } from '../protocol';
 import { openAIError, toOpenAIError, upstreamError, type OpenAIError } from './errors';
 import { served } from '../server/http';
-import { readJson, sendError, sendJson } from './http';
+import { headerValue, readJson, sendError, sendJson } from './http';
 import { clientName, completion, parseCompletionRequest } from './request';
 import { ChunkWriter } from './sse';
 
@@ -167,7 +167,7 @@ export function createOpenAIEndpoint(deps: EndpointDeps): OpenAIEndpoint {
     headers = {
       'x-switchyard-request-id': requestId,
       'x-switchyard-placement': placement.id,
-      'x-switchyard-policy': placement.policy,
+      'x-switchyard-policy': headerValue(placement.policy),
       'x-switchyard-site': placement.chosen ?? '',
     };
     if (writer) {

@@ -5,10 +5,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { openAIError, type OpenAIError } from './errors';
 
+/** A body refused before it could be read as a request: counted with the other invalid requests. */
+const unreadable = (status: number, message: string): OpenAIError => ({ ...openAIError(status, 'invalid_request_error', null, message), refusal: 'invalid_request' });
+
 /** The request body parsed as JSON; an OpenAI-shaped error naming what was wrong otherwise. */
 export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () => openAIError(413, 'invalid_request_error', null, `The request body is larger than ${limit / 1024 / 1024} MiB (${limit} bytes)`);
+    const tooLarge = () => unreadable(413, `The request body is larger than ${limit / 1024 / 1024} MiB (${limit} bytes)`);
     if (Number(req.headers['content-length']) > limit) {
       req.resume();
       return reject(tooLarge());
@@ -25,11 +28,19 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
       try {
         resolve(JSON.parse(text));
       } catch (error) {
-        reject(openAIError(400, 'invalid_request_error', null, `The request body is not valid JSON: ${(error as Error).message}`));
+        reject(unreadable(400, `The request body is not valid JSON: ${(error as Error).message}`));
       }
     });
     req.on('error', (error) => reject(openAIError(400, 'invalid_request_error', null, `The request body could not be read: ${error.message}`)));
   });
+}
+
+/**
+ * A header value that node:http can send: text beyond printable ASCII percent-encoded. A user's policy
+ * may be named in any script, and setHeader throws on a character a header cannot carry.
+ */
+export function headerValue(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

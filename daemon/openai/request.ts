@@ -175,8 +175,12 @@ function openAIToolChoice(raw: unknown, tools: ToolDefinition[] | undefined): To
   try {
     return validateToolChoice(choice, tools, 'tool_choice');
   } catch (error) {
-    // The contract names a tool as {name}: tell the client OpenAI's form.
-    throw new RequestError((error as Error).message.replace('{"name": <a tool>}', '{"type": "function", "function": {"name": <a tool>}}'), 'tool_choice');
+    // The contract names a tool as {name}: tell the client OpenAI's form, and quote what it sent, not
+    // what was made of it ({"type": "function", "name"} in the Responses API's form reads as {}).
+    const message = (error as Error).message
+      .replace('{"name": <a tool>}', '{"type": "function", "function": {"name": <a tool>}}')
+      .replace(/, got .*$/s, () => `, got ${JSON.stringify(raw)?.slice(0, 80)}`);
+    throw new RequestError(message, 'tool_choice');
   }
 }
 
@@ -218,7 +222,10 @@ function content(raw: unknown, role: ChatMessage['role'], param: string): { text
   const text = raw
     .map((part, j) => {
       const p = part as { type?: unknown; text?: unknown; refusal?: unknown; image_url?: string | { url?: unknown; detail?: unknown } } | null;
-      if (p && (p.type === 'text' || p.type === 'input_text') && typeof p.text === 'string') return p.text;
+      if (p && (p.type === 'text' || p.type === 'input_text')) {
+        if (typeof p.text === 'string') return p.text;
+        throw new RequestError(`${param}.content[${j}].text must be a string, got ${JSON.stringify(p.text)}`, `${param}.content[${j}].text`);
+      }
       // An assistant turn may carry a refusal part (OpenAI's transcripts): its text is part of what was said.
       if (p?.type === 'refusal' && role === 'assistant' && typeof p.refusal === 'string') return p.refusal;
       if (p?.type === 'image_url' && role === 'user') {

@@ -570,3 +570,16 @@ test('a request over budget is refused as an OpenAI error that says so, and noth
   assert.ok(sample(await metrics(), 'switchyard_budget_cap_usd', { scope: 'day' }) > 0);
   await rpc.sendRequest(proto.setBudget, { caps: [] });
 });
+
+test('a workspace whose policy is named beyond ASCII gets its answers, the policy percent-encoded in the header, and the daemon stays up', async () => {
+  await rpc.sendRequest(proto.configure, { policies: [{ name: '最速', kind: 'fastest' }] });
+  await rpc.sendRequest(proto.setPolicy, { name: '最速', workspace: 'ws-intl' });
+  const headers = { 'x-switchyard-workspace': 'ws-intl' };
+  const { data, response } = await client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4 }, { headers }).withResponse();
+  assert.equal(decodeURIComponent(response.headers.get('x-switchyard-policy')!), '最速');
+  assert.equal((data as unknown as { switchyard: { policy: string } }).switchyard.policy, '最速');
+  const stream = await client.chat.completions.create({ model: 'llama-3.3-70b', messages: user('x'), max_tokens: 4, stream: true }, { headers }).withResponse();
+  assert.equal(decodeURIComponent(stream.response.headers.get('x-switchyard-policy')!), '最速');
+  for await (const _ of stream.data);
+  assert.equal(d.process.exitCode, null);
+});

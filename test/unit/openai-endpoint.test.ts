@@ -11,7 +11,8 @@ import { validateChat } from '../../daemon/chat/validate';
 import { createOpenAIEndpoint } from '../../daemon/openai/endpoint';
 import { toOpenAIError } from '../../daemon/openai/errors';
 import { parseCompletionRequest, type RequestError } from '../../daemon/openai/request';
-import type { Placement, Receipt } from '../../daemon/protocol';
+import type { Metrics } from '../../daemon/metrics';
+import { MAX_MESSAGE_BYTES, type Placement, type Receipt } from '../../daemon/protocol';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -241,4 +242,79 @@ test('options that would change the answer or its bill when dropped are refused,
     assert.deepEqual([status, param], [400, key]);
     assert.match(String(message), new RegExp(`^${key}: `));
   }
+});
+
+test('a policy named beyond ASCII (a user\'s own, in any script) is named in the header percent-encoded, JSON and streamed', async () => {
+  const thrown: unknown[] = [];
+  const chat = {
+    async start(_params: unknown, _client: string, sinkFor: (id: string) => ChatSink) {
+      const sink = sinkFor('q1');
+      setImmediate(() => {
+        try {
+          sink.delta('hi');
+          sink.complete!({ ...receipt('complete', 'site/a'), policy: '快速' });
+        } catch (error) {
+          // Thrown into ChatService.run, this would be an uncaught rejection that stops the daemon.
+          thrown.push(error);
+        }
+      });
+      return { requestId: 'q1', placement: { id: 'p1', policy: '快速', chosen: 'site/a' } as Placement };
+    },
+    cancel: () => true,
+  } as unknown as ChatService;
+  const server = await serve(chat);
+  try {
+    for (const stream of [false, true]) {
+      const res = await fetch(server.url, {
+        method: 'POST', signal: AbortSignal.timeout(3000), headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream }),
+      });
+      assert.equal(res.status, 200, `stream: ${stream}`);
+      assert.equal(res.headers.get('x-switchyard-policy'), encodeURIComponent('快速'));
+      assert.equal(decodeURIComponent(res.headers.get('x-switchyard-policy')!), '快速');
+      assert.match(await res.text(), /"content":"hi"/);
+    }
+    assert.deepEqual(thrown, []);
+  } finally {
+    server.close();
+  }
+});
+
+test('a body that is not JSON, or too large, is counted in the metrics as a refused invalid request, like a bad parameter', async () => {
+  const refused: string[] = [];
+  const metrics = { refused: (reason: string) => void refused.push(reason) } as unknown as Metrics;
+  const endpoint = createOpenAIEndpoint({ chat: {} as ChatService, catalog: {} as never, log: quiet as never, metrics });
+  const server = http.createServer((req, res) => endpoint.chatCompletions(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;
+  try {
+    const send = (body: string) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    assert.equal((await send('{nope')).status, 400);
+    assert.equal((await send('[]')).status, 400);
+    const huge = await new Promise<number>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers: { 'content-length': MAX_MESSAGE_BYTES + 1 } }, (res) => resolve(res.statusCode!));
+      req.on('error', reject);
+      req.end('{}'.padEnd(1024));
+    });
+    assert.equal(huge, 413);
+    assert.deepEqual(refused, ['invalid_request', 'invalid_request', 'invalid_request']);
+  } finally {
+    server.close();
+  }
+});
+
+test('a refusal quotes the value as the client sent it: a tool_choice in the Responses API\'s form, a text part without text', () => {
+  const refusal = (extra: Record<string, unknown>) => {
+    try {
+      parse(extra);
+    } catch (error) {
+      const { status, body } = toOpenAIError(error);
+      return [status, body.error.param, body.error.message];
+    }
+    return null;
+  };
+  const [status, param, message] = refusal({ tools: [WEATHER_TOOL], tool_choice: { type: 'function', name: 'get_weather' } }) ?? [];
+  assert.deepEqual([status, param], [400, 'tool_choice']);
+  assert.match(String(message), /, got \{"type":"function","name":"get_weather"\}$/);
+  assert.deepEqual(refusal({ messages: [{ role: 'user', content: [{ type: 'text', text: null }] }] }), [400, 'messages[0].content[0].text', 'messages[0].content[0].text must be a string, got null']);
 });
