@@ -156,9 +156,10 @@ export class ChatService {
       }
     }
     const asker = params.via ? `${client}:${params.via}` : client;
-    void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, teamHold, controller, client: asker, sink: sinkFor(requestId) }).finally(() =>
-      this.finish(requestId),
-    );
+    void this.run({ requestId, params, canonical, pinSite, policy, request, target, reservation, teamHold, controller, client: asker, sink: sinkFor(requestId) })
+      // Nothing a request meets may stop the daemon that serves every other: what is held stays held.
+      .catch((error) => this.deps.log.error('request failed inside the daemon; its reservation stays held', { requestId, error }))
+      .finally(() => this.finish(requestId));
     return { requestId, placement };
   }
 
@@ -406,7 +407,12 @@ export class ChatService {
     // The answer goes out now; the acknowledgement of the bill waits for the durable append. The
     // reservation holds the answer's cost until then (record shrinks it from the worst case in the
     // same step), so a crash in between loses a receipt but overruns no cap.
-    r.sink.complete?.(receipt);
+    // A client's failure to take the answer (a header it cannot write, a socket gone) must not lose the bill.
+    try {
+      r.sink.complete?.(receipt);
+    } catch (error) {
+      log.error('could not deliver the answer; it is billed all the same', { requestId: r.requestId, error });
+    }
     // The team ledger learns it at the same time, so its hold of the worst case goes as soon as the
     // file's does. The file ledger stays the record this daemon bills from: a receipt the team ledger
     // missed is sent from it when the team ledger is back.
@@ -416,7 +422,11 @@ export class ChatService {
     } catch (error) {
       log.error('could not record receipt; its reservation stays held', { requestId: r.requestId, error });
     }
-    r.sink.receipt(receipt);
+    try {
+      r.sink.receipt(receipt);
+    } catch (error) {
+      log.error('could not deliver the receipt', { requestId: r.requestId, error });
+    }
   }
 
   /** The next candidate for a failed request, with the reservations grown to cover it; null when none fits. */

@@ -192,3 +192,26 @@ test('a failover goes to a site the budget can cover, not to a dearer one it wou
     assert.deepEqual([h.inFlight(), h.reserved()], [[0, 0, 0], 0]);
   });
 });
+
+test('a client whose sink throws as the answer completes loses its answer, not the bill, and the daemon keeps running', async () => {
+  await withChat([site('sim:groq/eu-helsinki/lpu')], 1000, async (h) => {
+    let recorded!: (r: Receipt) => void;
+    const receipt = new Promise<Receipt>((resolve) => (recorded = resolve));
+    h.meter.onChange((r) => recorded(r));
+    const started = h.chat.start({ model: 'm', messages: [{ role: 'user', content: 'hello' }], maxTokens: 5 }, 'openai-api', () => ({
+      delta: () => {},
+      attempt: () => {},
+      complete: () => {
+        throw new TypeError('Invalid character in header content');
+      },
+      receipt: () => {
+        throw new Error('the socket is gone');
+      },
+    }));
+    await started;
+    const r = await receipt;
+    assert.equal(r.outcome, 'length');
+    await until(() => h.reserved() === 0);
+    assert.deepEqual(h.inFlight(), [0]);
+  });
+});
