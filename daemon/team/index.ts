@@ -9,7 +9,7 @@ import type { Redactor } from '../log/redact';
 import { MAX_CAP_USD } from '../meter/budgets';
 import type { SiteObservation } from '../engine/telemetry';
 import type * as SharedTelemetryModule from './sharedTelemetry';
-import type { SharedTelemetry, SharedTelemetryDeps } from './sharedTelemetry';
+import type { SharedTelemetry, SharedTelemetryDeps, TelemetryMemory } from './sharedTelemetry';
 import type * as TeamLedgerModule from './ledger';
 import type { TeamLedger, TeamLedgerDeps } from './ledger';
 import type { TeamHold } from './hold';
@@ -68,6 +68,8 @@ export class Team {
   private readonly member: string;
   private readonly listeners = new Set<(status: TeamStatus) => void>();
   private readonly deps: TeamDeps & { changed(): void };
+  /** One for the daemon, kept across its telemetry links: each new link replays what the last ones learned. */
+  private telemetryMemory: TelemetryMemory | undefined;
 
   constructor(deps: TeamDeps) {
     this.deps = { ...deps, changed: () => this.changed() };
@@ -75,8 +77,9 @@ export class Team {
     // Each part's module, and the Redis or PostgreSQL client with it, loads when its first URL is set:
     // most daemons never have one, and loading both clients takes a sixth of a daemon's start.
     this.telemetry = new Link((url) => {
-      const { SharedTelemetry } = require('./sharedTelemetry') as typeof SharedTelemetryModule;
-      return new SharedTelemetry(this.protect(url), this.deps);
+      const { SharedTelemetry, TelemetryMemory } = require('./sharedTelemetry') as typeof SharedTelemetryModule;
+      this.telemetryMemory ??= new TelemetryMemory();
+      return new SharedTelemetry(this.protect(url), { ...this.deps, memory: this.telemetryMemory });
     });
     this.ledgerLink = new Link((url) => {
       const { TeamLedger } = require('./ledger') as typeof TeamLedgerModule;

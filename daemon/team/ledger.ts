@@ -29,6 +29,7 @@ const MAX_RETRY_MS = 30_000;
 const WARN_RATIO = 0.8;
 /** Teammates' writes are read back at most this often: each read sums the month's receipts. */
 const REFRESH_MS = 250;
+const DAY_MS = 86_400_000;
 /** Receipts per insert when catching up. */
 const CATCH_UP_BATCH = 500;
 /** One lock for every reservation in the team: they are few per second, and each takes a millisecond. */
@@ -128,7 +129,8 @@ SELECT
   (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_spend WHERE period = 'day' AND starts = date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS day,
   (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_spend WHERE period = 'month' AND starts = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS month,
   (SELECT coalesce(sum(nano_usd), 0) FROM switchyard_holds WHERE expires_at > now()) AS held,
-  (SELECT coalesce(json_agg(json_build_object('scope', scope, 'cap', cap_nano_usd, 'setBy', set_by)), '[]') FROM switchyard_team_budgets) AS caps`;
+  (SELECT coalesce(json_agg(json_build_object('scope', scope, 'cap', cap_nano_usd, 'setBy', set_by)), '[]') FROM switchyard_team_budgets) AS caps,
+  now() AS at`;
 
 /** This month's spend per member, from the running totals (read at every refresh, so never a scan of the month). */
 const MEMBERS = `
@@ -149,6 +151,8 @@ interface Standing {
   month: number;
   held: number;
   caps: { scope: 'day' | 'month'; cap: number; setBy: string }[];
+  /** The server's time when it was read: `day` and `month` are that UTC day's and month's. */
+  at: number;
 }
 
 export interface TeamLedgerDeps {
@@ -164,6 +168,20 @@ export interface TeamLedgerDeps {
 }
 
 const real = (r: Receipt) => !r.site.simulated;
+
+/** What jsonb cannot hold: NUL, and a surrogate without its other half (a valid pair is one code point here). */
+const UNSTORABLE = /[\0\p{Cs}]/gu;
+
+/**
+ * Receipts as the insert's JSON parameter. jsonb refuses a NUL (\u0000) and half a surrogate pair,
+ * which an upstream's garbled error text brings into a receipt (a JSON.parse message quoting a NUL, a
+ * body cut at 500 characters in the middle of an emoji): sent as they are, the insert fails, and so
+ * does every catch-up that sends that receipt again, keeping the link down for two months. Each such
+ * character goes in as U+FFFD; the file ledger keeps the receipt as it was.
+ */
+function receiptsJson(receipts: Receipt[]): string {
+  return JSON.stringify(receipts, (_key, value: unknown) => (typeof value === 'string' ? value.replace(UNSTORABLE, '\uFFFD') : value));
+}
 
 /**
  * Where a catch-up starts when this daemon cannot know what the team ledger has (it has not caught up
@@ -185,7 +203,7 @@ export class TeamLedger {
   private readonly clock: Clock;
   private state: TeamLedgerStatus['state'] = 'connecting';
   private error: string | null = null;
-  private standing: Standing = { day: 0, month: 0, held: 0, caps: [] };
+  private standing: Standing = { day: 0, month: 0, held: 0, caps: [], at: 0 };
   /** Whether `standing.caps` has been read at least once. */
   private capsKnown = false;
   private members: TeamLedgerStatus['members'] = [];
@@ -272,7 +290,7 @@ export class TeamLedger {
     try {
       await this.pool.query(
         `WITH ins AS (${INSERT_RECEIPTS}), del AS (DELETE FROM switchyard_holds WHERE id = $3) SELECT pg_notify('${NOTIFY_CHANNEL}', $2)`,
-        [JSON.stringify([receipt]), this.member, hold?.id ?? null],
+        [receiptsJson([receipt]), this.member, hold?.id ?? null],
       );
       this.settled(hold, receipt.cost.totalNanoUsd);
     } catch (error) {
@@ -297,8 +315,8 @@ export class TeamLedger {
    * once rather than after the refresh its notification brings.
    */
   private settled(hold: TeamHold | null, spentNanoUsd: number): void {
-    const { day, month, held, caps } = this.standing;
-    this.standing = { day: day + spentNanoUsd, month: month + spentNanoUsd, held: Math.max(0, held - (hold?.nanoUsd ?? 0)), caps };
+    const { day, month, held } = this.standing;
+    this.standing = { ...this.standing, day: day + spentNanoUsd, month: month + spentNanoUsd, held: Math.max(0, held - (hold?.nanoUsd ?? 0)) };
   }
 
   /** Sets or (null) removes one of the team's budgets. */
@@ -524,7 +542,7 @@ export class TeamLedger {
   private async sendSince(since: number): Promise<void> {
     let batch: Receipt[] = [];
     const send = async () => {
-      if (batch.length) await this.pool.query(INSERT_RECEIPTS, [JSON.stringify(batch), this.member]);
+      if (batch.length) await this.pool.query(INSERT_RECEIPTS, [receiptsJson(batch), this.member]);
       batch = [];
     };
     for await (const receipts of this.deps.receiptsSince(since)) {
@@ -554,9 +572,15 @@ export class TeamLedger {
     }
   }
 
-  /** Keeps this daemon's live holds from expiring while their requests run, and clears leases that did (a daemon died). */
+  /**
+   * Keeps this daemon's live holds from expiring while their requests run, and clears leases that did
+   * (a daemon died). And reads the standing again once the UTC day has turned since it was read: a
+   * quiet team sends no notification at midnight, and yesterday's spend would stay today's (a daily cap
+   * shown reached, placement passing over every real site) until somebody spent.
+   */
   private async renew(): Promise<void> {
     if (this.state !== 'connected') return;
+    if (Math.floor(this.clock() / DAY_MS) !== Math.floor(this.standing.at / DAY_MS)) void this.refresh();
     const ids = [...this.holds].map((h) => h.id);
     await this.pool
       .query(
@@ -589,5 +613,5 @@ export class TeamLedger {
 
 function parseStanding(row: Record<string, unknown>): Standing {
   const caps = (row.caps as { scope: 'day' | 'month'; cap: string | number; setBy: string }[]).map((c) => ({ scope: c.scope, cap: Number(c.cap), setBy: c.setBy }));
-  return { day: Number(row.day), month: Number(row.month), held: Number(row.held), caps };
+  return { day: Number(row.day), month: Number(row.month), held: Number(row.held), caps, at: new Date(row.at as Date | string).getTime() };
 }

@@ -68,11 +68,34 @@ export interface SharedTelemetryDeps {
   /** The link came up or went down. */
   changed(): void;
   log: { info(message: string, fields?: object): void; warn(message: string, fields?: object): void };
+  /** What this daemon's earlier links learned; a link of its own when left out. */
+  memory?: TelemetryMemory;
+}
+
+/**
+ * What one daemon's successive links to the team's Redis share. Sharing stopped and started again (or
+ * pointed at the same server by another URL) replays the list, which holds this daemon's own batches
+ * and teammates' batches it has already learned: learned again, each failure would count twice
+ * towards a site's breaker, and its own batches would count this daemon as its own teammate.
+ */
+export class TelemetryMemory {
+  /** Tells this daemon's own messages apart when they come back on the channel, whichever link sent them. */
+  readonly origin = crypto.randomUUID();
+  /** Digests of the batches learned last: as many as the list keeps, so every one a replay can bring. */
+  private readonly learned = new Set<string>();
+
+  /** Whether this batch was learned before; remembered as learned from now on. */
+  seen(message: string): boolean {
+    const digest = crypto.createHash('sha256').update(message).digest('base64');
+    if (this.learned.has(digest)) return true;
+    this.learned.add(digest);
+    if (this.learned.size > RECENT_KEEP) this.learned.delete(this.learned.values().next().value!);
+    return false;
+  }
 }
 
 export class SharedTelemetry {
-  /** Tells this daemon's own messages apart when they come back on the channel. */
-  private readonly origin = crypto.randomUUID();
+  private readonly memory: TelemetryMemory;
   private readonly publisher: ReturnType<typeof createClient>;
   private readonly subscriber: ReturnType<typeof createClient>;
   private readonly peers = new Map<string, number>();
@@ -83,7 +106,7 @@ export class SharedTelemetry {
   private received = 0;
   private refused = 0;
   private subscribed = false;
-  private replayed = false;
+  private replaying = false;
   private closed = false;
   private pending: SiteObservation[] = [];
   /**
@@ -95,6 +118,7 @@ export class SharedTelemetry {
 
   constructor(url: string, private readonly deps: SharedTelemetryDeps) {
     this.server = teamServerOf(url, 'redis');
+    this.memory = deps.memory ?? new TelemetryMemory();
     // Offline, an observation is dropped rather than queued: stale by the time Redis is back, and an
     // unbounded queue would grow for as long as it is away.
     this.publisher = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, MAX_RECONNECT_MS) } });
@@ -121,7 +145,10 @@ export class SharedTelemetry {
 
   /** Shares what an attempt at a real site taught, in the next batch; dropped while Redis is away. */
   publish(observation: SiteObservation): void {
-    if (this.state !== 'connected' || !this.shared(observation.siteId)) return;
+    // The connections, not the link's state: a write Redis refused (out of memory, a replica during a
+    // failover) leaves the link unreachable with both connections up, and only a write that goes
+    // through again can say it mended.
+    if (!this.up || !this.shared(observation.siteId)) return;
     if (this.pending.length === BATCH_MAX) this.pending.shift();
     this.pending.push(observation);
     this.batchTimer ??= setTimeout(() => this.flush(), BATCH_MS);
@@ -131,9 +158,8 @@ export class SharedTelemetry {
     this.batchTimer = undefined;
     const observations = this.pending;
     this.pending = [];
-    if (this.state !== 'connected' || observations.length === 0) return;
-    const message = JSON.stringify({ origin: this.origin, at: Date.now(), observations } satisfies Envelope);
-    this.published += observations.length;
+    if (!this.up || observations.length === 0) return;
+    const message = JSON.stringify({ origin: this.memory.origin, at: Date.now(), observations } satisfies Envelope);
     this.publisher
       .multi()
       .publish(CHANNEL, message)
@@ -141,6 +167,10 @@ export class SharedTelemetry {
       .lTrim(RECENT_KEY, 0, RECENT_KEEP - 1)
       .pExpire(RECENT_KEY, RECENT_TTL_MS)
       .exec()
+      .then(() => {
+        this.published += observations.length;
+        if (this.up) this.connected();
+      })
       .catch((error: Error) => this.unreachable(error));
   }
 
@@ -164,14 +194,20 @@ export class SharedTelemetry {
     return site !== undefined && !site.simulated;
   }
 
+  /** Both connections up, subscribed, and what was sent before caught up on (live messages are no longer held). */
+  private get up(): boolean {
+    return !this.closed && this.subscribed && this.heldLive === null && this.publisher.isReady && this.subscriber.isReady;
+  }
+
   /** Both connections up (again): connected once subscribed and, the first time, caught up on what was missed. */
   private ready(): void {
     if (this.closed || !this.subscribed || !this.publisher.isReady || !this.subscriber.isReady) return;
-    if (this.replayed) return this.connected();
-    this.replayed = true;
+    if (this.heldLive === null) return this.connected();
+    if (this.replaying) return;
+    this.replaying = true;
     void this.replay().then((ok) => {
+      this.replaying = false;
       if (ok) this.connected();
-      else this.replayed = false;
     });
   }
 
@@ -198,10 +234,10 @@ export class SharedTelemetry {
     try {
       const recent = await this.publisher.lRange(RECENT_KEY, 0, RECENT_KEEP - 1);
       for (const message of recent.reverse()) this.take(message, true);
-      const replayed = new Set(recent);
       const live = this.heldLive ?? [];
       this.heldLive = null;
-      for (const message of live) if (!replayed.has(message)) this.take(message);
+      // Those the list already had were learned just now, and are skipped as seen.
+      for (const message of live) this.take(message);
       return true;
     } catch (error) {
       this.unreachable(error as Error);
@@ -222,13 +258,14 @@ export class SharedTelemetry {
       if (this.refused++ === 0) this.deps.log.warn('team telemetry: a message was not understood and is ignored', { error: (error as Error).message.slice(0, 300) });
       return;
     }
-    if (envelope.origin === this.origin) return;
+    if (envelope.origin === this.memory.origin) return;
     // A live message is news from now: pub/sub delivers in milliseconds, and the sender's clock may be
     // off from ours. Only a replayed one is dated by its stamp, as well as two clocks allow.
     const age = replaying ? Math.max(0, Date.now() - envelope.at) : 0;
     if (age > RECENT_TTL_MS) return;
     const heard = Date.now() - age;
     this.peers.set(envelope.origin, Math.max(this.peers.get(envelope.origin) ?? 0, heard));
+    if (this.memory.seen(message)) return;
     const now = this.deps.now() - age;
     for (const observation of envelope.observations) {
       if (!this.shared(observation.siteId)) continue;
