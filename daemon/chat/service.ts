@@ -195,7 +195,8 @@ export class ChatService {
   /**
    * A site passed over for budget passed every other check, so a budget is what stopped this request:
    * the meter, then the team ledger, refuse it, phrasing the refusal with the smallest worst case among
-   * those sites. Returns true when the team ledger, asked, has room: the headroom placement read was stale.
+   * those sites. Returns true when the team ledger, asked, has room, or no cap any more (a teammate
+   * removed it): the headroom placement read was stale.
    */
   private async refuseOverBudget(placement: proto.Placement, request: PlacementRequest, params: ReturnType<typeof validateChat>): Promise<boolean> {
     const overBudget = placement.candidates.filter((c) => c.rejected?.reason === 'budget');
@@ -207,9 +208,9 @@ export class ChatService {
     }));
     meter.reserve({ worstCaseNanoUsd: worst, workspace: params.workspace }).release();
     if (!overBudget.some((c) => !c.site.simulated) || !team.keepsLedger) return false;
-    const hold = await this.holdTeam(worst);
-    await team.release(hold);
-    return hold !== null;
+    // Over a team cap, holdTeam throws the team's refusal; a hold, or none because no cap is left, is room.
+    await team.release(await this.holdTeam(worst));
+    return true;
   }
 
   /** The team's hold for a real site; a ledger out of reach is the contract's TeamLedgerUnavailable. */

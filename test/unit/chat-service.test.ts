@@ -29,9 +29,11 @@ function site(id: string, over: Partial<NonNullable<Site['simulation']>> = {}, i
   });
 }
 
-async function withChat(sites: Site[], speed: number, fn: (h: Awaited<ReturnType<typeof harness>>) => Promise<void>): Promise<void> {
+type TeamPart = ConstructorParameters<typeof ChatService>[0]['team'];
+
+async function withChat(sites: Site[], speed: number, fn: (h: Awaited<ReturnType<typeof harness>>) => Promise<void>, extra: { team?: TeamPart; env?: Record<string, string> } = {}): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'chat-service-'));
-  const h = await harness(sites, speed, dir);
+  const h = await harness(sites, speed, dir, extra);
   try {
     await fn(h);
   } finally {
@@ -40,7 +42,7 @@ async function withChat(sites: Site[], speed: number, fn: (h: Awaited<ReturnType
   }
 }
 
-async function harness(sites: Site[], speed: number, dir: string) {
+async function harness(sites: Site[], speed: number, dir: string, extra: { team?: TeamPart; env?: Record<string, string> } = {}) {
   const clock = new RealClock(speed);
   const index = indexCatalog({ sites, files: [] });
   const telemetry = new Telemetry();
@@ -51,9 +53,9 @@ async function harness(sites: Site[], speed: number, dir: string) {
   });
   const quiet = () => {};
   const log = { debug: quiet, info: quiet, warn: quiet, error: quiet, subscribe: () => quiet, flush: quiet };
-  const team = { keepsLedger: false, remainingNanoUsd: () => undefined, hold: async () => null, resize: async () => {}, record: async () => {}, release: async () => {} };
+  const team = extra.team ?? { keepsLedger: false, remainingNanoUsd: () => undefined, hold: async () => null, resize: async () => {}, record: async () => {}, release: async () => {} };
   const chat = new ChatService({
-    catalog: { index } as never, router, meter, policies: new PolicyBook(), credentials: Credentials.fromEnv({}), adapters, clock, log, team,
+    catalog: { index } as never, router, meter, policies: new PolicyBook(), credentials: Credentials.fromEnv(extra.env ?? {}), adapters, clock, log, team,
   });
   const receipts: Receipt[] = [];
   function ask(params: Record<string, unknown>, onMove?: () => void) {
@@ -214,4 +216,23 @@ test('a client whose sink throws as the answer completes loses its answer, not t
     await until(() => h.reserved() === 0);
     assert.deepEqual(h.inFlight(), [0]);
   });
+});
+
+test('a team cap a teammate has just removed does not refuse the request placement read it under', async () => {
+  // The daemon last heard of a team cap with nothing left under it; the ledger, asked, has no cap any more.
+  let capped = true;
+  const team: TeamPart = {
+    keepsLedger: true,
+    remainingNanoUsd: () => (capped ? 0 : undefined),
+    hold: async () => {
+      capped = false;
+      return null;
+    },
+    resize: async () => {}, record: async () => {}, release: async () => {},
+  };
+  const real = simSite('groq/eu-helsinki/lpu', { provider: 'groq', simulated: false, endpoint: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1' } });
+  await withChat([real], 1000, async (h) => {
+    const started = await h.ask({}).started;
+    assert.equal(started.placement.chosen, 'groq/eu-helsinki/lpu');
+  }, { team, env: { GROQ_API_KEY: 'gsk_' + 'a'.repeat(40) } });
 });
