@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Receipt } from '../../daemon/protocol';
 import { TeamLedger } from '../../daemon/team/ledger';
 import { startPostgres, type TestPostgres } from '../support/postgres.cjs';
+import { sqlQuery } from '../support/sql';
 import { waitFor } from '../support/daemon';
 import { makeReceipt } from '../fixtures/receipts';
 
@@ -22,15 +23,7 @@ after(async () => {
   await db.stop();
 });
 
-async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []) => sqlQuery<T>(db.url, sql, values);
 
 /** A receipt at a real site. */
 function paid(over: Partial<Receipt> = {}): Receipt {

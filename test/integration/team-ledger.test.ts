@@ -17,6 +17,7 @@ import * as proto from '../../daemon/protocol';
 import { TeamLedger } from '../../daemon/team/ledger';
 import { connect, startDaemon, tempDir, waitFor, type RunningDaemon } from '../support/daemon';
 import { startPostgres, type TestPostgres } from '../support/postgres.cjs';
+import { sqlQuery } from '../support/sql';
 import { Relay } from '../support/relay';
 import { startFake, type FakeUpstream } from '../fakes/upstream';
 import { makeReceipt } from '../fixtures/receipts';
@@ -88,15 +89,7 @@ async function chat(m: Member, params: Partial<proto.ChatParams> = {}): Promise<
   return waitFor(() => m.receipts.get(requestId), 10_000, () => `no receipt for ${requestId}`);
 }
 
-async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []) => sqlQuery<T>(db.url, sql, values);
 
 const refusal = (error: unknown) => error as ResponseError<proto.BudgetExceededData>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

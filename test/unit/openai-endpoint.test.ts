@@ -222,16 +222,19 @@ test('requests as Continue, Cline, aider (through LiteLLM) and the OpenAI SDKs s
   assert.doesNotThrow(() => parse({ service_tier: 'default' }));
 });
 
+/** How parse refuses these extra fields: the status, the param named and the message; null when it does not. */
+function refusalOf(extra: Record<string, unknown>): [number, string | null | undefined, string] | null {
+  try {
+    parse(extra);
+  } catch (error) {
+    const { status, body } = toOpenAIError(error);
+    return [status, body.error.param, body.error.message];
+  }
+  return null;
+}
+
 test('options that would change the answer or its bill when dropped are refused, naming the field; their defaults pass', () => {
-  const refused = (extra: Record<string, unknown>) => {
-    try {
-      parse(extra);
-    } catch (error) {
-      const { status, body } = toOpenAIError(error);
-      return [status, body.error.param, body.error.message];
-    }
-    return null;
-  };
+  const refused = refusalOf;
   // Another tier is another price (flex is half, priority more): the meter prices the default tier only.
   assert.deepEqual(refused({ service_tier: 'flex' })?.slice(0, 2), [400, 'service_tier']);
   assert.match(String(refused({ service_tier: 'priority' })?.[2]), /^service_tier: only the default tier/);
@@ -304,15 +307,7 @@ test('a body that is not JSON, or too large, is counted in the metrics as a refu
 });
 
 test('a refusal quotes the value as the client sent it: a tool_choice in the Responses API\'s form, a text part without text', () => {
-  const refusal = (extra: Record<string, unknown>) => {
-    try {
-      parse(extra);
-    } catch (error) {
-      const { status, body } = toOpenAIError(error);
-      return [status, body.error.param, body.error.message];
-    }
-    return null;
-  };
+  const refusal = refusalOf;
   const [status, param, message] = refusal({ tools: [WEATHER_TOOL], tool_choice: { type: 'function', name: 'get_weather' } }) ?? [];
   assert.deepEqual([status, param], [400, 'tool_choice']);
   assert.match(String(message), /, got \{"type":"function","name":"get_weather"\}$/);
