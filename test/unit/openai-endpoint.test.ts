@@ -234,14 +234,13 @@ function refusalOf(extra: Record<string, unknown>): [number, string | null | und
 }
 
 test('options that would change the answer or its bill when dropped are refused, naming the field; their defaults pass', () => {
-  const refused = refusalOf;
   // Another tier is another price (flex is half, priority more): the meter prices the default tier only.
-  assert.deepEqual(refused({ service_tier: 'flex' })?.slice(0, 2), [400, 'service_tier']);
-  assert.match(String(refused({ service_tier: 'priority' })?.[2]), /^service_tier: only the default tier/);
+  assert.deepEqual(refusalOf({ service_tier: 'flex' })?.slice(0, 2), [400, 'service_tier']);
+  assert.match(String(refusalOf({ service_tier: 'priority' })?.[2]), /^service_tier: only the default tier/);
   // Token ids mean nothing across the models a request may be placed on.
-  assert.deepEqual(refused({ logit_bias: { 50256: -100 } })?.slice(0, 2), [400, 'logit_bias']);
+  assert.deepEqual(refusalOf({ logit_bias: { 50256: -100 } })?.slice(0, 2), [400, 'logit_bias']);
   for (const [key, value] of Object.entries({ top_k: 40, min_p: 0.05, repetition_penalty: 1.1 })) {
-    const [status, param, message] = refused({ [key]: value }) ?? [];
+    const [status, param, message] = refusalOf({ [key]: value }) ?? [];
     assert.deepEqual([status, param], [400, key]);
     assert.match(String(message), new RegExp(`^${key}: `));
   }
@@ -307,9 +306,8 @@ test('a body that is not JSON, or too large, is counted in the metrics as a refu
 });
 
 test('a refusal quotes the value as the client sent it: a tool_choice in the Responses API\'s form, a text part without text', () => {
-  const refusal = refusalOf;
-  const [status, param, message] = refusal({ tools: [WEATHER_TOOL], tool_choice: { type: 'function', name: 'get_weather' } }) ?? [];
+  const [status, param, message] = refusalOf({ tools: [WEATHER_TOOL], tool_choice: { type: 'function', name: 'get_weather' } }) ?? [];
   assert.deepEqual([status, param], [400, 'tool_choice']);
   assert.match(String(message), /, got \{"type":"function","name":"get_weather"\}$/);
-  assert.deepEqual(refusal({ messages: [{ role: 'user', content: [{ type: 'text', text: null }] }] }), [400, 'messages[0].content[0].text', 'messages[0].content[0].text must be a string, got null']);
+  assert.deepEqual(refusalOf({ messages: [{ role: 'user', content: [{ type: 'text', text: null }] }] }), [400, 'messages[0].content[0].text', 'messages[0].content[0].text must be a string, got null']);
 });
